@@ -1,0 +1,303 @@
+package schema
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// check runs the semantic rules on a decoded fleet: references, addresses,
+// per-type quotas, and the fleet-wide rules (duplicates, security-group
+// totals, vSwitch capacity, ENIs per instance). The fleet-wide rules are Go
+// on purpose: in CUE they grow as n^2.5 (cue-notes.md §5).
+func check(f *Fleet) Errors {
+	c := &checker{f: f, seen: make(map[netip.Addr]use)}
+	c.vswitches()
+	c.groups()
+	for _, in := range f.Instances {
+		c.instance(in)
+	}
+	for _, e := range f.ENIs {
+		c.eni(e)
+	}
+	c.enisPerInstance()
+	c.groupTotals()
+	c.capacity()
+	return c.errs
+}
+
+type checker struct {
+	f      *Fleet
+	errs   Errors
+	seen   map[netip.Addr]use // every address in the fleet, for duplicates
+	sg     map[string]int     // security group name -> private addresses
+	vsw    map[string]int     // vSwitch name -> addresses wanted
+	idSeen map[string]use     // instance and ENI IDs
+}
+
+type use struct {
+	pos  Pos
+	path string
+}
+
+func (c *checker) errorf(pos Pos, p string, hint, format string, args ...any) *Error {
+	e := &Error{Pos: pos, Path: p, Msg: fmt.Sprintf(format, args...), Hint: hint}
+	c.errs = append(c.errs, e)
+	return e
+}
+
+func (c *checker) vswitches() {
+	ids := map[string]*VSwitch{}
+	for _, v := range c.f.VSwitches {
+		p := path{"vswitches", v.Name}
+		if prev := ids[v.ID]; prev != nil && v.ID != "" {
+			c.errorf(v.Pos, p.field("id").String(), "each vSwitch appears once; refer to it by one name", "vSwitch %s is also named %q (at %s)", v.ID, prev.Name, prev.Pos).Related = []Pos{prev.Pos}
+		} else {
+			ids[v.ID] = v
+		}
+		if v.Zone != "" && c.f.Region != "" {
+			rest, ok := strings.CutPrefix(v.Zone, c.f.Region)
+			rest = strings.TrimPrefix(rest, "-")
+			if !ok || len(rest) != 1 || rest[0] < 'a' || rest[0] > 'z' {
+				c.errorf(v.Pos, p.field("zone").String(), fmt.Sprintf("zones of region %s look like %s-h or %sa", c.f.Region, c.f.Region, c.f.Region),
+					"zone %q is not a zone of region %q", v.Zone, c.f.Region)
+			}
+		}
+	}
+}
+
+func (c *checker) groups() {
+	ids := map[string]*SecurityGroup{}
+	for _, g := range c.f.SecurityGroups {
+		if prev := ids[g.ID]; prev != nil && g.ID != "" {
+			c.errorf(g.Pos, path{"securityGroups", g.Name, "id"}.String(), "each security group appears once; refer to it by one name",
+				"security group %s is also named %q (at %s)", g.ID, prev.Name, prev.Pos).Related = []Pos{prev.Pos}
+		} else {
+			ids[g.ID] = g
+		}
+	}
+}
+
+// groupRefs checks references to security groups and counts addresses
+// towards each group's quota.
+func (c *checker) groupRefs(refs []string, p path, pos Pos, addrs int) {
+	seen := map[string]bool{}
+	for i, name := range refs {
+		if c.f.SecurityGroup(name) == nil {
+			c.errorf(pos, p.index(i).String(), c.known("securityGroups", names(c.f.SecurityGroups, func(g *SecurityGroup) string { return g.Name }), name),
+				"security group %q is not defined in securityGroups", name)
+			continue
+		}
+		if seen[name] {
+			c.errorf(pos, p.index(i).String(), "name each group once", "security group %q is listed twice", name)
+			continue
+		}
+		seen[name] = true
+		if c.sg == nil {
+			c.sg = map[string]int{}
+		}
+		c.sg[name] += addrs
+	}
+}
+
+func (c *checker) known(section string, have []string, name string) string {
+	if s := suggest(name, have); s != "" {
+		return fmt.Sprintf("did you mean %q? (defined in %s: %s)", s, section, strings.Join(have, ", "))
+	}
+	if len(have) == 0 {
+		return fmt.Sprintf("define it under %s first", section)
+	}
+	return fmt.Sprintf("define it under %s, or use one of: %s", section, strings.Join(have, ", "))
+}
+
+func names[T any](xs []T, name func(T) string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = name(x)
+	}
+	return out
+}
+
+func (c *checker) vswitch(name string, p path, pos Pos) *VSwitch {
+	if name == "" {
+		return nil
+	}
+	v := c.f.VSwitch(name)
+	if v == nil {
+		c.errorf(pos, p.String(), c.known("vswitches", names(c.f.VSwitches, func(v *VSwitch) string { return v.Name }), name),
+			"vSwitch %q is not defined in vswitches", name)
+	}
+	return v
+}
+
+// addr checks one address against its vSwitch and the rest of the fleet.
+func (c *checker) addr(a netip.Addr, pos Pos, p string, v *VSwitch) {
+	if !a.IsValid() {
+		return
+	}
+	if v != nil && v.CIDR.IsValid() {
+		switch {
+		case !v.CIDR.Contains(a):
+			c.errorf(pos, p, fmt.Sprintf("pick an address inside %s, or put the ENI in a vSwitch whose block holds it", v.CIDR),
+				"%s is outside vSwitch %q (%s)", a, v.Name, v.CIDR)
+		case v.Reserved(a):
+			c.errorf(pos, p, fmt.Sprintf("the cloud reserves the first address and the last three of %s (the gateway is %s); pick another", v.CIDR, v.Gateway()),
+				"%s is reserved in vSwitch %q", a, v.Name)
+		}
+	}
+	if prev, dup := c.seen[a]; dup {
+		c.errorf(pos, p, "an address can belong to one ENI only; remove one of the two",
+			"%s is already used at %s (%s)", a, prev.pos, prev.path).Related = []Pos{prev.pos}
+		return
+	}
+	c.seen[a] = use{pos: pos, path: p}
+}
+
+func (c *checker) want(vsw string, n int) {
+	if c.vsw == nil {
+		c.vsw = map[string]int{}
+	}
+	c.vsw[vsw] += n
+}
+
+func (c *checker) instance(in *Instance) {
+	p := path{"instances", in.Name}
+	var t InstanceType
+	if in.Type != "" {
+		var ok bool
+		if t, ok = c.f.InstanceType(in.Type); !ok {
+			c.errorf(in.TypePos, p.field("type").String(),
+				fmt.Sprintf("add its quotas from DescribeInstanceTypes (EniQuantity, EniPrivateIpAddressQuantity) to the file: limits: instanceTypes: %q: {maxEnis: 3, maxIpsPerEni: 6}", in.Type),
+				"instance type %q is not in ecsnet's table", in.Type)
+		}
+	}
+	pr := &in.Primary
+	pp := p.field("primary")
+	v := c.vswitch(pr.VSwitch, pp.field("vswitch"), pr.Pos)
+	c.addr(pr.IP, pr.IPPos, pp.field("ip").String(), v)
+	for i, a := range pr.Pinned {
+		c.addr(a.Addr, a.Pos, pp.field("secondaryIps").index(i).String(), v)
+	}
+	n := 1 + pr.N()
+	if v != nil {
+		c.want(v.Name, n)
+	}
+	c.groupRefs(pr.SecurityGroups, pp.field("securityGroups"), pr.Pos, n)
+	if t.MaxIPsPerENI > 0 && n > t.MaxIPsPerENI {
+		c.errorf(c.secondariesPos(pr.Secondaries, pr.Pos), pp.String(),
+			fmt.Sprintf("%s allows %d private addresses per ENI (the primary included): keep at most %d secondary addresses here, or move some to a secondary ENI", t.Name, t.MaxIPsPerENI, t.MaxSecondaryIPs()),
+			"the primary ENI would carry %d private addresses; instance type %s allows %d", n, t.Name, t.MaxIPsPerENI)
+	}
+	c.ids(in.ID, "instance", p, in.Pos)
+}
+
+func (c *checker) secondariesPos(s Secondaries, fallback Pos) Pos {
+	switch {
+	case s.Counted:
+		return s.CountPos
+	case len(s.Pinned) > 0:
+		return s.Pinned[len(s.Pinned)-1].Pos
+	}
+	return fallback
+}
+
+// ids reports an instance or ENI ID used twice.
+func (c *checker) ids(id, what string, p path, pos Pos) {
+	if id == "" {
+		return
+	}
+	if c.idSeen == nil {
+		c.idSeen = map[string]use{}
+	}
+	if prev, dup := c.idSeen[id]; dup {
+		c.errorf(pos, p.field("id").String(), fmt.Sprintf("each %s appears once in the fleet", what),
+			"%s ID %s is also used at %s (%s)", what, id, prev.pos, prev.path).Related = []Pos{prev.pos}
+		return
+	}
+	c.idSeen[id] = use{pos: pos, path: p.String()}
+}
+
+func (c *checker) eni(e *ENI) {
+	p := path{"enis", e.Name}
+	v := c.vswitch(e.VSwitch, p.field("vswitch"), e.VSwitchPos)
+	c.addr(e.PrimaryIP, e.PrimaryIPPos, p.field("primaryIp").String(), v)
+	for i, a := range e.Pinned {
+		c.addr(a.Addr, a.Pos, p.field("secondaryIps").index(i).String(), v)
+	}
+	n := 1 + e.N()
+	if v != nil {
+		c.want(v.Name, n)
+	}
+	c.groupRefs(e.SecurityGroups, p.field("securityGroups"), e.Pos, n)
+	c.ids(e.ID, "ENI", p, e.Pos)
+	if !e.Bound() {
+		if max := c.f.Limits.UnboundENIMaxSecondaryIPs; e.N() > max {
+			c.errorf(c.secondariesPos(e.Secondaries, e.Pos), p.String(),
+				fmt.Sprintf("attach it to an instance (attachTo), keep at most %d secondary addresses, or raise limits.unboundEniMaxSecondaryIps if your account allows more", max),
+				"an unbound ENI can carry at most %d secondary addresses, this one wants %d", max, e.N())
+		}
+		return
+	}
+	in := c.f.Instance(e.AttachTo)
+	if in == nil {
+		c.errorf(e.AttachToPos, p.field("attachTo").String(), c.known("instances", names(c.f.Instances, func(i *Instance) string { return i.Name }), e.AttachTo),
+			"instance %q is not defined in instances", e.AttachTo)
+		return
+	}
+	if iz, z := c.f.Zone(in), zoneOf(v); iz != "" && z != "" && iz != z {
+		c.errorf(e.VSwitchPos, p.field("vswitch").String(),
+			fmt.Sprintf("an ENI attaches only to instances in its vSwitch's zone: use a vSwitch in %s, or attach it to an instance in %s", iz, z),
+			"vSwitch %q is in zone %s but instance %q is in zone %s", e.VSwitch, z, in.Name, iz)
+	}
+	if t, ok := c.f.InstanceType(in.Type); ok && n > t.MaxIPsPerENI {
+		c.errorf(c.secondariesPos(e.Secondaries, e.Pos), p.String(),
+			fmt.Sprintf("%s allows %d private addresses per ENI (the ENI's primary included): keep at most %d secondary addresses", t.Name, t.MaxIPsPerENI, t.MaxSecondaryIPs()),
+			"the ENI would carry %d private addresses; instance %q (%s) allows %d per ENI", n, in.Name, t.Name, t.MaxIPsPerENI)
+	}
+}
+
+func zoneOf(v *VSwitch) string {
+	if v == nil {
+		return ""
+	}
+	return v.Zone
+}
+
+func (c *checker) enisPerInstance() {
+	for _, in := range c.f.Instances {
+		t, ok := c.f.InstanceType(in.Type)
+		bound := c.f.AttachedTo(in.Name)
+		if !ok || 1+len(bound) <= t.MaxENIs {
+			continue
+		}
+		e := c.errorf(in.Pos, path{"instances", in.Name}.String(),
+			fmt.Sprintf("%s takes %d ENIs, the primary included: attach at most %d secondary ENIs to it, or choose a larger type", t.Name, t.MaxENIs, t.MaxENIs-1),
+			"%d ENIs would be attached to instance %q (the primary and %d secondary); %s allows %d", 1+len(bound), in.Name, len(bound), t.Name, t.MaxENIs)
+		for _, b := range bound {
+			e.Related = append(e.Related, b.AttachToPos)
+		}
+	}
+}
+
+func (c *checker) groupTotals() {
+	for _, g := range c.f.SecurityGroups {
+		if n := c.sg[g.Name]; n > c.f.Limits.SecurityGroupMaxIPs {
+			c.errorf(g.Pos, path{"securityGroups", g.Name}.String(),
+				fmt.Sprintf("a basic security group holds at most %d private addresses across all its ENIs: spread the ENIs over more groups, or raise limits.securityGroupMaxIps for an advanced group", c.f.Limits.SecurityGroupMaxIPs),
+				"security group %q would hold %d private addresses; the limit is %d", g.Name, n, c.f.Limits.SecurityGroupMaxIPs)
+		}
+	}
+}
+
+func (c *checker) capacity() {
+	for _, v := range c.f.VSwitches {
+		if !v.CIDR.IsValid() {
+			continue
+		}
+		if n := c.vsw[v.Name]; n > v.Usable() {
+			c.errorf(v.Pos, path{"vswitches", v.Name}.String(),
+				"move some ENIs to another vSwitch, or use a larger block",
+				"the fleet wants %d addresses in vSwitch %q but %s has %d usable", n, v.Name, v.CIDR, v.Usable())
+		}
+	}
+}

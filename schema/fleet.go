@@ -1,0 +1,209 @@
+package schema
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Fleet is one desired state: the instances ecsnet manages, the secondary
+// ENIs it owns, and the addresses each of them should carry. Every slice is
+// sorted by name; look-ups by name go through the methods.
+type Fleet struct {
+	Name           string // tag-safe; ecsnet tags what it creates with it
+	Region         string
+	VSwitches      []*VSwitch
+	SecurityGroups []*SecurityGroup
+	Instances      []*Instance
+	ENIs           []*ENI
+	Limits         Limits
+	Files          []string // the input files, as named by the caller
+
+	vswitches map[string]*VSwitch
+	groups    map[string]*SecurityGroup
+	instances map[string]*Instance
+	enis      map[string]*ENI
+	bound     map[string][]*ENI // instance name -> ENIs attached to it, by name
+}
+
+// VSwitch names a vSwitch of the VPC by its ID, zone and IPv4 block.
+type VSwitch struct {
+	Name string
+	ID   string
+	Zone string
+	CIDR netip.Prefix
+	Pos  Pos
+}
+
+// SecurityGroup names a security group by its ID.
+type SecurityGroup struct {
+	Name string
+	ID   string
+	Pos  Pos
+}
+
+// Address is an IPv4 address and where the user wrote it.
+type Address struct {
+	Addr netip.Addr
+	Pos  Pos
+}
+
+// Secondaries is how many secondary private addresses an ENI should carry:
+// either pinned addresses (manual assignment) or a count the cloud fills
+// (auto assignment), never both.
+type Secondaries struct {
+	Pinned   []Address // secondaryIps, in the order written
+	Count    int       // secondaryIpCount, when Counted
+	Counted  bool
+	CountPos Pos
+}
+
+// N returns the number of secondary addresses wanted.
+func (s Secondaries) N() int {
+	if s.Counted {
+		return s.Count
+	}
+	return len(s.Pinned)
+}
+
+// PinnedAddrs returns the pinned addresses without their positions.
+func (s Secondaries) PinnedAddrs() []netip.Addr {
+	out := make([]netip.Addr, len(s.Pinned))
+	for i, a := range s.Pinned {
+		out[i] = a.Addr
+	}
+	return out
+}
+
+// Instance is an existing ECS instance whose primary ENI's secondary
+// addresses ecsnet manages. ecsnet never creates, stops or deletes instances.
+type Instance struct {
+	Name    string
+	ID      string
+	Type    string
+	OS      OS
+	Network Stack // the OS's default stack unless the file overrides it
+	Primary PrimaryENI
+
+	Pos     Pos // where the instance's name is written
+	TypePos Pos
+	OSPos   Pos
+}
+
+// PrimaryENI is the instance's primary network interface. Its primary address
+// belongs to the instance (DHCP and cloud-init own it on the host); ecsnet
+// manages only its secondary addresses.
+type PrimaryENI struct {
+	VSwitch        string
+	IP             netip.Addr
+	SecurityGroups []string // optional; counted towards each group's address quota
+	Secondaries
+
+	Pos   Pos
+	IPPos Pos
+}
+
+// ENI is a secondary elastic network interface that ecsnet creates (or has
+// adopted), owns, binds, moves and deletes.
+type ENI struct {
+	Name           string
+	ID             string // set only for an adopted ENI (ecsnet import); ecsnet finds its own by tag
+	VSwitch        string
+	SecurityGroups []string
+	Description    string     // free text: never reaches a script unquoted
+	PrimaryIP      netip.Addr // zero: the cloud picks
+	AttachTo       string     // instance name; empty: unbound (Available)
+	Secondaries
+
+	Pos          Pos
+	PrimaryIPPos Pos
+	AttachToPos  Pos
+	VSwitchPos   Pos
+}
+
+// Bound reports whether the ENI should be attached to an instance.
+func (e *ENI) Bound() bool { return e.AttachTo != "" }
+
+// VSwitch returns the vSwitch called name, or nil.
+func (f *Fleet) VSwitch(name string) *VSwitch { return f.vswitches[name] }
+
+// SecurityGroup returns the security group called name, or nil.
+func (f *Fleet) SecurityGroup(name string) *SecurityGroup { return f.groups[name] }
+
+// Instance returns the instance called name, or nil.
+func (f *Fleet) Instance(name string) *Instance { return f.instances[name] }
+
+// ENI returns the secondary ENI called name, or nil.
+func (f *Fleet) ENI(name string) *ENI { return f.enis[name] }
+
+// AttachedTo returns the ENIs that should be attached to the named instance,
+// sorted by name.
+func (f *Fleet) AttachedTo(instance string) []*ENI { return f.bound[instance] }
+
+// Zone returns the zone of the instance: that of its primary vSwitch.
+func (f *Fleet) Zone(in *Instance) string {
+	if v := f.vswitches[in.Primary.VSwitch]; v != nil {
+		return v.Zone
+	}
+	return ""
+}
+
+// InstanceType returns the limits that apply to an instance type: the
+// file's limits.instanceTypes entry if there is one, else the built-in row.
+func (f *Fleet) InstanceType(name string) (InstanceType, bool) {
+	if t, ok := f.Limits.InstanceTypes[name]; ok {
+		return t, true
+	}
+	return BuiltinInstanceType(name)
+}
+
+// index builds the name look-ups and sorts every list. Load calls it once;
+// after that the Fleet is read-only.
+func (f *Fleet) index() {
+	byName := func(a, b string) int { return strings.Compare(a, b) }
+	slices.SortFunc(f.VSwitches, func(a, b *VSwitch) int { return byName(a.Name, b.Name) })
+	slices.SortFunc(f.SecurityGroups, func(a, b *SecurityGroup) int { return byName(a.Name, b.Name) })
+	slices.SortFunc(f.Instances, func(a, b *Instance) int { return byName(a.Name, b.Name) })
+	slices.SortFunc(f.ENIs, func(a, b *ENI) int { return byName(a.Name, b.Name) })
+	f.vswitches = make(map[string]*VSwitch, len(f.VSwitches))
+	for _, v := range f.VSwitches {
+		f.vswitches[v.Name] = v
+	}
+	f.groups = make(map[string]*SecurityGroup, len(f.SecurityGroups))
+	for _, g := range f.SecurityGroups {
+		f.groups[g.Name] = g
+	}
+	f.instances = make(map[string]*Instance, len(f.Instances))
+	for _, in := range f.Instances {
+		f.instances[in.Name] = in
+	}
+	f.enis = make(map[string]*ENI, len(f.ENIs))
+	f.bound = make(map[string][]*ENI)
+	for _, e := range f.ENIs {
+		f.enis[e.Name] = e
+		if e.AttachTo != "" {
+			f.bound[e.AttachTo] = append(f.bound[e.AttachTo], e)
+		}
+	}
+}
+
+// Limits are the quotas the checks enforce. The defaults are the figures of
+// the ECS documentation; a file may raise or lower them where the account
+// differs.
+type Limits struct {
+	// UnboundENIMaxSecondaryIPs caps the secondary addresses of an ENI that
+	// is not attached (state Available). The 2021 documentation says 10;
+	// the cloud has since raised it for some accounts.
+	UnboundENIMaxSecondaryIPs int
+	// SecurityGroupMaxIPs caps the private addresses of all ENIs in one
+	// basic security group (2,000).
+	SecurityGroupMaxIPs int
+	// InstanceTypes overrides or adds rows of the built-in type table.
+	InstanceTypes map[string]InstanceType
+}
+
+// Default limits, from the ECS documentation (ecs-api.md §4).
+const (
+	DefaultUnboundENIMaxSecondaryIPs = 10
+	DefaultSecurityGroupMaxIPs       = 2000
+)

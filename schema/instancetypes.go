@@ -1,0 +1,34 @@
+package schema
+
+import "sort"
+
+// InstanceType holds the network quotas of one ECS instance type, as
+// DescribeInstanceTypes reports them.
+type InstanceType struct {
+	Name string
+	// MaxENIs is EniQuantity: ENIs per instance, the primary included.
+	MaxENIs int
+	// MaxIPsPerENI is EniPrivateIpAddressQuantity: private IPv4 addresses
+	// per ENI, the ENI's primary address included.
+	MaxIPsPerENI int
+	// AttachNeedsStopped is set for types without NIC hot-plug: ENIs can be
+	// attached or detached only while the instance is Stopped.
+	AttachNeedsStopped bool
+}
+
+// MaxSecondaryIPs returns how many secondary addresses one ENI may carry.
+func (t InstanceType) MaxSecondaryIPs() int { return t.MaxIPsPerENI - 1 }
+
+// BuiltinInstanceType returns the built-in row for an instance type.
+func BuiltinInstanceType(name string) (InstanceType, bool) {
+	i := sort.Search(len(builtinTypes), func(i int) bool { return builtinTypes[i].Name >= name })
+	if i < len(builtinTypes) && builtinTypes[i].Name == name {
+		return builtinTypes[i], true
+	}
+	return InstanceType{}, false
+}
+
+// BuiltinInstanceTypes returns a copy of the built-in table, sorted by name.
+func BuiltinInstanceTypes() []InstanceType {
+	return append([]InstanceType(nil), builtinTypes...)
+}

@@ -1,0 +1,249 @@
+package schema
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// DefaultMaxInputBytes caps the total size of the inputs. A fleet of
+// 20,000 instances is about 25 MiB of JSON; anything far larger is more
+// likely a mistake (or an attack) than a fleet.
+const DefaultMaxInputBytes = 64 << 20
+
+// LockFileName is the lock file ecsnet keeps beside the desired state. Load
+// skips it when reading a directory.
+const LockFileName = "ecsnet.lock.json"
+
+// LoadOptions adjust Load. The zero value is ready to use.
+type LoadOptions struct {
+	// MaxInputBytes caps the total size of all inputs; 0 means
+	// DefaultMaxInputBytes.
+	MaxInputBytes int64
+	// Stdin is read for the path "-"; its syntax is taken from StdinSyntax
+	// ("cue", "json" or "yaml"; default "cue", which also reads JSON).
+	Stdin       io.Reader
+	StdinSyntax string
+}
+
+// Load reads the desired state from files and directories, combines them
+// as CUE unification would, and checks it. A directory contributes its
+// *.cue, *.json, *.yaml and *.yml files (not recursively, skipping names
+// that start with "." or "_" and the lock file). The error, if any, is an
+// Errors listing every problem found, sorted by position.
+func Load(paths []string, opts LoadOptions) (*Fleet, error) {
+	inputs, errs := read(paths, opts)
+	if len(errs) > 0 {
+		return nil, errs.Sort()
+	}
+	return loadInputs(inputs)
+}
+
+func loadInputs(inputs []*input) (*Fleet, error) {
+	var errs Errors
+	plain := true
+	for _, in := range inputs {
+		switch in.syn {
+		case syntaxJSON:
+			n, es := parseJSON(in.name, in.src)
+			errs = append(errs, es...)
+			in.data = n
+		case syntaxYAML:
+			f, es := parseYAMLFile(in.name, in.src)
+			errs = append(errs, es...)
+			if f != nil {
+				in.file = f
+				if plainData(f) {
+					n, es := dataNode(f, true)
+					errs = append(errs, es...)
+					in.data = n
+				} else {
+					plain = false
+				}
+			}
+		default:
+			f, es := parseCUEFile(in.name, in.src)
+			errs = append(errs, es...)
+			if f != nil {
+				in.file = f
+				if plainData(f) {
+					n, es := dataNode(f, false)
+					errs = append(errs, es...)
+					in.data = n
+				} else {
+					plain = false
+				}
+			}
+		}
+	}
+	// Duplicate keys are reported but do not stop the run: the first value
+	// is kept, so the rest of the document is still checked. Syntax errors
+	// leave no tree to check.
+	for _, in := range inputs {
+		if in.data == nil && in.file == nil {
+			return nil, errs.Sort()
+		}
+	}
+	var root *node
+	if plain {
+		for _, in := range inputs {
+			if root == nil {
+				root = in.data
+			} else {
+				root = unify(root, in.data, nil, &errs)
+			}
+		}
+	} else {
+		var es Errors
+		root, es = evaluate(inputs)
+		errs = append(errs, es...)
+	}
+	if root == nil {
+		return nil, errs.Sort()
+	}
+	d := &decoder{}
+	f := d.decode(root)
+	f.Files = make([]string, len(inputs))
+	for i, in := range inputs {
+		f.Files[i] = in.name
+	}
+	errs = append(errs, d.errs...)
+	errs = append(errs, check(f)...)
+	if len(errs) > 0 {
+		return nil, errs.Sort()
+	}
+	return f, nil
+}
+
+// read gathers the input files, enforcing the size cap before reading.
+func read(paths []string, opts LoadOptions) ([]*input, Errors) {
+	limit := opts.MaxInputBytes
+	if limit <= 0 {
+		limit = DefaultMaxInputBytes
+	}
+	if len(paths) == 0 {
+		return nil, Errors{{Msg: "no input files", Hint: "name the desired-state files or directory, e.g. ecsnet validate fleet.cue"}}
+	}
+	var files []string
+	var errs Errors
+	for _, p := range paths {
+		if p == "-" {
+			files = append(files, p)
+			continue
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			errs = append(errs, &Error{Pos: Pos{File: p}, Msg: fmt.Sprintf("cannot read input: %v", unwrapPathErr(err)), Hint: "check the path"})
+			continue
+		}
+		if !st.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			errs = append(errs, &Error{Pos: Pos{File: p}, Msg: fmt.Sprintf("cannot read directory: %v", unwrapPathErr(err))})
+			continue
+		}
+		n := 0
+		for _, e := range entries {
+			name := e.Name()
+			if e.IsDir() || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == LockFileName {
+				continue
+			}
+			if _, ok := syntaxOf(name); ok {
+				files = append(files, filepath.Join(p, name))
+				n++
+			}
+		}
+		if n == 0 {
+			errs = append(errs, &Error{Pos: Pos{File: p}, Msg: "directory holds no .cue, .json, .yaml or .yml files"})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	var total int64
+	inputs := make([]*input, 0, len(files))
+	for _, name := range files {
+		in := &input{name: name}
+		var r io.Reader
+		if name == "-" {
+			if opts.Stdin == nil {
+				return nil, Errors{{Pos: Pos{File: "-"}, Msg: "standard input is not available"}}
+			}
+			r = opts.Stdin
+			switch opts.StdinSyntax {
+			case "json":
+				in.syn = syntaxJSON
+			case "yaml":
+				in.syn = syntaxYAML
+			}
+		} else {
+			syn, ok := syntaxOf(name)
+			if !ok {
+				return nil, Errors{{Pos: Pos{File: name}, Msg: "unknown file type", Hint: "name desired-state files *.cue, *.json, *.yaml or *.yml"}}
+			}
+			in.syn = syn
+			fh, err := os.Open(name)
+			if err != nil {
+				return nil, Errors{{Pos: Pos{File: name}, Msg: fmt.Sprintf("cannot read input: %v", unwrapPathErr(err))}}
+			}
+			defer fh.Close()
+			r = fh
+		}
+		// Read at most one byte past the remaining budget, so an oversized
+		// input (or an endless stdin) is refused without reading it whole.
+		src, err := io.ReadAll(io.LimitReader(r, limit-total+1))
+		if err != nil {
+			return nil, Errors{{Pos: Pos{File: name}, Msg: fmt.Sprintf("cannot read input: %v", unwrapPathErr(err))}}
+		}
+		total += int64(len(src))
+		if total > limit {
+			return nil, Errors{{Pos: Pos{File: name}, Msg: fmt.Sprintf("the inputs are larger than the %s cap", size(limit)),
+				Hint: "check that this is the file you meant; raise the cap with --max-input-size if the fleet really is this large"}}
+		}
+		in.src = src
+		inputs = append(inputs, in)
+	}
+	return inputs, nil
+}
+
+func syntaxOf(name string) (syntax, bool) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".cue":
+		return syntaxCUE, true
+	case ".json":
+		return syntaxJSON, true
+	case ".yaml", ".yml":
+		return syntaxYAML, true
+	}
+	return 0, false
+}
+
+func unwrapPathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func size(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// sortedKeys is used by callers that print maps.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
