@@ -46,12 +46,19 @@ func (c *checker) errorf(pos Pos, p string, hint, format string, args ...any) *E
 	return e
 }
 
+// fleetf reports a violation of a fleet-wide rule.
+func (c *checker) fleetf(pos Pos, p string, hint, format string, args ...any) *Error {
+	e := c.errorf(pos, p, hint, format, args...)
+	e.FleetWide = true
+	return e
+}
+
 func (c *checker) vswitches() {
 	ids := map[string]*VSwitch{}
 	for _, v := range c.f.VSwitches {
 		p := path{"vswitches", v.Name}
 		if prev := ids[v.ID]; prev != nil && v.ID != "" {
-			c.errorf(v.Pos, p.field("id").String(), "each vSwitch appears once; refer to it by one name", "vSwitch %s is also named %q (at %s)", v.ID, prev.Name, prev.Pos).Related = []Pos{prev.Pos}
+			c.fleetf(v.Pos, p.field("id").String(), "each vSwitch appears once; refer to it by one name", "vSwitch %s is also named %q (at %s)", v.ID, prev.Name, prev.Pos).Related = []Pos{prev.Pos}
 		} else {
 			ids[v.ID] = v
 		}
@@ -70,7 +77,7 @@ func (c *checker) groups() {
 	ids := map[string]*SecurityGroup{}
 	for _, g := range c.f.SecurityGroups {
 		if prev := ids[g.ID]; prev != nil && g.ID != "" {
-			c.errorf(g.Pos, path{"securityGroups", g.Name, "id"}.String(), "each security group appears once; refer to it by one name",
+			c.fleetf(g.Pos, path{"securityGroups", g.Name, "id"}.String(), "each security group appears once; refer to it by one name",
 				"security group %s is also named %q (at %s)", g.ID, prev.Name, prev.Pos).Related = []Pos{prev.Pos}
 		} else {
 			ids[g.ID] = g
@@ -146,7 +153,7 @@ func (c *checker) addr(a netip.Addr, pos Pos, p string, v *VSwitch) {
 		}
 	}
 	if prev, dup := c.seen[a]; dup {
-		c.errorf(pos, p, "an address can belong to one ENI only; remove one of the two",
+		c.fleetf(pos, p, "an address can belong to one ENI only; remove one of the two",
 			"%s is already used at %s (%s)", a, prev.pos, prev.path).Related = []Pos{prev.pos}
 		return
 	}
@@ -210,7 +217,7 @@ func (c *checker) ids(id, what string, p path, pos Pos) {
 		c.idSeen = map[string]use{}
 	}
 	if prev, dup := c.idSeen[id]; dup {
-		c.errorf(pos, p.field("id").String(), fmt.Sprintf("each %s appears once in the fleet", what),
+		c.fleetf(pos, p.field("id").String(), fmt.Sprintf("each %s appears once in the fleet", what),
 			"%s ID %s is also used at %s (%s)", what, id, prev.pos, prev.path).Related = []Pos{prev.pos}
 		return
 	}
@@ -270,7 +277,7 @@ func (c *checker) enisPerInstance() {
 		if !ok || 1+len(bound) <= t.MaxENIs {
 			continue
 		}
-		e := c.errorf(in.Pos, path{"instances", in.Name}.String(),
+		e := c.fleetf(in.Pos, path{"instances", in.Name}.String(),
 			fmt.Sprintf("%s takes %d ENIs, the primary included: attach at most %d secondary ENIs to it, or choose a larger type", t.Name, t.MaxENIs, t.MaxENIs-1),
 			"%d ENIs would be attached to instance %q (the primary and %d secondary); %s allows %d", 1+len(bound), in.Name, len(bound), t.Name, t.MaxENIs)
 		for _, b := range bound {
@@ -282,7 +289,7 @@ func (c *checker) enisPerInstance() {
 func (c *checker) groupTotals() {
 	for _, g := range c.f.SecurityGroups {
 		if n := c.sg[g.Name]; n > c.f.Limits.SecurityGroupMaxIPs {
-			c.errorf(g.Pos, path{"securityGroups", g.Name}.String(),
+			c.fleetf(g.Pos, path{"securityGroups", g.Name}.String(),
 				fmt.Sprintf("a basic security group holds at most %d private addresses across all its ENIs: spread the ENIs over more groups, or raise limits.securityGroupMaxIps for an advanced group", c.f.Limits.SecurityGroupMaxIPs),
 				"security group %q would hold %d private addresses; the limit is %d", g.Name, n, c.f.Limits.SecurityGroupMaxIPs)
 		}
@@ -295,7 +302,7 @@ func (c *checker) capacity() {
 			continue
 		}
 		if n := c.vsw[v.Name]; n > v.Usable() {
-			c.errorf(v.Pos, path{"vswitches", v.Name}.String(),
+			c.fleetf(v.Pos, path{"vswitches", v.Name}.String(),
 				"move some ENIs to another vSwitch, or use a larger block",
 				"the fleet wants %d addresses in vSwitch %q but %s has %d usable", n, v.Name, v.CIDR, v.Usable())
 		}

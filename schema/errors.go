@@ -43,6 +43,10 @@ type Error struct {
 	Msg     string // what is wrong, lower case, no trailing period
 	Hint    string // what to do about it; may be empty
 	Related []Pos  // other positions involved (the first duplicate, the other side of a conflict)
+	// FleetWide marks rules that span the fleet (duplicates, quotas summed
+	// over many ENIs, capacity). They are Go-only; everything else is also
+	// expressed by the published CUE schema.
+	FleetWide bool
 }
 
 func (e *Error) Error() string {
