@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ecsnet/ecsnet/internal/golden"
+)
+
+// runCLI runs ecsnet in-process with captured output and a fixed, empty
+// environment.
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	code = run(args, e)
+	return code, out.String(), errb.String()
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		out  string // substring of stdout
+		err  string // substring of stderr
+	}{
+		{args: nil, code: 1, err: "Usage:"},
+		{args: []string{"help"}, code: 0, out: "Commands:"},
+		{args: []string{"--help"}, code: 0, out: "Commands:"},
+		{args: []string{"help", "validate"}, code: 0, out: "--format"},
+		{args: []string{"help", "os"}, code: 0, out: "ubuntu22.04"},
+		{args: []string{"help", "nope"}, code: 1, err: "unknown command"},
+		{args: []string{"validate", "--help"}, code: 0, out: "Usage: ecsnet validate"},
+		{args: []string{"validate"}, code: 1, err: "name the desired-state files"},
+		{args: []string{"validate", "--format", "xml", "x.cue"}, code: 1, err: "--format must be one of"},
+		{args: []string{"validate", "--bogus"}, code: 1, err: "unknown flag: --bogus"},
+		{args: []string{"valid"}, code: 1, err: `Did you mean "validate"?`},
+		{args: []string{"version"}, code: 0, out: "ecsnet "},
+		{args: []string{"completion"}, code: 1, err: "name a shell"},
+		{args: []string{"completion", "tcsh"}, code: 1, err: "unsupported shell"},
+		{args: []string{"validate", "../../fixtures/example"}, code: 0, out: "valid: fleet \"shop-prod\""},
+		{args: []string{"validate", "does-not-exist.cue"}, code: 1, err: "does-not-exist.cue: cannot read input: no such file or directory"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, errs := runCLI(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, out, errs)
+			}
+			if !strings.Contains(out, tt.out) {
+				t.Errorf("stdout does not contain %q:\n%s", tt.out, out)
+			}
+			if !strings.Contains(errs, tt.err) {
+				t.Errorf("stderr does not contain %q:\n%s", tt.err, errs)
+			}
+		})
+	}
+}
+
+func TestCompletionScripts(t *testing.T) {
+	for _, sh := range []string{"bash", "zsh", "fish"} {
+		code, out, _ := runCLI(t, "completion", sh)
+		if code != 0 || !strings.Contains(out, "validate") || !strings.Contains(out, "format") {
+			t.Errorf("%s completion: code %d, output:\n%s", sh, code, out)
+		}
+	}
+}
+
+// TestInvalidFixtures runs `ecsnet validate` on every broken input under
+// fixtures/invalid and compares what it prints with the case's golden file
+// (rewrite them with -update and review the diff by eye). Every case must
+// exit 1 and name a position in its own file.
+func TestInvalidFixtures(t *testing.T) {
+	dir := filepath.Join("..", "..", "fixtures", "invalid")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		name := e.Name()
+		ext := filepath.Ext(name)
+		if ext != ".cue" && ext != ".json" && ext != ".yaml" && ext != ".yml" {
+			continue
+		}
+		n++
+		t.Run(name, func(t *testing.T) {
+			input := filepath.ToSlash(filepath.Join(dir, name))
+			code, out, errs := runCLI(t, "validate", input)
+			if code != exitError {
+				t.Fatalf("exit code %d, want 1\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+			}
+			if out != "" {
+				t.Errorf("an invalid input printed to stdout:\n%s", out)
+			}
+			if !strings.Contains(errs, input+":") {
+				t.Errorf("no error names a position in %s:\n%s", input, errs)
+			}
+			// The golden file holds paths relative to fixtures/invalid, so
+			// it reads the same wherever the test runs from.
+			got := strings.ReplaceAll(errs, filepath.ToSlash(dir)+"/", "")
+			golden.Check(t, filepath.Join(dir, strings.TrimSuffix(name, ext)+".golden"), []byte(got))
+		})
+	}
+	if n < 25 {
+		t.Errorf("fixtures/invalid holds %d cases, want at least 25", n)
+	}
+}
+
+// TestGeneratedInvalid covers cases too large to commit.
+func TestGeneratedInvalid(t *testing.T) {
+	dir := t.TempDir()
+	t.Run("over the size cap", func(t *testing.T) {
+		p := filepath.Join(dir, "huge.json")
+		big := bytes.Repeat([]byte(" "), 2<<20)
+		if err := os.WriteFile(p, append([]byte(`{"fleet":"x"`), append(big, '}')...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errs := runCLI(t, "validate", "--max-input-size", "1048576", p)
+		if code != 1 || !strings.Contains(errs, "larger than the 1 MiB cap") || !strings.Contains(errs, "--max-input-size") {
+			t.Errorf("code %d, stderr:\n%s", code, errs)
+		}
+	})
+	t.Run("10000 ENIs on one instance", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString(`{"fleet":"big","region":"cn-hangzhou",
+"vswitches":{"app-h":{"id":"vsw-bp1app0000h","zone":"cn-hangzhou-h","cidr":"10.0.0.0/16"}},
+"securityGroups":{"web":{"id":"sg-bp1web000001"}},
+"instances":{"web-1":{"id":"i-bp1web000001","type":"ecs.g7.large","os":"linux","primary":{"vswitch":"app-h","ip":"10.0.0.10"}}},
+"enis":{`)
+		for i := 0; i < 10000; i++ {
+			if i > 0 {
+				b.WriteString(",\n")
+			}
+			fmt.Fprintf(&b, `"e-%05d":{"vswitch":"app-h","securityGroups":["web"],"attachTo":"web-1"}`, i)
+		}
+		b.WriteString("}}\n")
+		p := filepath.Join(dir, "many.json")
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errs := runCLI(t, "validate", p)
+		if code != 1 || !strings.Contains(errs, `10001 ENIs would be attached to instance "web-1"`) || !strings.Contains(errs, p+":4:") {
+			t.Errorf("code %d, stderr (first 2000 bytes):\n%.2000s", code, errs)
+		}
+	})
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+)
+
+// Exit codes, as the README documents them.
+const (
+	exitOK      = 0
+	exitError   = 1 // an error, or invalid input
+	exitChanges = 2 // reserved: the plan has changes (with --detailed-exitcode)
+)
+
+// env is what a command may touch of the outside world. main fills it from
+// the process; tests fill it with buffers and a fake environment.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+func newEnv() env {
+	return env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+}
+
+// command is one ecsnet subcommand.
+type command struct {
+	name    string
+	summary string
+	usage   string                // argument synopsis after the name
+	flags   func() *pflag.FlagSet // a fresh flag set, for help and completion
+	run     func(context.Context, []string, env) int
+}
+
+func commands() []command {
+	return []command{
+		{name: "validate", summary: "check desired-state files offline, with file:line:col errors", usage: "[flags] PATH...", flags: func() *pflag.FlagSet { return validateFlags(&validateArgs{}) }, run: runValidate},
+		{name: "demo", summary: "run the bundled example fleet end to end (no cloud account needed)", usage: "[flags]", flags: func() *pflag.FlagSet { return demoFlags(&demoArgs{}) }, run: runDemo},
+		{name: "completion", summary: "print a shell completion script (bash, zsh or fish)", usage: "bash|zsh|fish", flags: noFlags("completion"), run: runCompletion},
+		{name: "version", summary: "print ecsnet's version", usage: "", flags: noFlags("version"), run: runVersion},
+		{name: "help", summary: "show help for ecsnet or one command; `help os` lists operating systems", usage: "[COMMAND|os]", flags: noFlags("help"), run: runHelp},
+	}
+}
+
+func noFlags(name string) func() *pflag.FlagSet {
+	return func() *pflag.FlagSet { return newFlagSet(name) }
+}
+
+func newFlagSet(name string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard) // we print errors and usage ourselves
+	fs.SortFlags = true
+	return fs
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func run(args []string, e env) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(args) == 0 {
+		usage(e.stderr)
+		return exitError
+	}
+	switch args[0] {
+	case "-h", "--help":
+		usage(e.stdout)
+		return exitOK
+	case "-v", "--version":
+		return runVersion(ctx, nil, e)
+	}
+	c, ok := lookup(args[0])
+	if !ok {
+		fmt.Fprintf(e.stderr, "ecsnet: unknown command %q\n", args[0])
+		if s := closest(args[0]); s != "" {
+			fmt.Fprintf(e.stderr, "Did you mean %q?\n", s)
+		}
+		fmt.Fprintln(e.stderr, "Run 'ecsnet help' for the list of commands.")
+		return exitError
+	}
+	return c.run(ctx, args[1:], e)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `ecsnet compiles a reviewed desired-state file into an Alibaba Cloud ECS
+network change plan and per-host network configuration.
+
+Usage:
+  ecsnet COMMAND [flags] [ARGS]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Exit codes: 0 success, 1 error or invalid input, 2 changes present (plan
+with --detailed-exitcode).
+
+Run 'ecsnet help COMMAND' for a command's flags.
+`)
+}
+
+func commandUsage(w io.Writer, c command) {
+	fmt.Fprintf(w, "Usage: ecsnet %s %s\n\n%s.\n", c.name, c.usage, upperFirst(c.summary))
+	if fs := c.flags(); fs.HasFlags() {
+		fmt.Fprintf(w, "\nFlags:\n%s", fs.FlagUsages())
+	}
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func closest(name string) string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if strings.HasPrefix(n, name) || strings.HasPrefix(name, n) {
+			return n
+		}
+	}
+	return ""
+}
