@@ -1,0 +1,98 @@
+package deps
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+
+	_ "github.com/ecsnet/ecsnet/internal/golden"
+)
+
+const mod = "github.com/ecsnet/ecsnet"
+
+type pkg struct {
+	ImportPath string
+	Deps       []string
+}
+
+func listDeps(t *testing.T) map[string][]string {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go command not found")
+	}
+	cmd := exec.Command("go", "list", "-deps=false", "-json=ImportPath,Deps", mod+"/...")
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("go list: %v\n%s", err, ee.Stderr)
+		}
+		t.Fatal(err)
+	}
+	deps := map[string][]string{}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		deps[p.ImportPath] = p.Deps
+	}
+	return deps
+}
+
+func TestImportDirection(t *testing.T) {
+	deps := listDeps(t)
+	// allowed lists, for each product package, the ecsnet packages it may
+	// reach (directly or not).
+	allowed := map[string][]string{
+		"schema":       nil,
+		"plan":         {"schema"},
+		"render":       {"schema"},
+		"ecs":          {"schema", "plan"},
+		"ecs/emulator": {"schema"},
+		"fixtures":     nil,
+	}
+	const sdk = "github.com/aliyun/alibaba-cloud-sdk-go"
+	for p, ok := range allowed {
+		ds, found := deps[mod+"/"+p]
+		if !found {
+			continue // not written yet
+		}
+		for _, d := range ds {
+			if strings.HasPrefix(d, mod+"/") {
+				rel := strings.TrimPrefix(d, mod+"/")
+				if !contains(ok, rel) {
+					t.Errorf("%s imports %s; it may reach only %v", p, rel, ok)
+				}
+			}
+			if strings.HasPrefix(d, sdk) && p != "ecs" {
+				t.Errorf("%s reaches the Alibaba SDK (%s); only package ecs may", p, d)
+			}
+		}
+	}
+	for p, ds := range deps {
+		if strings.HasPrefix(p, mod+"/cmd/") {
+			continue
+		}
+		for _, d := range ds {
+			if d == "github.com/spf13/pflag" {
+				t.Errorf("%s imports pflag; flags belong to cmd/ecsnet", p)
+			}
+		}
+	}
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
