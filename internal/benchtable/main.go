@@ -1,0 +1,503 @@
+// Command benchtable is the harness behind `make bench`: it measures
+// `ecsnet validate` beside `cue vet` with the published schema on generated
+// fleets, and prints a markdown table and the performance budgets as PASS or
+// FAIL.
+//
+//	go run ./internal/benchtable [-sizes 100,1000,10000,20000] [-formats cue,json]
+//
+// Run it from the module root. It builds ./cmd/ecsnet and the cue CLI from
+// the module graph (so cue is the version go.mod pins), generates fleets
+// with package testfleet into a temporary directory, and runs every tool
+// as a child process: wall time is measured around Wait, peak memory is the
+// child's maximum resident set size from getrusage. Runs are sequential, so
+// on a small machine nothing else should run meanwhile.
+//
+// It is never run from `go test`: timings belong in a report, not in a
+// test that fails on a busy machine. It exits 1 when a verdict is not
+// "valid", when the two tools disagree, or when a budget fails.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"cuelang.org/go/cue/parser"
+
+	"github.com/ecsnet/ecsnet/internal/testfleet"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+type config struct {
+	sizes    []int
+	formats  []string
+	timeout  time.Duration
+	runs     int
+	cue      bool
+	keep     bool
+	seed     int64
+	stdout   io.Writer
+	stderr   io.Writer
+	root     string   // module root
+	schema   []string // schema/*.cue, absolute
+	glue     string   // for CUE input: a file of the schema's package that embeds #Fleet
+	work     string
+	ecsnet   string // built binaries
+	cueBin   string
+	progress io.Writer
+}
+
+// result is one run of one tool on one file.
+type result struct {
+	wall     time.Duration
+	rssKiB   int64
+	verdict  string // valid, invalid, timeout, error (...)
+	detail   string // the start of stderr when the verdict is not valid
+	measured bool
+}
+
+type row struct {
+	size     int
+	format   string
+	bytes    int64
+	ecsnet   result
+	cue      result
+	cueNote  string
+	mismatch bool
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("benchtable", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sizes := fs.String("sizes", "100,1000,10000,20000", "comma-separated fleet sizes (instances)")
+	formats := fs.String("formats", "cue,json", "comma-separated input syntaxes: cue, json, yaml")
+	c := &config{stdout: stdout, stderr: stderr, progress: stderr}
+	fs.DurationVar(&c.timeout, "timeout", 120*time.Second, "give up on one run after this long")
+	fs.IntVar(&c.runs, "runs", 1, "runs of ecsnet per file; the table shows the median by wall time (cue vet runs once)")
+	fs.BoolVar(&c.cue, "cue", true, "also run cue vet with the schema")
+	fs.BoolVar(&c.keep, "keep", false, "keep the work directory (binaries and generated fleets)")
+	fs.Int64Var(&c.seed, "seed", 1, "testfleet seed")
+	fs.Func("schema", "comma-separated schema files for cue vet (default: schema/*.cue)", func(s string) error {
+		for _, f := range strings.Split(s, ",") {
+			abs, err := filepath.Abs(f)
+			if err != nil {
+				return err
+			}
+			c.schema = append(c.schema, abs)
+		}
+		return nil
+	})
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var err error
+	if c.sizes, err = parseSizes(*sizes); err != nil {
+		fmt.Fprintf(stderr, "benchtable: -sizes: %v\n", err)
+		return 2
+	}
+	for _, f := range strings.Split(*formats, ",") {
+		f = strings.TrimSpace(f)
+		if f != "cue" && f != "json" && f != "yaml" {
+			fmt.Fprintf(stderr, "benchtable: -formats: %q is not cue, json or yaml\n", f)
+			return 2
+		}
+		c.formats = append(c.formats, f)
+	}
+	if c.runs < 1 {
+		c.runs = 1
+	}
+	if err := c.setup(); err != nil {
+		fmt.Fprintf(stderr, "benchtable: %v\n", err)
+		return 1
+	}
+	if !c.keep {
+		defer os.RemoveAll(c.work)
+	} else {
+		fmt.Fprintf(stderr, "benchtable: keeping %s\n", c.work)
+	}
+	rows, err := c.measure()
+	if err != nil {
+		fmt.Fprintf(stderr, "benchtable: %v\n", err)
+		return 1
+	}
+	if !c.report(rows) {
+		return 1
+	}
+	return 0
+}
+
+func parseSizes(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > testfleet.MaxInstances {
+			return nil, fmt.Errorf("%q is not a fleet size from 1 to %d", f, testfleet.MaxInstances)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// setup finds the module root and the schema, and builds the binaries.
+func (c *config) setup() error {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+	if err != nil {
+		return fmt.Errorf("find the module root (run from inside the module): %v", err)
+	}
+	c.root = strings.TrimSpace(string(out))
+	// The schema is the published contract: every *.cue file in schema/
+	// (ecsnet.cue, and instancetypes.cue when the type table is split out).
+	if c.schema == nil {
+		c.schema, _ = filepath.Glob(filepath.Join(c.root, "schema", "*.cue"))
+		slices.Sort(c.schema)
+	}
+	if c.work, err = os.MkdirTemp("", "ecsnet-bench-"); err != nil {
+		return err
+	}
+	c.ecsnet = filepath.Join(c.work, "ecsnet")
+	c.cueBin = filepath.Join(c.work, "cue")
+	fmt.Fprintf(c.progress, "building ecsnet ...\n")
+	if err := c.goBuild(c.ecsnet, "./cmd/ecsnet"); err != nil {
+		return err
+	}
+	if c.cue && len(c.schema) > 0 {
+		fmt.Fprintf(c.progress, "building cue from the module graph ...\n")
+		if err := c.goBuild(c.cueBin, "cuelang.org/go/cmd/cue"); err != nil {
+			return err
+		}
+		if err := c.writeGlue(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cueArgs returns the cue vet command line for one input. `-d '#Fleet'`
+// applies the schema to JSON and YAML data, but cue refuses it for CUE
+// input ("-d/--schema flag requires non-CUE input files"), so a CUE fleet is
+// vetted together with a one-line file in the schema's package that embeds
+// #Fleet at the top level: the same unification, spelled differently.
+func (c *config) cueArgs(format, name string) []string {
+	args := []string{"vet", "-c"}
+	if format != "cue" {
+		args = append(args, "-d", "#Fleet")
+	}
+	args = append(args, c.schema...)
+	if format == "cue" {
+		args = append(args, c.glue)
+	}
+	return append(args, name)
+}
+
+// writeGlue writes the file that applies #Fleet to CUE input.
+func (c *config) writeGlue() error {
+	f, err := parser.ParseFile(c.schema[0], nil, parser.PackageClauseOnly)
+	if err != nil {
+		return fmt.Errorf("read the schema's package clause: %v", err)
+	}
+	src := "#Fleet\n"
+	if pkg := f.PackageName(); pkg != "" {
+		src = "package " + pkg + "\n\n" + src
+	}
+	c.glue = filepath.Join(c.work, "fleet_glue.cue")
+	return os.WriteFile(c.glue, []byte(src), 0o644)
+}
+
+func (c *config) goBuild(out, pkg string) error {
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = c.root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build %s: %v\n%s", pkg, err, stderr.Bytes())
+	}
+	return nil
+}
+
+func (c *config) measure() ([]row, error) {
+	var rows []row
+	for _, n := range c.sizes {
+		for _, format := range c.formats {
+			name := filepath.Join(c.work, fmt.Sprintf("fleet-%d.%s", n, format))
+			size, err := c.generate(name, n, format)
+			if err != nil {
+				return nil, err
+			}
+			r := row{size: n, format: format, bytes: size}
+			var runs []result
+			for i := range c.runs {
+				fmt.Fprintf(c.progress, "%d %s: ecsnet validate (run %d of %d) ...\n", n, format, i+1, c.runs)
+				runs = append(runs, c.exec(c.ecsnet, "validate", name))
+			}
+			slices.SortFunc(runs, func(a, b result) int { return int(a.wall - b.wall) })
+			r.ecsnet = runs[len(runs)/2]
+			switch {
+			case !c.cue:
+				r.cueNote = "not run (-cue=false)"
+			case len(c.schema) == 0:
+				r.cueNote = "skipped: no schema/*.cue yet"
+			default:
+				fmt.Fprintf(c.progress, "%d %s: cue vet ...\n", n, format)
+				r.cue = c.exec(c.cueBin, c.cueArgs(format, name)...)
+				r.mismatch = r.cue.verdict != "timeout" && r.cue.verdict != r.ecsnet.verdict
+			}
+			rows = append(rows, r)
+			// The fleet files are large; keep only what -keep asks for.
+			if !c.keep {
+				os.Remove(name)
+			}
+		}
+	}
+	return rows, nil
+}
+
+func (c *config) generate(name string, n int, format string) (int64, error) {
+	f, err := os.Create(name)
+	if err != nil {
+		return 0, err
+	}
+	err = testfleet.Write(f, testfleet.Options{Instances: n, Format: format, Seed: c.seed})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, err
+	}
+	st, err := os.Stat(name)
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
+// exec runs one tool to completion or the timeout and classifies the
+// outcome: exit 0 is "valid", exit 1 "invalid".
+func (c *config) exec(bin string, args ...string) result {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = c.root
+	var stderr bytes.Buffer
+	cmd.Stdout = io.Discard
+	cmd.Stderr = &limited{w: &stderr, n: 4096}
+	if err := cmd.Start(); err != nil {
+		return result{verdict: "error (" + err.Error() + ")"}
+	}
+	start := time.Now()
+	err := cmd.Wait()
+	r := result{wall: time.Since(start), measured: true}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.rssKiB = ru.Maxrss // KiB on Linux
+	}
+	var exit *exec.ExitError
+	switch {
+	case ctx.Err() == context.DeadlineExceeded:
+		r.verdict = "timeout"
+	case err == nil:
+		r.verdict = "valid"
+	case errors.As(err, &exit) && exit.ExitCode() == 1:
+		r.verdict = "invalid"
+	default:
+		r.verdict = "error (" + err.Error() + ")"
+	}
+	if r.verdict != "valid" {
+		r.detail = firstLines(stderr.String(), 5)
+	}
+	return r
+}
+
+// limited keeps the first n bytes written to it and drops the rest, so a
+// tool that prints thousands of errors does not fill memory.
+type limited struct {
+	w io.Writer
+	n int
+}
+
+func (l *limited) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(p), l.n)
+		l.w.Write(p[:k])
+		l.n -= k
+	}
+	return len(p), nil
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(strings.TrimSpace(s), "\n", n+1)
+	if len(lines) > n {
+		lines = append(lines[:n], "...")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (c *config) glueText() string {
+	b, _ := os.ReadFile(c.glue)
+	return strings.ReplaceAll(strings.TrimSpace(string(b)), "\n\n", "; ")
+}
+
+func mib(kib int64) string { return fmt.Sprintf("%.0f", float64(kib)/1024) }
+
+func (r result) wallString() string {
+	switch {
+	case !r.measured:
+		return r.verdict
+	case r.verdict == "timeout":
+		return "timeout"
+	}
+	return fmt.Sprintf("%.2f", r.wall.Seconds())
+}
+
+// report prints the table and the budgets, and reports whether everything
+// passed.
+func (c *config) report(rows []row) bool {
+	w := c.stdout
+	ok := true
+	fmt.Fprintf(w, "## ecsnet validate vs cue vet\n\n")
+	fmt.Fprintf(w, "%s, %d CPUs (GOMAXPROCS %d), %s; fleets from internal/testfleet (seed %d): %d ENIs and %d addresses per instance, ecs.g7.xlarge.\n",
+		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), c.seed, testfleet.ENIsPerInstance, testfleet.AddressesPerInstance)
+	if len(c.schema) > 0 && c.cue {
+		rel := make([]string, len(c.schema))
+		for i, s := range c.schema {
+			rel[i], _ = filepath.Rel(c.root, s)
+		}
+		fmt.Fprintf(w, "cue vet (built from go.mod; timeout %s per run): `cue vet -c -d '#Fleet' %s FILE` for JSON and YAML; "+
+			"for CUE, which cue refuses with -d, `cue vet -c %s GLUE FILE` where GLUE is `%s`.\n",
+			c.timeout, strings.Join(rel, " "), strings.Join(rel, " "), c.glueText())
+	}
+	if c.runs > 1 {
+		fmt.Fprintf(w, "ecsnet: median of %d runs.\n", c.runs)
+	}
+	fmt.Fprintf(w, "\n| instances | syntax | input MiB | ecsnet wall s | ecsnet peak RSS MiB | cue vet wall s | cue vet peak RSS MiB | verdicts (ecsnet / cue) |\n")
+	fmt.Fprintf(w, "|---:|---|---:|---:|---:|---:|---:|---|\n")
+	for _, r := range rows {
+		cueWall, cueRSS, cueVerdict := "—", "—", "—"
+		if r.cueNote == "" {
+			cueWall, cueVerdict = r.cue.wallString(), r.cue.verdict
+			if r.cue.verdict == "timeout" {
+				cueWall = fmt.Sprintf("timeout >%g s", c.timeout.Seconds())
+			}
+			if r.cue.measured {
+				cueRSS = mib(r.cue.rssKiB)
+			}
+			if r.cue.verdict == "timeout" {
+				cueRSS = "≥" + cueRSS // peak until it was killed
+			}
+		}
+		verdicts := r.ecsnet.verdict + " / " + cueVerdict
+		if r.mismatch {
+			verdicts = "**MISMATCH: " + verdicts + "**"
+		}
+		fmt.Fprintf(w, "| %s | %s | %.1f | %s | %s | %s | %s | %s |\n",
+			thousands(r.size), r.format, float64(r.bytes)/(1<<20), r.ecsnet.wallString(), mib(r.ecsnet.rssKiB), cueWall, cueRSS, verdicts)
+	}
+	fmt.Fprintln(w)
+	if len(rows) > 0 && rows[0].cueNote != "" {
+		fmt.Fprintf(w, "cue vet %s.\n\n", rows[0].cueNote)
+	}
+	for _, r := range rows {
+		if r.ecsnet.verdict != "valid" {
+			ok = false
+			fmt.Fprintf(w, "FAIL: ecsnet validate says %s on the generated %d-instance %s fleet (it is valid by construction):\n%s\n\n", r.ecsnet.verdict, r.size, r.format, indent(r.ecsnet.detail))
+		}
+		if r.mismatch {
+			ok = false
+			fmt.Fprintf(w, "FAIL: VERDICTS DIFFER on %d %s: ecsnet %s, cue vet %s\n", r.size, r.format, r.ecsnet.verdict, r.cue.verdict)
+			if r.cue.detail != "" {
+				fmt.Fprintf(w, "cue vet said:\n%s\n", indent(r.cue.detail))
+			}
+			fmt.Fprintln(w)
+		} else if r.cueNote == "" && r.cue.verdict != "valid" && r.cue.verdict != "timeout" {
+			fmt.Fprintf(w, "note: cue vet says %s on %d %s:\n%s\n\n", r.cue.verdict, r.size, r.format, indent(r.cue.detail))
+		}
+	}
+	fmt.Fprintf(w, "### Budgets\n\n")
+	for _, b := range budgets {
+		line, pass := b.check(rows)
+		if !pass && b.required {
+			ok = false
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintln(w)
+	return ok
+}
+
+// budget is a performance goal for ecsnet validate at one fleet size, in
+// every syntax measured.
+type budget struct {
+	instances int
+	wall      time.Duration
+	rssMiB    int64 // 0: no memory bound
+	source    string
+	required  bool // false: a later issue's target, reported but not enforced
+}
+
+var budgets = []budget{
+	{instances: 1000, wall: 2 * time.Second, source: "issue 2", required: true},
+	{instances: 10000, wall: 15 * time.Second, rssMiB: 1024, source: "issue 2", required: true},
+	{instances: 20000, wall: 5 * time.Second, rssMiB: 1024, source: "issue 7, later"},
+}
+
+func (b budget) check(rows []row) (string, bool) {
+	goal := fmt.Sprintf("%s instances ≤ %g s", thousands(b.instances), b.wall.Seconds())
+	if b.rssMiB > 0 {
+		goal += fmt.Sprintf(" and ≤ %d MiB", b.rssMiB)
+	}
+	var got []string
+	pass, seen := true, false
+	for _, r := range rows {
+		if r.size != b.instances {
+			continue
+		}
+		seen = true
+		good := r.ecsnet.verdict == "valid" && r.ecsnet.wall <= b.wall && (b.rssMiB == 0 || r.ecsnet.rssKiB <= b.rssMiB*1024)
+		pass = pass && good
+		got = append(got, fmt.Sprintf("%s %.2f s / %s MiB", r.format, r.ecsnet.wall.Seconds(), mib(r.ecsnet.rssKiB)))
+	}
+	status := "PASS"
+	switch {
+	case !seen:
+		return fmt.Sprintf("- not measured: %s (%s)", goal, b.source), true
+	case !pass && b.required:
+		status = "FAIL"
+	case !pass:
+		status = "not yet"
+	}
+	return fmt.Sprintf("- %s: %s (%s): %s", status, goal, b.source, strings.Join(got, ", ")), pass
+}
+
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func indent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
