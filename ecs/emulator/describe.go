@@ -1,0 +1,615 @@
+package emulator
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// paging is how a Describe call asked for its page. The APIs have two
+// modes (ecs-api.md §2.1, §2.8): PageNumber/PageSize, and
+// NextToken/MaxResults, which wins when either is present.
+type paging struct {
+	token      bool
+	after      string // token mode: the last ID of the previous page
+	pageNumber int
+	pageSize   int
+	maxResults int
+}
+
+// readPaging parses the paging parameters of an action. A zero maxPage
+// means the action has no page mode; a zero maxResults, no token mode.
+func readPaging(p params, defPage, maxPage, defResults, maxResults int) (paging, *apiError) {
+	var pg paging
+	var err *apiError
+	if maxResults > 0 && (p.has("NextToken") || p.has("MaxResults")) {
+		pg.token = true
+		if pg.maxResults, err = p.integer("MaxResults", defResults, 1, maxResults); err != nil {
+			return pg, err
+		}
+		if t := p.get("NextToken"); t != "" {
+			b, derr := base64.RawURLEncoding.DecodeString(t)
+			if derr != nil || len(b) == 0 {
+				return pg, errInvalid("NextToken", "not a token this API returned")
+			}
+			pg.after = string(b)
+		}
+		return pg, nil
+	}
+	if maxPage == 0 {
+		pg.token = true
+		pg.maxResults = defResults
+		return pg, nil
+	}
+	if pg.pageNumber, err = p.integer("PageNumber", 1, 1, 1<<30); err != nil {
+		return pg, err
+	}
+	if pg.pageSize, err = p.integer("PageSize", defPage, 1, maxPage); err != nil {
+		return pg, err
+	}
+	return pg, nil
+}
+
+// nextToken is opaque to clients; it encodes the last ID returned, so a
+// page boundary survives concurrent creates and deletes.
+func nextToken(lastID string) string {
+	if lastID == "" {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(lastID))
+}
+
+// paginate selects one page of the candidates (sorted IDs) that match.
+// limit > 0 makes only the first limit matches visible, as the tag filter
+// of DescribeNetworkInterfaces does. It returns the page, the visible
+// total, and the next token ("" on the last page).
+func paginate(cands []string, match func(string) bool, pg paging, limit int) (page []string, total int, next string) {
+	if limit == 0 && pg.token {
+		// The common large case (all ENIs of a VPC, 500 a page): no
+		// allocation but the page itself.
+		for _, id := range cands {
+			if match(id) {
+				total++
+			}
+		}
+		start, _ := slices.BinarySearch(cands, pg.after)
+		if pg.after != "" && start < len(cands) && cands[start] == pg.after {
+			start++
+		}
+		for i := start; i < len(cands); i++ {
+			if !match(cands[i]) {
+				continue
+			}
+			if len(page) == pg.maxResults {
+				return page, total, nextToken(page[len(page)-1])
+			}
+			page = append(page, cands[i])
+		}
+		return page, total, ""
+	}
+	var visible []string
+	for _, id := range cands {
+		if limit > 0 && len(visible) == limit {
+			break
+		}
+		if match(id) {
+			visible = append(visible, id)
+		}
+	}
+	total = len(visible)
+	if pg.token {
+		start := 0
+		if pg.after != "" {
+			start, _ = slices.BinarySearch(visible, pg.after)
+			if start < len(visible) && visible[start] == pg.after {
+				start++
+			}
+		}
+		end := min(start+pg.maxResults, len(visible))
+		page = visible[start:end]
+		if end < len(visible) {
+			next = nextToken(page[len(page)-1])
+		}
+		return page, total, next
+	}
+	start := min((pg.pageNumber-1)*pg.pageSize, len(visible))
+	end := min(start+pg.pageSize, len(visible))
+	return visible[start:end], total, ""
+}
+
+// sortedExisting returns the IDs that exist in m, sorted and deduplicated.
+func sortedExisting[T any](ids []string, m map[string]T) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if _, ok := m[id]; ok {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// rejectDryRun refuses DryRun=true, which the emulator does not model.
+func rejectDryRun(p params) *apiError {
+	if dry, err := p.boolean("DryRun"); err != nil || dry {
+		return errUnsupported("DryRun", "the emulator does not model dry runs")
+	}
+	return nil
+}
+
+// DescribeNetworkInterfaces (ecs-api.md §2.1).
+
+type eniItem struct {
+	NetworkInterfaceId   string           `json:"NetworkInterfaceId"`
+	NetworkInterfaceName string           `json:"NetworkInterfaceName"`
+	Description          string           `json:"Description"`
+	Status               string           `json:"Status"`
+	Type                 string           `json:"Type"`
+	InstanceId           string           `json:"InstanceId"`
+	VpcId                string           `json:"VpcId"`
+	VSwitchId            string           `json:"VSwitchId"`
+	ZoneId               string           `json:"ZoneId"`
+	PrivateIpAddress     string           `json:"PrivateIpAddress"`
+	MacAddress           string           `json:"MacAddress"`
+	CreationTime         string           `json:"CreationTime"`
+	ServiceManaged       bool             `json:"ServiceManaged"`
+	SecurityGroupIds     securityGroupIDs `json:"SecurityGroupIds"`
+	PrivateIpSets        privateIPSets    `json:"PrivateIpSets"`
+	Tags                 tagSet           `json:"Tags"`
+	Attachment           *attachment      `json:"Attachment,omitempty"`
+}
+
+// attachment is present while the ENI is bound (Attaching, InUse,
+// Detaching); DeviceIndex 0 is the primary ENI.
+type attachment struct {
+	InstanceId       string `json:"InstanceId"`
+	DeviceIndex      int    `json:"DeviceIndex"`
+	NetworkCardIndex int    `json:"NetworkCardIndex"`
+}
+
+type describeENIsResponse struct {
+	RequestId            string `json:"RequestId"`
+	TotalCount           int    `json:"TotalCount"`
+	PageNumber           int    `json:"PageNumber,omitempty"`
+	PageSize             int    `json:"PageSize,omitempty"`
+	NextToken            string `json:"NextToken"`
+	NetworkInterfaceSets struct {
+		NetworkInterfaceSet []eniItem `json:"NetworkInterfaceSet"`
+	} `json:"NetworkInterfaceSets"`
+}
+
+func toENIItem(e *eni) eniItem {
+	it := eniItem{
+		NetworkInterfaceId: e.id, NetworkInterfaceName: e.name, Description: e.desc, Status: e.status,
+		Type: e.typ(), InstanceId: e.instanceID, VpcId: e.vpcID, VSwitchId: e.vsw, ZoneId: e.zone,
+		PrivateIpAddress: e.ip.String(), MacAddress: e.mac, CreationTime: e.created,
+		SecurityGroupIds: securityGroupIDs{slices.Clone(e.groups)}, PrivateIpSets: ipSets(e), Tags: tags(e),
+	}
+	if e.bound() {
+		it.Attachment = &attachment{InstanceId: e.instanceID, DeviceIndex: e.deviceIndex}
+	}
+	return it
+}
+
+var eniStatuses = []string{"Creating", stAvailable, stAttaching, stInUse, stDetaching, stDeleting, "CreateFailed"}
+
+// tagFilterLimit: a tag-filtered DescribeNetworkInterfaces returns at most
+// 1,000 ENIs; ListTagResources is the way past it (ecs-api.md §2.1). The
+// emulator caps TotalCount too, so a client cannot tell it missed some.
+const tagFilterLimit = 1000
+
+func describeNetworkInterfaces(s *Server, q *call) (any, *apiError) {
+	c, p := s.cloud, q.p
+	if err := p.rejectUnsupported("Ipv6Address.", "ResourceGroupId"); err != nil {
+		return nil, err
+	}
+	pg, err := readPaging(p, 10, 100, 10, 500)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := p.list("NetworkInterfaceId", 100)
+	if err != nil {
+		return nil, err
+	}
+	addrs, err := p.addrList("PrivateIpAddress", 100)
+	if err != nil {
+		return nil, err
+	}
+	tagFilter, err := p.tagParams("Tag", 20)
+	if err != nil {
+		return nil, err
+	}
+	status, typ := p.get("Status"), p.get("Type")
+	if status != "" && !slices.Contains(eniStatuses, status) {
+		return nil, errInvalid("Status", "not one of "+strings.Join(eniStatuses, ", "))
+	}
+	if typ != "" && !slices.Contains([]string{"Primary", "Secondary", "Trunk", "Member"}, typ) {
+		return nil, errInvalid("Type", "not Primary, Secondary, Trunk or Member")
+	}
+	serviceManaged, err := p.boolean("ServiceManaged")
+	if err != nil {
+		return nil, err
+	}
+	var primaryIP netip.Addr
+	if s := p.get("PrimaryIpAddress"); s != "" {
+		if primaryIP, _ = netip.ParseAddr(s); !primaryIP.Is4() {
+			return nil, errInvalid("PrimaryIpAddress", s+" is not an IPv4 address")
+		}
+	}
+	instID, vpcID, vswID := p.get("InstanceId"), p.get("VpcId"), p.get("VSwitchId")
+	group, name := p.get("SecurityGroupId"), p.get("NetworkInterfaceName")
+
+	// Start from the narrowest index.
+	var cands []string
+	switch {
+	case len(ids) > 0:
+		cands = sortedExisting(ids, c.enis)
+	case instID != "":
+		if in := c.instances[instID]; in != nil {
+			cands = in.enis
+		}
+	case vswID != "":
+		if v := c.vswitches[vswID]; v != nil {
+			cands = v.enis
+		}
+	case vpcID != "":
+		if v := c.vpcs[vpcID]; v != nil {
+			cands = v.enis
+		}
+	default:
+		cands = c.eniIDs
+	}
+	match := func(id string) bool {
+		e := c.enis[id]
+		switch {
+		case serviceManaged, // no ENI of the emulator is service-managed
+			instID != "" && e.instanceID != instID,
+			vpcID != "" && e.vpcID != vpcID,
+			vswID != "" && e.vsw != vswID,
+			status != "" && e.status != status,
+			typ != "" && e.typ() != typ,
+			group != "" && !slices.Contains(e.groups, group),
+			name != "" && e.name != name,
+			primaryIP.IsValid() && e.ip != primaryIP:
+			return false
+		}
+		if len(addrs) > 0 && !slices.ContainsFunc(addrs, e.hasAddr) {
+			return false
+		}
+		for _, t := range tagFilter {
+			i := slices.IndexFunc(e.tags, func(x Tag) bool { return x.TagKey == t.TagKey })
+			if i < 0 || (t.TagValue != "" && e.tags[i].TagValue != t.TagValue) {
+				return false
+			}
+		}
+		return true
+	}
+	limit := 0
+	if len(tagFilter) > 0 {
+		limit = tagFilterLimit
+	}
+	page, total, next := paginate(cands, match, pg, limit)
+	resp := describeENIsResponse{RequestId: q.requestID, TotalCount: total, NextToken: next}
+	if !pg.token {
+		resp.PageNumber, resp.PageSize = pg.pageNumber, pg.pageSize
+	}
+	resp.NetworkInterfaceSets.NetworkInterfaceSet = make([]eniItem, len(page))
+	for i, id := range page {
+		resp.NetworkInterfaceSets.NetworkInterfaceSet[i] = toENIItem(c.enis[id])
+	}
+	return resp, nil
+}
+
+// DescribeInstances (ecs-api.md §2.8).
+
+type instanceItem struct {
+	InstanceId          string           `json:"InstanceId"`
+	InstanceName        string           `json:"InstanceName"`
+	InstanceType        string           `json:"InstanceType"`
+	InstanceTypeFamily  string           `json:"InstanceTypeFamily"`
+	Status              string           `json:"Status"`
+	OSType              string           `json:"OSType"`
+	OSName              string           `json:"OSName"`
+	RegionId            string           `json:"RegionId"`
+	ZoneId              string           `json:"ZoneId"`
+	Cpu                 int              `json:"Cpu"`
+	Memory              int              `json:"Memory"` // MiB, unlike DescribeInstanceTypes
+	InstanceNetworkType string           `json:"InstanceNetworkType"`
+	CreationTime        string           `json:"CreationTime"`
+	VpcAttributes       vpcAttributes    `json:"VpcAttributes"`
+	NetworkInterfaces   instanceENIs     `json:"NetworkInterfaces"`
+	SecurityGroupIds    securityGroupIDs `json:"SecurityGroupIds"`
+}
+
+type vpcAttributes struct {
+	VpcId            string `json:"VpcId"`
+	VSwitchId        string `json:"VSwitchId"`
+	NatIpAddress     string `json:"NatIpAddress"`
+	PrivateIpAddress struct {
+		IpAddress []string `json:"IpAddress"`
+	} `json:"PrivateIpAddress"`
+}
+
+type instanceENIs struct {
+	NetworkInterface []instanceENI `json:"NetworkInterface"`
+}
+
+type instanceENI struct {
+	NetworkInterfaceId string        `json:"NetworkInterfaceId"`
+	Type               string        `json:"Type"`
+	PrimaryIpAddress   string        `json:"PrimaryIpAddress"`
+	MacAddress         string        `json:"MacAddress"`
+	PrivateIpSets      privateIPSets `json:"PrivateIpSets"`
+}
+
+type describeInstancesResponse struct {
+	RequestId  string `json:"RequestId"`
+	TotalCount int    `json:"TotalCount"`
+	PageNumber int    `json:"PageNumber,omitempty"`
+	PageSize   int    `json:"PageSize,omitempty"`
+	NextToken  string `json:"NextToken"`
+	Instances  struct {
+		Instance []instanceItem `json:"Instance"`
+	} `json:"Instances"`
+}
+
+// jsonIDs parses the JSON-array parameters of DescribeInstances
+// (InstanceIds, PrivateIpAddresses), at most 100 entries.
+func jsonIDs(p params, name string) ([]string, *apiError) {
+	s := p.get(name)
+	if s == "" {
+		return nil, nil
+	}
+	var ids []string
+	if err := json.Unmarshal([]byte(s), &ids); err != nil {
+		return nil, errInvalid(name, `not a JSON array of strings like ["i-1","i-2"]`)
+	}
+	if len(ids) > 100 {
+		return nil, errInvalid(name, "at most 100 values are allowed")
+	}
+	return ids, nil
+}
+
+func describeInstances(s *Server, q *call) (any, *apiError) {
+	c, p := s.cloud, q.p
+	if err := p.rejectUnsupported("Tag.", "Filter.", "ResourceGroupId", "ImageId", "InnerIpAddresses",
+		"PublicIpAddresses", "EipAddresses", "RdmaIpAddresses", "Ipv6Address.", "KeyPairName", "HpcClusterId",
+		"InstanceChargeType", "InternetChargeType", "LockReason", "DeviceAvailable", "IoOptimized",
+		"HttpEndpoint", "HttpTokens", "HttpPutResponseHopLimit"); err != nil {
+		return nil, err
+	}
+	if err := rejectDryRun(p); err != nil {
+		return nil, err
+	}
+	pg, err := readPaging(p, 10, 100, 10, 100)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := jsonIDs(p, "InstanceIds")
+	if err != nil {
+		return nil, err
+	}
+	ipStrs, err := jsonIDs(p, "PrivateIpAddresses")
+	if err != nil {
+		return nil, err
+	}
+	ips := make([]netip.Addr, len(ipStrs))
+	for i, s := range ipStrs {
+		a, perr := netip.ParseAddr(s)
+		if perr != nil || !a.Is4() {
+			return nil, errInvalid("PrivateIpAddresses", s+" is not an IPv4 address")
+		}
+		ips[i] = a
+	}
+	extra, err := p.list("AdditionalAttributes", 20)
+	if err != nil {
+		return nil, err
+	}
+	withPrimaryIPs := slices.Contains(extra, "NETWORK_PRIMARY_ENI_IP")
+	status := p.get("Status")
+	if status != "" && !slices.Contains(instanceStatuses, status) {
+		return nil, errInvalid("Status", "not one of "+strings.Join(instanceStatuses, ", "))
+	}
+	name := p.get("InstanceName")
+	if strings.Contains(name, "*") {
+		return nil, errUnsupported("InstanceName", "the emulator matches names exactly, without * wildcards")
+	}
+	netType := p.get("InstanceNetworkType")
+	vpcID, vswID, zone := p.get("VpcId"), p.get("VSwitchId"), p.get("ZoneId")
+	typ, family, group := p.get("InstanceType"), p.get("InstanceTypeFamily"), p.get("SecurityGroupId")
+
+	cands := c.instIDs
+	if p.has("InstanceIds") {
+		cands = sortedExisting(ids, c.instances)
+	}
+	match := func(id string) bool {
+		in := c.instances[id]
+		pe := c.enis[in.primaryENI]
+		switch {
+		case netType != "" && netType != "vpc",
+			vpcID != "" && pe.vpcID != vpcID,
+			vswID != "" && in.vsw != vswID,
+			zone != "" && in.zone != zone,
+			status != "" && in.status != status,
+			typ != "" && in.typ != typ,
+			family != "" && typeFamily(in.typ) != family,
+			group != "" && !slices.Contains(pe.groups, group),
+			name != "" && in.name != name,
+			len(ips) > 0 && !slices.Contains(ips, pe.ip):
+			return false
+		}
+		return true
+	}
+	page, total, next := paginate(cands, match, pg, 0)
+	resp := describeInstancesResponse{RequestId: q.requestID, TotalCount: total, NextToken: next}
+	if !pg.token {
+		resp.PageNumber, resp.PageSize = pg.pageNumber, pg.pageSize
+	}
+	resp.Instances.Instance = make([]instanceItem, len(page))
+	for i, id := range page {
+		resp.Instances.Instance[i] = s.instanceItem(c.instances[id], withPrimaryIPs)
+	}
+	return resp, nil
+}
+
+// instanceItem lists the primary ENI and the attached (InUse) secondary
+// ENIs by device index. Without AdditionalAttributes=NETWORK_PRIMARY_ENI_IP
+// every ENI shows only its primary address, as the real API hides the
+// primary ENI's secondary addresses then (ecs-api.md §2.8).
+func (s *Server) instanceItem(in *instance, withPrimaryIPs bool) instanceItem {
+	c := s.cloud
+	pe := c.enis[in.primaryENI]
+	t, _ := c.instanceType(in.typ)
+	it := instanceItem{
+		InstanceId: in.id, InstanceName: in.name, InstanceType: in.typ, InstanceTypeFamily: typeFamily(in.typ),
+		Status: in.status, OSType: in.osType, OSName: in.osName, RegionId: c.region, ZoneId: in.zone,
+		Cpu: t.cpu, Memory: int(t.mem * 1024), InstanceNetworkType: "vpc", CreationTime: in.created,
+		SecurityGroupIds: securityGroupIDs{slices.Clone(pe.groups)},
+	}
+	it.VpcAttributes.VpcId, it.VpcAttributes.VSwitchId = pe.vpcID, in.vsw
+	it.VpcAttributes.PrivateIpAddress.IpAddress = []string{pe.ip.String()}
+	var bound []*eni
+	for _, id := range in.enis {
+		if e := c.enis[id]; e.primary || e.status == stInUse {
+			bound = append(bound, e)
+		}
+	}
+	slices.SortFunc(bound, func(a, b *eni) int { return a.deviceIndex - b.deviceIndex })
+	it.NetworkInterfaces.NetworkInterface = make([]instanceENI, len(bound))
+	for i, e := range bound {
+		sets := privateIPSets{PrivateIpSet: []privateIP{{e.ip.String(), true}}}
+		if e.primary && withPrimaryIPs {
+			sets = ipSets(e)
+		}
+		it.NetworkInterfaces.NetworkInterface[i] = instanceENI{NetworkInterfaceId: e.id, Type: e.typ(),
+			PrimaryIpAddress: e.ip.String(), MacAddress: e.mac, PrivateIpSets: sets}
+	}
+	return it
+}
+
+// DescribeInstanceTypes (ecs-api.md §2.9).
+
+type instanceTypeItem struct {
+	InstanceTypeId              string  `json:"InstanceTypeId"`
+	InstanceTypeFamily          string  `json:"InstanceTypeFamily"`
+	CpuCoreCount                int     `json:"CpuCoreCount"`
+	MemorySize                  float64 `json:"MemorySize"`
+	EniQuantity                 int     `json:"EniQuantity"`
+	EniPrivateIpAddressQuantity int     `json:"EniPrivateIpAddressQuantity"`
+	EniTotalQuantity            int     `json:"EniTotalQuantity"`
+}
+
+type describeTypesResponse struct {
+	RequestId     string `json:"RequestId"`
+	NextToken     string `json:"NextToken"`
+	InstanceTypes struct {
+		InstanceType []instanceTypeItem `json:"InstanceType"`
+	} `json:"InstanceTypes"`
+}
+
+// maxTypesPerPage: the 2021 documentation does not bound MaxResults
+// (ecs-api.md §8); current pages give 1-1600, default 1600, which is also
+// what the emulator does, so an unpaged call gets every type.
+const maxTypesPerPage = 1600
+
+func describeInstanceTypes(s *Server, q *call) (any, *apiError) {
+	c, p := s.cloud, q.p
+	if err := p.rejectUnsupported("Minimum*", "Maximum*", "InstanceTypeFamilies.", "CpuArchitecture",
+		"CpuArchitectures.", "InstanceCategory", "InstanceCategories.", "GPUSpec", "GpuSpecs.", "LocalStorageCategory",
+		"LocalStorageCategories.", "PhysicalProcessorModel", "PhysicalProcessorModels.", "NvmeSupport",
+		"InstanceFamilyLevel", "SupportHotModify"); err != nil {
+		return nil, err
+	}
+	pg, err := readPaging(p, 0, 0, maxTypesPerPage, maxTypesPerPage)
+	if err != nil {
+		return nil, err
+	}
+	want, err := p.list("InstanceTypes", 10)
+	if err != nil {
+		return nil, err
+	}
+	family := p.get("InstanceTypeFamily")
+	all := make([]string, 0, len(c.types))
+	for id := range c.types {
+		all = append(all, id)
+	}
+	slices.Sort(all)
+	match := func(id string) bool {
+		return (len(want) == 0 || slices.Contains(want, id)) && (family == "" || typeFamily(id) == family)
+	}
+	page, _, next := paginate(all, match, pg, 0)
+	resp := describeTypesResponse{RequestId: q.requestID, NextToken: next}
+	resp.InstanceTypes.InstanceType = make([]instanceTypeItem, len(page))
+	for i, id := range page {
+		t := c.types[id]
+		resp.InstanceTypes.InstanceType[i] = instanceTypeItem{InstanceTypeId: t.id, InstanceTypeFamily: typeFamily(t.id),
+			CpuCoreCount: t.cpu, MemorySize: t.mem, EniQuantity: t.maxENIs, EniPrivateIpAddressQuantity: t.maxIPs,
+			EniTotalQuantity: t.maxENIs}
+	}
+	return resp, nil
+}
+
+// DescribeVSwitches, VPC 2016-04-28 (ecs-api.md §2.10).
+
+type vswitchItem struct {
+	VSwitchId               string `json:"VSwitchId"`
+	VpcId                   string `json:"VpcId"`
+	Status                  string `json:"Status"`
+	CidrBlock               string `json:"CidrBlock"`
+	ZoneId                  string `json:"ZoneId"`
+	AvailableIpAddressCount int64  `json:"AvailableIpAddressCount"`
+	VSwitchName             string `json:"VSwitchName"`
+	Description             string `json:"Description"`
+	IsDefault               bool   `json:"IsDefault"`
+	CreationTime            string `json:"CreationTime"`
+}
+
+type describeVSwitchesResponse struct {
+	RequestId  string `json:"RequestId"`
+	TotalCount int    `json:"TotalCount"`
+	PageNumber int    `json:"PageNumber"`
+	PageSize   int    `json:"PageSize"`
+	VSwitches  struct {
+		VSwitch []vswitchItem `json:"VSwitch"`
+	} `json:"VSwitches"`
+}
+
+func describeVSwitches(s *Server, q *call) (any, *apiError) {
+	c, p := s.cloud, q.p
+	if err := p.rejectUnsupported("Tag.", "RouteTableId", "ResourceGroupId"); err != nil {
+		return nil, err
+	}
+	if err := rejectDryRun(p); err != nil {
+		return nil, err
+	}
+	if v6, err := p.boolean("EnableIpv6"); err != nil || v6 {
+		return nil, errUnsupported("EnableIpv6", "the emulator models IPv4 only")
+	}
+	isDefault, err := p.boolean("IsDefault")
+	if err != nil {
+		return nil, err
+	}
+	pg, err := readPaging(p, 10, 50, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	vpcID, vswID, zone, name := p.get("VpcId"), p.get("VSwitchId"), p.get("ZoneId"), p.get("VSwitchName")
+	match := func(id string) bool {
+		v := c.vswitches[id]
+		return !isDefault && (vpcID == "" || v.vpcID == vpcID) && (vswID == "" || v.id == vswID) &&
+			(zone == "" || v.zone == zone) && (name == "" || v.name == name)
+	}
+	page, total, _ := paginate(c.vswIDs, match, pg, 0)
+	resp := describeVSwitchesResponse{RequestId: q.requestID, TotalCount: total, PageNumber: pg.pageNumber, PageSize: pg.pageSize}
+	resp.VSwitches.VSwitch = make([]vswitchItem, len(page))
+	created := epoch.Format(timeLayout)
+	for i, id := range page {
+		v := c.vswitches[id]
+		resp.VSwitches.VSwitch[i] = vswitchItem{VSwitchId: v.id, VpcId: v.vpcID, Status: "Available",
+			CidrBlock: v.cidr.String(), ZoneId: v.zone, AvailableIpAddressCount: int64(v.free()),
+			VSwitchName: v.name, CreationTime: created}
+	}
+	return resp, nil
+}
