@@ -58,16 +58,26 @@ func (c *checker) vswitches() {
 	for _, v := range c.f.VSwitches {
 		p := path{"vswitches", v.Name}
 		if prev := ids[v.ID]; prev != nil && v.ID != "" {
-			c.fleetf(v.Pos, p.field("id").String(), "each vSwitch appears once; refer to it by one name", "vSwitch %s is also named %q (at %s)", v.ID, prev.Name, prev.Pos).Related = []Pos{prev.Pos}
+			c.fleetf(v.IDPos, p.field("id").String(), "each vSwitch appears once; refer to it by one name", "vSwitch %s is also named %q (at %s)", v.ID, prev.Name, prev.IDPos).Related = []Pos{prev.IDPos}
 		} else {
 			ids[v.ID] = v
 		}
 		if v.Zone != "" && c.f.Region != "" {
-			rest, ok := strings.CutPrefix(v.Zone, c.f.Region)
-			rest = strings.TrimPrefix(rest, "-")
+			// Zones are the region plus a letter: cn-hangzhou-h, but
+			// ap-southeast-1a when the region ends in a digit.
+			r := c.f.Region
+			sep := "-"
+			if last := r[len(r)-1]; last >= '0' && last <= '9' {
+				sep = ""
+			}
+			rest, ok := strings.CutPrefix(v.Zone, r+sep)
 			if !ok || len(rest) != 1 || rest[0] < 'a' || rest[0] > 'z' {
-				c.errorf(v.Pos, p.field("zone").String(), fmt.Sprintf("zones of region %s look like %s-h or %sa", c.f.Region, c.f.Region, c.f.Region),
-					"zone %q is not a zone of region %q", v.Zone, c.f.Region)
+				example := r + "-h"
+				if sep == "" {
+					example = r + "a"
+				}
+				c.errorf(v.ZonePos, p.field("zone").String(), fmt.Sprintf("a zone of %s is the region's name and a letter, like %s; copy the vSwitch's zone from the console", r, example),
+					"zone %q is not a zone of region %q", v.Zone, r)
 			}
 		}
 	}
@@ -77,8 +87,8 @@ func (c *checker) groups() {
 	ids := map[string]*SecurityGroup{}
 	for _, g := range c.f.SecurityGroups {
 		if prev := ids[g.ID]; prev != nil && g.ID != "" {
-			c.fleetf(g.Pos, path{"securityGroups", g.Name, "id"}.String(), "each security group appears once; refer to it by one name",
-				"security group %s is also named %q (at %s)", g.ID, prev.Name, prev.Pos).Related = []Pos{prev.Pos}
+			c.fleetf(g.IDPos, path{"securityGroups", g.Name, "id"}.String(), "each security group appears once; refer to it by one name",
+				"security group %s is also named %q (at %s)", g.ID, prev.Name, prev.IDPos).Related = []Pos{prev.IDPos}
 		} else {
 			ids[g.ID] = g
 		}
@@ -87,9 +97,10 @@ func (c *checker) groups() {
 
 // groupRefs checks references to security groups and counts addresses
 // towards each group's quota.
-func (c *checker) groupRefs(refs []string, p path, pos Pos, addrs int) {
+func (c *checker) groupRefs(refs []string, poss []Pos, p path, addrs int) {
 	seen := map[string]bool{}
 	for i, name := range refs {
+		pos := poss[i]
 		if c.f.SecurityGroup(name) == nil {
 			c.errorf(pos, p.index(i).String(), c.known("securityGroups", names(c.f.SecurityGroups, func(g *SecurityGroup) string { return g.Name }), name),
 				"security group %q is not defined in securityGroups", name)
@@ -153,11 +164,22 @@ func (c *checker) addr(a netip.Addr, pos Pos, p string, v *VSwitch) {
 		}
 	}
 	if prev, dup := c.seen[a]; dup {
-		c.fleetf(pos, p, "an address can belong to one ENI only; remove one of the two",
-			"%s is already used at %s (%s)", a, prev.pos, prev.path).Related = []Pos{prev.pos}
+		hint := "an address can belong to one ENI only; remove one of the two"
+		if parent(prev.path) == parent(p) {
+			hint = "remove the repeated address from the list"
+		}
+		c.fleetf(pos, p, hint, "%s is already used at %s (%s)", a, prev.pos, prev.path).Related = []Pos{prev.pos}
 		return
 	}
 	c.seen[a] = use{pos: pos, path: p}
+}
+
+// parent strips a trailing list index from a path.
+func parent(p string) string {
+	if i := strings.LastIndexByte(p, '['); i > 0 {
+		return p[:i]
+	}
+	return p
 }
 
 func (c *checker) want(vsw string, n int) {
@@ -172,15 +194,17 @@ func (c *checker) instance(in *Instance) {
 	var t InstanceType
 	if in.Type != "" {
 		var ok bool
-		if t, ok = c.f.InstanceType(in.Type); !ok {
-			c.errorf(in.TypePos, p.field("type").String(),
-				fmt.Sprintf("add its quotas from DescribeInstanceTypes (EniQuantity, EniPrivateIpAddressQuantity) to the file: limits: instanceTypes: %q: {maxEnis: 3, maxIpsPerEni: 6}", in.Type),
-				"instance type %q is not in ecsnet's table", in.Type)
+		if t, ok = c.f.InstanceType(in.Type); !ok && !c.f.Limits.broken[in.Type] {
+			hint := fmt.Sprintf("add its quotas to the file: limits: instanceTypes: %q: {maxEnis: <EniQuantity>, maxIpsPerEni: <EniPrivateIpAddressQuantity>} (the figures DescribeInstanceTypes reports)", in.Type)
+			if sg := suggest(in.Type, builtinNames()); sg != "" {
+				hint = fmt.Sprintf("did you mean %q? If not, %s", sg, hint)
+			}
+			c.errorf(in.TypePos, p.field("type").String(), hint, "instance type %q is not in ecsnet's table", in.Type)
 		}
 	}
 	pr := &in.Primary
 	pp := p.field("primary")
-	v := c.vswitch(pr.VSwitch, pp.field("vswitch"), pr.Pos)
+	v := c.vswitch(pr.VSwitch, pp.field("vswitch"), pr.VSwitchPos)
 	c.addr(pr.IP, pr.IPPos, pp.field("ip").String(), v)
 	for i, a := range pr.Pinned {
 		c.addr(a.Addr, a.Pos, pp.field("secondaryIps").index(i).String(), v)
@@ -189,13 +213,13 @@ func (c *checker) instance(in *Instance) {
 	if v != nil {
 		c.want(v.Name, n)
 	}
-	c.groupRefs(pr.SecurityGroups, pp.field("securityGroups"), pr.Pos, n)
+	c.groupRefs(pr.SecurityGroups, pr.GroupPos, pp.field("securityGroups"), n)
 	if t.MaxIPsPerENI > 0 && n > t.MaxIPsPerENI {
 		c.errorf(c.secondariesPos(pr.Secondaries, pr.Pos), pp.String(),
 			fmt.Sprintf("%s allows %d private addresses per ENI (the primary included): keep at most %d secondary addresses here, or move some to a secondary ENI", t.Name, t.MaxIPsPerENI, t.MaxSecondaryIPs()),
 			"the primary ENI would carry %d private addresses; instance type %s allows %d", n, t.Name, t.MaxIPsPerENI)
 	}
-	c.ids(in.ID, "instance", p, in.Pos)
+	c.ids(in.ID, "instance", p, in.IDPos)
 }
 
 func (c *checker) secondariesPos(s Secondaries, fallback Pos) Pos {
@@ -235,8 +259,8 @@ func (c *checker) eni(e *ENI) {
 	if v != nil {
 		c.want(v.Name, n)
 	}
-	c.groupRefs(e.SecurityGroups, p.field("securityGroups"), e.Pos, n)
-	c.ids(e.ID, "ENI", p, e.Pos)
+	c.groupRefs(e.SecurityGroups, e.GroupPos, p.field("securityGroups"), n)
+	c.ids(e.ID, "ENI", p, e.IDPos)
 	if !e.Bound() {
 		if max := c.f.Limits.UnboundENIMaxSecondaryIPs; e.N() > max {
 			c.errorf(c.secondariesPos(e.Secondaries, e.Pos), p.String(),
@@ -278,7 +302,7 @@ func (c *checker) enisPerInstance() {
 			continue
 		}
 		e := c.fleetf(in.Pos, path{"instances", in.Name}.String(),
-			fmt.Sprintf("%s takes %d ENIs, the primary included: attach at most %d secondary ENIs to it, or choose a larger type", t.Name, t.MaxENIs, t.MaxENIs-1),
+			fmt.Sprintf("%s takes %d ENIs, the primary included: attach at most %s to it, or choose a larger type", t.Name, t.MaxENIs, plural(t.MaxENIs-1, "secondary ENI")),
 			"%d ENIs would be attached to instance %q (the primary and %d secondary); %s allows %d", 1+len(bound), in.Name, len(bound), t.Name, t.MaxENIs)
 		for _, b := range bound {
 			e.Related = append(e.Related, b.AttachToPos)
@@ -290,7 +314,7 @@ func (c *checker) groupTotals() {
 	for _, g := range c.f.SecurityGroups {
 		if n := c.sg[g.Name]; n > c.f.Limits.SecurityGroupMaxIPs {
 			c.fleetf(g.Pos, path{"securityGroups", g.Name}.String(),
-				fmt.Sprintf("a basic security group holds at most %d private addresses across all its ENIs: spread the ENIs over more groups, or raise limits.securityGroupMaxIps for an advanced group", c.f.Limits.SecurityGroupMaxIPs),
+				fmt.Sprintf("the limit (limits.securityGroupMaxIps, %d by default for a basic group) counts the private addresses of all the group's ENIs: spread the ENIs over more groups, or raise the limit for an advanced group (65,536)", DefaultSecurityGroupMaxIPs),
 				"security group %q would hold %d private addresses; the limit is %d", g.Name, n, c.f.Limits.SecurityGroupMaxIPs)
 		}
 	}

@@ -44,35 +44,58 @@ func posOf(p token.Pos) Pos {
 }
 
 // cueErrors converts CUE errors to ours, pointing at the user's files
-// rather than at CUE's internals.
-func cueErrors(err error, files map[string]bool) Errors {
+// rather than at CUE's internals. Errors without a position in the user's
+// files (an incomplete value, say) are placed with find, when given.
+func cueErrors(err error, files map[string]bool, find func(path []string) Pos) Errors {
 	var out Errors
 	for _, e := range cueerrors.Errors(err) {
 		format, args := e.Msg()
 		ce := &Error{Msg: fmt.Sprintf(format, args...)}
+		if ce.Msg == "" {
+			ce.Msg = e.Error()
+		}
 		for _, p := range cueerrors.Positions(e) {
 			pp := posOf(p)
 			if !ce.Pos.IsValid() && files[pp.File] {
 				ce.Pos = pp
-			} else if pp.IsValid() {
+			} else if pp.IsValid() && files[pp.File] {
 				ce.Related = append(ce.Related, pp)
 			}
 		}
-		if !ce.Pos.IsValid() && len(ce.Related) > 0 {
-			ce.Pos, ce.Related = ce.Related[0], ce.Related[1:]
-		}
 		var p path
+		var labels []string
 		for _, s := range cueerrors.Path(e) {
-			if _, err := strconv.Atoi(s); err == nil {
-				p = p.index(mustAtoi(s))
+			if u, err := strconv.Unquote(s); err == nil {
+				s = u // CUE quotes labels that are not identifiers
+			}
+			labels = append(labels, s)
+			if n, err := strconv.Atoi(s); err == nil {
+				p = p.index(n)
 			} else {
 				p = p.field(s)
 			}
 		}
 		ce.Path = p.String()
+		if !ce.Pos.IsValid() && find != nil {
+			ce.Pos = find(labels)
+		}
+		ce.Hint = cueHint(ce.Msg)
 		out = append(out, ce)
 	}
 	return out
+}
+
+// cueHint says what to do about the CUE evaluator's common complaints.
+func cueHint(msg string) string {
+	switch {
+	case strings.Contains(msg, "conflicting values"):
+		return "files and fields are combined as CUE unifies them: a value may be repeated but not changed; keep one of the two"
+	case strings.Contains(msg, "not found") && strings.Contains(msg, "reference"):
+		return "define the name, or quote the value if you meant a string"
+	case strings.Contains(msg, "incomplete value") || strings.Contains(msg, "non-concrete"):
+		return "the fleet must evaluate to data: pick one value (a disjunction, a type or a bound is not a value)"
+	}
+	return "the fleet must evaluate to concrete data; `cue eval FILE...` shows the same"
 }
 
 func mustAtoi(s string) int { n, _ := strconv.Atoi(s); return n }
@@ -80,11 +103,27 @@ func mustAtoi(s string) int { n, _ := strconv.Atoi(s); return n }
 func parseCUEFile(name string, src []byte) (*ast.File, Errors) {
 	f, err := parser.ParseFile(name, src, parser.ParseComments)
 	if err != nil {
-		es := cueErrors(err, map[string]bool{name: true})
+		es := cueErrors(err, map[string]bool{name: true}, nil)
 		for _, e := range es {
 			e.Msg = "invalid CUE: " + e.Msg
 			e.Hint = "fix the syntax at this position (`cue fmt FILE` reports the same)"
 		}
+		return nil, es
+	}
+	// Only the standard library may be imported: an import path whose
+	// first element has a dot names a module, which ecsnet never fetches.
+	var es Errors
+	for spec := range f.ImportSpecs() {
+		ip, err := literal.Unquote(spec.Path.Value)
+		if err != nil {
+			continue
+		}
+		if first, _, _ := strings.Cut(ip, "/"); strings.Contains(first, ".") {
+			es = append(es, &Error{Pos: posOf(spec.Path.Pos()), Msg: fmt.Sprintf("import %q is not from CUE's standard library", ip),
+				Hint: "only standard-library packages (net, strings, list, ...) can be imported; ecsnet never fetches modules: put what you need into the fleet's own files"})
+		}
+	}
+	if len(es) > 0 {
 		return nil, es
 	}
 	return f, nil
@@ -93,15 +132,26 @@ func parseCUEFile(name string, src []byte) (*ast.File, Errors) {
 func parseYAMLFile(name string, src []byte) (*ast.File, Errors) {
 	f, err := yaml.Extract(name, src)
 	if err != nil {
-		es := cueErrors(err, map[string]bool{name: true})
-		for _, e := range es {
-			if !e.Pos.IsValid() {
-				e.Pos = Pos{File: name}
+		// The YAML decoder's errors carry their position only in the text:
+		// "file:line: message".
+		msg := err.Error()
+		pos := Pos{File: name, Line: 1, Col: 1}
+		if rest, ok := strings.CutPrefix(msg, name+":"); ok {
+			if ln, m, ok := strings.Cut(rest, ": "); ok {
+				if n, err := strconv.Atoi(ln); err == nil {
+					pos.Line, msg = n, m
+				}
 			}
-			e.Msg = "invalid YAML: " + e.Msg
-			e.Hint = "fix the syntax at this position"
 		}
-		return nil, es
+		return nil, Errors{{Pos: pos, Msg: "invalid YAML: " + msg, Hint: "fix the YAML at or just before this line (tabs may not indent YAML)"}}
+	}
+	for _, d := range f.Decls {
+		if e, ok := d.(*ast.EmbedDecl); ok {
+			if l, ok := e.Expr.(*ast.ListLit); ok {
+				return nil, Errors{{Pos: Pos{File: name, Line: 1, Col: 1}, Msg: fmt.Sprintf("the YAML file holds %d documents", len(l.Elts)),
+					Hint: "put the whole fleet in one YAML document (remove the --- separators), or split it into several files"}}
+			}
+		}
 	}
 	return f, nil
 }
@@ -165,7 +215,7 @@ func plainExpr(x ast.Expr) bool {
 		case token.INT:
 			return isDecimal(x.Value)
 		case token.FLOAT:
-			_, err := strconv.ParseFloat(x.Value, 64)
+			_, err := strconv.ParseFloat(strings.TrimPrefix(x.Value, yamlBigNumber), 64)
 			return err == nil
 		case token.TRUE, token.FALSE, token.NULL:
 			return true
@@ -177,6 +227,11 @@ func plainExpr(x ast.Expr) bool {
 	}
 	return false
 }
+
+// The YAML decoder renders an integer too large for 64 bits as a float
+// literal reading "number & 99999999999999999999"; it is still a number,
+// and should reach the range check as one.
+const yamlBigNumber = "number & "
 
 func isDecimal(s string) bool {
 	if s == "" || (s[0] == '0' && len(s) > 1) {
@@ -211,7 +266,7 @@ func labelName(l ast.Label) (string, bool) {
 // error; in CUE it is unification, so the two values are merged.
 func dataNode(x ast.Node, yamlKeys bool) (*node, Errors) {
 	c := &converter{yaml: yamlKeys}
-	n := c.expr(x)
+	n := c.expr(x, nil)
 	return n, c.errs
 }
 
@@ -220,18 +275,19 @@ type converter struct {
 	errs Errors
 }
 
-func (c *converter) expr(x ast.Node) *node {
+func (c *converter) expr(x ast.Node, p path) *node {
 	switch x := x.(type) {
 	case *ast.File:
-		return c.fields(posOf(x.Pos()), x.Decls)
+		return c.fields(posOf(x.Pos()), x.Decls, p)
 	case *ast.StructLit:
-		return c.fields(posOf(x.Pos()), x.Elts)
+		return c.fields(posOf(x.Pos()), x.Elts, p)
 	case *ast.ListLit:
 		n := &node{kind: kList, pos: posOf(x.Pos())}
-		for _, e := range x.Elts {
-			n.elems = append(n.elems, c.expr(e))
+		for i, e := range x.Elts {
+			n.elems = append(n.elems, c.expr(e, p.index(i)))
 		}
 		return n
+
 	case *ast.BasicLit:
 		n := &node{pos: posOf(x.Pos()), str: x.Value}
 		switch x.Kind {
@@ -244,6 +300,7 @@ func (c *converter) expr(x ast.Node) *node {
 			n.str = s
 		case token.INT, token.FLOAT:
 			n.kind = kNumber
+			n.str = strings.TrimPrefix(n.str, yamlBigNumber)
 		case token.TRUE, token.FALSE:
 			n.kind = kBool
 		default:
@@ -251,7 +308,7 @@ func (c *converter) expr(x ast.Node) *node {
 		}
 		return n
 	case *ast.UnaryExpr:
-		n := c.expr(x.X)
+		n := c.expr(x.X, p)
 		n.pos = posOf(x.Pos())
 		n.str = "-" + n.str
 		return n
@@ -259,7 +316,7 @@ func (c *converter) expr(x ast.Node) *node {
 	return &node{kind: kNull, pos: posOf(x.Pos())}
 }
 
-func (c *converter) fields(pos Pos, decls []ast.Decl) *node {
+func (c *converter) fields(pos Pos, decls []ast.Decl, p path) *node {
 	n := &node{kind: kObject, pos: pos}
 	for _, d := range decls {
 		f, ok := d.(*ast.Field)
@@ -267,15 +324,15 @@ func (c *converter) fields(pos Pos, decls []ast.Decl) *node {
 			continue
 		}
 		name, _ := labelName(f.Label)
-		v := c.expr(f.Value)
+		v := c.expr(f.Value, p.field(name))
 		lp := posOf(f.Label.Pos())
 		if prev := n.lookup(name); prev != nil {
 			if c.yaml {
-				c.errs = append(c.errs, &Error{Pos: lp, Msg: fmt.Sprintf("duplicate key %q (first at %s)", name, prev.pos),
+				c.errs = append(c.errs, &Error{Pos: lp, Path: p.field(name).String(), Msg: fmt.Sprintf("duplicate key %q (first at %s)", name, prev.pos),
 					Hint: "YAML allows a key once per mapping; remove or merge the duplicate", Related: []Pos{prev.pos}})
 				continue
 			}
-			prev.val = unify(prev.val, v, nil, &c.errs)
+			prev.val = unify(prev.val, v, p.field(name), &c.errs)
 			continue
 		}
 		n.fields = append(n.fields, field{name: name, pos: lp, val: v})
@@ -339,7 +396,7 @@ func evaluate(inputs []*input) (*node, Errors) {
 		case syntaxJSON:
 			expr, err := cuejson.Extract(in.name, in.src)
 			if err != nil {
-				return nil, cueErrors(err, files)
+				return nil, cueErrors(err, files, nil)
 			}
 			iv = ctx.BuildExpr(expr)
 		default:
@@ -352,13 +409,23 @@ func evaluate(inputs []*input) (*node, Errors) {
 		}
 	}
 	if err := v.Validate(cue.Concrete(true)); err != nil {
-		es := cueErrors(err, files)
-		for _, e := range es {
-			if e.Hint == "" {
-				e.Hint = "the file must evaluate to concrete data; `cue eval FILE...` shows the same"
+		find := func(labels []string) Pos {
+			sels := make([]cue.Selector, len(labels))
+			for i, l := range labels {
+				if n, err := strconv.Atoi(l); err == nil {
+					sels[i] = cue.Index(n)
+				} else {
+					sels[i] = cue.Str(l)
+				}
 			}
+			for k := len(sels); k >= 0; k-- {
+				if p := posOf(v.LookupPath(cue.MakePath(sels[:k]...)).Pos()); p.IsValid() {
+					return p
+				}
+			}
+			return Pos{File: inputs[0].name}
 		}
-		return nil, es
+		return nil, cueErrors(err, files, find)
 	}
 	return valueNode(v, 0), nil
 }
@@ -398,7 +465,7 @@ func valueNode(v cue.Value, depth int) *node {
 		b, _ := v.Bool()
 		n.str = strconv.FormatBool(b)
 	case cue.BytesKind:
-		n.kind = kString
+		n.kind = kBytes
 		b, _ := v.Bytes()
 		n.str = string(b)
 	default:

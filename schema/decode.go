@@ -2,7 +2,6 @@ package schema
 
 import (
 	"fmt"
-	"math"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -82,28 +81,31 @@ func (d *decoder) object(n *node, p path, what string, allowed, required []strin
 
 func (d *decoder) str(n *node, p path) (string, bool) {
 	if n.kind != kString {
-		d.errorf(n.pos, p, "quote the value", "%s must be a string, got %s", p, n.describe())
+		d.errorf(n.pos, p, "write a string in double quotes", "must be a string, got %s", n.describe())
 		return "", false
 	}
 	return n.str, true
 }
 
 func (d *decoder) intv(n *node, p path, lo, hi int) (int, bool) {
+	hint := fmt.Sprintf("write a whole number from %d to %d, without quotes", lo, hi)
 	if n.kind != kNumber {
-		d.errorf(n.pos, p, fmt.Sprintf("write a whole number from %d to %d", lo, hi), "%s must be a number, got %s", p, n.describe())
+		d.errorf(n.pos, p, hint, "must be a whole number, got %s", n.describe())
 		return 0, false
 	}
+	// Like CUE's int, a number written with a fraction or an exponent is
+	// not a whole number, even when its value is (2.0).
 	v, err := strconv.ParseInt(n.str, 10, 64)
 	if err != nil {
-		f, ferr := strconv.ParseFloat(n.str, 64)
-		if ferr != nil || f != math.Trunc(f) || f < math.MinInt32 || f > math.MaxInt32 {
-			d.errorf(n.pos, p, fmt.Sprintf("write a whole number from %d to %d", lo, hi), "%s must be a whole number from %d to %d, got %s", p, lo, hi, n.str)
-			return 0, false
+		if strings.ContainsAny(n.str, ".eE") {
+			d.errorf(n.pos, p, hint, "must be a whole number, got %s", n.str)
+		} else {
+			d.errorf(n.pos, p, hint, "must be from %d to %d, got %s", lo, hi, n.str)
 		}
-		v = int64(f)
+		return 0, false
 	}
 	if v < int64(lo) || v > int64(hi) {
-		d.errorf(n.pos, p, fmt.Sprintf("write a whole number from %d to %d", lo, hi), "%s must be from %d to %d, got %s", p, lo, hi, n.str)
+		d.errorf(n.pos, p, hint, "must be from %d to %d, got %s", lo, hi, n.str)
 		return 0, false
 	}
 	return int(v), true
@@ -111,7 +113,7 @@ func (d *decoder) intv(n *node, p path, lo, hi int) (int, bool) {
 
 func (d *decoder) boolv(n *node, p path) (bool, bool) {
 	if n.kind != kBool {
-		d.errorf(n.pos, p, "write true or false", "%s must be true or false, got %s", p, n.describe())
+		d.errorf(n.pos, p, "write true or false, without quotes", "must be true or false, got %s", n.describe())
 		return false, false
 	}
 	return n.str == "true", true
@@ -123,15 +125,36 @@ func (d *decoder) name(f field, p path, what string) bool {
 		return true
 	}
 	d.errorf(f.pos, p, "use 2 to 63 lower-case ASCII letters, digits and '-', starting with a letter and not ending with '-' (it becomes a directory name and a tag value)",
-		"%s name %q is not a DNS label%s", what, f.name, oddRune(f.name))
+		"%s name %q is not a DNS label: %s", what, f.name, nameWhy(f.name))
 	return false
+}
+
+// nameWhy says what makes a name an invalid DNS label.
+func nameWhy(s string) string {
+	if why := oddRune(s); why != "" {
+		return strings.TrimPrefix(why, ": ")
+	}
+	switch n := utf8.RuneCountInString(s); {
+	case n < 2:
+		return "it is shorter than 2 characters"
+	case n > 63:
+		return fmt.Sprintf("it has %d characters, more than 63", n)
+	case s[0] < 'a' || s[0] > 'z':
+		return "it does not start with a letter"
+	}
+	return "it ends with '-'"
 }
 
 // oddRune points out the first character that makes a name invalid, which
 // matters most for look-alike Unicode letters.
 func oddRune(s string) string {
 	for _, r := range s {
-		if r >= utf8.RuneSelf {
+		switch {
+		case unicode.IsSpace(r):
+			return ": it contains white space"
+		case r >= utf8.RuneSelf && !unicode.IsGraphic(r) || r == '\u200b' || r == '\ufeff':
+			return fmt.Sprintf(": it contains %U, an invisible character", r)
+		case r >= utf8.RuneSelf:
 			return fmt.Sprintf(": it contains %U, a non-ASCII character that looks like %q", r, lookalike(r))
 		}
 		if unicode.IsUpper(r) {
@@ -170,7 +193,10 @@ func (d *decoder) id(n *node, p path, re *regexp.Regexp, example string) string 
 		return ""
 	}
 	if !re.MatchString(s) {
-		d.errorf(n.pos, p, fmt.Sprintf("copy the ID from the console or the API; it looks like %q", example), "%q is not a valid ID%s", s, oddRune(strings.TrimLeft(s, "abcdefghijklmnopqrstuvwxyz0123456789-")))
+		prefix, _, _ := strings.Cut(example, "-")
+		what := map[string]string{"i": "an instance", "eni": "an ENI", "vsw": "a vSwitch", "sg": "a security group"}[prefix]
+		d.errorf(n.pos, p, fmt.Sprintf("copy the ID from the console or the API; it looks like %q", example),
+			"%q is not %s ID: it must be %q followed by 4 to 40 lower-case letters and digits", s, what, prefix+"-")
 		return ""
 	}
 	return s
@@ -185,8 +211,13 @@ func (d *decoder) ipv4(n *node, p path) (netip.Addr, bool) {
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil || !a.Is4() {
-		why := "not an IPv4 address"
-		if err != nil {
+		var why string
+		switch {
+		case strings.TrimSpace(s) != s:
+			why = "it has leading or trailing spaces"
+		case err == nil:
+			why = "it is an IPv6 address; ecsnet manages IPv4 only"
+		default:
 			why = strings.TrimPrefix(err.Error(), fmt.Sprintf("ParseAddr(%q): ", s))
 		}
 		d.errorf(n.pos, p, "write four decimal numbers 0-255 separated by dots, without leading zeros or spaces, e.g. 172.16.0.21", "%q is not a valid IPv4 address: %s", s, why)
@@ -222,18 +253,20 @@ func (d *decoder) secondaries(n *node, p path) Secondaries {
 	return s
 }
 
-func (d *decoder) groupRefs(n *node, p path) []string {
+func (d *decoder) groupRefs(n *node, p path) ([]string, []Pos) {
 	if n.kind != kList {
 		d.errorf(n.pos, p, `write a list of names from securityGroups: ["web"]`, "securityGroups must be a list of names, got %s", n.describe())
-		return nil
+		return nil, nil
 	}
 	var out []string
+	var pos []Pos
 	for i, e := range n.elems {
 		if s, ok := d.str(e, p.index(i)); ok {
 			out = append(out, s)
+			pos = append(pos, e.pos)
 		}
 	}
-	return out
+	return out, pos
 }
 
 // decode turns the merged document into a Fleet, reporting every
@@ -257,22 +290,27 @@ func (d *decoder) decode(root *node) *Fleet {
 				f.Name = s
 			}
 		case "region":
+			f.RegionPos = fl.val.pos
 			if s, ok := d.str(fl.val, p); ok {
 				if !reRegion.MatchString(s) {
 					d.errorf(fl.val.pos, p, `write a region ID such as "cn-hangzhou" or "ap-southeast-1"`, "%q is not a region ID", s)
+				} else {
+					f.Region = s
 				}
-				f.Region = s
 			}
 		case "vswitches":
 			d.each(fl.val, p, "vswitches", func(e field, ep path) {
-				if !d.name(e, ep, "vSwitch") || !d.object(e.val, ep, "a vSwitch", vswitchFields, vswitchFields) {
+				d.name(e, ep, "vSwitch")
+				if !d.object(e.val, ep, "a vSwitch", vswitchFields, vswitchFields) {
 					return
 				}
 				v := &VSwitch{Name: e.name, Pos: e.pos}
 				if x := e.val.lookup("id"); x != nil {
+					v.IDPos = x.val.pos
 					v.ID = d.id(x.val, ep.field("id"), reVSwitchID, "vsw-bp1s5fnvk4gn2tws03624")
 				}
 				if x := e.val.lookup("zone"); x != nil {
+					v.ZonePos = x.val.pos
 					v.Zone, _ = d.str(x.val, ep.field("zone"))
 				}
 				if x := e.val.lookup("cidr"); x != nil {
@@ -282,11 +320,13 @@ func (d *decoder) decode(root *node) *Fleet {
 			})
 		case "securityGroups":
 			d.each(fl.val, p, "securityGroups", func(e field, ep path) {
-				if !d.name(e, ep, "security group") || !d.object(e.val, ep, "a security group", groupFields, groupFields) {
+				d.name(e, ep, "security group")
+				if !d.object(e.val, ep, "a security group", groupFields, groupFields) {
 					return
 				}
 				g := &SecurityGroup{Name: e.name, Pos: e.pos}
 				if x := e.val.lookup("id"); x != nil {
+					g.IDPos = x.val.pos
 					g.ID = d.id(x.val, ep.field("id"), reGroupID, "sg-bp67acfmxazb4ph6a9v1")
 				}
 				f.SecurityGroups = append(f.SecurityGroups, g)
@@ -335,7 +375,7 @@ func (d *decoder) cidr(n *node, p path) netip.Prefix {
 		d.errorf(n.pos, p, fmt.Sprintf("write %q", pf.Masked()), "%q has host bits set", s)
 		return netip.Prefix{}
 	case pf.Bits() < 16 || pf.Bits() > 29:
-		d.errorf(n.pos, p, "vSwitch blocks are /16 to /29", "%q: a vSwitch block must be /16 to /29", s)
+		d.errorf(n.pos, p, "write the vSwitch's real block: the cloud allows /16 (65,532 addresses) to /29 (4 usable addresses)", "%q: a vSwitch block must be /16 to /29", s)
 		return netip.Prefix{}
 	}
 	return pf
@@ -349,6 +389,7 @@ func (d *decoder) instance(e field, p path) *Instance {
 	in := &Instance{Name: e.name, Pos: e.pos}
 	n := e.val
 	if x := n.lookup("id"); x != nil {
+		in.IDPos = x.val.pos
 		in.ID = d.id(x.val, p.field("id"), reInstanceID, "i-bp67acfmxazb4ph6a9v1")
 	}
 	if x := n.lookup("type"); x != nil {
@@ -385,8 +426,11 @@ func (d *decoder) instance(e field, p path) *Instance {
 				d.errorf(x.val.pos, p.field("network"), hint, "unknown network stack %q", s)
 			} else {
 				in.Network = Stack(s)
-				if in.OS != "" && in.OS.Windows() != (in.Network == StackWindows) {
-					d.errorf(x.val.pos, p.field("network"), "only Windows uses the windows stack; remove network: to use the OS default", "network %q does not fit os %q", s, in.OS)
+				switch {
+				case in.OS != "" && in.OS.Windows() && in.Network != StackWindows:
+					d.errorf(x.val.pos, p.field("network"), "Windows hosts are configured with PowerShell: remove network: (or set it to \"windows\")", "network %q does not fit os %q", s, in.OS)
+				case in.OS != "" && !in.OS.Windows() && in.Network == StackWindows:
+					d.errorf(x.val.pos, p.field("network"), "the windows stack is for Windows OSes only: remove network: to use the OS's own stack", "network %q does not fit os %q", s, in.OS)
 				}
 			}
 		}
@@ -397,6 +441,7 @@ func (d *decoder) instance(e field, p path) *Instance {
 		if d.object(x.val, pp, "the primary ENI", primaryFields, primaryReq) {
 			pn := x.val
 			if y := pn.lookup("vswitch"); y != nil {
+				in.Primary.VSwitchPos = y.val.pos
 				in.Primary.VSwitch, _ = d.str(y.val, pp.field("vswitch"))
 			}
 			if y := pn.lookup("ip"); y != nil {
@@ -404,7 +449,7 @@ func (d *decoder) instance(e field, p path) *Instance {
 				in.Primary.IP, _ = d.ipv4(y.val, pp.field("ip"))
 			}
 			if y := pn.lookup("securityGroups"); y != nil {
-				in.Primary.SecurityGroups = d.groupRefs(y.val, pp.field("securityGroups"))
+				in.Primary.SecurityGroups, in.Primary.GroupPos = d.groupRefs(y.val, pp.field("securityGroups"))
 			}
 			in.Primary.Secondaries = d.secondaries(pn, pp)
 		}
@@ -416,6 +461,12 @@ func osHint(s string) string {
 	names := make([]string, 0, len(osTable))
 	for _, r := range osTable {
 		names = append(names, string(r.os))
+	}
+	// Releases whose successors have other names.
+	successors := map[string]string{"centos8": "rocky8", "centos9": "rocky9", "centos-stream8": "rocky8", "centos-stream9": "rocky9",
+		"centos10": "rocky10", "opensuse42": "opensuse15", "sles11": "sles12"}
+	if sg, ok := successors[strings.ToLower(s)]; ok {
+		return fmt.Sprintf("%s is not supported; its successors are, e.g. %q (`ecsnet help os` lists every supported OS)", s, sg)
 	}
 	if sg := suggest(strings.ToLower(s), names); sg != "" {
 		return fmt.Sprintf("did you mean %q? (`ecsnet help os` lists every supported OS)", sg)
@@ -431,6 +482,7 @@ func (d *decoder) eni(e field, p path) *ENI {
 	x := &ENI{Name: e.name, Pos: e.pos}
 	n := e.val
 	if y := n.lookup("id"); y != nil {
+		x.IDPos = y.val.pos
 		x.ID = d.id(y.val, p.field("id"), reENIID, "eni-bp1g5mjbwvh4pyuv3w8c")
 	}
 	if y := n.lookup("vswitch"); y != nil {
@@ -438,7 +490,7 @@ func (d *decoder) eni(e field, p path) *ENI {
 		x.VSwitch, _ = d.str(y.val, p.field("vswitch"))
 	}
 	if y := n.lookup("securityGroups"); y != nil {
-		x.SecurityGroups = d.groupRefs(y.val, p.field("securityGroups"))
+		x.SecurityGroups, x.GroupPos = d.groupRefs(y.val, p.field("securityGroups"))
 		switch {
 		case y.val.kind == kList && len(y.val.elems) == 0:
 			d.errorf(y.val.pos, p.field("securityGroups"), "name at least one group from securityGroups", "an ENI needs at least one security group")
@@ -473,7 +525,7 @@ func (d *decoder) description(pos Pos, p path, s string) {
 	case !utf8.ValidString(s):
 		d.errorf(pos, p, "use UTF-8 text", "description is not valid UTF-8")
 	case n < 2 || n > 256:
-		d.errorf(pos, p, "write 2 to 256 characters, or leave description out", "description has %d characters; the API takes 2 to 256", n)
+		d.errorf(pos, p, "write 2 to 256 characters, or leave description out", "description has %s; the API takes 2 to 256", plural(n, "character"))
 	case strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://"):
 		d.errorf(pos, p, "the API refuses descriptions that start with http:// or https://; reword it", "description starts with a URL scheme")
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
@@ -497,6 +549,10 @@ func (d *decoder) limits(n *node, p path, l *Limits) {
 	}
 	if x := n.lookup("instanceTypes"); x != nil {
 		d.each(x.val, p.field("instanceTypes"), "instanceTypes", func(e field, ep path) {
+			if l.broken == nil {
+				l.broken = map[string]bool{}
+			}
+			l.broken[e.name] = true // until the row decodes
 			if !reInstanceType.MatchString(e.name) {
 				d.errorf(e.pos, ep, `name the type as the API does, e.g. "ecs.g7.large"`, "%q is not an instance type name", e.name)
 				return
@@ -505,9 +561,11 @@ func (d *decoder) limits(n *node, p path, l *Limits) {
 				return
 			}
 			t := InstanceType{Name: e.name}
-			ok := true
+			ok := e.val.lookup("maxEnis") != nil && e.val.lookup("maxIpsPerEni") != nil
 			if y := e.val.lookup("maxEnis"); y != nil {
-				t.MaxENIs, ok = d.intv(y.val, ep.field("maxEnis"), 1, 64)
+				var ok1 bool
+				t.MaxENIs, ok1 = d.intv(y.val, ep.field("maxEnis"), 1, 64)
+				ok = ok && ok1
 			}
 			if y := e.val.lookup("maxIpsPerEni"); y != nil {
 				var ok2 bool
@@ -522,6 +580,7 @@ func (d *decoder) limits(n *node, p path, l *Limits) {
 					l.InstanceTypes = map[string]InstanceType{}
 				}
 				l.InstanceTypes[e.name] = t
+				delete(l.broken, e.name)
 			}
 		})
 	}
@@ -540,15 +599,26 @@ func suggest(s string, candidates []string) string {
 		return best
 	}
 	// A prefix of a longer name ("ubuntu22" for "ubuntu22.04") is a likely
-	// abbreviation.
+	// abbreviation, and a name inside a longer one ("networkd" in
+	// "systemd-networkd") a likely decoration.
 	if len(s) >= 4 {
+		ls := strings.ToLower(s)
 		for _, c := range candidates {
-			if strings.HasPrefix(strings.ToLower(c), strings.ToLower(s)) {
+			lc := strings.ToLower(c)
+			if strings.HasPrefix(lc, ls) || len(lc) >= 4 && strings.Contains(ls, lc) {
 				return c
 			}
 		}
 	}
 	return ""
+}
+
+// plural writes n and a noun, made plural when n is not 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func editDistance(a, b string) int {

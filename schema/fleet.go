@@ -18,6 +18,7 @@ type Fleet struct {
 	ENIs           []*ENI
 	Limits         Limits
 	Files          []string // the input files, as named by the caller
+	RegionPos      Pos
 
 	vswitches map[string]*VSwitch
 	groups    map[string]*SecurityGroup
@@ -32,14 +33,18 @@ type VSwitch struct {
 	ID   string
 	Zone string
 	CIDR netip.Prefix
-	Pos  Pos
+
+	Pos     Pos // where the vSwitch's name is written
+	IDPos   Pos
+	ZonePos Pos
 }
 
 // SecurityGroup names a security group by its ID.
 type SecurityGroup struct {
-	Name string
-	ID   string
-	Pos  Pos
+	Name  string
+	ID    string
+	Pos   Pos
+	IDPos Pos
 }
 
 // Address is an IPv4 address and where the user wrote it.
@@ -86,6 +91,7 @@ type Instance struct {
 	Primary PrimaryENI
 
 	Pos     Pos // where the instance's name is written
+	IDPos   Pos
 	TypePos Pos
 	OSPos   Pos
 }
@@ -99,8 +105,10 @@ type PrimaryENI struct {
 	SecurityGroups []string // optional; counted towards each group's address quota
 	Secondaries
 
-	Pos   Pos
-	IPPos Pos
+	Pos        Pos
+	IPPos      Pos
+	VSwitchPos Pos
+	GroupPos   []Pos // one per SecurityGroups entry
 }
 
 // ENI is a secondary elastic network interface that ecsnet creates (or has
@@ -116,9 +124,11 @@ type ENI struct {
 	Secondaries
 
 	Pos          Pos
+	IDPos        Pos
 	PrimaryIPPos Pos
 	AttachToPos  Pos
 	VSwitchPos   Pos
+	GroupPos     []Pos // one per SecurityGroups entry
 }
 
 // Bound reports whether the ENI should be attached to an instance.
@@ -200,6 +210,10 @@ type Limits struct {
 	SecurityGroupMaxIPs int
 	// InstanceTypes overrides or adds rows of the built-in type table.
 	InstanceTypes map[string]InstanceType
+
+	// broken names limits.instanceTypes rows that failed to decode, so the
+	// checks do not also call those types unknown.
+	broken map[string]bool
 }
 
 // Default limits, from the ECS documentation (ecs-api.md §4).

@@ -32,3 +32,11 @@ func BuiltinInstanceType(name string) (InstanceType, bool) {
 func BuiltinInstanceTypes() []InstanceType {
 	return append([]InstanceType(nil), builtinTypes...)
 }
+
+func builtinNames() []string {
+	out := make([]string, len(builtinTypes))
+	for i, t := range builtinTypes {
+		out[i] = t.Name
+	}
+	return out
+}

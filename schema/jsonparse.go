@@ -16,6 +16,10 @@ const maxDepth = 200
 // silently accepts (the last one wins).
 func parseJSON(file string, src []byte) (*node, Errors) {
 	p := &jsonParser{file: file, src: src, line: 1, lineStart: 0}
+	if len(src) >= 3 && src[0] == 0xef && src[1] == 0xbb && src[2] == 0xbf {
+		return nil, Errors{{Pos: p.pos(), Msg: "invalid JSON: the file starts with a byte-order mark",
+			Hint: "save the file as UTF-8 without a byte-order mark (BOM)"}}
+	}
 	p.skipSpace()
 	n := p.value(0)
 	if p.err == nil {
@@ -38,6 +42,26 @@ type jsonParser struct {
 	lineStart int
 	err       *Error
 	dups      Errors
+	// stack leads from the root to the value being parsed, for the path of
+	// a duplicate key: a key, or a list whose next index is being parsed.
+	stack []frame
+}
+
+type frame struct {
+	key  string
+	list *node
+}
+
+func (p *jsonParser) path() path {
+	var out path
+	for _, f := range p.stack {
+		if f.list != nil {
+			out = out.index(len(f.list.elems))
+		} else {
+			out = out.field(f.key)
+		}
+	}
+	return out
 }
 
 func (p *jsonParser) pos() Pos {
@@ -139,12 +163,14 @@ func (p *jsonParser) object(depth int, start Pos) *node {
 		}
 		p.off++
 		p.skipSpace()
+		p.stack = append(p.stack, frame{key: key})
 		v := p.value(depth + 1)
+		p.stack = p.stack[:len(p.stack)-1]
 		if v == nil {
 			return nil
 		}
 		if first, dup := seen[key]; dup {
-			p.dups = append(p.dups, &Error{Pos: kpos, Msg: fmt.Sprintf("duplicate key %q (first at %s)", key, first),
+			p.dups = append(p.dups, &Error{Pos: kpos, Path: p.path().field(key).String(), Msg: fmt.Sprintf("duplicate key %q (first at %s)", key, first),
 				Hint: "JSON keeps only one of them silently; remove or merge the duplicate", Related: []Pos{first}})
 		} else {
 			seen[key] = kpos
@@ -178,7 +204,9 @@ func (p *jsonParser) list(depth int, start Pos) *node {
 	}
 	for {
 		p.skipSpace()
+		p.stack = append(p.stack, frame{list: n})
 		v := p.value(depth + 1)
+		p.stack = p.stack[:len(p.stack)-1]
 		if v == nil {
 			return nil
 		}

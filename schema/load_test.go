@@ -123,7 +123,7 @@ limits: unboundEniMaxSecondaryIps: 20
 		return &g
 	}
 	opts := cmp.Options{
-		cmp.AllowUnexported(Fleet{}),
+		cmp.AllowUnexported(Fleet{}, Limits{}),
 		cmp.Comparer(func(a, b netip.Addr) bool { return a == b }),
 		cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }),
 		cmp.Comparer(func(a, b Pos) bool { return true }),

@@ -31,6 +31,7 @@ const (
 	kString
 	kObject
 	kList
+	kBytes // a CUE bytes literal: never valid in a fleet
 )
 
 func (k kind) String() string {
@@ -47,6 +48,8 @@ func (k kind) String() string {
 		return "struct"
 	case kList:
 		return "list"
+	case kBytes:
+		return "bytes"
 	}
 	return "value"
 }
@@ -73,6 +76,8 @@ func (n *node) describe() string {
 		return "a struct"
 	case kList:
 		return "a list"
+	case kBytes:
+		return "the bytes literal '" + n.str + "' (write strings in double quotes)"
 	}
 	return n.str
 }

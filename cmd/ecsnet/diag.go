@@ -43,6 +43,11 @@ func asErrors(err error) (schema.Errors, bool) {
 func printErrorsText(w io.Writer, es schema.Errors) {
 	for _, e := range es {
 		fmt.Fprintln(w, e.Error())
+		for _, r := range e.Related {
+			if s := r.String(); !strings.Contains(e.Msg, s) {
+				fmt.Fprintf(w, "    see also: %s\n", s)
+			}
+		}
 		if e.Hint != "" {
 			fmt.Fprintf(w, "    hint: %s\n", e.Hint)
 		}

@@ -81,12 +81,19 @@ func TestInvalidFixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
+	cases := map[string]string{}
 	for _, e := range entries {
 		name := e.Name()
 		ext := filepath.Ext(name)
 		if ext != ".cue" && ext != ".json" && ext != ".yaml" && ext != ".yml" {
 			continue
 		}
+		base := strings.TrimSuffix(name, ext)
+		if other, dup := cases[base]; dup {
+			t.Errorf("%s and %s would share the golden file %s.golden; rename one", other, name, base)
+			continue
+		}
+		cases[base] = name
 		n++
 		t.Run(name, func(t *testing.T) {
 			input := filepath.ToSlash(filepath.Join(dir, name))

@@ -1,0 +1,297 @@
+package schema
+
+import (
+	"bytes"
+
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// LockVersion is the lock file's format version.
+const LockVersion = 1
+
+// Lock records what the cloud decided for a fleet: ENI IDs and MACs, device
+// indexes, and every secondary address, including those the cloud picked
+// for a count. Apply writes it after every step; plan reads it to know
+// which addresses ecsnet manages (an address on an ENI that the lock does
+// not list was added by hand, and is removed only with --prune); render
+// reads it to configure hosts offline. It is sorted and stable, so a
+// reviewer sees exactly which addresses the cloud picked.
+type Lock struct {
+	Fleet string
+	// ENIs holds the fleet's ENIs, primary ones included, sorted by Key.
+	ENIs []*LockedENI
+}
+
+// LockedENI is one ENI as the lock records it.
+type LockedENI struct {
+	// Instance is set for an instance's primary ENI; Name for a secondary
+	// ENI of the enis section. Exactly one of them is set.
+	Instance    string
+	Name        string
+	ID          string
+	MAC         string
+	AttachedTo  string // instance name, for a bound secondary ENI
+	DeviceIndex int    // 0 for a primary ENI
+	PrimaryIP   netip.Addr
+	Secondary   []LockedAddr // sorted by address
+	// Generation grows every time ecsnet changes the ENI. ClientTokens are
+	// derived from it, so a retry or a re-run after a crash sends the same
+	// token (and the cloud does the work once), while a later change, or an
+	// ENI deleted and created again, never reuses an old token.
+	Generation int
+}
+
+// LockedAddr is a secondary address and whether ecsnet assigned it (rather
+// than finding it already there).
+type LockedAddr struct {
+	Addr  netip.Addr
+	Added bool
+}
+
+// Key identifies a locked ENI: "instance/<name>" for a primary ENI,
+// "eni/<name>" for a secondary one.
+func (e *LockedENI) Key() string {
+	if e.Instance != "" {
+		return "instance/" + e.Instance
+	}
+	return "eni/" + e.Name
+}
+
+// Has reports whether the lock records a as a secondary address.
+func (e *LockedENI) Has(a netip.Addr) bool {
+	_, ok := slices.BinarySearchFunc(e.Secondary, a, func(x LockedAddr, a netip.Addr) int { return x.Addr.Compare(a) })
+	return ok
+}
+
+// Addrs returns the recorded secondary addresses.
+func (e *LockedENI) Addrs() []netip.Addr {
+	out := make([]netip.Addr, len(e.Secondary))
+	for i, s := range e.Secondary {
+		out[i] = s.Addr
+	}
+	return out
+}
+
+// Primary returns the locked primary ENI of an instance, or nil.
+func (l *Lock) Primary(instance string) *LockedENI { return l.find("instance/" + instance) }
+
+// Secondary returns the locked secondary ENI called name, or nil.
+func (l *Lock) Secondary(name string) *LockedENI { return l.find("eni/" + name) }
+
+func (l *Lock) find(key string) *LockedENI {
+	if l == nil {
+		return nil
+	}
+	i, ok := slices.BinarySearchFunc(l.ENIs, key, func(e *LockedENI, k string) int { return strings.Compare(e.Key(), k) })
+	if !ok {
+		return nil
+	}
+	return l.ENIs[i]
+}
+
+// Put adds or replaces an entry, keeping the lock sorted.
+func (l *Lock) Put(e *LockedENI) {
+	slices.SortFunc(e.Secondary, func(a, b LockedAddr) int { return a.Addr.Compare(b.Addr) })
+	i, ok := slices.BinarySearchFunc(l.ENIs, e.Key(), func(x *LockedENI, k string) int { return strings.Compare(x.Key(), k) })
+	if ok {
+		l.ENIs[i] = e
+		return
+	}
+	l.ENIs = slices.Insert(l.ENIs, i, e)
+}
+
+// Delete removes the entry with key, if present.
+func (l *Lock) Delete(key string) {
+	if i, ok := slices.BinarySearchFunc(l.ENIs, key, func(x *LockedENI, k string) int { return strings.Compare(x.Key(), k) }); ok {
+		l.ENIs = slices.Delete(l.ENIs, i, i+1)
+	}
+}
+
+// Clone returns a deep copy, so that an apply can update its own lock while
+// planners read the old one.
+func (l *Lock) Clone() *Lock {
+	if l == nil {
+		return &Lock{}
+	}
+	c := &Lock{Fleet: l.Fleet, ENIs: make([]*LockedENI, len(l.ENIs))}
+	for i, e := range l.ENIs {
+		x := *e
+		x.Secondary = slices.Clone(e.Secondary)
+		c.ENIs[i] = &x
+	}
+	return c
+}
+
+// The lock's JSON form. Field names are snake_case and stable; lists are
+// sorted; there are no timestamps, so an unchanged cloud gives an unchanged
+// file.
+type lockJSON struct {
+	FormatVersion int           `json:"format_version"`
+	Fleet         string        `json:"fleet"`
+	ENIs          []lockENIJSON `json:"enis"`
+}
+
+type lockENIJSON struct {
+	Instance    string         `json:"instance,omitempty"`
+	Name        string         `json:"name,omitempty"`
+	ID          string         `json:"id"`
+	MAC         string         `json:"mac,omitempty"`
+	AttachedTo  string         `json:"attached_to,omitempty"`
+	DeviceIndex int            `json:"device_index"`
+	PrimaryIP   string         `json:"primary_ip,omitempty"`
+	Secondary   []lockAddrJSON `json:"secondary_ips"`
+	Generation  int            `json:"generation"`
+}
+
+type lockAddrJSON struct {
+	IP    string `json:"ip"`
+	Added bool   `json:"added_by_ecsnet"`
+}
+
+// MarshalLock returns the lock's stable JSON bytes.
+func MarshalLock(l *Lock) []byte {
+	doc := lockJSON{FormatVersion: LockVersion, Fleet: l.Fleet, ENIs: []lockENIJSON{}}
+	enis := slices.Clone(l.ENIs)
+	slices.SortFunc(enis, func(a, b *LockedENI) int { return strings.Compare(a.Key(), b.Key()) })
+	for _, e := range enis {
+		j := lockENIJSON{Instance: e.Instance, Name: e.Name, ID: e.ID, MAC: strings.ToLower(e.MAC), AttachedTo: e.AttachedTo,
+			DeviceIndex: e.DeviceIndex, Generation: e.Generation, Secondary: []lockAddrJSON{}}
+		if e.PrimaryIP.IsValid() {
+			j.PrimaryIP = e.PrimaryIP.String()
+		}
+		sec := slices.Clone(e.Secondary)
+		slices.SortFunc(sec, func(a, b LockedAddr) int { return a.Addr.Compare(b.Addr) })
+		for _, s := range sec {
+			j.Secondary = append(j.Secondary, lockAddrJSON{IP: s.Addr.String(), Added: s.Added})
+		}
+		doc.ENIs = append(doc.ENIs, j)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		panic(err) // only strings, ints and bools: cannot fail
+	}
+	return b.Bytes()
+}
+
+// ReadLock parses a lock file strictly: unknown fields, a newer format,
+// bad addresses and duplicate entries are errors, so a damaged lock is never
+// half-trusted.
+func ReadLock(r io.Reader, name string) (*Lock, error) {
+	src, err := io.ReadAll(io.LimitReader(r, DefaultMaxInputBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read lock %s: %w", name, err)
+	}
+	if len(src) > DefaultMaxInputBytes {
+		return nil, fmt.Errorf("lock %s is larger than %s", name, size(DefaultMaxInputBytes))
+	}
+	dec := json.NewDecoder(bytes.NewReader(src))
+	dec.DisallowUnknownFields()
+	var doc lockJSON
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("lock %s is not a valid lock file: %w (delete it and run ecsnet apply or observe again)", name, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("lock %s has data after the JSON document", name)
+	}
+	if doc.FormatVersion != LockVersion {
+		return nil, fmt.Errorf("lock %s has format_version %d; this ecsnet reads version %d", name, doc.FormatVersion, LockVersion)
+	}
+	l := &Lock{Fleet: doc.Fleet}
+	seen := map[string]bool{}
+	for i, j := range doc.ENIs {
+		e := &LockedENI{Instance: j.Instance, Name: j.Name, ID: j.ID, MAC: strings.ToLower(j.MAC), AttachedTo: j.AttachedTo,
+			DeviceIndex: j.DeviceIndex, Generation: j.Generation}
+		if (e.Instance == "") == (e.Name == "") {
+			return nil, fmt.Errorf("lock %s: enis[%d] must have exactly one of instance and name", name, i)
+		}
+		if seen[e.Key()] {
+			return nil, fmt.Errorf("lock %s: %s is listed twice", name, e.Key())
+		}
+		seen[e.Key()] = true
+		if j.PrimaryIP != "" {
+			a, err := netip.ParseAddr(j.PrimaryIP)
+			if err != nil || !a.Is4() {
+				return nil, fmt.Errorf("lock %s: %s: bad primary_ip %q", name, e.Key(), j.PrimaryIP)
+			}
+			e.PrimaryIP = a
+		}
+		for _, s := range j.Secondary {
+			a, err := netip.ParseAddr(s.IP)
+			if err != nil || !a.Is4() {
+				return nil, fmt.Errorf("lock %s: %s: bad secondary address %q", name, e.Key(), s.IP)
+			}
+			e.Secondary = append(e.Secondary, LockedAddr{Addr: a, Added: s.Added})
+		}
+		if j.Generation < 0 || j.DeviceIndex < 0 {
+			return nil, fmt.Errorf("lock %s: %s: negative generation or device index", name, e.Key())
+		}
+		l.Put(e)
+	}
+	return l, nil
+}
+
+// ReadLockFile reads a lock file; a missing file is an empty lock.
+func ReadLockFile(path string) (*Lock, error) {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return &Lock{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read lock: %w", err)
+	}
+	defer f.Close()
+	return ReadLock(f, path)
+}
+
+// WriteLockFile writes the lock atomically: a temporary file in the same
+// directory, synced, then renamed over the old one, so a crash leaves
+// either the old lock or the new one, never half of either.
+func WriteLockFile(path string, l *Lock) error {
+	data := MarshalLock(l)
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".ecsnet.lock.*.tmp")
+	if err != nil {
+		return fmt.Errorf("write lock: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op after the rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write lock: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write lock: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write lock: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("write lock: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write lock: %w", err)
+	}
+	return nil
+}
+
+// LockPath returns where the lock of a desired state lives: beside the
+// first input (in it, when the input is a directory).
+func LockPath(paths []string) string {
+	if len(paths) == 0 || paths[0] == "-" {
+		return LockFileName
+	}
+	if st, err := os.Stat(paths[0]); err == nil && st.IsDir() {
+		return filepath.Join(paths[0], LockFileName)
+	}
+	return filepath.Join(filepath.Dir(paths[0]), LockFileName)
+}
