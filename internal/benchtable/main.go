@@ -34,6 +34,7 @@ import (
 	"syscall"
 	"time"
 
+	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/parser"
 
 	"github.com/ecsnet/ecsnet/internal/testfleet"
@@ -42,22 +43,25 @@ import (
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 type config struct {
-	sizes    []int
-	formats  []string
-	timeout  time.Duration
-	runs     int
-	cue      bool
-	keep     bool
-	seed     int64
-	stdout   io.Writer
-	stderr   io.Writer
-	root     string   // module root
-	schema   []string // schema/*.cue, absolute
-	glue     string   // for CUE input: a file of the schema's package that embeds #Fleet
-	work     string
-	ecsnet   string // built binaries
-	cueBin   string
-	progress io.Writer
+	sizes   []int
+	formats []string
+	timeout time.Duration
+	runs    int
+	cue     bool
+	keep    bool
+	seed    int64
+	stdout  io.Writer
+	stderr  io.Writer
+	root    string   // module root
+	schema  []string // schema/*.cue, absolute
+	glue    string   // for CUE input: a file of the schema's package that embeds #Fleet
+	// embedsFleet is whether the schema applies #Fleet at its top level,
+	// so that `cue vet SCHEMA fleet.cue` checks a CUE fleet.
+	embedsFleet bool
+	work        string
+	ecsnet      string // built binaries
+	cueBin      string
+	progress    io.Writer
 }
 
 // result is one run of one tool on one file.
@@ -178,18 +182,20 @@ func (c *config) setup() error {
 		if err := c.goBuild(c.cueBin, "cuelang.org/go/cmd/cue"); err != nil {
 			return err
 		}
-		if err := c.writeGlue(); err != nil {
+		if err := c.inspectSchema(); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// cueArgs returns the cue vet command line for one input. `-d '#Fleet'`
-// applies the schema to JSON and YAML data, but cue refuses it for CUE
-// input ("-d/--schema flag requires non-CUE input files"), so a CUE fleet is
-// vetted together with a one-line file in the schema's package that embeds
-// #Fleet at the top level: the same unification, spelled differently.
+// cueArgs returns the cue vet command line for one input, or nil when
+// cue cannot check that syntax with this schema. `-d '#Fleet'` applies the
+// schema to JSON and YAML data, but cue refuses it for CUE input
+// ("-d/--schema flag requires non-CUE input files"): a CUE fleet is vetted
+// together with the schema files, which must then apply #Fleet at their top
+// level themselves (schema/ecsnet.cue does), or be a package to which a
+// one-line glue file of that package adds the embedding.
 func (c *config) cueArgs(format, name string) []string {
 	args := []string{"vet", "-c"}
 	if format != "cue" {
@@ -197,23 +203,44 @@ func (c *config) cueArgs(format, name string) []string {
 	}
 	args = append(args, c.schema...)
 	if format == "cue" {
-		args = append(args, c.glue)
+		if !c.embedsFleet && c.glue == "" {
+			return nil
+		}
+		if c.glue != "" {
+			args = append(args, c.glue)
+		}
 	}
 	return append(args, name)
 }
 
-// writeGlue writes the file that applies #Fleet to CUE input.
-func (c *config) writeGlue() error {
-	f, err := parser.ParseFile(c.schema[0], nil, parser.PackageClauseOnly)
-	if err != nil {
-		return fmt.Errorf("read the schema's package clause: %v", err)
+// inspectSchema finds out how to apply #Fleet to CUE input: does a schema
+// file embed it at its top level, and if not, is the schema a package a
+// glue file can join?
+func (c *config) inspectSchema() error {
+	pkg := ""
+	for _, name := range c.schema {
+		f, err := parser.ParseFile(name, nil)
+		if err != nil {
+			return fmt.Errorf("parse the schema: %v", err)
+		}
+		if pkg == "" {
+			pkg = f.PackageName()
+		}
+		for _, d := range f.Decls {
+			if e, ok := d.(*ast.EmbedDecl); ok {
+				if id, ok := e.Expr.(*ast.Ident); ok && id.Name == "#Fleet" {
+					c.embedsFleet = true
+				}
+			}
+		}
 	}
-	src := "#Fleet\n"
-	if pkg := f.PackageName(); pkg != "" {
-		src = "package " + pkg + "\n\n" + src
+	if c.embedsFleet || pkg == "" {
+		// Without a package clause, files do not share a scope, so a glue
+		// file could not name #Fleet.
+		return nil
 	}
 	c.glue = filepath.Join(c.work, "fleet_glue.cue")
-	return os.WriteFile(c.glue, []byte(src), 0o644)
+	return os.WriteFile(c.glue, []byte("package "+pkg+"\n\n#Fleet\n"), 0o644)
 }
 
 func (c *config) goBuild(out, pkg string) error {
@@ -250,8 +277,13 @@ func (c *config) measure() ([]row, error) {
 			case len(c.schema) == 0:
 				r.cueNote = "skipped: no schema/*.cue yet"
 			default:
+				args := c.cueArgs(format, name)
+				if args == nil {
+					r.cueNote = "skipped: the schema neither embeds #Fleet nor has a package a glue file could join"
+					break
+				}
 				fmt.Fprintf(c.progress, "%d %s: cue vet ...\n", n, format)
-				r.cue = c.exec(c.cueBin, c.cueArgs(format, name)...)
+				r.cue = c.exec(c.cueBin, args...)
 				r.mismatch = r.cue.verdict != "timeout" && r.cue.verdict != r.ecsnet.verdict
 			}
 			rows = append(rows, r)
@@ -373,9 +405,16 @@ func (c *config) report(rows []row) bool {
 		for i, s := range c.schema {
 			rel[i], _ = filepath.Rel(c.root, s)
 		}
-		fmt.Fprintf(w, "cue vet (built from go.mod; timeout %s per run): `cue vet -c -d '#Fleet' %s FILE` for JSON and YAML; "+
-			"for CUE, which cue refuses with -d, `cue vet -c %s GLUE FILE` where GLUE is `%s`.\n",
-			c.timeout, strings.Join(rel, " "), strings.Join(rel, " "), c.glueText())
+		schema := strings.Join(rel, " ")
+		cueCmd := "cue vet -c " + schema + " FILE` (the schema embeds #Fleet at its top level)"
+		switch {
+		case c.glue != "":
+			cueCmd = "cue vet -c " + schema + " GLUE FILE` where GLUE is `" + c.glueText() + "`"
+		case !c.embedsFleet:
+			cueCmd = "not possible with this schema`"
+		}
+		fmt.Fprintf(w, "cue vet (built from go.mod; timeout %s per run): `cue vet -c -d '#Fleet' %s FILE` for JSON and YAML; for CUE, which cue refuses with -d, `%s.\n",
+			c.timeout, schema, cueCmd)
 	}
 	if c.runs > 1 {
 		fmt.Fprintf(w, "ecsnet: median of %d runs.\n", c.runs)
@@ -404,8 +443,12 @@ func (c *config) report(rows []row) bool {
 			thousands(r.size), r.format, float64(r.bytes)/(1<<20), r.ecsnet.wallString(), mib(r.ecsnet.rssKiB), cueWall, cueRSS, verdicts)
 	}
 	fmt.Fprintln(w)
-	if len(rows) > 0 && rows[0].cueNote != "" {
-		fmt.Fprintf(w, "cue vet %s.\n\n", rows[0].cueNote)
+	notes := map[string]bool{}
+	for _, r := range rows {
+		if r.cueNote != "" && !notes[r.cueNote] {
+			notes[r.cueNote] = true
+			fmt.Fprintf(w, "cue vet on %s: %s.\n\n", r.format, r.cueNote)
+		}
 	}
 	for _, r := range rows {
 		if r.ecsnet.verdict != "valid" {
