@@ -1,0 +1,737 @@
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+// Options adjust Compute. The zero value is the safe default.
+type Options struct {
+	// Prune removes addresses the lock does not record (added by hand)
+	// from managed ENIs. Without it they are listed and left alone.
+	Prune bool
+	// CreateMaxSecondaryIPs caps the secondary addresses one
+	// CreateNetworkInterface call takes; the rest are assigned after
+	// attaching. 0 means 10, the documented figure (ecs-api.md §2.2).
+	CreateMaxSecondaryIPs int
+}
+
+const defaultCreateMax = 10
+
+// Compute returns the steps that take the cloud from observed to the
+// desired fleet. It is a pure function: no I/O, no clock. lock may be nil
+// (no apply has run yet). The error, if any, is schema.Errors pointing at
+// the desired-state file where a position is known.
+func Compute(f *schema.Fleet, obs *Observed, lock *schema.Lock, opts Options) (*Plan, error) {
+	if opts.CreateMaxSecondaryIPs <= 0 {
+		opts.CreateMaxSecondaryIPs = defaultCreateMax
+	}
+	if lock == nil {
+		lock = &schema.Lock{}
+	}
+	c := &computer{f: f, obs: obs, lock: lock, opts: opts, p: &Plan{Fleet: f.Name, Region: f.Region},
+		steps: map[string]*Step{}, holder: map[netip.Addr]*ObservedENI{}, releasing: map[netip.Addr]string{},
+		owned: map[string][]*ObservedENI{}, touched: map[string]bool{}}
+	c.index()
+	for _, in := range f.Instances {
+		c.instance(in)
+	}
+	for _, e := range f.ENIs {
+		c.eni(e)
+	}
+	c.orphans()
+	c.crossDeps()
+	if len(c.errs) > 0 {
+		return nil, c.errs.Sort()
+	}
+	c.p.Steps = order(c.steps)
+	c.p.Fingerprint, c.p.Touched = Fingerprint(obs, c.touchedIDs())
+	return c.p, nil
+}
+
+type computer struct {
+	f    *schema.Fleet
+	obs  *Observed
+	lock *schema.Lock
+	opts Options
+	p    *Plan
+	errs schema.Errors
+
+	steps map[string]*Step
+	// holder maps every observed address (primary and secondary) to its ENI.
+	holder map[netip.Addr]*ObservedENI
+	// releasing maps an address to the step that unassigns or deletes it.
+	releasing map[netip.Addr]string
+	// owned maps an ENI name to the fleet's ENIs tagged with it.
+	owned map[string][]*ObservedENI
+	// claimed marks observed ENIs matched to the file.
+	claimed map[string]bool
+	touched map[string]bool
+	// wants records, per step that adds addresses, the addresses it needs
+	// freed first.
+	wants []want
+	// detachFrom maps an instance ID to the detach steps leaving it;
+	// attachTo to the attach steps arriving.
+	detachFrom map[string][]string
+	attachTo   map[string][]string
+}
+
+type want struct {
+	step string
+	addr netip.Addr
+	pos  schema.Pos
+	path string
+}
+
+func (c *computer) errorf(pos schema.Pos, path, hint, format string, args ...any) {
+	c.errs = append(c.errs, &schema.Error{Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+func (c *computer) index() {
+	c.claimed = map[string]bool{}
+	c.detachFrom = map[string][]string{}
+	c.attachTo = map[string][]string{}
+	for _, e := range c.obs.ENIs {
+		if e.PrimaryIP.IsValid() {
+			c.holder[e.PrimaryIP] = e
+		}
+		for _, a := range e.SecondaryIPs {
+			c.holder[a] = e
+		}
+		if e.Tags[TagFleet] == c.f.Name && e.Tags[TagENI] != "" && e.Type != ENIPrimary {
+			c.owned[e.Tags[TagENI]] = append(c.owned[e.Tags[TagENI]], e)
+		}
+	}
+	// Primary ENIs may be reported only through DescribeInstances.
+	for _, in := range c.obs.Instances {
+		if c.obs.ENI(in.PrimaryENI) != nil {
+			continue
+		}
+		pe := &ObservedENI{ID: in.PrimaryENI, Type: ENIPrimary, Status: ENIInUse, InstanceID: in.ID, MAC: in.MAC,
+			PrimaryIP: in.PrimaryIP, SecondaryIPs: in.SecondaryIPs}
+		if in.PrimaryIP.IsValid() {
+			c.holder[in.PrimaryIP] = pe
+		}
+		for _, a := range in.SecondaryIPs {
+			c.holder[a] = pe
+		}
+	}
+}
+
+func (c *computer) add(s *Step) *Step {
+	if prev := c.steps[s.ID]; prev != nil {
+		panic("plan: duplicate step " + s.ID)
+	}
+	c.steps[s.ID] = s
+	return s
+}
+
+func (c *computer) touch(ids ...string) {
+	for _, id := range ids {
+		if id != "" {
+			c.touched[id] = true
+		}
+	}
+}
+
+func (c *computer) touchedIDs() []string {
+	ids := make([]string, 0, len(c.touched))
+	for id := range c.touched {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// token derives a ClientToken (at most 64 ASCII characters) from the
+// fleet, the step, its content and the ENI's generation in the lock.
+func (c *computer) token(stepID string, gen int, content ...string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%d", c.f.Name, stepID, gen)
+	for _, s := range content {
+		h.Write([]byte{0})
+		h.Write([]byte(s))
+	}
+	return "ecsnet-" + hex.EncodeToString(h.Sum(nil))[:40]
+}
+
+func addrsString(as []netip.Addr) string {
+	parts := make([]string, len(as))
+	for i, a := range as {
+		parts[i] = a.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+// addrDiff is what must change in one ENI's secondary addresses.
+type addrDiff struct {
+	add        []netip.Addr // pinned addresses to assign
+	addPos     []schema.Address
+	count      int          // addresses for the cloud to pick
+	remove     []netip.Addr // addresses to unassign
+	unrecorded []netip.Addr // present, not wanted, not in the lock
+	final      int          // secondary addresses after the change
+	released   []netip.Addr // counted addresses released by a shrink
+}
+
+// diffAddrs compares the wanted secondaries with those present. Addresses
+// the lock does not record are never removed without Prune.
+func (c *computer) diffAddrs(want schema.Secondaries, have []netip.Addr, locked *schema.LockedENI) addrDiff {
+	var d addrDiff
+	recorded := func(a netip.Addr) bool { return locked != nil && locked.Has(a) }
+	if !want.Counted {
+		pinned := map[netip.Addr]bool{}
+		for _, a := range want.Pinned {
+			pinned[a.Addr] = true
+		}
+		present := map[netip.Addr]bool{}
+		for _, a := range have {
+			present[a] = true
+			switch {
+			case pinned[a]:
+			case recorded(a):
+				d.remove = append(d.remove, a)
+			default:
+				d.unrecorded = append(d.unrecorded, a)
+			}
+		}
+		for _, a := range want.Pinned {
+			if !present[a.Addr] {
+				d.add = append(d.add, a.Addr)
+				d.addPos = append(d.addPos, a)
+			}
+		}
+	} else {
+		var managed []netip.Addr
+		for _, a := range have {
+			if recorded(a) {
+				managed = append(managed, a)
+			} else {
+				d.unrecorded = append(d.unrecorded, a)
+			}
+		}
+		switch {
+		case len(managed) < want.Count:
+			d.count = want.Count - len(managed)
+		case len(managed) > want.Count:
+			// Release the highest addresses: a stable choice that the plan
+			// states, unlike dropping the first of a list.
+			slices.SortFunc(managed, netip.Addr.Compare)
+			d.released = slices.Clone(managed[want.Count:])
+			d.remove = append(d.remove, d.released...)
+		}
+	}
+	if c.opts.Prune {
+		d.remove = append(d.remove, d.unrecorded...)
+	}
+	slices.SortFunc(d.add, netip.Addr.Compare)
+	slices.SortFunc(d.remove, netip.Addr.Compare)
+	slices.SortFunc(d.unrecorded, netip.Addr.Compare)
+	d.final = len(have) + len(d.add) + d.count - len(d.remove)
+	return d
+}
+
+func (c *computer) noteUnrecorded(target, eniID string, d addrDiff) {
+	if len(d.unrecorded) > 0 {
+		c.p.Unrecorded = append(c.p.Unrecorded, Unrecorded{Target: target, ENIID: eniID, IPs: d.unrecorded, Pruned: c.opts.Prune})
+	}
+}
+
+func canChangeAddrsOf(st InstanceStatus) bool { return st == InstanceRunning || st == InstanceStopped }
+
+func (c *computer) instance(in *schema.Instance) {
+	path := fmt.Sprintf("instances.%q", in.Name)
+	oi := c.obs.Instance(in.ID)
+	if oi == nil {
+		c.errorf(in.Pos, path+".id", "check the ID and the region, and that the credentials can see the instance; ecsnet never creates instances",
+			"instance %s was not found in region %s", in.ID, c.f.Region)
+		return
+	}
+	c.touch(oi.ID, oi.PrimaryENI)
+	if oi.PrimaryIP != in.Primary.IP {
+		c.errorf(in.Primary.IPPos, path+".primary.ip", fmt.Sprintf("write the cloud's address, %s: an instance's primary address cannot change", oi.PrimaryIP),
+			"primary.ip %s differs from the cloud's %s", in.Primary.IP, oi.PrimaryIP)
+		return
+	}
+	if z := c.f.Zone(in); oi.Zone != "" && z != "" && oi.Zone != z {
+		c.errorf(in.Primary.Pos, path+".primary.vswitch", fmt.Sprintf("the instance is in %s; use a vSwitch of that zone", oi.Zone),
+			"instance %s is in zone %s, but its vSwitch %q is in %s", in.ID, oi.Zone, in.Primary.VSwitch, z)
+	}
+	if t, ok := c.obs.InstanceType(oi.Type); ok {
+		if mine, ok := c.f.InstanceType(oi.Type); ok && (mine.MaxENIs != t.MaxENIs || mine.MaxIPsPerENI != t.MaxIPsPerENI) {
+			c.p.Notes = append(c.p.Notes, fmt.Sprintf("instance type %s: the cloud reports %d ENIs and %d addresses per ENI, ecsnet's table says %d and %d; the cloud's figures rule (add limits.instanceTypes to the file to match)",
+				oi.Type, t.MaxENIs, t.MaxIPsPerENI, mine.MaxENIs, mine.MaxIPsPerENI))
+		}
+	}
+	if in.Type != "" && oi.Type != "" && oi.Type != in.Type {
+		c.errorf(in.TypePos, path+".type", fmt.Sprintf("write the cloud's type, %s", oi.Type), "type %s differs from the cloud's %s", in.Type, oi.Type)
+	}
+	locked := c.lock.Primary(in.Name)
+	d := c.diffAddrs(in.Primary.Secondaries, oi.SecondaryIPs, locked)
+	target := "instance/" + in.Name
+	c.noteUnrecorded(target, oi.PrimaryENI, d)
+	if len(d.remove) == 0 && len(d.add) == 0 && d.count == 0 {
+		return
+	}
+	if !canChangeAddrsOf(oi.Status) {
+		c.errorf(in.Pos, path, "wait until the instance is Running or Stopped, then plan again",
+			"instance %s is %s: the addresses of its primary ENI can change only while it is Running or Stopped", in.ID, oi.Status)
+		return
+	}
+	if t, ok := c.quota(oi.Type); ok && d.final > t.MaxIPsPerENI-1 {
+		c.errorf(in.Pos, path+".primary", "remove the unrecorded addresses (plan --prune) or ask for fewer",
+			"the primary ENI of %s would carry %d secondary addresses, over its type's %d", in.ID, d.final, t.MaxIPsPerENI-1)
+		return
+	}
+	gen := 0
+	if locked != nil {
+		gen = locked.Generation
+	}
+	var un *Step
+	if len(d.remove) > 0 {
+		un = c.add(&Step{ID: "unassign " + target, Action: UnassignIPs, Target: target, ENIID: oi.PrimaryENI, Instance: in.Name, InstanceID: in.ID,
+			IPs: d.remove, Reason: c.removeReason(d)})
+		c.releases(un.ID, d.remove)
+	}
+	if len(d.add) > 0 || d.count > 0 {
+		s := c.add(&Step{ID: "assign " + target, Action: AssignIPs, Target: target, ENIID: oi.PrimaryENI, Instance: in.Name, InstanceID: in.ID,
+			IPs: d.add, Count: d.count, Reason: addReason(d)})
+		s.Token = c.token(s.ID, gen, oi.PrimaryENI, addrsString(d.add), fmt.Sprint(d.count), addrsString(oi.SecondaryIPs))
+		if un != nil {
+			s.DependsOn = append(s.DependsOn, un.ID) // stay within the ENI's quota at every step
+		}
+		for i, a := range d.add {
+			c.wants = append(c.wants, want{step: s.ID, addr: a, pos: d.addPos[i].Pos, path: path + ".primary.secondaryIps"})
+		}
+	}
+}
+
+func (c *computer) quota(typ string) (schema.InstanceType, bool) {
+	if t, ok := c.obs.InstanceType(typ); ok {
+		return schema.InstanceType{Name: typ, MaxENIs: t.MaxENIs, MaxIPsPerENI: t.MaxIPsPerENI}, true
+	}
+	return c.f.InstanceType(typ)
+}
+
+func (c *computer) releases(step string, addrs []netip.Addr) {
+	for _, a := range addrs {
+		c.releasing[a] = step
+	}
+}
+
+func (c *computer) removeReason(d addrDiff) string {
+	var parts []string
+	if len(d.released) > 0 {
+		parts = append(parts, fmt.Sprintf("the count shrank: releasing %s (the highest addresses)", addrsString(d.released)))
+	}
+	if n := len(d.remove) - len(d.released); n > 0 {
+		parts = append(parts, "no longer in the desired state")
+	}
+	if c.opts.Prune && len(d.unrecorded) > 0 {
+		parts = append(parts, fmt.Sprintf("pruning addresses the lock does not record: %s", addrsString(d.unrecorded)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func addReason(d addrDiff) string {
+	switch {
+	case d.count > 0 && len(d.add) > 0:
+		return fmt.Sprintf("pinned addresses missing, and %d for the cloud to pick", d.count)
+	case d.count > 0:
+		return fmt.Sprintf("%d more addresses for the cloud to pick", d.count)
+	}
+	return "pinned addresses missing"
+}
+
+// findOwned returns the observed ENI that is the file's ENI e: the adopted
+// ID, or the one tagged with the fleet and e's name.
+func (c *computer) findOwned(e *schema.ENI, path string) (*ObservedENI, bool) {
+	if e.ID != "" {
+		o := c.obs.ENI(e.ID)
+		if o == nil {
+			c.errorf(e.Pos, path+".id", "check the ID, or remove id: to let ecsnet create the ENI", "ENI %s was not found in the fleet's VPCs", e.ID)
+			return nil, false
+		}
+		return o, true
+	}
+	cands := c.owned[e.Name]
+	switch len(cands) {
+	case 0:
+		return nil, true
+	case 1:
+		return cands[0], true
+	}
+	ids := make([]string, len(cands))
+	for i, x := range cands {
+		ids[i] = x.ID
+		c.claimed[x.ID] = true
+	}
+	c.errorf(e.Pos, path, "delete the extra ENIs by hand (or remove the ecsnet tags of all but one), then plan again",
+		"%d ENIs in the cloud carry the tags of ENI %q: %s", len(cands), e.Name, strings.Join(ids, ", "))
+	return nil, false
+}
+
+func (c *computer) eni(e *schema.ENI) {
+	path := fmt.Sprintf("enis.%q", e.Name)
+	target := "eni/" + e.Name
+	o, ok := c.findOwned(e, path)
+	if !ok {
+		return
+	}
+	vsw := c.f.VSwitch(e.VSwitch)
+	var sgIDs []string
+	for _, g := range e.SecurityGroups {
+		if sg := c.f.SecurityGroup(g); sg != nil {
+			sgIDs = append(sgIDs, sg.ID)
+		}
+	}
+	slices.Sort(sgIDs)
+	var inst *schema.Instance
+	var oi *ObservedInstance
+	if e.Bound() {
+		inst = c.f.Instance(e.AttachTo)
+		if inst != nil {
+			oi = c.obs.Instance(inst.ID)
+		}
+		if oi == nil {
+			return // reported with the instance
+		}
+	}
+	locked := c.lock.Secondary(e.Name)
+	gen := 0
+	if locked != nil {
+		gen = locked.Generation
+	}
+
+	if o != nil {
+		c.claimed[o.ID] = true
+		c.touch(o.ID)
+		replace := ""
+		switch {
+		case o.VSwitch != vsw.ID:
+			replace = fmt.Sprintf("its vSwitch changes from %s to %s (%s)", o.VSwitch, vsw.ID, e.VSwitch)
+		case e.PrimaryIP.IsValid() && o.PrimaryIP != e.PrimaryIP:
+			replace = fmt.Sprintf("its primary address changes from %s to %s", o.PrimaryIP, e.PrimaryIP)
+		}
+		if replace != "" {
+			if e.ID != "" {
+				c.errorf(e.VSwitchPos, path, "an adopted ENI is never deleted by ecsnet; remove id: to let ecsnet create a new ENI, then delete the old one by hand",
+					"ENI %s would have to be replaced: %s", o.ID, replace)
+				return
+			}
+			c.remove(o, e.Name, "replaced: "+replace)
+			o = nil
+			gen++ // a new ENI: new tokens
+		}
+	}
+	if o == nil {
+		c.create(e, target, vsw.ID, sgIDs, inst, oi, gen)
+		return
+	}
+
+	// Modify security groups, name and description.
+	if m := modifySpec(o, e, sgIDs); m != nil {
+		c.add(&Step{ID: "modify " + target, Action: ModifyENI, Target: target, ENI: e.Name, ENIID: o.ID, Modify: m, Reason: modifyReason(o, m)})
+	}
+
+	// Attachment.
+	var detach, attach *Step
+	wantInst := ""
+	if oi != nil {
+		wantInst = oi.ID
+	}
+	if o.InstanceID != wantInst {
+		if o.InstanceID != "" {
+			from := c.obs.Instance(o.InstanceID)
+			c.touch(o.InstanceID)
+			if from != nil {
+				if t, ok := c.f.InstanceType(from.Type); ok && t.AttachNeedsStopped && from.Status != InstanceStopped {
+					c.errorf(e.AttachToPos, path+".attachTo", "stop the instance yourself, then apply; ecsnet never stops instances",
+						"detaching ENI %s from %s needs the instance Stopped (type %s has no NIC hot-plug); it is %s", o.ID, from.ID, from.Type, from.Status)
+				}
+			}
+			why := "attachTo was removed: the ENI becomes unbound"
+			if wantInst != "" {
+				why = fmt.Sprintf("moving to %s", e.AttachTo)
+			}
+			detach = c.add(&Step{ID: "detach " + target, Action: DetachENI, Target: target, ENI: e.Name, ENIID: o.ID,
+				Instance: c.instanceName(o.InstanceID), InstanceID: o.InstanceID, Reason: why})
+			c.detachFrom[o.InstanceID] = append(c.detachFrom[o.InstanceID], detach.ID)
+		}
+		if oi != nil {
+			if !c.canAttach(e, path, inst, oi) {
+				return
+			}
+			attach = c.add(&Step{ID: "attach " + target, Action: AttachENI, Target: target, ENI: e.Name, ENIID: o.ID,
+				Instance: inst.Name, InstanceID: oi.ID, Reason: "attachTo " + inst.Name})
+			if detach != nil {
+				attach.DependsOn = append(attach.DependsOn, detach.ID)
+				attach.Reason = fmt.Sprintf("failover from %s to %s", detach.Instance, inst.Name)
+			}
+			c.attachTo[oi.ID] = append(c.attachTo[oi.ID], attach.ID)
+		}
+	}
+
+	// Addresses.
+	d := c.diffAddrs(e.Secondaries, o.SecondaryIPs, locked)
+	c.noteUnrecorded(target, o.ID, d)
+	capacity := c.f.Limits.UnboundENIMaxSecondaryIPs
+	if oi != nil {
+		if t, ok := c.quota(oi.Type); ok {
+			capacity = t.MaxIPsPerENI - 1
+		}
+	}
+	if d.final > capacity {
+		c.errorf(e.Pos, path, "remove the unrecorded addresses (plan --prune) or ask for fewer",
+			"ENI %s would carry %d secondary addresses, over the %d it may hold", o.ID, d.final, capacity)
+		return
+	}
+	var un *Step
+	if len(d.remove) > 0 {
+		un = c.add(&Step{ID: "unassign " + target, Action: UnassignIPs, Target: target, ENI: e.Name, ENIID: o.ID, IPs: d.remove, Reason: c.removeReason(d)})
+		c.releases(un.ID, d.remove)
+		// Shed addresses before the ENI leaves an instance (an unbound ENI
+		// holds fewer) or joins one whose type allows fewer.
+		if detach != nil {
+			detach.DependsOn = append(detach.DependsOn, un.ID)
+		}
+		if attach != nil {
+			attach.DependsOn = append(attach.DependsOn, un.ID)
+		}
+	}
+	if len(d.add) > 0 || d.count > 0 {
+		s := c.add(&Step{ID: "assign " + target, Action: AssignIPs, Target: target, ENI: e.Name, ENIID: o.ID, IPs: d.add, Count: d.count, Reason: addReason(d)})
+		s.Token = c.token(s.ID, gen, o.ID, addrsString(d.add), fmt.Sprint(d.count), addrsString(o.SecondaryIPs))
+		if un != nil {
+			s.DependsOn = append(s.DependsOn, un.ID)
+		}
+		if attach != nil {
+			s.DependsOn = append(s.DependsOn, attach.ID) // a bound ENI holds more
+		}
+		for i, a := range d.add {
+			c.wants = append(c.wants, want{step: s.ID, addr: a, pos: d.addPos[i].Pos, path: path + ".secondaryIps"})
+		}
+	}
+}
+
+func (c *computer) instanceName(id string) string {
+	for _, in := range c.f.Instances {
+		if in.ID == id {
+			return in.Name
+		}
+	}
+	return ""
+}
+
+// canAttach checks the instance-side rules of AttachNetworkInterface.
+func (c *computer) canAttach(e *schema.ENI, path string, inst *schema.Instance, oi *ObservedInstance) bool {
+	if oi.Status != InstanceRunning && oi.Status != InstanceStopped {
+		c.errorf(e.AttachToPos, path+".attachTo", "wait until the instance is Running or Stopped, then plan again",
+			"instance %s is %s: ENIs attach only to Running or Stopped instances", oi.ID, oi.Status)
+		return false
+	}
+	if t, ok := c.f.InstanceType(oi.Type); ok && t.AttachNeedsStopped && oi.Status == InstanceRunning {
+		c.errorf(e.AttachToPos, path+".attachTo", "stop the instance yourself, then apply; ecsnet never stops instances",
+			"instance %s (%s) is Running, but its type attaches ENIs only while Stopped", inst.Name, oi.Type)
+		return false
+	}
+	return true
+}
+
+func (c *computer) create(e *schema.ENI, target, vswID string, sgIDs []string, inst *schema.Instance, oi *ObservedInstance, gen int) {
+	path := fmt.Sprintf("enis.%q", e.Name)
+	if oi != nil && !c.canAttach(e, path, inst, oi) {
+		return
+	}
+	spec := &CreateSpec{VSwitchID: vswID, SecurityGroupIDs: sgIDs, PrimaryIP: e.PrimaryIP, Name: e.Name, Description: e.Description,
+		Tags: map[string]string{TagFleet: c.f.Name, TagENI: e.Name}}
+	max := c.opts.CreateMaxSecondaryIPs
+	var rest []netip.Addr
+	var restCount int
+	pinned := e.PinnedAddrs()
+	slices.SortFunc(pinned, netip.Addr.Compare)
+	if e.Counted {
+		spec.Count = min(e.Count, max)
+		restCount = e.Count - spec.Count
+	} else {
+		spec.IPs = pinned[:min(len(pinned), max)]
+		rest = pinned[len(spec.IPs):]
+	}
+	s := c.add(&Step{ID: "create " + target, Action: CreateENI, Target: target, ENI: e.Name, Create: spec, Reason: "not in the cloud yet"})
+	s.Token = c.token(s.ID, gen, vswID, strings.Join(sgIDs, ","), e.PrimaryIP.String(), addrsString(spec.IPs), fmt.Sprint(spec.Count), e.Description)
+	if e.PrimaryIP.IsValid() {
+		c.wants = append(c.wants, want{step: s.ID, addr: e.PrimaryIP, pos: e.PrimaryIPPos, path: path + ".primaryIp"})
+	}
+	for _, a := range e.Pinned {
+		if slices.Contains(spec.IPs, a.Addr) {
+			c.wants = append(c.wants, want{step: s.ID, addr: a.Addr, pos: a.Pos, path: path + ".secondaryIps"})
+		}
+	}
+	var attach *Step
+	if oi != nil {
+		attach = c.add(&Step{ID: "attach " + target, Action: AttachENI, Target: target, ENI: e.Name, Instance: inst.Name, InstanceID: oi.ID,
+			DependsOn: []string{s.ID}, Reason: "attachTo " + inst.Name})
+		c.attachTo[oi.ID] = append(c.attachTo[oi.ID], attach.ID)
+	}
+	if len(rest) > 0 || restCount > 0 {
+		a := c.add(&Step{ID: "assign " + target, Action: AssignIPs, Target: target, ENI: e.Name, IPs: rest, Count: restCount,
+			DependsOn: []string{s.ID}, Reason: fmt.Sprintf("more addresses than CreateNetworkInterface takes (%d)", max)})
+		if attach != nil {
+			a.DependsOn = append(a.DependsOn, attach.ID)
+		}
+		a.Token = c.token(a.ID, gen, "new", addrsString(rest), fmt.Sprint(restCount))
+		for _, p := range e.Pinned {
+			if slices.Contains(rest, p.Addr) {
+				c.wants = append(c.wants, want{step: a.ID, addr: p.Addr, pos: p.Pos, path: path + ".secondaryIps"})
+			}
+		}
+	}
+}
+
+// remove deletes an observed ENI (detaching it first), for an ENI dropped
+// from the file or replaced.
+func (c *computer) remove(o *ObservedENI, name, why string) {
+	target := "eni/" + name + "@" + o.ID
+	c.touch(o.ID, o.InstanceID)
+	var deps []string
+	if o.InstanceID != "" {
+		d := c.add(&Step{ID: "detach " + target, Action: DetachENI, Target: target, ENI: name, ENIID: o.ID,
+			Instance: c.instanceName(o.InstanceID), InstanceID: o.InstanceID, Destroys: true, Reason: why})
+		c.detachFrom[o.InstanceID] = append(c.detachFrom[o.InstanceID], d.ID)
+		deps = append(deps, d.ID)
+	}
+	del := c.add(&Step{ID: "delete " + target, Action: DeleteENI, Target: target, ENI: name, ENIID: o.ID, DependsOn: deps, Destroys: true, Reason: why})
+	c.releases(del.ID, append([]netip.Addr{o.PrimaryIP}, o.SecondaryIPs...))
+}
+
+// orphans deletes the fleet's ENIs that the file no longer names, and lists
+// the ENIs ecsnet does not own.
+func (c *computer) orphans() {
+	for _, o := range c.obs.ENIs {
+		if c.claimed[o.ID] || o.Type == ENIPrimary || o.Status == ENIDeleting {
+			continue
+		}
+		if o.Tags[TagFleet] == c.f.Name && o.Tags[TagENI] != "" {
+			if c.f.ENI(o.Tags[TagENI]) == nil {
+				c.remove(o, o.Tags[TagENI], "no longer in the desired state")
+			}
+			continue
+		}
+		if o.Tags[TagFleet] != "" {
+			continue // another fleet's ENI
+		}
+		c.p.Unmanaged = append(c.p.Unmanaged, Unmanaged{ID: o.ID, Name: o.Name, InstanceID: o.InstanceID, IPs: append([]netip.Addr{o.PrimaryIP}, o.SecondaryIPs...)})
+	}
+}
+
+// crossDeps adds the dependencies between ENIs: an address is released
+// before it is assigned elsewhere, and ENIs leave an instance before others
+// arrive (so its ENI quota holds at every step).
+func (c *computer) crossDeps() {
+	for _, w := range c.wants {
+		h := c.holder[w.addr]
+		if h == nil {
+			continue
+		}
+		s := c.steps[w.step]
+		if s.ENIID != "" && h.ID == s.ENIID {
+			continue
+		}
+		rel, ok := c.releasing[w.addr]
+		if !ok {
+			owner := "ENI " + h.ID
+			if h.Type == ENIPrimary {
+				owner = "the primary ENI " + h.ID + " of instance " + h.InstanceID
+			}
+			hint := "pick another address, or release it from that ENI first"
+			if h.Tags[TagFleet] == c.f.Name {
+				hint = "it is on one of this fleet's ENIs but not recorded in the lock; run plan --prune to release it, or pick another address"
+			}
+			c.errorf(w.pos, w.path, hint, "%s is held by %s", w.addr, owner)
+			continue
+		}
+		if !slices.Contains(s.DependsOn, rel) {
+			s.DependsOn = append(s.DependsOn, rel)
+		}
+	}
+	for inst, attaches := range c.attachTo {
+		for _, a := range attaches {
+			for _, d := range c.detachFrom[inst] {
+				s := c.steps[a]
+				if !slices.Contains(s.DependsOn, d) {
+					s.DependsOn = append(s.DependsOn, d)
+				}
+			}
+		}
+	}
+	for _, s := range c.steps {
+		slices.Sort(s.DependsOn)
+		s.DependsOn = slices.Compact(s.DependsOn)
+	}
+}
+
+func modifySpec(o *ObservedENI, e *schema.ENI, sgIDs []string) *ModifySpec {
+	var m ModifySpec
+	changed := false
+	have := slices.Clone(o.SecurityGroups)
+	slices.Sort(have)
+	if !slices.Equal(have, sgIDs) {
+		m.SecurityGroupIDs = sgIDs
+		changed = true
+	}
+	if e.ID == "" && o.Name != e.Name {
+		name := e.Name
+		m.Name = &name
+		changed = true
+	}
+	if o.Description != e.Description && e.Description != "" {
+		desc := e.Description
+		m.Description = &desc
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	return &m
+}
+
+func modifyReason(o *ObservedENI, m *ModifySpec) string {
+	var parts []string
+	if m.SecurityGroupIDs != nil {
+		parts = append(parts, fmt.Sprintf("security groups %s → %s", strings.Join(o.SecurityGroups, ","), strings.Join(m.SecurityGroupIDs, ",")))
+	}
+	if m.Name != nil {
+		parts = append(parts, fmt.Sprintf("name %q → %q", o.Name, *m.Name))
+	}
+	if m.Description != nil {
+		parts = append(parts, "description changed")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Fingerprint digests the observed state of the given resources (instances
+// and ENIs by ID), so apply can tell whether a saved plan is stale. A
+// resource that has disappeared digests differently from one that is
+// there.
+func Fingerprint(obs *Observed, ids []string) (string, []string) {
+	h := sha256.New()
+	for _, id := range ids {
+		fmt.Fprintf(h, "%s\x00", id)
+		if in := obs.Instance(id); in != nil {
+			fmt.Fprintf(h, "instance %s %s %s %s\x00", in.Type, in.Status, in.PrimaryIP, addrsString(in.SecondaryIPs))
+		}
+		if e := obs.ENI(id); e != nil {
+			sgs := slices.Clone(e.SecurityGroups)
+			slices.Sort(sgs)
+			fmt.Fprintf(h, "eni %s %s %s %s %s %s %q %q\x00", e.Status, e.InstanceID, e.VSwitch, e.PrimaryIP, addrsString(e.SecondaryIPs),
+				strings.Join(sgs, ","), e.Name, e.Description)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), ids
+}

@@ -1,0 +1,46 @@
+package plan
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// order sorts steps so that each comes after the steps it depends on. Among
+// steps whose dependencies are met, it takes the shallowest first, then by
+// action and target, so the same steps always come out in the same order
+// and a reader sees removals before additions.
+func order(steps map[string]*Step) []*Step {
+	depth := map[string]int{}
+	var visit func(id string, seen map[string]bool) int
+	visit = func(id string, seen map[string]bool) int {
+		if d, ok := depth[id]; ok {
+			return d
+		}
+		if seen[id] {
+			panic(fmt.Sprintf("plan: dependency cycle through %s", id))
+		}
+		seen[id] = true
+		d := 0
+		for _, dep := range steps[id].DependsOn {
+			if _, ok := steps[dep]; !ok {
+				panic(fmt.Sprintf("plan: %s depends on unknown step %s", id, dep))
+			}
+			d = max(d, visit(dep, seen)+1)
+		}
+		delete(seen, id)
+		depth[id] = d
+		return d
+	}
+	out := make([]*Step, 0, len(steps))
+	for id, s := range steps {
+		visit(id, map[string]bool{})
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b *Step) int {
+		return cmp.Or(cmp.Compare(depth[a.ID], depth[b.ID]), cmp.Compare(a.Action, b.Action),
+			strings.Compare(a.Target, b.Target), strings.Compare(a.ID, b.ID))
+	})
+	return out
+}

@@ -1,0 +1,167 @@
+package plan
+
+import (
+	"net/netip"
+)
+
+// Action is what one step does to the cloud.
+type Action int
+
+// The actions, in the order a plan lists steps of equal depth.
+const (
+	UnassignIPs Action = iota + 1
+	DetachENI
+	DeleteENI
+	CreateENI
+	ModifyENI
+	AttachENI
+	AssignIPs
+)
+
+// String returns the action's stable name, as the JSON plan spells it.
+func (a Action) String() string {
+	switch a {
+	case CreateENI:
+		return "create"
+	case AttachENI:
+		return "attach"
+	case DetachENI:
+		return "detach"
+	case DeleteENI:
+		return "delete"
+	case ModifyENI:
+		return "modify"
+	case AssignIPs:
+		return "assign"
+	case UnassignIPs:
+		return "unassign"
+	}
+	return "unknown"
+}
+
+// Actions lists every action.
+func Actions() []Action {
+	return []Action{UnassignIPs, DetachENI, DeleteENI, CreateENI, ModifyENI, AttachENI, AssignIPs}
+}
+
+// Tag keys ecsnet writes on the ENIs it creates. An ENI without the fleet
+// tag is never modified or deleted.
+const (
+	TagFleet = "ecsnet:fleet"
+	TagENI   = "ecsnet:eni"
+)
+
+// Step is one ECS call (and the wait for its asynchronous result).
+type Step struct {
+	// ID is stable and unique in the plan, e.g. "attach eni/vip".
+	ID     string
+	Action Action
+	// Target is what the step changes: "eni/<name>" for a secondary ENI of
+	// the file, "instance/<name>" for an instance's primary ENI, or
+	// "eni/<name>@<id>" for an ENI being replaced or removed.
+	Target string
+	// ENI is the file's name of a secondary ENI; empty for a primary ENI.
+	ENI string
+	// ENIID is the cloud's ID. It is empty for an ENI this plan creates;
+	// the executor fills it in from the create step's result.
+	ENIID string
+	// Instance and InstanceID name the instance an attach or detach
+	// targets, or the instance owning a primary ENI.
+	Instance   string
+	InstanceID string
+	// IPs are the addresses to assign (pinned) or unassign.
+	IPs []netip.Addr
+	// Count is how many addresses the cloud picks (assign by count).
+	Count int
+	// Create and Modify carry the parameters of those actions.
+	Create *CreateSpec
+	Modify *ModifySpec
+	// Token is the ClientToken, for the actions whose API takes one
+	// (create, assign). It is derived from the fleet, the step, its content
+	// and the ENI's generation in the lock.
+	Token string
+	// DependsOn lists the IDs of steps that must finish first.
+	DependsOn []string
+	// Destroys is set on steps that delete an ENI (removal or replacement);
+	// apply runs them only with --allow-destroy.
+	Destroys bool
+	// Reason says why the step exists. It is for humans only: the executor
+	// never branches on it.
+	Reason string
+}
+
+// CreateSpec holds the parameters of CreateNetworkInterface.
+type CreateSpec struct {
+	VSwitchID        string
+	SecurityGroupIDs []string
+	PrimaryIP        netip.Addr   // zero: the cloud picks
+	IPs              []netip.Addr // pinned secondary addresses assigned at creation
+	Count            int          // or: secondary addresses the cloud picks at creation
+	Name             string
+	Description      string
+	Tags             map[string]string
+}
+
+// ModifySpec holds the changes of ModifyNetworkInterfaceAttribute; nil
+// fields stay as they are.
+type ModifySpec struct {
+	SecurityGroupIDs []string
+	Name             *string
+	Description      *string
+}
+
+// Plan is the ordered list of steps that takes the cloud from what was
+// observed to the desired state, plus what the plan deliberately leaves
+// alone.
+type Plan struct {
+	Fleet  string
+	Region string
+	// Steps in dependency order; ties broken by action and target, so the
+	// same inputs give the same plan.
+	Steps []*Step
+	// Unmanaged lists ENIs in the fleet's VPCs without ecsnet's tags. They
+	// are never modified or deleted.
+	Unmanaged []Unmanaged
+	// Unrecorded lists addresses on managed ENIs that the lock does not
+	// record (added by hand). They stay unless the plan was made with
+	// Prune, in which case the steps remove them and Pruned is set.
+	Unrecorded []Unrecorded
+	// Notes are remarks for the reviewer, such as live quotas that differ
+	// from ecsnet's table.
+	Notes []string
+	// Fingerprint is a digest of the observed resources the plan touches;
+	// apply refuses a saved plan whose fingerprint no longer matches.
+	Fingerprint string
+	// Touched lists the IDs the fingerprint covers.
+	Touched []string
+}
+
+// Unmanaged is an ENI ecsnet does not own.
+type Unmanaged struct {
+	ID         string
+	Name       string
+	InstanceID string
+	IPs        []netip.Addr
+}
+
+// Unrecorded is a set of addresses found on a managed ENI but not in the
+// lock.
+type Unrecorded struct {
+	Target string
+	ENIID  string
+	IPs    []netip.Addr
+	Pruned bool
+}
+
+// Empty reports whether the plan changes nothing.
+func (p *Plan) Empty() bool { return len(p.Steps) == 0 }
+
+// Step returns the step with the given ID, or nil.
+func (p *Plan) Step(id string) *Step {
+	for _, s := range p.Steps {
+		if s.ID == id {
+			return s
+		}
+	}
+	return nil
+}
