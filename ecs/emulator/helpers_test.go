@@ -266,10 +266,10 @@ func wantErr(t testing.TB, r response, status int, code string) {
 	}
 }
 
-// golden renders a response for a golden file: the status line, then the
+// goldenBytes renders a response for a golden file: the status line, then the
 // body indented. Indentation keeps key order, so the file still pins every
 // key, its nesting and its order.
-func golden(r response) []byte {
+func goldenBytes(r response) []byte {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "HTTP %d\n", r.status)
 	if err := json.Indent(&buf, r.body, "", "  "); err != nil {
@@ -318,4 +318,12 @@ func sortedKeys(m map[string]int) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
