@@ -1,0 +1,423 @@
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+// Cloud is what Apply needs from a cloud; ecs.Client implements it.
+type Cloud interface {
+	// Observe reads the state of the fleet's resources.
+	Observe(ctx context.Context, f *schema.Fleet) (*Observed, error)
+	// Do performs one step and waits for its asynchronous result (an attach
+	// until the ENI is InUse, a delete until it is gone). An answer that
+	// says the work was already done (an address already unassigned, an
+	// ENI already gone) is a success.
+	Do(ctx context.Context, s *Step) (Result, error)
+}
+
+// Result is what the cloud reports for a step.
+type Result struct {
+	ENIID       string       // create: the new ENI
+	MAC         string       // create
+	PrimaryIP   netip.Addr   // create
+	IPs         []netip.Addr // create and assign: the secondary addresses assigned
+	DeviceIndex int          // attach
+}
+
+// ApplyOptions adjust Apply. The zero value applies nothing destructive,
+// ten steps at a time.
+type ApplyOptions struct {
+	// Parallelism bounds the steps in flight; 0 means 10.
+	Parallelism int
+	// AllowDestroy permits steps that delete an ENI.
+	AllowDestroy bool
+	// Prune is passed to the final re-plan, so that it checks the same
+	// thing the applied plan did.
+	Prune bool
+	// SaveLock is called with the lock after every finished step and at
+	// the end, also after a failure; it should write it atomically.
+	SaveLock func(*schema.Lock) error
+	// Progress, if set, is told about every step that starts or ends.
+	Progress func(Event)
+	// Now is the clock for elapsed times; nil means time.Now.
+	Now func() time.Time
+}
+
+// Event reports progress of one step.
+type Event struct {
+	Step    *Step
+	Phase   Phase
+	Err     error
+	Elapsed time.Duration
+	Done    int // steps finished so far, failed ones included
+	Total   int
+}
+
+// Phase is where a step is.
+type Phase int
+
+// Step phases.
+const (
+	Started Phase = iota
+	Succeeded
+	Failed
+	Skipped
+)
+
+// Report is the outcome of Apply.
+type Report struct {
+	Done    []*Step
+	Failed  []Failure
+	Skipped []*Step // not run because a step they depend on failed
+	// Drift lists what a fresh plan, made after the apply, would still
+	// change. It is empty when the cloud converged.
+	Drift *Plan
+	Lock  *schema.Lock
+}
+
+// Failure is a step that failed, with the cloud's error.
+type Failure struct {
+	Step *Step
+	Err  error
+}
+
+// ErrDestroy is returned when a plan deletes ENIs and ApplyOptions does not
+// allow it.
+var ErrDestroy = errors.New("the plan deletes or replaces ENIs; rerun with --allow-destroy to permit it")
+
+// Apply runs the plan's steps against the cloud in dependency order, with
+// bounded parallelism, recording every result in the lock. When a step
+// fails, no step that depends on it starts, steps in flight finish, and the
+// rest carries on; the report lists what was done, what failed and what was
+// skipped. Finally it observes the cloud again, brings the lock up to date
+// with what the cloud holds, and re-plans: anything left is drift.
+func Apply(ctx context.Context, cloud Cloud, f *schema.Fleet, p *Plan, lock *schema.Lock, opts ApplyOptions) (*Report, error) {
+	if !opts.AllowDestroy {
+		var destroys []string
+		for _, s := range p.Steps {
+			if s.Destroys {
+				destroys = append(destroys, s.ID)
+			}
+		}
+		if len(destroys) > 0 {
+			return nil, fmt.Errorf("%w: %s", ErrDestroy, strings.Join(destroys, ", "))
+		}
+	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = 10
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	ex := &executor{cloud: cloud, f: f, opts: opts, lock: lock.Clone(), ids: map[string]string{}}
+	ex.lock.Fleet = f.Name
+	rep := ex.run(ctx, p)
+	rep.Lock = ex.lock
+
+	// Observe again: refresh the lock from the cloud and check convergence.
+	obs, err := cloud.Observe(ctx, f)
+	if err != nil {
+		ex.save()
+		return rep, fmt.Errorf("observe after apply: %w", err)
+	}
+	Reconcile(ex.lock, f, obs)
+	rep.Lock = ex.lock
+	if err := ex.save(); err != nil {
+		return rep, err
+	}
+	drift, err := Compute(f, obs, ex.lock, Options{Prune: opts.Prune})
+	if err != nil {
+		return rep, fmt.Errorf("plan after apply: %w", err)
+	}
+	rep.Drift = drift
+	return rep, nil
+}
+
+type executor struct {
+	cloud Cloud
+	f     *schema.Fleet
+	opts  ApplyOptions
+
+	mu   sync.Mutex
+	lock *schema.Lock
+	ids  map[string]string // target -> ENI ID learnt from a create
+	done int
+}
+
+func (ex *executor) save() error {
+	if ex.opts.SaveLock == nil {
+		return nil
+	}
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if err := ex.opts.SaveLock(ex.lock); err != nil {
+		return fmt.Errorf("save lock: %w", err)
+	}
+	return nil
+}
+
+func (ex *executor) event(e Event) {
+	if ex.opts.Progress != nil {
+		ex.opts.Progress(e)
+	}
+}
+
+func (ex *executor) run(ctx context.Context, p *Plan) *Report {
+	rep := &Report{}
+	state := map[string]Phase{} // finished steps only
+	pending := slices.Clone(p.Steps)
+	running := 0
+	type result struct {
+		s   *Step
+		err error
+	}
+	results := make(chan result)
+	total := len(p.Steps)
+	for len(pending) > 0 || running > 0 {
+		// Start what is ready, in plan order, up to the parallelism bound;
+		// skip what depends on a failure.
+		progressed := true
+		for progressed {
+			progressed = false
+			for i := 0; i < len(pending); i++ {
+				s := pending[i]
+				ready, blocked := true, false
+				for _, d := range s.DependsOn {
+					switch st, finished := state[d]; {
+					case !finished:
+						ready = false
+					case st != Succeeded:
+						blocked = true
+					}
+				}
+				if blocked {
+					state[s.ID] = Skipped
+					rep.Skipped = append(rep.Skipped, s)
+					ex.done++
+					ex.event(Event{Step: s, Phase: Skipped, Done: ex.done, Total: total})
+					pending = slices.Delete(pending, i, i+1)
+					i--
+					progressed = true
+					continue
+				}
+				if !ready || running >= ex.opts.Parallelism || ctx.Err() != nil {
+					continue
+				}
+				pending = slices.Delete(pending, i, i+1)
+				i--
+				running++
+				go func(s *Step) {
+					err := ex.step(ctx, s, total)
+					results <- result{s, err}
+				}(s)
+			}
+		}
+		if running == 0 {
+			// Cancelled: whatever has not started is skipped.
+			for _, s := range pending {
+				rep.Skipped = append(rep.Skipped, s)
+			}
+			break
+		}
+		r := <-results
+		running--
+		if r.err != nil {
+			state[r.s.ID] = Failed
+			rep.Failed = append(rep.Failed, Failure{Step: r.s, Err: r.err})
+		} else {
+			state[r.s.ID] = Succeeded
+			rep.Done = append(rep.Done, r.s)
+		}
+	}
+	return rep
+}
+
+// step runs one step and records its result in the lock.
+func (ex *executor) step(ctx context.Context, s *Step, total int) error {
+	ex.mu.Lock()
+	run := *s
+	if run.ENIID == "" {
+		run.ENIID = ex.ids[s.Target]
+	}
+	ex.mu.Unlock()
+	start := ex.opts.Now()
+	ex.event(Event{Step: s, Phase: Started, Total: total})
+	res, err := ex.cloud.Do(ctx, &run)
+	elapsed := ex.opts.Now().Sub(start)
+	if err == nil {
+		ex.record(&run, res)
+		err = ex.save()
+	}
+	ex.mu.Lock()
+	ex.done++
+	done := ex.done
+	ex.mu.Unlock()
+	phase := Succeeded
+	if err != nil {
+		phase = Failed
+	}
+	ex.event(Event{Step: s, Phase: phase, Err: err, Elapsed: elapsed, Done: done, Total: total})
+	return err
+}
+
+// record notes a finished step in the lock.
+func (ex *executor) record(s *Step, res Result) {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	key := s.Target
+	if i := strings.IndexByte(key, '@'); i >= 0 {
+		key = key[:i] // a replaced or removed ENI
+	}
+	e := ex.lockEntry(key)
+	switch s.Action {
+	case CreateENI:
+		ex.ids[s.Target] = res.ENIID
+		e.ID, e.MAC, e.PrimaryIP = res.ENIID, strings.ToLower(res.MAC), res.PrimaryIP
+		e.AttachedTo, e.DeviceIndex = "", 0
+		e.Secondary = nil
+		for _, a := range res.IPs {
+			e.Secondary = append(e.Secondary, schema.LockedAddr{Addr: a, Added: true})
+		}
+	case AttachENI:
+		e.AttachedTo, e.DeviceIndex = s.Instance, res.DeviceIndex
+	case DetachENI:
+		e.AttachedTo, e.DeviceIndex = "", 0
+	case DeleteENI:
+		// Keep the entry without an ID: its generation must outlive the
+		// ENI, so a new ENI of the same name gets new tokens.
+		e.ID, e.MAC, e.PrimaryIP, e.Secondary, e.AttachedTo, e.DeviceIndex = "", "", netip.Addr{}, nil, "", 0
+	case AssignIPs:
+		if e.ID == "" {
+			e.ID = s.ENIID
+		}
+		for _, a := range append(slices.Clone(s.IPs), res.IPs...) {
+			if !e.Has(a) {
+				e.Secondary = append(e.Secondary, schema.LockedAddr{Addr: a, Added: true})
+				slices.SortFunc(e.Secondary, func(x, y schema.LockedAddr) int { return x.Addr.Compare(y.Addr) })
+			}
+		}
+	case UnassignIPs:
+		e.Secondary = slices.DeleteFunc(e.Secondary, func(x schema.LockedAddr) bool { return slices.Contains(s.IPs, x.Addr) })
+	}
+	e.Generation++
+	ex.lock.Put(e)
+}
+
+// lockEntry returns a copy of the lock entry for a target key
+// ("instance/x" or "eni/x"), or a new one.
+func (ex *executor) lockEntry(key string) *schema.LockedENI {
+	kind, name, _ := strings.Cut(key, "/")
+	var old *schema.LockedENI
+	if kind == "instance" {
+		old = ex.lock.Primary(name)
+	} else {
+		old = ex.lock.Secondary(name)
+	}
+	if old == nil {
+		e := &schema.LockedENI{}
+		if kind == "instance" {
+			e.Instance = name
+		} else {
+			e.Name = name
+		}
+		return e
+	}
+	c := *old
+	c.Secondary = slices.Clone(old.Secondary)
+	return &c
+}
+
+// Reconcile brings the lock up to date with an observation: for every ENI
+// of the fleet it records the cloud's ID, MAC, attachment, device index and
+// primary address, keeps the recorded secondary addresses that are still
+// there, and records the wanted (pinned) addresses the cloud holds. It
+// never records an address that is neither wanted nor recorded: that one
+// was added by hand. Entries of ENIs gone from the file and the cloud are
+// dropped, except their generation.
+func Reconcile(lock *schema.Lock, f *schema.Fleet, obs *Observed) {
+	lock.Fleet = f.Name
+	refresh := func(e *schema.LockedENI, o *ObservedENI, want schema.Secondaries) {
+		e.ID, e.MAC, e.PrimaryIP = o.ID, strings.ToLower(o.MAC), o.PrimaryIP
+		e.DeviceIndex, e.AttachedTo = 0, ""
+		if o.InstanceID != "" {
+			e.DeviceIndex = o.DeviceIndex
+			for _, in := range f.Instances {
+				if in.ID == o.InstanceID {
+					e.AttachedTo = in.Name
+				}
+			}
+		}
+		pinned := want.PinnedAddrs()
+		var keep []schema.LockedAddr
+		for _, a := range o.SecondaryIPs {
+			i := slices.IndexFunc(e.Secondary, func(x schema.LockedAddr) bool { return x.Addr == a })
+			switch {
+			case i >= 0:
+				keep = append(keep, e.Secondary[i])
+			case slices.Contains(pinned, a):
+				keep = append(keep, schema.LockedAddr{Addr: a})
+			}
+		}
+		e.Secondary = keep
+	}
+	for _, in := range f.Instances {
+		oi := obs.Instance(in.ID)
+		if oi == nil {
+			continue
+		}
+		e := lock.Primary(in.Name)
+		if e == nil {
+			e = &schema.LockedENI{Instance: in.Name}
+		} else {
+			c := *e
+			e = &c
+		}
+		o := obs.ENI(oi.PrimaryENI)
+		if o == nil {
+			o = &ObservedENI{ID: oi.PrimaryENI, MAC: oi.MAC, PrimaryIP: oi.PrimaryIP, SecondaryIPs: oi.SecondaryIPs, InstanceID: oi.ID}
+		}
+		refresh(e, o, in.Primary.Secondaries)
+		e.AttachedTo, e.DeviceIndex = "", 0 // a primary ENI is its instance's
+		lock.Put(e)
+	}
+	tagged := map[string]*ObservedENI{}
+	for _, c := range obs.ENIs {
+		if c.Tags[TagFleet] == f.Name && c.Tags[TagENI] != "" && c.Status != ENIDeleting && tagged[c.Tags[TagENI]] == nil {
+			tagged[c.Tags[TagENI]] = c
+		}
+	}
+	for _, x := range f.ENIs {
+		o := tagged[x.Name]
+		if x.ID != "" {
+			o = obs.ENI(x.ID)
+		}
+		e := lock.Secondary(x.Name)
+		if e == nil {
+			e = &schema.LockedENI{Name: x.Name}
+		} else {
+			c := *e
+			e = &c
+		}
+		if o == nil {
+			e.ID, e.MAC, e.PrimaryIP, e.Secondary, e.AttachedTo, e.DeviceIndex = "", "", netip.Addr{}, nil, "", 0
+		} else {
+			refresh(e, o, x.Secondaries)
+		}
+		lock.Put(e)
+	}
+	// Entries for ENIs the file no longer names keep only their generation.
+	for _, e := range lock.ENIs {
+		if e.Name != "" && f.ENI(e.Name) == nil && e.ID != "" && obs.ENI(e.ID) == nil {
+			e.ID, e.MAC, e.PrimaryIP, e.Secondary, e.AttachedTo, e.DeviceIndex = "", "", netip.Addr{}, nil, "", 0
+		}
+	}
+}
