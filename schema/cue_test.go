@@ -15,6 +15,7 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
 	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/load"
 	"cuelang.org/go/cue/format"
 	cuejson "cuelang.org/go/encoding/json"
 	cueyaml "cuelang.org/go/encoding/yaml"
@@ -313,10 +314,11 @@ func TestCUEDifferential(t *testing.T) {
 	nFixtures := len(cases)
 	cases = append(cases, dedicatedCases(t)...)
 	nDedicated := len(cases) - nFixtures
-	cases = append(cases, mutatedCases(t, 240)...)
+	cases = append(cases, mutatedCases(t, 300)...)
 	dir := t.TempDir()
 	agree, gaps := 0, 0
 	tally := map[string]int{}
+	byMutation := map[string][2]int{} // single-mutation variants: accepted, refused
 	for _, c := range cases {
 		cdir, err := os.MkdirTemp(dir, "case")
 		if err != nil {
@@ -334,6 +336,17 @@ func TestCUEDifferential(t *testing.T) {
 			continue
 		case goFails == cueFails:
 			agree++
+			// CUEDEBUG=<mutation name> prints the agreeing cases of that
+			// mutation with both error lists.
+			if os.Getenv("CUEDEBUG") != "" && strings.HasPrefix(c.what, os.Getenv("CUEDEBUG")) {
+				t.Logf("%s\n%s", c.name, describeCase(cueCase{what: c.what}, v))
+			}
+			if c.what != "" && !strings.Contains(c.what, "; ") {
+				name, _, _ := strings.Cut(c.what, ": ")
+				n := byMutation[name]
+				n[btoi(goFails)]++
+				byMutation[name] = n
+			}
 			switch {
 			case goFails:
 				tally["both refuse"]++
@@ -357,6 +370,17 @@ func TestCUEDifferential(t *testing.T) {
 	}
 	t.Logf("%d cases (%d fixtures, %d dedicated, %d mutated): %d agree, %d known Go gaps; %v",
 		len(cases), nFixtures, nDedicated, len(cases)-nFixtures-nDedicated, agree, gaps, tally)
+	for _, m := range mutations {
+		n := byMutation[m.name]
+		t.Logf("  alone: %-36s accepted %2d, refused %2d", m.name, n[0], n[1])
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func verdict(fails bool) string {
@@ -538,7 +562,11 @@ func mutatedCases(t *testing.T, n int) []cueCase {
 	for i := range n {
 		d := cloneTree(t, base)
 		var what []string
-		for range 1 + r.IntN(3) {
+		k := 1 // one mutation in two variants of three, so that each rule is seen alone
+		if r.IntN(3) == 0 {
+			k = 2 + r.IntN(2)
+		}
+		for range k {
 			m := mutations[r.IntN(len(mutations))]
 			what = append(what, m.name+": "+m.fn(r, d))
 		}
@@ -1302,6 +1330,123 @@ func dedicatedCases(t *testing.T) []cueCase {
 	// (except duplicate keys with equal values, which CUE merges).
 	text("json-duplicate-equal-keys", caseFile{"fleet.json", []byte(`{"fleet": "a", "fleet": "a", "region": "cn-hangzhou", "vswitches": {}, "instances": {}}`)})
 	text("yaml-duplicate-equal-keys", caseFile{"fleet.yaml", []byte("fleet: a\nfleet: a\nregion: cn-hangzhou\nvswitches: {}\ninstances: {}\n")})
+	text("json-description-invalid-utf8", caseFile{"fleet.json", []byte(`{"fleet": "a", "region": "cn-hangzhou", "vswitches": {"app-h": {"id": "vsw-bp1app0000h", "zone": "cn-hangzhou-h", "cidr": "172.16.0.0/24"}}, "securityGroups": {"web": {"id": "sg-bp1web000001"}}, "instances": {}, "enis": {"e-1": {"vswitch": "app-h", "securityGroups": ["web"], "description": "bad `+"\xff"+` byte"}}}`)})
 	text("json-truncated", caseFile{"fleet.json", []byte(`{"fleet": "a", "region": `)})
 	return out
+}
+
+// TestCUEVetUsage runs the commands the header of ecsnet.cue documents, the
+// way the cue command runs them (cmd/cue/cmd/vet.go in v0.17.1): with -d and
+// a data file, #Fleet is looked up in the schema's instance and unified with
+// the data; with CUE files only, the files form one instance that is
+// validated as a whole, definitions and hidden fields included.
+func TestCUEVetUsage(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(CUESchemaFile, CUESchema()) // ecsnet schema > ecsnet.cue
+	example := readFile(t, "../fixtures/example/fleet.cue")
+	broken := bytes.Replace(example, []byte(`ip: "172.16.0.10"`), []byte(`ip: "172.16.0.255"`), 1)
+	unknownTop := append(bytes.Clone(example), "\ninstance: {}\n"...)
+	if bytes.Equal(broken, example) {
+		t.Fatal("the example no longer has the address this test breaks")
+	}
+	ctx := cuecontext.New()
+	load1 := func(files ...string) cue.Value {
+		t.Helper()
+		insts := load.Instances(files, &load.Config{Dir: dir})
+		if len(insts) != 1 {
+			t.Fatalf("cue would load %d instances from %v", len(insts), files)
+		}
+		if err := insts[0].Err; err != nil {
+			t.Fatalf("load %v: %v", files, err)
+		}
+		return ctx.BuildInstance(insts[0]) // an error shows in Validate
+	}
+	exportJSON := func(src []byte) []byte { // cue export fleet.cue
+		t.Helper()
+		b, err := ctx.CompileBytes(src, cue.Filename("fleet.cue")).MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+
+	// cue vet -c -d '#Fleet' ecsnet.cue fleet.json (and fleet.yaml, and
+	// `json: -` after cue export).
+	fleetDef := load1(CUESchemaFile).LookupPath(cue.ParsePath("#Fleet"))
+	vetData := func(name string, src []byte) error {
+		t.Helper()
+		var data cue.Value
+		if strings.HasSuffix(name, ".yaml") {
+			f, err := cueyaml.Extract(name, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data = ctx.BuildFile(f)
+		} else {
+			expr, err := cuejson.Extract(name, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data = ctx.BuildExpr(expr)
+		}
+		return fleetDef.Unify(data).Validate(cue.Concrete(true))
+	}
+	toYAML := func(j []byte) []byte {
+		expr, err := cuejson.Extract("fleet.json", j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := cueyaml.Encode(ctx.BuildExpr(expr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return y
+	}
+	for _, c := range []struct {
+		name string
+		src  []byte
+		ok   bool
+	}{
+		{"fleet.json", exportJSON(example), true},
+		{"fleet.yaml", toYAML(exportJSON(example)), true},
+		{"fleet.json", exportJSON(broken), false},
+		{"fleet.yaml", toYAML(exportJSON(broken)), false},
+		{"-", exportJSON(unknownTop), false},
+	} {
+		if err := vetData(c.name, c.src); (err == nil) != c.ok {
+			t.Errorf("cue vet -c -d '#Fleet' ecsnet.cue %s: want ok=%v, got %v", c.name, c.ok, err)
+		}
+	}
+
+	// cue vet -c ecsnet.cue fleet.cue
+	vetCUE := func(src []byte) error {
+		t.Helper()
+		write("fleet.cue", src)
+		return load1(CUESchemaFile, "fleet.cue").Validate(cue.Concrete(true), cue.Definitions(true), cue.Hidden(true), cue.Attributes(true))
+	}
+	if err := vetCUE(example); err != nil {
+		t.Errorf("cue vet -c ecsnet.cue fleet.cue on the example: %v", cueerrors.Details(err, nil))
+	}
+	if err := vetCUE(broken); err == nil {
+		t.Error("cue vet -c ecsnet.cue fleet.cue accepts a reserved primary address")
+	}
+	// The header's caveat: across the files of a package cue does not close
+	// the top level, so an unknown top-level field slips through this form.
+	if err := vetCUE(unknownTop); err != nil {
+		t.Errorf("cue vet -c ecsnet.cue fleet.cue now refuses an unknown top-level field; drop the caveat from the header of %s: %v", CUESchemaFile, err)
+	}
+}
+
+// TestCUEExamplePasses checks the bundled example against #Fleet.
+func TestCUEExamplePasses(t *testing.T) {
+	ctx, fleet := compiledSchema(t)
+	data := ctx.CompileBytes(readFile(t, "../fixtures/example/fleet.cue"), cue.Filename("fleet.cue"))
+	if err := fleet.Unify(data).Validate(cue.Concrete(true)); err != nil {
+		t.Fatalf("the example fails #Fleet:\n%s", cueerrors.Details(err, nil))
+	}
 }
