@@ -15,8 +15,8 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
 	cueerrors "cuelang.org/go/cue/errors"
-	"cuelang.org/go/cue/load"
 	"cuelang.org/go/cue/format"
+	"cuelang.org/go/cue/load"
 	cuejson "cuelang.org/go/encoding/json"
 	cueyaml "cuelang.org/go/encoding/yaml"
 
@@ -1330,7 +1330,7 @@ func dedicatedCases(t *testing.T) []cueCase {
 	// (except duplicate keys with equal values, which CUE merges).
 	text("json-duplicate-equal-keys", caseFile{"fleet.json", []byte(`{"fleet": "a", "fleet": "a", "region": "cn-hangzhou", "vswitches": {}, "instances": {}}`)})
 	text("yaml-duplicate-equal-keys", caseFile{"fleet.yaml", []byte("fleet: a\nfleet: a\nregion: cn-hangzhou\nvswitches: {}\ninstances: {}\n")})
-	text("json-description-invalid-utf8", caseFile{"fleet.json", []byte(`{"fleet": "a", "region": "cn-hangzhou", "vswitches": {"app-h": {"id": "vsw-bp1app0000h", "zone": "cn-hangzhou-h", "cidr": "172.16.0.0/24"}}, "securityGroups": {"web": {"id": "sg-bp1web000001"}}, "instances": {}, "enis": {"e-1": {"vswitch": "app-h", "securityGroups": ["web"], "description": "bad `+"\xff"+` byte"}}}`)})
+	text("json-description-invalid-utf8", caseFile{"fleet.json", []byte(`{"fleet": "a", "region": "cn-hangzhou", "vswitches": {"app-h": {"id": "vsw-bp1app0000h", "zone": "cn-hangzhou-h", "cidr": "172.16.0.0/24"}}, "securityGroups": {"web": {"id": "sg-bp1web000001"}}, "instances": {}, "enis": {"e-1": {"vswitch": "app-h", "securityGroups": ["web"], "description": "bad ` + "\xff" + ` byte"}}}`)})
 	text("json-truncated", caseFile{"fleet.json", []byte(`{"fleet": "a", "region": `)})
 	return out
 }
