@@ -14,8 +14,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func strPtr(s string) *string { return &s }
-
 // formatSamplePlan is a hand-built plan with every action, a replacement,
 // a failover move, an attach and a detach, a count that shrinks, a
 // primary ENI's addresses, an ENI removed from the file, unmanaged ENIs,
@@ -51,7 +49,7 @@ func formatSamplePlan() *Plan {
 					IPs: addrs("172.16.1.11"), Name: "vip", Description: "shop VIP", Tags: tags("vip")},
 				Token: "ecsnet-1c0ffee0000000000000000000000000000003", Reason: "not in the cloud yet"},
 			{ID: "modify eni/cache", Action: ModifyENI, Target: "eni/cache", ENI: "cache", ENIID: "eni-cache1",
-				Modify: &ModifySpec{SecurityGroupIDs: []string{"sg-cache1", "sg-web1"}, Description: strPtr(`Redis cache, "hot" tier`)},
+				Modify: &ModifySpec{SecurityGroupIDs: []string{"sg-cache1", "sg-web1"}, Description: new(`Redis cache, "hot" tier`)},
 				Reason: "security groups sg-web1 → sg-cache1,sg-web1; description changed"},
 			{ID: "delete eni/old@eni-old1", Action: DeleteENI, Target: "eni/old@eni-old1", ENI: "old", ENIID: "eni-old1",
 				DependsOn: []string{"detach eni/old@eni-old1"}, Destroys: true, Reason: "no longer in the desired state"},
@@ -94,8 +92,8 @@ func formatEmptyPlan() *Plan {
 		Fingerprint: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", Touched: []string{"i-web1"}}
 }
 
-// render runs a rendering twice and fails unless both give the same bytes.
-func render(t *testing.T, f func(*bytes.Buffer) error) []byte {
+// renderTwice runs a rendering twice and fails unless both give the same bytes.
+func renderTwice(t *testing.T, f func(*bytes.Buffer) error) []byte {
 	t.Helper()
 	var a, b bytes.Buffer
 	if err := f(&a); err != nil {
@@ -112,17 +110,17 @@ func render(t *testing.T, f func(*bytes.Buffer) error) []byte {
 
 func renderJSON(t *testing.T, p *Plan) []byte {
 	t.Helper()
-	return render(t, func(b *bytes.Buffer) error { return WriteJSON(b, p) })
+	return renderTwice(t, func(b *bytes.Buffer) error { return WriteJSON(b, p) })
 }
 
 func renderText(t *testing.T, p *Plan, opts TextOptions) []byte {
 	t.Helper()
-	return render(t, func(b *bytes.Buffer) error { return WriteText(b, p, opts) })
+	return renderTwice(t, func(b *bytes.Buffer) error { return WriteText(b, p, opts) })
 }
 
 func renderMarkdown(t *testing.T, p *Plan, opts MarkdownOptions) []byte {
 	t.Helper()
-	return render(t, func(b *bytes.Buffer) error { return WriteMarkdown(b, p, opts) })
+	return renderTwice(t, func(b *bytes.Buffer) error { return WriteMarkdown(b, p, opts) })
 }
 
 func TestFormatGolden(t *testing.T) {
@@ -185,7 +183,7 @@ func TestTextSummaryLine(t *testing.T) {
 	}
 }
 
-var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
+var formatANSI = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 // TestTextColor checks that colour only adds escape codes, and only when
 // asked.
@@ -193,13 +191,13 @@ func TestTextColor(t *testing.T) {
 	p := formatSamplePlan()
 	plain := renderText(t, p, TextOptions{})
 	color := renderText(t, p, TextOptions{Color: true})
-	if ansi.Match(plain) {
+	if formatANSI.Match(plain) {
 		t.Error("plain text has ANSI escape codes")
 	}
-	if !ansi.Match(color) {
+	if !formatANSI.Match(color) {
 		t.Fatal("coloured text has no ANSI escape codes")
 	}
-	if stripped := ansi.ReplaceAll(color, nil); !bytes.Equal(stripped, plain) {
+	if stripped := formatANSI.ReplaceAll(color, nil); !bytes.Equal(stripped, plain) {
 		t.Errorf("coloured text without its escape codes differs from plain text:\n%s", cmp.Diff(string(plain), string(stripped)))
 	}
 }
@@ -392,21 +390,21 @@ func TestMarkdownShortening(t *testing.T) {
 	}
 }
 
-// hostile is text that would break out of a code fence, a <details>
+// formatHostile is text that would break out of a code fence, a <details>
 // block, a table or a line, or inject HTML or markup.
-const hostile = "x`y ``` ~~~\n```\n</details></summary><script>alert(1)</script> | a | *b* _c_ [d](e) <img src=x onerror=alert(2)> \\ \r\u202e"
+const formatHostile = "x`y ``` ~~~\n```\n</details></summary><script>alert(1)</script> | a | *b* _c_ [d](e) <img src=x onerror=alert(2)> \\ \r\u202e"
 
 func TestMarkdownHostile(t *testing.T) {
 	p := formatSamplePlan()
 	for _, s := range p.Steps {
 		if s.Create != nil {
-			s.Create.Description = hostile
+			s.Create.Description = formatHostile
 		}
-		s.Reason = hostile
+		s.Reason = formatHostile
 	}
-	p.Step("modify eni/cache").Modify.Description = strPtr(hostile)
-	p.Unmanaged[0].Name = hostile
-	p.Notes = append(p.Notes, hostile)
+	p.Step("modify eni/cache").Modify.Description = new(formatHostile)
+	p.Unmanaged[0].Name = formatHostile
+	p.Notes = append(p.Notes, formatHostile)
 	// Names and IDs are checked by schema, but a saved plan can be edited.
 	p.Unmanaged[1].ID = "eni-</details>"
 	p.Step("attach eni/api").Instance = "<b>web</b>|`1`"
@@ -438,7 +436,7 @@ func TestMarkdownHostile(t *testing.T) {
 	}
 }
 
-var htmlTag = regexp.MustCompile(`<[^>]*>`)
+var mdHTMLTag = regexp.MustCompile(`<[^>]*>`)
 
 // checkMarkdownStructure reads md as CommonMark would for what matters here:
 // fences open and close where the renderer put them, <details> blocks
@@ -471,7 +469,7 @@ func checkMarkdownStructure(t *testing.T, md string) {
 		if strings.HasPrefix(trimmed, "~~~") {
 			t.Errorf("line %d: a tilde fence: %q", i+1, l)
 		}
-		for _, tag := range htmlTag.FindAllString(l, -1) {
+		for _, tag := range mdHTMLTag.FindAllString(l, -1) {
 			if !allowed[tag] {
 				t.Errorf("line %d: HTML %q outside a code fence: %q", i+1, tag, l)
 			}
@@ -489,5 +487,55 @@ func checkMarkdownStructure(t *testing.T, md string) {
 	}
 	if open != 0 {
 		t.Errorf("%d <details> left open", open)
+	}
+}
+
+// TestFormatComputedPlans renders plans that Compute makes from the example
+// fleet: the views agree with the steps, a saved plan reads back to the
+// same bytes, and a vSwitch change reads as one replacement.
+func TestFormatComputedPlans(t *testing.T) {
+	f := loadExample(t)
+	o, l := converged(f)
+	plans := map[string]*Plan{
+		"scratch":  compute(t, f, bare(f), nil, Options{}),
+		"failover": compute(t, edit(t, "", `attachTo: "lb-1"`, `attachTo: "lb-2"`), o, l, Options{}),
+		"replace":  compute(t, editSpare(t), o, l, Options{}),
+		"removal":  compute(t, edit(t, "", `"cache-1-data": {`, `"cache-1-data-gone": {`), o, l, Options{}),
+		"none":     compute(t, f, o, l, Options{}),
+	}
+	for name, p := range plans {
+		t.Run(name, func(t *testing.T) {
+			data := renderJSON(t, p)
+			back, err := ReadJSON(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again := renderJSON(t, back); !bytes.Equal(data, again) {
+				t.Errorf("the saved plan does not read back to the same bytes:\n%s", cmp.Diff(string(data), string(again)))
+			}
+			d := newPlanDoc(p)
+			steps := 0
+			for _, c := range d.ResourceChanges {
+				steps += len(c.Steps)
+			}
+			if steps != len(p.Steps) {
+				t.Errorf("the resource changes hold %d steps, the plan %d", steps, len(p.Steps))
+			}
+			text := string(renderText(t, p, TextOptions{}))
+			if !strings.HasSuffix(text, "\n"+d.Summary.line()+"\n") {
+				t.Errorf("text does not end with %q", d.Summary.line())
+			}
+			checkMarkdownStructure(t, string(renderMarkdown(t, p, MarkdownOptions{})))
+		})
+	}
+	d := newPlanDoc(plans["replace"])
+	if len(d.ResourceChanges) != 1 || !slices.Equal(d.ResourceChanges[0].Actions, []string{"delete", "create"}) ||
+		d.ResourceChanges[0].Address != "eni/spare-1" || d.Summary != (summaryDoc{Create: 1, Destroy: 1, Steps: 2}) {
+		t.Errorf("a vSwitch change is not one replacement: %+v", d.ResourceChanges)
+	}
+	d = newPlanDoc(plans["failover"])
+	if len(d.ResourceChanges) != 1 || !slices.Equal(d.ResourceChanges[0].Actions, []string{"move"}) ||
+		d.ResourceChanges[0].PreviousInstance != "lb-1" || d.ResourceChanges[0].Instance != "lb-2" {
+		t.Errorf("a failover is not one move: %+v", d.ResourceChanges)
 	}
 }

@@ -301,7 +301,7 @@ func build(w *World, seed int64) (*cloud, error) {
 		}
 		c.instances[in.InstanceId] = &instance{id: in.InstanceId, name: in.InstanceName, typ: in.InstanceType,
 			status: status, osType: osType, osName: in.OSName, zone: v.zone, vsw: v.id, created: created}
-		c.instIDs = append(c.instIDs, in.InstanceId)
+		c.instList = append(c.instList, c.instances[in.InstanceId])
 		all = append(all, pendingENI{e, autoIP})
 	}
 	deviceIndex := map[string]map[int]bool{} // instance -> taken indexes
@@ -429,7 +429,7 @@ func build(w *World, seed int64) (*cloud, error) {
 			v.take(a, e.id)
 		}
 		if e.primary {
-			c.instances[e.instanceID].primaryENI = e.id
+			c.instances[e.instanceID].primary = e
 		}
 		delete(c.macs, e.mac) // addENI re-adds it
 		c.addENI(e)
@@ -438,8 +438,8 @@ func build(w *World, seed int64) (*cloud, error) {
 			e.deviceIndex = -1
 		}
 	}
-	for _, id := range c.eniIDs {
-		if e := c.enis[id]; e.deviceIndex == -1 {
+	for _, e := range c.eniList {
+		if e.deviceIndex == -1 {
 			e.deviceIndex = 0
 			e.deviceIndex = c.freeDeviceIndex(c.instances[e.instanceID])
 		}
@@ -450,7 +450,7 @@ func build(w *World, seed int64) (*cloud, error) {
 	slices.Sort(c.vpcIDs)
 	slices.Sort(c.vswIDs)
 	slices.Sort(c.groupIDs)
-	slices.Sort(c.instIDs)
+	slices.SortFunc(c.instList, func(a, b *instance) int { return strings.Compare(a.id, b.id) })
 	return c, nil
 }
 
@@ -474,16 +474,14 @@ func (c *cloud) toWorld(seed int64) *World {
 		g := c.groups[id]
 		w.SecurityGroups = append(w.SecurityGroups, SecurityGroup{SecurityGroupId: g.id, SecurityGroupName: g.name, VpcId: g.vpcID})
 	}
-	for _, id := range c.instIDs {
-		in := c.instances[id]
-		p := c.enis[in.primaryENI]
+	for _, in := range c.instList {
+		p := in.primary
 		w.Instances = append(w.Instances, Instance{InstanceId: in.id, InstanceName: in.name, InstanceType: in.typ,
 			Status: in.status, OSType: in.osType, OSName: in.osName, ZoneId: in.zone, VSwitchId: in.vsw,
 			PrivateIpAddress: p.ip.String(), NetworkInterfaceId: p.id, MacAddress: p.mac,
 			SecurityGroupIds: slices.Clone(p.groups), SecondaryPrivateIpAddresses: addrStrings(p.secondaries)})
 	}
-	for _, id := range c.eniIDs {
-		e := c.enis[id]
+	for _, e := range c.eniList {
 		if e.primary {
 			continue
 		}

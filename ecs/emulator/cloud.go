@@ -26,9 +26,9 @@ type cloud struct {
 	groups    map[string]*group
 	groupIDs  []string
 	instances map[string]*instance
-	instIDs   []string
+	instList  []*instance // sorted by ID
 	enis      map[string]*eni
-	eniIDs    []string
+	eniList   []*eni // sorted by ID
 	macs      map[string]bool
 	// secondaries counts the secondary ENIs that exist (Deleting ones
 	// included) for the account ENI quota.
@@ -50,7 +50,7 @@ type instanceType struct {
 type vpc struct {
 	id, name string
 	cidr     netip.Prefix
-	enis     []string // sorted
+	enis     []*eni // sorted by ID
 }
 
 type vswitch struct {
@@ -59,7 +59,7 @@ type vswitch struct {
 	base                  uint32 // network address
 	size                  uint32 // addresses in the block
 	used                  map[uint32]string
-	enis                  []string // sorted
+	enis                  []*eni // sorted by ID
 }
 
 type group struct {
@@ -70,8 +70,8 @@ type group struct {
 type instance struct {
 	id, name, typ, status     string
 	osType, osName, zone, vsw string
-	primaryENI                string
-	enis                      []string // bound ENIs, primary included, sorted
+	primary                   *eni
+	enis                      []*eni // bound ENIs, primary included, sorted by ID
 	created                   string
 }
 
@@ -186,6 +186,31 @@ func (e *eni) hasAddr(a netip.Addr) bool {
 	return ok
 }
 
+// keyed values sit in indexes sorted by ID.
+type keyed interface{ key() string }
+
+func (e *eni) key() string       { return e.id }
+func (in *instance) key() string { return in.id }
+
+func byKey[T keyed](x T, id string) int { return strings.Compare(x.key(), id) }
+
+// insertByID and removeByID keep a pointer index sorted by ID.
+func insertByID[T keyed](s []T, x T) []T {
+	i, found := slices.BinarySearchFunc(s, x.key(), byKey[T])
+	if found {
+		return s
+	}
+	return slices.Insert(s, i, x)
+}
+
+func removeByID[T keyed](s []T, id string) []T {
+	i, found := slices.BinarySearchFunc(s, id, byKey[T])
+	if !found {
+		return s
+	}
+	return slices.Delete(s, i, i+1)
+}
+
 func insertSorted(s []string, id string) []string {
 	i, found := slices.BinarySearch(s, id)
 	if found {
@@ -194,23 +219,15 @@ func insertSorted(s []string, id string) []string {
 	return slices.Insert(s, i, id)
 }
 
-func removeSorted(s []string, id string) []string {
-	i, found := slices.BinarySearch(s, id)
-	if !found {
-		return s
-	}
-	return slices.Delete(s, i, i+1)
-}
-
 // addENI registers a new ENI in every index and charges its addresses to
 // its vSwitch and security groups.
 func (c *cloud) addENI(e *eni) {
 	c.enis[e.id] = e
-	c.eniIDs = insertSorted(c.eniIDs, e.id)
+	c.eniList = insertByID(c.eniList, e)
 	v := c.vswitches[e.vsw]
-	v.enis = insertSorted(v.enis, e.id)
+	v.enis = insertByID(v.enis, e)
 	p := c.vpcs[e.vpcID]
-	p.enis = insertSorted(p.enis, e.id)
+	p.enis = insertByID(p.enis, e)
 	for _, a := range e.addrs() {
 		v.take(a, e.id)
 	}
@@ -220,7 +237,7 @@ func (c *cloud) addENI(e *eni) {
 	c.macs[e.mac] = true
 	if e.instanceID != "" {
 		in := c.instances[e.instanceID]
-		in.enis = insertSorted(in.enis, e.id)
+		in.enis = insertByID(in.enis, e)
 	}
 	if !e.primary {
 		c.secondaries++
@@ -231,11 +248,11 @@ func (c *cloud) addENI(e *eni) {
 // leaves its security groups (ecs-api.md §2.5).
 func (c *cloud) removeENI(e *eni) {
 	delete(c.enis, e.id)
-	c.eniIDs = removeSorted(c.eniIDs, e.id)
+	c.eniList = removeByID(c.eniList, e.id)
 	v := c.vswitches[e.vsw]
-	v.enis = removeSorted(v.enis, e.id)
+	v.enis = removeByID(v.enis, e.id)
 	p := c.vpcs[e.vpcID]
-	p.enis = removeSorted(p.enis, e.id)
+	p.enis = removeByID(p.enis, e.id)
 	for _, a := range e.addrs() {
 		v.release(a)
 	}
@@ -245,7 +262,7 @@ func (c *cloud) removeENI(e *eni) {
 	delete(c.macs, e.mac)
 	if e.instanceID != "" {
 		in := c.instances[e.instanceID]
-		in.enis = removeSorted(in.enis, e.id)
+		in.enis = removeByID(in.enis, e.id)
 	}
 	if !e.primary {
 		c.secondaries--
@@ -256,8 +273,8 @@ func (c *cloud) removeENI(e *eni) {
 // instance holds.
 func (c *cloud) freeDeviceIndex(in *instance) int {
 	used := map[int]bool{}
-	for _, id := range in.enis {
-		used[c.enis[id].deviceIndex] = true
+	for _, e := range in.enis {
+		used[e.deviceIndex] = true
 	}
 	for i := 1; ; i++ {
 		if !used[i] {

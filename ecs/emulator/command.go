@@ -283,7 +283,7 @@ func describeInvocationResults(s *Server, q *call) (any, *apiError) {
 		return (invokeID == "" || inv.invokeID == invokeID) && (cmdID == "" || inv.commandID == cmdID) &&
 			(instID == "" || r.instanceID == instID) && (record == "" || r.record == record)
 	}
-	page, total, next := paginate(s.commands.keys, match, pg, 0)
+	page, total, next := paginate(s.commands.keys, self, match, pg, 0)
 	resp := describeInvocationResultsResponse{RequestId: q.requestID}
 	out := &resp.Invocation
 	out.TotalCount, out.NextToken = total, next

@@ -61,56 +61,78 @@ func nextToken(lastID string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(lastID))
 }
 
-// paginate selects one page of the candidates (sorted IDs) that match.
+// paginate selects one page of the candidates (sorted by key) that match.
 // limit > 0 makes only the first limit matches visible, as the tag filter
 // of DescribeNetworkInterfaces does. It returns the page, the visible
-// total, and the next token ("" on the last page).
-func paginate(cands []string, match func(string) bool, pg paging, limit int) (page []string, total int, next string) {
+// total, and the next token ("" on the last page). A nil match takes every
+// candidate, and then a page costs O(log n) plus its own size.
+func paginate[T any](cands []T, key func(T) string, match func(T) bool, pg paging, limit int) (page []T, total int, next string) {
+	// after returns the index of the first candidate past the token.
+	after := func(s []T) int {
+		if pg.after == "" {
+			return 0
+		}
+		i, found := slices.BinarySearchFunc(s, pg.after, func(x T, k string) int { return strings.Compare(key(x), k) })
+		if found {
+			i++
+		}
+		return i
+	}
+	if match == nil && limit == 0 {
+		start := 0
+		if pg.token {
+			start = after(cands)
+		} else {
+			start = min((pg.pageNumber-1)*pg.pageSize, len(cands))
+		}
+		size := pg.maxResults
+		if !pg.token {
+			size = pg.pageSize
+		}
+		end := min(start+size, len(cands))
+		page = cands[start:end:end]
+		if pg.token && end < len(cands) {
+			next = nextToken(key(page[len(page)-1]))
+		}
+		return page, len(cands), next
+	}
+	if match == nil {
+		match = func(T) bool { return true }
+	}
 	if limit == 0 && pg.token {
-		// The common large case (all ENIs of a VPC, 500 a page): no
-		// allocation but the page itself.
-		for _, id := range cands {
-			if match(id) {
+		// The common filtered case: no allocation but the page itself.
+		for _, x := range cands {
+			if match(x) {
 				total++
 			}
 		}
-		start, _ := slices.BinarySearch(cands, pg.after)
-		if pg.after != "" && start < len(cands) && cands[start] == pg.after {
-			start++
-		}
-		for i := start; i < len(cands); i++ {
-			if !match(cands[i]) {
+		for _, x := range cands[after(cands):] {
+			if !match(x) {
 				continue
 			}
 			if len(page) == pg.maxResults {
-				return page, total, nextToken(page[len(page)-1])
+				return page, total, nextToken(key(page[len(page)-1]))
 			}
-			page = append(page, cands[i])
+			page = append(page, x)
 		}
 		return page, total, ""
 	}
-	var visible []string
-	for _, id := range cands {
+	var visible []T
+	for _, x := range cands {
 		if limit > 0 && len(visible) == limit {
 			break
 		}
-		if match(id) {
-			visible = append(visible, id)
+		if match(x) {
+			visible = append(visible, x)
 		}
 	}
 	total = len(visible)
 	if pg.token {
-		start := 0
-		if pg.after != "" {
-			start, _ = slices.BinarySearch(visible, pg.after)
-			if start < len(visible) && visible[start] == pg.after {
-				start++
-			}
-		}
+		start := after(visible)
 		end := min(start+pg.maxResults, len(visible))
 		page = visible[start:end]
 		if end < len(visible) {
-			next = nextToken(page[len(page)-1])
+			next = nextToken(key(page[len(page)-1]))
 		}
 		return page, total, next
 	}
@@ -119,17 +141,23 @@ func paginate(cands []string, match func(string) bool, pg paging, limit int) (pa
 	return visible[start:end], total, ""
 }
 
-// sortedExisting returns the IDs that exist in m, sorted and deduplicated.
-func sortedExisting[T any](ids []string, m map[string]T) []string {
-	out := make([]string, 0, len(ids))
+// existing returns the values of m named by ids, sorted by ID and
+// deduplicated.
+func existing[T keyed](ids []string, m map[string]T) []T {
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	out := make([]T, 0, len(ids))
 	for _, id := range ids {
-		if _, ok := m[id]; ok {
-			out = append(out, id)
+		if x, ok := m[id]; ok {
+			out = append(out, x)
 		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return out
 }
+
+func keyOf[T keyed](x T) string { return x.key() }
+
+func self(s string) string { return s }
 
 // rejectDryRun refuses DryRun=true, which the emulator does not model.
 func rejectDryRun(p params) *apiError {
@@ -241,11 +269,20 @@ func describeNetworkInterfaces(s *Server, q *call) (any, *apiError) {
 	instID, vpcID, vswID := p.get("InstanceId"), p.get("VpcId"), p.get("VSwitchId")
 	group, name := p.get("SecurityGroupId"), p.get("NetworkInterfaceName")
 
-	// Start from the narrowest index.
-	var cands []string
+	// Start from the narrowest index; when it is the only filter, every
+	// candidate matches (the observe path: all ENIs of a VPC).
+	indexed := 0
+	for _, set := range []bool{len(ids) > 0, instID != "", vswID != "", vpcID != ""} {
+		if set {
+			indexed++
+		}
+	}
+	onlyIndex := indexed <= 1 && !serviceManaged && status == "" && typ == "" && group == "" && name == "" &&
+		!primaryIP.IsValid() && len(addrs) == 0 && len(tagFilter) == 0
+	var cands []*eni
 	switch {
 	case len(ids) > 0:
-		cands = sortedExisting(ids, c.enis)
+		cands = existing(ids, c.enis)
 	case instID != "":
 		if in := c.instances[instID]; in != nil {
 			cands = in.enis
@@ -259,10 +296,9 @@ func describeNetworkInterfaces(s *Server, q *call) (any, *apiError) {
 			cands = v.enis
 		}
 	default:
-		cands = c.eniIDs
+		cands = c.eniList
 	}
-	match := func(id string) bool {
-		e := c.enis[id]
+	match := func(e *eni) bool {
 		switch {
 		case serviceManaged, // no ENI of the emulator is service-managed
 			instID != "" && e.instanceID != instID,
@@ -290,14 +326,17 @@ func describeNetworkInterfaces(s *Server, q *call) (any, *apiError) {
 	if len(tagFilter) > 0 {
 		limit = tagFilterLimit
 	}
-	page, total, next := paginate(cands, match, pg, limit)
+	if onlyIndex {
+		match = nil
+	}
+	page, total, next := paginate(cands, keyOf, match, pg, limit)
 	resp := describeENIsResponse{RequestId: q.requestID, TotalCount: total, NextToken: next}
 	if !pg.token {
 		resp.PageNumber, resp.PageSize = pg.pageNumber, pg.pageSize
 	}
 	resp.NetworkInterfaceSets.NetworkInterfaceSet = make([]eniItem, len(page))
-	for i, id := range page {
-		resp.NetworkInterfaceSets.NetworkInterfaceSet[i] = toENIItem(c.enis[id])
+	for i, e := range page {
+		resp.NetworkInterfaceSets.NetworkInterfaceSet[i] = toENIItem(e)
 	}
 	return resp, nil
 }
@@ -420,13 +459,12 @@ func describeInstances(s *Server, q *call) (any, *apiError) {
 	vpcID, vswID, zone := p.get("VpcId"), p.get("VSwitchId"), p.get("ZoneId")
 	typ, family, group := p.get("InstanceType"), p.get("InstanceTypeFamily"), p.get("SecurityGroupId")
 
-	cands := c.instIDs
+	cands := c.instList
 	if p.has("InstanceIds") {
-		cands = sortedExisting(ids, c.instances)
+		cands = existing(ids, c.instances)
 	}
-	match := func(id string) bool {
-		in := c.instances[id]
-		pe := c.enis[in.primaryENI]
+	match := func(in *instance) bool {
+		pe := in.primary
 		switch {
 		case netType != "" && netType != "vpc",
 			vpcID != "" && pe.vpcID != vpcID,
@@ -442,14 +480,14 @@ func describeInstances(s *Server, q *call) (any, *apiError) {
 		}
 		return true
 	}
-	page, total, next := paginate(cands, match, pg, 0)
+	page, total, next := paginate(cands, keyOf, match, pg, 0)
 	resp := describeInstancesResponse{RequestId: q.requestID, TotalCount: total, NextToken: next}
 	if !pg.token {
 		resp.PageNumber, resp.PageSize = pg.pageNumber, pg.pageSize
 	}
 	resp.Instances.Instance = make([]instanceItem, len(page))
-	for i, id := range page {
-		resp.Instances.Instance[i] = s.instanceItem(c.instances[id], withPrimaryIPs)
+	for i, in := range page {
+		resp.Instances.Instance[i] = s.instanceItem(in, withPrimaryIPs)
 	}
 	return resp, nil
 }
@@ -460,7 +498,7 @@ func describeInstances(s *Server, q *call) (any, *apiError) {
 // primary ENI's secondary addresses then (ecs-api.md §2.8).
 func (s *Server) instanceItem(in *instance, withPrimaryIPs bool) instanceItem {
 	c := s.cloud
-	pe := c.enis[in.primaryENI]
+	pe := in.primary
 	t, _ := c.instanceType(in.typ)
 	it := instanceItem{
 		InstanceId: in.id, InstanceName: in.name, InstanceType: in.typ, InstanceTypeFamily: typeFamily(in.typ),
@@ -471,8 +509,8 @@ func (s *Server) instanceItem(in *instance, withPrimaryIPs bool) instanceItem {
 	it.VpcAttributes.VpcId, it.VpcAttributes.VSwitchId = pe.vpcID, in.vsw
 	it.VpcAttributes.PrivateIpAddress.IpAddress = []string{pe.ip.String()}
 	var bound []*eni
-	for _, id := range in.enis {
-		if e := c.enis[id]; e.primary || e.status == stInUse {
+	for _, e := range in.enis {
+		if e.primary || e.status == stInUse {
 			bound = append(bound, e)
 		}
 	}
@@ -539,7 +577,7 @@ func describeInstanceTypes(s *Server, q *call) (any, *apiError) {
 	match := func(id string) bool {
 		return (len(want) == 0 || slices.Contains(want, id)) && (family == "" || typeFamily(id) == family)
 	}
-	page, _, next := paginate(all, match, pg, 0)
+	page, _, next := paginate(all, self, match, pg, 0)
 	resp := describeTypesResponse{RequestId: q.requestID, NextToken: next}
 	resp.InstanceTypes.InstanceType = make([]instanceTypeItem, len(page))
 	for i, id := range page {
@@ -601,7 +639,7 @@ func describeVSwitches(s *Server, q *call) (any, *apiError) {
 		return !isDefault && (vpcID == "" || v.vpcID == vpcID) && (vswID == "" || v.id == vswID) &&
 			(zone == "" || v.zone == zone) && (name == "" || v.name == name)
 	}
-	page, total, _ := paginate(c.vswIDs, match, pg, 0)
+	page, total, _ := paginate(c.vswIDs, self, match, pg, 0)
 	resp := describeVSwitchesResponse{RequestId: q.requestID, TotalCount: total, PageNumber: pg.pageNumber, PageSize: pg.pageSize}
 	resp.VSwitches.VSwitch = make([]vswitchItem, len(page))
 	created := epoch.Format(timeLayout)

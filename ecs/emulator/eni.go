@@ -360,7 +360,7 @@ func attachNetworkInterface(s *Server, q *call) (any, *apiError) {
 	}
 	e.status, e.instanceID = stAttaching, in.id
 	e.deviceIndex = c.freeDeviceIndex(in)
-	in.enis = insertSorted(in.enis, e.id)
+	in.enis = insertByID(in.enis, e)
 	s.schedule(e, q.now)
 	q.changed = true
 	return requestOnly{q.requestID}, nil

@@ -68,7 +68,7 @@ func (s *Server) complete(e *eni) {
 		e.status = stInUse
 	case stDetaching:
 		in := c.instances[e.instanceID]
-		in.enis = removeSorted(in.enis, e.id)
+		in.enis = removeByID(in.enis, e.id)
 		e.status, e.instanceID, e.deviceIndex = stAvailable, "", 0
 	case stDeleting:
 		c.removeENI(e)

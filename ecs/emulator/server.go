@@ -112,8 +112,8 @@ func New(w *World, opts Options) (*Server, error) {
 		CommitThenFailRate: opts.CommitThenFailRate, CommitThenDropRate: opts.CommitThenDropRate, ActionQPS: opts.ActionQPS})
 	// Transitional states in the world complete like fresh ones.
 	now := s.now()
-	for _, id := range c.eniIDs {
-		switch e := c.enis[id]; e.status {
+	for _, e := range c.eniList {
+		switch e.status {
 		case stAttaching, stDetaching, stDeleting:
 			s.schedule(e, now)
 		}

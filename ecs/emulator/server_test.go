@@ -333,6 +333,34 @@ func TestPagination(t *testing.T) {
 				t.Errorf("n=%d PageSize=%d: got %d ENIs, want %d", n, size, len(got), len(want))
 			}
 		}
+		// Unfiltered but for the VPC (the index-only fast path), both modes.
+		for _, mode := range []string{"MaxResults", "PageSize"} {
+			seen := map[string]bool{}
+			token := ""
+			for page := 1; ; page++ {
+				kv := []string{"VpcId", "vpc-big", mode, "100"}
+				if mode == "MaxResults" {
+					kv = append(kv, "NextToken", orDelete(token))
+				} else {
+					kv = append(kv, "PageNumber", fmt.Sprint(page))
+				}
+				m := ok(t, e.cl.ecs(t, "DescribeNetworkInterfaces", kv...))
+				set := list(m, "NetworkInterfaceSets", "NetworkInterfaceSet")
+				for _, x := range set {
+					seen[str(x, "NetworkInterfaceId")] = true
+				}
+				if tc := int(m["TotalCount"].(float64)); tc != n+len(w.Instances) {
+					t.Fatalf("n=%d %s: TotalCount %d", n, mode, tc)
+				}
+				token = str(m, "NextToken")
+				if (mode == "MaxResults" && token == "") || (mode == "PageSize" && len(set) < 100) {
+					break
+				}
+			}
+			if len(seen) != n+len(w.Instances) {
+				t.Errorf("n=%d %s: %d distinct ENIs, want %d", n, mode, len(seen), n+len(w.Instances))
+			}
+		}
 		// Instances page too: at most 100.
 		var insts []string
 		token := ""

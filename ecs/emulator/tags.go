@@ -183,13 +183,12 @@ func listTagResources(s *Server, q *call) (any, *apiError) {
 	if len(ids) == 0 && len(filter) == 0 {
 		return nil, errMissing("ResourceId.1 or Tag.1.Key")
 	}
-	cands := s.cloud.eniIDs
+	cands := s.cloud.eniList
 	if len(ids) > 0 {
-		cands = sortedExisting(ids, s.cloud.enis)
+		cands = existing(ids, s.cloud.enis)
 	}
 	var pairs []string
-	for _, id := range cands {
-		e := s.cloud.enis[id]
+	for _, e := range cands {
 		ok := true
 		for _, t := range filter {
 			i := slices.IndexFunc(e.tags, func(x Tag) bool { return x.TagKey == t.TagKey })
@@ -202,10 +201,10 @@ func listTagResources(s *Server, q *call) (any, *apiError) {
 			continue
 		}
 		for _, t := range e.tags {
-			pairs = append(pairs, id+"\x00"+t.TagKey)
+			pairs = append(pairs, e.id+"\x00"+t.TagKey)
 		}
 	}
-	page, _, next := paginate(pairs, func(string) bool { return true }, pg, 0)
+	page, _, next := paginate(pairs, self, func(string) bool { return true }, pg, 0)
 	resp := listTagsResponse{RequestId: q.requestID, NextToken: next}
 	resp.TagResources.TagResource = make([]tagResource, len(page))
 	for i, pair := range page {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -246,20 +245,6 @@ func (e worldErrors) err() error {
 		return nil
 	}
 	return errors.New("world: " + strings.Join(e, "\nworld: "))
-}
-
-// parseAddrs parses a list of IPv4 addresses, reporting bad ones under what.
-func parseAddrs(errs *worldErrors, what string, ss []string) []netip.Addr {
-	out := make([]netip.Addr, 0, len(ss))
-	for _, s := range ss {
-		a, err := netip.ParseAddr(s)
-		if err != nil || !a.Is4() {
-			errs.add("%s: %q is not an IPv4 address", what, s)
-			continue
-		}
-		out = append(out, a)
-	}
-	return out
 }
 
 // clone returns a deep copy of w.
