@@ -343,6 +343,8 @@ func addReason(d addrDiff) string {
 	switch {
 	case d.count > 0 && len(d.add) > 0:
 		return fmt.Sprintf("pinned addresses missing, and %d for the cloud to pick", d.count)
+	case d.count == 1:
+		return "1 more address for the cloud to pick"
 	case d.count > 0:
 		return fmt.Sprintf("%d more addresses for the cloud to pick", d.count)
 	}
@@ -435,9 +437,16 @@ func (c *computer) eni(e *schema.ENI) {
 		return
 	}
 
+	// The instance the ENI ends up on names the host a reviewer looks at;
+	// the executor does not use it on these steps.
+	hostName, hostID := "", ""
+	if oi != nil {
+		hostName, hostID = inst.Name, oi.ID
+	}
+
 	// Modify security groups, name and description.
 	if m := modifySpec(o, e, sgIDs); m != nil {
-		c.add(&Step{ID: "modify " + target, Action: ModifyENI, Target: target, ENI: e.Name, ENIID: o.ID, Modify: m, Reason: modifyReason(o, m)})
+		c.add(&Step{ID: "modify " + target, Action: ModifyENI, Target: target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, Modify: m, Reason: modifyReason(o, m)})
 	}
 
 	// Attachment.
@@ -494,7 +503,7 @@ func (c *computer) eni(e *schema.ENI) {
 	}
 	var un *Step
 	if len(d.remove) > 0 {
-		un = c.add(&Step{ID: "unassign " + target, Action: UnassignIPs, Target: target, ENI: e.Name, ENIID: o.ID, IPs: d.remove, Reason: c.removeReason(d)})
+		un = c.add(&Step{ID: "unassign " + target, Action: UnassignIPs, Target: target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, IPs: d.remove, Reason: c.removeReason(d)})
 		c.releases(un.ID, d.remove)
 		// Shed addresses before the ENI leaves an instance (an unbound ENI
 		// holds fewer) or joins one whose type allows fewer.
@@ -506,7 +515,7 @@ func (c *computer) eni(e *schema.ENI) {
 		}
 	}
 	if len(d.add) > 0 || d.count > 0 {
-		s := c.add(&Step{ID: "assign " + target, Action: AssignIPs, Target: target, ENI: e.Name, ENIID: o.ID, IPs: d.add, Count: d.count, Reason: addReason(d)})
+		s := c.add(&Step{ID: "assign " + target, Action: AssignIPs, Target: target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, IPs: d.add, Count: d.count, Reason: addReason(d)})
 		s.Token = c.token(s.ID, gen, o.ID, addrsString(d.add), fmt.Sprint(d.count), addrsString(o.SecondaryIPs))
 		if un != nil {
 			s.DependsOn = append(s.DependsOn, un.ID)
@@ -580,7 +589,7 @@ func (c *computer) create(e *schema.ENI, target, vswID string, sgIDs []string, i
 		c.attachTo[oi.ID] = append(c.attachTo[oi.ID], attach.ID)
 	}
 	if len(rest) > 0 || restCount > 0 {
-		a := c.add(&Step{ID: "assign " + target, Action: AssignIPs, Target: target, ENI: e.Name, IPs: rest, Count: restCount,
+		a := c.add(&Step{ID: "assign " + target, Action: AssignIPs, Target: target, ENI: e.Name, IPs: rest, Count: restCount, Instance: attachName(inst), InstanceID: attachID(oi),
 			DependsOn: []string{s.ID}, Reason: fmt.Sprintf("more addresses than CreateNetworkInterface takes (%d)", max)})
 		if attach != nil {
 			a.DependsOn = append(a.DependsOn, attach.ID)
@@ -592,6 +601,20 @@ func (c *computer) create(e *schema.ENI, target, vswID string, sgIDs []string, i
 			}
 		}
 	}
+}
+
+func attachName(in *schema.Instance) string {
+	if in == nil {
+		return ""
+	}
+	return in.Name
+}
+
+func attachID(oi *ObservedInstance) string {
+	if oi == nil {
+		return ""
+	}
+	return oi.ID
 }
 
 // remove deletes an observed ENI (detaching it first), for an ENI dropped
@@ -606,7 +629,10 @@ func (c *computer) remove(o *ObservedENI, name, why string) {
 		c.detachFrom[o.InstanceID] = append(c.detachFrom[o.InstanceID], d.ID)
 		deps = append(deps, d.ID)
 	}
-	del := c.add(&Step{ID: "delete " + target, Action: DeleteENI, Target: target, ENI: name, ENIID: o.ID, DependsOn: deps, Destroys: true, Reason: why})
+	// IPs lists what the deletion frees, for the reviewer; the executor
+	// does not use it.
+	freed := append([]netip.Addr{o.PrimaryIP}, o.SecondaryIPs...)
+	del := c.add(&Step{ID: "delete " + target, Action: DeleteENI, Target: target, ENI: name, ENIID: o.ID, DependsOn: deps, Destroys: true, Reason: why, IPs: freed})
 	c.releases(del.ID, append([]netip.Addr{o.PrimaryIP}, o.SecondaryIPs...))
 }
 
