@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -257,13 +259,19 @@ func eniByID(t testing.TB, c *Client, id string) *plan.ObservedENI {
 	return got[0]
 }
 
-// assertClean fails if text holds any secret, token or signature marker.
+// signedParam finds a signing parameter with a value that is not redacted.
+var signedParam = regexp.MustCompile(`(Signature|SecurityToken|AccessKeyId)(=|%3D|%253D)([^\[&\s"]|$)`)
+
+// assertClean fails if text holds any secret, token, key ID or signature.
 func assertClean(t testing.TB, where, text string) {
 	t.Helper()
-	for _, s := range []string{testSecret, stsSecret, stsToken, "Signature=", "SignatureNonce=", "AccessKeyId=" + testKeyID,
-		"AccessKeyId=" + stsKeyID, "SecurityToken=CAIS", strings.ReplaceAll(stsToken, "/", "%2F")} {
+	for _, s := range []string{testSecret, stsSecret, stsToken, testKeyID, stsKeyID,
+		url.QueryEscape(testSecret), url.QueryEscape(stsSecret), url.QueryEscape(stsToken)} {
 		if strings.Contains(text, s) {
 			t.Errorf("%s contains %q:\n%s", where, s, text)
 		}
+	}
+	if m := signedParam.FindString(text); m != "" {
+		t.Errorf("%s contains a signing parameter (%s):\n%s", where, m, text)
 	}
 }
