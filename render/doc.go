@@ -1,0 +1,23 @@
+// Package render writes each host's network configuration for its OS, from
+// the desired state and the lock (which records what the cloud picked:
+// counted addresses, MACs, device indexes).
+//
+// Rendering is pure: ForHost returns files and never touches the disk, runs
+// tools or reads the environment, so the same input always gives the same
+// bytes. Writing a tree and checking one against a render (render --check)
+// are separate functions.
+//
+// Every format lives in a file of its own (ifcfg.go, nmkeyfile.go,
+// ifupdown.go, netplan.go, wicked.go, networkd.go, iproute2.go,
+// powershell.go) behind one switch in render.go, and owns the quoting of
+// its syntax. Facts that several formats need (gateway, prefix, route
+// table, rule priority) are computed once, in Host.
+//
+// Policy routing: each secondary ENI gets route table 1000+d and rule
+// priority 1000+d, where d is its device index (eth1: table and priority
+// 1001, the numbers Alibaba's own documents use). The table holds the ENI's
+// subnet route and a default route via its gateway; one rule per address
+// of the ENI sends traffic from that address to the table. The ENI's
+// gateway never enters the main table. The primary ENI keeps the main
+// table: DHCP and cloud-init own its primary address and default route.
+package render

@@ -1,0 +1,185 @@
+package render
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+// RouteTableBase is added to a secondary ENI's device index to give its
+// route table and its rules' priority (eth1: 1001).
+const RouteTableBase = 1000
+
+// Host is everything a renderer needs about one instance, resolved once:
+// renderers only format it.
+type Host struct {
+	Name       string // the instance's name in the desired state
+	InstanceID string
+	Fleet      string
+	OS         schema.OS
+	Stack      schema.Stack
+	Primary    NIC   // device index 0
+	Secondary  []NIC // attached secondary ENIs, by device index
+}
+
+// NIC is one ENI as the host sees it.
+type NIC struct {
+	ENI         string // the desired state's ENI name; "" for the primary ENI
+	ENIID       string
+	Description string // free text from the desired state: quote it in every format
+	// MAC is lower-case and colon-separated. It may be empty for the
+	// primary ENI when no lock is at hand: scripts then find the primary
+	// interface by its primary address.
+	MAC         string
+	DeviceIndex int
+	Address     netip.Addr   // the ENI's primary address
+	Prefix      netip.Prefix // the vSwitch block (masked)
+	Gateway     netip.Addr   // the vSwitch gateway: broadcast minus two
+	Secondary   []netip.Addr // secondary addresses, sorted
+	// Table and Priority are the route table and rule priority of a
+	// secondary ENI's policy routing; 0 for the primary ENI.
+	Table    int
+	Priority int
+}
+
+// Name returns the conventional kernel name of the NIC, eth<device index>.
+// Scripts find the real name by MAC at run time; formats that need a name
+// (ifcfg files, netplan IDs) use this one.
+func (n NIC) Name() string { return fmt.Sprintf("eth%d", n.DeviceIndex) }
+
+// Bits returns the prefix length of the NIC's vSwitch block.
+func (n NIC) Bits() int { return n.Prefix.Bits() }
+
+// MACUpper returns the MAC in upper case, as NetworkManager writes it.
+func (n NIC) MACUpper() string { return strings.ToUpper(n.MAC) }
+
+// MACDashed returns the MAC as Windows' Get-NetAdapter shows it:
+// 00-16-3E-0A-0B-0C.
+func (n NIC) MACDashed() string { return strings.ReplaceAll(strings.ToUpper(n.MAC), ":", "-") }
+
+// AllAddresses returns the ENI's primary address and its secondaries.
+func (n NIC) AllAddresses() []netip.Addr {
+	return append([]netip.Addr{n.Address}, n.Secondary...)
+}
+
+// Missing names an ENI whose data only the cloud knows (an address it
+// picks, a MAC, a device index) and the lock does not have yet.
+type Missing struct {
+	Instance string
+	ENI      string // "" for the primary ENI
+	What     string
+}
+
+// MissingError lists what the lock lacks. Hosts that need none of it are
+// still rendered.
+type MissingError []Missing
+
+func (m MissingError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d ENIs need data only the cloud has; run ecsnet apply (which writes the lock) or pass --observed SNAPSHOT:", len(m))
+	for _, x := range m {
+		who := "the primary ENI"
+		if x.ENI != "" {
+			who = "ENI " + x.ENI
+		}
+		fmt.Fprintf(&b, "\n  %s of %s: %s", who, x.Instance, x.What)
+	}
+	return b.String()
+}
+
+// Hosts resolves every instance of the fleet, in name order. With a lock
+// that lacks something (an address the cloud picks, a secondary ENI's MAC),
+// the hosts concerned are left out and listed in the MissingError; the
+// others are returned all the same.
+func Hosts(f *schema.Fleet, lock *schema.Lock) ([]*Host, error) {
+	var hosts []*Host
+	var missing MissingError
+	for _, in := range f.Instances {
+		h, miss := resolve(f, lock, in)
+		if len(miss) > 0 {
+			missing = append(missing, miss...)
+			continue
+		}
+		hosts = append(hosts, h)
+	}
+	if len(missing) > 0 {
+		return hosts, missing
+	}
+	return hosts, nil
+}
+
+func resolve(f *schema.Fleet, lock *schema.Lock, in *schema.Instance) (*Host, []Missing) {
+	h := &Host{Name: in.Name, InstanceID: in.ID, Fleet: f.Name, OS: in.OS, Stack: in.Network}
+	var miss []Missing
+	vsw := f.VSwitch(in.Primary.VSwitch)
+	h.Primary = NIC{Address: in.Primary.IP, Prefix: vsw.CIDR.Masked(), Gateway: vsw.Gateway()}
+	locked := lock.Primary(in.Name)
+	if locked != nil {
+		h.Primary.ENIID, h.Primary.MAC = locked.ID, strings.ToLower(locked.MAC)
+	}
+	sec, ok := secondaries(in.Primary.Secondaries, locked)
+	if !ok {
+		miss = append(miss, Missing{Instance: in.Name, What: fmt.Sprintf("%d addresses the cloud picks", in.Primary.Count)})
+	}
+	h.Primary.Secondary = sec
+
+	for _, e := range f.AttachedTo(in.Name) {
+		l := lock.Secondary(e.Name)
+		v := f.VSwitch(e.VSwitch)
+		nic := NIC{ENI: e.Name, Description: e.Description, Prefix: v.CIDR.Masked(), Gateway: v.Gateway(), Address: e.PrimaryIP}
+		var what []string
+		if l == nil || l.ID == "" || l.MAC == "" || l.AttachedTo != in.Name || l.DeviceIndex < 1 {
+			what = append(what, "its ID, MAC and device index (it is not attached yet)")
+		} else {
+			nic.ENIID, nic.MAC, nic.DeviceIndex = l.ID, strings.ToLower(l.MAC), l.DeviceIndex
+			nic.Table, nic.Priority = RouteTableBase+l.DeviceIndex, RouteTableBase+l.DeviceIndex
+			if !nic.Address.IsValid() {
+				nic.Address = l.PrimaryIP
+			}
+		}
+		if !nic.Address.IsValid() {
+			what = append(what, "the primary address the cloud picks")
+		}
+		s, ok := secondaries(e.Secondaries, l)
+		if !ok {
+			what = append(what, fmt.Sprintf("%d addresses the cloud picks", e.Count))
+		}
+		nic.Secondary = s
+		if len(what) > 0 {
+			miss = append(miss, Missing{Instance: in.Name, ENI: e.Name, What: strings.Join(what, "; ")})
+			continue
+		}
+		h.Secondary = append(h.Secondary, nic)
+	}
+	slices.SortFunc(h.Secondary, func(a, b NIC) int { return a.DeviceIndex - b.DeviceIndex })
+	for i := 1; i < len(h.Secondary); i++ {
+		if h.Secondary[i].DeviceIndex == h.Secondary[i-1].DeviceIndex {
+			miss = append(miss, Missing{Instance: in.Name, ENI: h.Secondary[i].ENI,
+				What: fmt.Sprintf("the lock gives it device index %d, as it does %s; run ecsnet observe or apply to refresh the lock", h.Secondary[i].DeviceIndex, h.Secondary[i-1].ENI)})
+		}
+	}
+	return h, miss
+}
+
+// secondaries returns the wanted secondary addresses: the pinned ones, or
+// for a count the ones the lock records. ok is false when the lock does not
+// record enough.
+func secondaries(want schema.Secondaries, l *schema.LockedENI) ([]netip.Addr, bool) {
+	if !want.Counted {
+		out := want.PinnedAddrs()
+		slices.SortFunc(out, netip.Addr.Compare)
+		return out, true
+	}
+	if want.Count == 0 {
+		return nil, true
+	}
+	if l == nil || len(l.Secondary) < want.Count {
+		return nil, false
+	}
+	out := l.Addrs()
+	slices.SortFunc(out, netip.Addr.Compare)
+	return out, true
+}

@@ -1,0 +1,5 @@
+package render
+
+import "errors"
+
+func ifupdown(h *Host) ([]File, error) { return nil, errors.New("not written yet") }

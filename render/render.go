@@ -1,0 +1,214 @@
+package render
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+// File is one file of a host's bundle. Path is slash-separated and relative
+// to the bundle: guest files sit at their real guest path (etc/...), the
+// apply script and the manifest at the top.
+type File struct {
+	Path string
+	Mode fs.FileMode
+	Data []byte
+}
+
+// ManifestName is the bundle's index of files.
+const ManifestName = "manifest.json"
+
+// ForHost renders one host's bundle: its configuration files, an apply
+// script and the manifest. It never writes to disk, runs a tool or reads
+// the environment.
+func ForHost(h *Host) ([]File, error) {
+	var files []File
+	var err error
+	switch h.Stack {
+	case schema.StackIfcfg:
+		files, err = ifcfg(h)
+	case schema.StackNetworkManager:
+		files, err = nmKeyfile(h)
+	case schema.StackIfupdown:
+		files, err = ifupdown(h)
+	case schema.StackNetplan:
+		files, err = netplan(h)
+	case schema.StackWicked:
+		files, err = wicked(h)
+	case schema.StackNetworkd:
+		files, err = networkd(h)
+	case schema.StackIproute2:
+		files, err = iproute2(h)
+	case schema.StackWindows:
+		files, err = powershell(h)
+	default:
+		return nil, fmt.Errorf("render %s: no renderer for network stack %q", h.Name, h.Stack)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("render %s (%s): %w", h.Name, h.Stack, err)
+	}
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	for i := 1; i < len(files); i++ {
+		if files[i].Path == files[i-1].Path {
+			return nil, fmt.Errorf("render %s: %s rendered twice", h.Name, files[i].Path)
+		}
+	}
+	return append(files, File{Path: ManifestName, Mode: 0o644, Data: manifest(h, files)}), nil
+}
+
+type manifestJSON struct {
+	FormatVersion string         `json:"format_version"`
+	Instance      string         `json:"instance"`
+	InstanceID    string         `json:"instance_id"`
+	OS            string         `json:"os"`
+	Stack         string         `json:"stack"`
+	Files         []manifestFile `json:"files"`
+}
+
+type manifestFile struct {
+	Path   string `json:"path"`
+	Mode   string `json:"mode"`
+	SHA256 string `json:"sha256"`
+}
+
+func manifest(h *Host, files []File) []byte {
+	m := manifestJSON{FormatVersion: "1", Instance: h.Name, InstanceID: h.InstanceID, OS: string(h.OS), Stack: string(h.Stack), Files: []manifestFile{}}
+	for _, f := range files {
+		sum := sha256.Sum256(f.Data)
+		m.Files = append(m.Files, manifestFile{Path: f.Path, Mode: fmt.Sprintf("%04o", f.Mode.Perm()), SHA256: hex.EncodeToString(sum[:])})
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		panic(err) // strings only
+	}
+	return b.Bytes()
+}
+
+// WriteHost writes one host's bundle under dir/<host>/, replacing what was
+// there. Files whose bytes are unchanged are not rewritten, so an unchanged
+// host keeps its timestamps; files the bundle no longer has are removed.
+func WriteHost(dir, host string, files []File) error {
+	root := filepath.Join(dir, host)
+	want := map[string]bool{}
+	for _, f := range files {
+		if !fs.ValidPath(f.Path) {
+			return fmt.Errorf("write %s: bad path %q", host, f.Path)
+		}
+		want[f.Path] = true
+		p := filepath.Join(root, filepath.FromSlash(f.Path))
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, f.Data) {
+			if st, err := os.Stat(p); err == nil && st.Mode().Perm() == f.Mode.Perm() {
+				continue
+			}
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", host, err)
+		}
+		if err := os.WriteFile(p, f.Data, f.Mode.Perm()); err != nil {
+			return fmt.Errorf("write %s: %w", host, err)
+		}
+		if err := os.Chmod(p, f.Mode.Perm()); err != nil { // WriteFile keeps an old file's mode
+			return fmt.Errorf("write %s: %w", host, err)
+		}
+	}
+	stale, err := treeFiles(root)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", host, err)
+	}
+	for _, p := range stale {
+		if !want[p] {
+			if err := os.Remove(filepath.Join(root, filepath.FromSlash(p))); err != nil {
+				return fmt.Errorf("write %s: %w", host, err)
+			}
+		}
+	}
+	return nil
+}
+
+// treeFiles lists the files under root, slash-separated and relative.
+func treeFiles(root string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if os.IsNotExist(err) && p == root {
+			return filepath.SkipDir
+		}
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		out = append(out, filepath.ToSlash(rel))
+		return err
+	})
+	slices.Sort(out)
+	return out, err
+}
+
+// Check compares the bundles with what dir holds and returns a unified
+// diff of every difference (missing, extra or changed files, and host
+// directories the fleet no longer has); empty when dir is current.
+func Check(dir string, bundles map[string][]File) (string, error) {
+	var b strings.Builder
+	hosts := make([]string, 0, len(bundles))
+	for h := range bundles {
+		hosts = append(hosts, h)
+	}
+	slices.Sort(hosts)
+	for _, host := range hosts {
+		root := filepath.Join(dir, host)
+		have, err := treeFiles(root)
+		if err != nil {
+			return "", err
+		}
+		want := map[string]File{}
+		for _, f := range bundles[host] {
+			want[f.Path] = f
+		}
+		names := slices.Clone(have)
+		for p := range want {
+			if !slices.Contains(names, p) {
+				names = append(names, p)
+			}
+		}
+		slices.Sort(names)
+		for _, p := range names {
+			f, wanted := want[p]
+			old, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(p)))
+			exists := err == nil
+			if err != nil && !os.IsNotExist(err) {
+				return "", err
+			}
+			name := path.Join(host, p)
+			switch {
+			case !wanted:
+				b.WriteString(unifiedDiff("a/"+name, "/dev/null", old, nil))
+			case !exists:
+				b.WriteString(unifiedDiff("/dev/null", "b/"+name, nil, f.Data))
+			case !bytes.Equal(old, f.Data):
+				b.WriteString(unifiedDiff("a/"+name, "b/"+name, old, f.Data))
+			}
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		return "", err
+	}
+	for _, e := range entries {
+		if e.IsDir() && bundles[e.Name()] == nil {
+			fmt.Fprintf(&b, "Only in %s: %s (no such instance in the desired state)\n", dir, e.Name())
+		}
+	}
+	return b.String(), nil
+}
