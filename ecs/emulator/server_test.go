@@ -248,11 +248,11 @@ func TestFaults(t *testing.T) {
 		wantErr(t, e.cl.ecs(t, "DescribeInstances"), 400, "Throttling.User")
 	})
 	t.Run("latency", func(t *testing.T) {
-		e := newEnv(t, testWorld(t), Options{Latency: 20 * time.Millisecond})
+		e := newEnv(t, testWorld(t), Options{Latency: 100 * time.Millisecond})
 		start := time.Now()
 		ok(t, e.cl.ecs(t, "DescribeInstances"))
-		if d := time.Since(start); d < 20*time.Millisecond {
-			t.Errorf("request took %v with 20ms latency", d)
+		if d := time.Since(start); d < 100*time.Millisecond {
+			t.Errorf("request took %v with 100ms latency", d)
 		}
 		start = time.Now()
 		resp, err := e.http.Client().Get(e.http.URL + "/_emulator/calls")
@@ -260,7 +260,7 @@ func TestFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if d := time.Since(start); d >= 20*time.Millisecond {
+		if d := time.Since(start); d >= 100*time.Millisecond {
 			t.Errorf("admin endpoint took %v: faults must not apply to it", d)
 		}
 	})
