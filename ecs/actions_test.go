@@ -21,18 +21,18 @@ func TestDescribeVSwitches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0].ID != "vsw-a" || got[1].ID != "vsw-b" {
+	if len(got) != 2 || got[0].ID != "vsw-bp1aaaa" || got[1].ID != "vsw-bp1bbbb" {
 		t.Fatalf("vSwitches of vpc-main = %+v", got)
 	}
 	a := got[0]
 	if a.VPC != "vpc-main" || a.Zone != "cn-hangzhou-h" || a.CIDR != netip.MustParsePrefix("10.0.1.0/24") {
-		t.Errorf("vsw-a = %+v", a)
+		t.Errorf("vsw-bp1aaaa = %+v", a)
 	}
 	// 252 usable in a /24; web-1 (3 addresses), web-2 (1) and the VIP (3).
 	if a.AvailableIPs != 252-7 {
-		t.Errorf("vsw-a AvailableIPs = %d, want %d", a.AvailableIPs, 252-7)
+		t.Errorf("vsw-bp1aaaa AvailableIPs = %d, want %d", a.AvailableIPs, 252-7)
 	}
-	one, err := c.DescribeVSwitches(ctx, VSwitchQuery{VSwitchID: "vsw-b"})
+	one, err := c.DescribeVSwitches(ctx, VSwitchQuery{VSwitchID: "vsw-bp1bbbb"})
 	if err != nil || len(one) != 1 || one[0].VPC != "vpc-main" {
 		t.Fatalf("by ID: %+v, %v", one, err)
 	}
@@ -50,24 +50,24 @@ func TestDescribeInstancesAndTypes(t *testing.T) {
 	c := newClient(t, fastConfig(e.URL))
 	ctx := context.Background()
 
-	got, err := c.DescribeInstances(ctx, []string{"i-win", "i-web1", "i-nope", "i-web1"})
+	got, err := c.DescribeInstances(ctx, []string{"i-bp1win1", "i-bp1web1", "i-nope", "i-bp1web1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0].ID != "i-web1" || got[1].ID != "i-win" {
+	if len(got) != 2 || got[0].ID != "i-bp1web1" || got[1].ID != "i-bp1win1" {
 		t.Fatalf("instances = %+v", got)
 	}
 	w := got[0]
 	want := &plan.ObservedInstance{
-		ID: "i-web1", Name: "web-1", Type: "ecs.g7.large", Status: plan.InstanceRunning, Zone: "cn-hangzhou-h",
+		ID: "i-bp1web1", Name: "web-1", Type: "ecs.g7.large", Status: plan.InstanceRunning, Zone: "cn-hangzhou-h",
 		VPC: "vpc-main", OSType: "linux", PrimaryENI: "eni-pweb1", MAC: "00:16:3e:00:00:01",
 		PrimaryIP: netip.MustParseAddr("10.0.1.10"), SecondaryIPs: mustAddrs("10.0.1.11", "10.0.1.12"),
-		SecurityGroups: []string{"sg-web"},
+		SecurityGroups: []string{"sg-bp1web1"},
 	}
 	if !equalInstance(w, want) {
 		t.Errorf("web-1 =\n%+v\nwant\n%+v", w, want)
 	}
-	if got[1].OSType != "windows" || got[1].Status != plan.InstanceStopped || !slices.Equal(got[1].SecurityGroups, []string{"sg-db", "sg-web"}) {
+	if got[1].OSType != "windows" || got[1].Status != plan.InstanceStopped || !slices.Equal(got[1].SecurityGroups, []string{"sg-bp1db01", "sg-bp1web1"}) {
 		t.Errorf("win-1 = %+v", got[1])
 	}
 	if got, err := c.DescribeInstances(ctx, nil); err != nil || len(got) != 0 {
@@ -109,14 +109,14 @@ func TestDescribeNetworkInterfaces(t *testing.T) {
 		t.Fatalf("ENIs of vpc-main: %s", got)
 	}
 	vip := all[4]
-	if vip.Type != plan.ENISecondary || vip.Status != plan.ENIInUse || vip.InstanceID != "i-web1" || vip.DeviceIndex != 1 ||
+	if vip.Type != plan.ENISecondary || vip.Status != plan.ENIInUse || vip.InstanceID != "i-bp1web1" || vip.DeviceIndex != 1 ||
 		vip.PrimaryIP != netip.MustParseAddr("10.0.1.100") || !slices.Equal(vip.SecondaryIPs, mustAddrs("10.0.1.101", "10.0.1.102")) ||
 		vip.Tags["ecsnet:name"] != "vip" || vip.Name != "vip" || vip.Description != "shop VIP" || vip.VPC != "vpc-main" ||
-		vip.Zone != "cn-hangzhou-h" || vip.VSwitch != "vsw-a" || vip.MAC != "00:16:3e:00:01:00" {
+		vip.Zone != "cn-hangzhou-h" || vip.VSwitch != "vsw-bp1aaaa" || vip.MAC != "00:16:3e:00:01:00" {
 		t.Errorf("vip = %+v", vip)
 	}
 	p := all[0]
-	if p.Type != plan.ENIPrimary || p.DeviceIndex != 0 || p.InstanceID != "i-web1" ||
+	if p.Type != plan.ENIPrimary || p.DeviceIndex != 0 || p.InstanceID != "i-bp1web1" ||
 		!slices.Equal(p.SecondaryIPs, mustAddrs("10.0.1.11", "10.0.1.12")) {
 		t.Errorf("primary = %+v", p)
 	}
@@ -144,7 +144,7 @@ func TestENILifecycle(t *testing.T) {
 	ctx := context.Background()
 
 	in := CreateENIInput{
-		VSwitchID: "vsw-a", SecurityGroupIDs: []string{"sg-web"}, PrimaryIP: netip.MustParseAddr("10.0.1.150"),
+		VSwitchID: "vsw-bp1aaaa", SecurityGroupIDs: []string{"sg-bp1web1"}, PrimaryIP: netip.MustParseAddr("10.0.1.150"),
 		SecondaryIPs: mustAddrs("10.0.1.151"), Name: "data", Description: "data plane",
 		Tags: map[string]string{"ecsnet:fleet": "small", "ecsnet:name": "data"}, ClientToken: "create-data-1",
 	}
@@ -171,24 +171,24 @@ func TestENILifecycle(t *testing.T) {
 		ae.HTTPStatus != 400 || ae.RequestID == "" {
 		t.Fatalf("token reuse: %v", err)
 	}
-	counted, err := c.CreateNetworkInterface(ctx, CreateENIInput{VSwitchID: "vsw-b", SecurityGroupIDs: []string{"sg-db"},
+	counted, err := c.CreateNetworkInterface(ctx, CreateENIInput{VSwitchID: "vsw-bp1bbbb", SecurityGroupIDs: []string{"sg-bp1db01"},
 		SecondaryIPCount: 3, ClientToken: "create-counted"})
 	if err != nil || len(counted.SecondaryIPs) != 3 || !counted.PrimaryIP.IsValid() {
 		t.Fatalf("counted create: %+v, %v", counted, err)
 	}
 
 	// Attach, wait, attach again (already done).
-	if err := c.AttachNetworkInterface(ctx, eni.ID, "i-web2"); err != nil {
+	if err := c.AttachNetworkInterface(ctx, eni.ID, "i-bp1web2"); err != nil {
 		t.Fatal(err)
 	}
 	got, err := c.WaitENI(ctx, eni.ID, plan.ENIInUse)
-	if err != nil || got.InstanceID != "i-web2" || got.DeviceIndex < 1 {
+	if err != nil || got.InstanceID != "i-bp1web2" || got.DeviceIndex < 1 {
 		t.Fatalf("wait InUse: %+v, %v", got, err)
 	}
-	if err := c.AttachNetworkInterface(ctx, eni.ID, "i-web2"); err != nil {
+	if err := c.AttachNetworkInterface(ctx, eni.ID, "i-bp1web2"); err != nil {
 		t.Errorf("second attach to the same instance: %v", err)
 	}
-	if err := c.AttachNetworkInterface(ctx, eni.ID, "i-web1"); err == nil {
+	if err := c.AttachNetworkInterface(ctx, eni.ID, "i-bp1web1"); err == nil {
 		t.Error("attach to another instance while InUse succeeded")
 	}
 
@@ -221,7 +221,7 @@ func TestENILifecycle(t *testing.T) {
 	}
 
 	// Modify and tag.
-	if err := c.ModifyNetworkInterfaceAttribute(ctx, ModifyENIInput{ENIID: eni.ID, SecurityGroupIDs: []string{"sg-web", "sg-db"},
+	if err := c.ModifyNetworkInterfaceAttribute(ctx, ModifyENIInput{ENIID: eni.ID, SecurityGroupIDs: []string{"sg-bp1web1", "sg-bp1db01"},
 		Name: "data2", Description: "moved"}); err != nil {
 		t.Fatal(err)
 	}
@@ -229,19 +229,19 @@ func TestENILifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := eniByID(t, c, eni.ID)
-	if !slices.Equal(m.SecurityGroups, []string{"sg-db", "sg-web"}) || m.Name != "data2" || m.Description != "moved" ||
+	if !slices.Equal(m.SecurityGroups, []string{"sg-bp1db01", "sg-bp1web1"}) || m.Name != "data2" || m.Description != "moved" ||
 		m.Tags["owner"] != "ecsnet" || m.Tags["ecsnet:name"] != "data" {
 		t.Errorf("after modify and tag: %+v", m)
 	}
 
 	// Detach, wait, detach again; delete, wait, delete again.
-	if err := c.DetachNetworkInterface(ctx, eni.ID, "i-web2"); err != nil {
+	if err := c.DetachNetworkInterface(ctx, eni.ID, "i-bp1web2"); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := c.WaitENI(ctx, eni.ID, plan.ENIAvailable); err != nil || got.Attached() {
 		t.Fatalf("wait Available: %+v, %v", got, err)
 	}
-	if err := c.DetachNetworkInterface(ctx, eni.ID, "i-web2"); err != nil {
+	if err := c.DetachNetworkInterface(ctx, eni.ID, "i-bp1web2"); err != nil {
 		t.Errorf("repeated detach: %v", err)
 	}
 	if err := c.DeleteNetworkInterface(ctx, eni.ID); err != nil {
@@ -253,7 +253,7 @@ func TestENILifecycle(t *testing.T) {
 	if err := c.DeleteNetworkInterface(ctx, eni.ID); err != nil {
 		t.Errorf("repeated delete: %v", err)
 	}
-	if err := c.DetachNetworkInterface(ctx, eni.ID, "i-web2"); err != nil {
+	if err := c.DetachNetworkInterface(ctx, eni.ID, "i-bp1web2"); err != nil {
 		t.Errorf("detach of a deleted ENI: %v", err)
 	}
 }
@@ -263,7 +263,7 @@ func TestAPIErrors(t *testing.T) {
 	c := newClient(t, fastConfig(e.URL))
 	ctx := context.Background()
 
-	err := c.AttachNetworkInterface(ctx, "eni-nope", "i-web1")
+	err := c.AttachNetworkInterface(ctx, "eni-nope", "i-bp1web1")
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Code != "InvalidEniId.NotFound" || ae.HTTPStatus != 404 || ae.Action != "AttachNetworkInterface" {
 		t.Fatalf("attach unknown ENI: %#v", err)
@@ -282,7 +282,7 @@ func TestAPIErrors(t *testing.T) {
 		t.Error("deleting an attached ENI succeeded")
 	}
 	// Exhausted vSwitch: the real code, no retry.
-	_, err = c.CreateNetworkInterface(ctx, CreateENIInput{VSwitchID: "vsw-nope", SecurityGroupIDs: []string{"sg-web"}, ClientToken: "t1"})
+	_, err = c.CreateNetworkInterface(ctx, CreateENIInput{VSwitchID: "vsw-nope", SecurityGroupIDs: []string{"sg-bp1web1"}, ClientToken: "t1"})
 	if !errors.As(err, &ae) || ae.Code != "InvalidVSwitchId.NotFound" {
 		t.Errorf("create in unknown vSwitch: %v", err)
 	}
@@ -290,11 +290,11 @@ func TestAPIErrors(t *testing.T) {
 	before := e.Calls()
 	for name, f := range map[string]func() error{
 		"create without token": func() error {
-			_, err := c.CreateNetworkInterface(ctx, CreateENIInput{VSwitchID: "vsw-a", SecurityGroupIDs: []string{"sg-web"}})
+			_, err := c.CreateNetworkInterface(ctx, CreateENIInput{VSwitchID: "vsw-bp1aaaa", SecurityGroupIDs: []string{"sg-bp1web1"}})
 			return err
 		},
 		"create with both": func() error {
-			_, err := c.CreateNetworkInterface(ctx, CreateENIInput{VSwitchID: "vsw-a", SecurityGroupIDs: []string{"sg-web"},
+			_, err := c.CreateNetworkInterface(ctx, CreateENIInput{VSwitchID: "vsw-bp1aaaa", SecurityGroupIDs: []string{"sg-bp1web1"},
 				SecondaryIPs: mustAddrs("10.0.1.9"), SecondaryIPCount: 1, ClientToken: "x"})
 			return err
 		},
@@ -352,12 +352,12 @@ func TestRunCommand(t *testing.T) {
 	ctx := context.Background()
 
 	inv, err := c.RunCommand(ctx, RunCommandInput{Type: RunShellScript, Content: []byte("ip -j addr\necho 'ok' \"$x\"\n"),
-		InstanceIDs: []string{"i-web1", "i-web2"}, Name: "probe", ClientToken: "run-1"})
+		InstanceIDs: []string{"i-bp1web1", "i-bp1web2"}, Name: "probe", ClientToken: "run-1"})
 	if err != nil || inv.InvokeID == "" || inv.CommandID == "" {
 		t.Fatalf("RunCommand: %+v, %v", inv, err)
 	}
 	again, err := c.RunCommand(ctx, RunCommandInput{Type: RunShellScript, Content: []byte("ip -j addr\necho 'ok' \"$x\"\n"),
-		InstanceIDs: []string{"i-web1", "i-web2"}, Name: "probe", ClientToken: "run-1"})
+		InstanceIDs: []string{"i-bp1web1", "i-bp1web2"}, Name: "probe", ClientToken: "run-1"})
 	if err != nil || again != inv {
 		t.Errorf("replayed RunCommand: %+v, %v", again, err)
 	}
@@ -370,7 +370,7 @@ func TestRunCommand(t *testing.T) {
 			break
 		}
 	}
-	if len(res) != 2 || res[0].InstanceID != "i-web1" || res[1].InstanceID != "i-web2" {
+	if len(res) != 2 || res[0].InstanceID != "i-bp1web1" || res[1].InstanceID != "i-bp1web2" {
 		t.Fatalf("results = %+v", res)
 	}
 	for _, r := range res {

@@ -200,7 +200,7 @@ func TestCommitThenFailCreatesNothingTwice(t *testing.T) {
 		return k
 	}
 	for i := range n {
-		eni, err := c.CreateNetworkInterface(ctx, CreateENIInput{VSwitchID: "vsw-a", SecurityGroupIDs: []string{"sg-web"},
+		eni, err := c.CreateNetworkInterface(ctx, CreateENIInput{VSwitchID: "vsw-bp1aaaa", SecurityGroupIDs: []string{"sg-bp1web1"},
 			Name: fmt.Sprintf("cycle-%d", i), ClientToken: fmt.Sprintf("create-%d", i)})
 		if err != nil {
 			t.Fatalf("create %d: %v", i, err)
@@ -208,7 +208,7 @@ func TestCommitThenFailCreatesNothingTwice(t *testing.T) {
 		if k := secondaries(); k != 1 {
 			t.Fatalf("after create %d the cloud has %d cycle ENIs, want 1", i, k)
 		}
-		if err := c.AttachNetworkInterface(ctx, eni.ID, "i-web2"); err != nil {
+		if err := c.AttachNetworkInterface(ctx, eni.ID, "i-bp1web2"); err != nil {
 			t.Fatalf("attach %d: %v", i, err)
 		}
 		if _, err := c.WaitENI(ctx, eni.ID, plan.ENIInUse); err != nil {
@@ -230,7 +230,7 @@ func TestCommitThenFailCreatesNothingTwice(t *testing.T) {
 		if err := c.TagResources(ctx, []string{eni.ID}, map[string]string{"cycle": "yes"}); err != nil {
 			t.Fatalf("tag %d: %v", i, err)
 		}
-		if err := c.DetachNetworkInterface(ctx, eni.ID, "i-web2"); err != nil {
+		if err := c.DetachNetworkInterface(ctx, eni.ID, "i-bp1web2"); err != nil {
 			t.Fatalf("detach %d: %v", i, err)
 		}
 		if _, err := c.WaitENI(ctx, eni.ID, plan.ENIAvailable); err != nil {
@@ -288,7 +288,7 @@ func TestThrottledByQPSRecovers(t *testing.T) {
 	cfg.Retry = RetryPolicy{MaxAttempts: 6, BaseDelay: 300 * time.Millisecond, MaxDelay: 2 * time.Second}
 	c := newClient(t, cfg)
 	for i := range 10 {
-		if _, err := c.DescribeInstances(context.Background(), []string{"i-web1"}); err != nil {
+		if _, err := c.DescribeInstances(context.Background(), []string{"i-bp1web1"}); err != nil {
 			t.Fatalf("call %d: %v", i, err)
 		}
 	}
@@ -444,14 +444,14 @@ func TestWaitENITimesOut(t *testing.T) {
 	cfg.WaitTimeout, cfg.WaitInterval, cfg.WaitMaxInterval = 30*time.Second, time.Second, 4*time.Second
 	c := newClient(t, cfg)
 	ctx := context.Background()
-	if err := c.AttachNetworkInterface(ctx, "eni-spare", "i-web2"); err == nil {
+	if err := c.AttachNetworkInterface(ctx, "eni-spare", "i-bp1web2"); err == nil {
 		t.Fatal("attaching across zones succeeded")
 	}
-	eni, err := c.CreateNetworkInterface(ctx, CreateENIInput{VSwitchID: "vsw-a", SecurityGroupIDs: []string{"sg-web"}, ClientToken: "w"})
+	eni, err := c.CreateNetworkInterface(ctx, CreateENIInput{VSwitchID: "vsw-bp1aaaa", SecurityGroupIDs: []string{"sg-bp1web1"}, ClientToken: "w"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.AttachNetworkInterface(ctx, eni.ID, "i-web2"); err != nil {
+	if err := c.AttachNetworkInterface(ctx, eni.ID, "i-bp1web2"); err != nil {
 		t.Fatal(err)
 	}
 	got, err := c.WaitENI(ctx, eni.ID, plan.ENIInUse)

@@ -161,67 +161,67 @@ func smallWorld() *emulator.World {
 			{VpcId: "vpc-else", CidrBlock: "172.16.0.0/16"},
 		},
 		VSwitches: []emulator.VSwitch{
-			{VSwitchId: "vsw-a", VpcId: "vpc-main", ZoneId: "cn-hangzhou-h", CidrBlock: "10.0.1.0/24"},
-			{VSwitchId: "vsw-b", VpcId: "vpc-main", ZoneId: "cn-hangzhou-i", CidrBlock: "10.0.2.0/24"},
-			{VSwitchId: "vsw-else", VpcId: "vpc-else", ZoneId: "cn-hangzhou-h", CidrBlock: "172.16.1.0/24"},
+			{VSwitchId: "vsw-bp1aaaa", VpcId: "vpc-main", ZoneId: "cn-hangzhou-h", CidrBlock: "10.0.1.0/24"},
+			{VSwitchId: "vsw-bp1bbbb", VpcId: "vpc-main", ZoneId: "cn-hangzhou-i", CidrBlock: "10.0.2.0/24"},
+			{VSwitchId: "vsw-bp1else", VpcId: "vpc-else", ZoneId: "cn-hangzhou-h", CidrBlock: "172.16.1.0/24"},
 		},
 		SecurityGroups: []emulator.SecurityGroup{
-			{SecurityGroupId: "sg-web", VpcId: "vpc-main"},
-			{SecurityGroupId: "sg-db", VpcId: "vpc-main"},
-			{SecurityGroupId: "sg-else", VpcId: "vpc-else"},
+			{SecurityGroupId: "sg-bp1web1", VpcId: "vpc-main"},
+			{SecurityGroupId: "sg-bp1db01", VpcId: "vpc-main"},
+			{SecurityGroupId: "sg-bp1else", VpcId: "vpc-else"},
 		},
 		Instances: []emulator.Instance{
-			{InstanceId: "i-web1", InstanceName: "web-1", InstanceType: "ecs.g7.large", Status: "Running", OSType: "linux",
-				VSwitchId: "vsw-a", PrivateIpAddress: "10.0.1.10", NetworkInterfaceId: "eni-pweb1", MacAddress: "00:16:3e:00:00:01",
-				SecurityGroupIds: []string{"sg-web"}, SecondaryPrivateIpAddresses: []string{"10.0.1.12", "10.0.1.11"}},
-			{InstanceId: "i-web2", InstanceName: "web-2", InstanceType: "ecs.g7.large", Status: "Running", OSType: "linux",
-				VSwitchId: "vsw-a", PrivateIpAddress: "10.0.1.20", NetworkInterfaceId: "eni-pweb2", MacAddress: "00:16:3e:00:00:02",
-				SecurityGroupIds: []string{"sg-web"}},
-			{InstanceId: "i-win", InstanceName: "win-1", InstanceType: "ecs.g7.xlarge", Status: "Stopped", OSType: "windows",
-				VSwitchId: "vsw-b", PrivateIpAddress: "10.0.2.10", NetworkInterfaceId: "eni-pwin", MacAddress: "00:16:3e:00:00:03",
-				SecurityGroupIds: []string{"sg-db", "sg-web"}},
-			{InstanceId: "i-else", InstanceName: "other", InstanceType: "ecs.g7.large", Status: "Running", OSType: "linux",
-				VSwitchId: "vsw-else", PrivateIpAddress: "172.16.1.10", NetworkInterfaceId: "eni-pelse", MacAddress: "00:16:3e:00:00:04",
-				SecurityGroupIds: []string{"sg-else"}},
+			{InstanceId: "i-bp1web1", InstanceName: "web-1", InstanceType: "ecs.g7.large", Status: "Running", OSType: "linux",
+				VSwitchId: "vsw-bp1aaaa", PrivateIpAddress: "10.0.1.10", NetworkInterfaceId: "eni-pweb1", MacAddress: "00:16:3e:00:00:01",
+				SecurityGroupIds: []string{"sg-bp1web1"}, SecondaryPrivateIpAddresses: []string{"10.0.1.12", "10.0.1.11"}},
+			{InstanceId: "i-bp1web2", InstanceName: "web-2", InstanceType: "ecs.g7.large", Status: "Running", OSType: "linux",
+				VSwitchId: "vsw-bp1aaaa", PrivateIpAddress: "10.0.1.20", NetworkInterfaceId: "eni-pweb2", MacAddress: "00:16:3e:00:00:02",
+				SecurityGroupIds: []string{"sg-bp1web1"}},
+			{InstanceId: "i-bp1win1", InstanceName: "win-1", InstanceType: "ecs.g7.xlarge", Status: "Stopped", OSType: "windows",
+				VSwitchId: "vsw-bp1bbbb", PrivateIpAddress: "10.0.2.10", NetworkInterfaceId: "eni-pwin", MacAddress: "00:16:3e:00:00:03",
+				SecurityGroupIds: []string{"sg-bp1db01", "sg-bp1web1"}},
+			{InstanceId: "i-bp1else", InstanceName: "other", InstanceType: "ecs.g7.large", Status: "Running", OSType: "linux",
+				VSwitchId: "vsw-bp1else", PrivateIpAddress: "172.16.1.10", NetworkInterfaceId: "eni-pelse", MacAddress: "00:16:3e:00:00:04",
+				SecurityGroupIds: []string{"sg-bp1else"}},
 		},
 		NetworkInterfaces: []emulator.NetworkInterface{
-			{NetworkInterfaceId: "eni-vip", NetworkInterfaceName: "vip", Description: "shop VIP", VSwitchId: "vsw-a",
-				SecurityGroupIds: []string{"sg-web"}, PrivateIpAddress: "10.0.1.100", SecondaryPrivateIpAddresses: []string{"10.0.1.102", "10.0.1.101"},
-				MacAddress: "00:16:3e:00:01:00", InstanceId: "i-web1", DeviceIndex: 1,
+			{NetworkInterfaceId: "eni-vip", NetworkInterfaceName: "vip", Description: "shop VIP", VSwitchId: "vsw-bp1aaaa",
+				SecurityGroupIds: []string{"sg-bp1web1"}, PrivateIpAddress: "10.0.1.100", SecondaryPrivateIpAddresses: []string{"10.0.1.102", "10.0.1.101"},
+				MacAddress: "00:16:3e:00:01:00", InstanceId: "i-bp1web1", DeviceIndex: 1,
 				Tags: []emulator.Tag{{TagKey: "ecsnet:fleet", TagValue: "small"}, {TagKey: "ecsnet:name", TagValue: "vip"}}},
-			{NetworkInterfaceId: "eni-spare", NetworkInterfaceName: "spare", VSwitchId: "vsw-b",
-				SecurityGroupIds: []string{"sg-db"}, PrivateIpAddress: "10.0.2.50", MacAddress: "00:16:3e:00:01:01",
+			{NetworkInterfaceId: "eni-spare", NetworkInterfaceName: "spare", VSwitchId: "vsw-bp1bbbb",
+				SecurityGroupIds: []string{"sg-bp1db01"}, PrivateIpAddress: "10.0.2.50", MacAddress: "00:16:3e:00:01:01",
 				Tags: []emulator.Tag{{TagKey: "team", TagValue: "other"}}},
-			{NetworkInterfaceId: "eni-else", VSwitchId: "vsw-else", SecurityGroupIds: []string{"sg-else"},
+			{NetworkInterfaceId: "eni-else", VSwitchId: "vsw-bp1else", SecurityGroupIds: []string{"sg-bp1else"},
 				PrivateIpAddress: "172.16.1.50", MacAddress: "00:16:3e:00:01:02"},
 		},
 	}
 }
 
-// smallFleet is a desired state over smallWorld. It names i-web1, i-web2,
-// i-win and one instance the cloud does not have, and a vSwitch the cloud
+// smallFleet is a desired state over smallWorld. It names i-bp1web1, i-bp1web2,
+// i-bp1win1 and one instance the cloud does not have, and a vSwitch the cloud
 // does not have.
 const smallFleet = `{
 	"fleet": "small",
 	"region": "cn-hangzhou",
 	"vswitches": {
-		"a": {"id": "vsw-a", "zone": "cn-hangzhou-h", "cidr": "10.0.1.0/24"},
-		"b": {"id": "vsw-b", "zone": "cn-hangzhou-i", "cidr": "10.0.2.0/24"},
-		"gone": {"id": "vsw-gone", "zone": "cn-hangzhou-h", "cidr": "10.0.9.0/24"}
+		"app-h": {"id": "vsw-bp1aaaa", "zone": "cn-hangzhou-h", "cidr": "10.0.1.0/24"},
+		"app-i": {"id": "vsw-bp1bbbb", "zone": "cn-hangzhou-i", "cidr": "10.0.2.0/24"},
+		"gone": {"id": "vsw-bp1gone", "zone": "cn-hangzhou-h", "cidr": "10.0.9.0/24"}
 	},
-	"securityGroups": {"web": {"id": "sg-web"}, "db": {"id": "sg-db"}},
+	"securityGroups": {"web": {"id": "sg-bp1web1"}, "db": {"id": "sg-bp1db01"}},
 	"instances": {
-		"web-1": {"id": "i-web1", "type": "ecs.g7.large", "os": "rocky9",
-			"primary": {"vswitch": "a", "ip": "10.0.1.10", "securityGroups": ["web"], "secondaryIps": ["10.0.1.11", "10.0.1.12"]}},
-		"web-2": {"id": "i-web2", "type": "ecs.g7.large", "os": "debian12",
-			"primary": {"vswitch": "a", "ip": "10.0.1.20", "securityGroups": ["web"]}},
-		"win-1": {"id": "i-win", "type": "ecs.g6.large", "os": "windows2022",
-			"primary": {"vswitch": "b", "ip": "10.0.2.10", "securityGroups": ["web"]}},
-		"ghost": {"id": "i-ghost", "type": "ecs.c7.large", "os": "linux",
+		"web-1": {"id": "i-bp1web1", "type": "ecs.g7.large", "os": "rocky9",
+			"primary": {"vswitch": "app-h", "ip": "10.0.1.10", "securityGroups": ["web"], "secondaryIps": ["10.0.1.11", "10.0.1.12"]}},
+		"web-2": {"id": "i-bp1web2", "type": "ecs.g7.large", "os": "debian12",
+			"primary": {"vswitch": "app-h", "ip": "10.0.1.20", "securityGroups": ["web"]}},
+		"win-1": {"id": "i-bp1win1", "type": "ecs.g6.large", "os": "windows2022",
+			"primary": {"vswitch": "app-i", "ip": "10.0.2.10", "securityGroups": ["web"]}},
+		"ghost": {"id": "i-bp1ghost", "type": "ecs.c7.large", "os": "linux",
 			"primary": {"vswitch": "gone", "ip": "10.0.9.10", "securityGroups": ["web"]}}
 	},
 	"enis": {
-		"vip": {"vswitch": "a", "securityGroups": ["web"], "primaryIp": "10.0.1.100",
+		"vip": {"vswitch": "app-h", "securityGroups": ["web"], "primaryIp": "10.0.1.100",
 			"secondaryIps": ["10.0.1.101", "10.0.1.102"], "attachTo": "web-1"}
 	}
 }`
