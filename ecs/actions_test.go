@@ -281,6 +281,16 @@ func TestAPIErrors(t *testing.T) {
 	if err := c.DeleteNetworkInterface(ctx, "eni-vip"); err == nil {
 		t.Error("deleting an attached ENI succeeded")
 	}
+	// A primary ENI can be neither deleted nor detached: one attempt each.
+	if err := c.DeleteNetworkInterface(ctx, "eni-pweb1"); err == nil {
+		t.Error("deleting a primary ENI succeeded")
+	}
+	if err := c.DetachNetworkInterface(ctx, "eni-pweb1", "i-bp1web1"); err == nil {
+		t.Error("detaching a primary ENI succeeded")
+	}
+	if calls := e.Calls(); calls["DeleteNetworkInterface"] != 2 || calls["DetachNetworkInterface"] != 1 {
+		t.Errorf("calls = %v: a permanent refusal was retried", calls)
+	}
 	// Exhausted vSwitch: the real code, no retry.
 	_, err = c.CreateNetworkInterface(ctx, CreateENIInput{VSwitchID: "vsw-nope", SecurityGroupIDs: []string{"sg-bp1web1"}, ClientToken: "t1"})
 	if !errors.As(err, &ae) || ae.Code != "InvalidVSwitchId.NotFound" {

@@ -357,13 +357,16 @@ func (c *Client) DeleteNetworkInterface(ctx context.Context, eniID string) error
 }
 
 // stateJudge is the judge of the calls without a ClientToken whose
-// InvalidEniState answer is ambiguous: it looks the ENI up and lets decide
-// tell "already done" from "wait" and "never". Every other error goes to
-// the default classification.
+// InvalidEniState and InvalidEniType answers are ambiguous: it looks the
+// ENI up and lets decide tell "already done" from "wait" and "never". A
+// primary ENI can be neither attached, detached nor deleted, so that is
+// "never" at once rather than after every retry (Terraform retries
+// InvalidEniType for the transient cases, PR #7236). Every other error goes
+// to the default classification.
 func (c *Client) stateJudge(action, eniID string, decide func(*plan.ObservedENI) verdict) judge {
 	def := byCode(action)
 	return func(ctx context.Context, err error) verdict {
-		if !IsCode(err, "InvalidOperation.InvalidEniState") {
+		if !IsCode(err, "InvalidOperation.InvalidEniState") && !IsCode(err, "InvalidOperation.InvalidEniType") {
 			return def(ctx, err)
 		}
 		got, derr := c.DescribeNetworkInterfaces(ctx, ENIQuery{IDs: []string{eniID}})
@@ -373,6 +376,12 @@ func (c *Client) stateJudge(action, eniID string, decide func(*plan.ObservedENI)
 		var e *plan.ObservedENI
 		if len(got) == 1 {
 			e = got[0]
+		}
+		if e != nil && e.Type == plan.ENIPrimary {
+			return verdictFail
+		}
+		if IsCode(err, "InvalidOperation.InvalidEniType") {
+			return def(ctx, err)
 		}
 		return decide(e)
 	}
