@@ -452,6 +452,9 @@ func (c *Client) run(ctx context.Context, action string, attempt func(*conn) err
 	}
 	var last error
 	for n := 1; ; n++ {
+		if err := ctx.Err(); err != nil {
+			return stopped(action, err, last)
+		}
 		if err := c.limiter.wait(ctx, action); err != nil {
 			return stopped(action, err, last)
 		}

@@ -23,6 +23,8 @@ type APIError struct {
 	HTTPStatus int
 }
 
+// Error renders the action, status, code, message and request ID; quote the
+// request ID when asking Alibaba Cloud support about a call.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ecs %s: HTTP %d", e.Action, e.HTTPStatus)
@@ -59,6 +61,7 @@ type TransportError struct {
 	Msg    string
 }
 
+// Error renders the action, the kind of failure and the scrubbed cause.
 func (e *TransportError) Error() string {
 	return fmt.Sprintf("ecs %s: %s error: %s", e.Action, e.Kind, e.Msg)
 }
