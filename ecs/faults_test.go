@@ -467,3 +467,47 @@ func TestWaitENITimesOut(t *testing.T) {
 		t.Errorf("waiting for an unknown ENI: %v", err)
 	}
 }
+
+// TestTransientStatesAreRetried shares one fake clock between the client's
+// backoff and the emulator's asynchronous transitions: a call made while
+// the ENI is still Attaching or Detaching meets InvalidEniState, looks at
+// the ENI, backs off (which moves the clock) and succeeds once the
+// transition completes, without the caller waiting first.
+func TestTransientStatesAreRetried(t *testing.T) {
+	clock := newFakeClock()
+	e := startEmu(t, smallWorld(), emulator.Options{Now: clock.Now, AsyncDelay: 5 * time.Second})
+	cfg := fastConfig(e.URL)
+	cfg.Now, cfg.Sleep = clock.Now, clock.Sleep
+	cfg.Rand = func() float64 { return 1 }
+	cfg.Retry = RetryPolicy{MaxAttempts: 8, BaseDelay: time.Second, MaxDelay: 4 * time.Second}
+	c := newClient(t, cfg)
+	ctx := context.Background()
+
+	eni, err := c.CreateNetworkInterface(ctx, CreateENIInput{VSwitchID: "vsw-bp1aaaa", SecurityGroupIDs: []string{"sg-bp1web1"}, ClientToken: "tr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AttachNetworkInterface(ctx, eni.ID, "i-bp1web2"); err != nil {
+		t.Fatal(err)
+	}
+	if got := eniByID(t, c, eni.ID); got.Status != plan.ENIAttaching {
+		t.Fatalf("status right after attach: %s", got.Status)
+	}
+	// Detach while Attaching, then delete while Detaching.
+	if err := c.DetachNetworkInterface(ctx, eni.ID, "i-bp1web2"); err != nil {
+		t.Fatalf("detach while attaching: %v", err)
+	}
+	if err := c.DeleteNetworkInterface(ctx, eni.ID); err != nil {
+		t.Fatalf("delete while detaching: %v", err)
+	}
+	if _, err := c.WaitENI(ctx, eni.ID, ENIGone); err != nil {
+		t.Fatal(err)
+	}
+	calls := e.Calls()
+	if calls["DetachNetworkInterface"] < 2 || calls["DeleteNetworkInterface"] < 2 {
+		t.Errorf("no transient state was met: %v", calls)
+	}
+	if len(clock.Sleeps()) == 0 {
+		t.Error("no backoff")
+	}
+}
