@@ -62,6 +62,9 @@ func (c *checker) vswitches() {
 		} else {
 			ids[v.ID] = v
 		}
+		if v.Zone == "" && v.ZonePos.IsValid() {
+			c.errorf(v.ZonePos, p.field("zone").String(), fmt.Sprintf("copy the vSwitch's zone from the console, e.g. %s-h", c.f.Region), "zone is empty")
+		}
 		if v.Zone != "" && c.f.Region != "" {
 			// Zones are the region plus a letter: cn-hangzhou-h, but
 			// ap-southeast-1a when the region ends in a digit.
@@ -138,6 +141,9 @@ func names[T any](xs []T, name func(T) string) []string {
 
 func (c *checker) vswitch(name string, p path, pos Pos) *VSwitch {
 	if name == "" {
+		if pos.IsValid() { // written, but empty
+			c.errorf(pos, p.String(), c.known("vswitches", names(c.f.VSwitches, func(v *VSwitch) string { return v.Name }), name), "vswitch is empty")
+		}
 		return nil
 	}
 	v := c.f.VSwitch(name)

@@ -311,11 +311,6 @@ func cueVerdict(ctx *cue.Context, fleet cue.Value, c cueCase) error {
 // open its case is logged, not failed; once Go agrees, the test fails until
 // the entry is removed.
 var knownGoGaps = map[string]string{
-	"zone-empty":            `check.go vswitches(): a vSwitch with zone: "" is accepted (the zone-of-region check is skipped when Zone == "")`,
-	"primary-vswitch-empty": `check.go vswitch(): primary.vswitch: "" is accepted (no reference check for an empty name; the addresses then go unchecked against any block)`,
-	"eni-vswitch-empty":     `check.go vswitch(): an ENI's vswitch: "" is accepted (as above)`,
-	"attach-to-empty":       `check.go eni()/fleet.go Bound(): attachTo: "" is taken as unbound instead of a reference to an undefined instance`,
-	"cue-default-value":     `cueinput.go valueNode(): a CUE default (fleet: *"shop-prod" | "shop-dev") is read as null (v.Kind() without v.Default()); cue vet takes the default`,
 }
 
 func TestCUEDifferential(t *testing.T) {

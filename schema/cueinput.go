@@ -431,6 +431,9 @@ func evaluate(inputs []*input) (*node, Errors) {
 }
 
 func valueNode(v cue.Value, depth int) *node {
+	if d, ok := v.Default(); ok {
+		v = d // cue vet and cue export take a field's default
+	}
 	n := &node{pos: posOf(v.Pos())}
 	if depth > maxDepth {
 		return n

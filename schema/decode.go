@@ -510,7 +510,11 @@ func (d *decoder) eni(e field, p path) *ENI {
 	}
 	if y := n.lookup("attachTo"); y != nil {
 		x.AttachToPos = y.val.pos
-		x.AttachTo, _ = d.str(y.val, p.field("attachTo"))
+		if s, ok := d.str(y.val, p.field("attachTo")); ok && s == "" {
+			d.errorf(y.val.pos, p.field("attachTo"), "name an instance, or leave attachTo out to keep the ENI unbound", "attachTo is empty")
+		} else {
+			x.AttachTo = s
+		}
 	}
 	x.Secondaries = d.secondaries(n, p)
 	return x
