@@ -1,0 +1,28 @@
+// Package hosttest is a test helper, not product API: it proves rendered
+// host files with the real OS tools on a Debian machine (host-config.md
+// §7), for the tests of package render and, later, the host emulator.
+//
+// What it runs:
+//   - network namespaces (NewNetns) with veths whose MACs are the ENIs',
+//     and a private mount namespace per command, so that a bundle's apply
+//     script run with ROOT=/ sees its own /etc, /var and /run and never
+//     the machine's;
+//   - ifupdown, the iproute2 scripts and the apply scripts inside them, read
+//     back with `ip -j` (Addrs, Rules, Routes);
+//   - `netplan generate --root-dir` (NetplanGenerate), `nmcli --offline`
+//     (NMOfflineRoundTrip, NMLost), bash sourcing of ifcfg files
+//     (SourceIfcfg) and wicked's sysconfig reading rule
+//     (ReadWickedSysconfig), `cloud-init devel net-convert` (NetConvert);
+//   - tree-sitter-powershell through node (PowerShellSyntax).
+//
+// A test that needs root or a tool skips with a clear message when it is
+// missing, unless ECSNET_REQUIRE_REAL_TOOLS=1 (CI sets it): then the same
+// test fails, so CI cannot pass by skipping. install.sh beside this file
+// installs everything on Debian.
+//
+// The namespace core (Create, Close, AddLink, DelLink, Command and the
+// Parse functions) returns errors and does not depend on package testing,
+// so the host emulator can reuse it; the rest takes a testing.TB.
+//
+// Network tests send nothing outside the namespaces they create.
+package hosttest
