@@ -30,11 +30,33 @@ func (c *Client) WaitENI(ctx context.Context, id string, want plan.ENIStatus) (*
 	if id == "" || want == "" {
 		return nil, errors.New("ecs WaitENI: ENI ID and status are required")
 	}
+	sawAttach := false
+	return c.waitFor(ctx, id, string(want), func(e *plan.ObservedENI) (bool, error) {
+		switch {
+		case e == nil && want == ENIGone:
+			return true, nil
+		case e == nil:
+			return false, fmt.Errorf("ecs WaitENI: ENI %s disappeared while waiting for %s", id, want)
+		case e.Status == want:
+			return true, nil
+		case e.Status == plan.ENIAttaching:
+			sawAttach = true
+		case e.Status == plan.ENIAvailable && want == plan.ENIInUse && sawAttach:
+			return false, fmt.Errorf("ecs WaitENI: attaching ENI %s failed: it is Available again", id)
+		case e.Status == plan.ENICreateFailed:
+			return false, fmt.Errorf("ecs WaitENI: ENI %s is CreateFailed", id)
+		}
+		return false, nil
+	})
+}
+
+// waitFor polls the ENI until done reports true or an error. what names
+// the awaited state in a timeout message.
+func (c *Client) waitFor(ctx context.Context, id, what string, done func(*plan.ObservedENI) (bool, error)) (*plan.ObservedENI, error) {
 	deadline := c.now().Add(c.waitTimeout)
 	delay := c.waitInterval
 	var (
 		last        *plan.ObservedENI
-		sawAttach   bool
 		lastPollErr error
 	)
 	for {
@@ -46,37 +68,27 @@ func (c *Client) WaitENI(ctx context.Context, id string, want plan.ENIStatus) (*
 			// A poll that fails after its own retries is not the end of
 			// the wait; the deadline is.
 			lastPollErr = err
-		case len(got) == 0:
-			if want == ENIGone {
-				return nil, nil
-			}
-			return nil, fmt.Errorf("ecs WaitENI: ENI %s disappeared while waiting for %s", id, want)
 		default:
-			last = got[0]
 			lastPollErr = nil
-			switch last.Status {
-			case want:
-				return last, nil
-			case plan.ENIAttaching:
-				sawAttach = true
-			case plan.ENIAvailable:
-				if want == plan.ENIInUse && sawAttach {
-					return last, fmt.Errorf("ecs WaitENI: attaching ENI %s to %s failed: it is Available again", id, last.InstanceID)
-				}
-			case plan.ENICreateFailed:
-				return last, fmt.Errorf("ecs WaitENI: ENI %s is CreateFailed", id)
+			last = nil
+			if len(got) == 1 {
+				last = got[0]
+			}
+			ok, err := done(last)
+			if ok || err != nil {
+				return last, err
 			}
 		}
 		now := c.now()
 		if !now.Before(deadline) {
+			if lastPollErr != nil {
+				return last, fmt.Errorf("ecs WaitENI: ENI %s: %w for %s after %s (last poll: %w)", id, ErrWaitTimeout, what, c.waitTimeout, lastPollErr)
+			}
 			status := "not seen"
 			if last != nil {
 				status = string(last.Status)
 			}
-			if lastPollErr != nil {
-				return last, fmt.Errorf("ecs WaitENI: ENI %s: %w for %s after %s (last poll: %w)", id, ErrWaitTimeout, want, c.waitTimeout, lastPollErr)
-			}
-			return last, fmt.Errorf("ecs WaitENI: ENI %s: %w for %s after %s (still %s)", id, ErrWaitTimeout, want, c.waitTimeout, status)
+			return last, fmt.Errorf("ecs WaitENI: ENI %s: %w for %s after %s (still %s)", id, ErrWaitTimeout, what, c.waitTimeout, status)
 		}
 		if err := c.sleep(ctx, min(delay, deadline.Sub(now))); err != nil {
 			return last, fmt.Errorf("ecs WaitENI: ENI %s: %w", id, err)
