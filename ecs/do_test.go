@@ -86,15 +86,12 @@ func TestApplyExampleConverges(t *testing.T) {
 		opts        emulator.Options
 		parallelism int
 	}{
-		// One step at a time, so the call sequence, and with it every
-		// fault roll and every address the cloud picks, is the same on
-		// every run. In parallel, an address the cloud picks for one step
-		// (a count, or an ENI's unpinned primary) sometimes takes an
-		// address that another step pins in the same vSwitch, and the
-		// pinned step fails with InvalidPrivateIpAddress.Duplicated: a
-		// matter of the plan's ordering, not of this client.
-		{"clean", emulator.Options{}, 1},
-		{"faults", emulator.Options{ThrottleRate: 0.1, ServerErrorRate: 0.05, CommitThenFailRate: 0.2, CommitThenDropRate: 0.1}, 1},
+		// Ten steps at a time, as apply runs by default. The plan orders
+		// the steps where the cloud picks addresses after those that pin
+		// addresses in the same vSwitch, so no picked address can take a
+		// pinned one.
+		{"clean", emulator.Options{}, 10},
+		{"faults", emulator.Options{ThrottleRate: 0.1, ServerErrorRate: 0.05, CommitThenFailRate: 0.2, CommitThenDropRate: 0.1}, 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w, err := emulator.ReadWorld(bytes.NewReader(fixtures.ExampleWorld))

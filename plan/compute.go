@@ -80,6 +80,9 @@ type computer struct {
 	// attachTo to the attach steps arriving.
 	detachFrom map[string][]string
 	attachTo   map[string][]string
+	// taken and cursor serve choose.
+	taken  map[netip.Addr]bool
+	cursor map[string]netip.Addr
 }
 
 type want struct {
@@ -572,8 +575,24 @@ func (c *computer) create(e *schema.ENI, target, vswID string, sgIDs []string, i
 		spec.IPs = pinned[:min(len(pinned), max)]
 		rest = pinned[len(spec.IPs):]
 	}
-	s := c.add(&Step{ID: "create " + target, Action: CreateENI, Target: target, ENI: e.Name, Create: spec, Reason: "not in the cloud yet"})
-	s.Token = c.token(s.ID, gen, vswID, strings.Join(sgIDs, ","), e.PrimaryIP.String(), addrsString(spec.IPs), fmt.Sprint(spec.Count), e.Description)
+	reason := "not in the cloud yet"
+	if !spec.PrimaryIP.IsValid() && spec.Count == 0 {
+		// ecsnet picks the primary address itself, deterministically, so
+		// the create only pins addresses and can run before the steps where
+		// the cloud picks (picksAfterPins): a cloud pick could otherwise
+		// take an address that another step of this plan pins. A create
+		// with a count lets the cloud pick its primary too: it is a pick
+		// step as a whole.
+		a, ok := c.choose(e.VSwitch)
+		if !ok {
+			c.errorf(e.Pos, path, "free addresses in the vSwitch, or use a larger one", "vSwitch %q has no free address left for ENI %s's primary address", e.VSwitch, e.Name)
+			return
+		}
+		spec.PrimaryIP = a
+		reason = fmt.Sprintf("not in the cloud yet; primary address %s chosen by ecsnet (the lowest free one)", a)
+	}
+	s := c.add(&Step{ID: "create " + target, Action: CreateENI, Target: target, ENI: e.Name, Create: spec, Reason: reason})
+	s.Token = c.token(s.ID, gen, vswID, strings.Join(sgIDs, ","), spec.PrimaryIP.String(), addrsString(spec.IPs), fmt.Sprint(spec.Count), e.Description)
 	if e.PrimaryIP.IsValid() {
 		c.wants = append(c.wants, want{step: s.ID, addr: e.PrimaryIP, pos: e.PrimaryIPPos, path: path + ".primaryIp"})
 	}
@@ -615,6 +634,46 @@ func attachID(oi *ObservedInstance) string {
 		return ""
 	}
 	return oi.ID
+}
+
+// choose returns the lowest address of a vSwitch that is free: not
+// reserved, not held by any ENI observed in the VPC, not pinned anywhere in
+// the fleet, and not chosen already.
+func (c *computer) choose(vswName string) (netip.Addr, bool) {
+	v := c.f.VSwitch(vswName)
+	if c.taken == nil {
+		c.taken = map[netip.Addr]bool{}
+		for a := range c.holder {
+			c.taken[a] = true
+		}
+		for _, in := range c.f.Instances {
+			c.taken[in.Primary.IP] = true
+			for _, a := range in.Primary.Pinned {
+				c.taken[a.Addr] = true
+			}
+		}
+		for _, e := range c.f.ENIs {
+			if e.PrimaryIP.IsValid() {
+				c.taken[e.PrimaryIP] = true
+			}
+			for _, a := range e.Pinned {
+				c.taken[a.Addr] = true
+			}
+		}
+		c.cursor = map[string]netip.Addr{}
+	}
+	a, ok := c.cursor[vswName]
+	if !ok {
+		a = v.CIDR.Masked().Addr()
+	}
+	for a = a.Next(); v.CIDR.Contains(a); a = a.Next() {
+		if !v.Reserved(a) && !c.taken[a] {
+			c.taken[a] = true
+			c.cursor[vswName] = a
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
 }
 
 // remove deletes an observed ENI (detaching it first), for an ENI dropped
@@ -696,9 +755,82 @@ func (c *computer) crossDeps() {
 			}
 		}
 	}
+	c.picksAfterPins()
 	for _, s := range c.steps {
 		slices.Sort(s.DependsOn)
 		s.DependsOn = slices.Compact(s.DependsOn)
+	}
+}
+
+// picksAfterPins orders, within each vSwitch, the steps that let the cloud
+// pick addresses after the steps that pin addresses: the cloud picks any
+// free address, and would otherwise take one that a pinned step is about to
+// ask for (InvalidPrivateIpAddress.Duplicated). Only pins that depend on no
+// pick are ordered so, which can never make a cycle; a pin that must wait
+// for a pick (the eleventh pinned address of an ENI whose create let the
+// cloud pick its primary) keeps a small window, which the next apply
+// repairs.
+func (c *computer) picksAfterPins() {
+	vswitchOf := func(s *Step) string {
+		switch {
+		case s.Create != nil:
+			return s.Create.VSwitchID
+		case s.ENI != "":
+			if e := c.f.ENI(s.ENI); e != nil {
+				if v := c.f.VSwitch(e.VSwitch); v != nil {
+					return v.ID
+				}
+			}
+		case strings.HasPrefix(s.Target, "instance/"):
+			if in := c.f.Instance(strings.TrimPrefix(s.Target, "instance/")); in != nil {
+				if v := c.f.VSwitch(in.Primary.VSwitch); v != nil {
+					return v.ID
+				}
+			}
+		}
+		return ""
+	}
+	picks := func(s *Step) bool {
+		switch s.Action {
+		case CreateENI:
+			return !s.Create.PrimaryIP.IsValid() || s.Create.Count > 0
+		case AssignIPs:
+			return s.Count > 0
+		}
+		return false
+	}
+	pins := func(s *Step) bool {
+		return s.Action == CreateENI && !picks(s) || s.Action == AssignIPs && len(s.IPs) > 0 && s.Count == 0
+	}
+	// pickAncestor memoises whether a step depends, at any depth, on a pick.
+	memo := map[string]bool{}
+	var pickAncestor func(id string) bool
+	pickAncestor = func(id string) bool {
+		if v, ok := memo[id]; ok {
+			return v
+		}
+		memo[id] = false
+		for _, d := range c.steps[id].DependsOn {
+			if picks(c.steps[d]) || pickAncestor(d) {
+				memo[id] = true
+				break
+			}
+		}
+		return memo[id]
+	}
+	pinsBy := map[string][]string{}
+	var pickIDs []string
+	for id, s := range c.steps {
+		switch {
+		case pins(s) && !pickAncestor(id):
+			pinsBy[vswitchOf(s)] = append(pinsBy[vswitchOf(s)], id)
+		case picks(s):
+			pickIDs = append(pickIDs, id)
+		}
+	}
+	for _, id := range pickIDs {
+		s := c.steps[id]
+		s.DependsOn = append(s.DependsOn, pinsBy[vswitchOf(s)]...)
 	}
 }
 

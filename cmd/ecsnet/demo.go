@@ -1,15 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/ecsnet/ecsnet/ecs"
+	"github.com/ecsnet/ecsnet/ecs/emulator"
 	"github.com/ecsnet/ecsnet/fixtures"
+	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -25,9 +32,10 @@ func demoFlags(a *demoArgs) *pflag.FlagSet {
 	return fs
 }
 
-// runDemo runs the main job on the embedded example fleet, in a temporary
-// copy so that a clean checkout stays clean.
-func runDemo(_ context.Context, args []string, e env) int {
+// runDemo runs the main job on the embedded example fleet against the
+// built-in emulator, in a temporary copy so that a clean checkout stays
+// clean: validate, plan, apply, plan again (no changes), lock written.
+func runDemo(ctx context.Context, args []string, e env) int {
 	var a demoArgs
 	fset := demoFlags(&a)
 	if err := fset.Parse(args); err != nil {
@@ -45,20 +53,111 @@ func runDemo(_ context.Context, args []string, e env) int {
 		}
 		dir = tmp
 	}
-	if err := copyFS(dir, fixtures.Example, "example"); err != nil {
+	if err := demo(ctx, e, dir); err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet demo: %v\n", err)
 		return exitError
 	}
-	fleetDir := filepath.Join(dir, "example")
-	fmt.Fprintf(e.stdout, "== ecsnet validate %s\n", fleetDir)
-	f, err := schema.Load([]string{fleetDir}, schema.LoadOptions{})
-	if code := reportLoad(e, formatText, "ecsnet demo", f, err, true); code != exitOK {
-		return code
-	}
-	if a.keep {
-		fmt.Fprintf(e.stdout, "\nThe demo's files are in %s\n", dir)
+	if a.keep || a.dir != "" {
+		fmt.Fprintf(e.stdout, "\nThe demo's files (fleet, lock) are in %s\n", dir)
 	}
 	return exitOK
+}
+
+func demo(ctx context.Context, e env, dir string) error {
+	if err := copyFS(dir, fixtures.Example, "example"); err != nil {
+		return err
+	}
+	fleetDir := filepath.Join(dir, "example")
+	lockPath := filepath.Join(fleetDir, schema.LockFileName)
+
+	step := func(s string) { fmt.Fprintf(e.stdout, "\n== %s\n", s) }
+	step("ecsnet validate example/")
+	f, err := schema.Load([]string{fleetDir}, schema.LoadOptions{})
+	if code := reportLoad(e, formatText, "ecsnet demo", f, err, false); code != exitOK {
+		return fmt.Errorf("the example does not validate")
+	}
+
+	step("ecsnet emulator (the bundled example world, on loopback)")
+	w, err := exampleWorld()
+	if err != nil {
+		return err
+	}
+	srv, err := emulator.New(w, emulator.Options{AsyncDelay: 20 * time.Millisecond})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	defer hs.Close()
+	endpoint := "http://" + ln.Addr().String()
+	fmt.Fprintf(e.stdout, "serving %s at %s\n", w.RegionId, endpoint)
+
+	client, err := ecs.New(ecs.Config{Region: f.Region, Endpoint: endpoint,
+		Credentials: ecs.Credentials{AccessKeyID: w.AccessKeys[0].AccessKeyId, AccessKeySecret: w.AccessKeys[0].AccessKeySecret}})
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+
+	step("ecsnet plan example/")
+	obs, err := client.Observe(ctx, f)
+	if err != nil {
+		return fmt.Errorf("observe: %w", err)
+	}
+	p, err := plan.Compute(f, obs, nil, plan.Options{})
+	if err != nil {
+		return err
+	}
+	if err := plan.WriteText(e.stdout, p, plan.TextOptions{}); err != nil {
+		return err
+	}
+
+	step("ecsnet apply --auto-approve example/")
+	rep, err := plan.Apply(ctx, client, f, p, &schema.Lock{}, plan.ApplyOptions{
+		SaveLock: func(l *schema.Lock) error { return schema.WriteLockFile(lockPath, l) },
+		Progress: progressPrinter(e.stdout),
+	})
+	if code := reportApply(env{stdout: e.stdout, stderr: e.stdout}, rep, err, "example/"+schema.LockFileName, 0); code != exitOK {
+		return fmt.Errorf("apply did not converge")
+	}
+
+	step("ecsnet plan example/ (again: nothing to do)")
+	lock, err := schema.ReadLockFile(lockPath)
+	if err != nil {
+		return err
+	}
+	obs, err = client.Observe(ctx, f)
+	if err != nil {
+		return fmt.Errorf("observe: %w", err)
+	}
+	p, err = plan.Compute(f, obs, lock, plan.Options{})
+	if err != nil {
+		return err
+	}
+	if err := plan.WriteText(e.stdout, p, plan.TextOptions{}); err != nil {
+		return err
+	}
+	if !p.Empty() {
+		return fmt.Errorf("the second plan is not empty")
+	}
+	calls := srv.Calls()
+	fmt.Fprintf(e.stdout, "\nemulator: %d mutating calls in all; the lock (example/%s) records what the cloud picked:\n", srv.MutatingCalls(), schema.LockFileName)
+	_ = calls
+	var buf bytes.Buffer
+	buf.Write(schema.MarshalLock(lock))
+	lines := bytes.SplitAfter(buf.Bytes(), []byte("\n"))
+	for i, l := range lines {
+		if i >= 20 {
+			fmt.Fprintf(e.stdout, "  ... (%d more lines)\n", len(lines)-i)
+			break
+		}
+		fmt.Fprintf(e.stdout, "  %s", l)
+	}
+	return nil
 }
 
 // copyFS writes the tree under root of fsys into dir.

@@ -272,7 +272,9 @@ func createNetworkInterface(s *Server, q *call) (any, *apiError) {
 	}
 	sortTags(e.tags)
 	e.ip = primary
-	if !e.ip.IsValid() {
+	if e.ip.IsValid() {
+		v.take(e.ip, e.id) // before allocate, which must not pick it again
+	} else {
 		e.ip = c.allocate(v, 1, e.id)[0]
 	}
 	if len(explicit) > 0 {

@@ -395,3 +395,17 @@ func TestAutoAddressesAvoidReserved(t *testing.T) {
 		}
 	}
 }
+
+// TestCreatePinnedPrimaryWithCount: the addresses the emulator picks for a
+// count never include the primary address the caller pinned in the same
+// call (a bug once let them collide in a small vSwitch).
+func TestCreatePinnedPrimaryWithCount(t *testing.T) {
+	for seed := int64(1); seed <= 40; seed++ {
+		e := newEnv(t, testWorld(t), Options{Seed: seed})
+		id := e.create(t, "PrimaryIpAddress", "10.0.1.9", "SecondaryPrivateIpAddressCount", "10")
+		st := eniState(e.srv, id)
+		if slices.Contains(st.SecondaryPrivateIpAddresses, st.PrivateIpAddress) || len(st.SecondaryPrivateIpAddresses) != 10 {
+			t.Fatalf("seed %d: primary %s, secondaries %v", seed, st.PrivateIpAddress, st.SecondaryPrivateIpAddresses)
+		}
+	}
+}

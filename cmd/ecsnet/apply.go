@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ecsnet/ecsnet/plan"
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+type applyArgs struct {
+	cloud        cloudArgs
+	autoApprove  bool
+	planFile     string
+	allowDestroy bool
+	parallelism  int
+	prune        bool
+}
+
+func applyFlags(a *applyArgs) *pflag.FlagSet {
+	fs := newFlagSet("apply")
+	addCloudFlags(fs, &a.cloud, false)
+	fs.BoolVar(&a.autoApprove, "auto-approve", false, "apply without asking (needed without a terminal, e.g. in CI)")
+	fs.StringVar(&a.planFile, "plan", "", "apply exactly this saved plan (plan --save), refusing if the cloud changed since")
+	fs.BoolVar(&a.allowDestroy, "allow-destroy", false, "permit steps that delete or replace ENIs")
+	fs.IntVar(&a.parallelism, "parallelism", 10, "steps in flight at once")
+	fs.BoolVar(&a.prune, "prune", false, "also remove addresses the lock does not record (added by hand)")
+	return fs
+}
+
+func runApply(ctx context.Context, args []string, e env) int {
+	var a applyArgs
+	fs := applyFlags(&a)
+	if err := fs.Parse(args); err != nil {
+		return flagError(fs, err, e)
+	}
+	if a.parallelism < 1 {
+		return flagError(fs, errors.New("--parallelism must be at least 1"), e)
+	}
+	paths := fs.Args()
+	f, code := loadFleet(e, formatText, paths, a.cloud.maxInput)
+	if f == nil {
+		return code
+	}
+	lockPath := a.cloud.lockFile(paths)
+	lock, err := schema.ReadLockFile(lockPath)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
+		return exitError
+	}
+	client, err := newClient(&a.cloud, f, e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
+		return exitError
+	}
+	defer client.Close()
+	obs, err := client.Observe(ctx, f)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet apply: observe: %v\n", err)
+		return exitError
+	}
+
+	var p *plan.Plan
+	if a.planFile != "" {
+		if p, err = readPlanFile(a.planFile); err != nil {
+			fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
+			return exitError
+		}
+		if p.Fleet != f.Name {
+			fmt.Fprintf(e.stderr, "ecsnet apply: the saved plan is for fleet %q, the desired state is %q\n", p.Fleet, f.Name)
+			return exitError
+		}
+		if fp, _ := plan.Fingerprint(obs, p.Touched); fp != p.Fingerprint {
+			fmt.Fprintf(e.stderr, "ecsnet apply: the cloud changed since %s was made (the resources it touches differ); run ecsnet plan again\n", a.planFile)
+			return exitError
+		}
+	} else {
+		p, err = plan.Compute(f, obs, lock, plan.Options{Prune: a.prune})
+		if err != nil {
+			if es, ok := asErrors(err); ok {
+				printErrorsText(e.stderr, es)
+			} else {
+				fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
+			}
+			return exitError
+		}
+	}
+	if err := plan.WriteText(e.stdout, p, plan.TextOptions{}); err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
+		return exitError
+	}
+	if !p.Empty() && !a.autoApprove {
+		if !isTerminal(e.stdin) {
+			fmt.Fprintln(e.stderr, "ecsnet apply: no terminal to confirm on; review the plan and rerun with --auto-approve (or apply a saved plan with --plan FILE --auto-approve)")
+			return exitError
+		}
+		fmt.Fprint(e.stdout, "\nApply these changes? Only 'yes' is accepted: ")
+		answer, _ := bufio.NewReader(e.stdin).ReadString('\n')
+		if strings.TrimSpace(answer) != "yes" {
+			fmt.Fprintln(e.stderr, "ecsnet apply: cancelled; nothing was changed")
+			return exitError
+		}
+	}
+	start := time.Now()
+	rep, err := plan.Apply(ctx, client, f, p, lock, plan.ApplyOptions{
+		Parallelism:  a.parallelism,
+		AllowDestroy: a.allowDestroy,
+		Prune:        a.prune,
+		SaveLock:     func(l *schema.Lock) error { return schema.WriteLockFile(lockPath, l) },
+		Progress:     progressPrinter(e.stderr),
+	})
+	if errors.Is(err, plan.ErrDestroy) {
+		fmt.Fprintf(e.stderr, "ecsnet apply: %v\nnothing was changed\n", err)
+		return exitError
+	}
+	return reportApply(e, rep, err, lockPath, time.Since(start))
+}
+
+// progressPrinter prints a line per finished step, with its elapsed time,
+// on stderr: stdout stays for the plan.
+func progressPrinter(w io.Writer) func(plan.Event) {
+	return func(ev plan.Event) {
+		switch ev.Phase {
+		case plan.Succeeded:
+			fmt.Fprintf(w, "  done     %-40s %6.1fs  [%d/%d]\n", ev.Step.ID, ev.Elapsed.Seconds(), ev.Done, ev.Total)
+		case plan.Failed:
+			fmt.Fprintf(w, "  FAILED   %-40s %6.1fs  [%d/%d]: %v\n", ev.Step.ID, ev.Elapsed.Seconds(), ev.Done, ev.Total, ev.Err)
+		case plan.Skipped:
+			fmt.Fprintf(w, "  skipped  %-40s          [%d/%d]: a step it depends on failed\n", ev.Step.ID, ev.Done, ev.Total)
+		}
+	}
+}
+
+func reportApply(e env, rep *plan.Report, err error, lockPath string, took time.Duration) int {
+	if rep == nil {
+		fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintf(e.stderr, "\nApply: %d done, %d failed, %d skipped in %.1fs; lock written to %s\n",
+		len(rep.Done), len(rep.Failed), len(rep.Skipped), took.Seconds(), lockPath)
+	for _, f := range rep.Failed {
+		fmt.Fprintf(e.stderr, "  failed: %s: %v\n", f.Step.ID, f.Err)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
+		return exitError
+	}
+	if rep.Drift != nil && !rep.Drift.Empty() {
+		fmt.Fprintln(e.stderr, "\nThe cloud has not converged; a fresh plan still shows:")
+		plan.WriteText(e.stderr, rep.Drift, plan.TextOptions{})
+		if len(rep.Failed) == 0 {
+			fmt.Fprintln(e.stderr, "Run ecsnet apply again; if the drift persists, something outside ecsnet is changing these resources.")
+		}
+		return exitError
+	}
+	if len(rep.Failed) > 0 {
+		return exitError
+	}
+	fmt.Fprintln(e.stderr, "The cloud matches the desired state.")
+	return exitOK
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

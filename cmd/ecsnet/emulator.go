@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+
+	"context"
+	"errors"
+	"fmt"
+	"github.com/ecsnet/ecsnet/fixtures"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ecsnet/ecsnet/ecs/emulator"
+)
+
+type emulatorArgs struct {
+	listen     string
+	world      string
+	seed       int64
+	asyncDelay time.Duration
+	latency    time.Duration
+	throttle   float64
+	serverErr  float64
+}
+
+func emulatorFlags(a *emulatorArgs) *pflag.FlagSet {
+	fs := newFlagSet("emulator")
+	fs.StringVar(&a.listen, "listen", "127.0.0.1:0", "address to listen on (loopback only: the emulator is for rehearsals and tests)")
+	fs.StringVar(&a.world, "world", "", "world file: the emulated cloud (default: the bundled example's world)")
+	fs.Int64Var(&a.seed, "seed", 0, "seed for IDs, MACs and picked addresses (default: the world's)")
+	fs.DurationVar(&a.asyncDelay, "async-delay", 200*time.Millisecond, "time attach, detach and delete take")
+	fs.DurationVar(&a.latency, "latency", 0, "latency added to every call")
+	fs.Float64Var(&a.throttle, "throttle-rate", 0, "share of calls answered with Throttling (0 to 1)")
+	fs.Float64Var(&a.serverErr, "server-error-rate", 0, "share of calls answered with a 5xx (0 to 1)")
+	return fs
+}
+
+// runEmulator serves the ECS API emulator until interrupted.
+func runEmulator(ctx context.Context, args []string, e env) int {
+	var a emulatorArgs
+	fs := emulatorFlags(&a)
+	if err := fs.Parse(args); err != nil {
+		return flagError(fs, err, e)
+	}
+	w, err := readWorld(a.world)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet emulator: %v\n", err)
+		return exitError
+	}
+	host, _, err := net.SplitHostPort(a.listen)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet emulator: --listen: %v\n", err)
+		return exitError
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		fmt.Fprintf(e.stderr, "ecsnet emulator: --listen %s: listen on a loopback address (127.0.0.1 or ::1)\n", a.listen)
+		return exitError
+	}
+	srv, err := emulator.New(w, emulator.Options{Seed: a.seed, AsyncDelay: a.asyncDelay, Latency: a.latency,
+		ThrottleRate: a.throttle, ServerErrorRate: a.serverErr})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet emulator: %v\n", err)
+		return exitError
+	}
+	ln, err := net.Listen("tcp", a.listen)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet emulator: %v\n", err)
+		return exitError
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintln(e.stdout, url)
+	fmt.Fprintf(e.stderr, "ecsnet emulator: serving region %s at %s (admin: %s/_emulator/calls, %s/_emulator/state)\n", w.RegionId, url, url, url)
+	if len(w.AccessKeys) > 0 {
+		fmt.Fprintf(e.stderr, "ecsnet emulator: accepts the world's access keys, e.g. ALIBABA_CLOUD_ACCESS_KEY_ID=%s\n", w.AccessKeys[0].AccessKeyId)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hs.Shutdown(sctx)
+	}()
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(e.stderr, "ecsnet emulator: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+func readWorld(path string) (*emulator.World, error) {
+	if path == "" {
+		return exampleWorld()
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read world: %w", err)
+	}
+	defer fh.Close()
+	w, err := emulator.ReadWorld(fh)
+	if err != nil {
+		return nil, fmt.Errorf("world %s: %w", path, err)
+	}
+	return w, nil
+}
+
+func exampleWorld() (*emulator.World, error) {
+	return emulator.ReadWorld(bytes.NewReader(fixtures.ExampleWorld))
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ecsnet/ecsnet/plan"
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+type planArgs struct {
+	cloud        cloudArgs
+	format       string
+	save         string
+	detailedExit bool
+	prune        bool
+	paths        []string
+}
+
+func planFlags(a *planArgs) *pflag.FlagSet {
+	fs := newFlagSet("plan")
+	addCloudFlags(fs, &a.cloud, true)
+	fs.StringVar(&a.format, "format", formatText, "output format: text, json or markdown (a pull-request comment)")
+	fs.StringVar(&a.save, "save", "", "also save the plan to this file, for `ecsnet apply --plan` and `ecsnet show`")
+	fs.BoolVar(&a.detailedExit, "detailed-exitcode", false, "exit 2 when the plan has changes (0: none, 1: error)")
+	fs.BoolVar(&a.prune, "prune", false, "also remove addresses the lock does not record (added by hand)")
+	return fs
+}
+
+func runPlan(ctx context.Context, args []string, e env) int {
+	var a planArgs
+	fs := planFlags(&a)
+	if err := fs.Parse(args); err != nil {
+		return flagError(fs, err, e)
+	}
+	if err := checkFormat(a.format, formatText, formatJSON, formatMarkdown); err != nil {
+		return flagError(fs, err, e)
+	}
+	a.paths = fs.Args()
+	p, code := makePlan(ctx, e, &a.cloud, a.format, a.paths, a.prune)
+	if p == nil {
+		return code
+	}
+	if a.save != "" {
+		var b bytes.Buffer
+		if err := plan.WriteJSON(&b, p); err != nil {
+			fmt.Fprintf(e.stderr, "ecsnet plan: %v\n", err)
+			return exitError
+		}
+		if err := os.WriteFile(a.save, b.Bytes(), 0o644); err != nil {
+			fmt.Fprintf(e.stderr, "ecsnet plan: save: %v\n", err)
+			return exitError
+		}
+	}
+	if err := writePlan(e.stdout, p, a.format); err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet plan: %v\n", err)
+		return exitError
+	}
+	if a.detailedExit && !p.Empty() {
+		return exitChanges
+	}
+	return exitOK
+}
+
+const formatMarkdown = "markdown"
+
+func writePlan(w io.Writer, p *plan.Plan, format string) error {
+	switch format {
+	case formatJSON:
+		return plan.WriteJSON(w, p)
+	case formatMarkdown:
+		return plan.WriteMarkdown(w, p, plan.MarkdownOptions{})
+	}
+	return plan.WriteText(w, p, plan.TextOptions{})
+}
+
+// makePlan loads the fleet and the lock, observes, and computes the plan,
+// reporting any error itself.
+func makePlan(ctx context.Context, e env, a *cloudArgs, format string, paths []string, prune bool) (*plan.Plan, int) {
+	f, code := loadFleet(e, format, paths, a.maxInput)
+	if f == nil {
+		return nil, code
+	}
+	lock, err := schema.ReadLockFile(a.lockFile(paths))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet: %v\n", err)
+		return nil, exitError
+	}
+	obs, err := observe(ctx, a, f, e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet: observe: %v\n", err)
+		return nil, exitError
+	}
+	p, err := plan.Compute(f, obs, lock, plan.Options{Prune: prune})
+	if err != nil {
+		if es, ok := asErrors(err); ok {
+			printErrorsText(e.stderr, es)
+		} else {
+			fmt.Fprintf(e.stderr, "ecsnet: %v\n", err)
+		}
+		return nil, exitError
+	}
+	return p, exitOK
+}
+
+type showArgs struct{ format string }
+
+func showFlags(a *showArgs) *pflag.FlagSet {
+	fs := newFlagSet("show")
+	fs.StringVar(&a.format, "format", formatText, "output format: text, json or markdown")
+	return fs
+}
+
+// runShow renders a saved plan, e.g. a CI artefact, in any format.
+func runShow(_ context.Context, args []string, e env) int {
+	var a showArgs
+	fs := showFlags(&a)
+	if err := fs.Parse(args); err != nil {
+		return flagError(fs, err, e)
+	}
+	if err := checkFormat(a.format, formatText, formatJSON, formatMarkdown); err != nil {
+		return flagError(fs, err, e)
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(e.stderr, "ecsnet show: name one saved plan file (plan --save FILE)")
+		return exitError
+	}
+	p, err := readPlanFile(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet show: %v\n", err)
+		return exitError
+	}
+	if err := writePlan(e.stdout, p, a.format); err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet show: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+func readPlanFile(path string) (*plan.Plan, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	p, err := plan.ReadJSON(fh)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
