@@ -1,5 +1,123 @@
 package render
 
-import "errors"
+import (
+	"fmt"
+	"strings"
+)
 
-func ifcfg(h *Host) ([]File, error) { return nil, errors.New("not written yet") }
+// ifcfg renders the initscripts stack (CentOS/RHEL 6-7, Alibaba Cloud
+// Linux 2): files that /etc/sysconfig/network-scripts/ifup and NetworkManager's
+// ifcfg-rh plugin both read, under etc/sysconfig/network-scripts/, mode 0644:
+//
+//	ifcfg-eth0:N   one alias file per secondary address of the primary ENI:
+//	               DEVICE, IPADDR, PREFIX, ONPARENT and nothing else. No
+//	               GATEWAY: the DHCP parent owns the default route (seed
+//	               errata E2, E3). Alias files are the only form both
+//	               initscripts and NM honour on a DHCP parent, and cloud-init
+//	               never rewrites them.
+//	ifcfg-ethN     a secondary ENI: HWADDR, static address, DEFROUTE=no, no
+//	               GATEWAY, NM_CONTROLLED=no (this stack is initscripts').
+//	ifcfg-ethN:M   its secondary addresses, as for eth0.
+//	route-ethN     its subnet and default route, in table 1000+N.
+//	rule-ethN      one rule per address: from A table 1000+N priority 1000+N.
+//
+// N in eth0:N is the address's offset in its vSwitch block (aliasNum). Every
+// value is KEY=value with no spaces around '=' and no quotes needed: the
+// values are addresses, numbers and names checked by checkHost (seed
+// erratum E1 was spaces around '=', which bash, sourcing the file, runs as
+// a command).
+//
+// The apply script installs the files and applies them live with ip(8),
+// as ifup-aliases and ifup-routes would, without ifup/ifdown of eth0; it
+// refuses when NetworkManager manages the primary interface (render that
+// host with network: networkmanager) or initscripts is not installed.
+func ifcfg(h *Host) ([]File, error) {
+	if err := checkHost(h); err != nil {
+		return nil, err
+	}
+	var files []File
+	dir := "etc/sysconfig/network-scripts/"
+	add := func(name, text string) {
+		files = append(files, File{Path: dir + name, Mode: 0o644, Data: []byte(text)})
+	}
+	aliases := func(n NIC) {
+		for _, a := range n.Secondary {
+			alias := fmt.Sprintf("%s:%d", n.Name(), aliasNum(n, a))
+			add("ifcfg-"+alias, fmt.Sprintf("%s# Secondary address %s of the %s.\n"+
+				"# An alias file names no gateway: the parent owns the default route.\n"+
+				"DEVICE=%s\nIPADDR=%s\nPREFIX=%d\nONPARENT=yes\n",
+				generatedBy("# ", h), a, nicTitle(n), alias, a, n.Bits()))
+		}
+	}
+	aliases(h.Primary)
+	for _, n := range h.Secondary {
+		name := n.Name()
+		add("ifcfg-"+name, fmt.Sprintf("%s# %s.\n%s"+
+			"# Static, and never the default route: its gateway lives in table %d,\n"+
+			"# which rule-%s selects for traffic from its addresses.\n"+
+			"DEVICE=%s\nHWADDR=%s\nTYPE=Ethernet\nONBOOT=yes\nBOOTPROTO=none\nIPADDR=%s\nPREFIX=%d\n"+
+			"DEFROUTE=no\nPEERDNS=no\nIPV6INIT=no\nNM_CONTROLLED=no\n",
+			generatedBy("# ", h), upperFirst(nicTitle(n)), describe("# ", n), n.Table, name,
+			name, n.MAC, n.Address, n.Bits()))
+		aliases(n)
+		// Each line is handed to `ip route add` / `ip rule add` by
+		// ifup-routes. No description here: a line like ADDRESS0= makes
+		// ifup-routes read the file in its older format.
+		add("route-"+name, fmt.Sprintf("%s# Routes of %s, in its own table.\n"+
+			"%s dev %s table %d\ndefault via %s dev %s table %d\n",
+			generatedBy("# ", h), nicTitle(n), n.Prefix, name, n.Table, n.Gateway, name, n.Table))
+		var rules strings.Builder
+		for _, a := range n.AllAddresses() {
+			fmt.Fprintf(&rules, "from %s table %d priority %d\n", a, n.Table, n.Priority)
+		}
+		add("rule-"+name, fmt.Sprintf("%s# Traffic from the addresses of %s uses table %d.\n%s",
+			generatedBy("# ", h), nicTitle(n), n.Table, rules.String()))
+	}
+	return linuxBundle(h, applyScript{
+		stack:     "ifcfg",
+		files:     files,
+		fixedName: func(NIC) bool { return true },
+		code:      ifcfgCode,
+	})
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+const ifcfgCode = `
+stack_preflight() {
+	[ -d "$ROOT_P/etc/sysconfig/network-scripts" ] ||
+		ecsnet_refuse "$ROOT_P/etc/sysconfig/network-scripts does not exist: this host does not use initscripts; render it for its own stack"
+	[ -e "$ROOT_P/etc/sysconfig/network-scripts/ifup-aliases" ] ||
+		ecsnet_refuse "initscripts (network-scripts) is not installed: nothing would read the ifcfg files at boot; render this host with network: networkmanager"
+}
+
+# ifcfg_nm_manages DEV: whether a running NetworkManager manages DEV.
+ifcfg_nm_manages() {
+	ecsnet_has nmcli || return 1
+	[ "$(nmcli -t -f RUNNING general 2>/dev/null)" = running ] || return 1
+	local st
+	st="$(nmcli -g GENERAL.STATE device show "$1" 2>/dev/null)" || return 1
+	case "$st" in "" | *unmanaged*) return 1 ;; esac
+	return 0
+}
+
+stack_check_nics() {
+	if ifcfg_nm_manages "$PRIMARY_DEV"; then
+		ecsnet_refuse "NetworkManager manages $PRIMARY_DEV: this bundle is for initscripts; render the host with network: networkmanager"
+	fi
+}
+
+stack_take_down() { :; }
+
+# The files are what initscripts reads at boot; live, ip(8) does what
+# ifup-aliases and ifup-routes would do, without taking eth0 down.
+stack_bring_up() { ecsnet_converge_ip; }
+
+stack_verify() { return 0; }
+stack_state() { :; }
+`

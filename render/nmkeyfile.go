@@ -1,5 +1,202 @@
 package render
 
-import "errors"
+import (
+	"crypto/sha1"
+	"fmt"
+	"strings"
+)
 
-func nmKeyfile(h *Host) ([]File, error) { return nil, errors.New("not written yet") }
+// nmKeyfile renders the NetworkManager stack (RHEL/Rocky/Alma 8-10,
+// Alibaba Cloud Linux 3/4, Anolis 8, SLES/openSUSE 16).
+//
+// The primary ENI gets no file: NetworkManager already has a profile for
+// it (cloud-init's or the image's), and a second profile for the same
+// device would leave one of them inactive. The apply script adds the
+// secondary addresses to that profile with `nmcli connection modify
+// +ipv4.addresses` (always with a prefix: without one nmcli makes a /32),
+// removes the ones an earlier run added and the bundle dropped, and runs
+// `nmcli device reapply`, which changes addresses without taking the link
+// down or restarting DHCP.
+//
+// Each secondary ENI gets a keyfile, mode 0600 (NetworkManager ignores
+// keyfiles others can read), owned by the ENI's name:
+//
+//	etc/NetworkManager/system-connections/ecsnet-<eni>.nmconnection
+//
+// matched by MAC only (no interface-name), static addresses, never-default
+// (no default route in the main table), the subnet and default routes in
+// table 1000+N, and one routing rule per address with an explicit priority
+// (NetworkManager requires one). Its UUID is derived from the fleet and
+// the ENI's name, so it is stable across renders and re-attachments. The
+// apply script reloads the profiles and activates the ENI's profile on the
+// interface that has its MAC.
+func nmKeyfile(h *Host) ([]File, error) {
+	if err := checkHost(h); err != nil {
+		return nil, err
+	}
+	var files []File
+	var data strings.Builder
+	data.WriteString("# NM_PROFILES: UUID, NIC key, keyfile of each secondary ENI.\nNM_PROFILES=(\n")
+	for _, n := range h.Secondary {
+		f := File{Path: nmPath(n), Mode: 0o600, Data: nmConnection(h, n)}
+		files = append(files, f)
+		fmt.Fprintf(&data, "  %s\n", shq(fmt.Sprintf("%s %s %s", nmUUID(h, n), nicKey(n), f.Path)))
+	}
+	data.WriteString(")\n")
+	return linuxBundle(h, applyScript{
+		stack: "networkmanager",
+		files: files,
+		data:  data.String(),
+		code:  nmCode,
+	})
+}
+
+func nmPath(n NIC) string {
+	return "etc/NetworkManager/system-connections/ecsnet-" + n.ENI + ".nmconnection"
+}
+
+// nmUUID is a name-based (version 5 layout) UUID of the fleet and ENI name.
+func nmUUID(h *Host, n NIC) string {
+	s := sha1.Sum([]byte("ecsnet/" + h.Fleet + "/eni/" + n.ENI))
+	s[6] = s[6]&0x0f | 0x50
+	s[8] = s[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", s[0:4], s[4:6], s[6:8], s[8:10], s[10:16])
+}
+
+func nmConnection(h *Host, n NIC) []byte {
+	var b strings.Builder
+	b.WriteString(generatedBy("# ", h))
+	fmt.Fprintf(&b, "# %s.\n", upperFirst(nicTitle(n)))
+	b.WriteString(describe("# ", n))
+	fmt.Fprintf(&b, "# Static addresses; never the default route: its gateway lives in\n"+
+		"# table %d, which the routing rules select for traffic from its addresses.\n", n.Table)
+	fmt.Fprintf(&b, "[connection]\nid=ecsnet-%s\nuuid=%s\ntype=ethernet\n\n", n.ENI, nmUUID(h, n))
+	fmt.Fprintf(&b, "[ethernet]\nmac-address=%s\n\n", n.MACUpper())
+	b.WriteString("[ipv4]\nmethod=manual\n")
+	for i, a := range n.AllAddresses() {
+		fmt.Fprintf(&b, "address%d=%s\n", i+1, cidr(a, n.Bits()))
+	}
+	b.WriteString("never-default=true\n")
+	fmt.Fprintf(&b, "route1=%s\nroute1_options=table=%d\n", n.Prefix, n.Table)
+	fmt.Fprintf(&b, "route2=0.0.0.0/0,%s\nroute2_options=table=%d\n", n.Gateway, n.Table)
+	for i, a := range n.AllAddresses() {
+		fmt.Fprintf(&b, "routing-rule%d=priority %d from %s table %d\n", i+1, n.Priority, a, n.Table)
+	}
+	b.WriteString("\n[ipv6]\nmethod=ignore\n")
+	return []byte(b.String())
+}
+
+const nmCode = `
+NM_PRIMARY_UUID=""
+
+stack_preflight() {
+	ecsnet_has nmcli || ecsnet_refuse "nmcli is not installed: this host does not run NetworkManager; render it for its own stack"
+	[ "$(nmcli -t -f RUNNING general 2>/dev/null)" = running ] ||
+		ecsnet_refuse "NetworkManager is not running; render this host for the stack it runs"
+	[ -d "$ROOT_P/etc/NetworkManager" ] ||
+		ecsnet_refuse "$ROOT_P/etc/NetworkManager does not exist"
+}
+
+stack_check_nics() {
+	local key dev st
+	for key in "${!DEV[@]}"; do
+		dev="${DEV[$key]}"
+		st="$(nmcli -g GENERAL.STATE device show "$dev" 2>/dev/null)" || st=""
+		case "$st" in
+		"" | *unmanaged*) ecsnet_refuse "NetworkManager does not manage $dev ($(ecsnet_what "$key")); this bundle is for NetworkManager" ;;
+		esac
+	done
+	NM_PRIMARY_UUID="$(nmcli -g GENERAL.CON-UUID device show "$PRIMARY_DEV" 2>/dev/null)" || NM_PRIMARY_UUID=""
+	[ -n "$NM_PRIMARY_UUID" ] ||
+		ecsnet_refuse "NetworkManager has no active profile on $PRIMARY_DEV: ecsnet adds the secondary addresses to that profile and never makes a second one for the device"
+	local rec uuid k path
+	for rec in ${NM_PROFILES[@]+"${NM_PROFILES[@]}"}; do
+		read -r uuid k path <<<"$rec"
+		[ "$uuid" != "$NM_PRIMARY_UUID" ] || ecsnet_refuse "the profile active on $PRIMARY_DEV is ecsnet's own $uuid"
+	done
+}
+
+nm_wanted_profile() { # UUID
+	local rec uuid k path
+	for rec in ${NM_PROFILES[@]+"${NM_PROFILES[@]}"}; do
+		read -r uuid k path <<<"$rec"
+		[ "$uuid" = "$1" ] && return 0
+	done
+	return 1
+}
+
+# Profiles of ENIs that left this bundle go down before their files go.
+stack_take_down() {
+	local rec kind uuid key path
+	for rec in ${OLD_EXTRA[@]+"${OLD_EXTRA[@]}"}; do
+		read -r kind uuid key path <<<"$rec"
+		[ "$kind" = nm ] || continue
+		nm_wanted_profile "$uuid" && continue
+		if nmcli connection down uuid "$uuid" >/dev/null 2>&1; then
+			ecsnet_log "took down profile $uuid (its ENI left the bundle)"
+		fi
+	done
+}
+
+# nm_primary_addresses: the primary ENI's secondary addresses live in its
+# existing profile. Add the missing ones, remove the ones an earlier run
+# added and the bundle dropped, and reapply without a link bounce.
+nm_primary_addresses() {
+	local cur rec key c n a changed=0
+	local -a list=() add=() del=()
+	declare -A have=()
+	cur="$(nmcli -g ipv4.addresses connection show uuid "$NM_PRIMARY_UUID")"
+	IFS=', ' read -r -a list <<<"$cur"
+	for a in ${list[@]+"${list[@]}"}; do have[$a]=1; done
+	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do
+		read -r key c n <<<"$rec"
+		[ "$key" = primary ] && [ -z "${have[$c]:-}" ] && add+=("$c")
+	done
+	for rec in ${OLD_ADDRS[@]+"${OLD_ADDRS[@]}"}; do
+		[ -n "${WANT_ADDR[$rec]:-}" ] && continue
+		read -r key c <<<"$rec"
+		[ "$key" = primary ] && [ -n "${have[$c]:-}" ] && del+=("$c")
+	done
+	for c in ${del[@]+"${del[@]}"}; do
+		nmcli connection modify uuid "$NM_PRIMARY_UUID" -ipv4.addresses "$c"
+		ecsnet_log "removed $c from the profile of $PRIMARY_DEV"
+		changed=1
+	done
+	if [ "${#add[@]}" -gt 0 ]; then
+		nmcli connection modify uuid "$NM_PRIMARY_UUID" +ipv4.addresses "$(IFS=,; echo "${add[*]}")"
+		ecsnet_log "added ${add[*]} to the profile of $PRIMARY_DEV"
+		changed=1
+	fi
+	if [ "$changed" = 1 ] || ! ecsnet_check primary; then
+		nmcli device reapply "$PRIMARY_DEV"
+		ecsnet_log "reapplied the profile of $PRIMARY_DEV"
+	fi
+}
+
+stack_bring_up() {
+	nm_primary_addresses
+	if ecsnet_changed 'etc/NetworkManager/*'; then
+		nmcli connection reload
+	fi
+	local rec uuid key path dev active
+	for rec in ${NM_PROFILES[@]+"${NM_PROFILES[@]}"}; do
+		read -r uuid key path <<<"$rec"
+		dev="${DEV[$key]}"
+		active="$(nmcli -g GENERAL.CON-UUID device show "$dev" 2>/dev/null)" || active=""
+		if [ "$active" != "$uuid" ] || ecsnet_changed "$path" || ! ecsnet_check "$key"; then
+			nmcli connection up uuid "$uuid" ifname "$dev" >/dev/null
+			ecsnet_log "activated profile ecsnet-$(basename "$path" .nmconnection | sed 's/^ecsnet-//') on $dev"
+		fi
+	done
+}
+
+stack_verify() { return 0; }
+
+stack_state() {
+	local rec uuid key path
+	for rec in ${NM_PROFILES[@]+"${NM_PROFILES[@]}"}; do
+		read -r uuid key path <<<"$rec"
+		echo "nm $uuid $key $path"
+	done
+}
+`

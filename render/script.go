@@ -188,7 +188,7 @@ func commentText(s string) string {
 	var b strings.Builder
 	space := false
 	for _, r := range s {
-		ok := unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(".,:;_()/+@=-", r)
+		ok := unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(".,:;_()/+@-", r)
 		if r == ' ' || r == '\t' {
 			space = b.Len() > 0
 			continue
