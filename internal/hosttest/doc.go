@@ -7,8 +7,9 @@
 //     and a private mount namespace per command, so that a bundle's apply
 //     script run with ROOT=/ sees its own /etc, /var and /run and never
 //     the machine's;
-//   - ifupdown, the iproute2 scripts and the apply scripts inside them, read
-//     back with `ip -j` (Addrs, Rules, Routes);
+//   - ifupdown, the iproute2 scripts and the apply scripts inside them, and
+//     systemd-networkd itself (StartNetworkd: with a read-only /sys it
+//     runs without udev), read back with `ip -j` (Addrs, Rules, Routes);
 //   - `netplan generate --root-dir` (NetplanGenerate), `nmcli --offline`
 //     (NMOfflineRoundTrip, NMLost), bash sourcing of ifcfg files
 //     (SourceIfcfg) and wicked's sysconfig reading rule

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	_ "github.com/ecsnet/ecsnet/internal/golden"
 )
@@ -382,5 +383,54 @@ func TestNetConvert(t *testing.T) {
 	eni := files["etc/network/interfaces.d/50-cloud-init"]
 	if !strings.Contains(eni, "address 10.99.0.11/24") {
 		t.Errorf("net-convert eni output lacks the address: %v", files)
+	}
+}
+
+// TestNetworkdInNetns runs systemd-networkd on a .network file with
+// addresses, a table route and a rule.
+func TestNetworkdInNetns(t *testing.T) {
+	ns := NewNetns(t, "nwd")
+	if err := ns.AddLink("eth1", "00:16:3e:aa:bb:02"); err != nil {
+		t.Fatal(err)
+	}
+	ns.WriteFile(t, "/etc/systemd/network/10-eth1.network", []byte(`[Match]
+MACAddress=00:16:3e:aa:bb:02
+
+[Network]
+Address=10.99.1.20/24
+Address=10.99.1.21/24
+
+[Route]
+Gateway=10.99.1.253
+Table=1001
+
+[RoutingPolicyRule]
+From=10.99.1.21
+Table=1001
+Priority=1001
+`), 0o644)
+	stop, log := ns.StartNetworkd(t)
+	want := "eth1 10.99.1.20/24 eth1 10.99.1.21/24 | 1001: from 10.99.1.21 lookup 1001 | 1001 default via 10.99.1.253 dev eth1"
+	state := func() string {
+		var a, r, rt []string
+		for _, x := range ns.Addrs(t) {
+			a = append(a, x.String())
+		}
+		for _, x := range ns.Rules(t) {
+			if !x.Default() {
+				r = append(r, x.String())
+			}
+		}
+		for _, x := range ns.Routes(t, "1001") {
+			rt = append(rt, x.String())
+		}
+		return strings.Join(a, " ") + " | " + strings.Join(r, " ") + " | " + strings.Join(rt, " ")
+	}
+	if !WaitFor(10*time.Second, func() bool { return state() == want }) {
+		t.Errorf("networkd configured %q, want %q\nlog:\n%s", state(), want, log())
+	}
+	stop()
+	if got := state(); got != want {
+		t.Errorf("after networkd stopped: %q", got)
 	}
 }

@@ -40,9 +40,10 @@ export DEBIAN_FRONTEND=noninteractive
 #   network-manager nmcli                 nmcli --offline keyfile round trip
 #   cloud-init    cloud-init              cloud-init devel net-convert cross-check
 #   util-linux    unshare, nsenter        private mount namespaces
+#   systemd       systemd-networkd        run networkd in a namespace (no daemon is started)
 #   nodejs, npm   node, npm               tree-sitter-powershell (wasm)
 #   ca-certificates                       npm over https
-packages=(ifupdown iproute2 netplan.io network-manager cloud-init util-linux ca-certificates)
+packages=(ifupdown iproute2 netplan.io network-manager cloud-init util-linux systemd ca-certificates)
 commands=(ifup ip netplan nmcli cloud-init unshare)
 
 # Node: a node already on PATH (e.g. a newer one from another repository)
@@ -99,6 +100,10 @@ for c in "${commands[@]}" node npm; do
 		exit 1
 	fi
 done
+if [ ! -x /lib/systemd/systemd-networkd ] && [ ! -x /usr/lib/systemd/systemd-networkd ]; then
+	echo "install.sh: systemd-networkd is still missing after the install" >&2
+	exit 1
+fi
 
 # tree-sitter-powershell and its wasm runtime, unpacked the way
 # hosttest.PowerShellSyntax expects: CACHE/tree-sitter/<pkg>@<version>/.

@@ -63,6 +63,7 @@ type Rule struct {
 	Priority int
 	From     netip.Prefix // invalid for "from all"
 	Table    string       // "main", "1001", ...
+	Protocol string       // who added it ("static" from networkd, "" from ip rule add); not compared
 	// Extra lists any other selector or action (iif, fwmark, to, ...),
 	// as key=value, sorted, so that a rule with more than a source and a
 	// table never compares equal to one without.
@@ -125,6 +126,8 @@ func ParseRules(js []byte) ([]Rule, error) {
 				}
 				r.From = netip.PrefixFrom(a, bits)
 			case "srclen":
+			case "protocol":
+				r.Protocol = fmt.Sprint(v)
 			default:
 				extra = append(extra, fmt.Sprintf("%s=%v", k, v))
 			}
