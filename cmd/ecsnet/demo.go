@@ -1,14 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -96,7 +97,9 @@ func demo(ctx context.Context, e env, dir string) error {
 	endpoint := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.stdout, "serving %s at %s\n", w.RegionId, endpoint)
 
-	client, err := ecs.New(ecs.Config{Region: f.Region, Endpoint: endpoint,
+	// The emulator finishes attaches in 20 ms; poll it more often than the
+	// real cloud needs.
+	client, err := ecs.New(ecs.Config{Region: f.Region, Endpoint: endpoint, WaitInterval: 20 * time.Millisecond,
 		Credentials: ecs.Credentials{AccessKeyID: w.AccessKeys[0].AccessKeyId, AccessKeySecret: w.AccessKeys[0].AccessKeySecret}})
 	if err != nil {
 		return err
@@ -117,11 +120,12 @@ func demo(ctx context.Context, e env, dir string) error {
 	}
 
 	step("ecsnet apply --auto-approve example/")
+	start := time.Now()
 	rep, err := plan.Apply(ctx, client, f, p, &schema.Lock{}, plan.ApplyOptions{
 		SaveLock: func(l *schema.Lock) error { return schema.WriteLockFile(lockPath, l) },
 		Progress: progressPrinter(e.stdout),
 	})
-	if code := reportApply(env{stdout: e.stdout, stderr: e.stdout}, rep, err, "example/"+schema.LockFileName, 0); code != exitOK {
+	if code := reportApply(env{stdout: e.stdout, stderr: e.stdout}, rep, err, "example/"+schema.LockFileName, time.Since(start)); code != exitOK {
 		return fmt.Errorf("apply did not converge")
 	}
 
@@ -144,20 +148,29 @@ func demo(ctx context.Context, e env, dir string) error {
 	if !p.Empty() {
 		return fmt.Errorf("the second plan is not empty")
 	}
-	calls := srv.Calls()
-	fmt.Fprintf(e.stdout, "\nemulator: %d mutating calls in all; the lock (example/%s) records what the cloud picked:\n", srv.MutatingCalls(), schema.LockFileName)
-	_ = calls
-	var buf bytes.Buffer
-	buf.Write(schema.MarshalLock(lock))
-	lines := bytes.SplitAfter(buf.Bytes(), []byte("\n"))
-	for i, l := range lines {
-		if i >= 20 {
-			fmt.Fprintf(e.stdout, "  ... (%d more lines)\n", len(lines)-i)
-			break
+	fmt.Fprintf(e.stdout, "\nemulator: %d mutating calls in all. The lock, example/%s, records what the cloud picked:\n", srv.MutatingCalls(), schema.LockFileName)
+	for _, x := range f.ENIs {
+		if l := lock.Secondary(x.Name); l != nil && (x.Counted || !x.PrimaryIP.IsValid()) {
+			fmt.Fprintf(e.stdout, "  eni/%-12s %s  primary %s, secondary %s\n", x.Name, l.ID, l.PrimaryIP, addrList(l.Addrs()))
 		}
-		fmt.Fprintf(e.stdout, "  %s", l)
+	}
+	for _, in := range f.Instances {
+		if l := lock.Primary(in.Name); l != nil && in.Primary.Counted {
+			fmt.Fprintf(e.stdout, "  instance/%-7s %s  secondary %s\n", in.Name, l.ID, addrList(l.Addrs()))
+		}
 	}
 	return nil
+}
+
+func addrList(as []netip.Addr) string {
+	if len(as) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(as))
+	for i, a := range as {
+		parts[i] = a.String()
+	}
+	return strings.Join(parts, ", ")
 }
 
 // copyFS writes the tree under root of fsys into dir.

@@ -47,6 +47,7 @@ func commands() []command {
 		{name: "validate", summary: "check desired-state files offline, with file:line:col errors", usage: "[flags] PATH...", flags: func() *pflag.FlagSet { return validateFlags(&validateArgs{}) }, run: runValidate},
 		{name: "plan", summary: "show the ECS changes that bring the cloud to the desired state", usage: "[flags] PATH...", flags: func() *pflag.FlagSet { return planFlags(&planArgs{}) }, run: runPlan},
 		{name: "apply", summary: "make the changes, idempotently, and write the lock file", usage: "[flags] PATH...", flags: func() *pflag.FlagSet { return applyFlags(&applyArgs{}) }, run: runApply},
+		{name: "import", summary: "adopt an existing ENI (import ENI_ID --as NAME), or write a desired state for a region (import --all)", usage: "[flags] [ENI_ID --as NAME | --all] PATH...", flags: func() *pflag.FlagSet { return importFlags(&importArgs{}) }, run: runImport},
 		{name: "show", summary: "render a saved plan (plan --save) as text, JSON or markdown", usage: "[flags] PLANFILE", flags: func() *pflag.FlagSet { return showFlags(&showArgs{}) }, run: runShow},
 		{name: "observe", summary: "write a snapshot of the cloud as the fleet sees it, for planning offline", usage: "[flags] PATH... > snapshot.json", flags: func() *pflag.FlagSet { return observeFlags(&observeArgs{}) }, run: runObserve},
 		{name: "emulator", summary: "serve a local ECS API emulator (for rehearsals and tests)", usage: "[--listen ADDR] [--world FILE]", flags: func() *pflag.FlagSet { return emulatorFlags(&emulatorArgs{}) }, run: runEmulator},
