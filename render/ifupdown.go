@@ -1,5 +1,228 @@
 package render
 
-import "errors"
+import (
+	"fmt"
+	"strings"
 
-func ifupdown(h *Host) ([]File, error) { return nil, errors.New("not written yet") }
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+// ifupdown renders the Debian stack (Debian 8-13, Ubuntu 14.04/16.04): one
+// file of stanzas that /etc/network/interfaces sources, mode 0644:
+//
+//	etc/network/interfaces.d/60-ecsnet       Debian
+//	etc/network/interfaces.d/60-ecsnet.cfg   Ubuntu 14.04/16.04, whose
+//	                                         interfaces sources only *.cfg
+//
+// cloud-init owns 50-cloud-init (the primary ENI by DHCP); this file only
+// adds to it, and cloud-init never rewrites it.
+//
+// The primary ENI's secondary addresses are alias stanzas, one per
+// address (auto eth0:N / iface eth0:N inet static / address A/len), with
+// no gateway: the DHCP stanza owns the default route, and a second
+// `gateway` makes ifup fail with "File exists" and leave the stanza half
+// up (seed erratum E5). Addresses are CIDR (E6).
+//
+// A secondary ENI is one logical interface, ecsnet-<eni>: the first stanza
+// holds its primary address and, as up/down commands, its table routes and
+// one rule per address; each further address is another stanza of the same
+// name, which ifup applies together (one `address` per stanza: a second
+// one in a stanza is silently ignored). On ifupdown 0.8.20 and later
+// (Debian 10+) an `auto mac/<MAC>/=ecsnet-<eni>` line binds it to the
+// interface with the ENI's MAC, whatever its name; older releases name the
+// interface (eth<N>) and the apply script checks that eth<N> has the MAC.
+//
+// The apply script never restarts networking (which bounces every
+// interface: E7): it runs ifdown, with the old file still installed, for
+// the stanzas that left the bundle, installs the file, runs ifup for the
+// stanzas that are not up, and converges the rest with ip(8), so that a
+// stanza that gained or lost an address is not taken down (a VIP stays
+// reachable while its neighbours change).
+func ifupdown(h *Host) ([]File, error) {
+	if err := checkHost(h); err != nil {
+		return nil, err
+	}
+	byMAC := ifupdownByMAC(h.OS)
+	path := "etc/network/interfaces.d/60-ecsnet"
+	if h.OS == "ubuntu14.04" || h.OS == "ubuntu16.04" {
+		path += ".cfg"
+	}
+	var b, data strings.Builder
+	b.WriteString(generatedBy("# ", h))
+	b.WriteString("# cloud-init's 50-cloud-init brings the primary ENI up by DHCP; this file\n# only adds to it.\n")
+	data.WriteString("# IFUPDOWN: stanza name, NIC key (- when the name is the interface's),\n" +
+		"# the stanza's addresses.\nIFUPDOWN=(\n")
+	group := func(name, key, text string, addrs []string) {
+		b.WriteString(text)
+		fmt.Fprintf(&data, "  %s\n", shq(fmt.Sprintf("%s %s %s", name, key, strings.Join(addrs, ","))))
+	}
+	if len(h.Primary.Secondary) > 0 {
+		fmt.Fprintf(&b, "\n# Secondary addresses of the %s.\n# Alias stanzas never name a gateway: the DHCP stanza owns the default route.\n", nicTitle(h.Primary))
+	}
+	for _, a := range h.Primary.Secondary {
+		alias := fmt.Sprintf("%s:%d", h.Primary.Name(), aliasNum(h.Primary, a))
+		c := cidr(a, h.Primary.Bits())
+		group(alias, "-", fmt.Sprintf("auto %s\niface %s inet static\n    address %s\n", alias, alias, c), []string{c})
+	}
+	for _, n := range h.Secondary {
+		var s strings.Builder
+		fmt.Fprintf(&s, "\n# %s.\n%s", upperFirst(nicTitle(n)), describe("# ", n))
+		fmt.Fprintf(&s, "# Static, no gateway: its default route is in table %d, which one rule\n# per address selects for traffic from that address.\n", n.Table)
+		name, key := n.Name(), "-"
+		if byMAC {
+			name, key = "ecsnet-"+n.ENI, nicKey(n)
+			fmt.Fprintf(&s, "auto mac/%s/=%s\n", n.MAC, name)
+		} else {
+			fmt.Fprintf(&s, "auto %s\n", name)
+		}
+		var addrs []string
+		for i, a := range n.AllAddresses() {
+			c := cidr(a, n.Bits())
+			addrs = append(addrs, c)
+			fmt.Fprintf(&s, "iface %s inet static\n    address %s\n", name, c)
+			if i > 0 {
+				continue
+			}
+			fmt.Fprintf(&s, "    up ip -4 route replace %s dev \"$IFACE\" scope link table %d\n", n.Prefix, n.Table)
+			fmt.Fprintf(&s, "    up ip -4 route replace default via %s dev \"$IFACE\" table %d\n", n.Gateway, n.Table)
+			for _, r := range n.AllAddresses() {
+				rule := fmt.Sprintf("from %s table %d priority %d", r, n.Table, n.Priority)
+				fmt.Fprintf(&s, "    up ip -4 rule del %s 2>/dev/null || true\n    up ip -4 rule add %s\n", rule, rule)
+			}
+			for _, r := range n.AllAddresses() {
+				fmt.Fprintf(&s, "    down ip -4 rule del from %s table %d priority %d || true\n", r, n.Table, n.Priority)
+			}
+			fmt.Fprintf(&s, "    down ip -4 route flush table %d || true\n", n.Table)
+		}
+		group(name, key, s.String(), addrs)
+	}
+	data.WriteString(")\n")
+	fmt.Fprintf(&data, "IFUPDOWN_FILE=%s\n", shq(path))
+	return linuxBundle(h, applyScript{
+		stack: "ifupdown",
+		files: []File{{Path: path, Mode: 0o644, Data: []byte(b.String())}},
+		// Alias stanzas name the primary interface; without MAC
+		// patterns, so do the secondary ENIs' stanzas.
+		fixedName: func(n NIC) bool { return n.ENI == "" || !byMAC },
+		data:      data.String(),
+		code:      ifupdownCode,
+	})
+}
+
+// ifupdownByMAC reports whether the OS's ifupdown (0.8.20 or later) can
+// bind a stanza to a MAC with `auto mac/<MAC>/=<name>`. Releases we do not
+// know get the older, name-based form.
+func ifupdownByMAC(os schema.OS) bool {
+	switch os {
+	case "debian10", "debian11", "debian12", "debian13":
+		return true
+	}
+	return false
+}
+
+const ifupdownCode = `
+stack_preflight() {
+	ecsnet_has ifup || ecsnet_refuse "ifup (ifupdown) is not installed: this host does not use /etc/network/interfaces; render it for its own stack"
+	[ -f "$ROOT_P/etc/network/interfaces" ] || ecsnet_refuse "$ROOT_P/etc/network/interfaces does not exist"
+	ifupdown_sourced || ecsnet_refuse "/etc/network/interfaces does not source /$IFUPDOWN_FILE; add 'source /etc/network/interfaces.d/*' to it"
+	if compgen -G "$ROOT_P/etc/netplan/*.yaml" >/dev/null; then
+		ecsnet_refuse "this host has netplan configuration in /etc/netplan: render it with network: netplan"
+	fi
+}
+
+# ifupdown_sourced: whether /etc/network/interfaces reads our file (the
+# source patterns vary: Debian uses interfaces.d/*, older releases
+# source-directory, whose run-parts rules skip names with a dot, and
+# Ubuntu 14.04/16.04 *.cfg).
+ifupdown_sourced() {
+	local kw arg rest target="/$IFUPDOWN_FILE"
+	while read -r kw arg rest; do
+		[[ "$arg" == /* ]] || arg="/etc/network/$arg"
+		case "$kw" in
+		source)
+			# shellcheck disable=SC2053
+			[[ "$target" == $arg ]] && return 0
+			;;
+		source-directory)
+			[ "${arg%/}" = /etc/network/interfaces.d ] && [[ "${target##*/}" =~ ^[a-zA-Z0-9_-]+$ ]] && return 0
+			;;
+		esac
+	done <"$ROOT_P/etc/network/interfaces"
+	return 1
+}
+
+stack_check_nics() { :; }
+
+ifupdown_ifup() { ifup -i "$ROOT_P/$IFUPDOWN_FILE" "$@"; }
+ifupdown_ifdown() { ifdown -i "$ROOT_P/$IFUPDOWN_FILE" "$@"; }
+
+# ifupdown_physical NAME: the interface ifupdown has up as stanza NAME.
+ifupdown_physical() {
+	ifquery --state 2>/dev/null | awk -F= -v n="$1" '$2 == n { print $1; exit }'
+}
+
+ifupdown_wanted() { # NAME
+	local rec name key addrs
+	for rec in ${IFUPDOWN[@]+"${IFUPDOWN[@]}"}; do
+		read -r name key addrs <<<"$rec"
+		[ "$name" = "$1" ] && return 0
+	done
+	return 1
+}
+
+# Stanzas that left the bundle go down first, with the file that defined
+# them still in place.
+stack_take_down() {
+	local rec kind name key phys
+	for rec in ${OLD_EXTRA[@]+"${OLD_EXTRA[@]}"}; do
+		read -r kind name key <<<"$rec"
+		[ "$kind" = ifup ] || continue
+		ifupdown_wanted "$name" && continue
+		phys="$(ifupdown_physical "$name")"
+		[ -n "$phys" ] || continue
+		if [ -f "$ROOT_P/$IFUPDOWN_FILE" ] && ifupdown_ifdown "$phys"; then
+			ecsnet_log "took $name ($phys) down: it left the bundle"
+		else
+			ifdown --force "$phys" >/dev/null 2>&1 || true
+			ecsnet_warn "ifdown $phys failed; forced it, and ip(8) removes what is left"
+		fi
+	done
+}
+
+stack_bring_up() {
+	local rec name key addrs target dev c have
+	for rec in ${IFUPDOWN[@]+"${IFUPDOWN[@]}"}; do
+		read -r name key addrs <<<"$rec"
+		if [ "$key" = - ]; then
+			target="$name"
+			dev="${name%%:*}"
+		else
+			dev="${DEV[$key]}"
+			target="$dev=$name"
+		fi
+		[ -n "$(ifupdown_physical "$name")" ] && continue
+		# Addresses already there (put by hand, or left by a failed run)
+		# would make ifup fail with "File exists": adopt them.
+		for c in ${addrs//,/ }; do
+			for have in $(ecsnet_addr_on "$dev" "${c%/*}"); do
+				ip -4 addr del "$have" dev "$dev"
+				ecsnet_log "adopting ${c%/*} on $dev into stanza $name"
+			done
+		done
+		ifupdown_ifup "$target" || ecsnet_die "ifup $target failed (see above)"
+		ecsnet_log "brought $target up"
+	done
+	# Repair anything removed behind ifupdown's back since.
+	ecsnet_converge_ip
+}
+
+stack_verify() { return 0; }
+
+stack_state() {
+	local rec name key addrs
+	for rec in ${IFUPDOWN[@]+"${IFUPDOWN[@]}"}; do
+		read -r name key addrs <<<"$rec"
+		echo "ifup $name $key"
+	done
+}
+`
