@@ -94,6 +94,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.cue, "cue", true, "also run cue vet with the schema")
 	fs.BoolVar(&c.keep, "keep", false, "keep the work directory (binaries and generated fleets)")
 	fs.Int64Var(&c.seed, "seed", 1, "testfleet seed")
+	fs.StringVar(&c.ecsnet, "ecsnet", "", "measure this ecsnet binary instead of building ./cmd/ecsnet")
 	fs.Func("schema", "comma-separated schema files for cue vet (default: schema/*.cue)", func(s string) error {
 		for _, f := range strings.Split(s, ",") {
 			abs, err := filepath.Abs(f)
@@ -171,10 +172,14 @@ func (c *config) setup() error {
 	if c.work, err = os.MkdirTemp("", "ecsnet-bench-"); err != nil {
 		return err
 	}
-	c.ecsnet = filepath.Join(c.work, "ecsnet")
 	c.cueBin = filepath.Join(c.work, "cue")
-	fmt.Fprintf(c.progress, "building ecsnet ...\n")
-	if err := c.goBuild(c.ecsnet, "./cmd/ecsnet"); err != nil {
+	if c.ecsnet == "" {
+		c.ecsnet = filepath.Join(c.work, "ecsnet")
+		fmt.Fprintf(c.progress, "building ecsnet ...\n")
+		if err := c.goBuild(c.ecsnet, "./cmd/ecsnet"); err != nil {
+			return err
+		}
+	} else if c.ecsnet, err = filepath.Abs(c.ecsnet); err != nil {
 		return err
 	}
 	if c.cue && len(c.schema) > 0 {
