@@ -1,0 +1,844 @@
+package render
+
+// Real-tool tests (issue 5, "Proven by real tools"): every example host's
+// bundle is checked by the tool of its family, on this Debian machine, in
+// network namespaces made by internal/hosttest. What runs for real:
+//
+//   ifupdown     ifup/ifdown of the rendered interfaces.d file in a
+//                namespace; the apply script run twice, then converging
+//                to a smaller file and back
+//   iproute2     the apply script run twice and converging, and the boot
+//                script run on a fresh namespace
+//   networkd     systemd-networkd itself, in the namespace, on the rendered
+//                .network files beside the primary's cloud-init file
+//   netplan      netplan generate --root-dir with cloud-init's
+//                50-cloud-init.yaml, then systemd-networkd on its output
+//   NetworkManager  nmcli --offline round trip of every keyfile, with the
+//                address/route/rule sets compared in and out
+//   ifcfg (RHEL) bash sources every file; route-/rule- lines go to
+//                ip route/rule add as initscripts' ifup-routes does
+//   wicked       wicked's own reading rule (no line ignored, the same
+//                values as bash); ifroute/ifrule lines go to ip
+//   Windows      tree-sitter-powershell parse
+//
+// The apply scripts of the families whose daemon cannot run here
+// (NetworkManager, initscripts, wicked, netplan, networkd: they reload a
+// daemon over D-Bus) must refuse there, exit 3, and change nothing.
+//
+// TestCloudInitCrossCheck renders the same intent with cloud-init's
+// renderers and brings the eni and networkd results up the same way,
+// logging where they lose the policy routing that ecsnet keeps.
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ecsnet/ecsnet/internal/hosttest"
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+// rtExampleHosts loads the example fleet with its committed lock.
+func rtExampleHosts(t *testing.T) []*Host {
+	t.Helper()
+	f, err := schema.Load([]string{"../fixtures/example/fleet.cue"}, schema.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockPath := "../fixtures/example/ecsnet.lock.json"
+	if _, err := os.Stat(lockPath); err != nil {
+		t.Skipf("the example lock %s is not there yet: %v", lockPath, err)
+	}
+	lock, err := schema.ReadLockFile(lockPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts, err := Hosts(f, lock)
+	if err != nil {
+		t.Fatalf("the example lock lacks data: %v", err)
+	}
+	return hosts
+}
+
+// rtHosts returns the example hosts of the given stacks.
+func rtHosts(t *testing.T, stacks ...schema.Stack) []*Host {
+	var out []*Host
+	for _, h := range rtExampleHosts(t) {
+		if slices.Contains(stacks, h.Stack) {
+			out = append(out, h)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("the example has no host of %v", stacks)
+	}
+	return out
+}
+
+// rtBundle renders h, skipping while its renderer is not written yet.
+func rtBundle(t *testing.T, h *Host) []File {
+	t.Helper()
+	files, err := ForHost(h)
+	if err != nil && strings.Contains(err.Error(), "not written yet") {
+		t.Skipf("the %s renderer is not written yet", h.Stack)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// rtWrite writes a bundle to a new directory (under the temp dir, which
+// namespaces see at the same path) and returns it.
+func rtWrite(t *testing.T, h *Host, files []File) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := WriteHost(dir, h.Name, files); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, h.Name)
+}
+
+// rtFiles returns the bundle's files under dir (a slash path) whose base
+// name starts with one of prefixes.
+func rtFiles(files []File, dir string, prefixes ...string) []File {
+	var out []File
+	for _, f := range files {
+		if path.Dir(f.Path) != dir {
+			continue
+		}
+		for _, p := range prefixes {
+			if strings.HasPrefix(path.Base(f.Path), p) {
+				out = append(out, f)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// rtNICs returns the host's NICs, primary first.
+func rtNICs(h *Host) []NIC { return append([]NIC{h.Primary}, h.Secondary...) }
+
+// rtNetns makes a namespace standing in for h: one veth per ENI, named as
+// the kernel would (eth<device index>), with the ENI's MAC, and the
+// primary ENI's address and default route as DHCP leaves them.
+func rtNetns(t *testing.T, h *Host) *hosttest.Netns {
+	t.Helper()
+	ns := hosttest.NewNetns(t, h.Name)
+	for _, n := range rtNICs(h) {
+		mac := n.MAC
+		if mac == "" {
+			mac = "00:16:3e:ff:ff:00"
+		}
+		if err := ns.AddLink(n.Name(), mac); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ns.SetDHCPAddress(t, h.Primary.Name(), netip.PrefixFrom(h.Primary.Address, h.Primary.Bits()), h.Primary.Gateway)
+	return ns
+}
+
+// rtState is a host's network state in comparable lines.
+type rtState struct {
+	Addrs  []string // "eth1 172.16.2.21/24"
+	Rules  []string // "1001: from 172.16.2.21 lookup 1001"
+	Routes []string // "1001 default via 172.16.2.253 dev eth1", every table but main and local
+}
+
+func (s rtState) String() string {
+	return fmt.Sprintf("addresses:\n\t%s\nrules:\n\t%s\nroutes:\n\t%s",
+		strings.Join(s.Addrs, "\n\t"), strings.Join(s.Rules, "\n\t"), strings.Join(s.Routes, "\n\t"))
+}
+
+func (s rtState) sorted() rtState {
+	slices.Sort(s.Addrs)
+	slices.Sort(s.Rules)
+	slices.Sort(s.Routes)
+	return s
+}
+
+func (s rtState) equal(o rtState) bool {
+	a, b := s.sorted(), o.sorted()
+	return slices.Equal(a.Addrs, b.Addrs) && slices.Equal(a.Rules, b.Rules) && slices.Equal(a.Routes, b.Routes)
+}
+
+// rtWant is what a host should have once its bundle is up: the primary's
+// DHCP address, every address with its vSwitch prefix, and per secondary
+// ENI its table (subnet and default route) and one rule per address.
+func rtWant(h *Host) rtState {
+	var s rtState
+	for _, n := range rtNICs(h) {
+		for _, a := range n.AllAddresses() {
+			s.Addrs = append(s.Addrs, fmt.Sprintf("%s %s/%d", n.Name(), a, n.Bits()))
+		}
+		if n.Table == 0 {
+			continue
+		}
+		for _, a := range n.AllAddresses() {
+			s.Rules = append(s.Rules, fmt.Sprintf("%d: from %s lookup %d", n.Priority, a, n.Table))
+		}
+		s.Routes = append(s.Routes,
+			fmt.Sprintf("%d %s dev %s", n.Table, n.Prefix, n.Name()),
+			fmt.Sprintf("%d default via %s dev %s", n.Table, n.Gateway, n.Name()))
+	}
+	return s.sorted()
+}
+
+// rtDHCPOnly is the state before ecsnet: the primary's DHCP address.
+func rtDHCPOnly(h *Host) rtState {
+	return rtState{Addrs: []string{fmt.Sprintf("%s %s/%d", h.Primary.Name(), h.Primary.Address, h.Primary.Bits())}}
+}
+
+// rtLive reads the namespace's state back with ip -j.
+func rtLive(t *testing.T, ns *hosttest.Netns) rtState {
+	t.Helper()
+	var s rtState
+	for _, a := range ns.Addrs(t) {
+		s.Addrs = append(s.Addrs, a.String())
+	}
+	for _, r := range ns.Rules(t) {
+		if !r.Default() {
+			s.Rules = append(s.Rules, r.String())
+		}
+	}
+	for _, r := range ns.Routes(t, "all") {
+		if r.Table == "all" {
+			r.Table = "main" // ip leaves the main table's name out
+		}
+		if r.Table == "main" || r.Table == "local" {
+			continue
+		}
+		s.Routes = append(s.Routes, r.String())
+	}
+	return s.sorted()
+}
+
+// rtCheckMain checks that the main table's only default route is the
+// primary's, via its gateway: no secondary ENI's gateway leaked there.
+func rtCheckMain(t *testing.T, ns *hosttest.Netns, h *Host) {
+	t.Helper()
+	var defaults []string
+	for _, r := range ns.Routes(t, "main") {
+		if r.Dst == "default" {
+			defaults = append(defaults, r.String())
+		}
+	}
+	want := []string{fmt.Sprintf("main default via %s dev %s", h.Primary.Gateway, h.Primary.Name())}
+	if !slices.Equal(defaults, want) {
+		t.Errorf("main table default routes = %q, want only %q", defaults, want)
+	}
+}
+
+func rtExpect(t *testing.T, what string, got, want rtState) {
+	t.Helper()
+	if !got.equal(want) {
+		t.Errorf("%s: live state differs\n--- got\n%s\n--- want\n%s", what, got, want)
+	}
+}
+
+// rtWait polls the live state until it equals want (daemons work
+// asynchronously).
+func rtWait(t *testing.T, ns *hosttest.Netns, want rtState, timeout time.Duration) rtState {
+	t.Helper()
+	var got rtState
+	hosttest.WaitFor(timeout, func() bool { got = rtLive(t, ns); return got.equal(want) })
+	return got
+}
+
+// TestRealIfupdown brings each Debian host's interfaces.d file up with
+// ifup in a namespace, compares, brings it down and checks that nothing
+// of ecsnet's is left (host-config.md §7a).
+func TestRealIfupdown(t *testing.T) {
+	for _, h := range rtHosts(t, schema.StackIfupdown) {
+		t.Run(h.Name, func(t *testing.T) {
+			files := rtFiles(rtBundle(t, h), "etc/network/interfaces.d", "")
+			if len(files) == 0 {
+				t.Fatal("no etc/network/interfaces.d file in the bundle")
+			}
+			hosttest.RequireTool(t, "ifup")
+			ns := rtNetns(t, h)
+			ifupdown := func(cmd string) {
+				for _, f := range files {
+					ns.WriteFile(t, "/"+f.Path, f.Data, f.Mode)
+					for _, class := range []string{"auto", "hotplug"} {
+						out, errOut, err := ns.Exec(nil, cmd, "-i", "/"+f.Path, "--state-dir", "/run/network", "--no-scripts", "-a", "--allow="+class)
+						if err != nil || strings.Contains(errOut, "failed") || strings.Contains(errOut, "RTNETLINK") {
+							t.Fatalf("%s -a --allow=%s -i %s: %v\n%s%s", cmd, class, f.Path, err, out, errOut)
+						}
+					}
+				}
+			}
+			ifupdown("ifup")
+			rtExpect(t, "after ifup", rtLive(t, ns), rtWant(h))
+			rtCheckMain(t, ns, h)
+			ifupdown("ifup") // again: "already configured", nothing changes
+			rtExpect(t, "after a second ifup", rtLive(t, ns), rtWant(h))
+			ifupdown("ifdown")
+			rtExpect(t, "after ifdown", rtLive(t, ns), rtDHCPOnly(h))
+			rtCheckMain(t, ns, h)
+		})
+	}
+}
+
+// rtPrepare gives a namespace the files a real host of h's family has
+// before ecsnet: cloud-init's configuration of the primary ENI.
+func rtPrepare(t *testing.T, ns *hosttest.Netns, h *Host) {
+	t.Helper()
+	p := h.Primary
+	switch h.Stack {
+	case schema.StackIfupdown:
+		ns.WriteFile(t, "/etc/network/interfaces.d/50-cloud-init", []byte(fmt.Sprintf(
+			"# written by cloud-init (test stand-in)\nauto lo\niface lo inet loopback\n\nauto %s\niface %[1]s inet dhcp\n", p.Name())), 0o644)
+		// ifupdown's record of what boot brought up.
+		ns.WriteFile(t, "/run/network/ifstate", []byte(fmt.Sprintf("lo=lo\n%s=%[1]s\n", p.Name())), 0o644)
+		ns.WriteFile(t, "/run/network/ifstate.lo", []byte("lo\n"), 0o644)
+		ns.WriteFile(t, "/run/network/ifstate."+p.Name(), []byte(p.Name()+"\n"), 0o644)
+	case schema.StackNetplan:
+		ns.WriteFile(t, "/etc/netplan/50-cloud-init.yaml", rtCloudInitNetplan(h), 0o600)
+	case schema.StackNetworkd:
+		ns.WriteFile(t, "/etc/systemd/network/10-cloud-init-"+p.Name()+".network", rtCloudInitNetworkd(h), 0o644)
+	}
+}
+
+// rtCloudInitNetplan is the primary ENI as cloud-init's AliYun datasource
+// renders it for netplan (host-config.md §3.3): DHCP, matched by MAC,
+// under the ID eth0.
+func rtCloudInitNetplan(h *Host) []byte {
+	return []byte(fmt.Sprintf(`# written by cloud-init (test stand-in)
+network:
+    version: 2
+    ethernets:
+        %s:
+            dhcp4: true
+            match:
+                macaddress: %s
+            set-name: %[1]s
+`, h.Primary.Name(), h.Primary.MAC))
+}
+
+// rtCloudInitNetworkd is the primary ENI as cloud-init's networkd
+// renderer writes it.
+func rtCloudInitNetworkd(h *Host) []byte {
+	return []byte(fmt.Sprintf("# written by cloud-init (test stand-in)\n[Match]\nMACAddress=%s\nName=%s\n\n[Network]\nDHCP=ipv4\n", h.Primary.MAC, h.Primary.Name()))
+}
+
+// rtRunnable are the stacks whose apply script runs for real here: their
+// live part needs ip(8) and ifupdown only.
+var rtRunnable = []schema.Stack{schema.StackIfupdown, schema.StackIproute2}
+
+// rtApply runs a bundle's apply script in the namespace with ROOT=/ (the
+// namespace's private /etc, /var and /run) and returns its exit code and
+// output.
+func rtApply(t *testing.T, ns *hosttest.Netns, dir string, args ...string) (int, string) {
+	t.Helper()
+	out, errOut, err := ns.Exec(nil, append([]string{"/bin/bash", filepath.Join(dir, ScriptName)}, args...)...)
+	code := 0
+	if err != nil {
+		var ee interface{ ExitCode() int }
+		if !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		code = ee.ExitCode()
+	}
+	return code, out + errOut
+}
+
+// rtDrop returns a copy of h with the last secondary address of every
+// NIC that has one removed: the file shrank, and a converging apply must
+// remove those addresses.
+func rtDrop(h *Host) *Host {
+	c := *h
+	c.Primary.Secondary = slices.Clone(h.Primary.Secondary)
+	if n := len(c.Primary.Secondary); n > 0 {
+		c.Primary.Secondary = c.Primary.Secondary[:n-1]
+	}
+	c.Secondary = slices.Clone(h.Secondary)
+	for i := range c.Secondary {
+		if n := len(c.Secondary[i].Secondary); n > 0 {
+			c.Secondary[i].Secondary = slices.Clone(c.Secondary[i].Secondary[:n-1])
+		}
+	}
+	return &c
+}
+
+// TestRealApplyScripts runs the apply script of every example host whose
+// stack can run here, twice, then converges to a smaller file and back.
+// The others must refuse (exit 3) and change nothing.
+func TestRealApplyScripts(t *testing.T) {
+	for _, h := range rtExampleHosts(t) {
+		if h.Stack == schema.StackWindows {
+			continue
+		}
+		t.Run(h.Name, func(t *testing.T) {
+			files := rtBundle(t, h)
+			dir := rtWrite(t, h, files)
+			ns := rtNetns(t, h)
+			rtPrepare(t, ns, h)
+			before := rtLive(t, ns)
+
+			if !slices.Contains(rtRunnable, h.Stack) {
+				code, out := rtApply(t, ns, dir)
+				if code != 3 {
+					t.Errorf("the %s apply script ran where its stack is not live: exit %d, want 3 (refused)\n%s", h.Stack, code, out)
+				}
+				rtExpect(t, "after a refused apply", rtLive(t, ns), before)
+				for _, f := range files {
+					if strings.HasPrefix(f.Path, "etc/") {
+						if _, ok := ns.ReadFile(t, "/"+f.Path); ok {
+							t.Errorf("a refused apply installed /%s", f.Path)
+						}
+					}
+				}
+				t.Logf("refused, as it must off its stack:\n%s", out)
+				return
+			}
+
+			apply := func(what, dir string, want rtState) {
+				t.Helper()
+				code, out := rtApply(t, ns, dir)
+				if code != 0 {
+					t.Fatalf("%s: exit %d\n%s", what, code, out)
+				}
+				t.Logf("%s:\n%s", what, out)
+				rtExpect(t, what, rtLive(t, ns), want)
+				rtCheckMain(t, ns, h)
+				if code, out := rtApply(t, ns, dir, "verify"); code != 0 {
+					t.Errorf("%s, then verify: exit %d\n%s", what, code, out)
+				}
+			}
+			apply("first apply", dir, rtWant(h))
+			installed := map[string]string{}
+			for _, f := range files {
+				if strings.HasPrefix(f.Path, "etc/") {
+					got, ok := ns.ReadFile(t, "/"+f.Path)
+					if !ok || got != string(f.Data) {
+						t.Errorf("/%s not installed as rendered", f.Path)
+					}
+					installed[f.Path] = got
+				}
+			}
+			apply("second apply", dir, rtWant(h))
+			for p, was := range installed {
+				if got, _ := ns.ReadFile(t, "/"+p); got != was {
+					t.Errorf("the second apply changed /%s", p)
+				}
+			}
+
+			small := rtDrop(h)
+			apply("apply of a file with one address fewer per NIC", rtWrite(t, small, rtBundle(t, small)), rtWant(small))
+			apply("apply of the full file again", dir, rtWant(h))
+		})
+	}
+}
+
+// TestRealIproute2BootScript runs the generic stack's boot script on a
+// fresh namespace, twice: it alone brings the host up at boot.
+func TestRealIproute2BootScript(t *testing.T) {
+	for _, h := range rtHosts(t, schema.StackIproute2) {
+		t.Run(h.Name, func(t *testing.T) {
+			var boot []File
+			for _, f := range rtBundle(t, h) {
+				if strings.HasSuffix(f.Path, ".sh") && f.Path != ScriptName {
+					boot = append(boot, f)
+				}
+			}
+			if len(boot) != 1 {
+				t.Fatalf("want one boot script besides %s, found %d", ScriptName, len(boot))
+			}
+			ns := rtNetns(t, h)
+			ns.WriteFile(t, "/"+boot[0].Path, boot[0].Data, boot[0].Mode)
+			for i := 0; i < 2; i++ {
+				ns.Run(t, "/"+boot[0].Path)
+				rtExpect(t, fmt.Sprintf("after boot script run %d", i+1), rtLive(t, ns), rtWant(h))
+			}
+			rtCheckMain(t, ns, h)
+			ns.Run(t, "/"+boot[0].Path, "verify")
+		})
+	}
+}
+
+// rtNetworkdUp starts systemd-networkd in ns and waits for want.
+func rtNetworkdUp(t *testing.T, ns *hosttest.Netns, want rtState) rtState {
+	t.Helper()
+	stop, log := ns.StartNetworkd(t)
+	got := rtWait(t, ns, want, 15*time.Second)
+	stop()
+	if !got.equal(want) {
+		t.Logf("systemd-networkd log:\n%s", log())
+	}
+	return got
+}
+
+// TestRealNetworkd runs systemd-networkd itself on the rendered .network
+// files, beside cloud-init's file for the primary ENI.
+func TestRealNetworkd(t *testing.T) {
+	for _, h := range rtHosts(t, schema.StackNetworkd) {
+		t.Run(h.Name, func(t *testing.T) {
+			files := rtBundle(t, h)
+			ns := rtNetns(t, h)
+			rtPrepare(t, ns, h)
+			n := 0
+			for _, f := range files {
+				if strings.HasPrefix(f.Path, "etc/systemd/network/") {
+					ns.WriteFile(t, "/"+f.Path, f.Data, f.Mode)
+					n++
+				}
+			}
+			if n == 0 {
+				t.Fatal("no etc/systemd/network file in the bundle")
+			}
+			got := rtNetworkdUp(t, ns, rtWant(h))
+			rtExpect(t, "systemd-networkd on the rendered files", got, rtWant(h))
+			rtCheckMain(t, ns, h)
+		})
+	}
+}
+
+// TestRealNetplan checks the drop-in with netplan generate beside
+// cloud-init's 50-cloud-init.yaml, then runs systemd-networkd on what
+// netplan generated.
+func TestRealNetplan(t *testing.T) {
+	for _, h := range rtHosts(t, schema.StackNetplan) {
+		t.Run(h.Name, func(t *testing.T) {
+			files := rtBundle(t, h)
+			yamls := rtFiles(files, "etc/netplan", "")
+			if len(yamls) == 0 {
+				t.Fatal("no etc/netplan file in the bundle")
+			}
+			root := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(root, "etc/netplan"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(root, "etc/netplan/50-cloud-init.yaml"), rtCloudInitNetplan(h), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range yamls {
+				if f.Mode.Perm()&0o077 != 0 {
+					t.Errorf("%s has mode %04o; netplan wants 0600", f.Path, f.Mode.Perm())
+				}
+				if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(f.Path)), f.Data, f.Mode.Perm()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			generated, warnings := hosttest.NetplanGenerate(t, root)
+			if warnings != "" {
+				t.Errorf("netplan generate warned:\n%s", warnings)
+			}
+			// One .network file per NIC: a second file matching the
+			// primary's MAC would be ignored by networkd (host-config.md
+			// §2.4), losing the addresses.
+			for _, n := range rtNICs(h) {
+				var matching []string
+				for p, data := range generated {
+					if strings.HasSuffix(p, ".network") && strings.Contains(strings.ToLower(data), "macaddress="+n.MAC) {
+						matching = append(matching, p)
+					}
+				}
+				if len(matching) != 1 {
+					t.Errorf("%s: %d generated .network files match MAC %s, want 1: %v", n.Name(), len(matching), n.MAC, matching)
+				}
+			}
+			ns := rtNetns(t, h)
+			for p, data := range generated {
+				if strings.HasPrefix(p, "run/systemd/network/") {
+					ns.WriteFile(t, "/"+p, []byte(data), 0o644)
+				}
+			}
+			got := rtNetworkdUp(t, ns, rtWant(h))
+			rtExpect(t, "systemd-networkd on netplan's output", got, rtWant(h))
+			rtCheckMain(t, ns, h)
+		})
+	}
+}
+
+// TestRealNMKeyfiles passes every keyfile through nmcli --offline and
+// compares the addresses, routes and rules that come out with the host.
+func TestRealNMKeyfiles(t *testing.T) {
+	for _, h := range rtHosts(t, schema.StackNetworkManager) {
+		t.Run(h.Name, func(t *testing.T) {
+			files := rtBundle(t, h)
+			keyfiles := rtFiles(files, "etc/NetworkManager/system-connections", "")
+			seen := map[string]bool{}
+			for _, f := range keyfiles {
+				if f.Mode.Perm() != 0o600 {
+					t.Errorf("%s has mode %04o; NetworkManager ignores keyfiles that are not 0600", f.Path, f.Mode.Perm())
+				}
+				if !strings.HasSuffix(f.Path, ".nmconnection") {
+					t.Errorf("%s lacks the .nmconnection suffix", f.Path)
+				}
+				out := hosttest.NMOfflineRoundTrip(t, f.Data)
+				if lost := hosttest.NMLost(f.Data, out); len(lost) > 0 {
+					t.Errorf("%s: nmcli dropped or changed %q", f.Path, lost)
+				}
+				kf := hosttest.NMKeyfile(out)
+				mac := strings.ToLower(kf["ethernet"]["mac-address"])
+				var nic *NIC
+				for _, n := range h.Secondary {
+					if n.MAC == mac {
+						nic = &n
+					}
+				}
+				if nic == nil {
+					t.Errorf("%s matches MAC %q, no secondary ENI of the host", f.Path, mac)
+					continue
+				}
+				seen[mac] = true
+				got, want := rtNMSets(kf["ipv4"]), rtNMWant(*nic)
+				if !got.equal(want) {
+					t.Errorf("%s after nmcli:\n--- got\n%s\n--- want\n%s", f.Path, got, want)
+				}
+				if kf["ipv4"]["never-default"] != "true" {
+					t.Errorf("%s: never-default is %q; the ENI's gateway must stay out of the main table", f.Path, kf["ipv4"]["never-default"])
+				}
+				if kf["ipv4"]["gateway"] != "" {
+					t.Errorf("%s has a gateway= in [ipv4]", f.Path)
+				}
+			}
+			for _, n := range h.Secondary {
+				if !seen[n.MAC] {
+					t.Errorf("no keyfile for ENI %s (%s)", n.ENI, n.MAC)
+				}
+			}
+			if len(keyfiles) == 0 && len(h.Secondary) == 0 {
+				t.Logf("%s has no secondary ENI: its primary ENI is changed by nmcli at apply time, no keyfile to check", h.Name)
+			}
+		})
+	}
+}
+
+// rtNMSets reads an [ipv4] section as rtState lines.
+func rtNMSets(sec map[string]string) rtState {
+	var s rtState
+	for k, v := range sec {
+		switch {
+		case strings.HasPrefix(k, "address"):
+			s.Addrs = append(s.Addrs, strings.SplitN(v, ",", 2)[0])
+		case strings.HasPrefix(k, "routing-rule"):
+			s.Rules = append(s.Rules, v)
+		case strings.HasPrefix(k, "route") && !strings.HasSuffix(k, "_options"):
+			s.Routes = append(s.Routes, v+" "+sec[k+"_options"])
+		}
+	}
+	return s.sorted()
+}
+
+func rtNMWant(n NIC) rtState {
+	var s rtState
+	for _, a := range n.AllAddresses() {
+		s.Addrs = append(s.Addrs, fmt.Sprintf("%s/%d", a, n.Bits()))
+		s.Rules = append(s.Rules, fmt.Sprintf("priority %d from %s table %d", n.Priority, a, n.Table))
+	}
+	s.Routes = []string{fmt.Sprintf("%s table=%d", n.Prefix, n.Table), fmt.Sprintf("0.0.0.0/0,%s table=%d", n.Gateway, n.Table)}
+	return s.sorted()
+}
+
+// TestRealIfcfg sources every RHEL ifcfg file with bash, checks the
+// variables, and replays the addresses and the route-/rule- files with
+// ip(8) in a namespace, as initscripts' ifup-aliases and ifup-routes do.
+func TestRealIfcfg(t *testing.T) {
+	for _, h := range rtHosts(t, schema.StackIfcfg) {
+		t.Run(h.Name, func(t *testing.T) {
+			files := rtBundle(t, h)
+			dir := rtWrite(t, h, files)
+			const base = "etc/sysconfig/network-scripts"
+			ns := rtNetns(t, h)
+			for _, f := range rtFiles(files, base, "ifcfg-") {
+				vars := hosttest.SourceIfcfg(t, filepath.Join(dir, filepath.FromSlash(f.Path)))
+				dev := strings.TrimPrefix(path.Base(f.Path), "ifcfg-")
+				if vars["DEVICE"] != dev {
+					t.Errorf("%s: DEVICE=%q, want %q (NetworkManager rejects a mismatch)", f.Path, vars["DEVICE"], dev)
+				}
+				if _, ok := vars["GATEWAY"]; ok {
+					t.Errorf("%s sets GATEWAY (host-config.md E2, E15)", f.Path)
+				}
+				parent, _, alias := strings.Cut(dev, ":")
+				nic := rtNICByName(h, parent)
+				if nic == nil {
+					t.Errorf("%s: no NIC %s", f.Path, parent)
+					continue
+				}
+				if !alias {
+					if !strings.EqualFold(vars["HWADDR"], nic.MAC) || vars["DEFROUTE"] != "no" {
+						t.Errorf("%s: HWADDR=%q DEFROUTE=%q, want %s and no", f.Path, vars["HWADDR"], vars["DEFROUTE"], nic.MAC)
+					}
+				}
+				if vars["PREFIX"] != fmt.Sprint(nic.Bits()) {
+					t.Errorf("%s: PREFIX=%q, want %d", f.Path, vars["PREFIX"], nic.Bits())
+				}
+				args := []string{"ip", "addr", "add", vars["IPADDR"] + "/" + vars["PREFIX"], "dev", parent}
+				if alias {
+					args = append(args, "label", dev)
+				}
+				ns.Run(t, args...)
+			}
+			rtReplay(t, ns, rtFiles(files, base, "route-"), "route")
+			rtReplay(t, ns, rtFiles(files, base, "rule-"), "rule")
+			rtExpect(t, "addresses, route- and rule- files replayed with ip", rtLive(t, ns), rtWant(h))
+			rtCheckMain(t, ns, h)
+		})
+	}
+}
+
+func rtNICByName(h *Host, name string) *NIC {
+	for _, n := range rtNICs(h) {
+		if n.Name() == name {
+			return &n
+		}
+	}
+	return nil
+}
+
+// rtReplay passes every line of the files to `ip <obj> add`, as
+// initscripts' ifup-routes does with route-* and rule-* files.
+func rtReplay(t *testing.T, ns *hosttest.Netns, files []File, obj string) {
+	t.Helper()
+	for _, f := range files {
+		for _, line := range strings.Split(string(f.Data), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || line[0] == '#' {
+				continue
+			}
+			ns.Run(t, append([]string{"ip", obj, "add"}, strings.Fields(line)...)...)
+		}
+	}
+}
+
+// TestRealWicked reads every SUSE file the way wicked does (no line may
+// be skipped, and the values must be what bash reads), then replays the
+// addresses and the ifroute-/ifrule- files with ip(8) in a namespace.
+func TestRealWicked(t *testing.T) {
+	for _, h := range rtHosts(t, schema.StackWicked) {
+		t.Run(h.Name, func(t *testing.T) {
+			files := rtBundle(t, h)
+			dir := rtWrite(t, h, files)
+			const base = "etc/sysconfig/network"
+			ns := rtNetns(t, h)
+			all := rtFiles(files, base, "ifcfg-", "ifroute-", "ifrule-")
+			if len(all) == 0 {
+				t.Fatal("no etc/sysconfig/network file in the bundle")
+			}
+			for _, f := range rtFiles(files, base, "ifcfg-") {
+				vars, ignored := hosttest.ReadWickedSysconfig(f.Data)
+				for _, l := range ignored {
+					t.Errorf("%s: wicked skips the line %q", f.Path, l)
+				}
+				if !bytes.HasSuffix(f.Data, []byte("\n")) {
+					t.Errorf("%s does not end in a newline: wicked drops an unquoted last line", f.Path)
+				}
+				bash := hosttest.SourceIfcfg(t, filepath.Join(dir, filepath.FromSlash(f.Path)))
+				if fmt.Sprint(vars) != fmt.Sprint(bash) {
+					t.Errorf("%s: wicked reads %v, bash %v", f.Path, vars, bash)
+				}
+				dev := strings.TrimPrefix(path.Base(f.Path), "ifcfg-")
+				nic := rtNICByName(h, dev)
+				if nic == nil {
+					t.Errorf("%s: no NIC %s", f.Path, dev)
+					continue
+				}
+				for k, v := range vars {
+					if strings.HasPrefix(k, "NETMASK") && !strings.Contains(v, ".") {
+						t.Errorf("%s: %s=%q is not a dotted mask (host-config.md E9)", f.Path, k, v)
+					}
+					if !strings.HasPrefix(k, "IPADDR") || v == "" {
+						continue
+					}
+					if !strings.Contains(v, "/") {
+						t.Errorf("%s: %s=%q has no prefix length", f.Path, k, v)
+						continue
+					}
+					if k == "IPADDR" && nic.ENI == "" {
+						t.Errorf("%s: the primary ENI's own address belongs to DHCP, yet IPADDR=%q", f.Path, v)
+					}
+					args := []string{"ip", "addr", "add", v, "dev", dev}
+					if suffix, ok := strings.CutPrefix(k, "IPADDR"); ok && vars["LABEL"+suffix] != "" {
+						label := dev + ":" + vars["LABEL"+suffix]
+						if len(label) > 15 {
+							t.Errorf("%s: label %q is longer than 15 characters", f.Path, label)
+						}
+						args = append(args, "label", label)
+					}
+					ns.Run(t, args...)
+				}
+			}
+			for _, f := range rtFiles(files, base, "ifroute-") {
+				for _, line := range rtLines(f.Data) {
+					// Destination Gateway Netmask Interface Options (ifroute(5)).
+					c := strings.Fields(line)
+					if len(c) < 4 {
+						t.Errorf("%s: %q has fewer than four columns", f.Path, line)
+						continue
+					}
+					args := []string{"ip", "route", "add", c[0]}
+					if c[1] != "-" {
+						args = append(args, "via", c[1])
+					}
+					if c[2] != "-" {
+						t.Errorf("%s: %q: give the prefix in the destination, not the netmask column", f.Path, line)
+					}
+					args = append(args, "dev", c[3])
+					ns.Run(t, append(args, c[4:]...)...)
+				}
+			}
+			for _, f := range rtFiles(files, base, "ifrule-") {
+				for _, line := range rtLines(f.Data) {
+					// [ipv4|ipv6] selector action (ifrule(5)).
+					fields := strings.Fields(line)
+					if fields[0] == "ipv4" {
+						fields = fields[1:]
+					}
+					ns.Run(t, append([]string{"ip", "-4", "rule", "add"}, fields...)...)
+				}
+			}
+			rtExpect(t, "addresses, ifroute and ifrule replayed with ip", rtLive(t, ns), rtWant(h))
+			rtCheckMain(t, ns, h)
+		})
+	}
+}
+
+func rtLines(data []byte) []string {
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		l = strings.TrimSpace(l)
+		if l != "" && l[0] != '#' {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// TestRealScriptSyntax checks every shell script of every Linux bundle
+// with bash -n, and the Windows script with tree-sitter-powershell.
+func TestRealScriptSyntax(t *testing.T) {
+	for _, h := range rtExampleHosts(t) {
+		t.Run(h.Name, func(t *testing.T) {
+			files := rtBundle(t, h)
+			dir := rtWrite(t, h, files)
+			for _, f := range files {
+				switch {
+				case strings.HasSuffix(f.Path, ".ps1"):
+					hosttest.PowerShellSyntax(t, f.Data)
+				case strings.HasSuffix(f.Path, ".sh") || bytes.HasPrefix(f.Data, []byte("#!/bin/bash")) || bytes.HasPrefix(f.Data, []byte("#!/bin/sh")):
+					bash := hosttest.RequireTool(t, "bash")
+					out, err := execOutput(bash, "-n", filepath.Join(dir, filepath.FromSlash(f.Path)))
+					if err != nil {
+						t.Errorf("bash -n %s: %v\n%s", f.Path, err, out)
+					}
+				}
+			}
+		})
+	}
+}
+
+func execOutput(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	return string(out), err
+}
