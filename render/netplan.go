@@ -1,5 +1,164 @@
 package render
 
-import "errors"
+import (
+	"fmt"
+	"strings"
+)
 
-func netplan(h *Host) ([]File, error) { return nil, errors.New("not written yet") }
+// netplan renders the Ubuntu 18.04+ stack: one drop-in, mode 0600 (netplan
+// warns about files others can read, and they may hold secrets):
+//
+//	etc/netplan/60-ecsnet.yaml
+//
+// netplan reads its files in name order and merges definitions that share
+// an ID: scalars are overwritten, lists concatenated. The drop-in
+// therefore extends cloud-init's 50-cloud-init.yaml under cloud-init's own
+// ID for the primary ENI, which keeps dhcp4 and gains the secondary
+// addresses. ASSUMPTION: on Alibaba Cloud, cloud-init's netplan ID for the
+// primary ENI is the interface name, eth0 (the AliYun datasource names each
+// NIC by its set-name). Under another ID the same MAC would match a second
+// generated .network file, and systemd-networkd applies only the first
+// matching one: the addresses would be silently lost. The apply script
+// reads the IDs in /etc/netplan/50-cloud-init.yaml and refuses if eth0 is
+// not among them.
+//
+// A secondary ENI is matched by MAC, keeps its name with set-name (eth<N>;
+// the same ID cloud-init would give it, so a cloud-init definition merges
+// rather than competes), and is static: dhcp4 false (which also overrides a
+// cloud-init dhcp4), its addresses, its subnet and default routes in table
+// 1000+N and one routing-policy entry with a priority per address. It
+// never gets a gateway in the main table.
+//
+// The apply script runs `netplan generate` first (restoring the old file
+// if netplan rejects the new one), then `netplan apply` only when the file
+// changed or the live state drifted. It refuses when netplan renders with
+// NetworkManager (netplan before 1.2 drops routing-policy there).
+func netplan(h *Host) ([]File, error) {
+	if err := checkHost(h); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	b.WriteString(generatedBy("# ", h))
+	b.WriteString("#\n# netplan merges this file into cloud-init's 50-cloud-init.yaml: a later\n" +
+		"# file extends an earlier one's definition with the same ID. The primary\n" +
+		"# ENI's ID must therefore be cloud-init's, which on Alibaba Cloud is the\n" +
+		"# interface name; under another ID networkd would apply only one of the\n" +
+		"# two .network files for the interface. The apply script checks the ID.\n")
+	b.WriteString("network:\n  version: 2\n")
+	if len(h.Primary.Secondary) > 0 || len(h.Secondary) > 0 {
+		b.WriteString("  ethernets:\n")
+	}
+	if len(h.Primary.Secondary) > 0 {
+		fmt.Fprintf(&b, "    %s:\n      # Secondary addresses of the %s;\n      # DHCP keeps the primary one.\n      addresses:\n",
+			h.Primary.Name(), nicTitle(h.Primary))
+		for _, a := range h.Primary.Secondary {
+			fmt.Fprintf(&b, "        - %s\n", cidr(a, h.Primary.Bits()))
+		}
+	}
+	var ids []string
+	for _, n := range h.Secondary {
+		ids = append(ids, n.Name())
+		fmt.Fprintf(&b, "    %s:\n      # %s.\n%s", n.Name(), upperFirst(nicTitle(n)), describe("      # ", n))
+		fmt.Fprintf(&b, "      # Static, no gateway: its default route is in table %d, which one\n"+
+			"      # routing-policy entry per address selects.\n", n.Table)
+		fmt.Fprintf(&b, "      match:\n        macaddress: \"%s\"\n      set-name: %s\n      dhcp4: false\n      addresses:\n", n.MAC, n.Name())
+		for _, a := range n.AllAddresses() {
+			fmt.Fprintf(&b, "        - %s\n", cidr(a, n.Bits()))
+		}
+		fmt.Fprintf(&b, "      routes:\n        - to: %s\n          scope: link\n          table: %d\n", n.Prefix, n.Table)
+		fmt.Fprintf(&b, "        - to: 0.0.0.0/0\n          via: %s\n          table: %d\n", n.Gateway, n.Table)
+		b.WriteString("      routing-policy:\n")
+		for _, a := range n.AllAddresses() {
+			fmt.Fprintf(&b, "        - from: %s\n          table: %d\n          priority: %d\n", a, n.Table, n.Priority)
+		}
+	}
+	path := "etc/netplan/60-ecsnet.yaml"
+	data := fmt.Sprintf("NETPLAN_FILE=%s\nNETPLAN_PRIMARY_ID=%s\n", shq(path), shq(h.Primary.Name()))
+	return linuxBundle(h, applyScript{
+		stack: "netplan",
+		files: []File{{Path: path, Mode: 0o600, Data: []byte(b.String())}},
+		// The primary's ID is cloud-init's set-name, and secondary ENIs
+		// get set-name too: the live names must be those.
+		fixedName: func(NIC) bool { return true },
+		data:      data,
+		code:      netplanCode,
+	})
+}
+
+const netplanCode = `
+stack_preflight() {
+	ecsnet_has netplan || ecsnet_refuse "netplan is not installed: render this host for its own stack"
+	[ -d "$ROOT_P/etc/netplan" ] || ecsnet_refuse "$ROOT_P/etc/netplan does not exist"
+	local f
+	for f in "$ROOT_P"/etc/netplan/*.yaml "$ROOT_P"/run/netplan/*.yaml "$ROOT_P"/lib/netplan/*.yaml; do
+		if [ ! -f "$f" ] || [ "$f" = "$ROOT_P/$NETPLAN_FILE" ]; then continue; fi
+		if grep -Eq '^[[:space:]]*renderer:[[:space:]]*["'\'']?NetworkManager' "$f"; then
+			ecsnet_refuse "$f makes netplan render with NetworkManager, which drops routing-policy before netplan 1.2; render this host with network: networkmanager"
+		fi
+	done
+	netplan_check_primary_id
+}
+
+# netplan_ids FILE: the IDs under "ethernets:" of a block-style netplan
+# file, as cloud-init writes them.
+netplan_ids() {
+	awk '
+		/^[[:space:]]*(#|$)/ { next }
+		{
+			match($0, /^ */); ind = RLENGTH
+			line = substr($0, ind + 1)
+			if (ineth) {
+				if (ind <= ethind) ineth = 0
+				else {
+					if (idind < 0) idind = ind
+					if (ind == idind) { key = line; sub(/[[:space:]]*:.*/, "", key); gsub(/["'\'']/, "", key); print key }
+					next
+				}
+			}
+			if (line ~ /^ethernets:[[:space:]]*$/) { ineth = 1; ethind = ind; idind = -1 }
+		}' "$1"
+}
+
+# The drop-in extends the primary ENI under the ID cloud-init gave it; if
+# cloud-init used another, refuse rather than lose the addresses.
+netplan_check_primary_id() {
+	local f="$ROOT_P/etc/netplan/50-cloud-init.yaml" ids g
+	if [ -f "$f" ]; then
+		ids="$(netplan_ids "$f" | tr '\n' ' ')"
+		case " $ids " in
+		*" $NETPLAN_PRIMARY_ID "*) return 0 ;;
+		esac
+		ecsnet_refuse "cloud-init's /etc/netplan/50-cloud-init.yaml defines the ethernets ${ids:-(none)}but not $NETPLAN_PRIMARY_ID; ecsnet's drop-in extends the primary ENI under the ID $NETPLAN_PRIMARY_ID (the interface name, as cloud-init names it on Alibaba Cloud), and under another ID networkd would ignore its addresses"
+	fi
+	for g in "$ROOT_P"/etc/netplan/*.yaml "$ROOT_P"/run/netplan/*.yaml "$ROOT_P"/lib/netplan/*.yaml; do
+		if [ ! -f "$g" ] || [ "$g" = "$ROOT_P/$NETPLAN_FILE" ]; then continue; fi
+		netplan_ids "$g" | grep -qxF "$NETPLAN_PRIMARY_ID" && return 0
+	done
+	ecsnet_refuse "no netplan file defines the ethernet $NETPLAN_PRIMARY_ID (no /etc/netplan/50-cloud-init.yaml either); ecsnet's drop-in only extends the primary ENI's existing definition"
+}
+
+stack_check_nics() { :; }
+stack_take_down() { :; }
+
+stack_bring_up() {
+	ecsnet_changed 'etc/netplan/*' || ecsnet_any_drift || return 0
+	local out
+	if [ "$ROOT_P" = "" ]; then
+		out="$(netplan generate 2>&1)" || {
+			ecsnet_restore_file "$NETPLAN_FILE"
+			ecsnet_die "netplan rejected the configuration (the old file is back): $out"
+		}
+		netplan apply
+		ecsnet_log "ran netplan apply"
+	else
+		out="$(netplan generate --root-dir "$ROOT" 2>&1)" || {
+			ecsnet_restore_file "$NETPLAN_FILE"
+			ecsnet_die "netplan rejected the configuration (the old file is back): $out"
+		}
+		ecsnet_warn "ROOT is $ROOT, not /: generated there; netplan apply works on / only, so nothing was applied live"
+	fi
+}
+
+stack_verify() { return 0; }
+stack_state() { :; }
+`

@@ -649,6 +649,16 @@ ecsnet_install_files() {
 	done
 }
 
+# ecsnet_restore_file PATH: put back what the last install replaced (or
+# remove what it created), for a config its own tool rejected.
+ecsnet_restore_file() {
+	if [ -e "$BACKUP/files/$1" ] || [ -L "$BACKUP/files/$1" ]; then
+		cp -pP "$BACKUP/files/$1" "$ROOT_P/$1"
+	elif grep -qxF "$1" "$BACKUP/created" 2>/dev/null; then
+		rm -f "$ROOT_P/$1"
+	fi
+}
+
 ecsnet_changed() { # GLOB: whether an installed or removed path matches
 	local p
 	for p in ${CHANGED_FILES[@]+"${CHANGED_FILES[@]}"}; do
@@ -835,6 +845,16 @@ ecsnet_check() {
 		stack_verify || bad=1
 	fi
 	return "$bad"
+}
+
+# ecsnet_any_drift: whether any NIC's live state differs from the bundle.
+ecsnet_any_drift() {
+	local rec key
+	for rec in "${NICS[@]}"; do
+		read -r key _ <<<"$rec"
+		ecsnet_check "$key" || return 0
+	done
+	return 1
 }
 
 ecsnet_require_root() {
