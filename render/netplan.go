@@ -150,6 +150,7 @@ stack_bring_up() {
 		}
 		netplan apply
 		ecsnet_log "ran netplan apply"
+		ecsnet_wait_converged 30
 	else
 		out="$(netplan generate --root-dir "$ROOT" 2>&1)" || {
 			ecsnet_restore_file "$NETPLAN_FILE"

@@ -1,5 +1,164 @@
 package render
 
-import "errors"
+import (
+	"fmt"
+	"strings"
+)
 
-func networkd(h *Host) ([]File, error) { return nil, errors.New("not written yet") }
+// networkd renders plain systemd-networkd (network: networkd): .network
+// files under etc/systemd/network/, mode 0644:
+//
+//	05-ecsnet-eth0.network   the primary ENI, when it has secondary addresses
+//	05-ecsnet-ethN.network   each secondary ENI
+//
+// networkd sorts the .network files of /etc, /run and /usr/lib by name and
+// applies only the first one whose [Match] fits an interface. A drop-in
+// (<name>.network.d/*.conf) would extend the file that configures the
+// primary ENI today, but its name is known only on the host (cloud-init's
+// 10-cloud-init-eth0.network, an image's own...), and a bundle is a fixed
+// tree a reviewer reads. So ecsnet writes a complete file that sorts first
+// ("05-" before cloud-init's and netplan's "10-" and the distributions'
+// higher numbers): for the primary ENI, DHCP as before plus the secondary
+// addresses. The apply script names the file it shadows and, after
+// reloading, verifies that networkd uses ecsnet's file for every NIC.
+//
+// Files match by MAC (the primary by name when the lock has no MAC). A
+// secondary ENI is static, with no Gateway=: its routes carry Table=1000+N,
+// and one [RoutingPolicyRule] per address has an explicit Priority. It is
+// not required for "online", so boot does not wait for it.
+//
+// Live: `networkctl reload` when a file changed (networkd reconfigures the
+// links whose file changed), `networkctl reconfigure` for a link whose
+// state drifted.
+func networkd(h *Host) ([]File, error) {
+	if err := checkHost(h); err != nil {
+		return nil, err
+	}
+	var files []File
+	var data strings.Builder
+	data.WriteString("# NETWORKD_FILES: NIC key and its .network file.\nNETWORKD_FILES=(\n")
+	add := func(n NIC, text string) {
+		f := File{Path: "etc/systemd/network/05-ecsnet-" + n.Name() + ".network", Mode: 0o644, Data: []byte(text)}
+		files = append(files, f)
+		fmt.Fprintf(&data, "  %s\n", shq(nicKey(n)+" "+f.Path))
+	}
+	match := func(n NIC) string {
+		if n.MAC == "" {
+			return "[Match]\nName=" + n.Name() + "\n"
+		}
+		return "[Match]\nMACAddress=" + n.MAC + "\n"
+	}
+	if p := h.Primary; len(p.Secondary) > 0 {
+		var b strings.Builder
+		b.WriteString(generatedBy("# ", h))
+		fmt.Fprintf(&b, "# The %s: DHCP, plus its secondary addresses.\n", nicTitle(p))
+		b.WriteString("# networkd applies only the first .network file that matches an interface;\n" +
+			"# this one sorts before cloud-init's and netplan's (10-...) so that it is that file.\n")
+		fmt.Fprintf(&b, "%s\n[Network]\nDHCP=ipv4\n", match(p))
+		for _, a := range p.Secondary {
+			fmt.Fprintf(&b, "\n[Address]\nAddress=%s\n", cidr(a, p.Bits()))
+		}
+		add(p, b.String())
+	}
+	for _, n := range h.Secondary {
+		var b strings.Builder
+		b.WriteString(generatedBy("# ", h))
+		fmt.Fprintf(&b, "# %s.\n%s", upperFirst(nicTitle(n)), describe("# ", n))
+		fmt.Fprintf(&b, "# Static, and no gateway in [Network]: its default route is in table %d,\n# which one rule per address selects.\n", n.Table)
+		fmt.Fprintf(&b, "%s\n[Link]\nRequiredForOnline=no\n\n[Network]\nDHCP=no\n", match(n))
+		for _, a := range n.AllAddresses() {
+			fmt.Fprintf(&b, "\n[Address]\nAddress=%s\n", cidr(a, n.Bits()))
+		}
+		fmt.Fprintf(&b, "\n[Route]\nDestination=%s\nScope=link\nTable=%d\n", n.Prefix, n.Table)
+		fmt.Fprintf(&b, "\n[Route]\nGateway=%s\nTable=%d\n", n.Gateway, n.Table)
+		for _, a := range n.AllAddresses() {
+			fmt.Fprintf(&b, "\n[RoutingPolicyRule]\nFrom=%s\nTable=%d\nPriority=%d\n", a, n.Table, n.Priority)
+		}
+		add(n, b.String())
+	}
+	data.WriteString(")\n")
+	return linuxBundle(h, applyScript{
+		stack: "networkd",
+		files: files,
+		// Without a MAC, the primary's file matches by name.
+		fixedName: func(n NIC) bool { return n.MAC == "" },
+		data:      data.String(),
+		code:      networkdCode,
+	})
+}
+
+const networkdCode = `
+stack_preflight() {
+	ecsnet_has networkctl || ecsnet_refuse "networkctl is not installed: this host does not run systemd-networkd"
+	if [ "$ROOT_P" = "" ] && ! systemctl is-active --quiet systemd-networkd.service; then
+		ecsnet_refuse "systemd-networkd is not running; render this host for the stack it runs"
+	fi
+	if compgen -G "$ROOT_P/etc/netplan/*.yaml" >/dev/null; then
+		ecsnet_refuse "this host configures networkd through netplan (/etc/netplan): render it with network: netplan"
+	fi
+}
+
+networkd_file_of() { # DEV: the .network file networkd applies to DEV
+	networkctl status "$1" 2>/dev/null | sed -n 's/^ *Network File: //p'
+}
+
+stack_check_nics() {
+	local setup current
+	setup="$(networkctl list --no-legend "$PRIMARY_DEV" 2>/dev/null | awk '{ print $5 }')"
+	case "$setup" in
+	unmanaged) ecsnet_refuse "systemd-networkd does not manage $PRIMARY_DEV; render this host for the stack that does" ;;
+	esac
+	current="$(networkd_file_of "$PRIMARY_DEV")"
+	case "$current" in
+	"" | */05-ecsnet-*) ;;
+	*) ecsnet_log "$PRIMARY_DEV is configured by $current today; ecsnet's file, which sorts first, takes its place" ;;
+	esac
+}
+
+stack_take_down() { :; }
+
+stack_bring_up() {
+	local rec key path dev
+	if ecsnet_changed 'etc/systemd/network/*'; then
+		if [ "$ROOT_P" != "" ]; then
+			ecsnet_warn "ROOT is $ROOT, not /: networkd reads /etc only; nothing was applied live"
+			return 0
+		fi
+		if networkctl reload 2>/dev/null; then
+			ecsnet_log "ran networkctl reload"
+		else
+			# systemd before 244 has no reload.
+			systemctl restart systemd-networkd.service
+			ecsnet_log "restarted systemd-networkd"
+		fi
+		ecsnet_wait_converged 30
+	fi
+	for rec in ${NETWORKD_FILES[@]+"${NETWORKD_FILES[@]}"}; do
+		read -r key path <<<"$rec"
+		dev="${DEV[$key]}"
+		ecsnet_check "$key" && continue
+		[ "$ROOT_P" = "" ] || continue
+		networkctl reconfigure "$dev" || systemctl restart systemd-networkd.service
+		ecsnet_log "reconfigured $dev"
+	done
+	ecsnet_wait_converged 30
+}
+
+# Only the first matching .network file applies: make sure it is ours.
+stack_verify() {
+	local rec key path dev file bad=0
+	[ "$ROOT_P" = "" ] || return 0
+	for rec in ${NETWORKD_FILES[@]+"${NETWORKD_FILES[@]}"}; do
+		read -r key path <<<"$rec"
+		dev="${DEV[$key]}"
+		file="$(networkd_file_of "$dev")"
+		if [ -n "$file" ] && [ "$file" != "/$path" ]; then
+			[ "$CHECK_VERBOSE" = 1 ] && printf 'ecsnet: %s: differs: networkd configures %s from %s, not /%s\n' "$INSTANCE" "$dev" "$file" "$path" >&2
+			bad=1
+		fi
+	done
+	return "$bad"
+}
+
+stack_state() { :; }
+`

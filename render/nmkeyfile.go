@@ -185,9 +185,10 @@ stack_bring_up() {
 		active="$(nmcli -g GENERAL.CON-UUID device show "$dev" 2>/dev/null)" || active=""
 		if [ "$active" != "$uuid" ] || ecsnet_changed "$path" || ! ecsnet_check "$key"; then
 			nmcli connection up uuid "$uuid" ifname "$dev" >/dev/null
-			ecsnet_log "activated profile ecsnet-$(basename "$path" .nmconnection | sed 's/^ecsnet-//') on $dev"
+			ecsnet_log "activated profile $(basename "$path" .nmconnection) on $dev"
 		fi
 	done
+	ecsnet_wait_converged 30
 }
 
 stack_verify() { return 0; }

@@ -621,6 +621,18 @@ ecsnet_backup() { # PATH
 	fi
 }
 
+# A file ecsnet replaces that it did not write (the image's ifcfg-eth0 on
+# SUSE) is kept, the first time, under original/<path>; when a later
+# bundle no longer has the path, the original comes back instead of the
+# path going away.
+ORIGINAL="$STATE_DIR/original"
+
+ecsnet_owned_before() { # PATH: whether an earlier run installed it
+	local p
+	for p in ${OLD_FILES[@]+"${OLD_FILES[@]}"}; do [ "$p" = "$1" ] && return 0; done
+	return 1
+}
+
 ecsnet_install_files() {
 	local rec path mode sum dst
 	for rec in ${FILES[@]+"${FILES[@]}"}; do
@@ -631,6 +643,11 @@ ecsnet_install_files() {
 			continue
 		fi
 		ecsnet_backup "$path"
+		if [ -e "$dst" ] && ! ecsnet_owned_before "$path" && [ ! -e "$ORIGINAL/$path" ]; then
+			mkdir -p "$ORIGINAL/$(dirname "$path")"
+			cp -pP "$dst" "$ORIGINAL/$path"
+			ecsnet_log "kept the original /$path in $ORIGINAL"
+		fi
 		mkdir -p "$(dirname "$dst")"
 		cp "$BUNDLE/$path" "$dst.ecsnet-new"
 		chmod "$mode" "$dst.ecsnet-new"
@@ -640,7 +657,12 @@ ecsnet_install_files() {
 	done
 	for path in ${OLD_FILES[@]+"${OLD_FILES[@]}"}; do
 		[ -n "${WANT_PATH[$path]:-}" ] && continue
-		if [ -e "$ROOT_P/$path" ] || [ -L "$ROOT_P/$path" ]; then
+		if [ -e "$ORIGINAL/$path" ]; then
+			ecsnet_backup "$path"
+			mv -f "$ORIGINAL/$path" "$ROOT_P/$path"
+			CHANGED_FILES+=("$path")
+			ecsnet_log "restored the original /$path (no longer in the bundle)"
+		elif [ -e "$ROOT_P/$path" ] || [ -L "$ROOT_P/$path" ]; then
 			ecsnet_backup "$path"
 			rm -f "$ROOT_P/$path"
 			CHANGED_FILES+=("$path")
@@ -845,6 +867,17 @@ ecsnet_check() {
 		stack_verify || bad=1
 	fi
 	return "$bad"
+}
+
+# ecsnet_wait_converged SECONDS: daemons (networkd, NetworkManager) apply
+# asynchronously; wait until the live state matches or time runs out.
+ecsnet_wait_converged() {
+	local i=0
+	while ecsnet_any_drift; do
+		i=$((i + 1))
+		[ "$i" -le $(($1 * 4)) ] || return 0
+		sleep 0.25
+	done
 }
 
 # ecsnet_any_drift: whether any NIC's live state differs from the bundle.

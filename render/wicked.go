@@ -1,5 +1,153 @@
 package render
 
-import "errors"
+import (
+	"fmt"
+	"strings"
+)
 
-func wicked(h *Host) ([]File, error) { return nil, errors.New("not written yet") }
+// wicked renders the SUSE stack (SLES 12/15, openSUSE Leap 15): sysconfig
+// files under etc/sysconfig/network/, mode 0644, as wicked's compat-suse
+// reader reads them:
+//
+//	ifcfg-eth0    the primary ENI: BOOTPROTO='dhcp', STARTMODE='auto' and one
+//	              IPADDR_n='a.b.c.d/len' with LABEL_n='n' per secondary
+//	              address (label eth0:n). The prefix length rides in IPADDR:
+//	              NETMASK takes only a dotted mask (seed erratum E9: a
+//	              length there becomes /32), and no key has spaces round
+//	              '=' (E8: wicked skips such lines).
+//	ifcfg-ethN    a secondary ENI: BOOTPROTO='static', IPADDR (its primary
+//	              address) and IPADDR_n/LABEL_n; no gateway.
+//	ifroute-ethN  its subnet and default routes, in table 1000+N.
+//	ifrule-ethN   one rule per address (ipv4 from A table T priority P).
+//
+// wicked has no drop-in for an interface, so ifcfg-eth0 replaces the
+// image's file (always rendered, so a later bundle never leaves eth0
+// without one). The apply script refuses when the image's file is not a
+// DHCP configuration, lists the settings it had that ecsnet's lacks, and
+// keeps it (a later bundle without the file restores it). n is the
+// address's offset in its vSwitch block, as in alias names.
+//
+// Live, the primary ENI's addresses are added with ip(8) rather than by
+// `wicked ifreload eth0`, which takes a changed interface down and up (and
+// the host's own address and DHCP lease with it). Secondary ENIs are the
+// bundle's own: `wicked ifreload ethN` applies their changed files; their
+// files name the interface, so the script checks that ethN has the ENI's
+// MAC (an ifcfg LLADDR would set the MAC, not match it).
+func wicked(h *Host) ([]File, error) {
+	if err := checkHost(h); err != nil {
+		return nil, err
+	}
+	dir := "etc/sysconfig/network/"
+	var files []File
+	add := func(name, text string) {
+		files = append(files, File{Path: dir + name, Mode: 0o644, Data: []byte(text)})
+	}
+	suffixed := func(b *strings.Builder, n NIC) {
+		for _, a := range n.Secondary {
+			k := aliasNum(n, a)
+			fmt.Fprintf(b, "IPADDR_%d='%s'\nLABEL_%d='%d'\n", k, cidr(a, n.Bits()), k, k)
+		}
+	}
+	var p strings.Builder
+	p.WriteString(generatedBy("# ", h))
+	fmt.Fprintf(&p, "# The %s: DHCP, plus its secondary addresses.\n", nicTitle(h.Primary))
+	p.WriteString("BOOTPROTO='dhcp'\nSTARTMODE='auto'\n")
+	suffixed(&p, h.Primary)
+	add("ifcfg-"+h.Primary.Name(), p.String())
+	var data strings.Builder
+	data.WriteString("# WICKED_IFS: NIC key and interface of each secondary ENI.\nWICKED_IFS=(\n")
+	for _, n := range h.Secondary {
+		name := n.Name()
+		fmt.Fprintf(&data, "  %s\n", shq(nicKey(n)+" "+name))
+		var b strings.Builder
+		b.WriteString(generatedBy("# ", h))
+		fmt.Fprintf(&b, "# %s.\n%s", upperFirst(nicTitle(n)), describe("# ", n))
+		fmt.Fprintf(&b, "# Static, no gateway: its default route is in table %d (ifroute-%s),\n"+
+			"# which ifrule-%s selects for traffic from its addresses.\n", n.Table, name, name)
+		fmt.Fprintf(&b, "BOOTPROTO='static'\nSTARTMODE='auto'\nIPADDR='%s'\n", cidr(n.Address, n.Bits()))
+		suffixed(&b, n)
+		add("ifcfg-"+name, b.String())
+		add("ifroute-"+name, fmt.Sprintf("%s# Routes of %s: Destination Gateway Netmask Interface Options.\n"+
+			"%s - - %s table %d\ndefault %s - %s table %d\n",
+			generatedBy("# ", h), nicTitle(n), n.Prefix, name, n.Table, n.Gateway, name, n.Table))
+		var rules strings.Builder
+		for _, a := range n.AllAddresses() {
+			fmt.Fprintf(&rules, "ipv4 from %s table %d priority %d\n", a, n.Table, n.Priority)
+		}
+		add("ifrule-"+name, fmt.Sprintf("%s# Traffic from the addresses of %s uses table %d.\n%s",
+			generatedBy("# ", h), nicTitle(n), n.Table, rules.String()))
+	}
+	data.WriteString(")\n")
+	fmt.Fprintf(&data, "WICKED_PRIMARY=%s\n", shq(dir+"ifcfg-"+h.Primary.Name()))
+	return linuxBundle(h, applyScript{
+		stack:     "wicked",
+		files:     files,
+		fixedName: func(NIC) bool { return true },
+		data:      data.String(),
+		code:      wickedCode,
+	})
+}
+
+const wickedCode = `
+stack_preflight() {
+	ecsnet_has wicked || ecsnet_refuse "wicked is not installed: render this host for its own stack"
+	[ -d "$ROOT_P/etc/sysconfig/network" ] || ecsnet_refuse "$ROOT_P/etc/sysconfig/network does not exist"
+	if [ "$ROOT_P" = "" ] && [ -d /run/systemd/system ] && ! systemctl is-active --quiet wickedd.service; then
+		ecsnet_refuse "wickedd is not running: this host's network is not managed by wicked"
+	fi
+	wicked_check_primary_file
+}
+
+# The bundle's ifcfg-eth0 replaces the image's: only a DHCP one, and say
+# which of its settings ecsnet's file lacks.
+wicked_check_primary_file() {
+	local f="$ROOT_P/$WICKED_PRIMARY" proto extra
+	[ -f "$f" ] || return 0
+	[ -f "$STATE_FILE" ] && grep -qxF "file $WICKED_PRIMARY" "$STATE_FILE" && return 0
+	proto="$(sed -n "s/^BOOTPROTO=[\"']\{0,1\}\([A-Za-z0-9+]*\).*/\1/p" "$f" | tail -n 1)"
+	case "$proto" in
+	dhcp*) ;;
+	*) ecsnet_refuse "/$WICKED_PRIMARY has BOOTPROTO='$proto', not DHCP: ecsnet's file would replace a configuration it does not render" ;;
+	esac
+	extra="$(grep -E '^[A-Za-z0-9_]+=' "$f" | cut -d= -f1 | grep -Ev '^(BOOTPROTO|STARTMODE|NAME|IPADDR_[0-9]+|LABEL_[0-9]+)$' | tr '\n' ' ')" || true
+	if [ -n "$extra" ]; then
+		ecsnet_warn "/$WICKED_PRIMARY also sets ${extra}which ecsnet's file does not; the original is kept in $ORIGINAL"
+	fi
+}
+
+stack_check_nics() { :; }
+
+# A secondary ENI that left the bundle goes down before its files go.
+stack_take_down() {
+	local p name
+	for p in ${OLD_FILES[@]+"${OLD_FILES[@]}"}; do
+		case "$p" in etc/sysconfig/network/ifcfg-*) ;; *) continue ;; esac
+		[ -n "${WANT_PATH[$p]:-}" ] && continue
+		[ "$p" = "$WICKED_PRIMARY" ] && continue
+		name="${p##*/ifcfg-}"
+		if [ "$ROOT_P" = "" ] && ip link show dev "$name" >/dev/null 2>&1; then
+			wicked ifdown "$name" || ecsnet_warn "wicked ifdown $name failed"
+		fi
+	done
+}
+
+stack_bring_up() {
+	local rec key name
+	for rec in ${WICKED_IFS[@]+"${WICKED_IFS[@]}"}; do
+		read -r key name <<<"$rec"
+		if ecsnet_changed "etc/sysconfig/network/if*-$name" || ! ecsnet_check "$key"; then
+			if [ "$ROOT_P" = "" ]; then
+				wicked ifreload "$name" || ecsnet_die "wicked ifreload $name failed"
+				ecsnet_log "ran wicked ifreload $name"
+			else
+				ecsnet_warn "ROOT is $ROOT, not /: wicked reads /etc only, so ip(8) applies $name"
+			fi
+		fi
+	done
+	# The primary ENI: ip(8), not ifreload, which would bounce it.
+	ecsnet_converge_ip
+}
+
+stack_verify() { return 0; }
+stack_state() { :; }
+`
