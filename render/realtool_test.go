@@ -43,6 +43,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecsnet/ecsnet/internal/golden"
 	"github.com/ecsnet/ecsnet/internal/hosttest"
 	"github.com/ecsnet/ecsnet/schema"
 )
@@ -841,4 +842,216 @@ func TestRealScriptSyntax(t *testing.T) {
 func execOutput(name string, args ...string) (string, error) {
 	out, err := exec.Command(name, args...).CombinedOutput()
 	return string(out), err
+}
+
+// rtV2 is the host's intent as cloud-init network-config v2: the primary
+// on DHCP with its secondary addresses, every secondary ENI static with a
+// default route in its own table and one rule per address. withLink adds
+// the table's subnet route (a route without a gateway).
+func rtV2(h *Host, withLink bool) []byte {
+	var b strings.Builder
+	b.WriteString("network:\n  version: 2\n  ethernets:\n")
+	for _, n := range rtNICs(h) {
+		fmt.Fprintf(&b, "    %s:\n      match: {macaddress: \"%s\"}\n      set-name: %[1]s\n", n.Name(), n.MAC)
+		var addrs []string
+		for _, a := range n.Secondary {
+			addrs = append(addrs, fmt.Sprintf("%s/%d", a, n.Bits()))
+		}
+		if n.Table == 0 {
+			b.WriteString("      dhcp4: true\n")
+		} else {
+			addrs = append([]string{fmt.Sprintf("%s/%d", n.Address, n.Bits())}, addrs...)
+		}
+		if len(addrs) > 0 {
+			fmt.Fprintf(&b, "      addresses: [%s]\n", strings.Join(addrs, ", "))
+		}
+		if n.Table == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "      routes:\n        - {to: 0.0.0.0/0, via: %s, table: %d}\n", n.Gateway, n.Table)
+		if withLink {
+			fmt.Fprintf(&b, "        - {to: %s, scope: link, table: %d}\n", n.Prefix, n.Table)
+		}
+		b.WriteString("      routing-policy:\n")
+		for _, a := range n.AllAddresses() {
+			fmt.Fprintf(&b, "        - {from: %s, table: %d, priority: %d}\n", a, n.Table, n.Priority)
+		}
+	}
+	return []byte(b.String())
+}
+
+// rtDiff lists what got lacks and has beyond want.
+func rtDiff(got, want rtState) []string {
+	var out []string
+	for _, p := range []struct {
+		kind string
+		g, w []string
+	}{{"address", got.Addrs, want.Addrs}, {"rule", got.Rules, want.Rules}, {"route", got.Routes, want.Routes}} {
+		for _, x := range p.w {
+			if !slices.Contains(p.g, x) {
+				out = append(out, fmt.Sprintf("missing %s %s", p.kind, x))
+			}
+		}
+		for _, x := range p.g {
+			if !slices.Contains(p.w, x) {
+				out = append(out, fmt.Sprintf("extra %s %s", p.kind, x))
+			}
+		}
+	}
+	return out
+}
+
+// rtMainDefaults lists the main table's default routes, with who added
+// them (proto dhcp: the test's stand-in for the DHCP client).
+func rtMainDefaults(t *testing.T, ns *hosttest.Netns) []string {
+	var out []string
+	for _, r := range ns.Routes(t, "main") {
+		if r.Dst == "default" {
+			proto := r.Protocol
+			if proto == "" {
+				proto = "boot"
+			}
+			out = append(out, fmt.Sprintf("%s proto %s", r, proto))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestCloudInitCrossCheck renders the intent of two example hosts (one
+// secondary ENI in the primary's subnet, one in another subnet) with
+// cloud-init's own renderers, brings the eni result up with ifup and the
+// networkd result up with systemd-networkd exactly as the ecsnet tests do,
+// and records where cloud-init loses the policy routing that ecsnet's
+// bundles keep (host-config.md §6). The findings are a golden file per
+// cloud-init version: testdata/cloudinit/<version>.txt.
+func TestCloudInitCrossCheck(t *testing.T) {
+	hosttest.RequireRoot(t)
+	version := hosttest.CloudInitVersion(t)
+	var findings strings.Builder
+	fmt.Fprintf(&findings, "cloud-init %s, devel net-convert, on the intent ecsnet renders (rtV2)\n", version)
+	for _, name := range []string{"lb-1", "edge-1"} {
+		var h *Host
+		for _, x := range rtExampleHosts(t) {
+			if x.Name == name {
+				h = x
+			}
+		}
+		if h == nil || len(h.Secondary) == 0 {
+			t.Fatalf("the example has no host %s with a secondary ENI", name)
+		}
+		n := h.Secondary[0]
+		fmt.Fprintf(&findings, "\n== %s: ENI %s on %s (primary ENI on %s), table %d\n", h.Name, n.ENI, n.Prefix, h.Primary.Prefix, n.Table)
+
+		// With the table's subnet route (no gateway) in the intent.
+		for _, k := range [][2]string{{"eni", "debian"}, {"sysconfig", "rhel"}, {"sysconfig", "sles"}, {"networkd", "debian"}, {"network-manager", "rhel"}, {"netplan", "ubuntu"}} {
+			if _, err := hosttest.TryNetConvert(t, rtV2(h, true), k[1], k[0]); err != nil {
+				fmt.Fprintf(&findings, "%s/%s with a gateway-less table route: fails: %s\n", k[0], k[1], rtLastLine(err))
+			}
+		}
+		v2 := rtV2(h, false)
+
+		// eni, brought up with ifup as TestRealIfupdown does; cloud-init's
+		// DHCP stanza for the primary becomes manual (the test set the
+		// DHCP address already).
+		eni := hosttest.NetConvert(t, v2, "debian", "eni")["etc/network/interfaces.d/50-cloud-init"]
+		eni = strings.Replace(eni, "iface "+h.Primary.Name()+" inet dhcp", "iface "+h.Primary.Name()+" inet manual", 1)
+		ns := rtNetns(t, h)
+		ns.WriteFile(t, "/etc/network/interfaces.d/50-cloud-init", []byte(eni), 0o644)
+		out, errOut, err := ns.Exec(nil, "ifup", "-a", "-i", "/etc/network/interfaces.d/50-cloud-init", "--state-dir", "/run/network", "--no-scripts")
+		if err != nil {
+			t.Logf("ifup of cloud-init's eni output: %v\n%s%s", err, out, errOut)
+		}
+		rtFinding(&findings, "eni/debian, ifup", rtDiff(rtLive(t, ns), rtWant(h)), rtMainDefaults(t, ns))
+
+		// networkd, brought up with systemd-networkd.
+		ns = rtNetns(t, h)
+		files := hosttest.NetConvert(t, v2, "debian", "networkd")
+		for _, p := range rtSorted(files) {
+			ns.WriteFile(t, "/"+p, []byte(files[p]), 0o644)
+		}
+		want := rtWant(h)
+		stop, _ := ns.StartNetworkd(t)
+		hosttest.WaitFor(10*time.Second, func() bool {
+			return len(rtLive(t, ns).Addrs) == len(want.Addrs)
+		})
+		// Routes follow addresses: wait until nothing changes for a second.
+		last := fmt.Sprint(rtLive(t, ns), rtMainDefaults(t, ns))
+		hosttest.WaitFor(10*time.Second, func() bool {
+			time.Sleep(time.Second)
+			now := fmt.Sprint(rtLive(t, ns), rtMainDefaults(t, ns))
+			same := now == last
+			last = now
+			return same
+		})
+		stop()
+		rtFinding(&findings, "networkd/debian, systemd-networkd", rtDiff(rtLive(t, ns), want), rtMainDefaults(t, ns))
+
+		// The rest, read as text.
+		for _, k := range [][2]string{{"sysconfig", "rhel"}, {"sysconfig", "sles"}, {"network-manager", "rhel"}, {"netplan", "ubuntu"}} {
+			files := hosttest.NetConvert(t, v2, k[1], k[0])
+			var all strings.Builder
+			for _, p := range rtSorted(files) {
+				all.WriteString(files[p])
+			}
+			s := all.String()
+			var notes []string
+			if !strings.Contains(s, fmt.Sprint(n.Table)) {
+				notes = append(notes, fmt.Sprintf("table %d dropped", n.Table))
+			}
+			rules := 0
+			for _, a := range n.AllAddresses() {
+				if strings.Contains(s, "from: "+a.String()) || strings.Contains(s, "from "+a.String()) {
+					rules++
+				}
+			}
+			if rules == 0 {
+				notes = append(notes, "every routing rule dropped")
+			} else if rules < len(n.AllAddresses()) {
+				notes = append(notes, fmt.Sprintf("%d of %d routing rules kept", rules, len(n.AllAddresses())))
+			}
+			if strings.Contains(s, "GATEWAY="+n.Gateway.String()) || strings.Contains(s, "DEFROUTE=yes") {
+				notes = append(notes, "the ENI's gateway goes to the main table (GATEWAY=, DEFROUTE=yes)")
+			}
+			if len(notes) == 0 {
+				notes = []string{"table and rules kept"}
+			}
+			fmt.Fprintf(&findings, "%s/%s, as text: %s\n", k[0], k[1], strings.Join(notes, "; "))
+		}
+		fmt.Fprintf(&findings, "ecsnet (TestRealIfupdown, TestRealApplyScripts, TestRealNetworkd, TestRealNetplan): table %d, its routes and every rule present; main table untouched\n", n.Table)
+	}
+	t.Log("\n" + findings.String())
+	goldenFile := filepath.Join("testdata", "cloudinit", version+".txt")
+	if _, err := os.Stat(goldenFile); err != nil && !golden.Updating() {
+		t.Skipf("no recorded findings for cloud-init %s (%s); run with -update to record them", version, goldenFile)
+	}
+	golden.Check(t, goldenFile, []byte(findings.String()))
+}
+
+func rtFinding(b *strings.Builder, what string, diff, mainDefaults []string) {
+	fmt.Fprintf(b, "%s:\n", what)
+	if len(diff) == 0 {
+		b.WriteString("\tlive state as wanted\n")
+	}
+	for _, d := range diff {
+		fmt.Fprintf(b, "\t%s\n", d)
+	}
+	fmt.Fprintf(b, "\tmain table default routes: %s\n", strings.Join(mainDefaults, "; "))
+}
+
+func rtLastLine(err error) string {
+	s := strings.TrimSpace(err.Error())
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		return s[i+2:]
+	}
+	return s
+}
+
+func rtSorted(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -296,8 +296,20 @@ func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <
 // distro (debian, rhel, sles, ubuntu) and a kind (eni, sysconfig, netplan,
 // networkd, network-manager), and returns the files by path relative to
 // the output directory. It runs in a Sandbox, so cloud-init's logs and
-// state never reach the machine.
+// state never reach the machine. A failure of cloud-init fails the test;
+// TryNetConvert returns it instead.
 func NetConvert(t testing.TB, v2 []byte, distro, kind string) map[string]string {
+	t.Helper()
+	files, err := TryNetConvert(t, v2, distro, kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TryNetConvert is NetConvert that returns cloud-init's failure (with the
+// last line it printed, such as a Python exception) as an error.
+func TryNetConvert(t testing.TB, v2 []byte, distro, kind string) (map[string]string, error) {
 	t.Helper()
 	ci := RequireTool(t, "cloud-init")
 	dir := t.TempDir()
@@ -308,12 +320,21 @@ func NetConvert(t testing.TB, v2 []byte, distro, kind string) map[string]string 
 	outDir := filepath.Join(dir, "out")
 	out, errOut, err := Sandbox(t, nil, ci, "devel", "net-convert", "-p", in, "-k", "yaml", "-D", distro, "-O", kind, "-d", outDir)
 	if err != nil {
-		t.Fatalf("cloud-init devel net-convert: %v\n%s%s", err, out, errOut)
+		lines := strings.Split(strings.TrimSpace(out+errOut), "\n")
+		return nil, fmt.Errorf("cloud-init devel net-convert -D %s -O %s: %w: %s", distro, kind, err, lines[len(lines)-1])
 	}
-	files := readTree(t, outDir, ".")
-	clean := map[string]string{}
-	for k, v := range files {
-		clean[strings.TrimPrefix(k, "./")] = v
+	return readTree(t, outDir, "."), nil
+}
+
+// CloudInitVersion returns the installed cloud-init's version, such as
+// "22.4.2".
+func CloudInitVersion(t testing.TB) string {
+	t.Helper()
+	ci := RequireTool(t, "cloud-init")
+	out, errOut, err := run(exec.Command(ci, "--version"), nil)
+	if err != nil {
+		t.Fatalf("cloud-init --version: %v: %s", err, errOut)
 	}
-	return clean
+	f := strings.Fields(out + errOut)
+	return f[len(f)-1]
 }
