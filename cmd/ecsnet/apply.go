@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -125,9 +126,13 @@ func runApply(ctx context.Context, args []string, e env) int {
 }
 
 // progressPrinter prints a line per finished step, with its elapsed time,
-// on stderr: stdout stays for the plan.
+// on stderr: stdout stays for the plan. plan.Apply reports from the
+// goroutines that run the steps, so the writes are serialised here.
 func progressPrinter(w io.Writer) func(plan.Event) {
+	var mu sync.Mutex
 	return func(ev plan.Event) {
+		mu.Lock()
+		defer mu.Unlock()
 		switch ev.Phase {
 		case plan.Succeeded:
 			fmt.Fprintf(w, "  done     %-40s %6.1fs  [%d/%d]\n", ev.Step.ID, ev.Elapsed.Seconds(), ev.Done, ev.Total)

@@ -1,0 +1,463 @@
+package main
+
+// End-to-end tests of the CLI against the emulator over real HTTP on
+// loopback: every scenario runs `ecsnet ...` in-process through run, with
+// an environment that holds only the world's access key, and checks the
+// exit code, the output, the lock and the emulator's state and call
+// counters.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ecsnet/ecsnet/ecs"
+	"github.com/ecsnet/ecsnet/ecs/emulator"
+	"github.com/ecsnet/ecsnet/fixtures"
+	"github.com/ecsnet/ecsnet/internal/golden"
+	"github.com/ecsnet/ecsnet/plan"
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+// e2eAsyncDelay is how long attach, detach and delete take on the
+// emulator's clock. The clock below advances by this much on every
+// reading, so a transition is always done by the next request: the
+// client's first poll (made at once) sees it, and its 1 s polling
+// interval, which the CLI does not expose, never sleeps.
+const e2eAsyncDelay = time.Millisecond
+
+// e2e is one emulator serving the example world over HTTP, and a copy of
+// the example fleet in a temporary directory.
+type e2e struct {
+	t       *testing.T
+	srv     *emulator.Server
+	url     string
+	keyID   string
+	secret  string
+	dir     string // the fleet's directory; the lock goes here
+	initial *emulator.World
+}
+
+// newE2E starts the emulator on the example world, after edit (if any)
+// has changed the world.
+func newE2E(t *testing.T, edit func(*emulator.World)) *e2e {
+	t.Helper()
+	w, err := exampleWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(w)
+	}
+	var tick atomic.Int64
+	srv, err := emulator.New(w, emulator.Options{AsyncDelay: e2eAsyncDelay, Now: func() time.Time {
+		return time.Now().Add(time.Duration(tick.Add(1)) * e2eAsyncDelay)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	c := &e2e{t: t, srv: srv, url: hs.URL, keyID: w.AccessKeys[0].AccessKeyId, secret: w.AccessKeys[0].AccessKeySecret,
+		dir: filepath.Join(t.TempDir(), "example"), initial: srv.State()}
+	// Only the fleet: the example's lock belongs to another apply, and
+	// these scenarios start from scratch.
+	src, err := fixtures.Example.ReadFile("example/fleet.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.writeFleet(string(src))
+	return c
+}
+
+// env returns an environment whose only variables are the access key.
+func (c *e2e) env(stdin string) (env, *bytes.Buffer, *bytes.Buffer) {
+	var out, errb bytes.Buffer
+	vars := map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": c.keyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": c.secret}
+	return env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}, &out, &errb
+}
+
+// run runs `ecsnet CMD --endpoint URL ARGS...`.
+func (c *e2e) run(cmd string, args ...string) (code int, stdout, stderr string) {
+	c.t.Helper()
+	e, out, errb := c.env("")
+	code = run(append([]string{cmd, "--endpoint", c.url}, args...), e)
+	return code, out.String(), errb.String()
+}
+
+// must runs a command and fails the test unless it exits with want.
+func (c *e2e) must(want int, cmd string, args ...string) (stdout, stderr string) {
+	c.t.Helper()
+	code, out, errs := c.run(cmd, args...)
+	if code != want {
+		c.t.Fatalf("ecsnet %s %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", cmd, strings.Join(args, " "), code, want, out, errs)
+	}
+	return out, errs
+}
+
+func (c *e2e) fleetPath() string { return filepath.Join(c.dir, "fleet.cue") }
+func (c *e2e) lockPath() string  { return filepath.Join(c.dir, schema.LockFileName) }
+
+func (c *e2e) writeFleet(src string) {
+	c.t.Helper()
+	if err := os.WriteFile(c.fleetPath(), []byte(src), 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// edit replaces old by new in the fleet file; old must occur exactly once.
+func (c *e2e) edit(old, new string) {
+	c.t.Helper()
+	src, err := os.ReadFile(c.fleetPath())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if n := strings.Count(string(src), old); n != 1 {
+		c.t.Fatalf("fleet edit: %q occurs %d times, want 1", old, n)
+	}
+	c.writeFleet(strings.Replace(string(src), old, new, 1))
+}
+
+// apply runs apply --auto-approve and expects it to converge.
+func (c *e2e) apply(args ...string) (stdout, stderr string) {
+	c.t.Helper()
+	out, errs := c.must(exitOK, "apply", append([]string{"--auto-approve"}, append(args, c.dir)...)...)
+	if !strings.Contains(errs, "The cloud matches the desired state.") {
+		c.t.Fatalf("apply did not report convergence:\n%s", errs)
+	}
+	return out, errs
+}
+
+// calls returns the counters since the last reset, and resets them.
+func (c *e2e) calls() (mutating int, byAction map[string]int) {
+	mutating, byAction = c.srv.MutatingCalls(), c.srv.Calls()
+	c.srv.ResetCounters()
+	return mutating, byAction
+}
+
+// wantCalls checks the mutating calls since the last reset, action by
+// action (actions not named must be 0), and resets the counters.
+func (c *e2e) wantCalls(want map[string]int) {
+	c.t.Helper()
+	_, got := c.calls()
+	total := 0
+	for _, n := range want {
+		total += n
+	}
+	mut := map[string]int{}
+	for a, n := range got {
+		if mutatingAction(a) && n > 0 {
+			mut[a] = n
+		}
+	}
+	if fmt.Sprint(mut) != fmt.Sprint(want) {
+		c.t.Errorf("mutating calls %v, want %v (all calls: %v)", mut, want, got)
+	}
+}
+
+func mutatingAction(a string) bool {
+	switch a {
+	case "CreateNetworkInterface", "AttachNetworkInterface", "DetachNetworkInterface", "DeleteNetworkInterface",
+		"ModifyNetworkInterfaceAttribute", "AssignPrivateIpAddresses", "UnassignPrivateIpAddresses",
+		"TagResources", "UntagResources", "RunCommand":
+		return true
+	}
+	return false
+}
+
+// client is an SDK client for changes made "by hand" behind ecsnet's back.
+func (c *e2e) client() *ecs.Client {
+	c.t.Helper()
+	cl, err := ecs.New(ecs.Config{Region: "cn-hangzhou", Endpoint: c.url, WaitInterval: time.Millisecond,
+		Credentials: ecs.Credentials{AccessKeyID: c.keyID, AccessKeySecret: c.secret}})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(cl.Close)
+	return cl
+}
+
+func (c *e2e) fleet() *schema.Fleet {
+	c.t.Helper()
+	f, err := schema.Load([]string{c.dir}, schema.LoadOptions{})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return f
+}
+
+func (c *e2e) lock() *schema.Lock {
+	c.t.Helper()
+	data, err := os.ReadFile(c.lockPath())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	l, err := schema.ReadLock(bytes.NewReader(data), c.lockPath())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return l
+}
+
+// fleetENIs returns the cloud's secondary ENIs tagged with the example
+// fleet, by the tagged name.
+func fleetENIs(w *emulator.World) map[string][]emulator.NetworkInterface {
+	out := map[string][]emulator.NetworkInterface{}
+	for _, n := range w.NetworkInterfaces {
+		if tag(n, plan.TagFleet) == "shop-prod" {
+			out[tag(n, plan.TagENI)] = append(out[tag(n, plan.TagENI)], n)
+		}
+	}
+	return out
+}
+
+func tag(n emulator.NetworkInterface, key string) string {
+	for _, t := range n.Tags {
+		if t.TagKey == key {
+			return t.TagValue
+		}
+	}
+	return ""
+}
+
+func eniByID(w *emulator.World, id string) *emulator.NetworkInterface {
+	for i := range w.NetworkInterfaces {
+		if w.NetworkInterfaces[i].NetworkInterfaceId == id {
+			return &w.NetworkInterfaces[i]
+		}
+	}
+	return nil
+}
+
+func instanceByID(w *emulator.World, id string) *emulator.Instance {
+	for i := range w.Instances {
+		if w.Instances[i].InstanceId == id {
+			return &w.Instances[i]
+		}
+	}
+	return nil
+}
+
+func sortedStrings(s []string) []string {
+	s = slices.Clone(s)
+	sort.Slice(s, func(i, j int) bool {
+		a, erra := netip.ParseAddr(s[i])
+		b, errb := netip.ParseAddr(s[j])
+		if erra == nil && errb == nil {
+			return a.Less(b)
+		}
+		return s[i] < s[j]
+	})
+	if s == nil {
+		s = []string{}
+	}
+	return s
+}
+
+func addrStrs(as []netip.Addr) []string {
+	out := []string{}
+	for _, a := range as {
+		out = append(out, a.String())
+	}
+	return out
+}
+
+// converged checks the emulator against the desired state and the lock:
+// every fleet ENI exists exactly once, where the file wants it, with
+// exactly the addresses the lock records (pinned ones as the file pins
+// them, counted ones as many as the file counts); every instance's primary
+// ENI likewise; no other ENI carries the fleet's tags; and the ENIs of the
+// initial world that ecsnet does not own are as they were. extra lists
+// addresses added by hand that are expected to stay, by ENI ID.
+func (c *e2e) converged(extra map[string][]string) {
+	c.t.Helper()
+	f, l, w := c.fleet(), c.lock(), c.srv.State()
+	owned := fleetENIs(w)
+	for name, ns := range owned {
+		if f.ENI(name) == nil {
+			c.t.Errorf("ENI %s carries the tags of %q, which the file does not name", ns[0].NetworkInterfaceId, name)
+		}
+	}
+	checkAddrs := func(what, id string, have []string, want schema.Secondaries, locked *schema.LockedENI) {
+		have = sortedStrings(have)
+		if locked == nil {
+			c.t.Errorf("%s: not in the lock", what)
+			return
+		}
+		if locked.ID != id {
+			c.t.Errorf("%s: lock says %s, the cloud has %s", what, locked.ID, id)
+		}
+		rec := sortedStrings(append(addrStrs(locked.Addrs()), extra[id]...))
+		if !slices.Equal(have, rec) {
+			c.t.Errorf("%s (%s): cloud has %v, lock (+ hand-made %v) records %v", what, id, have, extra[id], rec)
+		}
+		if want.Counted {
+			if len(locked.Addrs()) != want.Count {
+				c.t.Errorf("%s: %d addresses recorded, the file counts %d", what, len(locked.Addrs()), want.Count)
+			}
+		} else if got, pin := sortedStrings(addrStrs(locked.Addrs())), sortedStrings(addrStrs(want.PinnedAddrs())); !slices.Equal(got, pin) {
+			c.t.Errorf("%s: lock records %v, the file pins %v", what, got, pin)
+		}
+	}
+	for _, x := range f.ENIs {
+		ns := owned[x.Name]
+		if x.ID != "" {
+			ns = nil
+			if n := eniByID(w, x.ID); n != nil {
+				ns = append(ns, *n)
+			}
+		}
+		if len(ns) != 1 {
+			c.t.Errorf("eni/%s: %d ENIs in the cloud, want 1", x.Name, len(ns))
+			continue
+		}
+		n := ns[0]
+		wantInst := ""
+		if x.AttachTo != "" {
+			wantInst = f.Instance(x.AttachTo).ID
+		}
+		if n.InstanceId != wantInst {
+			c.t.Errorf("eni/%s: attached to %q, want %q", x.Name, n.InstanceId, wantInst)
+		}
+		if v := f.VSwitch(x.VSwitch); n.VSwitchId != v.ID {
+			c.t.Errorf("eni/%s: vSwitch %s, want %s", x.Name, n.VSwitchId, v.ID)
+		}
+		var sgs []string
+		for _, g := range x.SecurityGroups {
+			sgs = append(sgs, f.SecurityGroup(g).ID)
+		}
+		if !slices.Equal(sortedStrings(n.SecurityGroupIds), sortedStrings(sgs)) {
+			c.t.Errorf("eni/%s: security groups %v, want %v", x.Name, n.SecurityGroupIds, sgs)
+		}
+		if x.PrimaryIP.IsValid() && n.PrivateIpAddress != x.PrimaryIP.String() {
+			c.t.Errorf("eni/%s: primary address %s, want %s", x.Name, n.PrivateIpAddress, x.PrimaryIP)
+		}
+		locked := l.Secondary(x.Name)
+		if locked != nil && locked.PrimaryIP.String() != n.PrivateIpAddress {
+			c.t.Errorf("eni/%s: lock records primary %s, cloud has %s", x.Name, locked.PrimaryIP, n.PrivateIpAddress)
+		}
+		if locked != nil && locked.AttachedTo != x.AttachTo {
+			c.t.Errorf("eni/%s: lock says attached to %q, want %q", x.Name, locked.AttachedTo, x.AttachTo)
+		}
+		checkAddrs("eni/"+x.Name, n.NetworkInterfaceId, n.SecondaryPrivateIpAddresses, x.Secondaries, locked)
+	}
+	for _, in := range f.Instances {
+		wi := instanceByID(w, in.ID)
+		checkAddrs("instance/"+in.Name, wi.NetworkInterfaceId, wi.SecondaryPrivateIpAddresses, in.Primary.Secondaries, l.Primary(in.Name))
+	}
+	// The ENIs ecsnet does not own are as they were (addresses, state,
+	// attachment, tags), unless the file adopted them by ID.
+	adopted := map[string]bool{}
+	for _, x := range f.ENIs {
+		if x.ID != "" {
+			adopted[x.ID] = true
+		}
+	}
+	for _, n := range c.initial.NetworkInterfaces {
+		if adopted[n.NetworkInterfaceId] {
+			continue
+		}
+		now := eniByID(w, n.NetworkInterfaceId)
+		if now == nil {
+			c.t.Errorf("unmanaged ENI %s is gone", n.NetworkInterfaceId)
+			continue
+		}
+		n.SecondaryPrivateIpAddresses = append(n.SecondaryPrivateIpAddresses, extra[n.NetworkInterfaceId]...)
+		a, _ := json.Marshal(normENI(n))
+		b, _ := json.Marshal(normENI(*now))
+		if !bytes.Equal(a, b) {
+			c.t.Errorf("unmanaged ENI changed:\nwas %s\nnow %s", a, b)
+		}
+	}
+}
+
+func normENI(n emulator.NetworkInterface) emulator.NetworkInterface {
+	n.SecondaryPrivateIpAddresses = sortedStrings(n.SecondaryPrivateIpAddresses)
+	n.SecurityGroupIds = sortedStrings(n.SecurityGroupIds)
+	return n
+}
+
+// appliedE2E is an emulator with the example fleet applied, and the
+// counters reset.
+func appliedE2E(t *testing.T, edit func(*emulator.World)) *e2e {
+	t.Helper()
+	c := newE2E(t, edit)
+	c.apply()
+	c.calls()
+	return c
+}
+
+// TestE2EScratch applies the example fleet to a cloud that has none of it,
+// then checks that a second apply changes nothing and that plan's
+// detailed exit code tells the two apart.
+func TestE2EScratch(t *testing.T) {
+	c := newE2E(t, nil)
+	out, _ := c.must(exitChanges, "plan", "--detailed-exitcode", c.dir)
+	if !strings.Contains(out, "Plan: 9 to create, 9 to change, 0 to destroy.") {
+		t.Errorf("plan summary:\n%s", out)
+	}
+	c.wantCalls(map[string]int{})
+
+	out, errs := c.apply()
+	if !strings.Contains(out, "Plan: 9 to create") || !strings.Contains(errs, "done     create eni/vip") {
+		t.Errorf("apply output:\nstdout:\n%s\nstderr:\n%s", out, errs)
+	}
+	// The formula: a new bound ENI costs 1 create + 1 attach, plus 1
+	// assign for addresses beyond the 10 create takes (api-1-pool's 12);
+	// each instance whose primary ENI lacks addresses costs 1 assign.
+	c.wantCalls(map[string]int{"AssignPrivateIpAddresses": 10, "AttachNetworkInterface": 8, "CreateNetworkInterface": 9})
+	c.converged(nil)
+	if l := c.lock(); l.Fleet != "shop-prod" || len(l.ENIs) != 19 {
+		t.Errorf("lock: fleet %q, %d entries, want shop-prod and 19 (10 instances, 9 ENIs)", l.Fleet, len(l.ENIs))
+	}
+	lock1, _ := os.ReadFile(c.lockPath())
+
+	out, errs = c.apply()
+	if !strings.Contains(out, "No changes.") {
+		t.Errorf("second apply:\n%s\n%s", out, errs)
+	}
+	c.wantCalls(map[string]int{})
+	lock2, _ := os.ReadFile(c.lockPath())
+	if !bytes.Equal(lock1, lock2) {
+		t.Errorf("a no-op apply rewrote the lock differently")
+	}
+	c.must(exitOK, "plan", "--detailed-exitcode", c.dir)
+	c.must(exitOK, "plan", "--detailed-exitcode", "--format", "json", c.dir)
+	c.wantCalls(map[string]int{})
+}
+
+// TestE2EPlanGolden pins the example's plan from scratch in the three
+// formats. The plan is computed before anything is applied, from a fresh
+// emulator with the world's fixed seed, so it is the same on every run;
+// each format is rendered twice and must come out byte for byte the same.
+func TestE2EPlanGolden(t *testing.T) {
+	c := newE2E(t, nil)
+	for _, tt := range []struct{ format, file string }{
+		{formatText, "scratch.txt"},
+		{formatJSON, "scratch.json"},
+		{formatMarkdown, "scratch.md"},
+	} {
+		t.Run(tt.format, func(t *testing.T) {
+			first, _ := c.must(exitOK, "plan", "--format", tt.format, c.dir)
+			again, _ := c.must(exitOK, "plan", "--format", tt.format, c.dir)
+			if first != again {
+				t.Errorf("two plans of the same cloud differ:\n%s\n---\n%s", first, again)
+			}
+			golden.Check(t, filepath.Join("..", "..", "fixtures", "example", "want", "plan", tt.file), []byte(first))
+		})
+	}
+	c.wantCalls(map[string]int{})
+}
