@@ -550,7 +550,13 @@ func TestRealNetplan(t *testing.T) {
 			}
 			ns := rtNetns(t, h)
 			for p, data := range generated {
-				if strings.HasPrefix(p, "run/systemd/network/") {
+				if strings.HasPrefix(p, "run/systemd/network/") && strings.HasSuffix(p, ".network") {
+					// netplan matches a NIC by its permanent MAC (an ENI's
+					// virtio NIC has one); a veth has none, so the namespace
+					// matches on the current MAC, which the test set to the
+					// ENI's. The .link files only rename: the veths already
+					// have their names.
+					data = strings.ReplaceAll(data, "PermanentMACAddress=", "MACAddress=")
 					ns.WriteFile(t, "/"+p, []byte(data), 0o644)
 				}
 			}
