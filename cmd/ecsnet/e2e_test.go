@@ -461,3 +461,195 @@ func TestE2EPlanGolden(t *testing.T) {
 	}
 	c.wantCalls(map[string]int{})
 }
+
+// lockedAddrs returns the addresses the lock records for a key
+// ("eni/x" or "instance/x").
+func (c *e2e) lockedAddrs(key string) []string {
+	c.t.Helper()
+	l := c.lock()
+	var e *schema.LockedENI
+	if name, ok := strings.CutPrefix(key, "instance/"); ok {
+		e = l.Primary(name)
+	} else {
+		e = l.Secondary(strings.TrimPrefix(key, "eni/"))
+	}
+	if e == nil {
+		c.t.Fatalf("lock has no %s", key)
+	}
+	return addrStrs(e.Addrs())
+}
+
+func (c *e2e) lockedID(key string) string {
+	c.t.Helper()
+	l := c.lock()
+	e := l.Secondary(strings.TrimPrefix(key, "eni/"))
+	if name, ok := strings.CutPrefix(key, "instance/"); ok {
+		e = l.Primary(name)
+	}
+	if e == nil {
+		c.t.Fatalf("lock has no %s", key)
+	}
+	return e.ID
+}
+
+// TestE2EAddresses adds, removes and re-pins secondary addresses.
+func TestE2EAddresses(t *testing.T) {
+	c := appliedE2E(t, nil)
+
+	// Add one address and remove another on a primary ENI: one assign and
+	// one unassign, and the lock follows.
+	c.edit(`secondaryIps: ["172.16.0.21", "172.16.0.22"]`, `secondaryIps: ["172.16.0.21", "172.16.0.23"]`)
+	out, _ := c.must(exitChanges, "plan", "--detailed-exitcode", c.dir)
+	if !strings.Contains(out, "+ 172.16.0.23") || !strings.Contains(out, "- 172.16.0.22") {
+		t.Errorf("plan does not show the address change:\n%s", out)
+	}
+	c.apply()
+	c.wantCalls(map[string]int{"AssignPrivateIpAddresses": 1, "UnassignPrivateIpAddresses": 1})
+	c.converged(nil)
+	if got := c.lockedAddrs("instance/web-1"); !slices.Equal(got, []string{"172.16.0.21", "172.16.0.23"}) {
+		t.Errorf("lock of web-1: %v", got)
+	}
+
+	// Re-pin an address from one ENI to another: it is unassigned from
+	// spare-1 before it is assigned to web-1-data.
+	c.edit(`secondaryIps: ["172.16.2.61", "172.16.2.62"]`, `secondaryIps: ["172.16.2.62"]`)
+	c.edit(`secondaryIps: ["172.16.2.21", "172.16.2.22"]`, `secondaryIps: ["172.16.2.21", "172.16.2.22", "172.16.2.61"]`)
+	out, _ = c.must(exitChanges, "plan", "--detailed-exitcode", c.dir)
+	if !strings.Contains(out, "1. unassign eni/spare-1") || !strings.Contains(out, "2. assign eni/web-1-data: pinned addresses missing\n     after: unassign eni/spare-1\n") {
+		t.Errorf("the assign to web-1-data does not wait for the unassign from spare-1:\n%s", out)
+	}
+	c.apply()
+	c.wantCalls(map[string]int{"AssignPrivateIpAddresses": 1, "UnassignPrivateIpAddresses": 1})
+	c.converged(nil)
+
+	// Pin exactly what the cloud picked for a count: nothing to do.
+	picked := c.lockedAddrs("eni/edge-1-data")
+	c.edit("secondaryIpCount: 2\n\t\tattachTo:         \"edge-1\"", fmt.Sprintf("secondaryIps: [%q, %q]\n\t\tattachTo: \"edge-1\"", picked[0], picked[1]))
+	c.must(exitOK, "plan", "--detailed-exitcode", c.dir)
+	c.apply()
+	c.wantCalls(map[string]int{})
+	c.converged(nil)
+}
+
+// TestE2ECounts grows and shrinks counted addresses; a shrink releases the
+// highest addresses, says which, and releases exactly those.
+func TestE2ECounts(t *testing.T) {
+	c := appliedE2E(t, nil)
+	before := c.lockedAddrs("eni/app-1-data")
+
+	c.edit("secondaryIpCount: 4", "secondaryIpCount: 6")
+	c.apply()
+	c.wantCalls(map[string]int{"AssignPrivateIpAddresses": 1})
+	c.converged(nil)
+	grown := c.lockedAddrs("eni/app-1-data")
+	if len(grown) != 6 {
+		t.Fatalf("app-1-data has %v after growing to 6", grown)
+	}
+	for _, a := range before {
+		if !slices.Contains(grown, a) {
+			t.Errorf("growing the count dropped %s", a)
+		}
+	}
+
+	c.edit("secondaryIpCount: 6", "secondaryIpCount: 3")
+	released := grown[3:] // the lock lists addresses in order: the highest go
+	out, _ := c.must(exitChanges, "plan", "--detailed-exitcode", c.dir)
+	if want := "releasing " + strings.Join(released, ","); !strings.Contains(out, want) {
+		t.Errorf("plan does not say %q:\n%s", want, out)
+	}
+	c.apply()
+	c.wantCalls(map[string]int{"UnassignPrivateIpAddresses": 1})
+	c.converged(nil)
+	id := c.lockedID("eni/app-1-data")
+	if got := sortedStrings(eniByID(c.srv.State(), id).SecondaryPrivateIpAddresses); !slices.Equal(got, grown[:3]) {
+		t.Errorf("after the shrink the cloud holds %v, want %v", got, grown[:3])
+	}
+
+	// A primary ENI's count shrinks the same way.
+	primary := c.lockedAddrs("instance/api-1")
+	c.edit(`securityGroups: ["web"], secondaryIpCount: 2}`, `securityGroups: ["web"], secondaryIpCount: 1}`)
+	out, _ = c.apply()
+	if !strings.Contains(out, "releasing "+primary[1]) {
+		t.Errorf("apply's plan does not name %s:\n%s", primary[1], out)
+	}
+	c.wantCalls(map[string]int{"UnassignPrivateIpAddresses": 1})
+	c.converged(nil)
+	if got := c.lockedAddrs("instance/api-1"); !slices.Equal(got, primary[:1]) {
+		t.Errorf("api-1 keeps %v, want %v", got, primary[:1])
+	}
+}
+
+// TestE2EFailover moves the VIP to the other load balancer and back: one
+// detach and one attach each way, and the ENI keeps its ID and addresses.
+func TestE2EFailover(t *testing.T) {
+	c := appliedE2E(t, nil)
+	id := c.lockedID("eni/vip")
+	c.edit(`attachTo: "lb-1"`, `attachTo: "lb-2"`)
+	out, _ := c.must(exitChanges, "plan", "--detailed-exitcode", c.dir)
+	if !strings.Contains(out, "failover from lb-1 to lb-2") || !strings.Contains(out, "0 to create, 1 to change, 0 to destroy") {
+		t.Errorf("plan:\n%s", out)
+	}
+	c.apply()
+	c.wantCalls(map[string]int{"AttachNetworkInterface": 1, "DetachNetworkInterface": 1})
+	c.converged(nil)
+	if got := c.lockedID("eni/vip"); got != id {
+		t.Errorf("the VIP is %s after the move, was %s", got, id)
+	}
+	if l := c.lock().Secondary("vip"); l.AttachedTo != "lb-2" {
+		t.Errorf("lock: vip attached to %q", l.AttachedTo)
+	}
+	c.edit(`attachTo: "lb-2"`, `attachTo: "lb-1"`)
+	c.apply()
+	c.wantCalls(map[string]int{"AttachNetworkInterface": 1, "DetachNetworkInterface": 1})
+	c.converged(nil)
+}
+
+// TestE2EModify changes an ENI's security groups and description in place.
+func TestE2EModify(t *testing.T) {
+	c := appliedE2E(t, nil)
+	c.edit("securityGroups: [\"web\"]\n\t\tdescription:    \"web-1 data plane\"", "securityGroups: [\"web\", \"db\"]\n\t\tdescription:    \"web-1 data plane\"")
+	c.apply()
+	c.wantCalls(map[string]int{"ModifyNetworkInterfaceAttribute": 1})
+	c.converged(nil)
+	c.edit(`description:    "web-1 data plane"`, `description:    "web-1 storage plane"`)
+	c.apply()
+	c.wantCalls(map[string]int{"ModifyNetworkInterfaceAttribute": 1})
+	if n := eniByID(c.srv.State(), c.lockedID("eni/web-1-data")); n.Description != "web-1 storage plane" {
+		t.Errorf("description %q", n.Description)
+	}
+	c.converged(nil)
+}
+
+// TestE2EReplace moves an ENI to another vSwitch, which replaces it: apply
+// refuses without --allow-destroy and changes nothing, then replaces it
+// with it.
+func TestE2EReplace(t *testing.T) {
+	c := appliedE2E(t, nil)
+	old := c.lockedID("eni/web-1-data")
+	oldGen := c.lock().Secondary("web-1-data").Generation
+	c.edit("\"web-1-data\": {\n\t\tvswitch:        \"data-h\"", "\"web-1-data\": {\n\t\tvswitch:        \"app-h\"")
+	c.edit(`secondaryIps: ["172.16.2.21", "172.16.2.22"]`, `secondaryIps: ["172.16.0.61", "172.16.0.62"]`)
+	out, _ := c.must(exitChanges, "plan", "--detailed-exitcode", c.dir)
+	if !strings.Contains(out, "1 to create, 0 to change, 1 to destroy") {
+		t.Errorf("plan:\n%s", out)
+	}
+	lockBefore, _ := os.ReadFile(c.lockPath())
+	_, errs := c.must(exitError, "apply", "--auto-approve", c.dir)
+	if !strings.Contains(errs, "--allow-destroy") || !strings.Contains(errs, "nothing was changed") {
+		t.Errorf("stderr:\n%s", errs)
+	}
+	c.wantCalls(map[string]int{})
+	if lockAfter, _ := os.ReadFile(c.lockPath()); !bytes.Equal(lockBefore, lockAfter) {
+		t.Errorf("a refused apply changed the lock")
+	}
+
+	c.apply("--allow-destroy")
+	c.wantCalls(map[string]int{"AttachNetworkInterface": 1, "CreateNetworkInterface": 1, "DeleteNetworkInterface": 1, "DetachNetworkInterface": 1})
+	c.converged(nil)
+	if eniByID(c.srv.State(), old) != nil {
+		t.Errorf("the replaced ENI %s still exists", old)
+	}
+	if l := c.lock().Secondary("web-1-data"); l.ID == old || l.Generation <= oldGen {
+		t.Errorf("lock after the replacement: ID %s (was %s), generation %d (was %d)", l.ID, old, l.Generation, oldGen)
+	}
+}
