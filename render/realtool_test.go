@@ -40,6 +40,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -949,18 +950,40 @@ func TestCloudInitCrossCheck(t *testing.T) {
 		n := h.Secondary[0]
 		fmt.Fprintf(&findings, "\n== %s: ENI %s on %s (primary ENI on %s), table %d\n", h.Name, n.ENI, n.Prefix, h.Primary.Prefix, n.Table)
 
-		// With the table's subnet route (no gateway) in the intent.
-		for _, k := range [][2]string{{"eni", "debian"}, {"sysconfig", "rhel"}, {"sysconfig", "sles"}, {"networkd", "debian"}, {"network-manager", "rhel"}, {"netplan", "ubuntu"}} {
-			if _, err := hosttest.TryNetConvert(t, rtV2(h, true), k[1], k[0]); err != nil {
-				fmt.Fprintf(&findings, "%s/%s with a gateway-less table route: fails: %s\n", k[0], k[1], rtLastLine(err))
+		// With the table's subnet route (no gateway) in the intent, the
+		// renderers that crash on it (once: it does not depend on the host).
+		if name == "lb-1" {
+			for _, k := range [][2]string{{"eni", "debian"}, {"sysconfig", "rhel"}} {
+				if _, err := hosttest.TryNetConvert(t, rtV2(h, true), k[1], k[0]); err != nil {
+					fmt.Fprintf(&findings, "%s/%s with a gateway-less table route: fails: %s\n", k[0], k[1], rtLastLine(err))
+				} else {
+					fmt.Fprintf(&findings, "%s/%s with a gateway-less table route: renders\n", k[0], k[1])
+				}
 			}
+			fmt.Fprintf(&findings, "(below: the intent without that route, which every renderer takes)\n")
 		}
 		v2 := rtV2(h, false)
+		// Every conversion at once: each is a second of Python start-up.
+		kinds := [][2]string{{"eni", "debian"}, {"networkd", "debian"}, {"sysconfig", "rhel"}, {"sysconfig", "sles"}, {"network-manager", "rhel"}, {"netplan", "ubuntu"}}
+		converted := make([]map[string]string, len(kinds))
+		errs := make([]error, len(kinds))
+		var wg sync.WaitGroup
+		for i, k := range kinds {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				converted[i], errs[i] = hosttest.TryNetConvert(t, v2, k[1], k[0])
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
 
 		// eni, brought up with ifup as TestRealIfupdown does; cloud-init's
 		// DHCP stanza for the primary becomes manual (the test set the
 		// DHCP address already).
-		eni := hosttest.NetConvert(t, v2, "debian", "eni")["etc/network/interfaces.d/50-cloud-init"]
+		eni := converted[0]["etc/network/interfaces.d/50-cloud-init"]
 		eni = strings.Replace(eni, "iface "+h.Primary.Name()+" inet dhcp", "iface "+h.Primary.Name()+" inet manual", 1)
 		ns := rtNetns(t, h)
 		ns.WriteFile(t, "/etc/network/interfaces.d/50-cloud-init", []byte(eni), 0o644)
@@ -972,7 +995,7 @@ func TestCloudInitCrossCheck(t *testing.T) {
 
 		// networkd, brought up with systemd-networkd.
 		ns = rtNetns(t, h)
-		files := hosttest.NetConvert(t, v2, "debian", "networkd")
+		files := converted[1]
 		for _, p := range rtSorted(files) {
 			ns.WriteFile(t, "/"+p, []byte(files[p]), 0o644)
 		}
@@ -994,8 +1017,8 @@ func TestCloudInitCrossCheck(t *testing.T) {
 		rtFinding(&findings, "networkd/debian, systemd-networkd", rtDiff(rtLive(t, ns), want), rtMainDefaults(t, ns))
 
 		// The rest, read as text.
-		for _, k := range [][2]string{{"sysconfig", "rhel"}, {"sysconfig", "sles"}, {"network-manager", "rhel"}, {"netplan", "ubuntu"}} {
-			files := hosttest.NetConvert(t, v2, k[1], k[0])
+		for i, k := range kinds[2:] {
+			files := converted[2+i]
 			var all strings.Builder
 			for _, p := range rtSorted(files) {
 				all.WriteString(files[p])
