@@ -8,6 +8,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
@@ -651,5 +652,321 @@ func TestE2EReplace(t *testing.T) {
 	}
 	if l := c.lock().Secondary("web-1-data"); l.ID == old || l.Generation <= oldGen {
 		t.Errorf("lock after the replacement: ID %s (was %s), generation %d (was %d)", l.ID, old, l.Generation, oldGen)
+	}
+}
+
+func addrs(t *testing.T, ss ...string) []netip.Addr {
+	t.Helper()
+	var out []netip.Addr
+	for _, s := range ss {
+		out = append(out, netip.MustParseAddr(s))
+	}
+	return out
+}
+
+// TestE2EUnmanagedAndPrune adds addresses to the fleet's ENIs by hand, and
+// an ENI of its own: apply leaves them alone; with --prune it removes the
+// addresses (one unassign per ENI) and still leaves every ENI ecsnet does
+// not own alone, the world's and the hand-made one.
+func TestE2EUnmanagedAndPrune(t *testing.T) {
+	c := appliedE2E(t, func(w *emulator.World) {
+		// An ENI of the world, attached to an instance of the fleet.
+		w.NetworkInterfaces = append(w.NetworkInterfaces, emulator.NetworkInterface{NetworkInterfaceId: "eni-bp1backup0000001",
+			NetworkInterfaceName: "backup", VSwitchId: "vsw-bp1app0000h", SecurityGroupIds: []string{"sg-bp1web000001"},
+			PrivateIpAddress: "172.16.0.140", InstanceId: "i-bp1lb0000002"})
+	})
+	ctx := context.Background()
+	cl := c.client()
+	vip := c.lockedID("eni/vip")
+	if _, err := cl.AssignPrivateIpAddresses(ctx, ecs.AssignInput{ENIID: vip, IPs: addrs(t, "172.16.0.110"), ClientToken: "by-hand-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.AssignPrivateIpAddresses(ctx, ecs.AssignInput{ENIID: "eni-bp1lb2primary00001", IPs: addrs(t, "172.16.0.120"), ClientToken: "by-hand-2"}); err != nil {
+		t.Fatal(err)
+	}
+	hand, err := cl.CreateNetworkInterface(ctx, ecs.CreateENIInput{VSwitchID: "vsw-bp1data000h", SecurityGroupIDs: []string{"sg-bp1web000001"},
+		PrimaryIP: netip.MustParseAddr("172.16.2.230"), SecondaryIPs: addrs(t, "172.16.2.231"), Name: "by-hand", ClientToken: "by-hand-3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.AttachNetworkInterface(ctx, hand.ID, "i-bp1web000001"); err != nil {
+		t.Fatal(err)
+	}
+	c.calls()
+	handBefore, _ := json.Marshal(normENI(*eniByID(c.srv.State(), hand.ID)))
+	extra := map[string][]string{vip: {"172.16.0.110"}, "eni-bp1lb2primary00001": {"172.16.0.120"}}
+
+	out, _ := c.must(exitOK, "plan", "--detailed-exitcode", c.dir)
+	for _, want := range []string{"Addresses not in the lock: kept; plan --prune removes them", "172.16.0.110", "172.16.0.120",
+		"eni-bp1backup0000001 \"backup\"", hand.ID + ` "by-hand", attached to i-bp1web000001`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan does not mention %q:\n%s", want, out)
+		}
+	}
+	c.apply()
+	c.wantCalls(map[string]int{})
+	c.converged(extra)
+
+	out, _ = c.must(exitChanges, "plan", "--prune", "--detailed-exitcode", c.dir)
+	if !strings.Contains(out, "pruning addresses the lock does not record") {
+		t.Errorf("plan --prune:\n%s", out)
+	}
+	c.apply("--prune")
+	c.wantCalls(map[string]int{"UnassignPrivateIpAddresses": 2})
+	c.converged(nil)
+	if handAfter, _ := json.Marshal(normENI(*eniByID(c.srv.State(), hand.ID))); !bytes.Equal(handBefore, handAfter) {
+		t.Errorf("--prune touched an ENI ecsnet does not own:\nwas %s\nnow %s", handBefore, handAfter)
+	}
+}
+
+// TestE2ESavedPlan refuses a saved plan whose resources changed behind it,
+// and applies a fresh one exactly as saved; show renders it.
+func TestE2ESavedPlan(t *testing.T) {
+	c := appliedE2E(t, nil)
+	stale := filepath.Join(t.TempDir(), "stale.json")
+	c.edit(`secondaryIps: ["172.16.0.21", "172.16.0.22"]`, `secondaryIps: ["172.16.0.21", "172.16.0.22", "172.16.0.23"]`)
+	c.must(exitChanges, "plan", "--save", stale, "--detailed-exitcode", c.dir)
+
+	// Someone adds an address to web-1 by hand: the plan touches web-1.
+	if _, err := c.client().AssignPrivateIpAddresses(context.Background(), ecs.AssignInput{ENIID: "eni-bp1web1primary0001",
+		IPs: addrs(t, "172.16.0.24"), ClientToken: "by-hand"}); err != nil {
+		t.Fatal(err)
+	}
+	c.calls()
+	_, errs := c.must(exitError, "apply", "--plan", stale, "--auto-approve", c.dir)
+	if !strings.Contains(errs, "the cloud changed since "+stale+" was made") {
+		t.Errorf("stderr:\n%s", errs)
+	}
+	c.wantCalls(map[string]int{})
+
+	fresh := filepath.Join(t.TempDir(), "fresh.json")
+	planText, _ := c.must(exitOK, "plan", "--save", fresh, c.dir)
+	// show reads only the file: no cloud, no credentials.
+	code, shown, errs := runCLI(t, "show", fresh)
+	if code != exitOK || shown != planText {
+		t.Errorf("show: exit %d, %s; renders the saved plan differently from plan:\n%s\n---\n%s", code, errs, shown, planText)
+	}
+	code, md, errs := runCLI(t, "show", "--format", "markdown", fresh)
+	if code != exitOK || !strings.HasPrefix(md, "### ecsnet plan for shop-prod (cn-hangzhou): 0 to create, 1 to change, 0 to destroy") || !strings.Contains(md, "172.16.0.24") {
+		t.Errorf("show --format markdown: exit %d, %s\n%s", code, errs, md)
+	}
+	var doc struct {
+		Steps []struct{ ID string } `json:"steps"`
+	}
+	data, _ := os.ReadFile(fresh)
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	c.calls()
+	_, errs = c.must(exitOK, "apply", "--plan", fresh, "--auto-approve", c.dir)
+	var done, planned []string
+	for _, line := range strings.Split(errs, "\n") {
+		if rest, ok := strings.CutPrefix(line, "  done     "); ok {
+			done = append(done, strings.TrimSpace(rest[:40]))
+		}
+	}
+	for _, s := range doc.Steps {
+		planned = append(planned, s.ID)
+	}
+	slices.Sort(done)
+	slices.Sort(planned)
+	if !slices.Equal(done, planned) || len(done) != 1 {
+		t.Errorf("apply --plan did %v, the plan has %v", done, planned)
+	}
+	c.wantCalls(map[string]int{"AssignPrivateIpAddresses": 1})
+	c.converged(map[string][]string{"eni-bp1web1primary0001": {"172.16.0.24"}})
+}
+
+// TestE2ENoTerminal: apply without a terminal and without --auto-approve
+// shows the plan and refuses, even when stdin says yes.
+func TestE2ENoTerminal(t *testing.T) {
+	c := newE2E(t, nil)
+	e, out, errb := c.env("yes\n")
+	if code := run([]string{"apply", "--endpoint", c.url, c.dir}, e); code != exitError {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if !strings.Contains(out.String(), "Plan: 9 to create") || !strings.Contains(errb.String(), "no terminal to confirm on") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", out, errb)
+	}
+	c.wantCalls(map[string]int{})
+	if _, err := os.Stat(c.lockPath()); !os.IsNotExist(err) {
+		t.Errorf("a refused apply wrote the lock: %v", err)
+	}
+}
+
+// TestE2EFaults applies the example while the emulator throttles requests
+// and commits changes whose answer then fails or never comes. Retries with
+// the same ClientToken, and observing before repeating token-less calls,
+// must leave no duplicate ENI and no leaked address.
+func TestE2EFaults(t *testing.T) {
+	c := newE2E(t, nil)
+	c.srv.SetFaults(emulator.Faults{ThrottleRate: 0.1, CommitThenFailRate: 0.15, CommitThenDropRate: 0.1})
+	var code int
+	var out, errs string
+	for try := 1; try <= 3; try++ {
+		code, out, errs = c.run("apply", "--auto-approve", c.dir)
+		if code == exitOK {
+			break
+		}
+		t.Logf("apply under faults, try %d: exit %d\n%s", try, code, errs)
+	}
+	if code != exitOK {
+		t.Fatalf("apply under faults did not converge in 3 runs:\nstdout:\n%s\nstderr:\n%s", out, errs)
+	}
+	mut, all := c.calls()
+	t.Logf("under faults: %d mutating calls (27 without faults); %v", mut, all)
+	if mut < 27 {
+		t.Errorf("%d mutating calls, fewer than the plan's 27 steps", mut)
+	}
+	c.srv.SetFaults(emulator.Faults{})
+	c.apply()
+	c.wantCalls(map[string]int{})
+	c.converged(nil)
+	if w := c.srv.State(); len(w.NetworkInterfaces) != len(c.initial.NetworkInterfaces)+9 {
+		t.Errorf("%d secondary ENIs in the cloud, want %d", len(w.NetworkInterfaces), len(c.initial.NetworkInterfaces)+9)
+	}
+}
+
+// TestE2EFailureThenConverge: a step fails mid-apply; the apply finishes
+// what it can, starts nothing that depends on the failure, lists done,
+// failed and skipped steps, writes the lock and exits 1; once the cause is
+// fixed a re-run converges, doing only what is left.
+//
+// The apply runs with --parallelism 1 so that the failed step's dependents
+// are skipped while no other step is in flight: plan.Apply counts skipped
+// steps without its lock (executor.run, ex.done++), which races with the
+// step goroutines and fails this test under -race at the default
+// parallelism (reported to the plan package's owner).
+func TestE2EFailureThenConverge(t *testing.T) {
+	c := appliedE2E(t, nil)
+
+	// An instance in a transitional state is caught by the plan: exit 1,
+	// pointing at the file, before any change.
+	c.edit(`secondaryIps: ["172.16.0.31"]`, `secondaryIps: ["172.16.0.31", "172.16.0.32"]`)
+	if err := c.srv.SetInstanceStatus("i-bp1lb0000001", "Starting"); err != nil {
+		t.Fatal(err)
+	}
+	_, errs := c.must(exitError, "apply", "--auto-approve", c.dir)
+	if !strings.Contains(errs, "instance i-bp1lb0000001 is Starting") || !strings.Contains(errs, "fleet.cue:") {
+		t.Errorf("stderr:\n%s", errs)
+	}
+	c.wantCalls(map[string]int{})
+	if err := c.srv.SetInstanceStatus("i-bp1lb0000001", "Running"); err != nil {
+		t.Fatal(err)
+	}
+	c.edit(`secondaryIps: ["172.16.0.31", "172.16.0.32"]`, `secondaryIps: ["172.16.0.31"]`)
+
+	// Four changes: a description, an address for db-1 and one for web-1,
+	// and one more address for the cloud to pick on api-1, which waits for
+	// the pins of its vSwitch (web-1's among them). Someone takes web-1's
+	// new address between plan and apply: the saved plan's fingerprint
+	// covers only the resources it touches, so apply starts, and web-1's
+	// assign fails.
+	c.edit(`description:    "cold spare"`, `description:    "cold spare, row 4"`)
+	c.edit(`secondaryIps: ["172.16.1.21", "172.16.1.22"]`, `secondaryIps: ["172.16.1.21", "172.16.1.22", "172.16.1.23"]`)
+	c.edit(`secondaryIps: ["172.16.0.21", "172.16.0.22"]`, `secondaryIps: ["172.16.0.21", "172.16.0.22", "172.16.0.23"]`)
+	c.edit(`securityGroups: ["web"], secondaryIpCount: 2}`, `securityGroups: ["web"], secondaryIpCount: 3}`)
+	p := filepath.Join(t.TempDir(), "p.json")
+	c.must(exitChanges, "plan", "--save", p, "--detailed-exitcode", c.dir)
+	cl := c.client()
+	ctx := context.Background()
+	squatter, err := cl.CreateNetworkInterface(ctx, ecs.CreateENIInput{VSwitchID: "vsw-bp1app0000h", SecurityGroupIDs: []string{"sg-bp1web000001"},
+		PrimaryIP: netip.MustParseAddr("172.16.0.23"), ClientToken: "squatter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.calls()
+	_, errs = c.must(exitError, "apply", "--plan", p, "--auto-approve", "--parallelism", "1", c.dir)
+	for _, want := range []string{"done     modify eni/spare-1", "done     assign instance/db-1",
+		"FAILED   assign instance/web-1", "InvalidPrivateIpAddress.Duplicated", "skipped  assign instance/api-1",
+		"Apply: 2 done, 1 failed, 1 skipped", "failed: assign instance/web-1"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr does not contain %q:\n%s", want, errs)
+		}
+	}
+	c.wantCalls(map[string]int{"AssignPrivateIpAddresses": 2, "ModifyNetworkInterfaceAttribute": 1})
+	if got := c.lockedAddrs("instance/db-1"); !slices.Contains(got, "172.16.1.23") {
+		t.Errorf("the lock after a failed apply does not record the step that was done: db-1 has %v", got)
+	}
+	if got := c.lockedAddrs("instance/web-1"); slices.Contains(got, "172.16.0.23") {
+		t.Errorf("the lock records an address that was never assigned: web-1 has %v", got)
+	}
+
+	// Fix: remove the squatter. The re-run does only what is left.
+	if err := cl.DeleteNetworkInterface(ctx, squatter.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.WaitENI(ctx, squatter.ID, ecs.ENIGone); err != nil {
+		t.Fatal(err)
+	}
+	c.calls()
+	out, _ := c.apply()
+	if !strings.Contains(out, "0 to create, 2 to change, 0 to destroy") {
+		t.Errorf("the re-run's plan:\n%s", out)
+	}
+	c.wantCalls(map[string]int{"AssignPrivateIpAddresses": 2})
+	c.converged(nil)
+}
+
+// TestE2EObservedSnapshot plans from an `ecsnet observe` snapshot with no
+// credentials at all, and makes no API call.
+func TestE2EObservedSnapshot(t *testing.T) {
+	c := appliedE2E(t, nil)
+	snap, _ := c.must(exitOK, "observe", c.dir)
+	path := filepath.Join(t.TempDir(), "snapshot.json")
+	if err := os.WriteFile(path, []byte(snap), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.calls()
+	code, out, errs := runCLI(t, "plan", "--observed", path, "--detailed-exitcode", c.dir)
+	if code != exitOK || !strings.Contains(out, "No changes.") {
+		t.Errorf("plan --observed: exit %d\n%s\n%s", code, out, errs)
+	}
+	c.edit(`attachTo: "lb-1"`, `attachTo: "lb-2"`)
+	if code, out, errs := runCLI(t, "plan", "--observed", path, "--detailed-exitcode", c.dir); code != exitChanges || !strings.Contains(out, "failover from lb-1 to lb-2") {
+		t.Errorf("plan --observed after an edit: exit %d\n%s\n%s", code, out, errs)
+	}
+	if code, _, errs := runCLI(t, "plan", "--endpoint", c.url, c.dir); code != exitError || !strings.Contains(errs, "no credentials") {
+		t.Errorf("plan without credentials or snapshot: exit %d\n%s", code, errs)
+	}
+	if all := c.srv.Calls(); len(all) != 0 {
+		t.Errorf("planning from a snapshot called the API: %v", all)
+	}
+}
+
+// TestE2EInvalidInput: no invalid desired state reaches the cloud; plan
+// and apply refuse it before the first call.
+func TestE2EInvalidInput(t *testing.T) {
+	c := newE2E(t, nil)
+	dir := filepath.Join("..", "..", "fixtures", "invalid")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		switch filepath.Ext(e.Name()) {
+		case ".cue", ".json", ".yaml", ".yml":
+		default:
+			continue
+		}
+		n++
+		input := filepath.Join(dir, e.Name())
+		for _, args := range [][]string{{"plan", input}, {"apply", "--auto-approve", input}} {
+			code, out, errs := c.run(args[0], args[1:]...)
+			if code != exitError || !strings.Contains(errs, filepath.ToSlash(input)+":") {
+				t.Errorf("ecsnet %s: exit %d, want 1 with a position in the file\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errs)
+			}
+			if all := c.srv.Calls(); len(all) != 0 {
+				t.Errorf("ecsnet %s called the API: %v", strings.Join(args, " "), all)
+				c.srv.ResetCounters()
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, schema.LockFileName)); err == nil {
+			t.Fatalf("an apply of invalid input wrote %s", filepath.Join(dir, schema.LockFileName))
+		}
+	}
+	if n < 25 {
+		t.Errorf("only %d invalid cases", n)
 	}
 }
