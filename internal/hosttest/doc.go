@@ -21,9 +21,10 @@
 // test fails, so CI cannot pass by skipping. install.sh beside this file
 // installs everything on Debian.
 //
-// The namespace core (Create, Close, AddLink, DelLink, Command and the
-// Parse functions) returns errors and does not depend on package testing,
-// so the host emulator can reuse it; the rest takes a testing.TB.
+// The namespace core (Create, Close, AddLink, DelLink, Command, Exec and
+// the Parse functions) returns errors and takes no testing.TB, so the host
+// emulator of the delivery issue can reuse it (or move it to a package of
+// its own); the rest takes a testing.TB.
 //
 // Network tests send nothing outside the namespaces they create.
 package hosttest
