@@ -125,6 +125,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		c.runs = 1
 	}
 	if err := c.setup(); err != nil {
+		if c.work != "" && !c.keep {
+			os.RemoveAll(c.work)
+		}
 		fmt.Fprintf(stderr, "benchtable: %v\n", err)
 		return 1
 	}
