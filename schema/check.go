@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -11,7 +12,14 @@ import (
 // totals, vSwitch capacity, ENIs per instance). The fleet-wide rules are Go
 // on purpose: in CUE they grow as n^2.5 (cue-notes.md §5).
 func check(f *Fleet) Errors {
-	c := &checker{f: f, seen: make(map[netip.Addr]use)}
+	n := 0
+	for _, in := range f.Instances {
+		n += 1 + len(in.Primary.Pinned)
+	}
+	for _, e := range f.ENIs {
+		n += 1 + len(e.Pinned)
+	}
+	c := &checker{f: f, seen: make(map[netip.Addr]use, n)}
 	c.vswitches()
 	c.groups()
 	for _, in := range f.Instances {
@@ -35,9 +43,18 @@ type checker struct {
 	idSeen map[string]use     // instance and ENI IDs
 }
 
+// use records where a value was first seen.
 type use struct {
-	pos  Pos
-	path string
+	pos   Pos
+	where string // the field's path
+	idx   int32  // the index in a list, or -1
+}
+
+func (u use) path() string {
+	if u.idx < 0 {
+		return u.where
+	}
+	return u.where + "[" + strconv.Itoa(int(u.idx)) + "]"
 }
 
 func (c *checker) errorf(pos Pos, p string, hint, format string, args ...any) *Error {
@@ -155,37 +172,33 @@ func (c *checker) vswitch(name string, p path, pos Pos) *VSwitch {
 }
 
 // addr checks one address against its vSwitch and the rest of the fleet.
-func (c *checker) addr(a netip.Addr, pos Pos, p string, v *VSwitch) {
+// where is the path of the field, idx the address's index in its list or
+// -1; the full path is built only for an error, as a fleet has hundreds of
+// thousands of addresses and few errors.
+func (c *checker) addr(a netip.Addr, pos Pos, where string, idx int, v *VSwitch) {
 	if !a.IsValid() {
 		return
 	}
+	p := use{where: where, idx: int32(idx)}.path
 	if v != nil && v.CIDR.IsValid() {
 		switch {
 		case !v.CIDR.Contains(a):
-			c.errorf(pos, p, fmt.Sprintf("pick an address inside %s, or put the ENI in a vSwitch whose block holds it", v.CIDR),
+			c.errorf(pos, p(), fmt.Sprintf("pick an address inside %s, or put the ENI in a vSwitch whose block holds it", v.CIDR),
 				"%s is outside vSwitch %q (%s)", a, v.Name, v.CIDR)
 		case v.Reserved(a):
-			c.errorf(pos, p, fmt.Sprintf("the cloud reserves the first address and the last three of %s (the gateway is %s); pick another", v.CIDR, v.Gateway()),
+			c.errorf(pos, p(), fmt.Sprintf("the cloud reserves the first address and the last three of %s (the gateway is %s); pick another", v.CIDR, v.Gateway()),
 				"%s is reserved in vSwitch %q", a, v.Name)
 		}
 	}
 	if prev, dup := c.seen[a]; dup {
 		hint := "an address can belong to one ENI only; remove one of the two"
-		if parent(prev.path) == parent(p) {
+		if prev.where == where {
 			hint = "remove the repeated address from the list"
 		}
-		c.fleetf(pos, p, hint, "%s is already used at %s (%s)", a, prev.pos, prev.path).Related = []Pos{prev.pos}
+		c.fleetf(pos, p(), hint, "%s is already used at %s (%s)", a, prev.pos, prev.path()).Related = []Pos{prev.pos}
 		return
 	}
-	c.seen[a] = use{pos: pos, path: p}
-}
-
-// parent strips a trailing list index from a path.
-func parent(p string) string {
-	if i := strings.LastIndexByte(p, '['); i > 0 {
-		return p[:i]
-	}
-	return p
+	c.seen[a] = use{pos: pos, where: where, idx: int32(idx)}
 }
 
 func (c *checker) want(vsw string, n int) {
@@ -211,9 +224,12 @@ func (c *checker) instance(in *Instance) {
 	pr := &in.Primary
 	pp := p.field("primary")
 	v := c.vswitch(pr.VSwitch, pp.field("vswitch"), pr.VSwitchPos)
-	c.addr(pr.IP, pr.IPPos, pp.field("ip").String(), v)
-	for i, a := range pr.Pinned {
-		c.addr(a.Addr, a.Pos, pp.field("secondaryIps").index(i).String(), v)
+	c.addr(pr.IP, pr.IPPos, pp.field("ip").String(), -1, v)
+	if len(pr.Pinned) > 0 {
+		where := pp.field("secondaryIps").String()
+		for i, a := range pr.Pinned {
+			c.addr(a.Addr, a.Pos, where, i, v)
+		}
 	}
 	n := 1 + pr.N()
 	if v != nil {
@@ -248,18 +264,23 @@ func (c *checker) ids(id, what string, p path, pos Pos) {
 	}
 	if prev, dup := c.idSeen[id]; dup {
 		c.fleetf(pos, p.field("id").String(), fmt.Sprintf("each %s appears once in the fleet", what),
-			"%s ID %s is also used at %s (%s)", what, id, prev.pos, prev.path).Related = []Pos{prev.pos}
+			"%s ID %s is also used at %s (%s)", what, id, prev.pos, prev.path()).Related = []Pos{prev.pos}
 		return
 	}
-	c.idSeen[id] = use{pos: pos, path: p.String()}
+	c.idSeen[id] = use{pos: pos, where: p.String(), idx: -1}
 }
 
 func (c *checker) eni(e *ENI) {
 	p := path{"enis", e.Name}
 	v := c.vswitch(e.VSwitch, p.field("vswitch"), e.VSwitchPos)
-	c.addr(e.PrimaryIP, e.PrimaryIPPos, p.field("primaryIp").String(), v)
-	for i, a := range e.Pinned {
-		c.addr(a.Addr, a.Pos, p.field("secondaryIps").index(i).String(), v)
+	if e.PrimaryIP.IsValid() {
+		c.addr(e.PrimaryIP, e.PrimaryIPPos, p.field("primaryIp").String(), -1, v)
+	}
+	if len(e.Pinned) > 0 {
+		where := p.field("secondaryIps").String()
+		for i, a := range e.Pinned {
+			c.addr(a.Addr, a.Pos, where, i, v)
+		}
 	}
 	n := 1 + e.N()
 	if v != nil {

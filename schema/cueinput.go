@@ -318,6 +318,21 @@ func (c *converter) expr(x ast.Node, p path) *node {
 
 func (c *converter) fields(pos Pos, decls []ast.Decl, p path) *node {
 	n := &node{kind: kObject, pos: pos}
+	// index keeps the merge of repeated labels linear: the instances and
+	// enis structs of a large fleet have tens of thousands of fields.
+	var index map[string]int
+	if len(decls) > 16 {
+		index = make(map[string]int, len(decls))
+	}
+	lookup := func(name string) *field {
+		if index == nil {
+			return n.lookup(name)
+		}
+		if i, ok := index[name]; ok {
+			return &n.fields[i]
+		}
+		return nil
+	}
 	for _, d := range decls {
 		f, ok := d.(*ast.Field)
 		if !ok {
@@ -326,7 +341,7 @@ func (c *converter) fields(pos Pos, decls []ast.Decl, p path) *node {
 		name, _ := labelName(f.Label)
 		v := c.expr(f.Value, p.field(name))
 		lp := posOf(f.Label.Pos())
-		if prev := n.lookup(name); prev != nil {
+		if prev := lookup(name); prev != nil {
 			if c.yaml {
 				c.errs = append(c.errs, &Error{Pos: lp, Path: p.field(name).String(), Msg: fmt.Sprintf("duplicate key %q (first at %s)", name, prev.pos),
 					Hint: "YAML allows a key once per mapping; remove or merge the duplicate", Related: []Pos{prev.pos}})
@@ -334,6 +349,9 @@ func (c *converter) fields(pos Pos, decls []ast.Decl, p path) *node {
 			}
 			prev.val = unify(prev.val, v, p.field(name), &c.errs)
 			continue
+		}
+		if index != nil {
+			index[name] = len(n.fields)
 		}
 		n.fields = append(n.fields, field{name: name, pos: lp, val: v})
 	}
@@ -347,11 +365,16 @@ func unify(a, b *node, p path, errs *Errors) *node {
 	switch {
 	case a.kind == kObject && b.kind == kObject:
 		out := &node{kind: kObject, pos: a.pos, fields: append([]field(nil), a.fields...)}
+		index := make(map[string]int, len(out.fields))
+		for i, f := range out.fields {
+			index[f.name] = i
+		}
 		for _, f := range b.fields {
-			if prev := out.lookup(f.name); prev != nil {
-				prev.val = unify(prev.val, f.val, p.field(f.name), errs)
+			if i, ok := index[f.name]; ok {
+				out.fields[i].val = unify(out.fields[i].val, f.val, p.field(f.name), errs)
 				continue
 			}
+			index[f.name] = len(out.fields)
 			out.fields = append(out.fields, f)
 		}
 		return out

@@ -205,12 +205,28 @@ func (d *decoder) id(n *node, p path, re *regexp.Regexp, example string) string 
 // ipv4 parses a dotted-decimal IPv4 address strictly: no leading zeros (an
 // ambiguity some tools read as octal), no spaces, no IPv6.
 func (d *decoder) ipv4(n *node, p path) (netip.Addr, bool) {
-	s, ok := d.str(n, p)
-	if !ok {
+	return d.ipv4At(n, p, -1)
+}
+
+// ipv4At is ipv4 for element idx of the list at p (or p itself when idx is
+// -1); the element's path is built only for an error.
+func (d *decoder) ipv4At(n *node, base path, idx int) (netip.Addr, bool) {
+	p := func() path {
+		if idx < 0 {
+			return base
+		}
+		return base.index(idx)
+	}
+	if n.kind != kString {
+		d.str(n, p())
 		return netip.Addr{}, false
 	}
+	s := n.str
 	a, err := netip.ParseAddr(s)
-	if err != nil || !a.Is4() {
+	if err == nil && a.Is4() {
+		return a, true
+	}
+	{
 		var why string
 		switch {
 		case strings.TrimSpace(s) != s:
@@ -220,10 +236,9 @@ func (d *decoder) ipv4(n *node, p path) (netip.Addr, bool) {
 		default:
 			why = strings.TrimPrefix(err.Error(), fmt.Sprintf("ParseAddr(%q): ", s))
 		}
-		d.errorf(n.pos, p, "write four decimal numbers 0-255 separated by dots, without leading zeros or spaces, e.g. 172.16.0.21", "%q is not a valid IPv4 address: %s", s, why)
+		d.errorf(n.pos, p(), "write four decimal numbers 0-255 separated by dots, without leading zeros or spaces, e.g. 172.16.0.21", "%q is not a valid IPv4 address: %s", s, why)
 		return netip.Addr{}, false
 	}
-	return a, true
 }
 
 func (d *decoder) secondaries(n *node, p path) Secondaries {
@@ -236,7 +251,7 @@ func (d *decoder) secondaries(n *node, p path) Secondaries {
 			d.errorf(f.val.pos, lp, "no ENI carries that many; split the addresses over more ENIs", "secondaryIps lists %d addresses; no instance type allows more than %d secondary addresses per ENI", len(f.val.elems), maxSecondaryIPs)
 		} else {
 			for i, e := range f.val.elems {
-				if a, ok := d.ipv4(e, lp.index(i)); ok {
+				if a, ok := d.ipv4At(e, lp, i); ok {
 					s.Pinned = append(s.Pinned, Address{Addr: a, Pos: e.pos})
 				}
 			}
