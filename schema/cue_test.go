@@ -310,8 +310,7 @@ func cueVerdict(ctx *cue.Context, fleet cue.Value, c cueCase) error {
 // from the schema's, and the schema states the intended rule. While a gap is
 // open its case is logged, not failed; once Go agrees, the test fails until
 // the entry is removed.
-var knownGoGaps = map[string]string{
-}
+var knownGoGaps = map[string]string{}
 
 func TestCUEDifferential(t *testing.T) {
 	ctx, fleet := compiledSchema(t)
