@@ -98,14 +98,21 @@ func manifest(h *Host, files []File) []byte {
 }
 
 // WriteHost writes one host's bundle under dir/<host>/, replacing what was
-// there. Files whose bytes are unchanged are not rewritten, so an unchanged
-// host keeps its timestamps; files the bundle no longer has are removed.
+// there. Files whose bytes and mode are unchanged are not rewritten, so an
+// unchanged host keeps its timestamps; files the bundle no longer has are
+// removed.
 func WriteHost(dir, host string, files []File) error {
+	_, err := writeHost(dir, host, files)
+	return err
+}
+
+func writeHost(dir, host string, files []File) (bool, error) {
 	root := filepath.Join(dir, host)
 	want := map[string]bool{}
+	changed := false
 	for _, f := range files {
 		if !fs.ValidPath(f.Path) {
-			return fmt.Errorf("write %s: bad path %q", host, f.Path)
+			return changed, fmt.Errorf("write %s: bad path %q", host, f.Path)
 		}
 		want[f.Path] = true
 		p := filepath.Join(root, filepath.FromSlash(f.Path))
@@ -114,28 +121,74 @@ func WriteHost(dir, host string, files []File) error {
 				continue
 			}
 		}
+		changed = true
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return fmt.Errorf("write %s: %w", host, err)
+			return changed, fmt.Errorf("write %s: %w", host, err)
 		}
 		if err := os.WriteFile(p, f.Data, f.Mode.Perm()); err != nil {
-			return fmt.Errorf("write %s: %w", host, err)
+			return changed, fmt.Errorf("write %s: %w", host, err)
 		}
 		if err := os.Chmod(p, f.Mode.Perm()); err != nil { // WriteFile keeps an old file's mode
-			return fmt.Errorf("write %s: %w", host, err)
+			return changed, fmt.Errorf("write %s: %w", host, err)
 		}
 	}
 	stale, err := treeFiles(root)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", host, err)
+		return changed, fmt.Errorf("write %s: %w", host, err)
 	}
 	for _, p := range stale {
 		if !want[p] {
+			changed = true
 			if err := os.Remove(filepath.Join(root, filepath.FromSlash(p))); err != nil {
-				return fmt.Errorf("write %s: %w", host, err)
+				return changed, fmt.Errorf("write %s: %w", host, err)
 			}
 		}
 	}
-	return nil
+	return changed, nil
+}
+
+// Change is one file of a host that a render would add, change or remove.
+type Change struct {
+	Path string // relative to the host's directory
+	Kind byte   // '+' added, '~' changed, '-' removed
+	Old  []byte
+	New  []byte
+}
+
+// Changes compares one host's bundle with what dir/<host>/ holds.
+func Changes(dir, host string, files []File) ([]Change, error) {
+	root := filepath.Join(dir, host)
+	have, err := treeFiles(root)
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]File{}
+	names := slices.Clone(have)
+	for _, f := range files {
+		want[f.Path] = f
+		if !slices.Contains(names, f.Path) {
+			names = append(names, f.Path)
+		}
+	}
+	slices.Sort(names)
+	var out []Change
+	for _, p := range names {
+		f, wanted := want[p]
+		old, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(p)))
+		exists := err == nil
+		if err != nil && !os.IsNotExist(err) {
+			return nil, err
+		}
+		switch {
+		case !wanted:
+			out = append(out, Change{Path: p, Kind: '-', Old: old})
+		case !exists:
+			out = append(out, Change{Path: p, Kind: '+', New: f.Data})
+		case !bytes.Equal(old, f.Data):
+			out = append(out, Change{Path: p, Kind: '~', Old: old, New: f.Data})
+		}
+	}
+	return out, nil
 }
 
 // treeFiles lists the files under root, slash-separated and relative.
@@ -167,37 +220,19 @@ func Check(dir string, bundles map[string][]File) (string, error) {
 	}
 	slices.Sort(hosts)
 	for _, host := range hosts {
-		root := filepath.Join(dir, host)
-		have, err := treeFiles(root)
+		changes, err := Changes(dir, host, bundles[host])
 		if err != nil {
 			return "", err
 		}
-		want := map[string]File{}
-		for _, f := range bundles[host] {
-			want[f.Path] = f
-		}
-		names := slices.Clone(have)
-		for p := range want {
-			if !slices.Contains(names, p) {
-				names = append(names, p)
-			}
-		}
-		slices.Sort(names)
-		for _, p := range names {
-			f, wanted := want[p]
-			old, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(p)))
-			exists := err == nil
-			if err != nil && !os.IsNotExist(err) {
-				return "", err
-			}
-			name := path.Join(host, p)
-			switch {
-			case !wanted:
-				b.WriteString(unifiedDiff("a/"+name, "/dev/null", old, nil))
-			case !exists:
-				b.WriteString(unifiedDiff("/dev/null", "b/"+name, nil, f.Data))
-			case !bytes.Equal(old, f.Data):
-				b.WriteString(unifiedDiff("a/"+name, "b/"+name, old, f.Data))
+		for _, c := range changes {
+			name := path.Join(host, c.Path)
+			switch c.Kind {
+			case '-':
+				b.WriteString(unifiedDiff("a/"+name, "/dev/null", c.Old, nil))
+			case '+':
+				b.WriteString(unifiedDiff("/dev/null", "b/"+name, nil, c.New))
+			default:
+				b.WriteString(unifiedDiff("a/"+name, "b/"+name, c.Old, c.New))
 			}
 		}
 	}

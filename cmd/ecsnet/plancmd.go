@@ -19,6 +19,7 @@ type planArgs struct {
 	save         string
 	detailedExit bool
 	prune        bool
+	rendered     string
 	paths        []string
 }
 
@@ -29,6 +30,7 @@ func planFlags(a *planArgs) *pflag.FlagSet {
 	fs.StringVar(&a.save, "save", "", "also save the plan to this file, for `ecsnet apply --plan` and `ecsnet show`")
 	fs.BoolVar(&a.detailedExit, "detailed-exitcode", false, "exit 2 when the plan has changes (0: none, 1: error)")
 	fs.BoolVar(&a.prune, "prune", false, "also remove addresses the lock does not record (added by hand)")
+	fs.StringVar(&a.rendered, "rendered", "", "also list, per host, the files of this render directory (ecsnet render --out) that the lock's state changes")
 	return fs
 }
 
@@ -60,6 +62,19 @@ func runPlan(ctx context.Context, args []string, e env) int {
 	if err := writePlan(e.stdout, p, a.format); err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet plan: %v\n", err)
 		return exitError
+	}
+	if a.rendered != "" {
+		// The host section is assembled here: plan and render are siblings
+		// and neither imports the other.
+		f, _ := schema.Load(a.paths, schema.LoadOptions{MaxInputBytes: a.cloud.maxInput, Stdin: e.stdin})
+		lock, err := schema.ReadLockFile(a.cloud.lockFile(a.paths))
+		if err == nil && f != nil {
+			err = renderedChanges(e.stdout, a.rendered, f, lock)
+		}
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ecsnet plan: --rendered: %v\n", err)
+			return exitError
+		}
 	}
 	if a.detailedExit && !p.Empty() {
 		return exitChanges

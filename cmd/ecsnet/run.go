@@ -38,6 +38,7 @@ type command struct {
 	name    string
 	summary string
 	usage   string                // argument synopsis after the name
+	help    string                // optional longer text for `ecsnet help NAME`
 	flags   func() *pflag.FlagSet // a fresh flag set, for help and completion
 	run     func(context.Context, []string, env) int
 }
@@ -47,7 +48,8 @@ func commands() []command {
 		{name: "validate", summary: "check desired-state files offline, with file:line:col errors", usage: "[flags] PATH...", flags: func() *pflag.FlagSet { return validateFlags(&validateArgs{}) }, run: runValidate},
 		{name: "plan", summary: "show the ECS changes that bring the cloud to the desired state", usage: "[flags] PATH...", flags: func() *pflag.FlagSet { return planFlags(&planArgs{}) }, run: runPlan},
 		{name: "apply", summary: "make the changes, idempotently, and write the lock file", usage: "[flags] PATH...", flags: func() *pflag.FlagSet { return applyFlags(&applyArgs{}) }, run: runApply},
-		{name: "import", summary: "adopt an existing ENI (import ENI_ID --as NAME), or write a desired state for a region (import --all)", usage: "[flags] [ENI_ID --as NAME | --all] PATH...", flags: func() *pflag.FlagSet { return importFlags(&importArgs{}) }, run: runImport},
+		{name: "render", summary: "write each instance's network configuration for its OS (--check: exit 2 when out of date)", usage: "--out DIR [flags] PATH...", flags: func() *pflag.FlagSet { return renderFlags(&renderArgs{}) }, run: runRender},
+		{name: "import", summary: "adopt an existing ENI (import ENI_ID --as NAME), or write a desired state for a region (import --all)", usage: "[flags] ENI_ID --as NAME PATH... | --all --region REGION --vpc VPC_ID", help: importHelp, flags: func() *pflag.FlagSet { return importFlags(&importArgs{}) }, run: runImport},
 		{name: "show", summary: "render a saved plan (plan --save) as text, JSON or markdown", usage: "[flags] PLANFILE", flags: func() *pflag.FlagSet { return showFlags(&showArgs{}) }, run: runShow},
 		{name: "observe", summary: "write a snapshot of the cloud as the fleet sees it, for planning offline", usage: "[flags] PATH... > snapshot.json", flags: func() *pflag.FlagSet { return observeFlags(&observeArgs{}) }, run: runObserve},
 		{name: "emulator", summary: "serve a local ECS API emulator (for rehearsals and tests)", usage: "[--listen ADDR] [--world FILE]", flags: func() *pflag.FlagSet { return emulatorFlags(&emulatorArgs{}) }, run: runEmulator},
@@ -126,6 +128,9 @@ Run 'ecsnet help COMMAND' for a command's flags.
 
 func commandUsage(w io.Writer, c command) {
 	fmt.Fprintf(w, "Usage: ecsnet %s %s\n\n%s.\n", c.name, c.usage, upperFirst(c.summary))
+	if c.help != "" {
+		fmt.Fprintf(w, "\n%s", c.help)
+	}
 	if fs := c.flags(); fs.HasFlags() {
 		fmt.Fprintf(w, "\nFlags:\n%s", fs.FlagUsages())
 	}
