@@ -29,7 +29,7 @@ type demoArgs struct {
 func demoFlags(a *demoArgs) *pflag.FlagSet {
 	fs := newFlagSet("demo")
 	fs.StringVar(&a.dir, "dir", "", "work in this directory instead of a temporary one")
-	fs.BoolVar(&a.keep, "keep", false, "keep the temporary directory and print its path")
+	fs.BoolVar(&a.keep, "keep", false, "keep the temporary directory (fleet, lock, rendered hosts) and print its path")
 	return fs
 }
 
@@ -59,7 +59,7 @@ func runDemo(ctx context.Context, args []string, e env) int {
 		return exitError
 	}
 	if a.keep || a.dir != "" {
-		fmt.Fprintf(e.stdout, "\nThe demo's files (fleet, lock) are in %s\n", dir)
+		fmt.Fprintf(e.stdout, "\nThe demo's files are in %s: example/ (the fleet and its lock) and rendered/ (the hosts)\n", dir)
 	}
 	return exitOK
 }
@@ -159,6 +159,23 @@ func demo(ctx context.Context, e env, dir string) error {
 			fmt.Fprintf(e.stdout, "  instance/%-7s %s  secondary %s\n", in.Name, l.ID, addrList(l.Addrs()))
 		}
 	}
+
+	step("ecsnet render --out rendered/ example/")
+	bundles, missing, err := renderBundles(f, lock)
+	if err != nil {
+		return err
+	}
+	if missing != nil {
+		return missing
+	}
+	out := filepath.Join(dir, "rendered")
+	if _, err := writeBundles(out, bundles, true); err != nil {
+		return err
+	}
+	for _, in := range f.Instances {
+		fmt.Fprintf(e.stdout, "  %-8s %-15s %d files\n", in.Name, in.Network, len(bundles[in.Name]))
+	}
+	fmt.Fprintf(e.stdout, "each host's files, its apply script and manifest.json are under rendered/<instance>/\n")
 	return nil
 }
 
