@@ -158,7 +158,7 @@ ifupdown_ifdown() { ifdown -i "$ROOT_P/$IFUPDOWN_FILE" "$@"; }
 
 # ifupdown_physical NAME: the interface ifupdown has up as stanza NAME.
 ifupdown_physical() {
-	ifquery --state 2>/dev/null | awk -F= -v n="$1" '$2 == n { print $1; exit }'
+	{ ifquery --state 2>/dev/null || true; } | awk -F= -v n="$1" '$2 == n { print $1; exit }'
 }
 
 ifupdown_wanted() { # NAME

@@ -89,6 +89,10 @@ const netplanCode = `
 stack_preflight() {
 	ecsnet_has netplan || ecsnet_refuse "netplan is not installed: render this host for its own stack"
 	[ -d "$ROOT_P/etc/netplan" ] || ecsnet_refuse "$ROOT_P/etc/netplan does not exist"
+	# netplan apply reloads systemd and hands the files to networkd.
+	[ -d /run/systemd/system ] || ecsnet_refuse "systemd is not running here, and netplan apply needs it"
+	systemctl is-active --quiet systemd-networkd.service ||
+		ecsnet_refuse "systemd-networkd is not running: this bundle is for netplan with its networkd renderer"
 	local f
 	for f in "$ROOT_P"/etc/netplan/*.yaml "$ROOT_P"/run/netplan/*.yaml "$ROOT_P"/lib/netplan/*.yaml; do
 		if [ ! -f "$f" ] || [ "$f" = "$ROOT_P/$NETPLAN_FILE" ]; then continue; fi

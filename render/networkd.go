@@ -90,21 +90,23 @@ func networkd(h *Host) ([]File, error) {
 const networkdCode = `
 stack_preflight() {
 	ecsnet_has networkctl || ecsnet_refuse "networkctl is not installed: this host does not run systemd-networkd"
-	if [ "$ROOT_P" = "" ] && ! systemctl is-active --quiet systemd-networkd.service; then
-		ecsnet_refuse "systemd-networkd is not running; render this host for the stack it runs"
-	fi
 	if compgen -G "$ROOT_P/etc/netplan/*.yaml" >/dev/null; then
 		ecsnet_refuse "this host configures networkd through netplan (/etc/netplan): render it with network: netplan"
 	fi
+	if [ -d /run/systemd/system ] && ! systemctl is-active --quiet systemd-networkd.service; then
+		ecsnet_refuse "systemd-networkd is not running; render this host for the stack it runs"
+	fi
+	networkctl list --no-legend >/dev/null 2>&1 ||
+		ecsnet_refuse "networkctl cannot reach systemd-networkd (it is not running, or there is no D-Bus): nothing could apply the files"
 }
 
 networkd_file_of() { # DEV: the .network file networkd applies to DEV
-	networkctl status "$1" 2>/dev/null | sed -n 's/^ *Network File: //p'
+	{ networkctl status "$1" 2>/dev/null || true; } | sed -n 's/^ *Network File: //p'
 }
 
 stack_check_nics() {
 	local setup current
-	setup="$(networkctl list --no-legend "$PRIMARY_DEV" 2>/dev/null | awk '{ print $5 }')"
+	setup="$({ networkctl list --no-legend "$PRIMARY_DEV" 2>/dev/null || true; } | awk '{ print $5 }')"
 	case "$setup" in
 	unmanaged) ecsnet_refuse "systemd-networkd does not manage $PRIMARY_DEV; render this host for the stack that does" ;;
 	esac
@@ -126,10 +128,12 @@ stack_bring_up() {
 		fi
 		if networkctl reload 2>/dev/null; then
 			ecsnet_log "ran networkctl reload"
-		else
+		elif [ -d /run/systemd/system ]; then
 			# systemd before 244 has no reload.
 			systemctl restart systemd-networkd.service
 			ecsnet_log "restarted systemd-networkd"
+		else
+			ecsnet_die "networkctl reload failed and systemd is not init here: restart systemd-networkd to apply the new files"
 		fi
 		ecsnet_wait_converged 30
 	fi
@@ -138,8 +142,12 @@ stack_bring_up() {
 		dev="${DEV[$key]}"
 		ecsnet_check "$key" && continue
 		[ "$ROOT_P" = "" ] || continue
-		networkctl reconfigure "$dev" || systemctl restart systemd-networkd.service
-		ecsnet_log "reconfigured $dev"
+		if networkctl reconfigure "$dev" 2>/dev/null; then
+			ecsnet_log "reconfigured $dev"
+		elif [ -d /run/systemd/system ]; then
+			systemctl restart systemd-networkd.service
+			ecsnet_log "restarted systemd-networkd"
+		fi
 	done
 	ecsnet_wait_converged 30
 }
