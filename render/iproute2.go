@@ -62,7 +62,8 @@ const iproute2BootHeader = `#
 const iproute2BootMain = `
 # ---- main ----
 
-case "${1:-up}" in
+ECSNET_CMD="${1:-up}"
+case "$ECSNET_CMD" in
 up)
 	ecsnet_require_root
 	ecsnet_resolve_nics

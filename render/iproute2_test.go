@@ -28,7 +28,7 @@ func TestIproute2Files(t *testing.T) {
 	if !strings.Contains(sc, "'etc/systemd/system/multi-user.target.wants/ecsnet-shop-prod.service'") {
 		t.Error("the apply script does not own the unit's enabling symlink")
 	}
-	if !strings.Contains(string(boot.Data), `case "${1:-up}" in`) {
+	if !strings.Contains(string(boot.Data), `ECSNET_CMD="${1:-up}"`) {
 		t.Error("the boot script does not default to up")
 	}
 }

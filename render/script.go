@@ -286,6 +286,9 @@ func (s applyScript) render(h *Host) File {
 	} else {
 		fmt.Fprintf(&b, scriptHeader, s.stack, h.Fleet)
 	}
+	// Run by sh, the script starts again under bash before the first
+	// line sh could not parse.
+	b.WriteString("[ -n \"${BASH_VERSION:-}\" ] || exec bash \"$0\" \"$@\"\n")
 	b.WriteString("set -euo pipefail\numask 022\n\n")
 	b.WriteString(scriptData(h, s))
 	b.WriteString(s.data)
@@ -436,8 +439,9 @@ PRIMARY_DEV=""
 ecsnet_log()  { printf 'ecsnet: %s: %s\n' "$INSTANCE" "$*"; }
 ecsnet_warn() { printf 'ecsnet: %s: warning: %s\n' "$INSTANCE" "$*" >&2; }
 ecsnet_die()  { printf 'ecsnet: %s: %s\n' "$INSTANCE" "$*" >&2; exit 1; }
+ECSNET_CMD=apply
 ecsnet_refuse() {
-	printf 'ecsnet: %s: refusing to apply (nothing was changed): %s\n' "$INSTANCE" "$*" >&2
+	printf 'ecsnet: %s: refusing to %s (nothing was changed): %s\n' "$INSTANCE" "$ECSNET_CMD" "$*" >&2
 	exit 3
 }
 ecsnet_has() { command -v "$1" >/dev/null 2>&1; }
@@ -595,12 +599,24 @@ ecsnet_write_state() {
 	mv -f "$STATE_FILE.new" "$STATE_FILE"
 }
 
+# One apply at a time. A directory, not flock on an open descriptor: a
+# daemon started by a hook (if-up.d) would inherit the descriptor and hold
+# the lock for ever. A lock left by a run that died is taken over.
 ecsnet_lock() {
 	mkdir -p "$STATE_DIR"
-	exec 9>"$STATE_DIR/lock"
-	if ecsnet_has flock; then
-		flock -w 120 9 || ecsnet_die "another ecsnet apply holds $STATE_DIR/lock"
-	fi
+	local lock="$STATE_DIR/lock" pid i=0
+	while ! mkdir "$lock" 2>/dev/null; do
+		pid="$(cat "$lock/pid" 2>/dev/null || true)"
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			rm -rf "$lock"
+			continue
+		fi
+		i=$((i + 1))
+		[ "$i" -le 240 ] || ecsnet_die "another ecsnet apply (pid ${pid:-unknown}) holds $lock"
+		sleep 0.5
+	done
+	echo "$$" >"$lock/pid"
+	trap 'rm -rf "$STATE_DIR/lock"' EXIT
 }
 
 # Each run keeps what it replaced: backup/files/<path> (the old file),
@@ -940,7 +956,8 @@ ecsnet_verify() {
 	fi
 }
 
-case "${1:-apply}" in
+ECSNET_CMD="${1:-apply}"
+case "$ECSNET_CMD" in
 apply) ecsnet_apply ;;
 verify) ecsnet_verify ;;
 *)
