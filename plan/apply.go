@@ -46,7 +46,8 @@ type ApplyOptions struct {
 	// SaveLock is called with the lock after every finished step and at
 	// the end, also after a failure; it should write it atomically.
 	SaveLock func(*schema.Lock) error
-	// Progress, if set, is told about every step that starts or ends.
+	// Progress, if set, is told about every step that starts or ends. It
+	// is called from several goroutines at once.
 	Progress func(Event)
 	// Now is the clock for elapsed times; nil means time.Now.
 	Now func() time.Time
@@ -202,8 +203,11 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 				if blocked {
 					state[s.ID] = Skipped
 					rep.Skipped = append(rep.Skipped, s)
+					ex.mu.Lock()
 					ex.done++
-					ex.event(Event{Step: s, Phase: Skipped, Done: ex.done, Total: total})
+					done := ex.done
+					ex.mu.Unlock()
+					ex.event(Event{Step: s, Phase: Skipped, Done: done, Total: total})
 					pending = slices.Delete(pending, i, i+1)
 					i--
 					progressed = true
@@ -411,6 +415,9 @@ func Reconcile(lock *schema.Lock, f *schema.Fleet, obs *Observed) {
 			e.ID, e.MAC, e.PrimaryIP, e.Secondary, e.AttachedTo, e.DeviceIndex = "", "", netip.Addr{}, nil, "", 0
 		} else {
 			refresh(e, o, x.Secondaries)
+		}
+		if x.ID != "" {
+			e.Adopted = true
 		}
 		lock.Put(e)
 	}

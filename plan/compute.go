@@ -703,9 +703,17 @@ func (c *computer) orphans() {
 			continue
 		}
 		if o.Tags[TagFleet] == c.f.Name && o.Tags[TagENI] != "" {
-			if c.f.ENI(o.Tags[TagENI]) == nil {
-				c.remove(o, o.Tags[TagENI], "no longer in the desired state")
+			name := o.Tags[TagENI]
+			if c.f.ENI(name) != nil {
+				continue
 			}
+			if l := c.lock.Secondary(name); l != nil && l.Adopted && (l.ID == o.ID || l.ID == "") {
+				// ecsnet never deletes an ENI it did not create.
+				c.p.Unmanaged = append(c.p.Unmanaged, Unmanaged{ID: o.ID, Name: o.Name, InstanceID: o.InstanceID, IPs: append([]netip.Addr{o.PrimaryIP}, o.SecondaryIPs...)})
+				c.p.Notes = append(c.p.Notes, fmt.Sprintf("ENI %s (%q) was adopted and is no longer in the desired state: ecsnet leaves it alone and never deletes it; add it back, or remove its ecsnet tags", o.ID, name))
+				continue
+			}
+			c.remove(o, name, "no longer in the desired state")
 			continue
 		}
 		if o.Tags[TagFleet] != "" {

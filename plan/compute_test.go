@@ -413,3 +413,27 @@ func TestTokensChangeWithGeneration(t *testing.T) {
 		t.Errorf("other ENIs' tokens must not change")
 	}
 }
+
+// An adopted ENI (ecsnet import) dropped from the file is left alone, never
+// deleted: ecsnet deletes only what it created.
+func TestAdoptedNeverDeleted(t *testing.T) {
+	f := loadExample(t)
+	o, l := converged(f)
+	l.Secondary("spare-1").Adopted = true
+	g := edit(t, "", `"spare-1": {`, `"spare-2": {`)
+	p := compute(t, g, o, l, Options{})
+	for _, s := range p.Steps {
+		if s.Destroys {
+			t.Errorf("adopted ENI would be destroyed: %s", s.ID)
+		}
+	}
+	found := false
+	for _, u := range p.Unmanaged {
+		if u.ID == l.Secondary("spare-1").ID {
+			found = true
+		}
+	}
+	if !found || len(p.Notes) == 0 {
+		t.Errorf("the adopted ENI is not listed as left alone: %+v %v", p.Unmanaged, p.Notes)
+	}
+}

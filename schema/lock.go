@@ -46,6 +46,9 @@ type LockedENI struct {
 	// token (and the cloud does the work once), while a later change, or an
 	// ENI deleted and created again, never reuses an old token.
 	Generation int
+	// Adopted marks an ENI that ecsnet did not create but took over
+	// (ecsnet import). ecsnet never deletes it, even when the file drops it.
+	Adopted bool
 }
 
 // LockedAddr is a secondary address and whether ecsnet assigned it (rather
@@ -148,6 +151,7 @@ type lockENIJSON struct {
 	PrimaryIP   string         `json:"primary_ip,omitempty"`
 	Secondary   []lockAddrJSON `json:"secondary_ips"`
 	Generation  int            `json:"generation"`
+	Adopted     bool           `json:"adopted,omitempty"`
 }
 
 type lockAddrJSON struct {
@@ -162,7 +166,7 @@ func MarshalLock(l *Lock) []byte {
 	slices.SortFunc(enis, func(a, b *LockedENI) int { return strings.Compare(a.Key(), b.Key()) })
 	for _, e := range enis {
 		j := lockENIJSON{Instance: e.Instance, Name: e.Name, ID: e.ID, MAC: strings.ToLower(e.MAC), AttachedTo: e.AttachedTo,
-			DeviceIndex: e.DeviceIndex, Generation: e.Generation, Secondary: []lockAddrJSON{}}
+			DeviceIndex: e.DeviceIndex, Generation: e.Generation, Adopted: e.Adopted, Secondary: []lockAddrJSON{}}
 		if e.PrimaryIP.IsValid() {
 			j.PrimaryIP = e.PrimaryIP.String()
 		}
@@ -210,7 +214,7 @@ func ReadLock(r io.Reader, name string) (*Lock, error) {
 	seen := map[string]bool{}
 	for i, j := range doc.ENIs {
 		e := &LockedENI{Instance: j.Instance, Name: j.Name, ID: j.ID, MAC: strings.ToLower(j.MAC), AttachedTo: j.AttachedTo,
-			DeviceIndex: j.DeviceIndex, Generation: j.Generation}
+			DeviceIndex: j.DeviceIndex, Generation: j.Generation, Adopted: j.Adopted}
 		if (e.Instance == "") == (e.Name == "") {
 			return nil, fmt.Errorf("lock %s: enis[%d] must have exactly one of instance and name", name, i)
 		}

@@ -27,7 +27,7 @@ type cloudArgs struct {
 }
 
 func addCloudFlags(fs *pflag.FlagSet, a *cloudArgs, withSnapshot bool) {
-	fs.StringVar(&a.endpoint, "endpoint", "", "API endpoint URL, e.g. http://127.0.0.1:8080 for `ecsnet emulator` (default: the region's HTTPS endpoint)")
+	fs.StringVar(&a.endpoint, "endpoint", "", "API endpoint URL, e.g. http://127.0.0.1:8080 for ecsnet emulator (default: the region's HTTPS endpoint)")
 	fs.StringVar(&a.region, "region", "", "region ID (default: the fleet's region)")
 	fs.StringVar(&a.profile, "profile", "", "use this profile of the aliyun CLI's ~/.aliyun/config.json instead of ALIBABA_CLOUD_ACCESS_KEY_* variables")
 	fs.StringVar(&a.ramRole, "ecs-ram-role", "", "use this RAM role of the ECS instance ecsnet runs on (asks the instance metadata service)")

@@ -292,7 +292,7 @@ func adopt(f *schema.Fleet, obs *plan.Observed, id, name string) (*adoption, err
 	slices.Sort(groups)
 
 	ad := &adoption{tagged: o.Tags[plan.TagFleet] == f.Name && o.Tags[plan.TagENI] == name}
-	ad.locked = &schema.LockedENI{Name: name, ID: o.ID, MAC: strings.ToLower(o.MAC), PrimaryIP: o.PrimaryIP}
+	ad.locked = &schema.LockedENI{Name: name, ID: o.ID, MAC: strings.ToLower(o.MAC), PrimaryIP: o.PrimaryIP, Adopted: true}
 	if o.InstanceID != "" {
 		ad.locked.AttachedTo, ad.locked.DeviceIndex = attachTo, o.DeviceIndex
 	}

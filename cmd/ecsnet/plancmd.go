@@ -27,7 +27,7 @@ func planFlags(a *planArgs) *pflag.FlagSet {
 	fs := newFlagSet("plan")
 	addCloudFlags(fs, &a.cloud, true)
 	fs.StringVar(&a.format, "format", formatText, "output format: text, json or markdown (a pull-request comment)")
-	fs.StringVar(&a.save, "save", "", "also save the plan to this file, for `ecsnet apply --plan` and `ecsnet show`")
+	fs.StringVar(&a.save, "save", "", "also save the plan to this file, for ecsnet apply --plan and ecsnet show")
 	fs.BoolVar(&a.detailedExit, "detailed-exitcode", false, "exit 2 when the plan has changes (0: none, 1: error)")
 	fs.BoolVar(&a.prune, "prune", false, "also remove addresses the lock does not record (added by hand)")
 	fs.StringVar(&a.rendered, "rendered", "", "also list, per host, the files of this render directory (ecsnet render --out) that the lock's state changes")
