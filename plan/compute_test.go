@@ -420,8 +420,11 @@ func TestAdoptedNeverDeleted(t *testing.T) {
 	f := loadExample(t)
 	o, l := converged(f)
 	l.Secondary("spare-1").Adopted = true
-	g := edit(t, "", `"spare-1": {`, `"spare-2": {`)
+	g := editAll(t, [][2]string{{`"spare-1": {`, `"spare-2": {`}, {`["172.16.2.61", "172.16.2.62"]`, `["172.16.2.71", "172.16.2.72"]`}})
 	p := compute(t, g, o, l, Options{})
+	if p.Step("create eni/spare-2") == nil {
+		t.Errorf("spare-2 is not created: %v", ids(p))
+	}
 	for _, s := range p.Steps {
 		if s.Destroys {
 			t.Errorf("adopted ENI would be destroyed: %s", s.ID)
