@@ -95,6 +95,17 @@ stack_preflight() {
 		ecsnet_refuse "NetworkManager is not running; render this host for the stack it runs"
 	[ -d "$ROOT_P/etc/NetworkManager" ] ||
 		ecsnet_refuse "$ROOT_P/etc/NetworkManager does not exist"
+	if ecsnet_has_primary_addrs; then
+		ecsnet_warn_cloud_init "the primary ENI's profile (and drop the secondary addresses ecsnet adds to it)"
+	fi
+}
+
+ecsnet_has_primary_addrs() {
+	local rec
+	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do
+		case "$rec" in "primary "*) return 0 ;; esac
+	done
+	return 1
 }
 
 stack_check_nics() {

@@ -896,6 +896,19 @@ ecsnet_wait_converged() {
 	done
 }
 
+# ecsnet_warn_cloud_init WHAT: cloud-init renders the primary ENI's
+# configuration, and on Alibaba Cloud (AliYun datasource, cloud-init 23.4
+# and later) at every boot: say that it may undo WHAT, unless its network
+# configuration is disabled.
+ecsnet_warn_cloud_init() {
+	[ -e "$ROOT_P/etc/cloud/cloud.cfg" ] || return 0
+	[ ! -e "$ROOT_P/etc/cloud/cloud-init.disabled" ] || return 0
+	if grep -Eqs 'config:[[:space:]]*disabled' "$ROOT_P/etc/cloud/cloud.cfg" "$ROOT_P"/etc/cloud/cloud.cfg.d/*.cfg; then
+		return 0
+	fi
+	ecsnet_warn "cloud-init manages the network configuration here and may rewrite $1 at boot; re-run this script after a reboot, or disable it with network: {config: disabled} in /etc/cloud/cloud.cfg.d/"
+}
+
 # ecsnet_any_drift: whether any NIC's live state differs from the bundle.
 ecsnet_any_drift() {
 	local rec key

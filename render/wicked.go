@@ -96,6 +96,7 @@ stack_preflight() {
 		ecsnet_refuse "wickedd is not running: this host's network is not managed by wicked"
 	fi
 	wicked_check_primary_file
+	ecsnet_warn_cloud_init "/$WICKED_PRIMARY (and drop the secondary addresses in it)"
 }
 
 # The bundle's ifcfg-eth0 replaces the image's: only a DHCP one, and say
