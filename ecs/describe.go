@@ -88,6 +88,7 @@ func instanceFromSDK(s ecssdk.Instance) (*plan.ObservedInstance, error) {
 		Zone:           s.ZoneId,
 		VPC:            s.VpcAttributes.VpcId,
 		OSType:         strings.ToLower(cmpOr(s.OSType, s.OsType)),
+		OSName:         s.OSName,
 		SecurityGroups: slices.Clone(s.SecurityGroupIds.SecurityGroupId),
 	}
 	slices.Sort(in.SecurityGroups)

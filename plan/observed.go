@@ -97,6 +97,7 @@ type ObservedInstance struct {
 	Zone   string
 	VPC    string
 	OSType string // "linux" or "windows"
+	OSName string // the image's name, e.g. "Ubuntu 22.04 64 bit"
 
 	// The primary ENI: its ID, MAC, primary address and secondary addresses.
 	PrimaryENI   string

@@ -49,6 +49,7 @@ type instanceJSON struct {
 	Zone           string         `json:"zone"`
 	VPC            string         `json:"vpc_id"`
 	OSType         string         `json:"os_type"`
+	OSName         string         `json:"os_name"`
 	PrimaryENI     string         `json:"primary_eni_id"`
 	MAC            string         `json:"mac"`
 	PrimaryIP      netip.Addr     `json:"primary_ip"`

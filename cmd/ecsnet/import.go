@@ -686,7 +686,7 @@ func writeImported(r *region, fleet string, vpcs []string) string {
 		}
 		n := names.name(in.Name, in.ID)
 		instName[in.ID] = n
-		os, sure := guessOS("", in.OSType) // DescribeInstances' OSName is not in plan.ObservedInstance yet
+		os, sure := guessOS(in.OSName, in.OSType)
 		fmt.Fprintf(&b, "\t%s: {\n", cueString(n))
 		fmt.Fprintf(&b, "\t\tid:   %s\n", cueString(in.ID))
 		fmt.Fprintf(&b, "\t\ttype: %s\n", cueString(in.Type))
