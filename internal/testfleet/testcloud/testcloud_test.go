@@ -1,0 +1,89 @@
+package testcloud
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ecsnet/ecsnet/ecs"
+	"github.com/ecsnet/ecsnet/ecs/emulator"
+	_ "github.com/ecsnet/ecsnet/internal/golden"
+	"github.com/ecsnet/ecsnet/plan"
+)
+
+// TestObservedMatchesEmulator checks that Observed derives, from a world,
+// exactly the snapshot ecs.Client.Observe reads from the emulator serving
+// it, that a converged world plans empty, and that a bare one plans the
+// steps of the apply formula.
+func TestObservedMatchesEmulator(t *testing.T) {
+	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+	const n = 250 // three vSwitches, five security groups
+	f, err := Fleet(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []State{Bare, Converged} {
+		w, want, lock, err := Snapshot(f, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.AccessKeys = []emulator.AccessKey{{AccessKeyId: "LTAI5tTestcloudKey01", AccessKeySecret: "testcloud-secret"}}
+		srv, err := emulator.New(w, emulator.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := httptest.NewServer(srv)
+		defer hs.Close()
+		c, err := ecs.New(ecs.Config{Region: f.Region, Endpoint: hs.URL,
+			Credentials: ecs.Credentials{AccessKeyID: "LTAI5tTestcloudKey01", AccessKeySecret: "testcloud-secret"},
+			ReadTimeout: 30 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		got, err := c.Observe(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, b bytes.Buffer
+		if err := got.WriteJSON(&a); err != nil {
+			t.Fatal(err)
+		}
+		if err := want.WriteJSON(&b); err != nil {
+			t.Fatal(err)
+		}
+		if a.String() != b.String() {
+			al, bl := strings.Split(a.String(), "\n"), strings.Split(b.String(), "\n")
+			for i := range min(len(al), len(bl)) {
+				if al[i] != bl[i] {
+					t.Fatalf("state %d: snapshot line %d: Observe says %q, Observed says %q", st, i+1, al[i], bl[i])
+				}
+			}
+			t.Fatalf("state %d: snapshots differ in length: %d and %d lines", st, len(al), len(bl))
+		}
+		p, err := plan.Compute(f, want, lock, plan.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := map[plan.Action]int{}
+		for _, s := range p.Steps {
+			counts[s.Action]++
+		}
+		switch st {
+		case Converged:
+			if !p.Empty() {
+				t.Errorf("converged: the plan has %d steps: %v", len(p.Steps), counts)
+			}
+		case Bare:
+			want := map[plan.Action]int{plan.CreateENI: 2 * n, plan.AttachENI: 2 * n, plan.AssignIPs: n}
+			if len(counts) != len(want) || counts[plan.CreateENI] != want[plan.CreateENI] ||
+				counts[plan.AttachENI] != want[plan.AttachENI] || counts[plan.AssignIPs] != want[plan.AssignIPs] {
+				t.Errorf("bare: steps %v, want %v", counts, want)
+			}
+		}
+	}
+}
