@@ -1,0 +1,120 @@
+package render_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+
+	_ "github.com/ecsnet/ecsnet/internal/golden"
+	"github.com/ecsnet/ecsnet/internal/testfleet/testcloud"
+	"github.com/ecsnet/ecsnet/render"
+)
+
+// BenchmarkRender20k renders the 20,000 hosts of a generated fleet (the
+// OS mix of package testfleet: every family) from the lock an apply would
+// leave, in three parts: resolving the hosts from fleet and lock (Hosts),
+// rendering every bundle in memory on GOMAXPROCS workers as ecsnet render
+// does (ForHost), and writing the bundles into an empty directory
+// (WriteHost). `make bench` also measures the whole command beside a
+// file-writing floor (internal/benchtable); the goal is ≤ 1.5× the floor
+// and ≤ 1 GiB (issue 5).
+func BenchmarkRender20k(b *testing.B) {
+	const n = 20000
+	f, err := testcloud.Fleet(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, _, lock, err := testcloud.Snapshot(f, testcloud.Converged)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hosts, err := render.Hosts(f, lock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(hosts) != n {
+		b.Fatalf("%d hosts", len(hosts))
+	}
+
+	b.Run("Hosts", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := render.Hosts(f, lock); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+
+	bundles := make([][]render.File, n)
+	b.Run("ForHost", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := renderAll(hosts, bundles); err != nil {
+				b.Fatal(err)
+			}
+		}
+		files, bytes := 0, 0
+		for _, fs := range bundles {
+			files += len(fs)
+			for _, f := range fs {
+				bytes += len(f.Data)
+			}
+		}
+		b.ReportMetric(float64(files), "files")
+		b.ReportMetric(float64(bytes)/(1<<20), "MiB")
+	})
+
+	b.Run("WriteHost", func(b *testing.B) {
+		base := b.TempDir()
+		i := 0
+		for b.Loop() {
+			dir := filepath.Join(base, fmt.Sprint(i))
+			i++
+			for k, h := range hosts {
+				if err := render.WriteHost(dir, h.Name, bundles[k]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			os.RemoveAll(dir)
+			b.StartTimer()
+		}
+	})
+}
+
+// renderAll renders every host into out on GOMAXPROCS workers.
+func renderAll(hosts []*render.Host, out [][]render.File) error {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	next := make(chan int)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for k := range next {
+				fs, err := render.ForHost(hosts[k])
+				if err != nil {
+					mu.Lock()
+					first = cmpErr(first, err)
+					mu.Unlock()
+				}
+				out[k] = fs
+			}
+		})
+	}
+	for k := range hosts {
+		next <- k
+	}
+	close(next)
+	wg.Wait()
+	return first
+}
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
