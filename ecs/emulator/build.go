@@ -264,6 +264,10 @@ func build(w *World, seed int64) (*cloud, error) {
 			errs.add("%s: OSType %q is not linux or windows", where, in.OSType)
 			bad = true
 		}
+		if msg := checkFamily(in.EcsnetOS, in.EcsnetNetwork, osType); msg != "" {
+			errs.add("%s: %s", where, msg)
+			bad = true
+		}
 		v := c.vswitches[in.VSwitchId]
 		if v == nil {
 			errs.add("%s: VSwitchId %q is not in VSwitches", where, in.VSwitchId)
@@ -300,7 +304,8 @@ func build(w *World, seed int64) (*cloud, error) {
 			continue
 		}
 		c.instances[in.InstanceId] = &instance{id: in.InstanceId, name: in.InstanceName, typ: in.InstanceType,
-			status: status, osType: osType, osName: in.OSName, zone: v.zone, vsw: v.id, created: created}
+			status: status, osType: osType, osName: in.OSName, zone: v.zone, vsw: v.id, created: created,
+			ecsnetOS: in.EcsnetOS, ecsnetNetwork: in.EcsnetNetwork}
 		c.instList = append(c.instList, c.instances[in.InstanceId])
 		all = append(all, pendingENI{e, autoIP})
 	}
@@ -479,7 +484,8 @@ func (c *cloud) toWorld(seed int64) *World {
 		w.Instances = append(w.Instances, Instance{InstanceId: in.id, InstanceName: in.name, InstanceType: in.typ,
 			Status: in.status, OSType: in.osType, OSName: in.osName, ZoneId: in.zone, VSwitchId: in.vsw,
 			PrivateIpAddress: p.ip.String(), NetworkInterfaceId: p.id, MacAddress: p.mac,
-			SecurityGroupIds: slices.Clone(p.groups), SecondaryPrivateIpAddresses: addrStrings(p.secondaries)})
+			SecurityGroupIds: slices.Clone(p.groups), SecondaryPrivateIpAddresses: addrStrings(p.secondaries),
+			EcsnetOS: in.ecsnetOS, EcsnetNetwork: in.ecsnetNetwork})
 	}
 	for _, e := range c.eniList {
 		if e.primary {

@@ -70,6 +70,7 @@ type group struct {
 type instance struct {
 	id, name, typ, status     string
 	osType, osName, zone, vsw string
+	ecsnetOS, ecsnetNetwork   string // world-only: what the guest runs, for hosts mode
 	primary                   *eni
 	enis                      []*eni // bound ENIs, primary included, sorted by ID
 	created                   string

@@ -24,6 +24,10 @@ type Command struct {
 type CommandResult struct {
 	ExitCode int
 	Output   []byte
+	// Dropped counts output bytes the host already cut before Output;
+	// DescribeInvocationResults adds what it cuts itself (it keeps the
+	// last 24 KB).
+	Dropped int
 }
 
 // Runner executes commands for RunCommand. The server calls it once per
@@ -299,8 +303,9 @@ func describeInvocationResults(s *Server, q *call) (any, *apiError) {
 		if r.finished != "" {
 			it.ExitCode = int64(r.res.ExitCode)
 			o := r.res.Output
+			it.Dropped = r.res.Dropped
 			if len(o) > maxOutput {
-				it.Dropped = len(o) - maxOutput
+				it.Dropped += len(o) - maxOutput
 				o = o[len(o)-maxOutput:]
 			}
 			if plain {

@@ -66,10 +66,12 @@ func (s *Server) complete(e *eni) {
 	switch e.status {
 	case stAttaching:
 		e.status = stInUse
+		s.hostChanged(c.instances[e.instanceID]) // the NIC appears in the guest
 	case stDetaching:
 		in := c.instances[e.instanceID]
 		in.enis = removeByID(in.enis, e.id)
 		e.status, e.instanceID, e.deviceIndex = stAvailable, "", 0
+		s.hostChanged(in) // and vanishes
 	case stDeleting:
 		c.removeENI(e)
 	}

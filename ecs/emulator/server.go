@@ -29,6 +29,11 @@ type Options struct {
 	// Runner executes Cloud Assistant commands; nil finishes every
 	// invocation with exit code 0 and no output.
 	Runner Runner
+	// Hosts turns on hosts mode: every instance gets an emulated guest
+	// (network and mount namespaces for the families that run for real)
+	// that runs or records the commands; it replaces Runner, and needs
+	// root. Close ends it. See the package documentation.
+	Hosts *HostsConfig
 
 	// Latency is added to every API request (wall time; never to admin
 	// endpoints).
@@ -77,6 +82,7 @@ type Server struct {
 	pending  transitions
 	buckets  map[string]*bucket
 	commands commandLog
+	hosts    *hostSet // nil without hosts mode
 }
 
 // New starts a server on a copy of w; later changes to w do not reach it.
@@ -110,6 +116,14 @@ func New(w *World, opts Options) (*Server, error) {
 	}
 	s.setFaults(Faults{Latency: opts.Latency, ThrottleRate: opts.ThrottleRate, ServerErrorRate: opts.ServerErrorRate,
 		CommitThenFailRate: opts.CommitThenFailRate, CommitThenDropRate: opts.CommitThenDropRate, ActionQPS: opts.ActionQPS})
+	if opts.Hosts != nil {
+		if opts.Runner != nil {
+			return nil, errors.New("emulator: Options.Runner and Options.Hosts exclude each other (hosts mode runs the commands)")
+		}
+		if err := s.startHosts(*opts.Hosts); err != nil {
+			return nil, err
+		}
+	}
 	// Transitional states in the world complete like fresh ones.
 	now := s.now()
 	for _, e := range c.eniList {
@@ -186,12 +200,23 @@ func (s *Server) SetInstanceStatus(instanceID, status string) error {
 		return fmt.Errorf("emulator: status %q is not one of %s", status, strings.Join(instanceStatuses, ", "))
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	in := s.cloud.instances[instanceID]
 	if in == nil {
+		s.mu.Unlock()
 		return fmt.Errorf("emulator: no instance %s", instanceID)
 	}
 	in.status = status
+	if s.hosts == nil {
+		s.mu.Unlock()
+		return nil
+	}
+	// The guest boots or halts outside the lock: a boot replays its
+	// configuration, which takes a while.
+	hw := s.hostSnapshot(in)
+	s.mu.Unlock()
+	if h := s.hosts.hosts[instanceID]; h != nil {
+		h.apply(hw)
+	}
 	return nil
 }
 

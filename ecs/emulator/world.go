@@ -139,6 +139,12 @@ type Instance struct {
 	MacAddress                  string   `json:"MacAddress,omitempty"`
 	SecurityGroupIds            []string `json:"SecurityGroupIds"`
 	SecondaryPrivateIpAddresses []string `json:"SecondaryPrivateIpAddresses,omitempty"`
+	// EcsnetOS and EcsnetNetwork are not API fields: they say what the
+	// guest runs, as the desired state's os and network fields name it,
+	// for hosts mode. Left out, the OS is guessed from OSName and the
+	// network stack is the OS's default.
+	EcsnetOS      string `json:"EcsnetOS,omitempty"`
+	EcsnetNetwork string `json:"EcsnetNetwork,omitempty"`
 }
 
 // NetworkInterface is a secondary ENI that already exists. Status defaults
