@@ -2,19 +2,19 @@ package main
 
 import (
 	"bytes"
-
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ecsnet/ecsnet/fixtures"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/ecsnet/ecsnet/ecs/emulator"
+	"github.com/ecsnet/ecsnet/fixtures"
 )
 
 type emulatorArgs struct {
@@ -25,6 +25,8 @@ type emulatorArgs struct {
 	latency    time.Duration
 	throttle   float64
 	serverErr  float64
+	hosts      bool
+	hostsDir   string
 }
 
 func emulatorFlags(a *emulatorArgs) *pflag.FlagSet {
@@ -36,6 +38,8 @@ func emulatorFlags(a *emulatorArgs) *pflag.FlagSet {
 	fs.DurationVar(&a.latency, "latency", 0, "latency added to every call")
 	fs.Float64Var(&a.throttle, "throttle-rate", 0, "share of calls answered with Throttling (0 to 1)")
 	fs.Float64Var(&a.serverErr, "server-error-rate", 0, "share of calls answered with a 5xx (0 to 1)")
+	fs.BoolVar(&a.hosts, "hosts", false, "emulate the guests too (root only): Debian/ifupdown and generic-Linux instances become network and mount namespaces that run Cloud Assistant shell scripts; other families record and parse-check them")
+	fs.StringVar(&a.hostsDir, "hosts-dir", "", "with --hosts: where the guests' private file trees go (default: the temporary directory)")
 	return fs
 }
 
@@ -60,12 +64,37 @@ func runEmulator(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "ecsnet emulator: --listen %s: listen on a loopback address (127.0.0.1 or ::1)\n", a.listen)
 		return exitError
 	}
-	srv, err := emulator.New(w, emulator.Options{Seed: a.seed, AsyncDelay: a.asyncDelay, Latency: a.latency,
-		ThrottleRate: a.throttle, ServerErrorRate: a.serverErr})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "ecsnet emulator: %v\n", err)
+	opts := emulator.Options{Seed: a.seed, AsyncDelay: a.asyncDelay, Latency: a.latency,
+		ThrottleRate: a.throttle, ServerErrorRate: a.serverErr}
+	if a.hostsDir != "" && !a.hosts {
+		fmt.Fprintln(e.stderr, "ecsnet emulator: --hosts-dir needs --hosts")
 		return exitError
 	}
+	if a.hosts {
+		if os.Geteuid() != 0 {
+			fmt.Fprintln(e.stderr, "ecsnet emulator: --hosts needs root: the emulated guests are network and mount namespaces; run it as root, or leave --hosts out (commands then succeed without running)")
+			return exitError
+		}
+		opts.Hosts = &emulator.HostsConfig{Dir: a.hostsDir, Log: e.stderr}
+	}
+	srv, err := emulator.New(w, opts)
+	if err != nil {
+		if errors.Is(err, emulator.ErrHostsNeedRoot) {
+			fmt.Fprintf(e.stderr, "ecsnet emulator: --hosts: %v\n", err)
+		} else {
+			fmt.Fprintf(e.stderr, "ecsnet emulator: %v\n", err)
+		}
+		return exitError
+	}
+	// Shutdown (interrupt, SIGTERM, or a listen failure) deletes every
+	// namespace the guests were made of.
+	defer func() {
+		if err := srv.Close(); err != nil {
+			fmt.Fprintf(e.stderr, "ecsnet emulator: removing the emulated guests: %v\n", err)
+		} else if a.hosts {
+			fmt.Fprintln(e.stderr, "ecsnet emulator: removed the emulated guests' namespaces and files")
+		}
+	}()
 	ln, err := net.Listen("tcp", a.listen)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet emulator: %v\n", err)
@@ -74,6 +103,18 @@ func runEmulator(ctx context.Context, args []string, e env) int {
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintln(e.stdout, url)
 	fmt.Fprintf(e.stderr, "ecsnet emulator: serving region %s at %s (admin: %s/_emulator/calls, %s/_emulator/state)\n", w.RegionId, url, url, url)
+	if a.hosts {
+		var real, recorded []string
+		for _, h := range srv.Hosts() {
+			if h.Runs() {
+				real = append(real, h.Hostname())
+			} else {
+				recorded = append(recorded, h.Hostname())
+			}
+		}
+		fmt.Fprintf(e.stderr, "ecsnet emulator: hosts: %d run shell scripts for real (%s); %d record them (%s)\n",
+			len(real), strings.Join(real, ", "), len(recorded), strings.Join(recorded, ", "))
+	}
 	if len(w.AccessKeys) > 0 {
 		fmt.Fprintf(e.stderr, "ecsnet emulator: accepts the world's access keys, e.g. ALIBABA_CLOUD_ACCESS_KEY_ID=%s\n", w.AccessKeys[0].AccessKeyId)
 	}
