@@ -54,7 +54,14 @@
 //	}
 //
 // Instances carry their primary ENI; NetworkInterfaces are the secondary
-// ENIs that already exist. Zero quotas take the defaults (the Default
+// ENIs that already exist. Two instance fields are not the API's:
+// EcsnetOS and EcsnetNetwork say what the guest runs, as the desired
+// state's os and network fields name it (e.g. "EcsnetOS": "linux" for an
+// image run with the generic iproute2 stack, "EcsnetNetwork": "networkd"
+// for a Debian image on systemd-networkd); hosts mode reads them. Left
+// out, the OS is guessed from OSName as ecsnet import --all guesses it
+// (unknown names give "linux", or windows2022 for OSType windows) and the
+// stack is the OS's default. Zero quotas take the defaults (the Default
 // constants); InstanceTypes override or extend the built-in table of
 // package schema. An instance's NetworkInterfaceId, MacAddress and
 // PrivateIpAddress, and an ENI's NetworkInterfaceId, MacAddress and
@@ -73,6 +80,77 @@
 // rolls derive from the seed and per-purpose counters, so the same world
 // and the same call sequence give the same cloud and the same bytes (given
 // a fixed Options.Now, or AsyncDelay 0).
+//
+// # Hosts mode
+//
+// With Options.Hosts (ecsnet emulator --hosts; root only) every instance
+// also gets a guest, and Cloud Assistant commands reach it. What a guest
+// does with a command depends on its family (EcsnetOS/EcsnetNetwork, or
+// the guess from OSName):
+//
+//   - ifupdown (Debian 8-13, Ubuntu 14.04/16.04) and iproute2 (os
+//     "linux") run for real. The guest is a network namespace whose eth0
+//     is a veth with the primary ENI's MAC, holding the primary address
+//     with a default route via the vSwitch gateway (protocol dhcp, as a
+//     DHCP client leaves it); the veths' far ends sit in a per-guest
+//     "wire" namespace, so nothing reaches the machine's network. It also
+//     has its own mount and UTS namespaces: /etc and /var are overlays of
+//     the machine's (read-only below, the guest's writes in its own tree),
+//     /run, /tmp and /root are its own, /sys shows its interfaces, the
+//     hostname is the instance name. The image's network directories
+//     (/etc/network, /etc/netplan, /etc/NetworkManager, /etc/systemd/network,
+//     /etc/sysconfig, /etc/wicked, /etc/cloud, /etc/ecsnet, /var/lib/ecsnet)
+//     are hidden and replaced by the family's: on ifupdown an
+//     /etc/network/interfaces that sources interfaces.d the way the release
+//     does (source-directory on Debian 8, *.cfg on Ubuntu 14.04/16.04),
+//     cloud-init's 50-cloud-init bringing eth0 up by DHCP, empty hook
+//     directories, and ifupdown's state in /run/network saying lo and eth0
+//     are up. Tools are the machine's (ifupdown, iproute2, bash).
+//   - NetworkManager, netplan, wicked, networkd, ifcfg (initscripts) and
+//     Windows need a daemon or an OS that cannot run here: their commands
+//     are recorded and parse-checked (bash -n; for PowerShell a structural
+//     check of brackets, strings, here-strings and comments), and answer
+//     Success with an output line saying so ("recorded, not executed"),
+//     or Failed with the checker's message and bash's exit code 2
+//     (PowerShell: 1) when the check fails.
+//
+// A RunShellScript command on a real guest is saved as
+// /run/ecsnet-emulator/commands/<InvokeId>.sh and run by bash as root
+// (whatever Username says) in WorkingDir (default /root), with stdin from
+// /dev/null, a clean environment and the command's Timeout, after which
+// its whole process group is killed. stdout and stderr together are the
+// Output; DescribeInvocationResults answers as for any Runner: Success or
+// Failed with ExitCode and ErrorCode ExitCodeNonzero, Timeout with
+// ExecutionTimeout, the last 24 KB of output with Dropped.
+//
+// Hardware follows the API. An ENI that completes Attaching appears as
+// eth<device index> with its MAC, down (as a hot-plugged NIC does); one
+// that completes Detaching vanishes, found by MAC. SetInstanceStatus to a
+// status other than Running halts the guest (its processes are killed,
+// its namespaces and live network state go; /etc, /var and /root stay);
+// back to Running it boots: fresh /run and /tmp, eth0 by DHCP, its NICs,
+// then what its configuration brings up at boot (ifup -a on ifupdown, the
+// ExecStart of the units it enabled in multi-user.target.wants).
+//
+// Go API for tests: Server.Host(instanceID) and Server.Hosts return the
+// guests (nil without hosts mode). A Host tells its family (OS, Stack,
+// Runs), whether it is Up and its Netns name, the Commands it received
+// with their results (Executed or only recorded), its BootLog and Err
+// (failed hardware changes). Exec runs a command inside it (its
+// namespaces and files) with optional stdin, and ReadFile and WriteFile
+// read and change its files: that is how a test changes a host by hand
+// (ip addr del, a file edited) to make drift. Links, Addrs, Rules and
+// Routes(table) read its live state with ip -j.
+//
+// Namespaces are named ecsnet-emu-<pid>-<n>-<instance ID> (the wire ones
+// end in -w; ip netns list shows them), the mount and UTS namespaces are
+// kept by bind mounts under /run/ecsnet-emu, the trees live in
+// <HostsConfig.Dir or TMPDIR>/ecsnet-emu-<pid>-<n>-*. Server.Close (and
+// the command's shutdown on SIGINT or SIGTERM) removes them all; a new
+// hosts-mode server first removes what emulators that no longer run left
+// behind (a kill -9). The isolation keeps bundles away from the machine's
+// files and network and from each other; it is not a security boundary
+// (the scripts run as root in the machine's PID namespace).
 //
 // # Choices where the cloud is ambiguous (ecs-api.md §8)
 //

@@ -25,7 +25,9 @@ func TestHostsApplyBundle(t *testing.T) {
 
 	app := netip.MustParsePrefix("172.16.0.0/24")
 	data := netip.MustParsePrefix("172.16.2.0/24")
-	gw := func(p netip.Prefix) netip.Addr { return netip.MustParseAddr(strings.TrimSuffix(p.Addr().String(), "0") + "253") }
+	gw := func(p netip.Prefix) netip.Addr {
+		return netip.MustParseAddr(strings.TrimSuffix(p.Addr().String(), "0") + "253")
+	}
 	hosts := []*render.Host{
 		{Name: "lb-1", InstanceID: "i-bp1lb0000001", Fleet: "shop-prod", OS: "debian12", Stack: schema.StackIfupdown,
 			Primary: render.NIC{MAC: "00:16:3e:10:00:03", Address: netip.MustParseAddr("172.16.0.12"), Prefix: app, Gateway: gw(app),
