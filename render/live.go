@@ -1,0 +1,599 @@
+package render
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Live is a host's network state as a verify payload reports it (see
+// Payload with PayloadVerify): its links, IPv4 addresses, rules and
+// routes. It is compared with a render by Drift.
+type Live struct {
+	Links  []LiveLink
+	Addrs  []LiveAddr
+	Rules  []LiveRule
+	Routes []LiveRoute
+	// Windows is set for a Windows host, which has no rules and reports
+	// only default routes.
+	Windows bool
+}
+
+// LiveLink is one interface.
+type LiveLink struct {
+	Name string
+	MAC  string // lower-case, colon-separated
+	Up   bool
+}
+
+// LiveAddr is one IPv4 address of an interface.
+type LiveAddr struct {
+	Dev          string
+	Prefix       netip.Prefix // the address with its prefix length
+	SkipAsSource bool         // Windows only
+}
+
+// LiveRule is one IPv4 routing rule.
+type LiveRule struct {
+	Priority int
+	From     netip.Prefix // invalid for "from all"
+	Table    string
+	Other    bool // it selects on more than the source (iif, fwmark, to...)
+}
+
+// LiveRoute is one IPv4 unicast route.
+type LiveRoute struct {
+	Table   string // "main", "1001", ...
+	Dst     string // "default" or a prefix
+	Gateway netip.Addr
+	Dev     string
+}
+
+// ParseLive reads a verify payload's output: the line that starts with
+// LiveMarker, holding the state as ip's JSON (or, where iproute2 is older
+// than 4.14, its one-line text forms) or as the Windows payload's JSON,
+// gzip-compressed or not, in Base64.
+func ParseLive(output []byte) (*Live, error) {
+	var enc string
+	sc := bufio.NewScanner(bytes.NewReader(output))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(strings.TrimRight(sc.Text(), "\r"), LiveMarker); ok {
+			enc = strings.TrimSpace(rest)
+		}
+	}
+	if enc == "" {
+		return nil, errors.New("the host reported no live state (no " + strings.TrimSpace(LiveMarker) + " line in its output)")
+	}
+	data, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		return nil, fmt.Errorf("live state: %w", err)
+	}
+	if len(data) > 2 && data[0] == 0x1f && data[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("live state: %w", err)
+		}
+		if data, err = io.ReadAll(io.LimitReader(zr, 64<<20)); err != nil {
+			return nil, fmt.Errorf("live state: %w", err)
+		}
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	switch {
+	case bytes.HasPrefix(data, []byte("#ip-text")):
+		return parseIPText(data)
+	case bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")):
+		var head struct {
+			Format string `json:"format"`
+		}
+		if err := json.Unmarshal(data, &head); err != nil {
+			return nil, fmt.Errorf("live state: %w", err)
+		}
+		switch head.Format {
+		case "ip-json":
+			return parseIPJSON(data)
+		case "windows":
+			return parseWindowsLive(data)
+		}
+		return nil, fmt.Errorf("live state: unknown format %q", head.Format)
+	}
+	return nil, errors.New("live state: neither JSON nor ip's text")
+}
+
+func parseIPJSON(data []byte) (*Live, error) {
+	var doc struct {
+		Addr []struct {
+			IfName   string   `json:"ifname"`
+			LinkType string   `json:"link_type"`
+			Address  string   `json:"address"`
+			Flags    []string `json:"flags"`
+			AddrInfo []struct {
+				Family    string `json:"family"`
+				Local     string `json:"local"`
+				PrefixLen int    `json:"prefixlen"`
+			} `json:"addr_info"`
+		} `json:"addr"`
+		Rule  []map[string]any `json:"rule"`
+		Route []struct {
+			Type    string `json:"type"`
+			Dst     string `json:"dst"`
+			Gateway string `json:"gateway"`
+			Dev     string `json:"dev"`
+			Table   string `json:"table"`
+		} `json:"route"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("live state: %w", err)
+	}
+	l := &Live{}
+	for _, x := range doc.Addr {
+		if x.LinkType == "loopback" {
+			continue
+		}
+		l.Links = append(l.Links, LiveLink{Name: x.IfName, MAC: strings.ToLower(x.Address), Up: slices.Contains(x.Flags, "UP")})
+		for _, a := range x.AddrInfo {
+			if a.Family != "inet" {
+				continue
+			}
+			ip, err := netip.ParseAddr(a.Local)
+			if err != nil {
+				return nil, fmt.Errorf("live state: %s: %w", x.IfName, err)
+			}
+			l.Addrs = append(l.Addrs, LiveAddr{Dev: x.IfName, Prefix: netip.PrefixFrom(ip, a.PrefixLen)})
+		}
+	}
+	for _, m := range doc.Rule {
+		var r LiveRule
+		for k, v := range m {
+			switch k {
+			case "priority":
+				f, _ := v.(float64)
+				r.Priority = int(f)
+			case "table":
+				r.Table = fmt.Sprint(v)
+			case "src":
+				if s := fmt.Sprint(v); s != "all" {
+					a, err := netip.ParseAddr(s)
+					if err != nil {
+						return nil, fmt.Errorf("live state: rule source %q: %w", s, err)
+					}
+					bits := a.BitLen()
+					if n, ok := m["srclen"].(float64); ok {
+						bits = int(n)
+					}
+					r.From = netip.PrefixFrom(a, bits)
+				}
+			case "srclen", "protocol", "flags":
+			default:
+				r.Other = true
+			}
+		}
+		l.Rules = append(l.Rules, r)
+	}
+	for _, x := range doc.Route {
+		if x.Type != "" && x.Type != "unicast" {
+			continue
+		}
+		r := LiveRoute{Table: x.Table, Dst: x.Dst, Dev: x.Dev}
+		if r.Table == "" {
+			r.Table = "main"
+		}
+		if x.Gateway != "" {
+			g, err := netip.ParseAddr(x.Gateway)
+			if err != nil {
+				return nil, fmt.Errorf("live state: route gateway %q: %w", x.Gateway, err)
+			}
+			r.Gateway = g
+		}
+		l.Routes = append(l.Routes, r)
+	}
+	return l, nil
+}
+
+// parseIPText reads the text forms the verify payload prints where ip has
+// no JSON: ip -o link, ip -4 -o addr, ip -4 rule, ip -4 route show table
+// all, each after a "#<kind>" line.
+func parseIPText(data []byte) (*Live, error) {
+	l := &Live{}
+	kind := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if strings.HasPrefix(line, "#") {
+			kind = line[1:]
+			continue
+		}
+		if i := strings.Index(line, `\`); i >= 0 {
+			if kind == "link" {
+				line = line[:i] + " " + line[i+1:]
+			} else {
+				line = line[:i]
+			}
+		}
+		f := strings.Fields(line)
+		switch kind {
+		case "link":
+			if len(f) < 3 {
+				continue
+			}
+			name := strings.TrimSuffix(f[1], ":")
+			name, _, _ = strings.Cut(name, "@")
+			ll := LiveLink{Name: name, Up: strings.Contains(f[2], "<UP,") || strings.Contains(f[2], ",UP,") || strings.Contains(f[2], ",UP>") || f[2] == "<UP>"}
+			if i := slices.Index(f, "link/ether"); i >= 0 && i+1 < len(f) {
+				ll.MAC = strings.ToLower(f[i+1])
+			}
+			if slices.Contains(f, "link/loopback") {
+				continue
+			}
+			l.Links = append(l.Links, ll)
+		case "addr":
+			if len(f) < 4 || f[2] != "inet" {
+				continue
+			}
+			p, err := netip.ParsePrefix(f[3])
+			if err != nil {
+				return nil, fmt.Errorf("live state: address %q: %w", f[3], err)
+			}
+			if p.Addr().IsLoopback() {
+				continue
+			}
+			dev, _, _ := strings.Cut(f[1], "@")
+			l.Addrs = append(l.Addrs, LiveAddr{Dev: dev, Prefix: p})
+		case "rule":
+			if len(f) < 3 {
+				continue
+			}
+			prio, err := strconv.Atoi(strings.TrimSuffix(f[0], ":"))
+			if err != nil {
+				continue
+			}
+			r := LiveRule{Priority: prio}
+			for i := 1; i < len(f); i++ {
+				switch f[i] {
+				case "from":
+					if i+1 < len(f) && f[i+1] != "all" {
+						s := f[i+1]
+						if !strings.Contains(s, "/") {
+							s += "/32"
+						}
+						p, err := netip.ParsePrefix(s)
+						if err != nil {
+							return nil, fmt.Errorf("live state: rule %q: %w", line, err)
+						}
+						r.From = p
+					}
+					i++
+				case "lookup", "table":
+					if i+1 < len(f) {
+						r.Table = f[i+1]
+					}
+					i++
+				case "proto":
+					i++
+				default:
+					r.Other = true
+				}
+			}
+			l.Rules = append(l.Rules, r)
+		case "route":
+			if len(f) == 0 {
+				continue
+			}
+			switch f[0] {
+			case "local", "broadcast", "anycast", "multicast", "unreachable", "prohibit", "blackhole", "throw":
+				continue
+			}
+			r := LiveRoute{Table: "main", Dst: f[0]}
+			for i := 1; i+1 < len(f); i++ {
+				switch f[i] {
+				case "via":
+					g, err := netip.ParseAddr(f[i+1])
+					if err != nil {
+						return nil, fmt.Errorf("live state: route %q: %w", line, err)
+					}
+					r.Gateway = g
+				case "dev":
+					r.Dev = f[i+1]
+				case "table":
+					r.Table = f[i+1]
+				}
+			}
+			l.Routes = append(l.Routes, r)
+		}
+	}
+	return l, nil
+}
+
+func parseWindowsLive(data []byte) (*Live, error) {
+	// ConvertTo-Json writes a one-element array as the element itself.
+	type adapter struct {
+		IfIndex int    `json:"ifindex"`
+		Name    string `json:"name"`
+		MAC     string `json:"mac"`
+		Up      bool   `json:"up"`
+	}
+	type addr struct {
+		IfIndex      int    `json:"ifindex"`
+		Address      string `json:"address"`
+		PrefixLen    int    `json:"prefixlen"`
+		SkipAsSource bool   `json:"skip_as_source"`
+	}
+	type route struct {
+		IfIndex int    `json:"ifindex"`
+		Gateway string `json:"gateway"`
+	}
+	var doc struct {
+		Adapters  json.RawMessage `json:"adapters"`
+		Addresses json.RawMessage `json:"addresses"`
+		Routes    json.RawMessage `json:"routes"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("live state: %w", err)
+	}
+	var adapters []adapter
+	var addrs []addr
+	var routes []route
+	if err := psList(doc.Adapters, &adapters); err != nil {
+		return nil, err
+	}
+	if err := psList(doc.Addresses, &addrs); err != nil {
+		return nil, err
+	}
+	if err := psList(doc.Routes, &routes); err != nil {
+		return nil, err
+	}
+	l := &Live{Windows: true}
+	names := map[int]string{}
+	for _, a := range adapters {
+		name := "ifindex " + strconv.Itoa(a.IfIndex)
+		names[a.IfIndex] = name
+		l.Links = append(l.Links, LiveLink{Name: name, MAC: strings.ToLower(strings.ReplaceAll(a.MAC, "-", ":")), Up: a.Up})
+	}
+	dev := func(i int) string {
+		if n, ok := names[i]; ok {
+			return n
+		}
+		return "ifindex " + strconv.Itoa(i)
+	}
+	for _, a := range addrs {
+		ip, err := netip.ParseAddr(a.Address)
+		if err != nil || ip.IsLoopback() || ip.IsLinkLocalUnicast() {
+			continue
+		}
+		l.Addrs = append(l.Addrs, LiveAddr{Dev: dev(a.IfIndex), Prefix: netip.PrefixFrom(ip, a.PrefixLen), SkipAsSource: a.SkipAsSource})
+	}
+	for _, r := range routes {
+		g, err := netip.ParseAddr(r.Gateway)
+		if err != nil {
+			continue
+		}
+		l.Routes = append(l.Routes, LiveRoute{Table: "main", Dst: "default", Gateway: g, Dev: dev(r.IfIndex)})
+	}
+	return l, nil
+}
+
+// psList decodes a JSON list that ConvertTo-Json may have written as a
+// lone object (one element) or null (none).
+func psList[T any](raw json.RawMessage, out *[]T) error {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil
+	}
+	if raw[0] == '{' {
+		var one T
+		if err := json.Unmarshal(raw, &one); err != nil {
+			return fmt.Errorf("live state: %w", err)
+		}
+		*out = []T{one}
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("live state: %w", err)
+	}
+	return nil
+}
+
+// Drift lists how a host's live state differs from its render h, one
+// sentence each, sorted; empty when the host is as rendered. It looks at
+// what ecsnet manages: the ENIs' interfaces (found by MAC, the primary ENI
+// also by its address) and their IPv4 addresses, the route tables and
+// rules of the secondary ENIs, and default routes in the main table via a
+// secondary ENI. Other interfaces (docker0, a VPN) are left out.
+func Drift(h *Host, l *Live) []string {
+	var out []string
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	byMAC := map[string][]LiveLink{}
+	for _, k := range l.Links {
+		byMAC[k.MAC] = append(byMAC[k.MAC], k)
+	}
+	addrsOf := map[string][]LiveAddr{}
+	for _, a := range l.Addrs {
+		addrsOf[a.Dev] = append(addrsOf[a.Dev], a)
+	}
+	find := func(n NIC) (LiveLink, bool) {
+		if n.MAC != "" {
+			ls := byMAC[n.MAC]
+			if len(ls) == 1 {
+				return ls[0], true
+			}
+			if len(ls) > 1 {
+				add("%s: %d interfaces have MAC %s", driftWho(n, ""), len(ls), n.MAC)
+				return LiveLink{}, false
+			}
+		}
+		if n.ENI == "" {
+			for _, a := range l.Addrs {
+				if a.Prefix.Addr() == n.Address {
+					for _, k := range l.Links {
+						if k.Name == a.Dev {
+							return k, true
+						}
+					}
+					return LiveLink{Name: a.Dev, Up: true}, true
+				}
+			}
+		}
+		return LiveLink{}, false
+	}
+	tables := map[string]bool{}
+	secondaryDev := map[string]NIC{}
+	for _, n := range append([]NIC{h.Primary}, h.Secondary...) {
+		k, ok := find(n)
+		if !ok {
+			if n.MAC != "" && len(byMAC[n.MAC]) > 1 {
+				continue
+			}
+			if n.ENI == "" {
+				add("the primary ENI: no interface holds %s or has MAC %s", n.Address, dash(n.MAC))
+			} else {
+				add("%s: no interface has MAC %s (is the ENI attached?)", driftWho(n, ""), n.MAC)
+			}
+			continue
+		}
+		dev := k.Name
+		what := driftWho(n, dev)
+		if n.ENI != "" {
+			secondaryDev[k.Name] = n
+			if !k.Up {
+				add("%s: the interface is down", what)
+			}
+		}
+		want := map[netip.Addr]bool{}
+		skip := map[netip.Addr]bool{}
+		for _, a := range n.AllAddresses() {
+			want[a] = true
+			skip[a] = a != n.Address || n.ENI == ""
+		}
+		have := map[netip.Addr]LiveAddr{}
+		for _, a := range addrsOf[k.Name] {
+			have[a.Prefix.Addr()] = a
+		}
+		for _, a := range n.AllAddresses() {
+			x, ok := have[a]
+			switch {
+			case !ok:
+				add("%s: %s/%d is missing", what, a, n.Bits())
+			case x.Prefix.Bits() != n.Bits():
+				add("%s: %s has prefix /%d, want /%d", what, a, x.Prefix.Bits(), n.Bits())
+			case l.Windows && x.SkipAsSource != skip[a] && !(n.ENI == "" && a == n.Address):
+				add("%s: %s has SkipAsSource %t, want %t", what, a, x.SkipAsSource, skip[a])
+			}
+		}
+		for _, a := range addrsOf[k.Name] {
+			if !want[a.Prefix.Addr()] && !a.Prefix.Addr().IsLinkLocalUnicast() {
+				add("%s: %s is not in the desired state (the cloud does not route it here)", what, a.Prefix)
+			}
+		}
+		if n.ENI == "" {
+			continue
+		}
+		if l.Windows {
+			found := false
+			for _, r := range l.Routes {
+				if r.Dev == k.Name && r.Dst == "default" && r.Gateway == n.Gateway {
+					found = true
+				}
+			}
+			if !found {
+				add("%s: no default route via %s", what, n.Gateway)
+			}
+			continue
+		}
+		t := strconv.Itoa(n.Table)
+		tables[t] = true
+		wantRoutes := map[string]bool{
+			fmt.Sprintf("%s - %s", n.Prefix, k.Name):        true,
+			fmt.Sprintf("default %s %s", n.Gateway, k.Name): true,
+		}
+		haveRoutes := map[string]bool{}
+		for _, r := range l.Routes {
+			if r.Table != t {
+				continue
+			}
+			gw := "-"
+			if r.Gateway.IsValid() {
+				gw = r.Gateway.String()
+			}
+			key := fmt.Sprintf("%s %s %s", r.Dst, gw, r.Dev)
+			haveRoutes[key] = true
+			if !wantRoutes[key] {
+				add("%s: table %s has a route the render does not: %s", what, t, routeText(r))
+			}
+		}
+		if !haveRoutes[fmt.Sprintf("%s - %s", n.Prefix, k.Name)] {
+			add("%s: table %s lacks the route to %s", what, t, n.Prefix)
+		}
+		if !haveRoutes[fmt.Sprintf("default %s %s", n.Gateway, k.Name)] {
+			add("%s: table %s lacks the default route via %s", what, t, n.Gateway)
+		}
+		for _, a := range n.AllAddresses() {
+			found := false
+			for _, r := range l.Rules {
+				if r.Priority == n.Priority && r.Table == t && r.From == netip.PrefixFrom(a, 32) && !r.Other {
+					found = true
+				}
+			}
+			if !found {
+				add("%s: no rule from %s lookup %s priority %d", what, a, t, n.Priority)
+			}
+		}
+	}
+	if !l.Windows {
+		wantRule := map[string]bool{}
+		for _, n := range h.Secondary {
+			for _, a := range n.AllAddresses() {
+				wantRule[fmt.Sprintf("%d %s %d", n.Priority, netip.PrefixFrom(a, 32), n.Table)] = true
+			}
+		}
+		for _, r := range l.Rules {
+			owned := tables[r.Table] || r.Priority > RouteTableBase && r.Priority < RouteTableBase+100
+			if !owned || r.Other || wantRule[fmt.Sprintf("%d %s %s", r.Priority, r.From, r.Table)] {
+				continue
+			}
+			from := "all"
+			if r.From.IsValid() {
+				from = r.From.String()
+			}
+			add("rule %d: from %s lookup %s is not in the desired state", r.Priority, from, r.Table)
+		}
+		for _, r := range l.Routes {
+			if n, ok := secondaryDev[r.Dev]; ok && r.Table == "main" && r.Dst == "default" {
+				add("%s: the main table has a default route via %s; it belongs in table %d only", driftWho(n, r.Dev), r.Dev, n.Table)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// driftWho names a NIC in a drift line: "primary ENI on eth0", "ENI vip
+// on eth1".
+func driftWho(n NIC, dev string) string {
+	who := "primary ENI"
+	if n.ENI != "" {
+		who = "ENI " + n.ENI
+	}
+	if dev != "" {
+		who += " on " + dev
+	}
+	return who
+}
+
+func routeText(r LiveRoute) string {
+	s := r.Dst
+	if r.Gateway.IsValid() {
+		s += " via " + r.Gateway.String()
+	}
+	return s + " dev " + r.Dev
+}
