@@ -1,20 +1,50 @@
-// Command benchtable is the harness behind `make bench`: it measures
-// `ecsnet validate` beside `cue vet` with the published schema on generated
-// fleets, and prints a markdown table and the performance budgets as PASS or
-// FAIL.
+// Command benchtable is the harness behind `make bench`: on this machine, in
+// one run, it measures every performance goal of the issues and prints
+// markdown tables with a verdict per goal:
 //
-//	go run ./internal/benchtable [-sizes 100,1000,10000,20000] [-formats cue,json]
+//   - validate: `ecsnet validate` beside `cue vet` with the published
+//     schema on generated fleets (issues 2 and 7);
+//
+//   - observe: 20,000 ENIs on 7,000 instances from the emulator, calls
+//     against the formula and wall time (issue 3);
+//
+//   - plan: plan.Compute for 20,000 instances from a snapshot (issue 4);
+//
+//   - render: `ecsnet render` of 20,000 instances beside a file-writing
+//     floor measured in the same run (issue 5);
+//
+//   - scale: validate + plan + render of the same fleet, and one instance
+//     changed (issue 7);
+//
+//   - apply: fleets of 100 and 1,000 instances from scratch against the
+//     emulator with 20 ms latency and Terway's per-action rates, calls
+//     against the formula and wall time against the rate bound (issue 4).
+//
+//     go run ./internal/benchtable [-quick] [-tables validate,observe,plan,render,scale,apply]
+//     [-sizes 100,1000,10000,20000] [-formats cue,json] [-apply-sizes 100,1000] [-scale 20000] [-o FILE]
 //
 // Run it from the module root. It builds ./cmd/ecsnet and the cue CLI from
 // the module graph (so cue is the version go.mod pins), generates fleets
-// with package testfleet into a temporary directory, and runs every tool
+// with package testfleet into a temporary directory, and runs every command
 // as a child process: wall time is measured around Wait, peak memory is the
-// child's maximum resident set size from getrusage. Runs are sequential, so
-// on a small machine nothing else should run meanwhile.
+// child's maximum resident set size from getrusage. Observe, plan
+// computation and apply run in this process against an emulator served on
+// loopback by this process. Runs are sequential, so on a small machine
+// nothing else should run meanwhile; the report prints the load average
+// before and after.
+//
+// The full run takes about 25 minutes on 2 cores: the 1,000-instance apply
+// alone needs 4 minutes by construction (2,000 creates at 500 a minute),
+// cue vet up to 2 minutes per 20,000-instance file. -quick runs the apply at
+// 100 instances only, validate at 1,000 and 20,000 instances and cue vet
+// only up to 1,000: about 5 minutes.
 //
 // It is never run from `go test`: timings belong in a report, not in a
-// test that fails on a busy machine. It exits 1 when a verdict is not
-// "valid", when the two tools disagree, or when a budget fails.
+// test that fails on a busy machine. It exits 1 only when something is
+// broken: a command crashed or failed, ecsnet's and cue's verdicts differ
+// (or ecsnet rejects a valid fleet), an apply did not converge, a plan that
+// must be empty is not, or a re-render touched another host's files. A
+// missed budget is a FAIL row, loudly, and the exit status stays 0.
 package main
 
 import (
@@ -40,7 +70,12 @@ import (
 	"github.com/ecsnet/ecsnet/internal/testfleet"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "floor" {
+		os.Exit(floorMain(os.Args[2:], os.Stdout, os.Stderr))
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 type config struct {
 	sizes   []int
@@ -62,7 +97,23 @@ type config struct {
 	ecsnet      string // built binaries
 	cueBin      string
 	progress    io.Writer
+
+	tables           map[string]bool
+	cueMax           int // cue vet only up to this many instances; 0: always
+	scale            int // instances of the plan, render and scale tables
+	scaleFormats     []string
+	observeInstances int
+	observeENIs      int
+	applySizes       []int
+	applyLatency     time.Duration
+	applyAsync       time.Duration
+	applyWait        time.Duration
+	applyParallelism int
+	applyBurst       string
+	applySaveLock    bool
 }
+
+var allTables = []string{"validate", "observe", "plan", "render", "scale", "apply"}
 
 // result is one run of one tool on one file.
 type result struct {
@@ -105,7 +156,47 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return nil
 	})
+	quick := fs.Bool("quick", false, "a shorter run: apply at 100 instances, validate at 1,000 and 20,000, cue vet only up to 1,000 (explicit flags win)")
+	tables := fs.String("tables", strings.Join(allTables, ","), "comma-separated tables to measure: "+strings.Join(allTables, ", "))
+	fs.IntVar(&c.cueMax, "cue-max", 0, "run cue vet only on fleets of up to this many instances (0: all)")
+	fs.IntVar(&c.scale, "scale", 20000, "instances of the plan, render and scale tables")
+	scaleFormats := fs.String("scale-formats", "json,cue", "input syntaxes of the scale table's pipeline")
+	observe := fs.String("observe", "7000,20000", "instances,ENIs of the observe table (primary ENIs included)")
+	applySizes := fs.String("apply-sizes", "100,1000", "comma-separated fleet sizes (instances) of the apply table")
+	fs.DurationVar(&c.applyLatency, "apply-latency", 20*time.Millisecond, "emulator latency per request in the apply table")
+	fs.DurationVar(&c.applyAsync, "apply-async-delay", 0, "emulator time for attach to finish in the apply table")
+	fs.DurationVar(&c.applyWait, "apply-wait-interval", 10*time.Millisecond, "the client's first polling delay after an attach (grows to 10×)")
+	fs.IntVar(&c.applyParallelism, "apply-parallelism", 10, "plan.Apply parallelism (ecsnet apply's default is 10)")
+	fs.StringVar(&c.applyBurst, "apply-burst", "matched", "client token-bucket burst: matched (the emulator's) or default (Burst = PerMinute)")
+	fs.BoolVar(&c.applySaveLock, "apply-save-lock", true, "write the lock file after every step, as ecsnet apply does")
+	outFile := fs.String("o", "", "also write the report to this file")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *quick {
+		if !set["apply-sizes"] {
+			*applySizes = "100"
+		}
+		if !set["sizes"] {
+			*sizes = "1000,20000"
+		}
+		if !set["cue-max"] {
+			c.cueMax = 1000
+		}
+	}
+	c.tables = map[string]bool{}
+	for _, t := range strings.Split(*tables, ",") {
+		t = strings.TrimSpace(t)
+		if !slices.Contains(allTables, t) {
+			fmt.Fprintf(stderr, "benchtable: -tables: %q is not one of %s\n", t, strings.Join(allTables, ", "))
+			return 2
+		}
+		c.tables[t] = true
+	}
+	if c.applyBurst != "matched" && c.applyBurst != "default" {
+		fmt.Fprintf(stderr, "benchtable: -apply-burst: %q is not matched or default\n", c.applyBurst)
 		return 2
 	}
 	var err error
@@ -120,6 +211,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		c.formats = append(c.formats, f)
+	}
+	if c.applySizes, err = parseSizes(*applySizes); err != nil {
+		fmt.Fprintf(stderr, "benchtable: -apply-sizes: %v\n", err)
+		return 2
+	}
+	if on, err := parseSizes(*observe); err != nil || len(on) != 2 {
+		fmt.Fprintf(stderr, "benchtable: -observe: want INSTANCES,ENIS\n")
+		return 2
+	} else {
+		c.observeInstances, c.observeENIs = on[0], on[1]
+	}
+	if c.scale < 1 || c.scale > testfleet.MaxInstances {
+		fmt.Fprintf(stderr, "benchtable: -scale: %d is not from 1 to %d\n", c.scale, testfleet.MaxInstances)
+		return 2
+	}
+	for _, f := range strings.Split(*scaleFormats, ",") {
+		f = strings.TrimSpace(f)
+		if f != "cue" && f != "json" && f != "yaml" {
+			fmt.Fprintf(stderr, "benchtable: -scale-formats: %q is not cue, json or yaml\n", f)
+			return 2
+		}
+		c.scaleFormats = append(c.scaleFormats, f)
 	}
 	if c.runs < 1 {
 		c.runs = 1
@@ -136,15 +249,100 @@ func run(args []string, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprintf(stderr, "benchtable: keeping %s\n", c.work)
 	}
-	rows, err := c.measure()
-	if err != nil {
-		fmt.Fprintf(stderr, "benchtable: %v\n", err)
-		return 1
+	var report bytes.Buffer
+	out := io.MultiWriter(stdout, &report)
+	ok := c.measureAll(out)
+	if *outFile != "" {
+		if err := os.WriteFile(*outFile, report.Bytes(), 0o644); err != nil {
+			fmt.Fprintf(stderr, "benchtable: %v\n", err)
+			return 1
+		}
 	}
-	if !c.report(rows) {
+	if !ok {
 		return 1
 	}
 	return 0
+}
+
+// measureAll measures the chosen tables in turn, printing each as soon as
+// it is done, and reports whether nothing broke.
+func (c *config) measureAll(w io.Writer) bool {
+	c.stdout = w
+	fmt.Fprintf(w, "# ecsnet performance (make bench)\n\n%s, %d CPUs (GOMAXPROCS %d), %s, %s. Load average at the start: %s. Started %s.\n\n",
+		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), runtime.GOOS+"/"+runtime.GOARCH, loadAvg(), time.Now().UTC().Format(time.RFC3339))
+	start := time.Now()
+	ok := true
+	var rows []row
+	if c.tables["validate"] {
+		var err error
+		if rows, err = c.measure(); err != nil {
+			fmt.Fprintf(w, "## ecsnet validate vs cue vet\n\nBROKEN: %v\n\n", err)
+			ok = false
+		} else if !c.report(rows) {
+			ok = false
+		}
+	}
+	var sections []*section
+	emit := func(s *section) {
+		s.print(w)
+		sections = append(sections, s)
+	}
+	if c.tables["observe"] {
+		emit(c.observeSection())
+	}
+	if c.tables["plan"] || c.tables["render"] || c.tables["scale"] {
+		fmt.Fprintf(c.progress, "building the %d-instance fixture ...\n", c.scale)
+		fx, err := c.buildFixture(c.scale)
+		if err != nil {
+			s := &section{title: "Plan, render and scale"}
+			s.crash("fixture", thousands(c.scale)+" instances", err)
+			emit(s)
+		} else {
+			if c.tables["plan"] {
+				s := c.planSection(fx)
+				s.notef("Building the fixture (in this process): load %s, observation %s, lock (plan.Reconcile) %s.",
+					secs(fx.setup["load"]), secs(fx.setup["observed"]), secs(fx.setup["reconcile"]))
+				emit(s)
+			}
+			var rr renderResult
+			if c.tables["render"] {
+				var s *section
+				s, rr = c.renderSection(fx)
+				emit(s)
+			}
+			if c.tables["scale"] {
+				emit(c.scaleSection(fx, rows, rr))
+			}
+			if !c.keep {
+				os.RemoveAll(fx.dir)
+			}
+		}
+	}
+	if c.tables["apply"] {
+		emit(c.applySection())
+	}
+
+	// The verdicts, once more, in one list.
+	fmt.Fprintf(w, "## Summary\n\n")
+	pass, fail, broken := 0, 0, 0
+	for _, s := range sections {
+		for _, k := range s.rows {
+			switch {
+			case k.broken:
+				broken++
+				ok = false
+				fmt.Fprintf(w, "- BROKEN: %s: %s (%s)\n", s.title, k.what, k.size)
+			case !k.pass:
+				fail++
+				fmt.Fprintf(w, "- FAIL: %s: %s (%s): %s against %s\n", s.title, k.what, k.size, k.measured, k.goal)
+			default:
+				pass++
+			}
+		}
+	}
+	fmt.Fprintf(w, "\n%d PASS, %d FAIL, %d BROKEN in the goal tables (the validate budgets are listed with their table). "+
+		"Took %s; load average at the end: %s.\n", pass, fail, broken, time.Since(start).Round(time.Second), loadAvg())
+	return ok
 }
 
 func parseSizes(s string) ([]int, error) {
@@ -185,7 +383,7 @@ func (c *config) setup() error {
 	} else if c.ecsnet, err = filepath.Abs(c.ecsnet); err != nil {
 		return err
 	}
-	if c.cue && len(c.schema) > 0 {
+	if c.tables["validate"] && c.cue && len(c.schema) > 0 {
 		fmt.Fprintf(c.progress, "building cue from the module graph ...\n")
 		if err := c.goBuild(c.cueBin, "cuelang.org/go/cmd/cue"); err != nil {
 			return err
@@ -282,6 +480,8 @@ func (c *config) measure() ([]row, error) {
 			switch {
 			case !c.cue:
 				r.cueNote = "not run (-cue=false)"
+			case c.cueMax > 0 && n > c.cueMax:
+				r.cueNote = fmt.Sprintf("not run above %s instances (-cue-max)", thousands(c.cueMax))
 			case len(c.schema) == 0:
 				r.cueNote = "skipped: no schema/*.cue yet"
 			default:
@@ -476,10 +676,8 @@ func (c *config) report(rows []row) bool {
 	}
 	fmt.Fprintf(w, "### Budgets\n\n")
 	for _, b := range budgets {
-		line, pass := b.check(rows)
-		if !pass && b.required {
-			ok = false
-		}
+		// A missed budget is reported, not fatal (see the package doc).
+		line, _ := b.check(rows)
 		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintln(w)
@@ -499,7 +697,7 @@ type budget struct {
 var budgets = []budget{
 	{instances: 1000, wall: 2 * time.Second, source: "issue 2", required: true},
 	{instances: 10000, wall: 15 * time.Second, rssMiB: 1024, source: "issue 2", required: true},
-	{instances: 20000, wall: 5 * time.Second, rssMiB: 1024, source: "issue 7, later"},
+	{instances: 20000, wall: 5 * time.Second, rssMiB: 1024, source: "issue 7", required: true},
 }
 
 func (b budget) check(rows []row) (string, bool) {

@@ -1,0 +1,531 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ecsnet/ecsnet/internal/testfleet"
+	"github.com/ecsnet/ecsnet/internal/testfleet/testcloud"
+	"github.com/ecsnet/ecsnet/plan"
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+// fixture is the large fleet of the plan, render and scale tables: its
+// files in every syntax measured, the fleet loaded in process, a converged
+// snapshot of the cloud (what `ecsnet observe` would write after an apply)
+// and the lock that apply would leave.
+type fixture struct {
+	n        int
+	dir      string
+	files    map[string]string // syntax -> fleet file
+	f        *schema.Fleet
+	conv     *plan.Observed
+	lock     *schema.Lock
+	snapPath string
+	lockPath string
+	setup    map[string]time.Duration // what building it took, for notes
+}
+
+func (c *config) buildFixture(n int) (*fixture, error) {
+	fx := &fixture{n: n, dir: filepath.Join(c.work, fmt.Sprintf("scale-%d", n)), files: map[string]string{}, setup: map[string]time.Duration{}}
+	if err := os.MkdirAll(fx.dir, 0o755); err != nil {
+		return nil, err
+	}
+	formats := c.scaleFormats
+	if !slices.Contains(formats, "json") {
+		formats = append(formats, "json") // loaded in process
+	}
+	for _, format := range formats {
+		name := filepath.Join(fx.dir, "fleet."+format)
+		if _, err := c.generate(name, n, format); err != nil {
+			return nil, err
+		}
+		fx.files[format] = name
+	}
+	t := time.Now()
+	f, err := schema.Load([]string{fx.files["json"]}, schema.LoadOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("load the %d-instance fleet: %v", n, err)
+	}
+	fx.f = f
+	fx.setup["load"] = time.Since(t)
+	t = time.Now()
+	w, err := testcloud.World(f, testcloud.Converged)
+	if err != nil {
+		return nil, err
+	}
+	if fx.conv, err = testcloud.Observed(w); err != nil {
+		return nil, err
+	}
+	fx.setup["observed"] = time.Since(t)
+	t = time.Now()
+	fx.lock = testcloud.Lock(f, fx.conv)
+	fx.setup["reconcile"] = time.Since(t)
+
+	fx.snapPath = filepath.Join(fx.dir, "snapshot.json")
+	var snap bytes.Buffer
+	if err := fx.conv.WriteJSON(&snap); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(fx.snapPath, snap.Bytes(), 0o644); err != nil {
+		return nil, err
+	}
+	fx.lockPath = filepath.Join(fx.dir, "ecsnet.lock.json")
+	if err := schema.WriteLockFile(fx.lockPath, fx.lock); err != nil {
+		return nil, err
+	}
+	return fx, nil
+}
+
+// renderResult is the render table's measurement, which the scale table
+// reuses for its floor.
+type renderResult struct {
+	floor    time.Duration
+	floorRSS int64
+	measured bool
+}
+
+// renderSection measures `ecsnet render` of the fixture beside the floor:
+// a child process that writes the same bytes to the same tree. Each run
+// starts from an empty directory after a sync; with -runs > 1 the table
+// shows medians.
+func (c *config) renderSection(fx *fixture) (*section, renderResult) {
+	sec := &section{title: "Render (issue 5)"}
+	size := thousands(fx.n) + " instances"
+	sec.intro = []string{fmt.Sprintf("`ecsnet render --lock LOCK --out DIR fleet.json` as a child process, into an empty directory, "+
+		"beside the floor: `benchtable floor`, a child that renders the same hosts in memory first (untimed) and then only "+
+		"os.MkdirAll's each directory once and os.WriteFile's each file, in the same order. A sync precedes each run. "+
+		"OS mix of internal/testfleet (%s), lock of the converged fleet.", strings.Join(testfleet.OSMix, ", "))}
+	var res renderResult
+	self, err := os.Executable()
+	if err != nil {
+		sec.crash("render floor", size, err)
+		return sec, res
+	}
+	var renders, floors []time.Duration
+	var rss, floorRSS []int64
+	var files, bytesN int64
+	for i := range c.runs {
+		floorDir := filepath.Join(fx.dir, fmt.Sprintf("floor-%d", i))
+		outDir := filepath.Join(fx.dir, fmt.Sprintf("render-%d", i))
+		fmt.Fprintf(c.progress, "render %d: floor (run %d of %d) ...\n", fx.n, i+1, c.runs)
+		syncDisks()
+		fr := c.run(self, nil, "floor", "-fleet", fx.files["json"], "-lock", fx.lockPath, "-out", floorDir)
+		if err := fr.failed(0); err != nil {
+			sec.crash("render floor", size, err)
+			return sec, res
+		}
+		var fl floorResult
+		if err := json.Unmarshal(fr.stdout, &fl); err != nil {
+			sec.crash("render floor", size, fmt.Errorf("floor output %q: %v", fr.stdout, err))
+			return sec, res
+		}
+		floors = append(floors, time.Duration(fl.Seconds*float64(time.Second)))
+		floorRSS = append(floorRSS, fr.rssKiB)
+
+		fmt.Fprintf(c.progress, "render %d: ecsnet render (run %d of %d) ...\n", fx.n, i+1, c.runs)
+		syncDisks()
+		r := c.run(c.ecsnet, nil, "render", "--lock", fx.lockPath, "--out", outDir, fx.files["json"])
+		if err := r.failed(0); err != nil {
+			sec.crash("ecsnet render", size, err)
+			return sec, res
+		}
+		renders = append(renders, r.wall)
+		rss = append(rss, r.rssKiB)
+		if i == 0 {
+			n, b, diff, err := sameTree(outDir, floorDir)
+			if err != nil {
+				sec.crash("ecsnet render", size, err)
+				return sec, res
+			}
+			files, bytesN = n, b
+			ok := diff == "" && n == int64(fl.Files) && b == fl.Bytes
+			k := check{what: "files written by ecsnet render", size: size,
+				measured: fmt.Sprintf("%s files, %.0f MiB", thousands(int(n)), float64(b)/(1<<20)),
+				goal:     "the floor's files, byte for byte", pass: ok, broken: !ok}
+			if !ok {
+				k.note = fmt.Sprintf("the trees differ: %s (floor: %d files, %d bytes)", diff, fl.Files, fl.Bytes)
+			}
+			sec.add(k)
+		}
+		if !c.keep {
+			os.RemoveAll(floorDir)
+			os.RemoveAll(outDir)
+		}
+	}
+	fw, rw := median(floors), median(renders)
+	res = renderResult{floor: fw, floorRSS: medianInt(floorRSS), measured: true}
+	ratio := rw.Seconds() / fw.Seconds()
+	sec.add(check{what: "ecsnet render wall time", size: size,
+		measured: fmt.Sprintf("%s (floor %s: %.2f×)", secs(rw), secs(fw), ratio),
+		goal:     fmt.Sprintf("≤ 1.5 × floor = %s", secs(time.Duration(1.5*float64(fw)))), pass: ratio <= 1.5,
+		note: "see the profile notes below"})
+	peak := medianInt(rss)
+	sec.add(check{what: "ecsnet render peak RSS", size: size, measured: mibOf(peak),
+		goal: "≤ 1024 MiB", pass: peak <= 1024*1024,
+		note: fmt.Sprintf("the rendered bytes alone are %.0f MiB, and render holds every host's bundle before writing any", float64(bytesN)/(1<<20))})
+	sec.notef("Floor: %s files, %.0f MiB, written in %s (its own RSS %s, holding every byte at once).", thousands(int(files)), float64(bytesN)/(1<<20), secs(fw), mibOf(res.floorRSS))
+	if c.runs > 1 {
+		sec.notef("Medians of %d runs: render %v, floor %v.", c.runs, durations(renders), durations(floors))
+	}
+	return sec, res
+}
+
+// sameTree compares two directory trees file by file: the same relative
+// paths, modes and bytes. It returns the number of files and bytes of a and
+// a description of the first difference.
+func sameTree(a, b string) (int64, int64, string, error) {
+	list := func(root string) (map[string]fs.FileMode, error) {
+		m := map[string]fs.FileMode{}
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			m[filepath.ToSlash(rel)] = info.Mode().Perm()
+			return nil
+		})
+		return m, err
+	}
+	la, err := list(a)
+	if err != nil {
+		return 0, 0, "", err
+	}
+	lb, err := list(b)
+	if err != nil {
+		return 0, 0, "", err
+	}
+	var n, size int64
+	for p, mode := range la {
+		mb, ok := lb[p]
+		if !ok {
+			return 0, 0, p + " is only in the render", nil
+		}
+		if mb != mode {
+			return 0, 0, fmt.Sprintf("%s has mode %v, the floor %v", p, mode, mb), nil
+		}
+		da, err := os.ReadFile(filepath.Join(a, p))
+		if err != nil {
+			return 0, 0, "", err
+		}
+		db, err := os.ReadFile(filepath.Join(b, p))
+		if err != nil {
+			return 0, 0, "", err
+		}
+		if !bytes.Equal(da, db) {
+			return 0, 0, p + " differs", nil
+		}
+		n++
+		size += int64(len(da))
+	}
+	if len(lb) != len(la) {
+		return 0, 0, fmt.Sprintf("the floor has %d files, the render %d", len(lb), len(la)), nil
+	}
+	return n, size, "", nil
+}
+
+// scaleSection measures issue 7's scale goals on the fixture: validate
+// (from the validate table when it ran at this size), validate + plan
+// from the snapshot + render, and one instance changed.
+func (c *config) scaleSection(fx *fixture, rows []row, rr renderResult) *section {
+	sec := &section{title: "Scale (issue 7)"}
+	size := thousands(fx.n) + " instances"
+	sec.intro = []string{fmt.Sprintf("Each command is a child process; a pipeline's wall time is the sum of its commands' and its peak RSS "+
+		"the largest of theirs. Snapshot and lock: the converged %s-instance fleet (%s ENIs). Commands: `ecsnet validate FLEET`, "+
+		"`ecsnet plan --observed SNAPSHOT --lock LOCK --detailed-exitcode FLEET`, `ecsnet render --lock LOCK --out DIR FLEET`.",
+		thousands(fx.n), thousands(len(fx.conv.ENIs)))}
+
+	// Validate at this size, from the validate table.
+	seen := false
+	for _, r := range rows {
+		if r.size != fx.n {
+			continue
+		}
+		seen = true
+		cue := "cue vet not run"
+		if r.cueNote == "" && r.cue.measured {
+			cue = fmt.Sprintf("cue vet %s s / %s MiB", r.cue.wallString(), mib(r.cue.rssKiB))
+		}
+		sec.add(check{what: "ecsnet validate (" + r.format + ")", size: size,
+			measured: fmt.Sprintf("%s / %s (%s)", secs(r.ecsnet.wall), mibOf(r.ecsnet.rssKiB), cue),
+			goal:     "≤ 5 s, ≤ 1024 MiB", pass: r.ecsnet.verdict == "valid" && r.ecsnet.wall <= 5*time.Second && r.ecsnet.rssKiB <= 1024*1024,
+			broken: r.ecsnet.verdict != "valid" || r.mismatch})
+	}
+	if !seen {
+		sec.notef("The validate table did not run at %s instances; the pipeline rows below include validate.", thousands(fx.n))
+	}
+
+	budget := 8*time.Second + rr.floor
+	goal := fmt.Sprintf("≤ 8 s + floor %s = %s; ≤ 1536 MiB", secs(rr.floor), secs(budget))
+	if !rr.measured {
+		budget, goal = 8*time.Second, "≤ 8 s (+ floor: not measured); ≤ 1536 MiB"
+	}
+	for _, format := range c.scaleFormats {
+		name := fx.files[format]
+		what := "validate + plan + render (" + format + ")"
+		fmt.Fprintf(c.progress, "scale %d %s: validate, plan, render ...\n", fx.n, format)
+		out := filepath.Join(fx.dir, "hosts-"+format)
+		steps := []struct {
+			name string
+			args []string
+			ok   []int
+		}{
+			{"validate", []string{"validate", name}, []int{0}},
+			{"plan", []string{"plan", "--observed", fx.snapPath, "--lock", fx.lockPath, "--detailed-exitcode", name}, []int{0}},
+			{"render", []string{"render", "--lock", fx.lockPath, "--out", out, name}, []int{0}},
+		}
+		var total time.Duration
+		var peak int64
+		var parts []string
+		failed := false
+		syncDisks()
+		for _, s := range steps {
+			r := c.run(c.ecsnet, nil, s.args...)
+			if err := r.failed(s.ok...); err != nil {
+				sec.crash(what, size, fmt.Errorf("%s: %v", s.name, err))
+				failed = true
+				break
+			}
+			total += r.wall
+			peak = max(peak, r.rssKiB)
+			parts = append(parts, fmt.Sprintf("%s %s / %s", s.name, secs(r.wall), mib(r.rssKiB)))
+		}
+		if failed {
+			continue
+		}
+		sec.add(check{what: what, size: size,
+			measured: fmt.Sprintf("%s, peak %s (%s MiB)", secs(total), mibOf(peak), strings.Join(parts, ", ")),
+			goal:     goal, pass: total <= budget && peak <= 1536*1024})
+
+		c.oneChange(sec, fx, format, out)
+		if !c.keep {
+			os.RemoveAll(out)
+		}
+	}
+	return sec
+}
+
+// oneChange edits one instance of the fleet (one secondary address of its
+// primary ENI moves to a free address of its vSwitch), then re-validates,
+// re-plans from the same snapshot and re-renders into the directory the
+// full render wrote, and checks that only that host's files changed.
+func (c *config) oneChange(sec *section, fx *fixture, format, out string) {
+	size := thousands(fx.n) + " instances"
+	what := "one instance changed: re-validate + re-plan + re-render (" + format + ")"
+	in := fx.f.Instances[fx.n/2]
+	pinned := in.Primary.PinnedAddrs()
+	if len(pinned) == 0 {
+		sec.crash(what, size, fmt.Errorf("instance %s has no pinned secondary address to change", in.Name))
+		return
+	}
+	old := pinned[len(pinned)-1]
+	fresh, err := freeAddr(fx, in)
+	if err != nil {
+		sec.crash(what, size, err)
+		return
+	}
+	src, err := os.ReadFile(fx.files[format])
+	if err != nil {
+		sec.crash(what, size, err)
+		return
+	}
+	oldQ, newQ := []byte(`"`+old.String()+`"`), []byte(`"`+fresh.String()+`"`)
+	if n := bytes.Count(src, oldQ); n != 1 {
+		sec.crash(what, size, fmt.Errorf("%s occurs %d times in the fleet file, not once", oldQ, n))
+		return
+	}
+	changed := filepath.Join(fx.dir, "changed", "fleet."+format)
+	if err := os.MkdirAll(filepath.Dir(changed), 0o755); err != nil {
+		sec.crash(what, size, err)
+		return
+	}
+	if err := os.WriteFile(changed, bytes.Replace(src, oldQ, newQ, 1), 0o644); err != nil {
+		sec.crash(what, size, err)
+		return
+	}
+	before, err := treeState(out)
+	if err != nil {
+		sec.crash(what, size, err)
+		return
+	}
+	// Let a changed file's mtime differ from the full render's even on a
+	// coarse clock.
+	time.Sleep(20 * time.Millisecond)
+	fmt.Fprintf(c.progress, "scale %d %s: one instance changed (%s: %s -> %s) ...\n", fx.n, format, in.Name, old, fresh)
+	syncDisks()
+	var total time.Duration
+	var parts []string
+	v := c.run(c.ecsnet, nil, "validate", changed)
+	p := c.run(c.ecsnet, nil, "plan", "--observed", fx.snapPath, "--lock", fx.lockPath, "--detailed-exitcode", "--format", "json", changed)
+	r := c.run(c.ecsnet, nil, "render", "--lock", fx.lockPath, "--out", out, changed)
+	for _, x := range []struct {
+		name string
+		r    toolRun
+		ok   int
+	}{{"validate", v, 0}, {"plan", p, 2}, {"render", r, 0}} {
+		if err := x.r.failed(x.ok); err != nil {
+			sec.crash(what, size, fmt.Errorf("%s: %v", x.name, err))
+			return
+		}
+		total += x.r.wall
+		parts = append(parts, fmt.Sprintf("%s %s", x.name, secs(x.r.wall)))
+	}
+	sec.add(check{what: what, size: size, measured: fmt.Sprintf("%s (%s)", secs(total), strings.Join(parts, ", ")),
+		goal: "≤ 2 s", pass: total <= 2*time.Second,
+		note: "each command loads and checks the whole fleet again; see the profile notes"})
+
+	// The plan: an unassign and an assign on that instance's primary ENI.
+	pl, err := plan.ReadJSON(bytes.NewReader(p.stdout))
+	planOK := err == nil
+	var targets []string
+	if planOK {
+		for _, s := range pl.Steps {
+			targets = append(targets, s.ID)
+			if s.Target != "instance/"+in.Name {
+				planOK = false
+			}
+		}
+		planOK = planOK && len(pl.Steps) == 2
+	}
+	k := check{what: "one instance changed: the re-plan", size: size,
+		measured: fmt.Sprintf("%d steps: %s", len(targets), strings.Join(targets, ", ")),
+		goal:     "unassign + assign on instance/" + in.Name, pass: planOK, broken: !planOK}
+	if err != nil {
+		k.note = err.Error()
+	}
+	sec.add(k)
+
+	after, err := treeState(out)
+	if err != nil {
+		sec.crash(what, size, err)
+		return
+	}
+	var mine, others []string
+	for p, st := range after {
+		if before[p] != st {
+			if strings.HasPrefix(p, in.Name+"/") {
+				mine = append(mine, p)
+			} else {
+				others = append(others, p)
+			}
+		}
+	}
+	for p := range before {
+		if _, ok := after[p]; !ok {
+			if strings.HasPrefix(p, in.Name+"/") {
+				mine = append(mine, p+" (removed)")
+			} else {
+				others = append(others, p+" (removed)")
+			}
+		}
+	}
+	slices.Sort(mine)
+	slices.Sort(others)
+	ok := len(others) == 0 && len(mine) > 0
+	k = check{what: "one instance changed: files touched", size: size,
+		measured: fmt.Sprintf("%d of %s's files (%s); %d of other hosts' (of %s files)", len(mine), in.Name, strings.Join(mine, ", "), len(others), thousands(len(after))),
+		goal:     "only " + in.Name + "'s (mtime, size and content of every other file unchanged)", pass: ok, broken: !ok}
+	if len(others) > 0 {
+		k.note = "also touched: " + strings.Join(others[:min(5, len(others))], ", ")
+	}
+	sec.add(k)
+}
+
+// freeAddr returns an address of the instance's vSwitch that nothing in the
+// fleet uses: the highest usable ones are free in a testfleet block.
+func freeAddr(fx *fixture, in *schema.Instance) (netip.Addr, error) {
+	v := fx.f.VSwitch(in.Primary.VSwitch)
+	used := map[netip.Addr]bool{}
+	for _, e := range fx.conv.ENIs {
+		if e.VSwitch != v.ID {
+			continue
+		}
+		used[e.PrimaryIP] = true
+		for _, a := range e.SecondaryIPs {
+			used[a] = true
+		}
+	}
+	// The last address of the block and the three before it are reserved.
+	last := v.CIDR.Masked().Addr()
+	for range 1<<(32-v.CIDR.Bits()) - 1 {
+		last = last.Next()
+	}
+	a := last
+	for range 4 {
+		a = a.Prev()
+	}
+	for ; v.CIDR.Contains(a); a = a.Prev() {
+		if !used[a] {
+			return a, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("vSwitch %s has no free address", v.Name)
+}
+
+// fileState is what "untouched" means for a rendered file.
+type fileState struct {
+	mtime int64
+	size  int64
+	sum   uint64
+}
+
+func treeState(root string) (map[string]fileState, error) {
+	m := map[string]fileState{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fh, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		h := fnv.New64a()
+		_, err = io.Copy(h, fh)
+		fh.Close()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		m[filepath.ToSlash(rel)] = fileState{mtime: info.ModTime().UnixNano(), size: info.Size(), sum: h.Sum64()}
+		return nil
+	})
+	return m, err
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func medianInt(xs []int64) int64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func durations(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = fmt.Sprintf("%.2f", d.Seconds())
+	}
+	return strings.Join(parts, ", ") + " s"
+}
