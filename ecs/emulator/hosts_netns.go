@@ -111,7 +111,7 @@ func newHandle(name string) nsHandle {
 // that mounting over /tmp or /root cannot hide it halfway.
 const setupScript = `set -e
 cd "$1"
-hostname "$2"
+printf '%s' "$2" >/proc/sys/kernel/hostname
 # Drop the copies of the machine's namespace bind mounts (under /run):
 # held here, they would keep other hosts' namespaces alive.
 awk '$5 ~ "^/run/" { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
