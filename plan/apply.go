@@ -51,6 +51,9 @@ type ApplyOptions struct {
 	Progress func(Event)
 	// Now is the clock for elapsed times; nil means time.Now.
 	Now func() time.Time
+	// Hosts runs the plan's host steps (WithHosts); a plan with host steps
+	// needs it.
+	Hosts *HostOptions
 }
 
 // Event reports progress of one step.
@@ -61,6 +64,8 @@ type Event struct {
 	Elapsed time.Duration
 	Done    int // steps finished so far, failed ones included
 	Total   int
+	// Host is the outcome on the host, for a host step that ran.
+	Host *HostResult
 }
 
 // Phase is where a step is.
@@ -78,7 +83,9 @@ const (
 type Report struct {
 	Done    []*Step
 	Failed  []Failure
-	Skipped []*Step // not run because a step they depend on failed
+	Skipped []*Step // not run because a step they depend on failed, or the host rollout stopped
+	// Hosts holds what each host step that ran did, in plan order.
+	Hosts []HostReport
 	// Drift lists what a fresh plan, made after the apply, would still
 	// change. It is empty when the cloud converged.
 	Drift *Plan
@@ -119,6 +126,11 @@ func Apply(ctx context.Context, cloud Cloud, f *schema.Fleet, p *Plan, lock *sch
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	for _, s := range p.Steps {
+		if s.Action.Host() && (opts.Hosts == nil || opts.Hosts.Runner == nil || opts.Hosts.Payload == nil) {
+			return nil, fmt.Errorf("the plan has host steps (%s); apply it with --hosts", s.ID)
+		}
+	}
 	ex := &executor{cloud: cloud, f: f, opts: opts, lock: lock.Clone(), ids: map[string]string{}}
 	ex.lock.Fleet = f.Name
 	rep := ex.run(ctx, p)
@@ -152,6 +164,10 @@ type executor struct {
 	lock *schema.Lock
 	ids  map[string]string // target -> ENI ID learnt from a create
 	done int
+
+	plan    *Plan
+	rollout *rollout // nil without host steps
+	hosts   hostReports
 }
 
 func (ex *executor) save() error {
@@ -174,9 +190,13 @@ func (ex *executor) event(e Event) {
 
 func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 	rep := &Report{}
+	ex.plan = p
+	if ex.opts.Hosts != nil {
+		ex.rollout = newRollout(p, *ex.opts.Hosts)
+	}
 	state := map[string]Phase{} // finished steps only
 	pending := slices.Clone(p.Steps)
-	running := 0
+	running, cloudRunning := 0, 0
 	type result struct {
 		s   *Step
 		err error
@@ -200,21 +220,38 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 						blocked = true
 					}
 				}
+				var why error
+				if !blocked && ready && s.Action.Host() && ex.rollout.gate(s) == gateStop {
+					blocked, why = true, ErrRolloutStopped
+				}
 				if blocked {
 					state[s.ID] = Skipped
 					rep.Skipped = append(rep.Skipped, s)
+					if s.Action.Host() {
+						ex.rollout.finish(s, false, nil)
+					}
 					ex.mu.Lock()
 					ex.done++
 					done := ex.done
 					ex.mu.Unlock()
-					ex.event(Event{Step: s, Phase: Skipped, Done: done, Total: total})
+					ex.event(Event{Step: s, Phase: Skipped, Err: why, Done: done, Total: total})
 					pending = slices.Delete(pending, i, i+1)
 					i--
 					progressed = true
 					continue
 				}
-				if !ready || running >= ex.opts.Parallelism || ctx.Err() != nil {
+				if !ready || ctx.Err() != nil {
 					continue
+				}
+				if s.Action.Host() {
+					if ex.rollout.gate(s) != gateStart {
+						continue
+					}
+					ex.rollout.start()
+				} else if cloudRunning >= ex.opts.Parallelism {
+					continue
+				} else {
+					cloudRunning++
 				}
 				pending = slices.Delete(pending, i, i+1)
 				i--
@@ -234,6 +271,11 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 		}
 		r := <-results
 		running--
+		if r.s.Action.Host() {
+			ex.rollout.finish(r.s, true, r.err)
+		} else {
+			cloudRunning--
+		}
 		if r.err != nil {
 			state[r.s.ID] = Failed
 			rep.Failed = append(rep.Failed, Failure{Step: r.s, Err: r.err})
@@ -242,6 +284,7 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 			rep.Done = append(rep.Done, r.s)
 		}
 	}
+	rep.Hosts = ex.hosts.list(p)
 	return rep
 }
 
@@ -255,12 +298,22 @@ func (ex *executor) step(ctx context.Context, s *Step, total int) error {
 	ex.mu.Unlock()
 	start := ex.opts.Now()
 	ex.event(Event{Step: s, Phase: Started, Total: total})
-	res, err := ex.cloud.Do(ctx, &run)
-	elapsed := ex.opts.Now().Sub(start)
-	if err == nil {
-		ex.record(&run, res)
-		err = ex.save()
+	var err error
+	var hostRes *HostResult
+	if s.Action.Host() {
+		var r HostResult
+		r, err = ex.host(ctx, s)
+		hostRes = &r
+		ex.hosts.put(HostReport{Step: s, Result: r, Err: err})
+	} else {
+		var res Result
+		res, err = ex.cloud.Do(ctx, &run)
+		if err == nil {
+			ex.record(&run, res)
+			err = ex.save()
+		}
 	}
+	elapsed := ex.opts.Now().Sub(start)
 	ex.mu.Lock()
 	ex.done++
 	done := ex.done
@@ -269,7 +322,7 @@ func (ex *executor) step(ctx context.Context, s *Step, total int) error {
 	if err != nil {
 		phase = Failed
 	}
-	ex.event(Event{Step: s, Phase: phase, Err: err, Elapsed: elapsed, Done: done, Total: total})
+	ex.event(Event{Step: s, Phase: phase, Err: err, Elapsed: elapsed, Done: done, Total: total, Host: hostRes})
 	return err
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"reflect"
 	"slices"
+	"strings"
 )
 
 // FormatVersion is the format_version of the plan document that WriteJSON
@@ -164,9 +165,15 @@ func newPlanDoc(p *Plan) *planDoc {
 	for _, u := range p.Unrecorded {
 		d.Unrecorded = append(d.Unrecorded, unrecordedDoc{Target: u.Target, ENIID: u.ENIID, IPs: nonNil(slices.Clone(u.IPs)), Pruned: u.Pruned})
 	}
-	d.ResourceChanges = changesOf(d.Steps)
+	// Host steps change no cloud resource: they are steps, and the text
+	// and markdown views list them in a section of their own.
+	d.ResourceChanges = changesOf(slices.DeleteFunc(slices.Clone(d.Steps), func(s stepDoc) bool { return isHostAction(s.Action) }))
 	d.Summary = summaryOf(d.ResourceChanges, len(d.Steps))
 	return d
+}
+
+func isHostAction(name string) bool {
+	return name == HostRemove.String() || name == HostApply.String()
 }
 
 func newStepDoc(s *Step) stepDoc {
@@ -449,6 +456,9 @@ func (d *planDoc) plan() (*Plan, error) {
 		}
 		if (a == CreateENI) != (j.Create != nil) {
 			return nil, fmt.Errorf("%s: a create step, and only a create step, carries \"create\"", where)
+		}
+		if a.Host() && (!strings.HasPrefix(j.Target, "host/") || j.InstanceID == "") {
+			return nil, fmt.Errorf("%s: a host step targets host/<instance> and names the instance's ID", where)
 		}
 		if (a == ModifyENI) != (j.Modify != nil) {
 			return nil, fmt.Errorf("%s: a modify step, and only a modify step, carries \"modify\"", where)

@@ -91,6 +91,32 @@ func (d *planDoc) text(b *bytes.Buffer, color bool) {
 	}
 	fmt.Fprintf(b, "\nFingerprint %s over %s.\n", displayIdent(d.Fingerprint), plural(len(d.Touched), "observed resource", "observed resources"))
 	fmt.Fprintf(b, "\n%s\n", pt.bold(d.Summary.line()))
+	if l := d.hostLine(); l != "" {
+		fmt.Fprintf(b, "%s\n", pt.bold(l))
+	}
+}
+
+// hostLine counts the host steps: "Hosts: 2 to reconfigure with Cloud
+// Assistant (1 before the cloud steps, 2 after)."; "" without any.
+func (d *planDoc) hostLine() string {
+	hosts := map[string]bool{}
+	before, after := 0, 0
+	for _, s := range d.Steps {
+		switch s.Action {
+		case HostRemove.String():
+			before++
+		case HostApply.String():
+			after++
+		default:
+			continue
+		}
+		hosts[s.Target] = true
+	}
+	if len(hosts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Hosts: %s to reconfigure with Cloud Assistant (%d before the cloud steps, %d after).",
+		plural(len(hosts), "instance", "instances"), before, after)
 }
 
 // line is the summary line of the text view.
@@ -340,6 +366,21 @@ func (d *planDoc) sections() []textSection {
 		if len(sec.items) > 0 {
 			out = append(out, sec)
 		}
+	}
+	var hostSec textSection
+	for _, s := range d.Steps {
+		if !isHostAction(s.Action) {
+			continue
+		}
+		when := "after the cloud steps"
+		if s.Action == HostRemove.String() {
+			when = "before the cloud steps"
+		}
+		hostSec.items = append(hostSec.items, fmt.Sprintf("%s (%s), %s: %s", displayIdent(s.Target), displayIdent(s.InstanceID), when, displayLine(s.Reason)))
+	}
+	if len(hostSec.items) > 0 {
+		hostSec.title = "Hosts reconfigured through Cloud Assistant (each backs up, applies, verifies, and rolls itself back on failure)"
+		out = append(out, hostSec)
 	}
 	if len(d.Notes) > 0 {
 		sec := textSection{title: "Notes", bullets: true}

@@ -4,7 +4,8 @@ import (
 	"net/netip"
 )
 
-// Action is what one step does to the cloud.
+// Action is what one step does: to the cloud, or, for the host actions,
+// to an instance's network configuration through Cloud Assistant.
 type Action int
 
 // The actions, in the order a plan lists steps of equal depth.
@@ -16,6 +17,13 @@ const (
 	ModifyENI
 	AttachENI
 	AssignIPs
+	// HostRemove reconfigures an instance before the cloud unassigns an
+	// address from it or detaches an ENI, so that the host never keeps
+	// using an address the cloud no longer routes to it (hosts.go).
+	HostRemove
+	// HostApply delivers an instance's configuration after the cloud
+	// assigned it addresses or attached an ENI.
+	HostApply
 )
 
 // String returns the action's stable name, as the JSON plan spells it.
@@ -35,13 +43,20 @@ func (a Action) String() string {
 		return "assign"
 	case UnassignIPs:
 		return "unassign"
+	case HostRemove:
+		return "host-remove"
+	case HostApply:
+		return "host-apply"
 	}
 	return "unknown"
 }
 
+// Host reports whether the action runs on a host rather than in the cloud.
+func (a Action) Host() bool { return a == HostRemove || a == HostApply }
+
 // Actions lists every action.
 func Actions() []Action {
-	return []Action{UnassignIPs, DetachENI, DeleteENI, CreateENI, ModifyENI, AttachENI, AssignIPs}
+	return []Action{UnassignIPs, DetachENI, DeleteENI, CreateENI, ModifyENI, AttachENI, AssignIPs, HostRemove, HostApply}
 }
 
 // Tag keys ecsnet writes on the ENIs it creates. An ENI without the fleet
@@ -51,14 +66,16 @@ const (
 	TagENI   = "ecsnet:eni"
 )
 
-// Step is one ECS call (and the wait for its asynchronous result).
+// Step is one ECS call (and the wait for its asynchronous result), or
+// one delivery to a host.
 type Step struct {
 	// ID is stable and unique in the plan, e.g. "attach eni/vip".
 	ID     string
 	Action Action
 	// Target is what the step changes: "eni/<name>" for a secondary ENI of
-	// the file, "instance/<name>" for an instance's primary ENI, or
-	// "eni/<name>@<id>" for an ENI being replaced or removed.
+	// the file, "instance/<name>" for an instance's primary ENI,
+	// "eni/<name>@<id>" for an ENI being replaced or removed, or
+	// "host/<name>" for a host step.
 	Target string
 	// ENI is the file's name of a secondary ENI; empty for a primary ENI.
 	ENI string
@@ -69,7 +86,8 @@ type Step struct {
 	// targets, or the instance owning a primary ENI.
 	Instance   string
 	InstanceID string
-	// IPs are the addresses to assign (pinned) or unassign.
+	// IPs are the addresses to assign (pinned) or unassign; for a host
+	// step, the addresses that leave or join the host.
 	IPs []netip.Addr
 	// Count is how many addresses the cloud picks (assign by count).
 	Count int

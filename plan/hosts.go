@@ -1,0 +1,531 @@
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+// Host steps close the loop on the instances: they deliver each host's
+// network configuration through the cloud's agent (Cloud Assistant) in
+// two phases around the cloud steps.
+//
+//   - "host-remove host/<name>" runs before the cloud unassigns an
+//     address from the instance or detaches an ENI from it: the host stops
+//     using them first, so it never keeps an address the cloud no longer
+//     routes to it. Its configuration is what the lock holds minus what
+//     those cloud steps take away. The cloud steps wait for it: if it
+//     fails (and the host rolls itself back), they do not run.
+//   - "host-apply host/<name>" runs after every cloud step that touches
+//     the instance, when the cloud assigned it an address or attached an
+//     ENI: the host starts using what the cloud now routes to it.
+//
+// The plan stays pure: a host step names its instance, never its
+// configuration; the executor asks HostOptions.Payload for the scripts,
+// with the lock as it stands when the step starts.
+
+// WithHosts returns a copy of p with the host steps its cloud steps need
+// (none when they touch no instance of the fleet). obs is the observation
+// p was computed from: it says where an ENI is attached before the plan.
+func WithHosts(p *Plan, f *schema.Fleet, obs *Observed) *Plan {
+	out := *p
+	steps := map[string]*Step{}
+	for _, s := range p.Steps {
+		c := *s
+		c.DependsOn = slices.Clone(s.DependsOn)
+		steps[c.ID] = &c
+	}
+	byID := map[string]*schema.Instance{}
+	for _, in := range f.Instances {
+		byID[in.ID] = in
+	}
+	type host struct {
+		in                *schema.Instance
+		removals, touches []string     // cloud step IDs
+		leaving, joining  []netip.Addr // every address that leaves or joins
+		unassigned        []netip.Addr
+		enisOut, enisIn   []string
+		picked            int
+		adds              bool
+	}
+	hosts := map[string]*host{}
+	get := func(in *schema.Instance) *host {
+		if hosts[in.Name] == nil {
+			hosts[in.Name] = &host{in: in}
+		}
+		return hosts[in.Name]
+	}
+	named := func(name, id string) *schema.Instance {
+		if in := f.Instance(name); in != nil {
+			return in
+		}
+		return byID[id]
+	}
+	for _, s := range p.Steps {
+		switch s.Action {
+		case UnassignIPs:
+			// The host that holds the addresses now: the instance of a
+			// primary ENI, or where the ENI is attached before the plan
+			// (an ENI moving elsewhere sheds them first).
+			var in *schema.Instance
+			if strings.HasPrefix(s.Target, "instance/") {
+				in = f.Instance(strings.TrimPrefix(s.Target, "instance/"))
+			} else if o := obs.ENI(s.ENIID); o != nil && o.InstanceID != "" {
+				in = byID[o.InstanceID]
+			}
+			if in == nil {
+				continue
+			}
+			h := get(in)
+			h.removals = append(h.removals, s.ID)
+			h.leaving = append(h.leaving, s.IPs...)
+			h.unassigned = append(h.unassigned, s.IPs...)
+		case DetachENI:
+			in := named(s.Instance, s.InstanceID)
+			if in == nil {
+				continue
+			}
+			h := get(in)
+			h.removals = append(h.removals, s.ID)
+			h.enisOut = append(h.enisOut, s.ENI)
+			if o := obs.ENI(s.ENIID); o != nil {
+				h.leaving = append(append(h.leaving, o.PrimaryIP), o.SecondaryIPs...)
+			}
+		case AssignIPs:
+			var in *schema.Instance
+			if strings.HasPrefix(s.Target, "instance/") {
+				in = f.Instance(strings.TrimPrefix(s.Target, "instance/"))
+			} else if s.Instance != "" {
+				in = named(s.Instance, s.InstanceID)
+			}
+			if in == nil {
+				continue
+			}
+			h := get(in)
+			h.touches = append(h.touches, s.ID)
+			h.joining = append(h.joining, s.IPs...)
+			h.picked += s.Count
+			h.adds = true
+		case AttachENI:
+			in := named(s.Instance, s.InstanceID)
+			if in == nil {
+				continue
+			}
+			h := get(in)
+			h.touches = append(h.touches, s.ID)
+			h.enisIn = append(h.enisIn, s.ENI)
+			h.adds = true
+		}
+	}
+	for _, h := range hosts {
+		target := "host/" + h.in.Name
+		var remove *Step
+		if len(h.removals) > 0 {
+			remove = &Step{ID: "host-remove " + target, Action: HostRemove, Target: target, Instance: h.in.Name, InstanceID: h.in.ID,
+				IPs: addrSet(h.leaving), Reason: hostReason("stops using", h.unassigned, "unassigned next", 0, h.enisOut, "detached next")}
+			steps[remove.ID] = remove
+			for _, id := range h.removals {
+				steps[id].DependsOn = appendUnique(steps[id].DependsOn, remove.ID)
+			}
+		}
+		if h.adds {
+			apply := &Step{ID: "host-apply " + target, Action: HostApply, Target: target, Instance: h.in.Name, InstanceID: h.in.ID,
+				IPs: addrSet(h.joining), Reason: hostReason("starts using", h.joining, "assigned", h.picked, h.enisIn, "attached")}
+			apply.DependsOn = append(slices.Clone(h.removals), h.touches...)
+			if remove != nil {
+				apply.DependsOn = append(apply.DependsOn, remove.ID)
+			}
+			slices.Sort(apply.DependsOn)
+			apply.DependsOn = slices.Compact(apply.DependsOn)
+			steps[apply.ID] = apply
+		}
+	}
+	for _, s := range steps {
+		slices.Sort(s.DependsOn)
+	}
+	out.Steps = order(steps)
+	return &out
+}
+
+func appendUnique(s []string, v string) []string {
+	if slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
+}
+
+// addrSet sorts and dedupes addresses; nil when there are none.
+func addrSet(as []netip.Addr) []netip.Addr {
+	if len(as) == 0 {
+		return nil
+	}
+	out := slices.Clone(as)
+	slices.SortFunc(out, netip.Addr.Compare)
+	return slices.Compact(out)
+}
+
+// hostReason says what a host step is for: "the host stops using
+// 172.16.0.31 (unassigned next) and ENI vip (detached next)".
+func hostReason(verb string, addrs []netip.Addr, addrHow string, picked int, enis []string, eniHow string) string {
+	var parts []string
+	if as := addrSet(addrs); len(as) > 0 {
+		strs := make([]string, len(as))
+		for i, a := range as {
+			strs[i] = a.String()
+		}
+		parts = append(parts, strings.Join(strs, ", ")+" ("+addrHow+")")
+	}
+	if picked > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s the cloud picks", picked, map[bool]string{true: "address", false: "addresses"}[picked == 1]))
+	}
+	for _, e := range enis {
+		parts = append(parts, fmt.Sprintf("ENI %s (%s)", e, eniHow))
+	}
+	return "the host " + verb + " " + strings.Join(parts, " and ")
+}
+
+// HostRunner runs a script on instances through the cloud's agent;
+// ecs.Client implements it with Cloud Assistant.
+type HostRunner interface {
+	// RunScript runs one script on every instance named (the runner
+	// splits a long list into calls the cloud takes), waits until each
+	// finished, and returns one result per instance. An error means the
+	// cloud refused or never answered; a script that failed is a result.
+	RunScript(ctx context.Context, s HostScript) ([]HostResult, error)
+}
+
+// HostScript is one script to run on instances.
+type HostScript struct {
+	InstanceIDs []string
+	Content     []byte
+	// Windows selects PowerShell; otherwise the script runs as a shell
+	// script.
+	Windows bool
+	// Timeout bounds the run on each host; 0 is the runner's default.
+	Timeout time.Duration
+	// Name labels the invocation in the cloud's records.
+	Name string
+}
+
+// HostResult is one instance's outcome.
+type HostResult struct {
+	InstanceID string
+	// Status is the agent's: Success, Failed, Timeout, Error, ...
+	Status   string
+	ExitCode int
+	// Error is the agent's error code and text (InstanceNotRunning,
+	// ClientNotResponse...), when it has one.
+	Error string
+	// Output is the script's output as the cloud kept it (its last 24 KB).
+	Output string
+	Took   time.Duration
+}
+
+// OK reports whether the script ran and exited 0.
+func (r HostResult) OK() bool { return r.Status == "Success" && r.ExitCode == 0 }
+
+// Tail returns the last n lines of the output.
+func (r HostResult) Tail(n int) string {
+	lines := strings.Split(strings.TrimRight(r.Output, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// HostPayload is what a host step delivers: scripts run one after
+// another on the host (the parts of one payload), the last of which says
+// how the step went.
+type HostPayload struct {
+	Scripts [][]byte
+	Windows bool
+}
+
+// HostOptions turn on the host steps of Apply and set their rollout.
+type HostOptions struct {
+	Runner HostRunner
+	// Payload returns what a host step delivers, rendered from lock: the
+	// lock as it stands when the step starts, minus, for a remove step,
+	// what the cloud steps that wait for it are about to take away. It is
+	// called from several goroutines at once.
+	Payload func(s *Step, lock *schema.Lock) (HostPayload, error)
+	// Batch bounds the host steps in flight; 0 means 10.
+	Batch int
+	// Canary is how many host steps, first in plan order, run alone
+	// before any other starts; if one of them fails, no other host step
+	// runs.
+	Canary int
+	// MaxFailures is how many host steps may fail before no further one
+	// starts (0: the first failure stops the rollout).
+	MaxFailures int
+	// Timeout bounds each script on a host; 0 is the runner's default.
+	Timeout time.Duration
+}
+
+// HostReport is what one host step did.
+type HostReport struct {
+	Step   *Step
+	Result HostResult // the last script's; Took covers all of them
+	Err    error
+}
+
+// ErrRolloutStopped is the reason of host steps that did not run because
+// the canary failed or too many hosts did.
+var ErrRolloutStopped = errors.New("the host rollout stopped (a canary failed, or more hosts failed than --max-failures allows)")
+
+// HostError is a host step whose script failed on the host.
+type HostError struct {
+	Result HostResult
+}
+
+func (e *HostError) Error() string {
+	r := e.Result
+	var b strings.Builder
+	switch {
+	case r.Status == "Success" || r.Status == "Failed" && r.Error == "" || strings.HasPrefix(r.Error, "ExitCodeNonzero"):
+		fmt.Fprintf(&b, "exit %d", r.ExitCode)
+		if why := HostExitMeaning(r.ExitCode); why != "" {
+			b.WriteString(" (" + why + ")")
+		}
+	default:
+		fmt.Fprintf(&b, "%s", r.Status)
+		if r.Error != "" {
+			fmt.Fprintf(&b, ": %s", r.Error)
+		}
+	}
+	if last := r.Tail(1); last != "" {
+		fmt.Fprintf(&b, ": %s", last)
+	}
+	return b.String()
+}
+
+// HostExitMeaning explains an apply payload's exit code (render's
+// Payload* constants).
+func HostExitMeaning(code int) string {
+	switch code {
+	case 0:
+		return "applied and verified"
+	case 1:
+		return "could not run; nothing changed"
+	case 3:
+		return "refused; nothing changed"
+	case 5:
+		return "failed and rolled back; the host is as it was"
+	case 6:
+		return "failed, and the rollback left differences: fix by hand"
+	}
+	return ""
+}
+
+// rollout decides when host steps may start: Batch at once, the canary
+// first and alone, and none after the rollout stopped.
+type rollout struct {
+	opts       HostOptions
+	pos        map[string]int // host step ID -> place among the host steps
+	canaryLeft int
+	running    int
+	failed     int
+	stopped    bool
+}
+
+func newRollout(p *Plan, opts HostOptions) *rollout {
+	if opts.Batch <= 0 {
+		opts.Batch = 10
+	}
+	r := &rollout{opts: opts, pos: map[string]int{}}
+	for _, s := range p.Steps {
+		if s.Action.Host() {
+			r.pos[s.ID] = len(r.pos)
+		}
+	}
+	r.canaryLeft = min(max(opts.Canary, 0), len(r.pos))
+	return r
+}
+
+type gate int
+
+const (
+	gateStart gate = iota
+	gateWait
+	gateStop
+)
+
+func (r *rollout) gate(s *Step) gate {
+	switch {
+	case r.stopped:
+		return gateStop
+	case r.pos[s.ID] >= r.opts.Canary && r.canaryLeft > 0:
+		return gateWait
+	case r.running >= r.opts.Batch:
+		return gateWait
+	}
+	return gateStart
+}
+
+func (r *rollout) start() { r.running++ }
+
+// finish records a host step that ended (ran is false for one skipped
+// because a step it depends on failed).
+func (r *rollout) finish(s *Step, ran bool, err error) {
+	if ran {
+		r.running--
+	}
+	canary := r.pos[s.ID] < r.opts.Canary
+	if canary {
+		r.canaryLeft--
+	}
+	if err != nil || !ran {
+		if canary {
+			r.stopped = true
+		}
+		if err != nil {
+			r.failed++
+			if r.failed > r.opts.MaxFailures {
+				r.stopped = true
+			}
+		}
+	}
+}
+
+// hostLock is the lock a host step's configuration is rendered from: for
+// a remove step, without the addresses and attachments that the cloud
+// steps waiting for it take away.
+func hostLock(lock *schema.Lock, p *Plan, s *Step) *schema.Lock {
+	l := lock.Clone()
+	if s.Action != HostRemove {
+		return l
+	}
+	for _, c := range p.Steps {
+		if !slices.Contains(c.DependsOn, s.ID) {
+			continue
+		}
+		e := lockedFor(l, c.Target)
+		if e == nil {
+			continue
+		}
+		switch c.Action {
+		case UnassignIPs:
+			e.Secondary = slices.DeleteFunc(e.Secondary, func(x schema.LockedAddr) bool { return slices.Contains(c.IPs, x.Addr) })
+		case DetachENI:
+			e.AttachedTo, e.DeviceIndex = "", 0
+		}
+	}
+	return l
+}
+
+// lockedFor returns the lock entry a cloud step's target names: the
+// primary ENI of "instance/x", the ENI of "eni/x", or that of "eni/x@id"
+// when it is still the one with that ID.
+func lockedFor(l *schema.Lock, target string) *schema.LockedENI {
+	kind, rest, _ := strings.Cut(target, "/")
+	name, id, replaced := strings.Cut(rest, "@")
+	if kind == "instance" {
+		return l.Primary(name)
+	}
+	e := l.Secondary(name)
+	if e == nil || replaced && e.ID != id {
+		return nil
+	}
+	return e
+}
+
+// host runs one host step: renders its payload and delivers it, script
+// after script.
+func (ex *executor) host(ctx context.Context, s *Step) (HostResult, error) {
+	ho := ex.opts.Hosts
+	ex.mu.Lock()
+	lock := hostLock(ex.lock, ex.plan, s)
+	ex.mu.Unlock()
+	res := HostResult{InstanceID: s.InstanceID}
+	if s.InstanceID == "" {
+		return res, fmt.Errorf("%s: the instance has no ID", s.ID)
+	}
+	pl, err := ho.Payload(s, lock)
+	if err != nil {
+		return res, fmt.Errorf("render %s: %w", s.Instance, err)
+	}
+	if len(pl.Scripts) == 0 {
+		return res, fmt.Errorf("render %s: nothing to deliver", s.Instance)
+	}
+	start := ex.opts.Now()
+	var out strings.Builder
+	for i, script := range pl.Scripts {
+		name := s.ID
+		if len(pl.Scripts) > 1 {
+			name = fmt.Sprintf("%s (%d/%d)", s.ID, i+1, len(pl.Scripts))
+		}
+		rs, err := ho.Runner.RunScript(ctx, HostScript{InstanceIDs: []string{s.InstanceID}, Content: script, Windows: pl.Windows,
+			Timeout: ho.Timeout, Name: "ecsnet " + name})
+		res.Took = ex.opts.Now().Sub(start)
+		if err != nil {
+			return res, fmt.Errorf("run on %s (%s): %w", s.Instance, s.InstanceID, err)
+		}
+		i := slices.IndexFunc(rs, func(r HostResult) bool { return r.InstanceID == s.InstanceID })
+		if i < 0 {
+			return res, fmt.Errorf("run on %s (%s): the cloud reported no result for it", s.Instance, s.InstanceID)
+		}
+		r := rs[i]
+		out.WriteString(r.Output)
+		res.Status, res.ExitCode, res.Error = r.Status, r.ExitCode, r.Error
+		res.Output = out.String()
+		if !r.OK() {
+			return res, &HostError{Result: res}
+		}
+	}
+	return res, nil
+}
+
+// Deliver runs a plan of host steps only (ecsnet push): no cloud call,
+// and the lock is neither changed nor saved. Progress, Now and Hosts of
+// opts apply.
+func Deliver(ctx context.Context, p *Plan, lock *schema.Lock, opts ApplyOptions) (*Report, error) {
+	for _, s := range p.Steps {
+		if !s.Action.Host() {
+			return nil, fmt.Errorf("deliver: %s is a cloud step", s.ID)
+		}
+	}
+	if opts.Hosts == nil || opts.Hosts.Runner == nil || opts.Hosts.Payload == nil {
+		return nil, errors.New("deliver: no host runner")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	ex := &executor{f: nil, opts: opts, lock: lock.Clone(), ids: map[string]string{}}
+	rep := ex.run(ctx, p)
+	rep.Lock = ex.lock
+	return rep, nil
+}
+
+// hostReports collects the host steps' results in plan order.
+type hostReports struct {
+	mu  sync.Mutex
+	all map[string]HostReport
+}
+
+func (h *hostReports) put(r HostReport) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.all == nil {
+		h.all = map[string]HostReport{}
+	}
+	h.all[r.Step.ID] = r
+}
+
+func (h *hostReports) list(p *Plan) []HostReport {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []HostReport
+	for _, s := range p.Steps {
+		if r, ok := h.all[s.ID]; ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
