@@ -1,0 +1,271 @@
+package main
+
+// Crash tests: `ecsnet apply` as a real process, killed with SIGKILL at
+// random points of a 500-step apply and re-run, against the emulator
+// served from the test process over loopback. The child is this test
+// binary, re-executed with ECSNET_TEST_MAIN set (see TestMain), so it runs
+// exactly the code under test, with the race detector when the tests have
+// it, and no build step is needed.
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ecsnet/ecsnet/ecs"
+	"github.com/ecsnet/ecsnet/ecs/emulator"
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+// TestMain runs the ecsnet command instead of the tests when the crash
+// tests re-execute this binary as the apply process.
+func TestMain(m *testing.M) {
+	if os.Getenv("ECSNET_TEST_MAIN") == "1" {
+		os.Exit(run(os.Args[1:], newEnv()))
+	}
+	os.Exit(m.Run())
+}
+
+// crashInstances gives a plan of 500 steps from scratch (see
+// soakInstances).
+const crashInstances = 100
+
+// child is one `ecsnet apply` process.
+type child struct {
+	cmd    *exec.Cmd
+	lines  chan string // stderr, line by line; closed at EOF
+	stderr strings.Builder
+}
+
+func startApply(t *testing.T, url, dir string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "apply", "--auto-approve", "--endpoint", url, dir)
+	cmd.Env = []string{"ECSNET_TEST_MAIN=1", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"),
+		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + soakKey.AccessKeyId, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + soakKey.AccessKeySecret,
+		"ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true", "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"}
+	if gr := os.Getenv("GORACE"); gr != "" {
+		cmd.Env = append(cmd.Env, "GORACE="+gr)
+	}
+	cmd.Stdout = io.Discard
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, lines: make(chan string, 1024)}
+	go func() {
+		defer close(c.lines)
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			c.lines <- sc.Text()
+		}
+	}()
+	return c
+}
+
+// wait collects stderr and the exit status.
+func (c *child) wait() error {
+	for l := range c.lines {
+		c.stderr.WriteString(l + "\n")
+	}
+	return c.cmd.Wait()
+}
+
+// breakLeases removes the lease tags a killed apply may have left, as an
+// operator does after a crash (a no-op while apply takes no lease).
+func breakLeases(t *testing.T, cl *ecs.Client, f *schema.Fleet) {
+	t.Helper()
+	ctx := context.Background()
+	ins, err := cl.DescribeInstances(ctx, []string{f.Instances[0].ID})
+	if err != nil || len(ins) != 1 {
+		t.Fatalf("describe %s: %v", f.Instances[0].ID, err)
+	}
+	var keys []string
+	for k := range leaseTags(t, cl, f) {
+		keys = append(keys, k)
+	}
+	if len(keys) > 0 {
+		if err := cl.UntagResources(ctx, []string{ins[0].PrimaryENI}, keys); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestCrashApply kills `ecsnet apply` with SIGKILL at random points of a
+// 500-step apply from scratch: right after a random number of finished
+// steps, or (every third kill) up to 20 ms later, in the middle of the
+// steps in flight. Every kill is followed by a
+// re-run, which the next kill interrupts in turn, so each re-run starts
+// from the lock and the cloud a killed process left. After every kill the
+// lock parses and claims nothing the cloud lacks, and the cloud holds no
+// duplicate ENI and no address the file does not pin; no re-run fails on
+// its own; the last one converges to exactly the desired state, and one
+// more apply changes nothing. ECSNET_CRASH_KILLS sets the number of kills
+// (default 20), ECSNET_CRASH_CHAINS the number of such sequences, each on
+// a fresh cloud with its own random points (default 1).
+func TestCrashApply(t *testing.T) { crashApply(t, false) }
+
+// TestCrashApplyCounted is TestCrashApply for the fleet of
+// TestSoakFaultsCounted, and fails today for the same reason: a kill
+// between an assign or create by count and the lock write leaves picked
+// addresses on the ENI that the lock does not record, and the re-run asks
+// for the count again. Run it with ECSNET_KNOWN_BUGS=1.
+func TestCrashApplyCounted(t *testing.T) {
+	if os.Getenv("ECSNET_KNOWN_BUGS") == "" {
+		t.Skip("known to fail (addresses picked by a count before a kill are not recorded); ECSNET_KNOWN_BUGS=1 runs it")
+	}
+	crashApply(t, true)
+}
+
+func crashApply(t *testing.T, counted bool) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	kills := envInt(t, "ECSNET_CRASH_KILLS", 20)
+	chains := envInt(t, "ECSNET_CRASH_CHAINS", 1)
+	for chain := 1; chain <= chains; chain++ {
+		t.Run(fmt.Sprintf("chain=%d", chain), func(t *testing.T) { crashChain(t, int64(chain), kills, counted) })
+	}
+}
+
+func crashChain(t *testing.T, seed int64, kills int, counted bool) {
+	dir := memDir(t)
+	f, w := soakFleet(t, dir, crashInstances, counted)
+	srv, url := bareCloud(t, w, emulator.Options{Seed: seed})
+	cl := soakClient(t, url, 0)
+	lockPath := filepath.Join(dir, schema.LockFileName)
+	total := 5 * crashInstances
+	rng := rand.New(rand.NewPCG(uint64(seed), 7))
+
+	doneSoFar := 0
+	for i := range kills {
+		breakLeases(t, cl, f)
+		c := startApply(t, url, dir)
+		byDelay := i%3 == 2
+		// Kill after a random share of what this run plans, so that the
+		// kills spread over the whole apply: on average each takes an
+		// equal part of what is left.
+		want := -1
+		killed := false
+		var timer <-chan time.Time
+		done := 0
+	read:
+		for {
+			select {
+			case l, ok := <-c.lines:
+				if !ok {
+					break read
+				}
+				c.stderr.WriteString(l + "\n")
+				if strings.HasPrefix(l, "  done ") {
+					done++
+					if want < 0 {
+						n := planned(l)
+						if i == 0 && n != total {
+							t.Errorf("the first plan has %d steps, want %d", n, total)
+						}
+						want = 1 + rng.IntN(max(1, 2*n/(kills-i+1)))
+					}
+					switch {
+					case killed || done < want:
+					case !byDelay:
+						c.cmd.Process.Signal(syscall.SIGKILL)
+						killed = true
+					case timer == nil:
+						// Somewhere in the steps in flight, not just after one.
+						timer = time.After(time.Duration(rng.IntN(20_000)) * time.Microsecond)
+					}
+				}
+			case <-timer:
+				if !killed {
+					c.cmd.Process.Signal(syscall.SIGKILL)
+					killed = true
+				}
+			}
+		}
+		err := c.cmd.Wait()
+		doneSoFar += done
+		how := fmt.Sprintf("kill %d (after %d steps this run, %d in all", i+1, done, doneSoFar)
+		if byDelay {
+			how += ", by delay"
+		}
+		how += ")"
+		if !killed || !isKilled(err) {
+			// The run ended by itself before the kill: only convergence is
+			// acceptable.
+			if err != nil || !strings.Contains(c.stderr.String(), "The cloud matches the desired state.") {
+				t.Fatalf("%s: the re-run failed on its own: %v\n%s", how, err, tail(c.stderr.String(), 40))
+			}
+			t.Logf("%s: the run converged before the kill", how)
+		}
+		if _, err := os.Stat(lockPath); err == nil {
+			reportBad(t, how, checkCloud(f, srv.State(), readLockStrict(t, lockPath), false))
+		} else if doneSoFar > 0 && !os.IsNotExist(err) {
+			t.Fatalf("%s: %v", how, err)
+		}
+		if t.Failed() {
+			t.FailNow()
+		}
+	}
+
+	// The last re-run, not killed, converges.
+	breakLeases(t, cl, f)
+	c := startApply(t, url, dir)
+	if err := c.wait(); err != nil || !strings.Contains(c.stderr.String(), "The cloud matches the desired state.") {
+		t.Fatalf("the final re-run: %v\n%s", err, tail(c.stderr.String(), 40))
+	}
+	reportBad(t, "converged", checkCloud(f, srv.State(), readLockStrict(t, lockPath), true))
+	srv.ResetCounters()
+	c = startApply(t, url, dir)
+	if err := c.wait(); err != nil || !strings.Contains(c.stderr.String(), "The cloud matches the desired state.") {
+		t.Fatalf("apply after convergence: %v\n%s", err, tail(c.stderr.String(), 40))
+	}
+	if n := srv.MutatingCalls(); n != 0 {
+		t.Errorf("apply after convergence made %d mutating calls: %v", n, srv.Calls())
+	}
+	tmps, _ := filepath.Glob(filepath.Join(dir, ".ecsnet.lock.*.tmp"))
+	t.Logf("%d kills over a %d-step apply; %d steps done across the killed runs; %d temporary lock files left by killed writes",
+		kills, total, doneSoFar, len(tmps))
+}
+
+// planned returns the plan's size from a progress line ("... [3/500]").
+func planned(line string) int {
+	i := strings.LastIndexByte(line, '/')
+	j := strings.LastIndexByte(line, ']')
+	if i < 0 || j < i {
+		return 0
+	}
+	n, _ := strconv.Atoi(line[i+1 : j])
+	return n
+}
+
+// isKilled reports whether a process ended by SIGKILL.
+func isKilled(err error) bool {
+	ee, ok := err.(*exec.ExitError)
+	if !ok {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}
+
+// tail returns the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{"..."}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}
