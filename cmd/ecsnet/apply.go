@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ecsnet/ecsnet/plan"
+	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -24,6 +25,8 @@ type applyArgs struct {
 	allowDestroy bool
 	parallelism  int
 	prune        bool
+	hosts        bool
+	host         hostArgs
 }
 
 func applyFlags(a *applyArgs) *pflag.FlagSet {
@@ -34,6 +37,8 @@ func applyFlags(a *applyArgs) *pflag.FlagSet {
 	fs.BoolVar(&a.allowDestroy, "allow-destroy", false, "permit steps that delete or replace ENIs")
 	fs.IntVar(&a.parallelism, "parallelism", 10, "steps in flight at once")
 	fs.BoolVar(&a.prune, "prune", false, "also remove addresses the lock does not record (added by hand)")
+	fs.BoolVar(&a.hosts, "hosts", false, "also reconfigure the instances through Cloud Assistant: each host stops using what the cloud removes before it goes, and starts using what it adds after")
+	addHostFlags(fs, &a.host)
 	return fs
 }
 
@@ -45,6 +50,9 @@ func runApply(ctx context.Context, args []string, e env) int {
 	}
 	if a.parallelism < 1 {
 		return flagError(fs, errors.New("--parallelism must be at least 1"), e)
+	}
+	if err := a.host.check(); err != nil {
+		return flagError(fs, err, e)
 	}
 	paths := fs.Args()
 	f, code := loadFleet(e, formatText, paths, a.cloud.maxInput)
@@ -94,6 +102,14 @@ func runApply(ctx context.Context, args []string, e env) int {
 			return exitError
 		}
 	}
+	hasHosts := hasHostStep(p.Steps)
+	switch {
+	case hasHosts && !a.hosts:
+		fmt.Fprintf(e.stderr, "ecsnet apply: the saved plan has host steps; apply it with --hosts\n")
+		return exitError
+	case a.hosts && !hasHosts:
+		p = plan.WithHosts(p, f, obs)
+	}
 	if err := plan.WriteText(e.stdout, p, plan.TextOptions{}); err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
 		return exitError
@@ -111,13 +127,17 @@ func runApply(ctx context.Context, args []string, e env) int {
 		}
 	}
 	start := time.Now()
-	rep, err := plan.Apply(ctx, client, f, p, lock, plan.ApplyOptions{
+	opts := plan.ApplyOptions{
 		Parallelism:  a.parallelism,
 		AllowDestroy: a.allowDestroy,
 		Prune:        a.prune,
 		SaveLock:     func(l *schema.Lock) error { return schema.WriteLockFile(lockPath, l) },
 		Progress:     progressPrinter(e.stderr),
-	})
+	}
+	if a.hosts {
+		opts.Hosts = a.host.options(client, lockedPayloads(f, render.PayloadOptions{}))
+	}
+	rep, err := plan.Apply(ctx, client, f, p, lock, opts)
 	if errors.Is(err, plan.ErrDestroy) {
 		fmt.Fprintf(e.stderr, "ecsnet apply: %v\nnothing was changed\n", err)
 		return exitError
@@ -133,13 +153,21 @@ func progressPrinter(w io.Writer) func(plan.Event) {
 	return func(ev plan.Event) {
 		mu.Lock()
 		defer mu.Unlock()
+		host := ""
+		if ev.Host != nil && ev.Err == nil {
+			host = fmt.Sprintf(": exit %d (%s)", ev.Host.ExitCode, plan.HostExitMeaning(ev.Host.ExitCode))
+		}
 		switch ev.Phase {
 		case plan.Succeeded:
-			fmt.Fprintf(w, "  done     %-40s %6.1fs  [%d/%d]\n", ev.Step.ID, ev.Elapsed.Seconds(), ev.Done, ev.Total)
+			fmt.Fprintf(w, "  done     %-40s %6.1fs  [%d/%d]%s\n", ev.Step.ID, ev.Elapsed.Seconds(), ev.Done, ev.Total, host)
 		case plan.Failed:
 			fmt.Fprintf(w, "  FAILED   %-40s %6.1fs  [%d/%d]: %v\n", ev.Step.ID, ev.Elapsed.Seconds(), ev.Done, ev.Total, ev.Err)
 		case plan.Skipped:
-			fmt.Fprintf(w, "  skipped  %-40s          [%d/%d]: a step it depends on failed\n", ev.Step.ID, ev.Done, ev.Total)
+			why := "a step it depends on failed"
+			if ev.Err != nil {
+				why = ev.Err.Error()
+			}
+			fmt.Fprintf(w, "  skipped  %-40s          [%d/%d]: %s\n", ev.Step.ID, ev.Done, ev.Total, why)
 		}
 	}
 }
@@ -154,6 +182,7 @@ func reportApply(e env, rep *plan.Report, err error, lockPath string, took time.
 	for _, f := range rep.Failed {
 		fmt.Fprintf(e.stderr, "  failed: %s: %v\n", f.Step.ID, f.Err)
 	}
+	reportHosts(e.stderr, rep.Hosts, rep.Skipped)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
 		return exitError

@@ -1,0 +1,372 @@
+package main
+
+// End-to-end tests of the host side against the emulator in hosts mode:
+// every instance has a guest, and the ifupdown (lb-1, lb-2) and generic
+// Linux (edge-1) guests are network namespaces that run what Cloud
+// Assistant delivers, for real. They need root and the host tools; they
+// skip with the reason otherwise, and fail instead with
+// ECSNET_REQUIRE_REAL_TOOLS=1 (CI).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ecsnet/ecsnet/ecs/emulator"
+	"github.com/ecsnet/ecsnet/fixtures"
+	"github.com/ecsnet/ecsnet/internal/hosttest"
+	"github.com/ecsnet/ecsnet/plan"
+	"github.com/ecsnet/ecsnet/render"
+)
+
+// The guests whose stack runs for real in the emulator.
+var realGuests = []string{"edge-1", "lb-1", "lb-2"}
+
+type testLog struct{ t *testing.T }
+
+func (w testLog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
+// newHostsE2E starts the emulator in hosts mode on the example world and
+// copies the example fleet (without its lock) to a temporary directory.
+func newHostsE2E(t *testing.T) *e2e {
+	t.Helper()
+	hosttest.RequireRoot(t)
+	for _, tool := range []string{"ip", "unshare", "nsenter", "bash", "ifup", "mount"} {
+		hosttest.RequireTool(t, tool)
+	}
+	w, err := exampleWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tick atomic.Int64
+	srv, err := emulator.New(w, emulator.Options{AsyncDelay: e2eAsyncDelay, Now: func() time.Time {
+		return time.Now().Add(time.Duration(tick.Add(1)) * e2eAsyncDelay)
+	}, Hosts: &emulator.HostsConfig{Log: testLog{t}}})
+	if errors.Is(err, emulator.ErrHostsNeedRoot) {
+		hosttest.Unavailable(t, "%v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("close the emulator's hosts: %v", err)
+		}
+	})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	c := &e2e{t: t, srv: srv, url: hs.URL, keyID: w.AccessKeys[0].AccessKeyId, secret: w.AccessKeys[0].AccessKeySecret,
+		dir: t.TempDir() + "/example", initial: srv.State()}
+	src, err := fixtures.Example.ReadFile("example/fleet.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.writeFleet(string(src))
+	return c
+}
+
+// guest returns the emulated host of an instance of the file.
+func (c *e2e) guest(name string) *emulator.Host {
+	c.t.Helper()
+	in := c.fleet().Instance(name)
+	if in == nil {
+		c.t.Fatalf("no instance %s", name)
+	}
+	h := c.srv.Host(in.ID)
+	if h == nil || !h.Runs() {
+		c.t.Fatalf("%s has no guest that runs", name)
+	}
+	return h
+}
+
+// hostState is a guest's network state in comparable lines.
+type hostState struct {
+	Addrs, Rules, Routes, MainDefaults []string
+}
+
+func (s hostState) String() string {
+	return fmt.Sprintf("addresses: %v\nrules: %v\nroutes: %v\nmain defaults: %v", s.Addrs, s.Rules, s.Routes, s.MainDefaults)
+}
+
+func (s hostState) equal(o hostState) bool {
+	return slices.Equal(s.Addrs, o.Addrs) && slices.Equal(s.Rules, o.Rules) && slices.Equal(s.Routes, o.Routes) && slices.Equal(s.MainDefaults, o.MainDefaults)
+}
+
+// liveState reads a guest's state with ip -j (the emulator's accessors).
+func (c *e2e) liveState(name string) hostState {
+	c.t.Helper()
+	g := c.guest(name)
+	ctx := context.Background()
+	var s hostState
+	addrs, err := g.Addrs(ctx)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, a := range addrs {
+		s.Addrs = append(s.Addrs, a.String())
+	}
+	rules, err := g.Rules(ctx)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, r := range rules {
+		if !r.Default() {
+			s.Rules = append(s.Rules, r.String())
+		}
+	}
+	routes, err := g.Routes(ctx, "all")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, r := range routes {
+		switch {
+		case r.Table == "all" || r.Table == "main" || r.Table == "":
+			if r.Dst == "default" {
+				s.MainDefaults = append(s.MainDefaults, fmt.Sprintf("default via %s dev %s", r.Gateway, r.Dev))
+			}
+		case r.Table != "local":
+			s.Routes = append(s.Routes, r.String())
+		}
+	}
+	slices.Sort(s.Addrs)
+	slices.Sort(s.Rules)
+	slices.Sort(s.Routes)
+	slices.Sort(s.MainDefaults)
+	return s
+}
+
+// wantState is what a guest must have by the render of the desired
+// state and the lock: every address on its ENI's interface with the
+// vSwitch prefix, a table and a rule per address for each secondary ENI,
+// and only the primary's default route in the main table.
+func (c *e2e) wantState(name string) hostState {
+	c.t.Helper()
+	hosts, err := render.Hosts(c.fleet(), c.lock())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var h *render.Host
+	for _, x := range hosts {
+		if x.Name == name {
+			h = x
+		}
+	}
+	var s hostState
+	for _, n := range append([]render.NIC{h.Primary}, h.Secondary...) {
+		for _, a := range n.AllAddresses() {
+			s.Addrs = append(s.Addrs, fmt.Sprintf("%s %s/%d", n.Name(), a, n.Bits()))
+		}
+		if n.Table == 0 {
+			continue
+		}
+		for _, a := range n.AllAddresses() {
+			s.Rules = append(s.Rules, fmt.Sprintf("%d: from %s lookup %d", n.Priority, a, n.Table))
+		}
+		s.Routes = append(s.Routes, fmt.Sprintf("%d %s dev %s", n.Table, n.Prefix, n.Name()),
+			fmt.Sprintf("%d default via %s dev %s", n.Table, n.Gateway, n.Name()))
+	}
+	s.MainDefaults = []string{fmt.Sprintf("default via %s dev eth0", h.Primary.Gateway)}
+	slices.Sort(s.Addrs)
+	slices.Sort(s.Rules)
+	slices.Sort(s.Routes)
+	return s
+}
+
+// hostsRight checks every real guest against the render.
+func (c *e2e) hostsRight(when string) {
+	c.t.Helper()
+	for _, name := range realGuests {
+		if got, want := c.liveState(name), c.wantState(name); !got.equal(want) {
+			c.t.Errorf("%s: %s: the host differs from the render\n--- got\n%s\n--- want\n%s", when, name, got, want)
+		}
+	}
+}
+
+// verify runs ecsnet verify and returns its exit code and output.
+func (c *e2e) verify(args ...string) (int, string) {
+	c.t.Helper()
+	code, out, errs := c.run("verify", append(args, c.dir)...)
+	return code, out + errs
+}
+
+func TestHostsE2E(t *testing.T) {
+	c := newHostsE2E(t)
+
+	// From nothing to the example fleet, hosts included.
+	out, errs := c.must(exitOK, "apply", "--auto-approve", "--hosts", c.dir)
+	if !strings.Contains(out, "instances to reconfigure with Cloud Assistant") {
+		t.Errorf("the plan does not show the host steps:\n%s", out)
+	}
+	if !strings.Contains(errs, "The cloud matches the desired state.") || !strings.Contains(errs, "result: applied and verified") {
+		t.Fatalf("apply --hosts:\n%s", errs)
+	}
+	t.Logf("apply --hosts:\n%s\n%s", out, errs)
+	c.hostsRight("after the first apply --hosts")
+	if code, vout := c.verify(); code != exitOK || !strings.Contains(vout, "Verify: 3 in sync, 0 with drift, 0 errors, 7 not checked.") {
+		t.Fatalf("verify after apply --hosts: exit %d\n%s", code, vout)
+	}
+
+	// A second apply --hosts changes nothing: no cloud call, no host call.
+	c.calls()
+	out, _ = c.must(exitOK, "apply", "--auto-approve", "--hosts", c.dir)
+	if !strings.Contains(out, "No changes.") || strings.Contains(out, "Hosts:") {
+		t.Errorf("second apply --hosts:\n%s", out)
+	}
+	c.wantCalls(map[string]int{})
+
+	t.Run("verify json", func(t *testing.T) {
+		code, out, _ := c.run("verify", "--format", "json", c.dir)
+		if code != exitOK || !strings.Contains(out, `"status": "in_sync"`) || !strings.Contains(out, `"not_checked": 7`) {
+			t.Errorf("verify --format json: exit %d\n%s", code, out)
+		}
+	})
+
+	t.Run("address change and failover", func(t *testing.T) {
+		c.edit(`secondaryIps: ["172.16.0.31"]`, `secondaryIps: ["172.16.0.32"]`)
+		c.edit(`attachTo: "lb-1"`, `attachTo: "lb-2"`)
+		out, errs := c.must(exitOK, "apply", "--auto-approve", "--hosts", c.dir)
+		for _, want := range []string{"host-remove host/lb-1", "host-apply host/lb-2", "host-apply host/lb-1"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the plan lacks %s:\n%s", want, out)
+			}
+		}
+		t.Logf("failover:\n%s\n%s", out, errs)
+		c.hostsRight("after the failover")
+		if got := c.liveState("lb-1"); slices.ContainsFunc(got.Addrs, func(a string) bool { return strings.Contains(a, "172.16.0.10") || strings.Contains(a, "172.16.0.31/") }) {
+			t.Errorf("lb-1 keeps the VIP or the old address: %v", got.Addrs)
+		}
+		if code, vout := c.verify(); code != exitOK {
+			t.Errorf("verify after the failover: exit %d\n%s", code, vout)
+		}
+		// The host step ran before the cloud took the VIP away.
+		iRemove, iDetach := strings.Index(errs, "host-remove host/lb-1"), strings.Index(errs, "done     detach eni/vip")
+		if iRemove < 0 || iDetach < 0 || iRemove > iDetach {
+			t.Errorf("host-remove host/lb-1 did not finish before detach eni/vip:\n%s", errs)
+		}
+	})
+
+	t.Run("a failing verification leaves the host as it was", func(t *testing.T) {
+		before := c.liveState("lb-2")
+		f, lock := c.fleet(), c.lock()
+		h, err := render.LockedHost(f, lock, "lb-2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A bundle that would change the host: one address fewer.
+		h.Primary.Secondary = nil
+		if len(h.Secondary) > 0 {
+			h.Secondary[0].Secondary = h.Secondary[0].Secondary[:len(h.Secondary[0].Secondary)-1]
+		}
+		pl, err := hostPayload(h, render.PayloadOptions{FailVerify: "injected by the e2e test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl := c.client()
+		var last plan.HostResult
+		for _, s := range pl.Scripts {
+			rs, err := cl.RunScript(context.Background(), plan.HostScript{InstanceIDs: []string{h.InstanceID}, Content: s, Timeout: time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			last = rs[0]
+		}
+		if last.ExitCode != render.PayloadRolledBack || !strings.Contains(last.Output, "rolled back: verification failed: injected by the e2e test; the host is as it was before") {
+			t.Fatalf("exit %d\n%s", last.ExitCode, last.Output)
+		}
+		if after := c.liveState("lb-2"); !after.equal(before) {
+			t.Errorf("the host changed\n--- before\n%s\n--- after\n%s", before, after)
+		}
+		if code, vout := c.verify(); code != exitOK {
+			t.Errorf("verify after the rollback: exit %d\n%s", code, vout)
+		}
+	})
+
+	t.Run("a host changed by hand shows as drift", func(t *testing.T) {
+		g := c.guest("lb-2")
+		vip := c.lock().Secondary("vip")
+		addr := fmt.Sprintf("%s/24", vip.Addrs()[0])
+		if _, stderr, err := g.Exec(context.Background(), nil, "ip", "addr", "del", addr, "dev", "eth1"); err != nil {
+			t.Fatalf("ip addr del: %v: %s", err, stderr)
+		}
+		code, vout := c.verify()
+		if code != exitChanges || !strings.Contains(vout, "ENI vip on eth1: "+addr+" is missing") {
+			t.Fatalf("verify after a change by hand: exit %d\n%s", code, vout)
+		}
+		code, out, _ := c.run("verify", "--format", "json", c.dir)
+		if code != exitChanges || !strings.Contains(out, `"status": "drift"`) {
+			t.Errorf("verify --format json: exit %d\n%s", code, out)
+		}
+		// push puts it back.
+		pout, perr := c.must(exitOK, "push", "--instance", "lb-2", c.dir)
+		if !strings.Contains(pout, "applied and verified") {
+			t.Errorf("push:\n%s\n%s", pout, perr)
+		}
+		c.hostsRight("after push")
+		if code, vout := c.verify(); code != exitOK {
+			t.Errorf("verify after push: exit %d\n%s", code, vout)
+		}
+	})
+
+	t.Run("a canary failure stops the rollout", func(t *testing.T) {
+		// Every real guest gains an address; edge-1's host step comes
+		// first in plan order and is the canary. Its ENI's interface
+		// loses its MAC, so its apply script refuses.
+		c.edit(`ip: "172.16.0.15", securityGroups: ["web"], secondaryIps: ["172.16.0.51"]`, `ip: "172.16.0.15", securityGroups: ["web"], secondaryIps: ["172.16.0.51", "172.16.0.52"]`)
+		c.edit(`secondaryIps: ["172.16.0.32"]`, `secondaryIps: ["172.16.0.32", "172.16.0.33"]`)
+		c.edit(`ip: "172.16.0.13", securityGroups: ["web"]`, `ip: "172.16.0.13", securityGroups: ["web"], secondaryIps: ["172.16.0.34"]`)
+		g := c.guest("edge-1")
+		edgeData := c.lock().Secondary("edge-1-data")
+		if _, stderr, err := g.Exec(context.Background(), nil, "ip", "link", "set", "dev", "eth1", "address", "02:00:00:00:00:99"); err != nil {
+			t.Fatalf("ip link set: %v: %s", err, stderr)
+		}
+		lb1, lb2 := c.liveState("lb-1"), c.liveState("lb-2")
+		code, out, errs := c.run("apply", "--auto-approve", "--hosts", "--canary", "1", "--max-failures", "5", c.dir)
+		if code != exitError {
+			t.Fatalf("apply with a failing canary: exit %d\n%s\n%s", code, out, errs)
+		}
+		t.Logf("canary:\n%s", errs)
+		if !strings.Contains(errs, "FAILED   host-apply host/edge-1") || !strings.Contains(errs, "exit 3 (refused; nothing changed)") {
+			t.Errorf("the canary's failure is not reported:\n%s", errs)
+		}
+		for _, s := range []string{"host-apply host/lb-1", "host-apply host/lb-2"} {
+			if !strings.Contains(errs, "skipped  "+s) || !strings.Contains(errs, "the host rollout stopped") {
+				t.Errorf("%s was not stopped:\n%s", s, errs)
+			}
+		}
+		if got := c.liveState("lb-1"); !got.equal(lb1) {
+			t.Errorf("lb-1 changed after the canary failed:\n%s", got)
+		}
+		if got := c.liveState("lb-2"); !got.equal(lb2) {
+			t.Errorf("lb-2 changed after the canary failed:\n%s", got)
+		}
+		// The cloud got its addresses; the hosts catch up with push once
+		// edge-1 is repaired.
+		if _, stderr, err := g.Exec(context.Background(), nil, "ip", "link", "set", "dev", "eth1", "address", edgeData.MAC); err != nil {
+			t.Fatalf("ip link set: %v: %s", err, stderr)
+		}
+		c.must(exitOK, "push", c.dir)
+		c.hostsRight("after repairing edge-1 and pushing")
+		if code, vout := c.verify(); code != exitOK {
+			t.Errorf("verify: exit %d\n%s", code, vout)
+		}
+	})
+
+	// Nothing is left to do.
+	out, _ = c.must(exitOK, "apply", "--auto-approve", "--hosts", c.dir)
+	if !strings.Contains(out, "No changes.") {
+		t.Errorf("final apply --hosts:\n%s", out)
+	}
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ecsnet/ecsnet/plan"
+	"github.com/ecsnet/ecsnet/render"
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+type pushArgs struct {
+	cloud     cloudArgs
+	host      hostArgs
+	instances []string
+}
+
+func pushFlags(a *pushArgs) *pflag.FlagSet {
+	fs := newFlagSet("push")
+	addCloudFlags(fs, &a.cloud, false)
+	addHostFlags(fs, &a.host)
+	fs.StringSliceVar(&a.instances, "instance", nil, "push to these instances only (by name; repeat or separate with commas)")
+	return fs
+}
+
+const pushHelp = `push renders every instance from the desired state and the lock and
+delivers it through Cloud Assistant, without calling any cloud API that
+changes something. Each host backs up what it replaces, applies, verifies
+the live state and, if that fails, rolls itself back on its own. A host's
+exit code says how it went: 0 applied and verified; 1 could not run; 3
+refused (wrong host, wrong network stack); 5 failed and rolled back (the
+host is as it was); 6 failed and the rollback left differences (fix by
+hand). A host whose render holds an address or ENI the lock does not
+record as on it yet is refused: run apply --hosts, which changes the
+cloud first.
+`
+
+// runPush delivers the current render to the hosts alone.
+func runPush(ctx context.Context, args []string, e env) int {
+	var a pushArgs
+	fs := pushFlags(&a)
+	if err := fs.Parse(args); err != nil {
+		return flagError(fs, err, e)
+	}
+	if err := a.host.check(); err != nil {
+		return flagError(fs, err, e)
+	}
+	paths := fs.Args()
+	f, code := loadFleet(e, formatText, paths, a.cloud.maxInput)
+	if f == nil {
+		return code
+	}
+	for _, n := range a.instances {
+		if f.Instance(n) == nil {
+			fmt.Fprintf(e.stderr, "ecsnet push: --instance %s: no such instance in the desired state\n", n)
+			return exitError
+		}
+	}
+	lock, err := schema.ReadLockFile(a.cloud.lockFile(paths))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet push: %v\n", err)
+		return exitError
+	}
+	hosts, problems := renderedHosts(f, lock)
+	p := &plan.Plan{Fleet: f.Name, Region: f.Region}
+	refused := 0
+	for _, in := range f.Instances {
+		if len(a.instances) > 0 && !slices.Contains(a.instances, in.Name) {
+			continue
+		}
+		if why, bad := problems[in.Name]; bad {
+			fmt.Fprintf(e.stderr, "ecsnet push: %s: not pushed: %s\n", in.Name, why)
+			refused++
+			continue
+		}
+		p.Steps = append(p.Steps, &plan.Step{ID: "host-apply host/" + in.Name, Action: plan.HostApply, Target: "host/" + in.Name,
+			Instance: in.Name, InstanceID: in.ID, Reason: "ecsnet push"})
+	}
+	if len(p.Steps) == 0 {
+		fmt.Fprintln(e.stderr, "ecsnet push: no host to push to")
+		return exitError
+	}
+	client, err := newClient(&a.cloud, f, e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet push: %v\n", err)
+		return exitError
+	}
+	defer client.Close()
+	payload := func(s *plan.Step, _ *schema.Lock) (plan.HostPayload, error) {
+		return hostPayload(hosts[s.Instance], render.PayloadOptions{})
+	}
+	fmt.Fprintf(e.stdout, "ecsnet push: %d hosts of fleet %s, %d at once", len(p.Steps), f.Name, a.host.batch)
+	if a.host.canary > 0 {
+		fmt.Fprintf(e.stdout, ", the first %d alone", a.host.canary)
+	}
+	fmt.Fprintln(e.stdout)
+	start := time.Now()
+	rep, err := plan.Deliver(ctx, p, lock, plan.ApplyOptions{Progress: progressPrinter(e.stderr), Hosts: a.host.options(client, payload)})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet push: %v\n", err)
+		return exitError
+	}
+	reportHosts(e.stdout, rep.Hosts, rep.Skipped)
+	fmt.Fprintf(e.stdout, "\nPush: %d hosts done, %d failed, %d not run, %d refused in %.1fs.\n",
+		len(rep.Done), len(rep.Failed), len(rep.Skipped), refused, time.Since(start).Seconds())
+	if len(rep.Failed) > 0 || len(rep.Skipped) > 0 || refused > 0 {
+		return exitError
+	}
+	return exitOK
+}

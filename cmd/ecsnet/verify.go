@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ecsnet/ecsnet/plan"
+	"github.com/ecsnet/ecsnet/render"
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+type verifyArgs struct {
+	cloud   cloudArgs
+	format  string
+	timeout time.Duration
+}
+
+func verifyFlags(a *verifyArgs) *pflag.FlagSet {
+	fs := newFlagSet("verify")
+	addCloudFlags(fs, &a.cloud, false)
+	fs.StringVar(&a.format, "format", formatText, "output format: text or json")
+	fs.DurationVar(&a.timeout, "timeout", time.Minute, "time a host may take to report")
+	return fs
+}
+
+const verifyHelp = `verify runs a read-only script on every instance of the file through
+Cloud Assistant, which reports the live links, IPv4 addresses, rules and
+routes (ip -j; Get-NetIPAddress and Get-NetRoute on Windows), and compares
+them with the render of the desired state and the lock: addresses on the
+right interface with the right prefix (and SkipAsSource on Windows), each
+secondary ENI's route table and rules, no secondary ENI's default route in
+the main table, and nothing ecsnet would not put there on the ENIs'
+interfaces. It changes nothing.
+
+Exit codes: 0 every host is as rendered; 2 some host drifted; 1 an error
+(a host did not answer or could not be checked), which wins over 2.
+`
+
+// verifyHost is one instance's outcome, as the JSON output has it.
+type verifyHost struct {
+	Instance   string   `json:"instance"`
+	InstanceID string   `json:"instance_id"`
+	Status     string   `json:"status"` // in_sync, drift, error, not_checked
+	Drift      []string `json:"drift"`
+	Error      string   `json:"error"`
+	ExitCode   int      `json:"exit_code"`
+	TookMS     int64    `json:"took_ms"`
+	OutputTail string   `json:"output_tail"`
+}
+
+type verifyDoc struct {
+	FormatVersion string       `json:"format_version"`
+	Fleet         string       `json:"fleet"`
+	Hosts         []verifyHost `json:"hosts"`
+	Summary       struct {
+		Hosts      int `json:"hosts"`
+		InSync     int `json:"in_sync"`
+		Drift      int `json:"drift"`
+		Errors     int `json:"errors"`
+		NotChecked int `json:"not_checked"`
+	} `json:"summary"`
+}
+
+// emulatorRecorded is what ecsnet emulator --hosts answers for a family
+// whose stack it cannot run: the script was recorded, not executed, so
+// there is no live state to compare.
+const emulatorRecorded = "recorded, not executed"
+
+func runVerify(ctx context.Context, args []string, e env) int {
+	var a verifyArgs
+	fs := verifyFlags(&a)
+	if err := fs.Parse(args); err != nil {
+		return flagError(fs, err, e)
+	}
+	if err := checkFormat(a.format, formatText, formatJSON); err != nil {
+		return flagError(fs, err, e)
+	}
+	paths := fs.Args()
+	f, code := loadFleet(e, a.format, paths, a.cloud.maxInput)
+	if f == nil {
+		return code
+	}
+	lock, err := schema.ReadLockFile(a.cloud.lockFile(paths))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet verify: %v\n", err)
+		return exitError
+	}
+	desired, problems := verifyTargets(f, lock)
+	client, err := newClient(&a.cloud, f, e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet verify: %v\n", err)
+		return exitError
+	}
+	defer client.Close()
+
+	// One verify script per OS, the same for every host: one call for up
+	// to 50 of them.
+	results := map[string]plan.HostResult{}
+	for _, windows := range []bool{false, true} {
+		var ids []string
+		var any *render.Host
+		for _, in := range f.Instances {
+			if h := desired[in.Name]; h != nil && (h.Stack == schema.StackWindows) == windows {
+				ids = append(ids, in.ID)
+				any = h
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		script, err := render.Payload(any, nil, render.PayloadVerify, render.PayloadOptions{})
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ecsnet verify: %v\n", err)
+			return exitError
+		}
+		rs, err := client.RunScript(ctx, plan.HostScript{InstanceIDs: ids, Content: script, Windows: windows, Timeout: a.timeout, Name: "ecsnet verify"})
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ecsnet verify: %v\n", err)
+			return exitError
+		}
+		for _, r := range rs {
+			results[r.InstanceID] = r
+		}
+	}
+
+	doc := verifyDoc{FormatVersion: "1", Fleet: f.Name}
+	for _, in := range f.Instances {
+		v := verifyHost{Instance: in.Name, InstanceID: in.ID, Drift: []string{}}
+		r, ran := results[in.ID]
+		switch {
+		case problems[in.Name] != "":
+			v.Status, v.Error = "error", problems[in.Name]
+		case !ran:
+			v.Status, v.Error = "error", "no result"
+		default:
+			v.ExitCode, v.TookMS, v.OutputTail = r.ExitCode, r.Took.Milliseconds(), r.Tail(3)
+			live, perr := render.ParseLive([]byte(r.Output))
+			switch {
+			case !r.OK():
+				v.Status, v.Error = "error", (&plan.HostError{Result: r}).Error()
+			case perr != nil && strings.Contains(r.Output, emulatorRecorded):
+				v.Status, v.Error = "not_checked", "the emulator records this family's scripts without running them"
+			case perr != nil:
+				v.Status, v.Error = "error", perr.Error()
+			default:
+				v.Drift = render.Drift(desired[in.Name], live)
+				v.Status = "in_sync"
+				if len(v.Drift) > 0 {
+					v.Status = "drift"
+				}
+			}
+		}
+		doc.Hosts = append(doc.Hosts, v)
+		doc.Summary.Hosts++
+		switch v.Status {
+		case "in_sync":
+			doc.Summary.InSync++
+		case "drift":
+			doc.Summary.Drift++
+		case "error":
+			doc.Summary.Errors++
+		default:
+			doc.Summary.NotChecked++
+		}
+	}
+	if a.format == formatJSON {
+		data, _ := json.MarshalIndent(doc, "", "  ")
+		e.stdout.Write(append(data, '\n'))
+	} else {
+		writeVerifyText(e.stdout, &doc)
+	}
+	switch {
+	case doc.Summary.Errors > 0:
+		return exitError
+	case doc.Summary.Drift > 0:
+		return exitChanges
+	}
+	return exitOK
+}
+
+// verifyTargets returns the render each host is compared with, and why a
+// host cannot be checked.
+func verifyTargets(f *schema.Fleet, lock *schema.Lock) (map[string]*render.Host, map[string]string) {
+	problems := map[string]string{}
+	hosts, err := render.Hosts(f, lock)
+	var missing render.MissingError
+	if err != nil && !errors.As(err, &missing) {
+		for _, in := range f.Instances {
+			problems[in.Name] = err.Error()
+		}
+		return nil, problems
+	}
+	for _, m := range missing {
+		problems[m.Instance] = "the lock lacks " + m.What + "; run ecsnet apply first"
+	}
+	out := map[string]*render.Host{}
+	for _, h := range hosts {
+		out[h.Name] = h
+	}
+	return out, problems
+}
+
+func writeVerifyText(w io.Writer, d *verifyDoc) {
+	fmt.Fprintf(w, "ecsnet verify: fleet %s, %d hosts\n\n", d.Fleet, d.Summary.Hosts)
+	for _, h := range d.Hosts {
+		state := map[string]string{"in_sync": "in sync", "drift": "DRIFT", "error": "ERROR", "not_checked": "not checked"}[h.Status]
+		fmt.Fprintf(w, "  %-10s %-16s %-11s %5.1fs", h.Instance, h.InstanceID, state, float64(h.TookMS)/1000)
+		if h.Error != "" {
+			fmt.Fprintf(w, "  %s", h.Error)
+		}
+		fmt.Fprintln(w)
+		for _, d := range h.Drift {
+			fmt.Fprintf(w, "      - %s\n", d)
+		}
+	}
+	s := d.Summary
+	fmt.Fprintf(w, "\nVerify: %d in sync, %d with drift, %d errors, %d not checked.\n", s.InSync, s.Drift, s.Errors, s.NotChecked)
+	if s.Drift > 0 {
+		fmt.Fprintln(w, "Run ecsnet push to put the drifted hosts back as rendered (or find what changed them).")
+	}
+}
