@@ -34,6 +34,12 @@ type fixture struct {
 	snapPath string
 	lockPath string
 	setup    map[string]time.Duration // what building it took, for notes
+	// lockBytes is the size of the lock as ecsnet writes it
+	// (schema.WriteLockFile). When that is over what schema.ReadLock
+	// accepts, lockPath holds the same lock as compact JSON instead, so
+	// that the commands can be measured at all.
+	lockBytes   int64
+	lockCompact bool
 }
 
 func (c *config) buildFixture(n int) (*fixture, error) {
@@ -84,6 +90,25 @@ func (c *config) buildFixture(n int) (*fixture, error) {
 	if err := schema.WriteLockFile(fx.lockPath, fx.lock); err != nil {
 		return nil, err
 	}
+	st, err := os.Stat(fx.lockPath)
+	if err != nil {
+		return nil, err
+	}
+	fx.lockBytes = st.Size()
+	if fx.lockBytes > schema.DefaultMaxInputBytes {
+		data, err := os.ReadFile(fx.lockPath)
+		if err != nil {
+			return nil, err
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, data); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(fx.lockPath, compact.Bytes(), 0o644); err != nil {
+			return nil, err
+		}
+		fx.lockCompact = true
+	}
 	return fx, nil
 }
 
@@ -106,6 +131,10 @@ func (c *config) renderSection(fx *fixture) (*section, renderResult) {
 		"beside the floor: `benchtable floor`, a child that renders the same hosts in memory first (untimed) and then only "+
 		"os.MkdirAll's each directory once and os.WriteFile's each file, in the same order. A sync precedes each run. "+
 		"OS mix of internal/testfleet (%s), lock of the converged fleet.", strings.Join(testfleet.OSMix, ", "))}
+	if fx.lockCompact {
+		sec.intro = append(sec.intro, fmt.Sprintf("The lock is the compact JSON form of ecsnet's own (%.1f MiB as schema.WriteLockFile writes it, over the 64 MiB ecsnet reads: see the scale table).",
+			float64(fx.lockBytes)/(1<<20)))
+	}
 	var res renderResult
 	self, err := os.Executable()
 	if err != nil {
@@ -249,6 +278,17 @@ func (c *config) scaleSection(fx *fixture, rows []row, rr renderResult) *section
 		"`ecsnet plan --observed SNAPSHOT --lock LOCK --detailed-exitcode FLEET`, `ecsnet render --lock LOCK --out DIR FLEET`.",
 		thousands(fx.n), thousands(len(fx.conv.ENIs)))}
 
+	// The lock as ecsnet writes it must be one ecsnet reads.
+	k := check{what: "the lock file as ecsnet apply writes it (schema.WriteLockFile)", size: size,
+		measured: fmt.Sprintf("%.1f MiB", float64(fx.lockBytes)/(1<<20)),
+		goal:     fmt.Sprintf("≤ %.0f MiB, what schema.ReadLock accepts", float64(schema.DefaultMaxInputBytes)/(1<<20)),
+		pass:     !fx.lockCompact, broken: fx.lockCompact}
+	if fx.lockCompact {
+		k.note = "ecsnet plan, apply and render refuse the lock of this fleet (\"lock ... is larger than 64 MiB\"); " +
+			"the rows below use the same lock re-encoded as compact JSON"
+	}
+	sec.add(k)
+
 	// Validate at this size, from the validate table.
 	seen := false
 	for _, r := range rows {
@@ -370,7 +410,8 @@ func (c *config) oneChange(sec *section, fx *fixture, format, out string) {
 	var total time.Duration
 	var parts []string
 	v := c.run(c.ecsnet, nil, "validate", changed)
-	p := c.run(c.ecsnet, nil, "plan", "--observed", fx.snapPath, "--lock", fx.lockPath, "--detailed-exitcode", "--format", "json", changed)
+	planPath := filepath.Join(fx.dir, "changed", "plan.json")
+	p := c.runOut(planPath, c.ecsnet, nil, "plan", "--observed", fx.snapPath, "--lock", fx.lockPath, "--detailed-exitcode", "--format", "json", changed)
 	r := c.run(c.ecsnet, nil, "render", "--lock", fx.lockPath, "--out", out, changed)
 	for _, x := range []struct {
 		name string
@@ -389,7 +430,11 @@ func (c *config) oneChange(sec *section, fx *fixture, format, out string) {
 		note: "each command loads and checks the whole fleet again; see the profile notes"})
 
 	// The plan: an unassign and an assign on that instance's primary ENI.
-	pl, err := plan.ReadJSON(bytes.NewReader(p.stdout))
+	var pl *plan.Plan
+	planJSON, err := os.ReadFile(planPath)
+	if err == nil {
+		pl, err = plan.ReadJSON(bytes.NewReader(planJSON))
+	}
 	planOK := err == nil
 	var targets []string
 	if planOK {
@@ -400,6 +445,10 @@ func (c *config) oneChange(sec *section, fx *fixture, format, out string) {
 			}
 		}
 		planOK = planOK && len(pl.Steps) == 2
+	}
+	if planOK {
+		sec.notef("%s: the JSON plan of the one-instance change is %.1f MiB: it lists %s touched resources for its fingerprint.",
+			format, float64(len(planJSON))/(1<<20), thousands(len(pl.Touched)))
 	}
 	k := check{what: "one instance changed: the re-plan", size: size,
 		measured: fmt.Sprintf("%d steps: %s", len(targets), strings.Join(targets, ", ")),
