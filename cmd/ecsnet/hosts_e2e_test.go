@@ -15,6 +15,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -368,5 +369,109 @@ func TestHostsE2E(t *testing.T) {
 	out, _ = c.must(exitOK, "apply", "--auto-approve", "--hosts", c.dir)
 	if !strings.Contains(out, "No changes.") {
 		t.Errorf("final apply --hosts:\n%s", out)
+	}
+}
+
+// newRunnerE2E is the e2e harness with the emulator's Runner seam: every
+// Cloud Assistant command is answered by fail (nil: success), without
+// root. It records which instances got a command.
+func newRunnerE2E(t *testing.T, fail func(instanceID string) bool) (*e2e, func() []string) {
+	t.Helper()
+	var mu sync.Mutex
+	ran := map[string]bool{}
+	runner := func(_ context.Context, cmd emulator.Command) (emulator.CommandResult, error) {
+		mu.Lock()
+		ran[cmd.InstanceId] = true
+		mu.Unlock()
+		if fail != nil && fail(cmd.InstanceId) {
+			return emulator.CommandResult{ExitCode: render.PayloadRolledBack,
+				Output: []byte("ecsnet: x: result: rolled back: verification failed: injected; the host is as it was before\n")}, nil
+		}
+		return emulator.CommandResult{Output: []byte("ecsnet: x: result: applied and verified\n")}, nil
+	}
+	w, err := exampleWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tick atomic.Int64
+	srv, err := emulator.New(w, emulator.Options{AsyncDelay: e2eAsyncDelay, Runner: runner, Now: func() time.Time {
+		return time.Now().Add(time.Duration(tick.Add(1)) * e2eAsyncDelay)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	c := &e2e{t: t, srv: srv, url: hs.URL, keyID: w.AccessKeys[0].AccessKeyId, secret: w.AccessKeys[0].AccessKeySecret,
+		dir: t.TempDir() + "/example", initial: srv.State()}
+	src, err := fixtures.Example.ReadFile("example/fleet.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.writeFleet(string(src))
+	return c, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []string
+		for id := range ran {
+			out = append(out, id)
+		}
+		slices.Sort(out)
+		return out
+	}
+}
+
+// TestHostsRolloutCanary: the first host steps in plan order (host-apply
+// cache-1 and db-1) are the canary; db-1 fails, so no other host gets a
+// command, though the cloud steps all ran.
+func TestHostsRolloutCanary(t *testing.T) {
+	c, ran := newRunnerE2E(t, func(id string) bool { return id == "i-bp1db0000001" })
+	code, out, errs := c.run("apply", "--auto-approve", "--hosts", "--canary", "2", "--max-failures", "9", c.dir)
+	if code != exitError {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if got, want := ran(), []string{"i-bp1cache0001", "i-bp1db0000001"}; !slices.Equal(got, want) {
+		t.Errorf("commands reached %v, want only the canary %v\n%s", got, want, errs)
+	}
+	if n := strings.Count(errs, "the host rollout stopped"); n != 7 {
+		t.Errorf("%d host steps stopped, want 7:\n%s", n, errs)
+	}
+	if !strings.Contains(errs, "FAILED   host-apply host/db-1") || !strings.Contains(errs, "exit 5 (failed and rolled back; the host is as it was)") {
+		t.Errorf("the canary's failure is not reported:\n%s", errs)
+	}
+	if !strings.Contains(errs, "Apply: 28 done, 1 failed, 7 skipped") {
+		t.Errorf("the cloud steps did not all run:\n%s", errs)
+	}
+	// The cloud is done; the hosts are not. A push finishes the job.
+	c.must(exitOK, "plan", "--detailed-exitcode", c.dir)
+}
+
+// TestHostsRolloutMaxFailures: one host at a time, two may fail; the
+// third failure stops the rollout. Every host fails, so exactly three
+// get a command.
+func TestHostsRolloutMaxFailures(t *testing.T) {
+	c, ran := newRunnerE2E(t, func(string) bool { return true })
+	code, out, errs := c.run("apply", "--auto-approve", "--hosts", "--hosts-batch", "1", "--max-failures", "2", c.dir)
+	if code != exitError {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if n := strings.Count(errs, "  FAILED   host-apply"); n != 3 {
+		t.Errorf("%d host steps failed, want 3 (the third stops the rollout):\n%s", n, errs)
+	}
+	if got := len(ran()); got != 3 {
+		t.Errorf("%d hosts got a command, want 3: %v\n%s", got, ran(), errs)
+	}
+	if n := strings.Count(errs, "the host rollout stopped"); n != 6 {
+		t.Errorf("%d host steps stopped, want 6:\n%s", n, errs)
+	}
+	// push with the same rollout: hosts in name order, one at a time; the
+	// third failure stops it.
+	pc, pout, perrs := c.run("push", "--hosts-batch", "1", "--max-failures", "2", c.dir)
+	if pc != exitError || !strings.Contains(pout, "Push: 0 hosts done, 3 failed, 7 not run, 0 refused") ||
+		!strings.Contains(pout, "host-apply host/api-1\n  api-1 ") {
+		t.Errorf("push: exit %d\n%s\n%s", pc, pout, perrs)
 	}
 }
