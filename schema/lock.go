@@ -16,6 +16,12 @@ import (
 // LockVersion is the lock file's format version.
 const LockVersion = 1
 
+// maxLockBytes caps what ReadLock reads. The lock is indented for review,
+// about 3.3 KiB per instance of three ENIs with eleven addresses each, so a
+// 20,000-instance fleet's lock is some 65 MiB; the cap leaves room for
+// several times that while still refusing an endless stream.
+const maxLockBytes = 512 << 20
+
 // Lock records what the cloud decided for a fleet: ENI IDs and MACs, device
 // indexes, and every secondary address, including those the cloud picked
 // for a count. Apply writes it after every step; plan reads it to know
@@ -191,12 +197,12 @@ func MarshalLock(l *Lock) []byte {
 // bad addresses and duplicate entries are errors, so a damaged lock is never
 // half-trusted.
 func ReadLock(r io.Reader, name string) (*Lock, error) {
-	src, err := io.ReadAll(io.LimitReader(r, DefaultMaxInputBytes+1))
+	src, err := io.ReadAll(io.LimitReader(r, maxLockBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read lock %s: %w", name, err)
 	}
-	if len(src) > DefaultMaxInputBytes {
-		return nil, fmt.Errorf("lock %s is larger than %s", name, size(DefaultMaxInputBytes))
+	if len(src) > maxLockBytes {
+		return nil, fmt.Errorf("lock %s is larger than %s", name, size(maxLockBytes))
 	}
 	dec := json.NewDecoder(bytes.NewReader(src))
 	dec.DisallowUnknownFields()
