@@ -155,7 +155,7 @@ func progressPrinter(w io.Writer) func(plan.Event) {
 		defer mu.Unlock()
 		host := ""
 		if ev.Host != nil && ev.Err == nil {
-			host = fmt.Sprintf(": exit %d (%s)", ev.Host.ExitCode, plan.HostExitMeaning(ev.Host.ExitCode))
+			host = fmt.Sprintf(": exit %d (%s)", ev.Host.ExitCode, exitMeaning(*ev.Host))
 		}
 		switch ev.Phase {
 		case plan.Succeeded:

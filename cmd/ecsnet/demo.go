@@ -18,6 +18,7 @@ import (
 	"github.com/ecsnet/ecsnet/ecs/emulator"
 	"github.com/ecsnet/ecsnet/fixtures"
 	"github.com/ecsnet/ecsnet/plan"
+	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -83,9 +84,24 @@ func demo(ctx context.Context, e env, dir string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := emulator.New(w, emulator.Options{AsyncDelay: 20 * time.Millisecond})
+	// As root the emulator runs the hosts too (network namespaces), and the
+	// demo closes the loop on them; otherwise it stays in the cloud.
+	eopts := emulator.Options{AsyncDelay: 20 * time.Millisecond}
+	if os.Geteuid() == 0 {
+		eopts.Hosts = &emulator.HostsConfig{}
+	}
+	srv, err := emulator.New(w, eopts)
+	if err != nil && eopts.Hosts != nil {
+		fmt.Fprintf(e.stdout, "hosts mode is not available here (%v): falling back to cloud-only\n", err)
+		eopts.Hosts = nil
+		srv, err = emulator.New(w, eopts)
+	}
 	if err != nil {
 		return err
+	}
+	hosts := eopts.Hosts != nil
+	if hosts {
+		defer srv.Close()
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -96,6 +112,11 @@ func demo(ctx context.Context, e env, dir string) error {
 	defer hs.Close()
 	endpoint := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.stdout, "serving %s at %s\n", w.RegionId, endpoint)
+	if hosts {
+		fmt.Fprintln(e.stdout, "hosts mode: every instance has a guest; lb-1, lb-2 and edge-1 (ifupdown, iproute2) run what Cloud Assistant delivers in network namespaces, the others record it")
+	} else {
+		fmt.Fprintln(e.stdout, "not root: cloud-only (run make demo as root to also configure the hosts: apply --hosts, then verify)")
+	}
 
 	// The emulator finishes attaches in 20 ms; poll it more often than the
 	// real cloud needs.
@@ -115,16 +136,24 @@ func demo(ctx context.Context, e env, dir string) error {
 	if err != nil {
 		return err
 	}
+	applyCmd := "ecsnet apply --auto-approve example/"
+	aopts := plan.ApplyOptions{
+		SaveLock: func(l *schema.Lock) error { return schema.WriteLockFile(lockPath, l) },
+		Progress: progressPrinter(e.stdout),
+	}
+	if hosts {
+		p = plan.WithHosts(p, f, obs)
+		applyCmd = "ecsnet apply --auto-approve --hosts example/"
+		ha := hostArgs{batch: 10, timeout: ecs.DefaultScriptTimeout}
+		aopts.Hosts = ha.options(client, lockedPayloads(f, render.PayloadOptions{}))
+	}
 	if err := plan.WriteText(e.stdout, p, plan.TextOptions{}); err != nil {
 		return err
 	}
 
-	step("ecsnet apply --auto-approve example/")
+	step(applyCmd)
 	start := time.Now()
-	rep, err := plan.Apply(ctx, client, f, p, &schema.Lock{}, plan.ApplyOptions{
-		SaveLock: func(l *schema.Lock) error { return schema.WriteLockFile(lockPath, l) },
-		Progress: progressPrinter(e.stdout),
-	})
+	rep, err := plan.Apply(ctx, client, f, p, &schema.Lock{}, aopts)
 	if code := reportApply(env{stdout: e.stdout, stderr: e.stdout}, rep, err, "example/"+schema.LockFileName, time.Since(start)); code != exitOK {
 		return fmt.Errorf("apply did not converge")
 	}
@@ -147,6 +176,14 @@ func demo(ctx context.Context, e env, dir string) error {
 	}
 	if !p.Empty() {
 		return fmt.Errorf("the second plan is not empty")
+	}
+	if hosts {
+		step("ecsnet verify example/ (the hosts' live addresses, routes and rules against the render)")
+		keys := map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": w.AccessKeys[0].AccessKeyId, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": w.AccessKeys[0].AccessKeySecret}
+		venv := env{stdin: e.stdin, stdout: e.stdout, stderr: e.stdout, getenv: func(k string) string { return keys[k] }}
+		if code := runVerify(ctx, []string{"--endpoint", endpoint, fleetDir}, venv); code != exitOK {
+			return fmt.Errorf("ecsnet verify found the hosts differ from the render (exit %d)", code)
+		}
 	}
 	fmt.Fprintf(e.stdout, "\nemulator: %d mutating calls in all. The lock, example/%s, records what the cloud picked:\n", srv.MutatingCalls(), schema.LockFileName)
 	for _, x := range f.ENIs {

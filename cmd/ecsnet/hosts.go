@@ -132,7 +132,7 @@ func hostLine(w io.Writer, r plan.HostReport) {
 		detail = r.Err.Error()
 	default:
 		detail = fmt.Sprintf("exit %d", res.ExitCode)
-		if m := plan.HostExitMeaning(res.ExitCode); m != "" && res.Status != "" {
+		if m := exitMeaning(res); m != "" && res.Status != "" {
 			detail += " (" + m + ")"
 		}
 		if res.Status != "Success" && res.Status != "Failed" && res.Status != "" {
@@ -152,6 +152,15 @@ func hostLine(w io.Writer, r plan.HostReport) {
 			fmt.Fprintf(w, "      | %s\n", l)
 		}
 	}
+}
+
+// exitMeaning explains a host's exit code; the emulator's guests that
+// only record scripts say so instead.
+func exitMeaning(r plan.HostResult) string {
+	if r.ExitCode == 0 && strings.Contains(r.Output, emulatorRecorded) {
+		return "recorded by the emulator, not run"
+	}
+	return plan.HostExitMeaning(r.ExitCode)
 }
 
 // reportHosts prints what each host step did: instance, exit code, time
