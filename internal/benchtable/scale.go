@@ -35,11 +35,12 @@ type fixture struct {
 	lockPath string
 	setup    map[string]time.Duration // what building it took, for notes
 	// lockBytes is the size of the lock as ecsnet writes it
-	// (schema.WriteLockFile). When that is over what schema.ReadLock
-	// accepts, lockPath holds the same lock as compact JSON instead, so
-	// that the commands can be measured at all.
+	// (schema.WriteLockFile). When schema.ReadLockFile refuses it (lockErr),
+	// lockPath holds the same lock as compact JSON instead, so that the
+	// commands can be measured at all.
 	lockBytes   int64
 	lockCompact bool
+	lockErr     error
 }
 
 func (c *config) buildFixture(n int) (*fixture, error) {
@@ -95,7 +96,10 @@ func (c *config) buildFixture(n int) (*fixture, error) {
 		return nil, err
 	}
 	fx.lockBytes = st.Size()
-	if fx.lockBytes > schema.DefaultMaxInputBytes {
+	if _, err := schema.ReadLockFile(fx.lockPath); err != nil {
+		// ecsnet cannot read the lock it wrote (as at 64 MiB before
+		// adf4db6). Measure the rest with the same lock as compact JSON.
+		fx.lockErr = err
 		data, err := os.ReadFile(fx.lockPath)
 		if err != nil {
 			return nil, err
@@ -106,6 +110,9 @@ func (c *config) buildFixture(n int) (*fixture, error) {
 		}
 		if err := os.WriteFile(fx.lockPath, compact.Bytes(), 0o644); err != nil {
 			return nil, err
+		}
+		if _, err := schema.ReadLockFile(fx.lockPath); err != nil {
+			return nil, fmt.Errorf("the lock, even as compact JSON: %v", err)
 		}
 		fx.lockCompact = true
 	}
@@ -132,7 +139,7 @@ func (c *config) renderSection(fx *fixture) (*section, renderResult) {
 		"os.MkdirAll's each directory once and os.WriteFile's each file, in the same order. A sync precedes each run. "+
 		"OS mix of internal/testfleet (%s), lock of the converged fleet.", strings.Join(testfleet.OSMix, ", "))}
 	if fx.lockCompact {
-		sec.intro = append(sec.intro, fmt.Sprintf("The lock is the compact JSON form of ecsnet's own (%.1f MiB as schema.WriteLockFile writes it, over the 64 MiB ecsnet reads: see the scale table).",
+		sec.intro = append(sec.intro, fmt.Sprintf("The lock is the compact JSON form of ecsnet's own (%.1f MiB as schema.WriteLockFile writes it, which ecsnet refuses to read: see the scale table).",
 			float64(fx.lockBytes)/(1<<20)))
 	}
 	var res renderResult
@@ -280,12 +287,11 @@ func (c *config) scaleSection(fx *fixture, rows []row, rr renderResult) *section
 
 	// The lock as ecsnet writes it must be one ecsnet reads.
 	k := check{what: "the lock file as ecsnet apply writes it (schema.WriteLockFile)", size: size,
-		measured: fmt.Sprintf("%.1f MiB", float64(fx.lockBytes)/(1<<20)),
-		goal:     fmt.Sprintf("≤ %.0f MiB, what schema.ReadLock accepts", float64(schema.DefaultMaxInputBytes)/(1<<20)),
-		pass:     !fx.lockCompact, broken: fx.lockCompact}
-	if fx.lockCompact {
-		k.note = "ecsnet plan, apply and render refuse the lock of this fleet (\"lock ... is larger than 64 MiB\"); " +
-			"the rows below use the same lock re-encoded as compact JSON"
+		measured: fmt.Sprintf("%.1f MiB, read back", float64(fx.lockBytes)/(1<<20)),
+		goal:     "schema.ReadLockFile reads it back", pass: fx.lockErr == nil, broken: fx.lockErr != nil}
+	if fx.lockErr != nil {
+		k.measured = fmt.Sprintf("%.1f MiB, refused", float64(fx.lockBytes)/(1<<20))
+		k.note = fmt.Sprintf("ecsnet plan, apply and render refuse the lock of this fleet (%v); the rows below use the same lock re-encoded as compact JSON", fx.lockErr)
 	}
 	sec.add(k)
 
