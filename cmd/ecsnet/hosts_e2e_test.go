@@ -230,7 +230,8 @@ func TestHostsE2E(t *testing.T) {
 
 	t.Run("verify json", func(t *testing.T) {
 		code, out, _ := c.run("verify", "--format", "json", c.dir)
-		if code != exitOK || !strings.Contains(out, `"status": "in_sync"`) || !strings.Contains(out, `"not_checked": 7`) {
+		if code != exitOK || !strings.Contains(out, `"status": "in_sync"`) || !strings.Contains(out, `"not_checked": 7`) ||
+			!strings.Contains(out, `"eth1 172.16.0.100/24"`) || !strings.Contains(out, `"1001: from 172.16.0.100/32 lookup 1001"`) {
 			t.Errorf("verify --format json: exit %d\n%s", code, out)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,6 +54,44 @@ type verifyHost struct {
 	ExitCode   int      `json:"exit_code"`
 	TookMS     int64    `json:"took_ms"`
 	OutputTail string   `json:"output_tail"`
+	// Live is what the host reported: its IPv4 addresses, rules and
+	// routes (null when it reported nothing).
+	Live *verifyLive `json:"live"`
+}
+
+type verifyLive struct {
+	Addresses []string `json:"addresses"` // "eth1 172.16.0.100/24"
+	Rules     []string `json:"rules"`     // "1001: from 172.16.0.100/32 lookup 1001"
+	Routes    []string `json:"routes"`    // "1001 default via 172.16.0.253 dev eth1"
+}
+
+func newVerifyLive(l *render.Live) *verifyLive {
+	v := &verifyLive{Addresses: []string{}, Rules: []string{}, Routes: []string{}}
+	for _, a := range l.Addrs {
+		s := a.Dev + " " + a.Prefix.String()
+		if l.Windows && a.SkipAsSource {
+			s += " skip-as-source"
+		}
+		v.Addresses = append(v.Addresses, s)
+	}
+	for _, r := range l.Rules {
+		from := "all"
+		if r.From.IsValid() {
+			from = r.From.String()
+		}
+		v.Rules = append(v.Rules, fmt.Sprintf("%d: from %s lookup %s", r.Priority, from, r.Table))
+	}
+	for _, r := range l.Routes {
+		s := r.Table + " " + r.Dst
+		if r.Gateway.IsValid() {
+			s += " via " + r.Gateway.String()
+		}
+		v.Routes = append(v.Routes, s+" dev "+r.Dev)
+	}
+	slices.Sort(v.Addresses)
+	slices.Sort(v.Rules)
+	slices.Sort(v.Routes)
+	return v
 }
 
 type verifyDoc struct {
@@ -150,6 +189,7 @@ func runVerify(ctx context.Context, args []string, e env) int {
 			case perr != nil:
 				v.Status, v.Error = "error", perr.Error()
 			default:
+				v.Live = newVerifyLive(live)
 				v.Drift = render.Drift(desired[in.Name], live)
 				v.Status = "in_sync"
 				if len(v.Drift) > 0 {
