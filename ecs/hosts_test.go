@@ -16,10 +16,11 @@ import (
 // script for all of them takes more than one RunCommand call.
 func manyWorld(n int) *emulator.World {
 	w := smallWorld()
+	w.VSwitches = append(w.VSwitches, emulator.VSwitch{VSwitchId: "vsw-bp1many", VpcId: "vpc-main", ZoneId: "cn-hangzhou-h", CidrBlock: "10.0.8.0/22"})
 	for i := range n {
 		w.Instances = append(w.Instances, emulator.Instance{InstanceId: fmt.Sprintf("i-bp1many%03d", i), InstanceName: fmt.Sprintf("many-%d", i),
-			InstanceType: "ecs.g7.large", Status: "Running", OSType: "linux", VSwitchId: "vsw-bp1aaaa",
-			PrivateIpAddress: fmt.Sprintf("10.0.1.%d", 120+i), SecurityGroupIds: []string{"sg-bp1web1"}})
+			InstanceType: "ecs.g7.large", Status: "Running", OSType: "linux", VSwitchId: "vsw-bp1many",
+			PrivateIpAddress: fmt.Sprintf("10.0.%d.%d", 8+(10+i)/256, (10+i)%256), SecurityGroupIds: []string{"sg-bp1web1"}})
 	}
 	return w
 }
