@@ -20,4 +20,11 @@
 // of the ENI sends traffic from that address to the table. The ENI's
 // gateway never enters the main table. The primary ENI keeps the main
 // table: DHCP and cloud-init own its primary address and default route.
+//
+// Delivery (bundle.go, bundleps.go): Payload packs a bundle into one
+// self-contained script for Cloud Assistant that backs up, applies,
+// verifies and rolls itself back on the host; Invocations splits it for
+// RunCommand's size limit. LockedHost resolves a host as the lock has it
+// (what the cloud routes to it right now). ParseLive and Drift (live.go)
+// compare a host's reported live state with its render.
 package render
