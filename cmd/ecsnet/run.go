@@ -54,7 +54,7 @@ func commands() []command {
 		{name: "import", summary: "adopt an existing ENI (import ENI_ID --as NAME), or write a desired state for a region (import --all)", usage: "[flags] ENI_ID --as NAME PATH... | --all --region REGION --vpc VPC_ID", help: importHelp, flags: func() *pflag.FlagSet { return importFlags(&importArgs{}) }, run: runImport},
 		{name: "show", summary: "render a saved plan (plan --save) as text, JSON or markdown", usage: "[flags] PLANFILE", flags: func() *pflag.FlagSet { return showFlags(&showArgs{}) }, run: runShow},
 		{name: "observe", summary: "write a snapshot of the cloud as the fleet sees it, for planning offline", usage: "[flags] PATH... > snapshot.json", flags: func() *pflag.FlagSet { return observeFlags(&observeArgs{}) }, run: runObserve},
-		{name: "emulator", summary: "serve a local ECS API emulator (for rehearsals and tests)", usage: "[--listen ADDR] [--world FILE]", flags: func() *pflag.FlagSet { return emulatorFlags(&emulatorArgs{}) }, run: runEmulator},
+		{name: "emulator", summary: "serve a local ECS API emulator (for rehearsals and tests)", usage: "[--listen ADDR] [--world FILE] [--hosts]", flags: func() *pflag.FlagSet { return emulatorFlags(&emulatorArgs{}) }, run: runEmulator},
 		{name: "demo", summary: "run the bundled example fleet end to end (no cloud account needed)", usage: "[flags]", flags: func() *pflag.FlagSet { return demoFlags(&demoArgs{}) }, run: runDemo},
 		{name: "completion", summary: "print a shell completion script (bash, zsh or fish)", usage: "bash|zsh|fish", flags: noFlags("completion"), run: runCompletion},
 		{name: "version", summary: "print ecsnet's version", usage: "", flags: noFlags("version"), run: runVersion},
