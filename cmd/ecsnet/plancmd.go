@@ -20,6 +20,7 @@ type planArgs struct {
 	detailedExit bool
 	prune        bool
 	rendered     string
+	hosts        bool
 	paths        []string
 }
 
@@ -30,6 +31,7 @@ func planFlags(a *planArgs) *pflag.FlagSet {
 	fs.StringVar(&a.save, "save", "", "also save the plan to this file, for ecsnet apply --plan and ecsnet show")
 	fs.BoolVar(&a.detailedExit, "detailed-exitcode", false, "exit 2 when the plan has changes (0: none, 1: error)")
 	fs.BoolVar(&a.prune, "prune", false, "also remove addresses the lock does not record (added by hand)")
+	fs.BoolVar(&a.hosts, "hosts", false, "also show the host steps apply --hosts would run (Cloud Assistant, before and after the cloud steps)")
 	fs.StringVar(&a.rendered, "rendered", "", "also list, per host, the files of this render directory (ecsnet render --out) that the lock's state changes")
 	return fs
 }
@@ -44,7 +46,7 @@ func runPlan(ctx context.Context, args []string, e env) int {
 		return flagError(fs, err, e)
 	}
 	a.paths = fs.Args()
-	p, code := makePlan(ctx, e, &a.cloud, a.format, a.paths, a.prune)
+	p, code := makePlan(ctx, e, &a.cloud, a.format, a.paths, a.prune, a.hosts)
 	if p == nil {
 		return code
 	}
@@ -96,7 +98,7 @@ func writePlan(w io.Writer, p *plan.Plan, format string) error {
 
 // makePlan loads the fleet and the lock, observes, and computes the plan,
 // reporting any error itself.
-func makePlan(ctx context.Context, e env, a *cloudArgs, format string, paths []string, prune bool) (*plan.Plan, int) {
+func makePlan(ctx context.Context, e env, a *cloudArgs, format string, paths []string, prune, hosts bool) (*plan.Plan, int) {
 	f, code := loadFleet(e, format, paths, a.maxInput)
 	if f == nil {
 		return nil, code
@@ -119,6 +121,9 @@ func makePlan(ctx context.Context, e env, a *cloudArgs, format string, paths []s
 			fmt.Fprintf(e.stderr, "ecsnet: %v\n", err)
 		}
 		return nil, exitError
+	}
+	if hosts {
+		p = plan.WithHosts(p, f, obs)
 	}
 	return p, exitOK
 }
