@@ -12,6 +12,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"io/fs"
@@ -169,8 +170,55 @@ func failing(t *testing.T, mode string, every bool) string {
 	return hs.URL
 }
 
+// hostsPayloads applies the example from scratch with --hosts against an
+// emulator that records every Cloud Assistant script it is asked to run,
+// and records the scripts for the search. The exit code does not matter
+// here (the emulator's hosts answer with nothing); that scripts were sent
+// does.
+func hostsPayloads(t *testing.T, l *leakEnv, rec *leakRecorder, w *emulator.World, fleetSrc []byte) {
+	t.Helper()
+	var n atomic.Int64
+	srv, err := emulator.New(w, emulator.Options{AsyncDelay: time.Nanosecond, Runner: func(_ context.Context, c emulator.Command) (emulator.CommandResult, error) {
+		rec.add(fmt.Sprintf("Cloud Assistant script %d for %s", n.Add(1), c.InstanceId), c.Content+"\n"+c.WorkingDir+"\n"+c.Username)
+		return emulator.CommandResult{}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	dir := filepath.Join(t.TempDir(), "hosts")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "fleet.cue"), fleetSrc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := l.run(leakSecret, "apply", "--endpoint", hs.URL, "--hosts", "--auto-approve", dir)
+	if strings.Contains(errs, "unknown flag: --hosts") {
+		t.Logf("apply has no --hosts: no Cloud Assistant scripts to search")
+		return
+	}
+	if n.Load() == 0 {
+		t.Errorf("apply --hosts sent no script (exit %d):\n%s", code, errs)
+	}
+	t.Logf("apply --hosts sent %d Cloud Assistant scripts (exit %d)", n.Load(), code)
+	rec.add("files of the --hosts apply", "")
+	if err := filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		rec.add("file "+p, string(data))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestSecretsNeverWritten runs validate, plan, apply, show, observe,
-// import (both forms) and render with an STS key in the environment: on
+// import (both forms), render and apply --hosts (whose scripts reach the
+// instances) with an STS key in the environment: on
 // the happy path against the emulator, with a wrong secret (the emulator
 // answers SignatureDoesNotMatch and quotes the string to sign), against a
 // server that answers 500 and one that drops the connection (both echo
@@ -310,6 +358,10 @@ func TestSecretsNeverWritten(t *testing.T) {
 	if lockAfter, _ := os.ReadFile(filepath.Join(dir, schema.LockFileName)); !bytes.Equal(lockBefore, lockAfter) {
 		t.Errorf("a failed command changed the lock")
 	}
+
+	// apply --hosts sends scripts to the instances through Cloud
+	// Assistant: what reaches a host must hold no secret either.
+	hostsPayloads(t, l, rec, w, src)
 
 	rec.check(work, l.home)
 	if t.Failed() {
