@@ -2,7 +2,7 @@
 GO ?= go
 export CGO_ENABLED ?= 1
 
-.PHONY: build test bench demo fmt vet clean
+.PHONY: build test bench demo fmt vet clean soak
 
 build:
 	$(GO) build -o bin/ecsnet ./cmd/ecsnet
@@ -29,3 +29,10 @@ fmt:
 
 clean:
 	rm -rf bin
+
+# The hardening tests at full size: 100 seeded fault soaks, 5 chains of 20
+# SIGKILLed applies, and every secret-leak failure path at its full retry
+# length (make test runs them small, under -race). About 2.5 minutes.
+soak:
+	ECSNET_SOAK_RUNS=100 ECSNET_CRASH_CHAINS=5 ECSNET_SECRETS_FULL=1 \
+		$(GO) test -count=1 -timeout 30m -run 'TestSoakFaults|TestCrashApply|TestSecretsNeverWritten' ./cmd/ecsnet

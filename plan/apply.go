@@ -46,6 +46,11 @@ type ApplyOptions struct {
 	// SaveLock is called with the lock after every finished step and at
 	// the end, also after a failure; it should write it atomically.
 	SaveLock func(*schema.Lock) error
+	// SaveEvery spaces the saves during the run (0 means one second); the
+	// lock is always saved at the end. A lost save costs nothing but a
+	// replay: a re-run finds what ecsnet created by its tags, and sends the
+	// same ClientToken for an assignment the lock did not record.
+	SaveEvery time.Duration
 	// Progress, if set, is told about every step that starts or ends. It
 	// is called from several goroutines at once.
 	Progress func(Event)
@@ -135,6 +140,9 @@ func Apply(ctx context.Context, cloud Cloud, f *schema.Fleet, p *Plan, lock *sch
 	ex.lock.Fleet = f.Name
 	rep := ex.run(ctx, p)
 	rep.Lock = ex.lock
+	if err := ex.save(); err != nil { // what the steps did, before anything else can fail
+		return rep, err
+	}
 
 	// Observe again: refresh the lock from the cloud and check convergence.
 	obs, err := cloud.Observe(ctx, f)
@@ -165,6 +173,8 @@ type executor struct {
 	ids  map[string]string // target -> ENI ID learnt from a create
 	done int
 
+	lastSave time.Time // guarded by mu
+
 	plan    *Plan
 	rollout *rollout // nil without host steps
 	hosts   hostReports
@@ -180,6 +190,27 @@ func (ex *executor) save() error {
 		return fmt.Errorf("save lock: %w", err)
 	}
 	return nil
+}
+
+// saveSoon saves the lock unless it was saved within SaveEvery: rewriting
+// a large fleet's lock after each of thousands of steps would cost more
+// than the steps.
+func (ex *executor) saveSoon() error {
+	every := ex.opts.SaveEvery
+	if every <= 0 {
+		every = time.Second
+	}
+	ex.mu.Lock()
+	now := ex.opts.Now()
+	due := now.Sub(ex.lastSave) >= every
+	if due {
+		ex.lastSave = now
+	}
+	ex.mu.Unlock()
+	if !due {
+		return nil
+	}
+	return ex.save()
 }
 
 func (ex *executor) event(e Event) {
@@ -310,7 +341,7 @@ func (ex *executor) step(ctx context.Context, s *Step, total int) error {
 		res, err = ex.cloud.Do(ctx, &run)
 		if err == nil {
 			ex.record(&run, res)
-			err = ex.save()
+			err = ex.saveSoon()
 		}
 	}
 	elapsed := ex.opts.Now().Sub(start)
@@ -464,9 +495,15 @@ func Reconcile(lock *schema.Lock, f *schema.Fleet, obs *Observed) {
 			c := *e
 			e = &c
 		}
-		if o == nil {
+		switch {
+		case o == nil:
 			e.ID, e.MAC, e.PrimaryIP, e.Secondary, e.AttachedTo, e.DeviceIndex = "", "", netip.Addr{}, nil, "", 0
-		} else {
+		case x.ID == "" && e.ID != o.ID:
+			// Created by ecsnet but never recorded (the lock write was
+			// lost): its addresses came from ecsnet's create.
+			e.Secondary = ownedUnrecorded(x.Name, o, e.Generation).Secondary
+			refresh(e, o, x.Secondaries)
+		default:
 			refresh(e, o, x.Secondaries)
 		}
 		if x.ID != "" {

@@ -164,6 +164,28 @@ func (c *computer) token(stepID string, gen int, content ...string) string {
 	return "ecsnet-" + hex.EncodeToString(h.Sum(nil))[:40]
 }
 
+// recordedString lists the addresses the lock records: the state a
+// ClientToken describes. Observed addresses would not do: after a crash
+// that lost the lock write of an assign, the cloud holds the picked
+// addresses, and a token built from them would differ from the one the
+// cloud remembers, making it pick again.
+func recordedString(l *schema.LockedENI) string {
+	if l == nil {
+		return ""
+	}
+	return addrsString(l.Addrs())
+}
+
+// ownedUnrecorded returns the lock entry an apply would have written for
+// an ENI it created, had it lived to write it.
+func ownedUnrecorded(name string, o *ObservedENI, gen int) *schema.LockedENI {
+	e := &schema.LockedENI{Name: name, ID: o.ID, MAC: o.MAC, PrimaryIP: o.PrimaryIP, Generation: gen}
+	for _, a := range o.SecondaryIPs {
+		e.Secondary = append(e.Secondary, schema.LockedAddr{Addr: a, Added: true})
+	}
+	return e
+}
+
 func addrsString(as []netip.Addr) string {
 	parts := make([]string, len(as))
 	for i, a := range as {
@@ -237,6 +259,14 @@ func (c *computer) diffAddrs(want schema.Secondaries, have []netip.Addr, locked 
 	slices.SortFunc(d.remove, netip.Addr.Compare)
 	slices.SortFunc(d.unrecorded, netip.Addr.Compare)
 	d.final = len(have) + len(d.add) + d.count - len(d.remove)
+	if want.Counted && !c.opts.Prune {
+		// Addresses missing from the lock on a counted ENI are most likely
+		// the answer to a count whose lock write was lost (a crash): the
+		// assign replays its ClientToken and gets exactly those back. Count
+		// them once; were they added by hand, the cloud refuses the assign
+		// and plan --prune clears them.
+		d.final -= min(len(d.unrecorded), d.count)
+	}
 	return d
 }
 
@@ -305,7 +335,7 @@ func (c *computer) instance(in *schema.Instance) {
 	if len(d.add) > 0 || d.count > 0 {
 		s := c.add(&Step{ID: "assign " + target, Action: AssignIPs, Target: target, ENIID: oi.PrimaryENI, Instance: in.Name, InstanceID: in.ID,
 			IPs: d.add, Count: d.count, Reason: addReason(d)})
-		s.Token = c.token(s.ID, gen, oi.PrimaryENI, addrsString(d.add), fmt.Sprint(d.count), addrsString(oi.SecondaryIPs))
+		s.Token = c.token(s.ID, gen, oi.PrimaryENI, addrsString(d.add), fmt.Sprint(d.count), recordedString(locked))
 		if un != nil {
 			s.DependsOn = append(s.DependsOn, un.ID) // stay within the ENI's quota at every step
 		}
@@ -491,6 +521,12 @@ func (c *computer) eni(e *schema.ENI) {
 	}
 
 	// Addresses.
+	if e.ID == "" && (locked == nil || locked.ID != o.ID) {
+		// ecsnet created this ENI (it carries the fleet's tags) but the
+		// lock never recorded it: the process died between the create and
+		// the lock write. Its addresses came from that create.
+		locked = ownedUnrecorded(e.Name, o, gen)
+	}
 	d := c.diffAddrs(e.Secondaries, o.SecondaryIPs, locked)
 	c.noteUnrecorded(target, o.ID, d)
 	capacity := c.f.Limits.UnboundENIMaxSecondaryIPs
@@ -519,7 +555,7 @@ func (c *computer) eni(e *schema.ENI) {
 	}
 	if len(d.add) > 0 || d.count > 0 {
 		s := c.add(&Step{ID: "assign " + target, Action: AssignIPs, Target: target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, IPs: d.add, Count: d.count, Reason: addReason(d)})
-		s.Token = c.token(s.ID, gen, o.ID, addrsString(d.add), fmt.Sprint(d.count), addrsString(o.SecondaryIPs))
+		s.Token = c.token(s.ID, gen, o.ID, addrsString(d.add), fmt.Sprint(d.count), recordedString(locked))
 		if un != nil {
 			s.DependsOn = append(s.DependsOn, un.ID)
 		}
@@ -826,7 +862,16 @@ func (c *computer) picksAfterPins() {
 		}
 		return memo[id]
 	}
+	// mixed steps pin some addresses and let the cloud pick others (a
+	// create with a pinned primary and a count): pure picks wait for them
+	// too. Two mixed steps in one vSwitch cannot both wait for the other;
+	// that window stays.
+	mixed := func(s *Step) bool {
+		return s.Action == CreateENI && picks(s) && (s.Create.PrimaryIP.IsValid() || len(s.Create.IPs) > 0) ||
+			s.Action == AssignIPs && s.Count > 0 && len(s.IPs) > 0
+	}
 	pinsBy := map[string][]string{}
+	mixedBy := map[string][]string{}
 	var pickIDs []string
 	for id, s := range c.steps {
 		switch {
@@ -834,11 +879,17 @@ func (c *computer) picksAfterPins() {
 			pinsBy[vswitchOf(s)] = append(pinsBy[vswitchOf(s)], id)
 		case picks(s):
 			pickIDs = append(pickIDs, id)
+			if mixed(s) && !pickAncestor(id) {
+				mixedBy[vswitchOf(s)] = append(mixedBy[vswitchOf(s)], id)
+			}
 		}
 	}
 	for _, id := range pickIDs {
 		s := c.steps[id]
 		s.DependsOn = append(s.DependsOn, pinsBy[vswitchOf(s)]...)
+		if !mixed(s) {
+			s.DependsOn = append(s.DependsOn, mixedBy[vswitchOf(s)]...)
+		}
 	}
 }
 

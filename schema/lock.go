@@ -268,8 +268,10 @@ func ReadLockFile(path string) (*Lock, error) {
 // either the old lock or the new one, never half of either.
 func WriteLockFile(path string, l *Lock) error {
 	data := MarshalLock(l)
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".ecsnet.lock.*.tmp")
+	// One fixed temporary name beside the lock: a process killed mid-write
+	// leaves at most this one file, which the next write replaces. Applies
+	// of one fleet do not overlap (they hold the fleet's lease).
+	tmp, err := os.OpenFile(path+".tmp", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
 		return fmt.Errorf("write lock: %w", err)
 	}

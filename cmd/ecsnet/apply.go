@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/ecsnet/ecsnet/ecs"
 	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
@@ -27,6 +28,7 @@ type applyArgs struct {
 	prune        bool
 	hosts        bool
 	host         hostArgs
+	lockTimeout  time.Duration
 }
 
 func applyFlags(a *applyArgs) *pflag.FlagSet {
@@ -39,6 +41,7 @@ func applyFlags(a *applyArgs) *pflag.FlagSet {
 	fs.BoolVar(&a.prune, "prune", false, "also remove addresses the lock does not record (added by hand)")
 	fs.BoolVar(&a.hosts, "hosts", false, "also reconfigure the instances through Cloud Assistant: each host stops using what the cloud removes before it goes, and starts using what it adds after")
 	addHostFlags(fs, &a.host)
+	fs.DurationVar(&a.lockTimeout, "lock-timeout", 0, "wait this long for another apply of the fleet to finish (default: refuse at once)")
 	return fs
 }
 
@@ -60,8 +63,7 @@ func runApply(ctx context.Context, args []string, e env) int {
 		return code
 	}
 	lockPath := a.cloud.lockFile(paths)
-	lock, err := schema.ReadLockFile(lockPath)
-	if err != nil {
+	if _, err := schema.ReadLockFile(lockPath); err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
 		return exitError
 	}
@@ -71,61 +73,108 @@ func runApply(ctx context.Context, args []string, e env) int {
 		return exitError
 	}
 	defer client.Close()
-	obs, err := client.Observe(ctx, f)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "ecsnet apply: observe: %v\n", err)
-		return exitError
-	}
 
-	var p *plan.Plan
-	if a.planFile != "" {
-		if p, err = readPlanFile(a.planFile); err != nil {
+	// Plan, show and confirm first, taking nothing: a refusal (a stale
+	// saved plan, a destroy without --allow-destroy, no terminal) makes no
+	// mutating call, and neither does an apply with nothing to do.
+	p, lock, code, ok := prepareApply(ctx, &a, e, f, client, lockPath)
+	if !ok {
+		return code
+	}
+	if p.Empty() {
+		return executeApply(ctx, &a, e, f, client, lockPath, p, lock)
+	}
+	// One apply of a fleet at a time: the lease is a tag on the fleet's
+	// first instance's primary ENI (see ecs/lease.go).
+	return withLease(ctx, client, f, leaseArgs{timeout: a.lockTimeout}, e, func(ctx context.Context) int {
+		// Under the lease, read the lock and the cloud again: another apply
+		// may have changed them while this one waited.
+		lock, err := schema.ReadLockFile(lockPath)
+		if err != nil {
 			fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
 			return exitError
 		}
-		if p.Fleet != f.Name {
-			fmt.Fprintf(e.stderr, "ecsnet apply: the saved plan is for fleet %q, the desired state is %q\n", p.Fleet, f.Name)
+		obs, err := client.Observe(ctx, f)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ecsnet apply: observe: %v\n", err)
 			return exitError
 		}
 		if fp, _ := plan.Fingerprint(obs, p.Touched); fp != p.Fingerprint {
-			fmt.Fprintf(e.stderr, "ecsnet apply: the cloud changed since %s was made (the resources it touches differ); run ecsnet plan again\n", a.planFile)
+			fmt.Fprintln(e.stderr, "ecsnet apply: the cloud changed while this apply waited for the fleet's lease; nothing was changed: run it again")
 			return exitError
+		}
+		return executeApply(ctx, &a, e, f, client, lockPath, p, lock)
+	})
+}
+
+// prepareApply reads the lock, observes, makes (or loads) the plan, shows
+// it and asks for confirmation. ok is false when apply must stop with code.
+func prepareApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, client *ecs.Client, lockPath string) (*plan.Plan, *schema.Lock, int, bool) {
+	fail := func(format string, args ...any) (*plan.Plan, *schema.Lock, int, bool) {
+		fmt.Fprintf(e.stderr, "ecsnet apply: "+format+"\n", args...)
+		return nil, nil, exitError, false
+	}
+	lock, err := schema.ReadLockFile(lockPath)
+	if err != nil {
+		return fail("%v", err)
+	}
+	obs, err := client.Observe(ctx, f)
+	if err != nil {
+		return fail("observe: %v", err)
+	}
+	var p *plan.Plan
+	if a.planFile != "" {
+		if p, err = readPlanFile(a.planFile); err != nil {
+			return fail("%v", err)
+		}
+		if p.Fleet != f.Name {
+			return fail("the saved plan is for fleet %q, the desired state is %q", p.Fleet, f.Name)
+		}
+		if fp, _ := plan.Fingerprint(obs, p.Touched); fp != p.Fingerprint {
+			return fail("the cloud changed since %s was made (the resources it touches differ); run ecsnet plan again", a.planFile)
 		}
 	} else {
 		p, err = plan.Compute(f, obs, lock, plan.Options{Prune: a.prune})
 		if err != nil {
 			if es, ok := asErrors(err); ok {
 				printErrorsText(e.stderr, es)
-			} else {
-				fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
+				return nil, nil, exitError, false
 			}
-			return exitError
+			return fail("%v", err)
 		}
 	}
 	hasHosts := hasHostStep(p.Steps)
 	switch {
 	case hasHosts && !a.hosts:
-		fmt.Fprintf(e.stderr, "ecsnet apply: the saved plan has host steps; apply it with --hosts\n")
-		return exitError
+		return fail("the saved plan has host steps; apply it with --hosts")
 	case a.hosts && !hasHosts:
 		p = plan.WithHosts(p, f, obs)
 	}
 	if err := plan.WriteText(e.stdout, p, plan.TextOptions{}); err != nil {
-		fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
-		return exitError
+		return fail("%v", err)
+	}
+	if !a.allowDestroy {
+		for _, s := range p.Steps {
+			if s.Destroys {
+				return fail("%v\nnothing was changed", plan.ErrDestroy)
+			}
+		}
 	}
 	if !p.Empty() && !a.autoApprove {
 		if !isTerminal(e.stdin) {
-			fmt.Fprintln(e.stderr, "ecsnet apply: no terminal to confirm on; review the plan and rerun with --auto-approve (or apply a saved plan with --plan FILE --auto-approve)")
-			return exitError
+			return fail("no terminal to confirm on; review the plan and rerun with --auto-approve (or apply a saved plan with --plan FILE --auto-approve)")
 		}
 		fmt.Fprint(e.stdout, "\nApply these changes? Only 'yes' is accepted: ")
 		answer, _ := bufio.NewReader(e.stdin).ReadString('\n')
 		if strings.TrimSpace(answer) != "yes" {
-			fmt.Fprintln(e.stderr, "ecsnet apply: cancelled; nothing was changed")
-			return exitError
+			return fail("cancelled; nothing was changed")
 		}
 	}
+	return p, lock, exitOK, true
+}
+
+// executeApply runs a confirmed plan.
+func executeApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, client *ecs.Client, lockPath string, p *plan.Plan, lock *schema.Lock) int {
 	start := time.Now()
 	opts := plan.ApplyOptions{
 		Parallelism:  a.parallelism,

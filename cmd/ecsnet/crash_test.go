@@ -118,16 +118,13 @@ func breakLeases(t *testing.T, cl *ecs.Client, f *schema.Fleet) {
 func TestCrashApply(t *testing.T) { crashApply(t, false) }
 
 // TestCrashApplyCounted is TestCrashApply for the fleet of
-// TestSoakFaultsCounted, and fails today for the same reason: a kill
-// between an assign or create by count and the lock write leaves picked
-// addresses on the ENI that the lock does not record, and the re-run asks
-// for the count again. Run it with ECSNET_KNOWN_BUGS=1.
-func TestCrashApplyCounted(t *testing.T) {
-	if os.Getenv("ECSNET_KNOWN_BUGS") == "" {
-		t.Skip("known to fail (addresses picked by a count before a kill are not recorded); ECSNET_KNOWN_BUGS=1 runs it")
-	}
-	crashApply(t, true)
-}
+// TestSoakFaultsCounted: a kill between an assign or create by count and
+// the lock write leaves picked addresses on the ENI that the lock does not
+// record. The re-run must neither pick again nor leak them: the assign
+// replays its ClientToken (built from the recorded addresses) and gets the
+// same addresses back, and an owned ENI the lock never recorded keeps the
+// addresses its create picked.
+func TestCrashApplyCounted(t *testing.T) { crashApply(t, true) }
 
 func crashApply(t *testing.T, counted bool) {
 	if testing.Short() {

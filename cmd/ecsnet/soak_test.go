@@ -361,19 +361,13 @@ func TestSoakFaults(t *testing.T) { soakFaults(t, false) }
 
 // TestSoakFaultsCounted is TestSoakFaults for a fleet whose primary ENIs
 // and half of whose secondary ENIs have the cloud pick their addresses
-// (secondaryIpCount). It fails today: when an assign or create by count
+// (secondaryIpCount). When an assign or create by count
 // commits but its step fails (its answer dropped, then the retries
 // throttled), the addresses the cloud picked are on the ENI but not in
-// the lock; the re-run plans the count again with a new ClientToken (the
-// token digests the observed addresses), so the picked addresses would
-// leak, and the plan refuses the ENI as over its quota instead. Run it
-// with ECSNET_KNOWN_BUGS=1.
-func TestSoakFaultsCounted(t *testing.T) {
-	if os.Getenv("ECSNET_KNOWN_BUGS") == "" {
-		t.Skip("known to fail (addresses picked by a count whose step failed are not recorded); ECSNET_KNOWN_BUGS=1 runs it")
-	}
-	soakFaults(t, true)
-}
+// the lock; the re-run must replay the count's ClientToken (built from the
+// recorded addresses) and get the same addresses back, neither leaking
+// them nor refusing the ENI as over its quota.
+func TestSoakFaultsCounted(t *testing.T) { soakFaults(t, true) }
 
 func soakFaults(t *testing.T, counted bool) {
 	runs := envInt(t, "ECSNET_SOAK_RUNS", 3)
