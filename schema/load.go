@@ -43,6 +43,26 @@ func Load(paths []string, opts LoadOptions) (*Fleet, error) {
 }
 
 func loadInputs(inputs []*input) (*Fleet, error) {
+	f, errs := loadAll(inputs)
+	// Every error names a place in the user's files: one the checks could
+	// not place (an empty YAML document has no node to point at) points at
+	// the start of the first input.
+	for _, e := range errs {
+		if !e.Pos.IsValid() && len(inputs) > 0 {
+			file := e.Pos.File
+			if file == "" {
+				file = inputs[0].name
+			}
+			e.Pos = Pos{File: file, Line: 1, Col: 1}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs.Sort()
+	}
+	return f, nil
+}
+
+func loadAll(inputs []*input) (*Fleet, Errors) {
 	var errs Errors
 	plain := true
 	for _, in := range inputs {
@@ -84,7 +104,7 @@ func loadInputs(inputs []*input) (*Fleet, error) {
 	// leave no tree to check.
 	for _, in := range inputs {
 		if in.data == nil && in.file == nil {
-			return nil, errs.Sort()
+			return nil, errs
 		}
 	}
 	var root *node
@@ -102,7 +122,7 @@ func loadInputs(inputs []*input) (*Fleet, error) {
 		errs = append(errs, es...)
 	}
 	if root == nil {
-		return nil, errs.Sort()
+		return nil, errs
 	}
 	d := &decoder{}
 	f := d.decode(root)
@@ -112,10 +132,7 @@ func loadInputs(inputs []*input) (*Fleet, error) {
 	}
 	errs = append(errs, d.errs...)
 	errs = append(errs, check(f)...)
-	if len(errs) > 0 {
-		return nil, errs.Sort()
-	}
-	return f, nil
+	return f, errs
 }
 
 // read gathers the input files, enforcing the size cap before reading.
