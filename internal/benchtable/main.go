@@ -36,11 +36,13 @@
 // nothing else should run meanwhile; the report prints the load average
 // before and after.
 //
-// The full run takes about 25 minutes on 2 cores: the 1,000-instance apply
-// alone needs 4 minutes by construction (2,000 creates at 500 a minute),
-// cue vet up to 2 minutes per 20,000-instance file. -quick runs the apply at
-// 100 instances only, validate at 1,000 and 20,000 instances and cue vet
-// only up to 1,000: about 5 minutes.
+// The full run takes about 30 minutes on 2 cores (make bench adds some 5
+// for the Go benchmarks before it): the 1,000-instance apply
+// alone needs 4 minutes by construction (2,000 creates at 500 a minute) and
+// 10 as ecsnet runs it today, cue vet up to 2 minutes per 20,000-instance
+// file. -quick runs the apply at 100 instances only, validate at 1,000 and
+// 20,000 instances, cue vet only up to 1,000 and one render pair: about 6
+// minutes.
 //
 // It is never run from `go test`: timings belong in a report, not in a
 // test that fails on a busy machine. It exits 1 only when something is
@@ -114,6 +116,7 @@ type config struct {
 	applyParallelism int
 	applyBurst       string
 	applySaveLock    bool
+	renderRuns       int
 }
 
 var allTables = []string{"validate", "observe", "plan", "render", "scale", "apply"}
@@ -163,6 +166,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	tables := fs.String("tables", strings.Join(allTables, ","), "comma-separated tables to measure: "+strings.Join(allTables, ", "))
 	fs.IntVar(&c.cueMax, "cue-max", 0, "run cue vet only on fleets of up to this many instances (0: all)")
 	fs.IntVar(&c.scale, "scale", 20000, "instances of the plan, render and scale tables")
+	fs.IntVar(&c.renderRuns, "render-runs", 3, "pairs of floor and ecsnet render runs; the render table shows medians")
 	scaleFormats := fs.String("scale-formats", "json,cue", "input syntaxes of the scale table's pipeline")
 	observe := fs.String("observe", "7000,20000", "instances,ENIs of the observe table (primary ENIs included)")
 	applySizes := fs.String("apply-sizes", "100,1000", "comma-separated fleet sizes (instances) of the apply table")
@@ -187,6 +191,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		if !set["cue-max"] {
 			c.cueMax = 1000
+		}
+		if !set["render-runs"] {
+			c.renderRuns = 1
 		}
 	}
 	c.tables = map[string]bool{}

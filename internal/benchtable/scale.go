@@ -136,7 +136,8 @@ func (c *config) renderSection(fx *fixture) (*section, renderResult) {
 	size := thousands(fx.n) + " instances"
 	sec.intro = []string{fmt.Sprintf("`ecsnet render --lock LOCK --out DIR fleet.json` as a child process, into an empty directory, "+
 		"beside the floor: `benchtable floor`, a child that renders the same hosts in memory first (untimed) and then only "+
-		"os.MkdirAll's each directory once and os.WriteFile's each file, in the same order. A sync precedes each run. "+
+		"os.MkdirAll's each directory once and os.WriteFile's each file, in the same order. A sync precedes each run; the wall time is the median "+
+		"of -render-runs pairs, alternating which of the two goes first (the disk's speed varies with what ran before). "+
 		"OS mix of internal/testfleet (%s), lock of the converged fleet.", strings.Join(testfleet.OSMix, ", "))}
 	if fx.lockCompact {
 		sec.intro = append(sec.intro, fmt.Sprintf("The lock is the compact JSON form of ecsnet's own (%.1f MiB as schema.WriteLockFile writes it, which ecsnet refuses to read: see the scale table).",
@@ -151,33 +152,56 @@ func (c *config) renderSection(fx *fixture) (*section, renderResult) {
 	var renders, floors []time.Duration
 	var rss, floorRSS []int64
 	var files, bytesN int64
-	for i := range c.runs {
-		floorDir := filepath.Join(fx.dir, fmt.Sprintf("floor-%d", i))
-		outDir := filepath.Join(fx.dir, fmt.Sprintf("render-%d", i))
-		fmt.Fprintf(c.progress, "render %d: floor (run %d of %d) ...\n", fx.n, i+1, c.runs)
+	runs := max(1, c.renderRuns)
+	floorRun := func(i int) (floorResult, string, error) {
+		dir := filepath.Join(fx.dir, fmt.Sprintf("floor-%d", i))
+		fmt.Fprintf(c.progress, "render %d: floor (run %d of %d) ...\n", fx.n, i+1, runs)
 		syncDisks()
-		fr := c.run(self, nil, "floor", "-fleet", fx.files["json"], "-lock", fx.lockPath, "-out", floorDir)
+		fr := c.run(self, nil, "floor", "-fleet", fx.files["json"], "-lock", fx.lockPath, "-out", dir)
 		if err := fr.failed(0); err != nil {
-			sec.crash("render floor", size, err)
-			return sec, res
+			return floorResult{}, "", err
 		}
 		var fl floorResult
 		if err := json.Unmarshal(fr.stdout, &fl); err != nil {
-			sec.crash("render floor", size, fmt.Errorf("floor output %q: %v", fr.stdout, err))
-			return sec, res
+			return floorResult{}, "", fmt.Errorf("floor output %q: %v", fr.stdout, err)
 		}
 		floors = append(floors, time.Duration(fl.Seconds*float64(time.Second)))
 		floorRSS = append(floorRSS, fr.rssKiB)
-
-		fmt.Fprintf(c.progress, "render %d: ecsnet render (run %d of %d) ...\n", fx.n, i+1, c.runs)
+		return fl, dir, nil
+	}
+	renderRun := func(i int) (string, error) {
+		dir := filepath.Join(fx.dir, fmt.Sprintf("render-%d", i))
+		fmt.Fprintf(c.progress, "render %d: ecsnet render (run %d of %d) ...\n", fx.n, i+1, runs)
 		syncDisks()
-		r := c.run(c.ecsnet, nil, "render", "--lock", fx.lockPath, "--out", outDir, fx.files["json"])
+		r := c.run(c.ecsnet, nil, "render", "--lock", fx.lockPath, "--out", dir, fx.files["json"])
 		if err := r.failed(0); err != nil {
-			sec.crash("ecsnet render", size, err)
-			return sec, res
+			return "", err
 		}
 		renders = append(renders, r.wall)
 		rss = append(rss, r.rssKiB)
+		return dir, nil
+	}
+	// Alternate which goes first, so that neither always meets the disk
+	// in the state the other left. Every tree stays until the end of the
+	// run: deleting 148,000 files (the disk is mounted with discard) slows
+	// the writes measured next.
+	for i := range runs {
+		var fl floorResult
+		var floorDir, outDir string
+		var err error
+		if i%2 == 0 {
+			if fl, floorDir, err = floorRun(i); err == nil {
+				outDir, err = renderRun(i)
+			}
+		} else {
+			if outDir, err = renderRun(i); err == nil {
+				fl, floorDir, err = floorRun(i)
+			}
+		}
+		if err != nil {
+			sec.crash("ecsnet render beside the floor", size, err)
+			return sec, res
+		}
 		if i == 0 {
 			n, b, diff, err := sameTree(outDir, floorDir)
 			if err != nil {
@@ -194,9 +218,6 @@ func (c *config) renderSection(fx *fixture) (*section, renderResult) {
 			}
 			sec.add(k)
 		}
-		// The trees stay until the end of the run: deleting 148,000 files
-		// on a filesystem mounted with discard slows the writes measured
-		// next.
 	}
 	fw, rw := median(floors), median(renders)
 	res = renderResult{floor: fw, floorRSS: medianInt(floorRSS), measured: true}
@@ -210,8 +231,9 @@ func (c *config) renderSection(fx *fixture) (*section, renderResult) {
 		goal: "≤ 1024 MiB", pass: peak <= 1024*1024,
 		note: fmt.Sprintf("the rendered bytes alone are %.0f MiB, and render holds every host's bundle before writing any", float64(bytesN)/(1<<20))})
 	sec.notef("Floor: %s files, %.0f MiB, written in %s (its own RSS %s, holding every byte at once).", thousands(int(files)), float64(bytesN)/(1<<20), secs(fw), mibOf(res.floorRSS))
-	if c.runs > 1 {
-		sec.notef("Medians of %d runs: render %v, floor %v.", c.runs, durations(renders), durations(floors))
+	if runs > 1 {
+		sec.notef("Medians of %d runs, floor and render alternating which goes first: render %v, floor %v; render peak RSS %v MiB.",
+			runs, durations(renders), durations(floors), kibs(rss))
 	}
 	return sec, res
 }
@@ -571,6 +593,14 @@ func medianInt(xs []int64) int64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+func kibs(xs []int64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = mib(x)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func durations(ds []time.Duration) string {
