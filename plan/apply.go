@@ -228,6 +228,8 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 	state := map[string]Phase{} // finished steps only
 	pending := slices.Clone(p.Steps)
 	running, cloudRunning := 0, 0
+	byAction := map[Action]int{} // cloud steps in flight, per action
+	var readyCloud []*Step       // ready cloud steps, in plan order
 	type result struct {
 		s   *Step
 		err error
@@ -240,6 +242,7 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 		progressed := true
 		for progressed {
 			progressed = false
+			readyCloud = readyCloud[:0] // rescanned from the top
 			for i := 0; i < len(pending); i++ {
 				s := pending[i]
 				ready, blocked := true, false
@@ -279,10 +282,9 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 						continue
 					}
 					ex.rollout.start()
-				} else if cloudRunning >= ex.opts.Parallelism {
-					continue
 				} else {
-					cloudRunning++
+					readyCloud = append(readyCloud, s)
+					continue
 				}
 				pending = slices.Delete(pending, i, i+1)
 				i--
@@ -293,6 +295,31 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 				}(s)
 			}
 		}
+		// Fill the free cloud slots fairly across actions: each action has
+		// its own rate limit, so a slot goes to the ready step whose action
+		// has the fewest steps in flight. Taking them in plan order instead
+		// would run every create before any attach, one rate limit at a
+		// time.
+		for cloudRunning < ex.opts.Parallelism && len(readyCloud) > 0 {
+			best := 0
+			for k, c := range readyCloud {
+				if byAction[c.Action] < byAction[readyCloud[best].Action] {
+					best = k
+				}
+			}
+			s := readyCloud[best]
+			readyCloud = slices.Delete(readyCloud, best, best+1)
+			i := slices.Index(pending, s)
+			pending = slices.Delete(pending, i, i+1)
+			cloudRunning++
+			byAction[s.Action]++
+			running++
+			go func(s *Step) {
+				err := ex.step(ctx, s, total)
+				results <- result{s, err}
+			}(s)
+		}
+		readyCloud = readyCloud[:0]
 		if running == 0 {
 			// Cancelled: whatever has not started is skipped.
 			for _, s := range pending {
@@ -306,6 +333,7 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 			ex.rollout.finish(r.s, true, r.err)
 		} else {
 			cloudRunning--
+			byAction[r.s.Action]--
 		}
 		if r.err != nil {
 			state[r.s.ID] = Failed
