@@ -59,39 +59,41 @@ func runRender(_ context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "ecsnet render: %v\n", err)
 		return exitError
 	}
+	if !a.check {
+		// Render and write host by host: a large fleet's bundles need not
+		// all be in memory at once.
+		n, written, missing, err := renderTo(a.out, f, lock)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ecsnet render: %v\n", err)
+			return exitError
+		}
+		fmt.Fprintf(e.stdout, "rendered %d hosts into %s (%d hosts changed)\n", n, a.out, written)
+		if missing != nil {
+			fmt.Fprintf(e.stderr, "ecsnet render: %v\n", missing)
+			return exitError
+		}
+		return exitOK
+	}
 	bundles, missing, err := renderBundles(f, lock)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet render: %v\n", err)
 		return exitError
 	}
-	if a.check {
-		diff, err := render.Check(a.out, bundles)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "ecsnet render: %v\n", err)
-			return exitError
-		}
-		if missing != nil {
-			fmt.Fprintf(e.stderr, "ecsnet render: %v\n", missing)
-			return exitError
-		}
-		if diff != "" {
-			fmt.Fprint(e.stdout, diff)
-			fmt.Fprintf(e.stderr, "ecsnet render: %s is out of date; run ecsnet render --out %s\n", a.out, a.out)
-			return exitChanges
-		}
-		fmt.Fprintf(e.stderr, "%s is up to date (%d hosts)\n", a.out, len(bundles))
-		return exitOK
-	}
-	written, err := writeBundles(a.out, bundles, missing == nil)
+	diff, err := render.Check(a.out, bundles)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet render: %v\n", err)
 		return exitError
 	}
-	fmt.Fprintf(e.stdout, "rendered %d hosts into %s (%d hosts changed)\n", len(bundles), a.out, written)
 	if missing != nil {
 		fmt.Fprintf(e.stderr, "ecsnet render: %v\n", missing)
 		return exitError
 	}
+	if diff != "" {
+		fmt.Fprint(e.stdout, diff)
+		fmt.Fprintf(e.stderr, "ecsnet render: %s is out of date; run ecsnet render --out %s\n", a.out, a.out)
+		return exitChanges
+	}
+	fmt.Fprintf(e.stderr, "%s is up to date (%d hosts)\n", a.out, len(bundles))
 	return exitOK
 }
 
@@ -119,6 +121,73 @@ func renderLock(f *schema.Fleet, paths []string, lockPath, observed string) (*sc
 	}
 	plan.Reconcile(lock, f, obs)
 	return lock, nil
+}
+
+// renderTo renders every host that can be and writes it under out, in
+// parallel, keeping one bundle per worker in memory. An unchanged host's
+// directory is left alone; when the render is complete, directories of
+// instances the fleet no longer has are removed. It returns the hosts
+// rendered and how many directories changed.
+func renderTo(out string, f *schema.Fleet, lock *schema.Lock) (int, int, render.MissingError, error) {
+	hosts, err := render.Hosts(f, lock)
+	var missing render.MissingError
+	if err != nil && !errors.As(err, &missing) {
+		return 0, 0, nil, err
+	}
+	var mu sync.Mutex
+	var firstErr error
+	changed := 0
+	work := make(chan *render.Host)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for h := range work {
+				files, err := render.ForHost(h)
+				var cs []render.Change
+				if err == nil {
+					cs, err = render.Changes(out, h.Name, files)
+				}
+				if err == nil && len(cs) > 0 {
+					err = render.WriteHost(out, h.Name, files)
+				}
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				if len(cs) > 0 {
+					changed++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	names := map[string]bool{}
+	for _, h := range hosts {
+		names[h.Name] = true
+		work <- h
+	}
+	close(work)
+	wg.Wait()
+	if firstErr != nil {
+		return len(hosts), changed, missing, firstErr
+	}
+	if missing == nil {
+		entries, err := os.ReadDir(out)
+		if err != nil && !os.IsNotExist(err) {
+			return len(hosts), changed, nil, err
+		}
+		for _, d := range entries {
+			if d.IsDir() && !names[d.Name()] {
+				if err := os.RemoveAll(filepath.Join(out, d.Name())); err != nil {
+					return len(hosts), changed, nil, err
+				}
+				changed++
+			}
+		}
+	}
+	return len(hosts), changed, missing, nil
 }
 
 // renderBundles renders every host that can be, in parallel: rendering is
