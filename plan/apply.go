@@ -461,16 +461,16 @@ func (ex *executor) lockEntry(key string) *schema.LockedENI {
 // dropped, except their generation.
 func Reconcile(lock *schema.Lock, f *schema.Fleet, obs *Observed) {
 	lock.Fleet = f.Name
+	nameOf := make(map[string]string, len(f.Instances))
+	for _, in := range f.Instances {
+		nameOf[in.ID] = in.Name
+	}
 	refresh := func(e *schema.LockedENI, o *ObservedENI, want schema.Secondaries) {
 		e.ID, e.MAC, e.PrimaryIP = o.ID, strings.ToLower(o.MAC), o.PrimaryIP
 		e.DeviceIndex, e.AttachedTo = 0, ""
 		if o.InstanceID != "" {
 			e.DeviceIndex = o.DeviceIndex
-			for _, in := range f.Instances {
-				if in.ID == o.InstanceID {
-					e.AttachedTo = in.Name
-				}
-			}
+			e.AttachedTo = nameOf[o.InstanceID]
 		}
 		pinned := want.PinnedAddrs()
 		var keep []schema.LockedAddr
