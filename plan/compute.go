@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ecsnet/ecsnet/schema"
@@ -98,6 +99,11 @@ func (c *computer) errorf(pos schema.Pos, path, hint, format string, args ...any
 
 func (c *computer) index() {
 	c.claimed = map[string]bool{}
+	n := 0
+	for _, e := range c.obs.ENIs {
+		n += 1 + len(e.SecondaryIPs)
+	}
+	c.holder = make(map[netip.Addr]*ObservedENI, n)
 	c.detachFrom = map[string][]string{}
 	c.attachTo = map[string][]string{}
 	for _, e := range c.obs.ENIs {
@@ -938,17 +944,48 @@ func modifyReason(o *ObservedENI, m *ModifySpec) string {
 // there.
 func Fingerprint(obs *Observed, ids []string) (string, []string) {
 	h := sha256.New()
+	// One buffer, appended to by hand: fmt per resource was a tenth of
+	// planning a 20,000-instance fleet.
+	var b []byte
+	addrs := func(as []netip.Addr) {
+		for i, a := range as {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = a.AppendTo(b)
+		}
+	}
+	str := func(parts ...string) {
+		for _, p := range parts {
+			b = append(b, p...)
+			b = append(b, ' ')
+		}
+	}
 	for _, id := range ids {
-		fmt.Fprintf(h, "%s\x00", id)
+		b = append(b[:0], id...)
+		b = append(b, 0)
 		if in := obs.Instance(id); in != nil {
-			fmt.Fprintf(h, "instance %s %s %s %s\x00", in.Type, in.Status, in.PrimaryIP, addrsString(in.SecondaryIPs))
+			str("instance", in.Type, string(in.Status))
+			b = in.PrimaryIP.AppendTo(b)
+			b = append(b, ' ')
+			addrs(in.SecondaryIPs)
+			b = append(b, 0)
 		}
 		if e := obs.ENI(id); e != nil {
 			sgs := slices.Clone(e.SecurityGroups)
 			slices.Sort(sgs)
-			fmt.Fprintf(h, "eni %s %s %s %s %s %s %q %q\x00", e.Status, e.InstanceID, e.VSwitch, e.PrimaryIP, addrsString(e.SecondaryIPs),
-				strings.Join(sgs, ","), e.Name, e.Description)
+			str("eni", string(e.Status), e.InstanceID, e.VSwitch)
+			b = e.PrimaryIP.AppendTo(b)
+			b = append(b, ' ')
+			addrs(e.SecondaryIPs)
+			b = append(b, ' ')
+			str(strings.Join(sgs, ","))
+			b = strconv.AppendQuote(b, e.Name)
+			b = append(b, ' ')
+			b = strconv.AppendQuote(b, e.Description)
+			b = append(b, 0)
 		}
+		h.Write(b)
 	}
 	return hex.EncodeToString(h.Sum(nil)), ids
 }

@@ -33,14 +33,23 @@ func order(steps map[string]*Step) []*Step {
 		depth[id] = d
 		return d
 	}
-	out := make([]*Step, 0, len(steps))
-	for id, s := range steps {
-		visit(id, map[string]bool{})
-		out = append(out, s)
+	// Sort by keys computed once: a map look-up per comparison dominated
+	// planning a large fleet.
+	type keyed struct {
+		s     *Step
+		depth int
 	}
-	slices.SortFunc(out, func(a, b *Step) int {
-		return cmp.Or(cmp.Compare(depth[a.ID], depth[b.ID]), cmp.Compare(a.Action, b.Action),
-			strings.Compare(a.Target, b.Target), strings.Compare(a.ID, b.ID))
+	ks := make([]keyed, 0, len(steps))
+	for id, s := range steps {
+		ks = append(ks, keyed{s, visit(id, map[string]bool{})})
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		return cmp.Or(cmp.Compare(a.depth, b.depth), cmp.Compare(a.s.Action, b.s.Action),
+			strings.Compare(a.s.Target, b.s.Target), strings.Compare(a.s.ID, b.s.ID))
 	})
+	out := make([]*Step, len(ks))
+	for i, k := range ks {
+		out[i] = k.s
+	}
 	return out
 }
