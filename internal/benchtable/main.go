@@ -54,8 +54,6 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -66,7 +64,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"cuelang.org/go/cue/ast"
@@ -78,6 +75,9 @@ import (
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "floor" {
 		os.Exit(floorMain(os.Args[2:], os.Stdout, os.Stderr))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "measure" {
+		os.Exit(measureMain(os.Args[2:]))
 	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -535,35 +535,25 @@ func (c *config) generate(name string, n int, format string) (int64, error) {
 // exec runs one tool to completion or the timeout and classifies the
 // outcome: exit 0 is "valid", exit 1 "invalid".
 func (c *config) exec(bin string, args ...string) result {
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = c.root
-	var stderr bytes.Buffer
-	cmd.Stdout = io.Discard
-	cmd.Stderr = &limited{w: &stderr, n: 4096}
-	if err := cmd.Start(); err != nil {
-		return result{verdict: "error (" + err.Error() + ")"}
+	t := c.run(bin, nil, args...)
+	r := result{wall: t.wall, rssKiB: t.rssKiB, measured: t.err == nil || strings.Contains(t.err.Error(), "timed out")}
+	if r.measured && t.err != nil {
+		r.wall = c.timeout
 	}
-	start := time.Now()
-	err := cmd.Wait()
-	r := result{wall: time.Since(start), measured: true}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.rssKiB = ru.Maxrss // KiB on Linux
-	}
-	var exit *exec.ExitError
 	switch {
-	case ctx.Err() == context.DeadlineExceeded:
+	case t.err != nil && strings.Contains(t.err.Error(), "timed out"):
 		r.verdict = "timeout"
-	case err == nil:
+	case t.err != nil:
+		r.verdict = "error (" + t.err.Error() + ")"
+	case t.code == 0:
 		r.verdict = "valid"
-	case errors.As(err, &exit) && exit.ExitCode() == 1:
+	case t.code == 1:
 		r.verdict = "invalid"
 	default:
-		r.verdict = "error (" + err.Error() + ")"
+		r.verdict = fmt.Sprintf("error (exit %d)", t.code)
 	}
 	if r.verdict != "valid" {
-		r.detail = firstLines(stderr.String(), 5)
+		r.detail = t.stderr
 	}
 	return r
 }
