@@ -17,8 +17,8 @@ import (
 // OS mix of package testfleet: every family) from the lock an apply would
 // leave, in three parts: resolving the hosts from fleet and lock (Hosts),
 // rendering every bundle in memory on GOMAXPROCS workers as ecsnet render
-// does (ForHost), and writing the bundles into an empty directory
-// (WriteHost). `make bench` also measures the whole command beside a
+// does (ForHost), and writing the first 2,000 bundles into an empty
+// directory (WriteHost2000). `make bench` also measures the whole command beside a
 // file-writing floor (internal/benchtable); the goal is ≤ 1.5× the floor
 // and ≤ 1 GiB (issue 5).
 func BenchmarkRender20k(b *testing.B) {
@@ -67,13 +67,16 @@ func BenchmarkRender20k(b *testing.B) {
 		b.ReportMetric(float64(bytes)/(1<<20), "MiB")
 	})
 
-	b.Run("WriteHost", func(b *testing.B) {
+	// Writing is measured on the first 2,000 hosts (68 MiB): writing all
+	// 20,000 (682 MiB) takes tens of seconds on a shared disk, and
+	// internal/benchtable measures the whole command beside its floor.
+	b.Run("WriteHost2000", func(b *testing.B) {
 		base := b.TempDir()
 		i := 0
 		for b.Loop() {
 			dir := filepath.Join(base, fmt.Sprint(i))
 			i++
-			for k, h := range hosts {
+			for k, h := range hosts[:2000] {
 				if err := render.WriteHost(dir, h.Name, bundles[k]); err != nil {
 					b.Fatal(err)
 				}
