@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -53,6 +54,7 @@ var (
 	reName     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,61}[a-z0-9]$`)
 	reInstance = regexp.MustCompile(`^i-[a-z0-9]{4,40}$`)
 	reENIID    = regexp.MustCompile(`^eni-[a-z0-9]{4,40}$`)
+	rePath     = regexp.MustCompile(`^(etc|usr/local)/[A-Za-z0-9._:/-]+$`)
 )
 
 // checkHost validates every value of h that reaches a file or a script.
@@ -140,11 +142,20 @@ func checkNIC(n NIC, primary bool) error {
 		return fmt.Errorf("secondary addresses are not sorted")
 	}
 	for _, a := range n.Secondary {
-		if len(n.Name())+1+len(fmt.Sprint(aliasNum(n, a))) > aliasMax {
+		if len(n.Name())+1+decimalLen(aliasNum(n, a)) > aliasMax {
 			return fmt.Errorf("alias label for %s would be longer than %d characters", a, aliasMax)
 		}
 	}
 	return nil
+}
+
+// decimalLen is the number of decimal digits of v.
+func decimalLen(v uint32) int {
+	n := 1
+	for ; v >= 10; v /= 10 {
+		n++
+	}
+	return n
 }
 
 // aliasNum is the number in an address's alias label (eth0:N) and in its
@@ -167,7 +178,7 @@ func cidr(a netip.Addr, bits int) string { return netip.PrefixFrom(a, bits).Stri
 // netmask writes a prefix length as a dotted mask.
 func netmask(bits int) string {
 	m := ^uint32(0) << (32 - bits)
-	return fmt.Sprintf("%d.%d.%d.%d", m>>24, m>>16&0xff, m>>8&0xff, m&0xff)
+	return netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)}).String()
 }
 
 // shq quotes s as one bash word. Values that reach scripts are validated
@@ -215,9 +226,9 @@ func nicTitle(n NIC) string {
 		if n.ENIID != "" {
 			id = " " + n.ENIID
 		}
-		return fmt.Sprintf("primary ENI%s (%s)", id, n.Name())
+		return "primary ENI" + id + " (" + n.Name() + ")"
 	}
-	return fmt.Sprintf("ENI %s (%s, %s, device index %d, MAC %s)", n.ENI, n.ENIID, n.Name(), n.DeviceIndex, n.MAC)
+	return "ENI " + n.ENI + " (" + n.ENIID + ", " + n.Name() + ", device index " + strconv.Itoa(n.DeviceIndex) + ", MAC " + n.MAC + ")"
 }
 
 // describe returns the comment line carrying a NIC's description, or "".
@@ -237,9 +248,8 @@ func generatedBy(prefix string, h *Host) string {
 	if h.InstanceID != "" {
 		id = " (" + h.InstanceID + ")"
 	}
-	return fmt.Sprintf("%sWritten by ecsnet for instance %s%s of fleet %s.\n"+
-		"%sChange the desired state and render again: the next apply replaces this file.\n",
-		prefix, h.Name, id, h.Fleet, prefix)
+	return prefix + "Written by ecsnet for instance " + h.Name + id + " of fleet " + h.Fleet + ".\n" +
+		prefix + "Change the desired state and render again: the next apply replaces this file.\n"
 }
 
 // nicKey identifies a NIC in the script's data and the state record: its
@@ -277,31 +287,63 @@ type applyScript struct {
 const ScriptName = "ecsnet-apply.sh"
 
 func (s applyScript) render(h *Host) File {
-	var b strings.Builder
-	b.WriteString("#!/bin/bash\n")
-	b.WriteString("# shellcheck disable=SC2034 # not every format reads every field of a record\n")
-	b.WriteString(generatedBy("# ", h))
-	if s.header != "" {
-		b.WriteString(s.header)
-	} else {
-		fmt.Fprintf(&b, scriptHeader, s.stack, h.Fleet)
+	// The data section varies in size; everything around it is constant
+	// or short. Writing it first lets the script take one allocation of
+	// its exact size (the library alone is about 20 KB).
+	data := newText(512 + 256*(1+len(h.Secondary)) + 64*addrCount(h) + 128*(len(s.files)+len(s.owned)))
+	scriptData(data, h, s)
+	gen := generatedBy("# ", h)
+	main := s.main
+	if main == "" {
+		main = scriptMain
 	}
+	size := len(scriptStart) + len(gen) + len(scriptRestart) + len(data.b) + len(s.data) + 1 + len(scriptLib) + len(s.code) + len(main)
+	if s.header != "" {
+		size += len(s.header)
+	} else {
+		size += len(scriptHeaderParts[0]) + len(s.stack) + len(scriptHeaderParts[1]) + len(h.Fleet) + len(scriptHeaderParts[2])
+	}
+	b := newText(size)
+	b.str(scriptStart, gen)
+	if s.header != "" {
+		b.str(s.header)
+	} else {
+		b.str(scriptHeaderParts[0], s.stack, scriptHeaderParts[1], h.Fleet, scriptHeaderParts[2])
+	}
+	b.str(scriptRestart)
+	b.b = append(b.b, data.b...)
+	b.str(s.data, "\n", scriptLib, s.code, main)
+	return File{Path: ScriptName, Mode: 0o755, Data: b.bytes()}
+}
+
+const (
+	scriptStart = "#!/bin/bash\n" +
+		"# shellcheck disable=SC2034 # not every format reads every field of a record\n"
 	// Run by sh, the script starts again under bash before the first
 	// line sh could not parse.
-	b.WriteString("[ -n \"${BASH_VERSION:-}\" ] || exec bash \"$0\" \"$@\"\n")
-	b.WriteString("set -euo pipefail\numask 022\n\n")
-	b.WriteString(scriptData(h, s))
-	b.WriteString(s.data)
-	b.WriteString("\n")
-	b.WriteString(scriptLib)
-	b.WriteString(s.code)
-	if s.main != "" {
-		b.WriteString(s.main)
-	} else {
-		b.WriteString(scriptMain)
+	scriptRestart = "[ -n \"${BASH_VERSION:-}\" ] || exec bash \"$0\" \"$@\"\n" +
+		"set -euo pipefail\numask 022\n\n"
+)
+
+// addrCount is the number of addresses of h's NICs.
+func addrCount(h *Host) int {
+	n := 1 + len(h.Primary.Secondary)
+	for _, x := range h.Secondary {
+		n += 1 + len(x.Secondary)
 	}
-	return File{Path: ScriptName, Mode: 0o755, Data: []byte(b.String())}
+	return n
 }
+
+// scriptHeaderParts is scriptHeader cut at its two verbs, which render
+// fills in without fmt.
+var scriptHeaderParts = func() [3]string {
+	a, rest, ok1 := strings.Cut(scriptHeader, "%[1]s")
+	b, c, ok2 := strings.Cut(rest, "%[2]s")
+	if !ok1 || !ok2 || strings.Contains(a+b+c, "%") {
+		panic("scriptHeader must have %[1]s, then %[2]s, and no other %")
+	}
+	return [3]string{a, b, c}
+}()
 
 const scriptHeader = `#
 # Applies this bundle (network stack: %[1]s) to the running host and keeps
@@ -321,15 +363,21 @@ const scriptHeader = `#
 `
 
 // scriptData writes the shared data section.
-func scriptData(h *Host, s applyScript) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "FLEET=%s\nINSTANCE=%s\nINSTANCE_ID=%s\nSTACK=%s\n\n", shq(h.Fleet), shq(h.Name), shq(dash(h.InstanceID)), shq(s.stack))
-	b.WriteString("# NICS: key (MAC, or \"primary\"), MAC (- when unknown), the name the\n" +
+func scriptData(b *text, h *Host, s applyScript) {
+	b.str("FLEET=")
+	b.shq(h.Fleet)
+	b.str("\nINSTANCE=")
+	b.shq(h.Name)
+	b.str("\nINSTANCE_ID=")
+	b.shq(dash(h.InstanceID))
+	b.str("\nSTACK=")
+	b.shq(s.stack)
+	b.str("\n\n")
+	b.str("# NICS: key (MAC, or \"primary\"), MAC (- when unknown), the name the\n" +
 		"# files use, its primary address, gateway, route table (0: main),\n" +
 		"# whether the files need that exact name, ENI name, ENI ID.\n")
-	b.WriteString("NICS=(\n")
-	nics := append([]NIC{h.Primary}, h.Secondary...)
-	for _, n := range nics {
+	b.str("NICS=(\n")
+	nic := func(n NIC) {
 		fixed := "0"
 		if s.fixedName != nil && s.fixedName(n) {
 			fixed = "1"
@@ -338,54 +386,104 @@ func scriptData(h *Host, s applyScript) string {
 		if eni == "" {
 			eni = "primary"
 		}
-		fmt.Fprintf(&b, "  %s\n", shq(strings.Join([]string{nicKey(n), dash(n.MAC), n.Name(), cidr(n.Address, n.Bits()), n.Gateway.String(),
-			fmt.Sprint(n.Table), fixed, eni, dash(n.ENIID)}, " ")))
+		// One quoted word of space-separated fields: quoting each field's
+		// text in turn gives the bytes of quoting their join.
+		b.str("  '")
+		b.shqText(nicKey(n), " ", dash(n.MAC), " ", n.Name(), " ")
+		b.cidr(n.Address, n.Bits())
+		b.byte(' ')
+		b.addr(n.Gateway)
+		b.byte(' ')
+		b.int(n.Table)
+		b.shqText(" ", fixed, " ", eni, " ", dash(n.ENIID))
+		b.str("'\n")
 		if d := describe("  # ", n); d != "" {
-			b.WriteString(d)
+			b.str(d)
 		}
 	}
-	b.WriteString(")\n")
-	b.WriteString("# ADDRS: NIC key, address/prefix, alias number (the label is <dev>:<n>; - for none).\n" +
+	nic(h.Primary)
+	for _, n := range h.Secondary {
+		nic(n)
+	}
+	b.str(")\n")
+	b.str("# ADDRS: NIC key, address/prefix, alias number (the label is <dev>:<n>; - for none).\n" +
 		"# The primary ENI's own primary address belongs to DHCP and is never listed.\n")
-	b.WriteString("ADDRS=(\n")
-	for _, n := range nics {
+	b.str("ADDRS=(\n")
+	addrs := func(n NIC) {
+		key := nicKey(n)
 		if n.ENI != "" {
-			fmt.Fprintf(&b, "  %s\n", shq(fmt.Sprintf("%s %s -", nicKey(n), cidr(n.Address, n.Bits()))))
+			b.str("  '")
+			b.shqText(key, " ")
+			b.cidr(n.Address, n.Bits())
+			b.str(" -'\n")
 		}
 		for _, a := range n.Secondary {
-			fmt.Fprintf(&b, "  %s\n", shq(fmt.Sprintf("%s %s %d", nicKey(n), cidr(a, n.Bits()), aliasNum(n, a))))
+			b.str("  '")
+			b.shqText(key, " ")
+			b.cidr(a, n.Bits())
+			b.byte(' ')
+			b.uint32(aliasNum(n, a))
+			b.str("'\n")
 		}
 	}
-	b.WriteString(")\n")
-	b.WriteString("# ROUTES: table, NIC key, destination, gateway (- for a link route).\n")
-	b.WriteString("ROUTES=(\n")
+	addrs(h.Primary)
 	for _, n := range h.Secondary {
-		fmt.Fprintf(&b, "  %s\n", shq(fmt.Sprintf("%d %s %s -", n.Table, nicKey(n), n.Prefix)))
-		fmt.Fprintf(&b, "  %s\n", shq(fmt.Sprintf("%d %s default %s", n.Table, nicKey(n), n.Gateway)))
+		addrs(n)
 	}
-	b.WriteString(")\n")
-	b.WriteString("# RULES: from address, table, priority: one per address of a secondary ENI.\n")
-	b.WriteString("RULES=(\n")
+	b.str(")\n")
+	b.str("# ROUTES: table, NIC key, destination, gateway (- for a link route).\n")
+	b.str("ROUTES=(\n")
 	for _, n := range h.Secondary {
-		for _, a := range n.AllAddresses() {
-			fmt.Fprintf(&b, "  %s\n", shq(fmt.Sprintf("%s %d %d", a, n.Table, n.Priority)))
+		key := nicKey(n)
+		b.str("  '")
+		b.int(n.Table)
+		b.shqText(" ", key, " ")
+		b.prefix(n.Prefix)
+		b.str(" -'\n  '")
+		b.int(n.Table)
+		b.shqText(" ", key, " default ")
+		b.addr(n.Gateway)
+		b.str("'\n")
+	}
+	b.str(")\n")
+	b.str("# RULES: from address, table, priority: one per address of a secondary ENI.\n")
+	b.str("RULES=(\n")
+	for _, n := range h.Secondary {
+		rule := func(a netip.Addr) {
+			b.str("  '")
+			b.addr(a)
+			b.byte(' ')
+			b.int(n.Table)
+			b.byte(' ')
+			b.int(n.Priority)
+			b.str("'\n")
+		}
+		rule(n.Address)
+		for _, a := range n.Secondary {
+			rule(a)
 		}
 	}
-	b.WriteString(")\n")
-	b.WriteString("# FILES: path in the bundle and on the host, mode, sha256.\n")
-	b.WriteString("FILES=(\n")
+	b.str(")\n")
+	b.str("# FILES: path in the bundle and on the host, mode, sha256.\n")
+	b.str("FILES=(\n")
 	for _, f := range s.files {
 		sum := sha256.Sum256(f.Data)
-		fmt.Fprintf(&b, "  %s\n", shq(fmt.Sprintf("%s %04o %s", f.Path, f.Mode.Perm(), hex.EncodeToString(sum[:]))))
+		b.str("  '")
+		b.shqText(f.Path, " ")
+		b.mode(uint32(f.Mode.Perm()))
+		b.byte(' ')
+		b.b = hex.AppendEncode(b.b, sum[:])
+		b.str("'\n")
 	}
-	b.WriteString(")\n")
-	b.WriteString("# OWNED: further paths this script creates and owns.\n")
-	b.WriteString("OWNED=(\n")
+	b.str(")\n")
+	b.str("# OWNED: further paths this script creates and owns.\n")
+	b.str("OWNED=(\n")
 	for _, p := range s.owned {
-		fmt.Fprintf(&b, "  %s\n", shq(p))
+		b.str("  ")
+		b.shq(p)
+		b.str("\n")
 	}
-	b.WriteString(")\n")
-	return b.String()
+	b.str(")\n")
 }
 
 func dash(s string) string {
@@ -398,9 +496,8 @@ func dash(s string) string {
 // checkPaths makes sure every file path is one the script's own checks
 // accept (the state record is read back with the same pattern).
 func checkPaths(files []File) error {
-	re := regexp.MustCompile(`^(etc|usr/local)/[A-Za-z0-9._:/-]+$`)
 	for _, f := range files {
-		if !re.MatchString(f.Path) || strings.Contains(f.Path, "..") || strings.Contains(f.Path, "//") {
+		if !rePath.MatchString(f.Path) || strings.Contains(f.Path, "..") || strings.Contains(f.Path, "//") {
 			return fmt.Errorf("file path %q is not a plain path under etc/", f.Path)
 		}
 	}
