@@ -86,6 +86,7 @@ func FuzzReadLock(f *testing.F) {
 	}
 	f.Add([]byte(`{"format_version":1,"fleet":"x","enis":[]}`))
 	f.Add([]byte(`{"format_version":1,"fleet":"x","enis":[{"instance":"a","id":"eni-1","device_index":0,"primary_ip":"10.0.0.1","secondary_ips":[{"ip":"10.0.0.3","added_by_ecsnet":true},{"ip":"10.0.0.2","added_by_ecsnet":false}],"generation":3}]}`))
+	f.Add([]byte(`{"format_version":2,"fleet":"x","enis":[{"instance":"a","id":"eni-1","device_index":0,"primary_ip":"10.0.0.1","secondary_ips":["10.0.0.2", "10.0.0.3"],"found_ips":["10.0.0.2"],"generation":3}]}`))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		l, err := ReadLock(bytes.NewReader(src), "fuzz.lock.json")
 		if err != nil {
