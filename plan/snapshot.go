@@ -124,6 +124,39 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
+// checkSnapshotVersion checks the version first and on its own, so a
+// snapshot from another ecsnet release fails with a version error rather
+// than with whichever field changed. WriteJSON puts format_version first,
+// so a few tokens settle it; a snapshot edited into another order is
+// scanned whole.
+func checkSnapshotVersion(data []byte) error {
+	var raw json.RawMessage
+	hd := json.NewDecoder(bytes.NewReader(data))
+	if t, err := hd.Token(); err != nil || t != json.Delim('{') {
+		return errors.New("read snapshot: not a JSON object")
+	}
+	if t, err := hd.Token(); err == nil && t == "format_version" {
+		if err := hd.Decode(&raw); err != nil {
+			return fmt.Errorf("read snapshot: %w", err)
+		}
+	} else {
+		var head map[string]json.RawMessage
+		if err := json.Unmarshal(data, &head); err != nil {
+			return fmt.Errorf("read snapshot: not a JSON object: %w", err)
+		}
+		var ok bool
+		if raw, ok = head["format_version"]; !ok {
+			return errors.New(`read snapshot: no "format_version": not an ecsnet snapshot`)
+		}
+	}
+	var version string
+	if err := json.Unmarshal(raw, &version); err != nil || version != SnapshotFormatVersion {
+		return fmt.Errorf("read snapshot: format_version %s is not supported (this ecsnet reads %q); observe again with this release",
+			bytes.TrimSpace(raw), SnapshotFormatVersion)
+	}
+	return nil
+}
+
 // ReadSnapshot decodes a snapshot written by WriteJSON. It is strict: a
 // missing or different format_version, an unknown field, trailing data, a
 // malformed address or a repeated ID is an error that says what is wrong.
@@ -133,32 +166,17 @@ func ReadSnapshot(r io.Reader) (*Observed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read snapshot: %w", err)
 	}
-	// The version is checked first and on its own, so a snapshot from
-	// another ecsnet release fails with a version error rather than with
-	// whichever field changed.
-	var head map[string]json.RawMessage
-	hd := json.NewDecoder(bytes.NewReader(data))
-	if err := hd.Decode(&head); err != nil {
-		return nil, fmt.Errorf("read snapshot: not a JSON object: %w", err)
+	if err := checkSnapshotVersion(data); err != nil {
+		return nil, err
 	}
-	if _, err := hd.Token(); err != io.EOF {
-		return nil, errors.New("read snapshot: trailing data after the snapshot object")
-	}
-	raw, ok := head["format_version"]
-	if !ok {
-		return nil, errors.New(`read snapshot: no "format_version": not an ecsnet snapshot`)
-	}
-	var version string
-	if err := json.Unmarshal(raw, &version); err != nil || version != SnapshotFormatVersion {
-		return nil, fmt.Errorf("read snapshot: format_version %s is not supported (this ecsnet reads %q); observe again with this release",
-			bytes.TrimSpace(raw), SnapshotFormatVersion)
-	}
-
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var s snapshotJSON
 	if err := dec.Decode(&s); err != nil {
 		return nil, fmt.Errorf("read snapshot: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("read snapshot: trailing data after the snapshot object")
 	}
 
 	o := &Observed{Region: s.Region}

@@ -85,19 +85,8 @@ func newClient(a *cloudArgs, f *schema.Fleet, e env) (*ecs.Client, error) {
 // set, else from the API.
 func observe(ctx context.Context, a *cloudArgs, f *schema.Fleet, e env) (*plan.Observed, error) {
 	if a.observed != "" {
-		fh, err := os.Open(a.observed)
-		if err != nil {
-			return nil, fmt.Errorf("read snapshot: %w", err)
-		}
-		defer fh.Close()
-		o, err := plan.ReadSnapshot(fh)
-		if err != nil {
-			return nil, fmt.Errorf("snapshot %s: %w", a.observed, err)
-		}
-		if o.Region != "" && o.Region != f.Region {
-			return nil, fmt.Errorf("snapshot %s is of region %s, the fleet is in %s", a.observed, o.Region, f.Region)
-		}
-		return o, nil
+		o, err := readSnapshotFile(a.observed)
+		return checkSnapshot(a.observed, f, o, err)
 	}
 	c, err := newClient(a, f, e)
 	if err != nil {
@@ -105,6 +94,46 @@ func observe(ctx context.Context, a *cloudArgs, f *schema.Fleet, e env) (*plan.O
 	}
 	defer c.Close()
 	return c.Observe(ctx, f)
+}
+
+func readSnapshotFile(path string) (*plan.Observed, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot: %w", err)
+	}
+	defer fh.Close()
+	o, err := plan.ReadSnapshot(fh)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w", path, err)
+	}
+	return o, nil
+}
+
+func checkSnapshot(path string, f *schema.Fleet, o *plan.Observed, err error) (*plan.Observed, error) {
+	if err != nil {
+		return nil, err
+	}
+	if o.Region != "" && o.Region != f.Region {
+		return nil, fmt.Errorf("snapshot %s is of region %s, the fleet is in %s", path, o.Region, f.Region)
+	}
+	return o, nil
+}
+
+// background starts fn and returns a function that waits for its result.
+// Commands read the lock and a snapshot while the fleet loads: the inputs
+// are independent, and at 20,000 instances each takes about a second.
+func background[T any](fn func() (T, error)) func() (T, error) {
+	var v T
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		v, err = fn()
+	}()
+	return func() (T, error) {
+		<-done
+		return v, err
+	}
 }
 
 // loadFleet loads the desired state, printing errors as validate does.

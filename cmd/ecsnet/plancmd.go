@@ -99,16 +99,28 @@ func writePlan(w io.Writer, p *plan.Plan, format string) error {
 // makePlan loads the fleet and the lock, observes, and computes the plan,
 // reporting any error itself.
 func makePlan(ctx context.Context, e env, a *cloudArgs, format string, paths []string, prune, hosts bool) (*plan.Plan, int) {
+	lockPath := a.lockFile(paths)
+	readLock := background(func() (*schema.Lock, error) { return schema.ReadLockFile(lockPath) })
+	var readSnap func() (*plan.Observed, error)
+	if a.observed != "" {
+		readSnap = background(func() (*plan.Observed, error) { return readSnapshotFile(a.observed) })
+	}
 	f, code := loadFleet(e, format, paths, a.maxInput)
 	if f == nil {
 		return nil, code
 	}
-	lock, err := schema.ReadLockFile(a.lockFile(paths))
+	lock, err := readLock()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet: %v\n", err)
 		return nil, exitError
 	}
-	obs, err := observe(ctx, a, f, e)
+	var obs *plan.Observed
+	if readSnap != nil {
+		o, err := readSnap()
+		obs, err = checkSnapshot(a.observed, f, o, err)
+	} else {
+		obs, err = observe(ctx, a, f, e)
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet: observe: %v\n", err)
 		return nil, exitError
