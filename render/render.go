@@ -117,9 +117,65 @@ func WriteHost(dir, host string, files []File) error {
 	return err
 }
 
+// Update brings dir/<host>/ to the bundle, as WriteHost does, and reports
+// whether it changed anything. A host whose manifest.json holds the
+// bundle's manifest byte for byte, and whose every listed file is a regular
+// file of the listed size and mode, is taken as current without reading
+// its files: re-rendering a large fleet after one instance changed then
+// costs one read and one stat per file of each unchanged host instead of
+// reading every file back. The price: a file edited in place to the same
+// size, or an extra file dropped into the directory, is not noticed by
+// Update; Check (render --check, the pull-request guard) compares every
+// byte and the set of files. Any other host is written with WriteHost,
+// which rewrites only the files that differ, so files that did not change
+// keep their timestamps.
+func Update(dir, host string, files []File) (bool, error) {
+	if current(filepath.Join(dir, host), files) {
+		return false, nil
+	}
+	return writeHost(dir, host, files)
+}
+
+// current reports whether root holds the bundle's manifest and files of
+// the listed sizes and modes (see Update).
+func current(root string, files []File) bool {
+	var man *File
+	for i := range files {
+		if files[i].Path == ManifestName {
+			man = &files[i]
+		}
+	}
+	if man == nil || !sameFile(filepath.Join(root, ManifestName), *man, true) {
+		return false
+	}
+	for _, f := range files {
+		if f.Path == ManifestName {
+			continue
+		}
+		if !fs.ValidPath(f.Path) || !sameFile(filepath.Join(root, filepath.FromSlash(f.Path)), f, false) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameFile reports whether p is a regular file with f's size and mode
+// and, when read is set, f's bytes.
+func sameFile(p string, f File, read bool) bool {
+	st, err := os.Stat(p)
+	if err != nil || !st.Mode().IsRegular() || st.Size() != int64(len(f.Data)) || st.Mode().Perm() != f.Mode.Perm() {
+		return false
+	}
+	if !read {
+		return true
+	}
+	old, err := os.ReadFile(p)
+	return err == nil && bytes.Equal(old, f.Data)
+}
+
 func writeHost(dir, host string, files []File) (bool, error) {
 	root := filepath.Join(dir, host)
-	want := map[string]bool{}
+	want := make(map[string]bool, len(files))
 	changed := false
 	for _, f := range files {
 		if !fs.ValidPath(f.Path) {
@@ -127,10 +183,8 @@ func writeHost(dir, host string, files []File) (bool, error) {
 		}
 		want[f.Path] = true
 		p := filepath.Join(root, filepath.FromSlash(f.Path))
-		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, f.Data) {
-			if st, err := os.Stat(p); err == nil && st.Mode().Perm() == f.Mode.Perm() {
-				continue
-			}
+		if sameFile(p, f, true) {
+			continue
 		}
 		changed = true
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

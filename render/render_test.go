@@ -5,8 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/ecsnet/ecsnet/schema"
 )
@@ -57,4 +62,140 @@ func TestManifestJSON(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestUpdate: a re-render leaves an unchanged host alone (its files keep
+// their timestamps) and rewrites one whose file was deleted, truncated or
+// had its mode changed while its manifest stayed the same, touching only
+// that file.
+func TestUpdate(t *testing.T) {
+	var h *Host
+	for _, x := range exampleHosts(t) {
+		if x.Stack == schema.StackIfcfg {
+			h = x // several configuration files
+		}
+	}
+	files, err := ForHost(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	root := filepath.Join(dir, h.Name)
+	if changed, err := Update(dir, h.Name, files); err != nil || !changed {
+		t.Fatalf("first Update: changed %v, %v; want a write", changed, err)
+	}
+	// Timestamps well in the past, so a rewrite cannot hide in the
+	// file system's timestamp granularity.
+	old := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	for _, f := range files {
+		if err := os.Chtimes(filepath.Join(root, f.Path), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keptTimes := func(t *testing.T, except string) {
+		t.Helper()
+		for _, f := range files {
+			st, err := os.Stat(filepath.Join(root, f.Path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Path != except && !st.ModTime().Equal(old) {
+				t.Errorf("%s was rewritten (mtime %v)", f.Path, st.ModTime())
+			}
+		}
+	}
+	upToDate := func(t *testing.T) {
+		t.Helper()
+		if diff, err := Check(dir, map[string][]File{h.Name: files}); err != nil || diff != "" {
+			t.Fatalf("after Update: %v\n%s", err, diff)
+		}
+	}
+	if changed, err := Update(dir, h.Name, files); err != nil || changed {
+		t.Fatalf("Update of an unchanged host: changed %v, %v", changed, err)
+	}
+	keptTimes(t, "")
+
+	victim := files[1].Path // a configuration file, not the manifest
+	for _, c := range []struct {
+		name  string
+		spoil func(p string) error
+	}{
+		{"deleted", os.Remove},
+		{"truncated", func(p string) error { return os.Truncate(p, 3) }},
+		{"emptied", func(p string) error { return os.Truncate(p, 0) }},
+		{"grown", func(p string) error {
+			f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			_, err = f.WriteString("# added by hand\n")
+			return errors.Join(err, f.Close())
+		}},
+		{"mode changed", func(p string) error { return os.Chmod(p, 0o600) }},
+		{"replaced by a directory", func(p string) error {
+			return errors.Join(os.Remove(p), os.Mkdir(p, 0o755))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(root, filepath.FromSlash(victim))
+			if err := c.spoil(p); err != nil {
+				t.Fatal(err)
+			}
+			changed, err := Update(dir, h.Name, files)
+			if c.name == "replaced by a directory" {
+				// Not ours to remove: the write fails and says so.
+				if err == nil {
+					t.Fatal("Update over a directory succeeded")
+				}
+				if err := os.Remove(p); err != nil {
+					t.Fatal(err)
+				}
+				changed, err = Update(dir, h.Name, files)
+			}
+			if err != nil || !changed {
+				t.Fatalf("Update: changed %v, %v; want the file rewritten", changed, err)
+			}
+			upToDate(t)
+			keptTimes(t, victim)
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+
+	// The manifest itself edited or gone: the host is written again, and
+	// only the manifest changes.
+	t.Run("manifest", func(t *testing.T) {
+		p := filepath.Join(root, ManifestName)
+		if err := os.WriteFile(p, []byte("{}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if changed, err := Update(dir, h.Name, files); err != nil || !changed {
+			t.Fatalf("Update: changed %v, %v; want the manifest rewritten", changed, err)
+		}
+		upToDate(t)
+		keptTimes(t, ManifestName)
+	})
+
+	// What Update does not look for, by design: an edit that keeps the
+	// size. Check, the pull-request guard, still finds it.
+	t.Run("same-size edit", func(t *testing.T) {
+		p := filepath.Join(root, filepath.FromSlash(victim))
+		data := bytes.Clone(files[1].Data)
+		data[0] ^= 1
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if changed, err := Update(dir, h.Name, files); err != nil || changed {
+			t.Fatalf("Update: changed %v, %v; it trusts a file of the listed size", changed, err)
+		}
+		diff, err := Check(dir, map[string][]File{h.Name: files})
+		if err != nil || !strings.Contains(diff, victim) {
+			t.Fatalf("Check missed a same-size edit of %s: %v\n%s", victim, err, diff)
+		}
+		if err := WriteHost(dir, h.Name, files); err != nil {
+			t.Fatal(err)
+		}
+		upToDate(t)
+	})
 }
