@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/netip"
 )
 
@@ -23,8 +24,10 @@ type snapshotJSON struct {
 	Region        string         `json:"region"`
 	VSwitches     []vswitchJSON  `json:"vswitches"`
 	InstanceTypes []typeJSON     `json:"instance_types"`
-	Instances     []instanceJSON `json:"instances"`
-	ENIs          []eniJSON      `json:"enis"`
+	// Pointers: growing a slice of 60,000 large structs while decoding
+	// copied each many times.
+	Instances []*instanceJSON `json:"instances"`
+	ENIs      []*eniJSON      `json:"enis"`
 }
 
 type vswitchJSON struct {
@@ -84,8 +87,8 @@ func (o *Observed) WriteJSON(w io.Writer) error {
 		Region:        o.Region,
 		VSwitches:     make([]vswitchJSON, 0, len(o.VSwitches)),
 		InstanceTypes: make([]typeJSON, 0, len(o.InstanceTypes)),
-		Instances:     make([]instanceJSON, 0, len(o.Instances)),
-		ENIs:          make([]eniJSON, 0, len(o.ENIs)),
+		Instances:     make([]*instanceJSON, 0, len(o.Instances)),
+		ENIs:          make([]*eniJSON, 0, len(o.ENIs)),
 	}
 	for _, v := range o.VSwitches {
 		s.VSwitches = append(s.VSwitches, vswitchJSON(*v))
@@ -97,7 +100,7 @@ func (o *Observed) WriteJSON(w io.Writer) error {
 		j := instanceJSON(*in)
 		j.SecondaryIPs = nonNil(j.SecondaryIPs)
 		j.SecurityGroups = nonNil(j.SecurityGroups)
-		s.Instances = append(s.Instances, j)
+		s.Instances = append(s.Instances, &j)
 	}
 	for _, e := range o.ENIs {
 		j := eniJSON(*e)
@@ -106,7 +109,7 @@ func (o *Observed) WriteJSON(w io.Writer) error {
 		if j.Tags == nil {
 			j.Tags = map[string]string{}
 		}
-		s.ENIs = append(s.ENIs, j)
+		s.ENIs = append(s.ENIs, &j)
 	}
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
@@ -162,7 +165,14 @@ func checkSnapshotVersion(data []byte) error {
 // malformed address or a repeated ID is an error that says what is wrong.
 // The result is normalised.
 func ReadSnapshot(r io.Reader) (*Observed, error) {
-	data, err := io.ReadAll(r)
+	var buf bytes.Buffer
+	if f, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			buf.Grow(int(st.Size()) + bytes.MinRead) // a large snapshot is read without regrowing
+		}
+	}
+	_, err := buf.ReadFrom(r)
+	data := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("read snapshot: %w", err)
 	}
@@ -188,11 +198,17 @@ func ReadSnapshot(r io.Reader) (*Observed, error) {
 		o.InstanceTypes = append(o.InstanceTypes, TypeQuota(t))
 	}
 	for _, in := range s.Instances {
-		in := ObservedInstance(in)
+		if in == nil {
+			return nil, errors.New("read snapshot: null in instances")
+		}
+		in := ObservedInstance(*in)
 		o.Instances = append(o.Instances, &in)
 	}
 	for _, e := range s.ENIs {
-		e := ObservedENI(e)
+		if e == nil {
+			return nil, errors.New("read snapshot: null in enis")
+		}
+		e := ObservedENI(*e)
 		o.ENIs = append(o.ENIs, &e)
 	}
 	if err := o.Normalize(); err != nil {
