@@ -20,10 +20,10 @@ const SnapshotFormatVersion = "1"
 // file format: these structs pin the snake_case names, and every field is
 // always written, so a snapshot's shape never depends on its content.
 type snapshotJSON struct {
-	FormatVersion string         `json:"format_version"`
-	Region        string         `json:"region"`
-	VSwitches     []vswitchJSON  `json:"vswitches"`
-	InstanceTypes []typeJSON     `json:"instance_types"`
+	FormatVersion string        `json:"format_version"`
+	Region        string        `json:"region"`
+	VSwitches     []vswitchJSON `json:"vswitches"`
+	InstanceTypes []typeJSON    `json:"instance_types"`
 	// Pointers: growing a slice of 60,000 large structs while decoding
 	// copied each many times.
 	Instances []*instanceJSON `json:"instances"`
