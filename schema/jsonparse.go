@@ -274,6 +274,19 @@ func (p *jsonParser) number(start Pos) *node {
 // str reads a JSON string starting at the opening quote.
 func (p *jsonParser) str() (string, bool) {
 	p.off++ // opening quote
+	// Fast path: most strings (names, addresses, IDs) are plain ASCII with
+	// no escapes, and become one allocation instead of a growing buffer.
+	for i := p.off; i < len(p.src); i++ {
+		c := p.src[i]
+		if c == '"' {
+			s := string(p.src[p.off:i])
+			p.off = i + 1
+			return s, true
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+	}
 	var b []byte
 	for {
 		if p.off >= len(p.src) {
