@@ -443,10 +443,16 @@ func (c *config) oneChange(sec *section, fx *fixture, format, out string) {
 	syncDisks()
 	var total time.Duration
 	var parts []string
-	v := c.run(c.ecsnet, nil, "validate", changed)
+	// Each command writes a CPU profile (a few per cent of overhead), so
+	// the table can say where the time goes.
+	prof := func(name string) []string {
+		return []string{"ECSNET_CPUPROFILE=" + filepath.Join(fx.dir, "changed", name+"-"+format+".prof")}
+	}
+	v := c.run(c.ecsnet, prof("validate"), "validate", changed)
 	planPath := filepath.Join(fx.dir, "changed", "plan.json")
-	p := c.runOut(planPath, c.ecsnet, nil, "plan", "--observed", fx.snapPath, "--lock", fx.lockPath, "--detailed-exitcode", "--format", "json", changed)
-	r := c.run(c.ecsnet, nil, "render", "--lock", fx.lockPath, "--out", out, changed)
+	p := c.runOut(planPath, c.ecsnet, prof("plan"), "plan", "--observed", fx.snapPath, "--lock", fx.lockPath, "--detailed-exitcode", "--format", "json", changed)
+	r := c.run(c.ecsnet, prof("render"), "render", "--lock", fx.lockPath, "--out", out, changed)
+	var where []string
 	for _, x := range []struct {
 		name string
 		r    toolRun
@@ -458,10 +464,20 @@ func (c *config) oneChange(sec *section, fx *fixture, format, out string) {
 		}
 		total += x.r.wall
 		parts = append(parts, fmt.Sprintf("%s %s", x.name, secs(x.r.wall)))
+		sum, err := profileSummary(c.ecsnet, prof(x.name)[0][len("ECSNET_CPUPROFILE="):])
+		if err != nil {
+			sum = err.Error()
+		}
+		where = append(where, fmt.Sprintf("`%s` %s wall, %s", x.name, secs(x.r.wall), sum))
 	}
-	sec.add(check{what: what, size: size, measured: fmt.Sprintf("%s (%s)", secs(total), strings.Join(parts, ", ")),
-		goal: "≤ 2 s", pass: total <= 2*time.Second,
-		note: "each command loads and checks the whole fleet again; see the profile notes"})
+	k := check{what: what, size: size, measured: fmt.Sprintf("%s (%s)", secs(total), strings.Join(parts, ", ")),
+		goal: "≤ 2 s", pass: total <= 2*time.Second}
+	if !k.pass {
+		k.note = "each command reads and checks the whole fleet (and plan the whole snapshot and lock) again; the profile below says where the time goes"
+	}
+	sec.add(k)
+	sec.notef("%s: where the time of the one-instance change goes (CPU profiles, ECSNET_CPUPROFILE; phases run concurrently overlap, GC runs beside them): %s.",
+		format, strings.Join(where, "; "))
 
 	// The plan: an unassign and an assign on that instance's primary ENI.
 	var pl *plan.Plan
@@ -484,7 +500,7 @@ func (c *config) oneChange(sec *section, fx *fixture, format, out string) {
 		sec.notef("%s: the JSON plan of the one-instance change is %.1f MiB: it lists %s touched resources for its fingerprint.",
 			format, float64(len(planJSON))/(1<<20), thousands(len(pl.Touched)))
 	}
-	k := check{what: "one instance changed: the re-plan", size: size,
+	k = check{what: "one instance changed: the re-plan", size: size,
 		measured: fmt.Sprintf("%d steps: %s", len(targets), strings.Join(targets, ", ")),
 		goal:     "unassign + assign on instance/" + in.Name, pass: planOK, broken: !planOK}
 	if err != nil {
