@@ -20,15 +20,15 @@ type phase struct {
 
 func phases() []phase {
 	return []phase{
-	{"load fleet", []string{"/schema.Load"}},
-	{"read lock", []string{"/schema.ReadLockFile", "/schema.ReadLock"}},
-	{"read snapshot", []string{"/plan.ReadSnapshot"}},
-	{"compute", []string{"/plan.Compute"}},
-	{"write plan", []string{"/plan.WriteJSON", "/plan.WriteText"}},
-	{"render hosts", []string{"/render.ForHost"}},
-	{"compare and write hosts", []string{"/render.Update", "/render.Changes"}},
-	{"write files", []string{"/render.WriteHost"}},
-	{"GC", []string{"runtime.gcBgMarkWorker"}},
+		{"load fleet", []string{"/schema.Load"}},
+		{"read lock", []string{"/schema.ReadLockFile", "/schema.ReadLock"}},
+		{"read snapshot", []string{"/plan.ReadSnapshot"}},
+		{"compute", []string{"/plan.Compute"}},
+		{"write plan", []string{"/plan.WriteJSON", "/plan.WriteText"}},
+		{"render hosts", []string{"/render.ForHost"}},
+		{"compare and write hosts", []string{"/render.Update", "/render.Changes"}},
+		{"write files", []string{"/render.WriteHost"}},
+		{"GC", []string{"runtime.gcBgMarkWorker"}},
 	}
 }
 
