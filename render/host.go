@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ecsnet/ecsnet/schema"
@@ -48,7 +49,7 @@ type NIC struct {
 // Name returns the conventional kernel name of the NIC, eth<device index>.
 // Scripts find the real name by MAC at run time; formats that need a name
 // (ifcfg files, netplan IDs) use this one.
-func (n NIC) Name() string { return fmt.Sprintf("eth%d", n.DeviceIndex) }
+func (n NIC) Name() string { return "eth" + strconv.Itoa(n.DeviceIndex) }
 
 // Bits returns the prefix length of the NIC's vSwitch block.
 func (n NIC) Bits() int { return n.Prefix.Bits() }

@@ -1,7 +1,7 @@
 package render
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -35,43 +35,68 @@ func ifcfg(h *Host) ([]File, error) {
 	if err := checkHost(h); err != nil {
 		return nil, err
 	}
-	var files []File
+	files := make([]File, 0, addrCount(h)+2*len(h.Secondary)+1)
 	dir := "etc/sysconfig/network-scripts/"
-	add := func(name, text string) {
-		files = append(files, File{Path: dir + name, Mode: 0o644, Data: []byte(text)})
-	}
+	gen := generatedBy("# ", h)
 	aliases := func(n NIC) {
+		title := nicTitle(n)
+		name := n.Name()
 		for _, a := range n.Secondary {
-			alias := fmt.Sprintf("%s:%d", n.Name(), aliasNum(n, a))
-			add("ifcfg-"+alias, fmt.Sprintf("%s# Secondary address %s of the %s.\n"+
-				"# An alias file names no gateway: the parent owns the default route.\n"+
-				"DEVICE=%s\nIPADDR=%s\nPREFIX=%d\nONPARENT=yes\n",
-				generatedBy("# ", h), a, nicTitle(n), alias, a, n.Bits()))
+			alias := name + ":" + strconv.FormatUint(uint64(aliasNum(n, a)), 10)
+			b := newText(len(gen) + len(title) + 200)
+			b.str(gen, "# Secondary address ")
+			b.addr(a)
+			b.str(" of the ", title, ".\n# An alias file names no gateway: the parent owns the default route.\nDEVICE=", alias, "\nIPADDR=")
+			b.addr(a)
+			b.str("\nPREFIX=")
+			b.int(n.Bits())
+			b.str("\nONPARENT=yes\n")
+			files = append(files, File{Path: dir + "ifcfg-" + alias, Mode: 0o644, Data: b.bytes()})
 		}
 	}
 	aliases(h.Primary)
 	for _, n := range h.Secondary {
 		name := n.Name()
-		add("ifcfg-"+name, fmt.Sprintf("%s# %s.\n%s"+
-			"# Static, and never the default route: its gateway lives in table %d,\n"+
-			"# which rule-%s selects for traffic from its addresses.\n"+
-			"DEVICE=%s\nHWADDR=%s\nTYPE=Ethernet\nONBOOT=yes\nBOOTPROTO=none\nIPADDR=%s\nPREFIX=%d\n"+
-			"DEFROUTE=no\nPEERDNS=no\nIPV6INIT=no\nNM_CONTROLLED=no\n",
-			generatedBy("# ", h), upperFirst(nicTitle(n)), describe("# ", n), n.Table, name,
-			name, n.MAC, n.Address, n.Bits()))
+		title := nicTitle(n)
+		b := newText(len(gen) + len(title) + 500)
+		b.str(gen, "# ", upperFirst(title), ".\n", describe("# ", n),
+			"# Static, and never the default route: its gateway lives in table ")
+		b.int(n.Table)
+		b.str(",\n# which rule-", name, " selects for traffic from its addresses.\n",
+			"DEVICE=", name, "\nHWADDR=", n.MAC, "\nTYPE=Ethernet\nONBOOT=yes\nBOOTPROTO=none\nIPADDR=")
+		b.addr(n.Address)
+		b.str("\nPREFIX=")
+		b.int(n.Bits())
+		b.str("\nDEFROUTE=no\nPEERDNS=no\nIPV6INIT=no\nNM_CONTROLLED=no\n")
+		files = append(files, File{Path: dir + "ifcfg-" + name, Mode: 0o644, Data: b.bytes()})
 		aliases(n)
-		// Each line is handed to `ip route add` / `ip rule add` by
-		// ifup-routes. No description here: a line like ADDRESS0= makes
-		// ifup-routes read the file in its older format.
-		add("route-"+name, fmt.Sprintf("%s# Routes of %s, in its own table.\n"+
-			"%s dev %s table %d\ndefault via %s dev %s table %d\n",
-			generatedBy("# ", h), nicTitle(n), n.Prefix, name, n.Table, n.Gateway, name, n.Table))
-		var rules strings.Builder
+
+		b = newText(len(gen) + len(title) + 200)
+		b.str(gen, "# Routes of ", title, ", in its own table.\n")
+		b.prefix(n.Prefix)
+		b.str(" dev ", name, " table ")
+		b.int(n.Table)
+		b.str("\ndefault via ")
+		b.addr(n.Gateway)
+		b.str(" dev ", name, " table ")
+		b.int(n.Table)
+		b.byte('\n')
+		files = append(files, File{Path: dir + "route-" + name, Mode: 0o644, Data: b.bytes()})
+
+		b = newText(len(gen) + len(title) + 100 + 60*(1+len(n.Secondary)))
+		b.str(gen, "# Traffic from the addresses of ", title, " uses table ")
+		b.int(n.Table)
+		b.str(".\n")
 		for _, a := range n.AllAddresses() {
-			fmt.Fprintf(&rules, "from %s table %d priority %d\n", a, n.Table, n.Priority)
+			b.str("from ")
+			b.addr(a)
+			b.str(" table ")
+			b.int(n.Table)
+			b.str(" priority ")
+			b.int(n.Priority)
+			b.byte('\n')
 		}
-		add("rule-"+name, fmt.Sprintf("%s# Traffic from the addresses of %s uses table %d.\n%s",
-			generatedBy("# ", h), nicTitle(n), n.Table, rules.String()))
+		files = append(files, File{Path: dir + "rule-" + name, Mode: 0o644, Data: b.bytes()})
 	}
 	return linuxBundle(h, applyScript{
 		stack:     "ifcfg",

@@ -1,8 +1,8 @@
 package render
 
 import (
-	"fmt"
-	"strings"
+	"net/netip"
+	"strconv"
 
 	"github.com/ecsnet/ecsnet/schema"
 )
@@ -47,60 +47,97 @@ func ifupdown(h *Host) ([]File, error) {
 	if h.OS == "ubuntu14.04" || h.OS == "ubuntu16.04" {
 		path += ".cfg"
 	}
-	var b, data strings.Builder
-	b.WriteString(generatedBy("# ", h))
-	b.WriteString("# cloud-init's 50-cloud-init brings the primary ENI up by DHCP; this file\n# only adds to it.\n")
-	data.WriteString("# IFUPDOWN: stanza name, NIC key (- when the name is the interface's),\n" +
+	b := newText(512 + 200*len(h.Primary.Secondary) + 1000*len(h.Secondary) + 250*addrCount(h))
+	data := newText(160 + 64*addrCount(h))
+	b.str(generatedBy("# ", h))
+	b.str("# cloud-init's 50-cloud-init brings the primary ENI up by DHCP; this file\n# only adds to it.\n")
+	data.str("# IFUPDOWN: stanza name, NIC key (- when the name is the interface's),\n" +
 		"# the stanza's addresses.\nIFUPDOWN=(\n")
-	group := func(name, key, text string, addrs []string) {
-		b.WriteString(text)
-		fmt.Fprintf(&data, "  %s\n", shq(fmt.Sprintf("%s %s %s", name, key, strings.Join(addrs, ","))))
+	// record adds the data record of one stanza: its name, NIC key and
+	// addresses (address/prefix, comma-separated).
+	record := func(name, key string, bits int, addrs ...netip.Addr) {
+		data.str("  '")
+		data.shqText(name, " ", key, " ")
+		for i, a := range addrs {
+			if i > 0 {
+				data.byte(',')
+			}
+			data.cidr(a, bits)
+		}
+		data.str("'\n")
 	}
-	if len(h.Primary.Secondary) > 0 {
-		fmt.Fprintf(&b, "\n# Secondary addresses of the %s.\n# Alias stanzas never name a gateway: the DHCP stanza owns the default route.\n", nicTitle(h.Primary))
+	p := h.Primary
+	if len(p.Secondary) > 0 {
+		b.str("\n# Secondary addresses of the ", nicTitle(p), ".\n# Alias stanzas never name a gateway: the DHCP stanza owns the default route.\n")
 	}
-	for _, a := range h.Primary.Secondary {
-		alias := fmt.Sprintf("%s:%d", h.Primary.Name(), aliasNum(h.Primary, a))
-		c := cidr(a, h.Primary.Bits())
-		group(alias, "-", fmt.Sprintf("auto %s\niface %s inet static\n    address %s\n", alias, alias, c), []string{c})
+	for _, a := range p.Secondary {
+		alias := p.Name() + ":" + strconv.FormatUint(uint64(aliasNum(p, a)), 10)
+		b.str("auto ", alias, "\niface ", alias, " inet static\n    address ")
+		b.cidr(a, p.Bits())
+		b.byte('\n')
+		record(alias, "-", p.Bits(), a)
 	}
 	for _, n := range h.Secondary {
-		var s strings.Builder
-		fmt.Fprintf(&s, "\n# %s.\n%s", upperFirst(nicTitle(n)), describe("# ", n))
-		fmt.Fprintf(&s, "# Static, no gateway: its default route is in table %d, which one rule\n# per address selects for traffic from that address.\n", n.Table)
+		b.str("\n# ", upperFirst(nicTitle(n)), ".\n", describe("# ", n))
+		b.str("# Static, no gateway: its default route is in table ")
+		b.int(n.Table)
+		b.str(", which one rule\n# per address selects for traffic from that address.\n")
 		name, key := n.Name(), "-"
 		if byMAC {
 			name, key = "ecsnet-"+n.ENI, nicKey(n)
-			fmt.Fprintf(&s, "auto mac/%s/=%s\n", n.MAC, name)
+			b.str("auto mac/", n.MAC, "/=", name, "\n")
 		} else {
-			fmt.Fprintf(&s, "auto %s\n", name)
+			b.str("auto ", name, "\n")
 		}
-		var addrs []string
-		for i, a := range n.AllAddresses() {
-			c := cidr(a, n.Bits())
-			addrs = append(addrs, c)
-			fmt.Fprintf(&s, "iface %s inet static\n    address %s\n", name, c)
+		addrs := n.AllAddresses()
+		rule := func(a netip.Addr) {
+			b.str("from ")
+			b.addr(a)
+			b.str(" table ")
+			b.int(n.Table)
+			b.str(" priority ")
+			b.int(n.Priority)
+		}
+		for i, a := range addrs {
+			b.str("iface ", name, " inet static\n    address ")
+			b.cidr(a, n.Bits())
+			b.byte('\n')
 			if i > 0 {
 				continue
 			}
-			fmt.Fprintf(&s, "    up ip -4 route replace %s dev \"$IFACE\" scope link table %d\n", n.Prefix, n.Table)
-			fmt.Fprintf(&s, "    up ip -4 route replace default via %s dev \"$IFACE\" table %d\n", n.Gateway, n.Table)
-			for _, r := range n.AllAddresses() {
-				rule := fmt.Sprintf("from %s table %d priority %d", r, n.Table, n.Priority)
-				fmt.Fprintf(&s, "    up ip -4 rule del %s 2>/dev/null || true\n    up ip -4 rule add %s\n", rule, rule)
+			b.str("    up ip -4 route replace ")
+			b.prefix(n.Prefix)
+			b.str(" dev \"$IFACE\" scope link table ")
+			b.int(n.Table)
+			b.str("\n    up ip -4 route replace default via ")
+			b.addr(n.Gateway)
+			b.str(" dev \"$IFACE\" table ")
+			b.int(n.Table)
+			b.byte('\n')
+			for _, r := range addrs {
+				b.str("    up ip -4 rule del ")
+				rule(r)
+				b.str(" 2>/dev/null || true\n    up ip -4 rule add ")
+				rule(r)
+				b.byte('\n')
 			}
-			for _, r := range n.AllAddresses() {
-				fmt.Fprintf(&s, "    down ip -4 rule del from %s table %d priority %d || true\n", r, n.Table, n.Priority)
+			for _, r := range addrs {
+				b.str("    down ip -4 rule del ")
+				rule(r)
+				b.str(" || true\n")
 			}
-			fmt.Fprintf(&s, "    down ip -4 route flush table %d || true\n", n.Table)
+			b.str("    down ip -4 route flush table ")
+			b.int(n.Table)
+			b.str(" || true\n")
 		}
-		group(name, key, s.String(), addrs)
+		record(name, key, n.Bits(), addrs...)
 	}
-	data.WriteString(")\n")
-	fmt.Fprintf(&data, "IFUPDOWN_FILE=%s\n", shq(path))
+	data.str(")\nIFUPDOWN_FILE=")
+	data.shq(path)
+	data.byte('\n')
 	return linuxBundle(h, applyScript{
 		stack: "ifupdown",
-		files: []File{{Path: path, Mode: 0o644, Data: []byte(b.String())}},
+		files: []File{{Path: path, Mode: 0o644, Data: b.bytes()}},
 		// Alias stanzas name the primary interface; without MAC
 		// patterns, so do the secondary ENIs' stanzas.
 		fixedName: func(n NIC) bool { return n.ENI == "" || !byMAC },

@@ -1,10 +1,5 @@
 package render
 
-import (
-	"fmt"
-	"strings"
-)
-
 // netplan renders the Ubuntu 18.04+ stack: one drop-in, mode 0600 (netplan
 // warns about files others can read, and they may hold secrets):
 //
@@ -37,46 +32,62 @@ func netplan(h *Host) ([]File, error) {
 	if err := checkHost(h); err != nil {
 		return nil, err
 	}
-	var b strings.Builder
-	b.WriteString(generatedBy("# ", h))
-	b.WriteString("#\n# netplan merges this file into cloud-init's 50-cloud-init.yaml: a later\n" +
+	b := newText(1024 + 900*len(h.Secondary) + 120*addrCount(h))
+	b.str(generatedBy("# ", h))
+	b.str("#\n# netplan merges this file into cloud-init's 50-cloud-init.yaml: a later\n" +
 		"# file extends an earlier one's definition with the same ID. The primary\n" +
 		"# ENI's ID must therefore be cloud-init's, which on Alibaba Cloud is the\n" +
 		"# interface name; under another ID networkd would apply only one of the\n" +
 		"# two .network files for the interface. The apply script checks the ID.\n")
-	b.WriteString("network:\n  version: 2\n")
+	b.str("network:\n  version: 2\n")
 	if len(h.Primary.Secondary) > 0 || len(h.Secondary) > 0 {
-		b.WriteString("  ethernets:\n")
+		b.str("  ethernets:\n")
 	}
-	if len(h.Primary.Secondary) > 0 {
-		fmt.Fprintf(&b, "    %s:\n      # Secondary addresses of the %s;\n      # DHCP keeps the primary one.\n      addresses:\n",
-			h.Primary.Name(), nicTitle(h.Primary))
-		for _, a := range h.Primary.Secondary {
-			fmt.Fprintf(&b, "        - %s\n", cidr(a, h.Primary.Bits()))
+	if p := h.Primary; len(p.Secondary) > 0 {
+		b.str("    ", p.Name(), ":\n      # Secondary addresses of the ", nicTitle(p), ";\n      # DHCP keeps the primary one.\n      addresses:\n")
+		for _, a := range p.Secondary {
+			b.str("        - ")
+			b.cidr(a, p.Bits())
+			b.byte('\n')
 		}
 	}
-	var ids []string
 	for _, n := range h.Secondary {
-		ids = append(ids, n.Name())
-		fmt.Fprintf(&b, "    %s:\n      # %s.\n%s", n.Name(), upperFirst(nicTitle(n)), describe("      # ", n))
-		fmt.Fprintf(&b, "      # Static, no gateway: its default route is in table %d, which one\n"+
-			"      # routing-policy entry per address selects.\n", n.Table)
-		fmt.Fprintf(&b, "      match:\n        macaddress: \"%s\"\n      set-name: %s\n      dhcp4: false\n      addresses:\n", n.MAC, n.Name())
-		for _, a := range n.AllAddresses() {
-			fmt.Fprintf(&b, "        - %s\n", cidr(a, n.Bits()))
+		name := n.Name()
+		b.str("    ", name, ":\n      # ", upperFirst(nicTitle(n)), ".\n", describe("      # ", n))
+		b.str("      # Static, no gateway: its default route is in table ")
+		b.int(n.Table)
+		b.str(", which one\n      # routing-policy entry per address selects.\n")
+		b.str("      match:\n        macaddress: \"", n.MAC, "\"\n      set-name: ", name, "\n      dhcp4: false\n      addresses:\n")
+		addrs := n.AllAddresses()
+		for _, a := range addrs {
+			b.str("        - ")
+			b.cidr(a, n.Bits())
+			b.byte('\n')
 		}
-		fmt.Fprintf(&b, "      routes:\n        - to: %s\n          scope: link\n          table: %d\n", n.Prefix, n.Table)
-		fmt.Fprintf(&b, "        - to: 0.0.0.0/0\n          via: %s\n          table: %d\n", n.Gateway, n.Table)
-		b.WriteString("      routing-policy:\n")
-		for _, a := range n.AllAddresses() {
-			fmt.Fprintf(&b, "        - from: %s\n          table: %d\n          priority: %d\n", a, n.Table, n.Priority)
+		b.str("      routes:\n        - to: ")
+		b.prefix(n.Prefix)
+		b.str("\n          scope: link\n          table: ")
+		b.int(n.Table)
+		b.str("\n        - to: 0.0.0.0/0\n          via: ")
+		b.addr(n.Gateway)
+		b.str("\n          table: ")
+		b.int(n.Table)
+		b.str("\n      routing-policy:\n")
+		for _, a := range addrs {
+			b.str("        - from: ")
+			b.addr(a)
+			b.str("\n          table: ")
+			b.int(n.Table)
+			b.str("\n          priority: ")
+			b.int(n.Priority)
+			b.byte('\n')
 		}
 	}
 	path := "etc/netplan/60-ecsnet.yaml"
-	data := fmt.Sprintf("NETPLAN_FILE=%s\nNETPLAN_PRIMARY_ID=%s\n", shq(path), shq(h.Primary.Name()))
+	data := "NETPLAN_FILE=" + shq(path) + "\nNETPLAN_PRIMARY_ID=" + shq(h.Primary.Name()) + "\n"
 	return linuxBundle(h, applyScript{
 		stack: "netplan",
-		files: []File{{Path: path, Mode: 0o600, Data: []byte(b.String())}},
+		files: []File{{Path: path, Mode: 0o600, Data: b.bytes()}},
 		// The primary's ID is cloud-init's set-name, and secondary ENIs
 		// get set-name too: the live names must be those.
 		fixedName: func(NIC) bool { return true },

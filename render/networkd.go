@@ -1,10 +1,5 @@
 package render
 
-import (
-	"fmt"
-	"strings"
-)
-
 // networkd renders plain systemd-networkd (network: networkd): .network
 // files under etc/systemd/network/, mode 0644:
 //
@@ -34,49 +29,73 @@ func networkd(h *Host) ([]File, error) {
 	if err := checkHost(h); err != nil {
 		return nil, err
 	}
-	var files []File
-	var data strings.Builder
-	data.WriteString("# NETWORKD_FILES: NIC key and its .network file.\nNETWORKD_FILES=(\n")
-	add := func(n NIC, text string) {
-		f := File{Path: "etc/systemd/network/05-ecsnet-" + n.Name() + ".network", Mode: 0o644, Data: []byte(text)}
+	files := make([]File, 0, 2+len(h.Secondary))
+	gen := generatedBy("# ", h)
+	data := newText(100 + 80*(1+len(h.Secondary)))
+	data.str("# NETWORKD_FILES: NIC key and its .network file.\nNETWORKD_FILES=(\n")
+	add := func(n NIC, b *text) {
+		f := File{Path: "etc/systemd/network/05-ecsnet-" + n.Name() + ".network", Mode: 0o644, Data: b.bytes()}
 		files = append(files, f)
-		fmt.Fprintf(&data, "  %s\n", shq(nicKey(n)+" "+f.Path))
+		data.str("  '")
+		data.shqText(nicKey(n), " ", f.Path)
+		data.str("'\n")
 	}
-	match := func(n NIC) string {
+	match := func(b *text, n NIC) {
 		if n.MAC == "" {
-			return "[Match]\nName=" + n.Name() + "\n"
+			b.str("[Match]\nName=", n.Name(), "\n")
+		} else {
+			b.str("[Match]\nMACAddress=", n.MAC, "\n")
 		}
-		return "[Match]\nMACAddress=" + n.MAC + "\n"
 	}
 	if p := h.Primary; len(p.Secondary) > 0 {
-		var b strings.Builder
-		b.WriteString(generatedBy("# ", h))
-		fmt.Fprintf(&b, "# The %s: DHCP, plus its secondary addresses.\n", nicTitle(p))
-		b.WriteString("# networkd applies only the first .network file that matches an interface;\n" +
+		b := newText(len(gen) + 400 + 40*len(p.Secondary))
+		b.str(gen, "# The ", nicTitle(p), ": DHCP, plus its secondary addresses.\n")
+		b.str("# networkd applies only the first .network file that matches an interface;\n" +
 			"# this one sorts before cloud-init's and netplan's (10-...) so that it is that file.\n")
-		fmt.Fprintf(&b, "%s\n[Network]\nDHCP=ipv4\n", match(p))
+		match(b, p)
+		b.str("\n[Network]\nDHCP=ipv4\n")
 		for _, a := range p.Secondary {
-			fmt.Fprintf(&b, "\n[Address]\nAddress=%s\n", cidr(a, p.Bits()))
+			b.str("\n[Address]\nAddress=")
+			b.cidr(a, p.Bits())
+			b.byte('\n')
 		}
-		add(p, b.String())
+		add(p, b)
 	}
 	for _, n := range h.Secondary {
-		var b strings.Builder
-		b.WriteString(generatedBy("# ", h))
-		fmt.Fprintf(&b, "# %s.\n%s", upperFirst(nicTitle(n)), describe("# ", n))
-		fmt.Fprintf(&b, "# Static, and no gateway in [Network]: its default route is in table %d,\n# which one rule per address selects.\n", n.Table)
-		fmt.Fprintf(&b, "%s\n[Link]\nRequiredForOnline=no\n\n[Network]\nDHCP=no\n", match(n))
-		for _, a := range n.AllAddresses() {
-			fmt.Fprintf(&b, "\n[Address]\nAddress=%s\n", cidr(a, n.Bits()))
+		addrs := n.AllAddresses()
+		b := newText(len(gen) + 800 + 100*len(addrs))
+		b.str(gen, "# ", upperFirst(nicTitle(n)), ".\n", describe("# ", n))
+		b.str("# Static, and no gateway in [Network]: its default route is in table ")
+		b.int(n.Table)
+		b.str(",\n# which one rule per address selects.\n")
+		match(b, n)
+		b.str("\n[Link]\nRequiredForOnline=no\n\n[Network]\nDHCP=no\n")
+		for _, a := range addrs {
+			b.str("\n[Address]\nAddress=")
+			b.cidr(a, n.Bits())
+			b.byte('\n')
 		}
-		fmt.Fprintf(&b, "\n[Route]\nDestination=%s\nScope=link\nTable=%d\n", n.Prefix, n.Table)
-		fmt.Fprintf(&b, "\n[Route]\nGateway=%s\nTable=%d\n", n.Gateway, n.Table)
-		for _, a := range n.AllAddresses() {
-			fmt.Fprintf(&b, "\n[RoutingPolicyRule]\nFrom=%s\nTable=%d\nPriority=%d\n", a, n.Table, n.Priority)
+		b.str("\n[Route]\nDestination=")
+		b.prefix(n.Prefix)
+		b.str("\nScope=link\nTable=")
+		b.int(n.Table)
+		b.str("\n\n[Route]\nGateway=")
+		b.addr(n.Gateway)
+		b.str("\nTable=")
+		b.int(n.Table)
+		b.byte('\n')
+		for _, a := range addrs {
+			b.str("\n[RoutingPolicyRule]\nFrom=")
+			b.addr(a)
+			b.str("\nTable=")
+			b.int(n.Table)
+			b.str("\nPriority=")
+			b.int(n.Priority)
+			b.byte('\n')
 		}
-		add(n, b.String())
+		add(n, b)
 	}
-	data.WriteString(")\n")
+	data.str(")\n")
 	return linuxBundle(h, applyScript{
 		stack: "networkd",
 		files: files,

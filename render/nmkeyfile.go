@@ -2,8 +2,7 @@ package render
 
 import (
 	"crypto/sha1"
-	"fmt"
-	"strings"
+	"encoding/hex"
 )
 
 // nmKeyfile renders the NetworkManager stack (RHEL/Rocky/Alma 8-10,
@@ -34,15 +33,19 @@ func nmKeyfile(h *Host) ([]File, error) {
 	if err := checkHost(h); err != nil {
 		return nil, err
 	}
-	var files []File
-	var data strings.Builder
-	data.WriteString("# NM_PROFILES: UUID, NIC key, keyfile of each secondary ENI.\nNM_PROFILES=(\n")
+	files := make([]File, 0, len(h.Secondary)+1)
+	gen := generatedBy("# ", h)
+	data := newText(96 + 140*len(h.Secondary))
+	data.str("# NM_PROFILES: UUID, NIC key, keyfile of each secondary ENI.\nNM_PROFILES=(\n")
 	for _, n := range h.Secondary {
-		f := File{Path: nmPath(n), Mode: 0o600, Data: nmConnection(h, n)}
+		uuid := nmUUID(h, n)
+		f := File{Path: nmPath(n), Mode: 0o600, Data: nmConnection(h, n, gen, uuid)}
 		files = append(files, f)
-		fmt.Fprintf(&data, "  %s\n", shq(fmt.Sprintf("%s %s %s", nmUUID(h, n), nicKey(n), f.Path)))
+		data.str("  '")
+		data.shqText(uuid, " ", nicKey(n), " ", f.Path)
+		data.str("'\n")
 	}
-	data.WriteString(")\n")
+	data.str(")\n")
 	return linuxBundle(h, applyScript{
 		stack: "networkmanager",
 		files: files,
@@ -60,30 +63,59 @@ func nmUUID(h *Host, n NIC) string {
 	s := sha1.Sum([]byte("ecsnet/" + h.Fleet + "/eni/" + n.ENI))
 	s[6] = s[6]&0x0f | 0x50
 	s[8] = s[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", s[0:4], s[4:6], s[6:8], s[8:10], s[10:16])
+	var b [36]byte
+	hex.Encode(b[0:8], s[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], s[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], s[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], s[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:36], s[10:16])
+	return string(b[:])
 }
 
-func nmConnection(h *Host, n NIC) []byte {
-	var b strings.Builder
-	b.WriteString(generatedBy("# ", h))
-	fmt.Fprintf(&b, "# %s.\n", upperFirst(nicTitle(n)))
-	b.WriteString(describe("# ", n))
-	fmt.Fprintf(&b, "# Static addresses; never the default route: its gateway lives in\n"+
-		"# table %d, which the routing rules select for traffic from its addresses.\n", n.Table)
-	fmt.Fprintf(&b, "[connection]\nid=ecsnet-%s\nuuid=%s\ntype=ethernet\n\n", n.ENI, nmUUID(h, n))
-	fmt.Fprintf(&b, "[ethernet]\nmac-address=%s\n\n", n.MACUpper())
-	b.WriteString("[ipv4]\nmethod=manual\n")
-	for i, a := range n.AllAddresses() {
-		fmt.Fprintf(&b, "address%d=%s\n", i+1, cidr(a, n.Bits()))
+func nmConnection(h *Host, n NIC, gen, uuid string) []byte {
+	addrs := n.AllAddresses()
+	b := newText(len(gen) + 640 + len(n.Description) + 110*len(addrs))
+	title := nicTitle(n)
+	b.str(gen, "# ", upperFirst(title), ".\n", describe("# ", n))
+	b.str("# Static addresses; never the default route: its gateway lives in\n# table ")
+	b.int(n.Table)
+	b.str(", which the routing rules select for traffic from its addresses.\n")
+	b.str("[connection]\nid=ecsnet-", n.ENI, "\nuuid=", uuid, "\ntype=ethernet\n\n")
+	b.str("[ethernet]\nmac-address=", n.MACUpper(), "\n\n")
+	b.str("[ipv4]\nmethod=manual\n")
+	for i, a := range addrs {
+		b.str("address")
+		b.int(i + 1)
+		b.byte('=')
+		b.cidr(a, n.Bits())
+		b.byte('\n')
 	}
-	b.WriteString("never-default=true\n")
-	fmt.Fprintf(&b, "route1=%s\nroute1_options=table=%d\n", n.Prefix, n.Table)
-	fmt.Fprintf(&b, "route2=0.0.0.0/0,%s\nroute2_options=table=%d\n", n.Gateway, n.Table)
-	for i, a := range n.AllAddresses() {
-		fmt.Fprintf(&b, "routing-rule%d=priority %d from %s table %d\n", i+1, n.Priority, a, n.Table)
+	b.str("never-default=true\nroute1=")
+	b.prefix(n.Prefix)
+	b.str("\nroute1_options=table=")
+	b.int(n.Table)
+	b.str("\nroute2=0.0.0.0/0,")
+	b.addr(n.Gateway)
+	b.str("\nroute2_options=table=")
+	b.int(n.Table)
+	b.byte('\n')
+	for i, a := range addrs {
+		b.str("routing-rule")
+		b.int(i + 1)
+		b.str("=priority ")
+		b.int(n.Priority)
+		b.str(" from ")
+		b.addr(a)
+		b.str(" table ")
+		b.int(n.Table)
+		b.byte('\n')
 	}
-	b.WriteString("\n[ipv6]\nmethod=ignore\n")
-	return []byte(b.String())
+	b.str("\n[ipv6]\nmethod=ignore\n")
+	return b.bytes()
 }
 
 const nmCode = `

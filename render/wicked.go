@@ -1,10 +1,5 @@
 package render
 
-import (
-	"fmt"
-	"strings"
-)
-
 // wicked renders the SUSE stack (SLES 12/15, openSUSE Leap 15): sysconfig
 // files under etc/sysconfig/network/, mode 0644, as wicked's compat-suse
 // reader reads them:
@@ -38,47 +33,79 @@ func wicked(h *Host) ([]File, error) {
 		return nil, err
 	}
 	dir := "etc/sysconfig/network/"
-	var files []File
-	add := func(name, text string) {
-		files = append(files, File{Path: dir + name, Mode: 0o644, Data: []byte(text)})
+	files := make([]File, 0, 1+3*len(h.Secondary))
+	gen := generatedBy("# ", h)
+	add := func(name string, b *text) {
+		files = append(files, File{Path: dir + name, Mode: 0o644, Data: b.bytes()})
 	}
-	suffixed := func(b *strings.Builder, n NIC) {
+	suffixed := func(b *text, n NIC) {
 		for _, a := range n.Secondary {
 			k := aliasNum(n, a)
-			fmt.Fprintf(b, "IPADDR_%d='%s'\nLABEL_%d='%d'\n", k, cidr(a, n.Bits()), k, k)
+			b.str("IPADDR_")
+			b.uint32(k)
+			b.str("='")
+			b.cidr(a, n.Bits())
+			b.str("'\nLABEL_")
+			b.uint32(k)
+			b.str("='")
+			b.uint32(k)
+			b.str("'\n")
 		}
 	}
-	var p strings.Builder
-	p.WriteString(generatedBy("# ", h))
-	fmt.Fprintf(&p, "# The %s: DHCP, plus its secondary addresses.\n", nicTitle(h.Primary))
-	p.WriteString("BOOTPROTO='dhcp'\nSTARTMODE='auto'\n")
-	suffixed(&p, h.Primary)
-	add("ifcfg-"+h.Primary.Name(), p.String())
-	var data strings.Builder
-	data.WriteString("# WICKED_IFS: NIC key and interface of each secondary ENI.\nWICKED_IFS=(\n")
+	p := newText(len(gen) + 200 + 64*len(h.Primary.Secondary))
+	p.str(gen, "# The ", nicTitle(h.Primary), ": DHCP, plus its secondary addresses.\n")
+	p.str("BOOTPROTO='dhcp'\nSTARTMODE='auto'\n")
+	suffixed(p, h.Primary)
+	add("ifcfg-"+h.Primary.Name(), p)
+	data := newText(200 + 48*len(h.Secondary))
+	data.str("# WICKED_IFS: NIC key and interface of each secondary ENI.\nWICKED_IFS=(\n")
 	for _, n := range h.Secondary {
 		name := n.Name()
-		fmt.Fprintf(&data, "  %s\n", shq(nicKey(n)+" "+name))
-		var b strings.Builder
-		b.WriteString(generatedBy("# ", h))
-		fmt.Fprintf(&b, "# %s.\n%s", upperFirst(nicTitle(n)), describe("# ", n))
-		fmt.Fprintf(&b, "# Static, no gateway: its default route is in table %d (ifroute-%s),\n"+
-			"# which ifrule-%s selects for traffic from its addresses.\n", n.Table, name, name)
-		fmt.Fprintf(&b, "BOOTPROTO='static'\nSTARTMODE='auto'\nIPADDR='%s'\n", cidr(n.Address, n.Bits()))
-		suffixed(&b, n)
-		add("ifcfg-"+name, b.String())
-		add("ifroute-"+name, fmt.Sprintf("%s# Routes of %s: Destination Gateway Netmask Interface Options.\n"+
-			"%s - - %s table %d\ndefault %s - %s table %d\n",
-			generatedBy("# ", h), nicTitle(n), n.Prefix, name, n.Table, n.Gateway, name, n.Table))
-		var rules strings.Builder
+		title := nicTitle(n)
+		data.str("  ")
+		data.shq(nicKey(n) + " " + name)
+		data.byte('\n')
+		b := newText(len(gen) + len(title) + 500 + 64*len(n.Secondary))
+		b.str(gen, "# ", upperFirst(title), ".\n", describe("# ", n))
+		b.str("# Static, no gateway: its default route is in table ")
+		b.int(n.Table)
+		b.str(" (ifroute-", name, "),\n# which ifrule-", name, " selects for traffic from its addresses.\n")
+		b.str("BOOTPROTO='static'\nSTARTMODE='auto'\nIPADDR='")
+		b.cidr(n.Address, n.Bits())
+		b.str("'\n")
+		suffixed(b, n)
+		add("ifcfg-"+name, b)
+
+		b = newText(len(gen) + len(title) + 200)
+		b.str(gen, "# Routes of ", title, ": Destination Gateway Netmask Interface Options.\n")
+		b.prefix(n.Prefix)
+		b.str(" - - ", name, " table ")
+		b.int(n.Table)
+		b.str("\ndefault ")
+		b.addr(n.Gateway)
+		b.str(" - ", name, " table ")
+		b.int(n.Table)
+		b.byte('\n')
+		add("ifroute-"+name, b)
+
+		b = newText(len(gen) + len(title) + 100 + 64*(1+len(n.Secondary)))
+		b.str(gen, "# Traffic from the addresses of ", title, " uses table ")
+		b.int(n.Table)
+		b.str(".\n")
 		for _, a := range n.AllAddresses() {
-			fmt.Fprintf(&rules, "ipv4 from %s table %d priority %d\n", a, n.Table, n.Priority)
+			b.str("ipv4 from ")
+			b.addr(a)
+			b.str(" table ")
+			b.int(n.Table)
+			b.str(" priority ")
+			b.int(n.Priority)
+			b.byte('\n')
 		}
-		add("ifrule-"+name, fmt.Sprintf("%s# Traffic from the addresses of %s uses table %d.\n%s",
-			generatedBy("# ", h), nicTitle(n), n.Table, rules.String()))
+		add("ifrule-"+name, b)
 	}
-	data.WriteString(")\n")
-	fmt.Fprintf(&data, "WICKED_PRIMARY=%s\n", shq(dir+"ifcfg-"+h.Primary.Name()))
+	data.str(")\nWICKED_PRIMARY=")
+	data.shq(dir + "ifcfg-" + h.Primary.Name())
+	data.byte('\n')
 	return linuxBundle(h, applyScript{
 		stack:     "wicked",
 		files:     files,
