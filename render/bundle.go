@@ -114,13 +114,13 @@ func Payload(h *Host, files []File, mode string, opts PayloadOptions) ([]byte, e
 // checkPayloadHost validates the values that reach a payload's data
 // section (the renderers check the rest).
 func checkPayloadHost(h *Host) error {
-	if !reFleet.MatchString(h.Fleet) {
+	if !validFleet(h.Fleet) {
 		return fmt.Errorf("fleet name %q is not tag-safe", h.Fleet)
 	}
-	if !reName.MatchString(h.Name) {
+	if !validName(h.Name) {
 		return fmt.Errorf("instance name %q is not a DNS label", h.Name)
 	}
-	if h.InstanceID != "" && !reInstance.MatchString(h.InstanceID) {
+	if h.InstanceID != "" && !validID(h.InstanceID, "i-") {
 		return fmt.Errorf("instance ID %q is not like i-bp1...", h.InstanceID)
 	}
 	return nil

@@ -3,7 +3,6 @@ package render
 import (
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strings"
 	"unicode/utf16"
 )
@@ -94,11 +93,6 @@ func psComment(s string) string {
 	return b.String()
 }
 
-var (
-	psMACRE   = regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`)
-	psFleetRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
-)
-
 // psENI is one ENI as the script's data block holds it.
 type psENI struct {
 	nic     NIC
@@ -109,7 +103,7 @@ type psENI struct {
 func powershell(h *Host) ([]File, error) {
 	// The fleet name becomes a directory under ProgramData: only the
 	// schema's tag-safe names reach it.
-	if !psFleetRE.MatchString(h.Fleet) {
+	if !validFleet(h.Fleet) {
 		return nil, fmt.Errorf("fleet name %q is not tag-safe; it names the state directory", h.Fleet)
 	}
 	enis := []psENI{{nic: h.Primary, primary: true, label: "primary ENI"}}
@@ -172,7 +166,7 @@ func powershell(h *Host) ([]File, error) {
 
 // psCheckNIC validates what reaches the script unquoted or as a number.
 func psCheckNIC(n NIC, primary bool) error {
-	if n.MAC != "" && !psMACRE.MatchString(n.MAC) {
+	if n.MAC != "" && !validMAC(n.MAC) {
 		return fmt.Errorf("MAC %q is not six lower-case hex pairs", n.MAC)
 	}
 	if !primary && n.MAC == "" {

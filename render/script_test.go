@@ -345,3 +345,76 @@ func FuzzDescription(f *testing.F) {
 		}
 	})
 }
+
+// validators are the hand-written checks of script.go beside the regular
+// expressions they implement.
+var validators = []struct {
+	re    *regexp.Regexp
+	valid func(string) bool
+}{
+	{regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`), validMAC},
+	{regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`), validFleet},
+	{regexp.MustCompile(`^[a-z][a-z0-9-]{0,61}[a-z0-9]$`), validName},
+	{regexp.MustCompile(`^i-[a-z0-9]{4,40}$`), func(s string) bool { return validID(s, "i-") }},
+	{regexp.MustCompile(`^eni-[a-z0-9]{4,40}$`), func(s string) bool { return validID(s, "eni-") }},
+	{regexp.MustCompile(`^(etc|usr/local)/[A-Za-z0-9._:/-]+$`), validPath},
+}
+
+// TestValidators holds each validator to its regular expression: on
+// every short string over an alphabet of the characters that matter, and
+// on valid values of every length around the limits with each byte
+// replaced in turn.
+func TestValidators(t *testing.T) {
+	alphabet := []string{"a", "f", "g", "z", "0", "9", "A", ":", ".", "_", "-", "/", "i", "e", "\xff", "\n", "é"}
+	var inputs []string
+	var gen func(prefix string, n int)
+	gen = func(prefix string, n int) {
+		inputs = append(inputs, prefix)
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			gen(prefix+c, n-1)
+		}
+	}
+	gen("", 3)
+	for _, s := range []string{"00:16:3e:0a:0b:0c", "web-1", "shop-prod", "a.b_c-d", "i-bp1web000001", "eni-bp1data0001",
+		"etc/sysconfig/network-scripts/ifcfg-eth0:21", "usr/local/bin/x", "etc/", "usr/local/", "etc", "eni-", "i-"} {
+		inputs = append(inputs, s)
+	}
+	for _, n := range []int{1, 2, 3, 4, 5, 39, 40, 41, 42, 61, 62, 63, 64, 65} {
+		for _, base := range []string{"a", "0", "i-", "eni-", "etc/", "usr/local/"} {
+			inputs = append(inputs, base+strings.Repeat("a", n), base+strings.Repeat("0", n-1)+"a", base+strings.Repeat("a-", n/2)+"b")
+		}
+	}
+	for _, s := range slices.Clone(inputs) {
+		for i := 0; i < len(s) && len(s) > 8; i++ {
+			for _, c := range []byte{'-', ':', 'G', 'g', '.', '/', 0} {
+				b := []byte(s)
+				b[i] = c
+				inputs = append(inputs, string(b))
+			}
+		}
+	}
+	for _, v := range validators {
+		for _, s := range inputs {
+			if got, want := v.valid(s), v.re.MatchString(s); got != want {
+				t.Errorf("%s on %q: %v, the regexp says %v", v.re, s, got, want)
+			}
+		}
+	}
+}
+
+// FuzzValidators holds each validator to its regular expression.
+func FuzzValidators(f *testing.F) {
+	for _, s := range []string{"00:16:3e:0a:0b:0c", "web-1", "i-bp1web000001", "eni-bp1data0001", "etc/a:b", "usr/local/x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, v := range validators {
+			if got, want := v.valid(s), v.re.MatchString(s); got != want {
+				t.Errorf("%s on %q: %v, the regexp says %v", v.re, s, got, want)
+			}
+		}
+	})
+}
