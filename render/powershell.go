@@ -1,8 +1,10 @@
 package render
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 )
@@ -116,44 +118,54 @@ func powershell(h *Host) ([]File, error) {
 		}
 	}
 
-	var b strings.Builder
-	fmt.Fprintf(&b, "# %s: network configuration of %s (%s), fleet %s.\n", PowerShellScript, psComment(h.Name), psComment(h.InstanceID), h.Fleet)
-	b.WriteString(psHeader)
-	fmt.Fprintf(&b, "$Fleet = %s\n", psQuote(h.Fleet))
-	fmt.Fprintf(&b, "$Instance = %s\n", psQuote(h.Name))
-	b.WriteString("$Enis = @(\n")
+	head := newText(160)
+	head.str("# ", PowerShellScript, ": network configuration of ", psComment(h.Name), " (", psComment(h.InstanceID), "), fleet ", h.Fleet, ".\n")
+	b := newText(256 + 512*len(enis) + 32*addrCount(h))
+	b.str("$Fleet = ", psQuote(h.Fleet), "\n$Instance = ", psQuote(h.Name), "\n$Enis = @(\n")
 	for _, e := range enis {
 		n := e.nic
 		if e.primary {
-			b.WriteString("    # The primary ENI: DHCP gave it its primary address, which is made static\n" +
+			b.str("    # The primary ENI: DHCP gave it its primary address, which is made static\n" +
 				"    # (with its gateway and DNS servers) only when secondary addresses must go on.\n")
 		} else {
-			fmt.Fprintf(&b, "    # ENI %s (%s), device index %d", psComment(n.ENI), psComment(n.ENIID), n.DeviceIndex)
+			b.str("    # ENI ", psComment(n.ENI), " (", psComment(n.ENIID), "), device index ")
+			b.int(n.DeviceIndex)
 			if n.Description != "" {
-				fmt.Fprintf(&b, ": %s", psComment(n.Description))
+				b.str(": ", psComment(n.Description))
 			}
-			b.WriteString("\n")
+			b.str("\n")
 		}
 		mac := ""
 		if n.MAC != "" {
 			mac = n.MACDashed()
 		}
-		secs := make([]string, len(n.Secondary))
-		for i, a := range n.Secondary {
-			secs[i] = psQuote(a.String())
-		}
 		metric := 0
 		if !e.primary {
 			metric = n.Priority
 		}
-		fmt.Fprintf(&b, "    @{ Label = %s; Primary = $%t; Mac = %s; Address = %s; PrefixLength = %d; Gateway = %s; InterfaceMetric = %d\n",
-			psQuote(e.label), e.primary, psQuote(mac), psQuote(n.Address.String()), n.Bits(), psQuote(n.Gateway.String()), metric)
-		fmt.Fprintf(&b, "       Secondary = @(%s) }\n", strings.Join(secs, ", "))
+		b.str("    @{ Label = ", psQuote(e.label), "; Primary = $", strconv.FormatBool(e.primary), "; Mac = ", psQuote(mac),
+			"; Address = ", psQuote(n.Address.String()), "; PrefixLength = ")
+		b.int(n.Bits())
+		b.str("; Gateway = ", psQuote(n.Gateway.String()), "; InterfaceMetric = ")
+		b.int(metric)
+		b.str("\n       Secondary = @(")
+		for i, a := range n.Secondary {
+			if i > 0 {
+				b.str(", ")
+			}
+			b.str(psQuote(a.String()))
+		}
+		b.str(") }\n")
 	}
-	b.WriteString(")\n")
-	b.WriteString(psBody)
+	b.str(")\n")
 
-	script := strings.ReplaceAll(b.String(), "\n", "\r\n")
+	// The script is written with CRLF line ends; the constant parts were
+	// converted once.
+	script := make([]byte, 0, len(head.b)+len(psHeaderCRLF)+len(b.b)+len(psBodyCRLF)+64+8*len(enis)+2*addrCount(h))
+	script = appendCRLF(script, head.b)
+	script = append(script, psHeaderCRLF...)
+	script = appendCRLF(script, b.b)
+	script = append(script, psBodyCRLF...)
 	for i := 0; i < len(script); i++ {
 		// Windows PowerShell 5.1 reads a BOM-less script in the ANSI code
 		// page (host-config.md §2.7): the script must stay ASCII.
@@ -161,7 +173,25 @@ func powershell(h *Host) ([]File, error) {
 			return nil, fmt.Errorf("internal error: byte %#x at offset %d of %s is not printable ASCII", c, i, PowerShellScript)
 		}
 	}
-	return []File{{Path: PowerShellScript, Mode: 0o755, Data: []byte(script)}}, nil
+	return []File{{Path: PowerShellScript, Mode: 0o755, Data: script}}, nil
+}
+
+// psHeaderCRLF and psBodyCRLF are psHeader and psBody with CRLF line ends.
+var (
+	psHeaderCRLF = strings.ReplaceAll(psHeader, "\n", "\r\n")
+	psBodyCRLF   = strings.ReplaceAll(psBody, "\n", "\r\n")
+)
+
+// appendCRLF appends src to dst with each \n written as \r\n.
+func appendCRLF(dst, src []byte) []byte {
+	for {
+		i := bytes.IndexByte(src, '\n')
+		if i < 0 {
+			return append(dst, src...)
+		}
+		dst = append(append(dst, src[:i]...), '\r', '\n')
+		src = src[i+1:]
+	}
 }
 
 // psCheckNIC validates what reaches the script unquoted or as a number.

@@ -153,7 +153,7 @@ func checkHost(h *Host) error {
 	}
 	// A host has a handful of NICs and addresses: slices searched in
 	// turn cost less than maps.
-	seen := seenAddrs{}
+	seen := seenAddrs{addrs: make([]ownedAddr, 0, min(addrCount(h), 65))}
 	seen.add(h.Primary.Address, -1)
 	for _, a := range h.Primary.Secondary {
 		if _, dup := seen.owner(a); dup {
@@ -180,7 +180,11 @@ func checkHost(h *Host) error {
 		if dupMAC {
 			return fmt.Errorf("ENI %s: MAC %s is used twice", n.ENI, n.MAC)
 		}
-		check := func(a netip.Addr) error {
+		for k := -1; k < len(n.Secondary); k++ { // its primary address, then the secondary ones
+			a := n.Address
+			if k >= 0 {
+				a = n.Secondary[k]
+			}
 			if w, dup := seen.owner(a); dup {
 				owner := "the primary ENI"
 				if w >= 0 {
@@ -189,15 +193,6 @@ func checkHost(h *Host) error {
 				return fmt.Errorf("ENI %s: address %s is also on %s", n.ENI, a, owner)
 			}
 			seen.add(a, i)
-			return nil
-		}
-		if err := check(n.Address); err != nil {
-			return err
-		}
-		for _, a := range n.Secondary {
-			if err := check(a); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
@@ -206,9 +201,13 @@ func checkHost(h *Host) error {
 // seenAddrs records addresses and the index of the secondary ENI that has
 // each (-1: the primary ENI); past a few dozen, in a map.
 type seenAddrs struct {
-	addrs  []netip.Addr
-	owners []int
-	m      map[netip.Addr]int
+	addrs []ownedAddr
+	m     map[netip.Addr]int
+}
+
+type ownedAddr struct {
+	a     netip.Addr
+	owner int
 }
 
 func (s *seenAddrs) add(a netip.Addr, owner int) {
@@ -216,12 +215,11 @@ func (s *seenAddrs) add(a netip.Addr, owner int) {
 		s.m[a] = owner
 		return
 	}
-	s.addrs = append(s.addrs, a)
-	s.owners = append(s.owners, owner)
+	s.addrs = append(s.addrs, ownedAddr{a, owner})
 	if len(s.addrs) > 64 {
 		s.m = make(map[netip.Addr]int, 2*len(s.addrs))
-		for i, a := range s.addrs {
-			s.m[a] = s.owners[i]
+		for _, x := range s.addrs {
+			s.m[x.a] = x.owner
 		}
 	}
 }
@@ -231,9 +229,9 @@ func (s *seenAddrs) owner(a netip.Addr) (int, bool) {
 		w, ok := s.m[a]
 		return w, ok
 	}
-	for i, b := range s.addrs {
-		if a == b {
-			return s.owners[i], true
+	for _, x := range s.addrs {
+		if x.a == a {
+			return x.owner, true
 		}
 	}
 	return 0, false
@@ -335,6 +333,7 @@ func commentText(s string) string {
 		s = strings.ToValidUTF8(s, "")
 	}
 	var b strings.Builder
+	b.Grow(min(len(s), 124))
 	space := false
 	for _, r := range s {
 		ok := unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(".,:;_()/+@-", r)
