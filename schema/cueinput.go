@@ -40,7 +40,9 @@ func posOf(p token.Pos) Pos {
 	if !p.IsValid() {
 		return Pos{}
 	}
-	return Pos{File: p.Filename(), Line: p.Line(), Col: p.Column()}
+	// One look-up in the file's line table, not one per field.
+	q := p.Position()
+	return Pos{File: q.Filename, Line: q.Line, Col: q.Column}
 }
 
 // cueErrors converts CUE errors to ours, pointing at the user's files
