@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -174,13 +175,37 @@ func sameFile(p string, f File, read bool) bool {
 }
 
 func writeHost(dir, host string, files []File) (bool, error) {
+	for _, f := range files {
+		if !fs.ValidPath(f.Path) {
+			return false, fmt.Errorf("write %s: bad path %q", host, f.Path)
+		}
+	}
 	root := filepath.Join(dir, host)
+	fresh, err := makeRoot(root)
+	if err != nil {
+		return false, fmt.Errorf("write %s: %w", host, err)
+	}
+	if fresh {
+		// Nothing to compare and nothing stale: write the files, making
+		// each directory once (a first render writes every host so).
+		made := map[string]bool{root: true}
+		for _, f := range files {
+			p := filepath.Join(root, filepath.FromSlash(f.Path))
+			if d := filepath.Dir(p); !made[d] {
+				if err := os.MkdirAll(d, 0o755); err != nil {
+					return true, fmt.Errorf("write %s: %w", host, err)
+				}
+				made[d] = true
+			}
+			if err := writeFileMode(p, f); err != nil {
+				return true, fmt.Errorf("write %s: %w", host, err)
+			}
+		}
+		return true, nil
+	}
 	want := make(map[string]bool, len(files))
 	changed := false
 	for _, f := range files {
-		if !fs.ValidPath(f.Path) {
-			return changed, fmt.Errorf("write %s: bad path %q", host, f.Path)
-		}
 		want[f.Path] = true
 		p := filepath.Join(root, filepath.FromSlash(f.Path))
 		if sameFile(p, f, true) {
@@ -190,10 +215,7 @@ func writeHost(dir, host string, files []File) (bool, error) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return changed, fmt.Errorf("write %s: %w", host, err)
 		}
-		if err := os.WriteFile(p, f.Data, f.Mode.Perm()); err != nil {
-			return changed, fmt.Errorf("write %s: %w", host, err)
-		}
-		if err := os.Chmod(p, f.Mode.Perm()); err != nil { // WriteFile keeps an old file's mode
+		if err := writeFileMode(p, f); err != nil {
 			return changed, fmt.Errorf("write %s: %w", host, err)
 		}
 	}
@@ -210,6 +232,38 @@ func writeHost(dir, host string, files []File) (bool, error) {
 		}
 	}
 	return changed, nil
+}
+
+// makeRoot creates a host's directory (and dir, if need be) and reports
+// whether it is new; an existing one is left as it is.
+func makeRoot(root string) (bool, error) {
+	err := os.Mkdir(root, 0o755)
+	if errors.Is(err, fs.ErrNotExist) {
+		err = os.MkdirAll(root, 0o755)
+	}
+	if errors.Is(err, fs.ErrExist) {
+		if st, serr := os.Stat(root); serr == nil && st.IsDir() {
+			return false, nil
+		}
+	}
+	return err == nil, err
+}
+
+// writeFileMode writes f at p with exactly f's mode: set on the open file, as
+// neither the umask nor an existing file's mode may decide it.
+func writeFileMode(p string, f File) error {
+	fh, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, f.Mode.Perm())
+	if err != nil {
+		return err
+	}
+	_, err = fh.Write(f.Data)
+	if err == nil {
+		err = fh.Chmod(f.Mode.Perm())
+	}
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Change is one file of a host that a render would add, change or remove.

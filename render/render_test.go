@@ -84,6 +84,12 @@ func TestUpdate(t *testing.T) {
 	if changed, err := Update(dir, h.Name, files); err != nil || !changed {
 		t.Fatalf("first Update: changed %v, %v; want a write", changed, err)
 	}
+	for _, f := range files {
+		st, err := os.Stat(filepath.Join(root, f.Path))
+		if err != nil || st.Mode().Perm() != f.Mode.Perm() {
+			t.Fatalf("%s after the first write: %v, %v; want mode %v", f.Path, st.Mode(), err, f.Mode.Perm())
+		}
+	}
 	// Timestamps well in the past, so a rewrite cannot hide in the
 	// file system's timestamp granularity.
 	old := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
@@ -175,6 +181,29 @@ func TestUpdate(t *testing.T) {
 		}
 		upToDate(t)
 		keptTimes(t, ManifestName)
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	// A file the bundle does not have: Update does not look for one (no
+	// walk of the directory), WriteHost removes it.
+	t.Run("extra file", func(t *testing.T) {
+		extra := filepath.Join(root, "etc", "extra")
+		if err := os.WriteFile(extra, []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if changed, err := Update(dir, h.Name, files); err != nil || changed {
+			t.Fatalf("Update: changed %v, %v; it does not walk the directory", changed, err)
+		}
+		if err := WriteHost(dir, h.Name, files); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(extra); !os.IsNotExist(err) {
+			t.Fatalf("WriteHost left %s: %v", extra, err)
+		}
+		upToDate(t)
+		keptTimes(t, "")
 	})
 
 	// What Update does not look for, by design: an edit that keeps the
