@@ -35,18 +35,18 @@ func check(f *Fleet) Errors {
 }
 
 type checker struct {
-	f      *Fleet
-	errs   Errors
+	f    *Fleet
+	errs Errors
 	// Every address in the fleet, for duplicates: the index of its first
 	// use in uses. IPv4 addresses are keyed by their 32 bits, which keeps
 	// the map of a 20,000-instance fleet's 660,000 addresses small and
 	// quick to fill; anything else (refused elsewhere) falls back to seen.
-	seen4 map[uint32]int32
-	seen  map[netip.Addr]int32
-	uses  []use
-	sg     map[string]int     // security group name -> private addresses
-	vsw    map[string]int     // vSwitch name -> addresses wanted
-	idSeen map[string]use     // instance and ENI IDs
+	seen4  map[uint32]int32
+	seen   map[netip.Addr]int32
+	uses   []use
+	sg     map[string]int // security group name -> private addresses
+	vsw    map[string]int // vSwitch name -> addresses wanted
+	idSeen map[string]use // instance and ENI IDs
 }
 
 // use records where a value was first seen.
