@@ -166,7 +166,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	tables := fs.String("tables", strings.Join(allTables, ","), "comma-separated tables to measure: "+strings.Join(allTables, ", "))
 	fs.IntVar(&c.cueMax, "cue-max", 0, "run cue vet only on fleets of up to this many instances (0: all)")
 	fs.IntVar(&c.scale, "scale", 20000, "instances of the plan, render and scale tables")
-	fs.IntVar(&c.renderRuns, "render-runs", 3, "back-to-back pairs of floor and ecsnet render runs; the verdict is on the median pair's ratio")
+	fs.IntVar(&c.renderRuns, "render-runs", 3, "back-to-back pairs of floor and ecsnet render runs (render table) and of floor and validate + plan + render (scale table); verdicts are on the median pair")
 	scaleFormats := fs.String("scale-formats", "json,cue", "input syntaxes of the scale table's pipeline")
 	observe := fs.String("observe", "7000,20000", "instances,ENIs of the observe table (primary ENIs included)")
 	applySizes := fs.String("apply-sizes", "100,1000", "comma-separated fleet sizes (instances) of the apply table")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -158,16 +159,12 @@ func (c *config) renderSection(fx *fixture) (*section, renderResult) {
 		dir := filepath.Join(fx.dir, fmt.Sprintf("floor-%d", i))
 		fmt.Fprintf(c.progress, "render %d: floor (run %d of %d) ...\n", fx.n, i+1, runs)
 		syncDisks()
-		fr := c.run(self, nil, "floor", "-fleet", fx.files["json"], "-lock", fx.lockPath, "-out", dir)
-		if err := fr.failed(0); err != nil {
+		fl, rssKiB, err := c.runFloor(self, fx, dir)
+		if err != nil {
 			return floorResult{}, "", err
 		}
-		var fl floorResult
-		if err := json.Unmarshal(fr.stdout, &fl); err != nil {
-			return floorResult{}, "", fmt.Errorf("floor output %q: %v", fr.stdout, err)
-		}
 		floors = append(floors, time.Duration(fl.Seconds*float64(time.Second)))
-		floorRSS = append(floorRSS, fr.rssKiB)
+		floorRSS = append(floorRSS, rssKiB)
 		return fl, dir, nil
 	}
 	renderRun := func(i int) (string, error) {
@@ -246,6 +243,20 @@ func (c *config) renderSection(fx *fixture) (*section, renderResult) {
 	sec.notef("Floor: %s files, %.0f MiB; best of %d runs %s (its own RSS %s, holding every byte at once). Render and floor alternate which goes first.",
 		thousands(int(files)), float64(bytesN)/(1<<20), len(floors), secs(fw), mibOf(res.floorRSS))
 	return sec, res
+}
+
+// runFloor runs `benchtable floor` (self) into dir: the time a plain
+// program takes to write the fixture's rendered bytes, and its peak RSS.
+func (c *config) runFloor(self string, fx *fixture, dir string) (floorResult, int64, error) {
+	fr := c.run(self, nil, "floor", "-fleet", fx.files["json"], "-lock", fx.lockPath, "-out", dir)
+	if err := fr.failed(0); err != nil {
+		return floorResult{}, 0, err
+	}
+	var fl floorResult
+	if err := json.Unmarshal(fr.stdout, &fl); err != nil {
+		return floorResult{}, 0, fmt.Errorf("floor output %q: %v", fr.stdout, err)
+	}
+	return fl, fr.rssKiB, nil
 }
 
 // sameTree compares two directory trees file by file: the same relative
@@ -346,49 +357,99 @@ func (c *config) scaleSection(fx *fixture, rows []row, rr renderResult) *section
 		sec.notef("The validate table did not run at %s instances; the pipeline rows below include validate.", thousands(fx.n))
 	}
 
-	budget := 8*time.Second + rr.floor
-	goal := fmt.Sprintf("≤ 8 s + floor %s = %s; ≤ 1536 MiB", secs(rr.floor), secs(budget))
-	if !rr.measured {
-		budget, goal = 8*time.Second, "≤ 8 s (+ floor: not measured); ≤ 1536 MiB"
+	// The pipeline's render writes the whole tree, so its budget includes
+	// the floor; the disk's speed for small files varies several-fold
+	// within a run, so each pipeline has its own floor run back to back
+	// with its render (alternating which goes first, as in the render
+	// table), and the verdict is on the median run's time over its floor.
+	runs := max(1, c.renderRuns)
+	self, err := os.Executable()
+	if err != nil {
+		sec.crash("validate + plan + render", size, err)
+		return sec
+	}
+	if rr.measured {
+		sec.notef("The render table's best floor was %s; each pipeline run below has its own floor, run beside its render.", secs(rr.floor))
 	}
 	for _, format := range c.scaleFormats {
 		name := fx.files[format]
 		what := "validate + plan + render (" + format + ")"
-		fmt.Fprintf(c.progress, "scale %d %s: validate, plan, render ...\n", fx.n, format)
-		out := filepath.Join(fx.dir, "hosts-"+format)
-		steps := []struct {
-			name string
-			args []string
-			ok   []int
-		}{
-			{"validate", []string{"validate", name}, []int{0}},
-			{"plan", []string{"plan", "--observed", fx.snapPath, "--lock", fx.lockPath, "--detailed-exitcode", name}, []int{0}},
-			{"render", []string{"render", "--lock", fx.lockPath, "--out", out, name}, []int{0}},
+		type pipeRun struct {
+			total, floor time.Duration
+			peak         int64
+			parts        string
 		}
-		var total time.Duration
-		var peak int64
-		var parts []string
+		var got []pipeRun
 		failed := false
-		syncDisks()
-		for _, s := range steps {
-			r := c.run(c.ecsnet, nil, s.args...)
-			if err := r.failed(s.ok...); err != nil {
-				sec.crash(what, size, fmt.Errorf("%s: %v", s.name, err))
-				failed = true
+		for i := range runs {
+			fmt.Fprintf(c.progress, "scale %d %s: validate, plan, render beside the floor (run %d of %d) ...\n", fx.n, format, i+1, runs)
+			out := filepath.Join(fx.dir, fmt.Sprintf("hosts-%s-%d", format, i))
+			floorDir := filepath.Join(fx.dir, fmt.Sprintf("pipeline-floor-%s-%d", format, i))
+			steps := []struct {
+				name string
+				args []string
+			}{
+				{"validate", []string{"validate", name}},
+				{"plan", []string{"plan", "--observed", fx.snapPath, "--lock", fx.lockPath, "--detailed-exitcode", name}},
+				{"render", []string{"render", "--lock", fx.lockPath, "--out", out, name}},
+			}
+			var run pipeRun
+			var parts []string
+			floor := func() error {
+				syncDisks()
+				fl, _, err := c.runFloor(self, fx, floorDir)
+				run.floor = time.Duration(fl.Seconds * float64(time.Second))
+				return err
+			}
+			for _, st := range steps {
+				if st.name == "render" && i%2 == 0 {
+					if err := floor(); err != nil {
+						sec.crash(what, size, fmt.Errorf("floor: %v", err))
+						failed = true
+						break
+					}
+				}
+				syncDisks()
+				r := c.run(c.ecsnet, nil, st.args...)
+				if err := r.failed(0); err != nil {
+					sec.crash(what, size, fmt.Errorf("%s: %v", st.name, err))
+					failed = true
+					break
+				}
+				run.total += r.wall
+				run.peak = max(run.peak, r.rssKiB)
+				parts = append(parts, fmt.Sprintf("%s %s / %s", st.name, secs(r.wall), mib(r.rssKiB)))
+			}
+			if !failed && i%2 == 1 {
+				if err := floor(); err != nil {
+					sec.crash(what, size, fmt.Errorf("floor: %v", err))
+					failed = true
+				}
+			}
+			if failed {
 				break
 			}
-			total += r.wall
-			peak = max(peak, r.rssKiB)
-			parts = append(parts, fmt.Sprintf("%s %s / %s", s.name, secs(r.wall), mib(r.rssKiB)))
+			run.parts = fmt.Sprintf("%s = %s MiB; floor %s", secs(run.total), strings.Join(parts, " + "), secs(run.floor))
+			got = append(got, run)
 		}
 		if failed {
 			continue
 		}
+		over := func(r pipeRun) time.Duration { return r.total - r.floor }
+		sorted := slices.Clone(got)
+		slices.SortStableFunc(sorted, func(a, b pipeRun) int { return cmp.Compare(over(a), over(b)) })
+		med := sorted[len(sorted)/2]
+		var peak int64
+		var lines []string
+		for i, r := range got {
+			peak = max(peak, r.peak)
+			lines = append(lines, fmt.Sprintf("run %d: %s", i+1, r.parts))
+		}
 		sec.add(check{what: what, size: size,
-			measured: fmt.Sprintf("%s, peak %s (%s MiB)", secs(total), mibOf(peak), strings.Join(parts, ", ")),
-			goal:     goal, pass: total <= budget && peak <= 1536*1024})
+			measured: fmt.Sprintf("%s over the floor beside it (median of %d runs; %s), peak %s", secs(over(med)), len(got), strings.Join(lines, "; "), mibOf(peak)),
+			goal:     "≤ 8 s over the floor; ≤ 1536 MiB", pass: over(med) <= 8*time.Second && peak <= 1536*1024})
 
-		c.oneChange(sec, fx, format, out)
+		c.oneChange(sec, fx, format, filepath.Join(fx.dir, fmt.Sprintf("hosts-%s-0", format)))
 	}
 	return sec
 }
