@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/spf13/pflag"
 
@@ -162,57 +163,36 @@ func renderTo(out string, f *schema.Fleet, lock *schema.Lock) (int, int, render.
 	if err != nil && !errors.As(err, &missing) {
 		return 0, 0, nil, err
 	}
-	var mu sync.Mutex
-	var firstErr error
-	changed := 0
-	work := make(chan *render.Host)
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for h := range work {
-				files, err := render.ForHost(h)
-				wrote := false
-				if err == nil {
-					wrote, err = render.Update(out, h.Name, files)
-				}
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				if wrote {
-					changed++
-				}
-				mu.Unlock()
-			}
-		}()
+	var changed atomic.Int64
+	err = renderHosts(hosts, func(i int, files []render.File) error {
+		wrote, err := render.Update(out, hosts[i].Name, files)
+		if wrote {
+			changed.Add(1)
+		}
+		return err
+	})
+	if err != nil {
+		return len(hosts), int(changed.Load()), missing, err
 	}
-	names := map[string]bool{}
+	names := make(map[string]bool, len(hosts))
 	for _, h := range hosts {
 		names[h.Name] = true
-		work <- h
-	}
-	close(work)
-	wg.Wait()
-	if firstErr != nil {
-		return len(hosts), changed, missing, firstErr
 	}
 	if missing == nil {
 		entries, err := os.ReadDir(out)
 		if err != nil && !os.IsNotExist(err) {
-			return len(hosts), changed, nil, err
+			return len(hosts), int(changed.Load()), nil, err
 		}
 		for _, d := range entries {
 			if d.IsDir() && !names[d.Name()] {
 				if err := os.RemoveAll(filepath.Join(out, d.Name())); err != nil {
-					return len(hosts), changed, nil, err
+					return len(hosts), int(changed.Load()), nil, err
 				}
-				changed++
+				changed.Add(1)
 			}
 		}
 	}
-	return len(hosts), changed, missing, nil
+	return len(hosts), int(changed.Load()), missing, nil
 }
 
 // renderBundles renders every host that can be, in parallel: rendering is
@@ -223,32 +203,50 @@ func renderBundles(f *schema.Fleet, lock *schema.Lock) (map[string][]render.File
 	if err != nil && !errors.As(err, &missing) {
 		return nil, nil, err
 	}
+	got := make([][]render.File, len(hosts))
+	err = renderHosts(hosts, func(i int, files []render.File) error {
+		got[i] = files
+		return nil
+	})
 	bundles := make(map[string][]render.File, len(hosts))
-	var mu sync.Mutex
-	var firstErr error
-	work := make(chan *render.Host)
+	for i, h := range hosts {
+		bundles[h.Name] = got[i]
+	}
+	return bundles, missing, err
+}
+
+// renderHosts renders the hosts in parallel, one worker per CPU (rendering
+// is pure; the fleet and lock are read-only), and hands each bundle to use,
+// which must be safe to call concurrently. Of several errors the first in
+// host order is returned, so the same input always reports the same one.
+func renderHosts(hosts []*render.Host, use func(i int, files []render.File) error) error {
+	errs := make([]error, len(hosts))
+	next := make(chan int)
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for h := range work {
-				files, err := render.ForHost(h)
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
+			for i := range next {
+				files, err := render.ForHost(hosts[i])
+				if err == nil {
+					err = use(i, files)
 				}
-				bundles[h.Name] = files
-				mu.Unlock()
+				errs[i] = err
 			}
 		}()
 	}
-	for _, h := range hosts {
-		work <- h
+	for i := range hosts {
+		next <- i
 	}
-	close(work)
+	close(next)
 	wg.Wait()
-	return bundles, missing, firstErr
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeBundles writes every host's directory and, when the render is
