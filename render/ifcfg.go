@@ -88,12 +88,7 @@ func ifcfg(h *Host) ([]File, error) {
 		b.int(n.Table)
 		b.str(".\n")
 		for _, a := range n.AllAddresses() {
-			b.str("from ")
-			b.addr(a)
-			b.str(" table ")
-			b.int(n.Table)
-			b.str(" priority ")
-			b.int(n.Priority)
+			b.rule(a, n)
 			b.byte('\n')
 		}
 		files = append(files, File{Path: dir + "rule-" + name, Mode: 0o644, Data: b.bytes()})

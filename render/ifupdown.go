@@ -90,14 +90,6 @@ func ifupdown(h *Host) ([]File, error) {
 			b.str("auto ", name, "\n")
 		}
 		addrs := n.AllAddresses()
-		rule := func(a netip.Addr) {
-			b.str("from ")
-			b.addr(a)
-			b.str(" table ")
-			b.int(n.Table)
-			b.str(" priority ")
-			b.int(n.Priority)
-		}
 		for i, a := range addrs {
 			b.str("iface ", name, " inet static\n    address ")
 			b.cidr(a, n.Bits())
@@ -116,14 +108,14 @@ func ifupdown(h *Host) ([]File, error) {
 			b.byte('\n')
 			for _, r := range addrs {
 				b.str("    up ip -4 rule del ")
-				rule(r)
+				b.rule(r, n)
 				b.str(" 2>/dev/null || true\n    up ip -4 rule add ")
-				rule(r)
+				b.rule(r, n)
 				b.byte('\n')
 			}
 			for _, r := range addrs {
 				b.str("    down ip -4 rule del ")
-				rule(r)
+				b.rule(r, n)
 				b.str(" || true\n")
 			}
 			b.str("    down ip -4 route flush table ")

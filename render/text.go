@@ -34,6 +34,18 @@ func (t *text) uint32(n uint32) { t.b = strconv.AppendUint(t.b, uint64(n), 10) }
 // addr writes a as netip.Addr.String does.
 func (t *text) addr(a netip.Addr) { t.b = a.AppendTo(t.b) }
 
+// rule writes the policy-routing selector of one address of a secondary
+// NIC, "from A table T priority P": the form ip-rule(8), rule-ethN and
+// wicked's ifrule files share.
+func (t *text) rule(a netip.Addr, n NIC) {
+	t.str("from ")
+	t.addr(a)
+	t.str(" table ")
+	t.int(n.Table)
+	t.str(" priority ")
+	t.int(n.Priority)
+}
+
 // cidr writes a host address with a prefix length, as cidr does.
 func (t *text) cidr(a netip.Addr, bits int) {
 	t.addr(a)

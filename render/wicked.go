@@ -93,12 +93,8 @@ func wicked(h *Host) ([]File, error) {
 		b.int(n.Table)
 		b.str(".\n")
 		for _, a := range n.AllAddresses() {
-			b.str("ipv4 from ")
-			b.addr(a)
-			b.str(" table ")
-			b.int(n.Table)
-			b.str(" priority ")
-			b.int(n.Priority)
+			b.str("ipv4 ")
+			b.rule(a, n)
 			b.byte('\n')
 		}
 		add("ifrule-"+name, b)
