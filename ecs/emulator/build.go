@@ -414,11 +414,11 @@ func build(w *World, seed int64) (*cloud, error) {
 		e := p.e
 		v := c.vswitches[e.vsw]
 		if e.id == "" {
-			e.id = c.gen.id("eni-", taken)
+			e.id = c.gen.id("eni-", "", taken)
 			seen[e.id] = "derived"
 		}
 		if e.mac == "" {
-			e.mac = c.gen.mac(func(m string) bool { return c.macs[m] })
+			e.mac = c.gen.mac("", func(m string) bool { return c.macs[m] })
 			c.macs[e.mac] = true
 		}
 		if p.autoIP {

@@ -137,13 +137,21 @@ func (v *vswitch) inUse(a netip.Addr) bool {
 	return ok
 }
 
-// allocate picks n free addresses for eniID, starting each search at a
-// seeded random offset as the cloud hands out addresses in no particular
-// order. The caller has checked that n are free.
+// allocate picks n free addresses for eniID, as the cloud hands them out
+// in no particular order: each a seeded random draw of the ENI's own
+// stream, drawn again when taken, and searched linearly from the last
+// draw once a few draws have missed (a nearly full block). The caller has
+// checked that n are free.
 func (c *cloud) allocate(v *vswitch, n int, eniID string) []netip.Addr {
 	out := make([]netip.Addr, 0, n)
 	for range n {
-		off := uint32(c.gen.pick(uint64(v.size)))
+		off := uint32(c.gen.pick(eniID, uint64(v.size)))
+		for tries := 1; tries < 8; tries++ {
+			if a := u32ToAddr(v.base + off); v.usable(a) && !v.inUse(a) {
+				break
+			}
+			off = uint32(c.gen.pick(eniID, uint64(v.size)))
+		}
 		for {
 			a := u32ToAddr(v.base + off)
 			if v.usable(a) && !v.inUse(a) {

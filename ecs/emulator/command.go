@@ -176,8 +176,8 @@ func runCommand(s *Server, q *call) (any, *apiError) {
 	}
 
 	inv := &invocation{
-		commandID: c.gen.id("c-", func(id string) bool { return false }),
-		invokeID:  c.gen.id("t-", func(id string) bool { return s.commands.byID[id] != nil }),
+		commandID: c.gen.id("c-", "", func(id string) bool { return false }),
+		invokeID:  c.gen.id("t-", "", func(id string) bool { return s.commands.byID[id] != nil }),
 	}
 	if s.commands.byID == nil {
 		s.commands.byID = map[string]*invocation{}

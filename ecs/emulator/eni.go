@@ -265,11 +265,11 @@ func createNetworkInterface(s *Server, q *call) (any, *apiError) {
 	}
 
 	e := &eni{
-		id:   c.gen.id("eni-", func(id string) bool { return c.enis[id] != nil || c.instances[id] != nil }),
+		id:   c.gen.id("eni-", p.fingerprint(), func(id string) bool { return c.enis[id] != nil || c.instances[id] != nil }),
 		name: name, desc: desc, vsw: v.id, vpcID: v.vpcID, zone: v.zone, groups: groups,
-		mac:    c.gen.mac(func(m string) bool { return c.macs[m] }),
 		status: stAvailable, tags: tagList, created: c.stamp(),
 	}
+	e.mac = c.gen.mac(e.id, func(m string) bool { return c.macs[m] })
 	sortTags(e.tags)
 	e.ip = primary
 	if e.ip.IsValid() {

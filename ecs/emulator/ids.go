@@ -11,6 +11,13 @@ import (
 // that stream's counter. Streams are independent, so turning faults on does
 // not change which IDs a sequence of successful calls produces, and the same
 // world plus the same calls gives the same cloud, byte for byte.
+//
+// What a call creates is drawn from a stream named after the call's content
+// (its parameters, ClientToken included), not from a global counter: a
+// client that sends its calls in parallel, in whatever order they happen to
+// arrive, gets the same ENI IDs, MACs and picked addresses on every run. Only
+// two calls whose draws collide (the same ID, MAC or address) still depend on
+// which arrives first; the second draws again from its own stream.
 type generator struct {
 	seed     uint64
 	counters map[string]uint64
@@ -49,14 +56,17 @@ func (g *generator) next(stream string) uint64 {
 const alnum = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 // id returns prefix plus 20 lowercase alphanumerics, the shape of real ENI
-// IDs (eni-bp1...). taken reports collisions with IDs from the world file.
-func (g *generator) id(prefix string, taken func(string) bool) string {
+// IDs (eni-bp1...), from the stream prefix+key (key "" for the world
+// file's own sequence; a call's content fingerprint for what a call
+// creates). taken reports collisions with IDs already in use.
+func (g *generator) id(prefix, key string, taken func(string) bool) string {
+	stream := prefix + key
 	for {
-		n := g.next(prefix)
+		n := g.next(stream)
 		b := make([]byte, 0, len(prefix)+20)
 		b = append(b, prefix...)
 		for w := uint64(0); w < 2; w++ {
-			x := g.at(prefix, n, w)
+			x := g.at(stream, n, w)
 			for range 10 {
 				b = append(b, alnum[x%36])
 				x /= 36
@@ -68,10 +78,12 @@ func (g *generator) id(prefix string, taken func(string) bool) string {
 	}
 }
 
-// mac returns a MAC address in Alibaba Cloud's OUI 00:16:3e.
-func (g *generator) mac(taken func(string) bool) string {
+// mac returns a MAC address in Alibaba Cloud's OUI 00:16:3e, from the
+// stream of key (the ENI's ID; "" for the world file's sequence).
+func (g *generator) mac(key string, taken func(string) bool) string {
+	stream := "mac" + key
 	for {
-		x := g.at("mac", g.next("mac"), 0)
+		x := g.at(stream, g.next(stream), 0)
 		s := fmt.Sprintf("00:16:3e:%02x:%02x:%02x", byte(x>>16), byte(x>>8), byte(x))
 		if !taken(s) {
 			return s
@@ -92,10 +104,12 @@ func (g *generator) roll(kind string, n uint64) float64 {
 	return float64(g.at("fault/"+kind, n, 0)>>11) / (1 << 53)
 }
 
-// pick returns a pseudo-random offset below size for the next
-// auto-assigned address.
-func (g *generator) pick(size uint64) uint64 {
-	return g.at("ip", g.next("ip"), 0) % size
+// pick returns a pseudo-random offset below size for the next address
+// auto-assigned to the ENI eniID: each ENI draws from its own stream, so
+// what it gets does not depend on other ENIs' calls in between.
+func (g *generator) pick(eniID string, size uint64) uint64 {
+	stream := "ip/" + eniID
+	return g.at(stream, g.next(stream), 0) % size
 }
 
 // addrToU32 and u32ToAddr convert IPv4 addresses for block arithmetic.
