@@ -44,6 +44,9 @@ type Config struct {
 	// service (100.100.100.200); it is never tried implicitly. Set it or
 	// Credentials, not both.
 	UseECSRAMRole string
+	// metadataEndpoint replaces the metadata service's address
+	// (scheme://host), for tests.
+	metadataEndpoint string
 
 	// ConnectTimeout bounds connection set-up (default 5 s, the SDK's).
 	ConnectTimeout time.Duration
@@ -190,9 +193,11 @@ func New(cfg Config) (*Client, error) {
 	case cfg.UseECSRAMRole != "" && !cfg.Credentials.IsZero():
 		return nil, errors.New("ecs: both an access key and an ECS RAM role are configured; choose one")
 	case cfg.UseECSRAMRole != "":
-		// The SDK's provider caches and refreshes the role's STS key but
-		// is not safe for concurrent use.
-		c.cred = &lockedProvider{p: credentials.NewECSRAMRoleCredentialsProvider(cfg.UseECSRAMRole)}
+		p, err := newRAMRoleProvider(cfg.UseECSRAMRole, cfg.metadataEndpoint, c.now)
+		if err != nil {
+			return nil, err
+		}
+		c.cred = p
 	default:
 		if err := cfg.Credentials.check(); err != nil {
 			return nil, fmt.Errorf("ecs: %w", err)
@@ -302,20 +307,6 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// lockedProvider serialises a credentials provider that refreshes itself.
-type lockedProvider struct {
-	mu sync.Mutex
-	p  credentials.CredentialsProvider
-}
-
-func (l *lockedProvider) GetCredentials() (*credentials.Credentials, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.p.GetCredentials()
-}
-
-func (l *lockedProvider) GetProviderName() string { return l.p.GetProviderName() }
-
 // acquire checks out an SDK client pair, creating one if fewer than
 // MaxConcurrency exist.
 func (c *Client) acquire(ctx context.Context) (*conn, error) {
@@ -381,6 +372,9 @@ func (c *Client) newConn() (*conn, error) {
 // the request the SDK builds without one, so cancelling the context aborts
 // a request in flight. The http.Client's own timeout stays in force: the
 // request's context is derived from the one the http.Client set.
+//
+// It also refuses every 3xx answer (see redirect.go): the SDK's http.Client
+// would follow it with the signed request, and has no CheckRedirect to set.
 type ctxTransport struct {
 	base http.RoundTripper
 	ctx  context.Context // set while the conn is checked out
@@ -389,11 +383,21 @@ type ctxTransport struct {
 func (t *ctxTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := t.ctx
 	if ctx == nil {
-		return t.base.RoundTrip(req)
+		resp, err := t.base.RoundTrip(req)
+		if err != nil {
+			return nil, err
+		}
+		if err := refuseRedirect(resp, "the endpoint"); err != nil {
+			return nil, err
+		}
+		return resp, nil
 	}
 	rctx, cancel := context.WithCancelCause(req.Context())
 	stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
 	resp, err := t.base.RoundTrip(req.WithContext(rctx))
+	if err == nil {
+		err = refuseRedirect(resp, "the endpoint")
+	}
 	if err != nil {
 		stop()
 		cancel(nil)

@@ -4,6 +4,10 @@
 //
 //   - HTTPS to the real cloud (the SDK defaults to plain HTTP); plain HTTP is
 //     accepted only for a loopback endpoint such as the emulator.
+//   - No redirect is ever followed, for API calls or for the ECS RAM role's
+//     key from the metadata service: a 3xx answer is an error of kind
+//     KindRedirect, so a signed request never travels anywhere but the
+//     endpoint configured.
 //   - Retries with exponential backoff and full jitter for throttling, server
 //     errors, lost connections, timeouts and the transient state conflicts
 //     each action is known for (the SDK retries none of these by default, and

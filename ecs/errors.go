@@ -43,14 +43,19 @@ func (e *APIError) Error() string {
 // TransportKind says why a call got no usable answer.
 type TransportKind string
 
-// Transport failure kinds. All but KindRequest are retried: the request may
-// or may not have reached the API, and every call this package makes is
-// safe to repeat.
+// Transport failure kinds. All but KindRequest and KindRedirect are
+// retried: the request may or may not have reached the API, and every call
+// this package makes is safe to repeat.
 const (
 	KindConnection TransportKind = "connection" // refused, reset or closed without an answer
 	KindTimeout    TransportKind = "timeout"    // connect or read timeout
 	KindResponse   TransportKind = "response"   // a 2xx answer that could not be decoded
 	KindRequest    TransportKind = "request"    // the request could not be built or signed
+	// KindRedirect is a 3xx answer. The ECS and VPC APIs never redirect,
+	// and following one would resend the signed request, security token
+	// included, wherever the answer points (plain HTTP included), so it
+	// is refused and not retried.
+	KindRedirect TransportKind = "redirect"
 )
 
 // TransportError is a call that got no usable answer from the API. Msg has
@@ -159,6 +164,10 @@ func (s *scrubber) wrap(action string, err error) error {
 			return fmt.Errorf("ecs %s: %w", action, contextError(err))
 		}
 	}
+	var re *redirectError
+	if errors.As(err, &re) {
+		return &TransportError{Action: action, Kind: KindRedirect, Msg: s.clean(re.Error())}
+	}
 	var se *sdkerrors.ServerError
 	if errors.As(err, &se) {
 		return &APIError{
@@ -220,7 +229,7 @@ func contextError(err error) error {
 func retryable(action string, err error) bool {
 	var te *TransportError
 	if errors.As(err, &te) {
-		return te.Kind != KindRequest
+		return te.Kind != KindRequest && te.Kind != KindRedirect
 	}
 	var ae *APIError
 	if !errors.As(err, &ae) {
