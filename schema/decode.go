@@ -329,6 +329,7 @@ func (d *decoder) decode(root *node) *Fleet {
 					v.Zone, _ = d.str(x.val, ep.field("zone"))
 				}
 				if x := e.val.lookup("cidr"); x != nil {
+					v.CIDRPos = x.val.pos
 					v.CIDR = d.cidr(x.val, ep.field("cidr"))
 				}
 				f.VSwitches = append(f.VSwitches, v)

@@ -37,6 +37,7 @@ type VSwitch struct {
 	Pos     Pos // where the vSwitch's name is written
 	IDPos   Pos
 	ZonePos Pos
+	CIDRPos Pos
 }
 
 // SecurityGroup names a security group by its ID.
