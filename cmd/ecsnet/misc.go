@@ -14,6 +14,9 @@ func runVersion(_ context.Context, args []string, e env) int {
 	if err := fs.Parse(args); err != nil {
 		return flagError(fs, err, e)
 	}
+	if fs.NArg() > 0 {
+		return flagError(fs, fmt.Errorf("version takes no arguments, not %q", fs.Arg(0)), e)
+	}
 	v := "(devel)"
 	goVersion := ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -31,6 +34,9 @@ func runHelp(_ context.Context, args []string, e env) int {
 	case len(args) == 0:
 		usage(e.stdout)
 		return exitOK
+	case len(args) > 1:
+		fmt.Fprintf(e.stderr, "ecsnet help: name one command, not %s\nRun 'ecsnet help' for the list of commands.\n", strings.Join(args, " "))
+		return exitError
 	case args[0] == "os":
 		helpOS(e)
 		return exitOK

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/spf13/pflag"
@@ -46,6 +48,14 @@ func runPlan(ctx context.Context, args []string, e env) int {
 		return flagError(fs, err, e)
 	}
 	a.paths = fs.Args()
+	if a.rendered != "" {
+		// Checked first: a mistyped directory would otherwise list every
+		// file as new, after the whole plan was computed.
+		if st, err := os.Stat(a.rendered); err != nil || !st.IsDir() {
+			fmt.Fprintf(e.stderr, "ecsnet plan: --rendered %s: not a directory; name the directory ecsnet render --out wrote (render it first: ecsnet render --out %s PATH...)\n", a.rendered, a.rendered)
+			return exitError
+		}
+	}
 	p, code := makePlan(ctx, e, &a.cloud, a.format, a.paths, a.prune, a.hosts)
 	if p == nil {
 		return code
@@ -103,7 +113,7 @@ func makePlan(ctx context.Context, e env, a *cloudArgs, format string, paths []s
 	readLock := background(func() (*schema.Lock, error) { return schema.ReadLockFile(lockPath) })
 	var readSnap func() (*plan.Observed, error)
 	if a.observed != "" {
-		readSnap = background(func() (*plan.Observed, error) { return readSnapshotFile(a.observed) })
+		readSnap = background(func() (*plan.Observed, error) { return readObserved(a.observed) })
 	}
 	f, code := loadFleet(e, format, paths, a.maxInput)
 	if f == nil {
@@ -116,13 +126,13 @@ func makePlan(ctx context.Context, e env, a *cloudArgs, format string, paths []s
 	}
 	var obs *plan.Observed
 	if readSnap != nil {
-		o, err := readSnap()
-		obs, err = checkSnapshot(a.observed, f, o, err)
-	} else {
-		obs, err = observe(ctx, a, f, e)
-	}
-	if err != nil {
-		fmt.Fprintf(e.stderr, "ecsnet: observe: %v\n", err)
+		o, rerr := readSnap()
+		if obs, err = checkSnapshot(a.observed, f, o, rerr); err != nil {
+			fmt.Fprintf(e.stderr, "ecsnet plan: %v\n", err)
+			return nil, exitError
+		}
+	} else if obs, err = observe(ctx, a, f, e); err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet plan: observe: %v\n", err)
 		return nil, exitError
 	}
 	p, err := plan.Compute(f, obs, lock, plan.Options{Prune: prune})
@@ -138,6 +148,28 @@ func makePlan(ctx context.Context, e env, a *cloudArgs, format string, paths []s
 		p = plan.WithHosts(p, f, obs)
 	}
 	return p, exitOK
+}
+
+// readObserved reads the snapshot of plan --observed, saying in the user's
+// terms what is wrong with the file. An empty file is what a failed
+// `ecsnet observe > FILE` leaves behind, so it gets its own message.
+func readObserved(path string) (*plan.Observed, error) {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("--observed %s: no such file; write a snapshot first: ecsnet observe PATH... > %s", path, path)
+	case err != nil:
+		return nil, fmt.Errorf("--observed: %w", err)
+	case st.IsDir():
+		return nil, fmt.Errorf("--observed %s: is a directory; name the snapshot file that ecsnet observe wrote", path)
+	case st.Mode().IsRegular() && st.Size() == 0:
+		return nil, fmt.Errorf("--observed %s: the file is empty, as a failed `ecsnet observe > %s` leaves it; run ecsnet observe again", path, path)
+	}
+	o, err := readSnapshotFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--observed: %w; write it again with ecsnet observe", err)
+	}
+	return o, nil
 }
 
 type showArgs struct{ format string }
