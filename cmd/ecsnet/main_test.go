@@ -156,3 +156,89 @@ func TestGeneratedInvalid(t *testing.T) {
 		}
 	})
 }
+
+// TestTerraformLongFlags pins which words are rewritten from Terraform's
+// single-dash long form and which are left to pflag.
+func TestTerraformLongFlags(t *testing.T) {
+	tests := []struct {
+		cmd  string
+		args string
+		want string
+	}{
+		{"plan", "-detailed-exitcode fleet/", "--detailed-exitcode fleet/"},
+		{"plan", "-format=json -save plan.json fleet/", "--format=json --save plan.json fleet/"},
+		{"plan", "--save -detailed-exitcode fleet/", "--save -detailed-exitcode fleet/"}, // a value, not a flag
+		{"plan", "-save -detailed-exitcode fleet/", "--save -detailed-exitcode fleet/"},  // likewise
+		{"plan", "fleet/ -- -detailed-exitcode", "fleet/ -- -detailed-exitcode"},         // after --
+		{"plan", "-detailed-exitcod fleet/", "--detailed-exitcod fleet/"},                // unknown: named whole
+		{"validate", "-d fleet/", "-d fleet/"},                                           // a one-letter flag
+		{"validate", "-dd fleet/", "-dd fleet/"},                                         // a cluster of them
+		{"validate", "-describe -format json fleet/", "--describe --format json fleet/"}, // bool, then a value
+		{"render", "-o -out fleet/", "-o -out fleet/"},                                   // -o takes the next word
+		{"render", "-out=r -check fleet/", "--out=r --check fleet/"},
+	}
+	for _, tt := range tests {
+		c, _ := lookup(tt.cmd)
+		got := strings.Join(terraformLongFlags(c.flags(), strings.Fields(tt.args)), " ")
+		if got != tt.want {
+			t.Errorf("%s %s: got %q, want %q", tt.cmd, tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestTerraformHabits runs the habits of a Terraform user: one-dash long
+// flags work, and a misspelt flag gets a suggestion.
+func TestTerraformHabits(t *testing.T) {
+	c := newE2E(t, nil)
+	snapshot := filepath.Join(t.TempDir(), "snapshot.json")
+	out, _ := c.must(exitOK, "observe", c.dir)
+	if err := os.WriteFile(snapshot, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCLI(t, "plan", "-detailed-exitcode", "-observed", snapshot, c.dir); code != exitChanges {
+		t.Errorf("plan -detailed-exitcode: exit %d, want 2 (changes)\n%s", code, errs)
+	}
+	for _, tt := range []struct{ args, want string }{
+		{"plan --formt json", "unknown flag: --formt\nDid you mean --format?\n"},
+		{"plan -detailed-exitcod", "unknown flag: --detailed-exitcod\nDid you mean --detailed-exitcode?\n"},
+		{"apply --auto-aprove", "Did you mean --auto-approve?\n"},
+		{"render --ckeck", "Did you mean --check?\n"},
+	} {
+		code, _, errs := runCLI(t, append(strings.Fields(tt.args), c.dir)...)
+		if code != exitError || !strings.Contains(errs, tt.want) {
+			t.Errorf("%s: exit %d, want 1 and %q in:\n%s", tt.args, code, tt.want, errs)
+		}
+	}
+	if _, _, errs := runCLI(t, "plan", "--bogus", c.dir); strings.Contains(errs, "Did you mean") {
+		t.Errorf("plan --bogus: a far-fetched suggestion:\n%s", errs)
+	}
+	if _, _, errs := runCLI(t, "valdiate"); !strings.Contains(errs, `Did you mean "validate"?`) {
+		t.Errorf("valdiate: no suggestion:\n%s", errs)
+	}
+}
+
+// TestHelpEveryCommand wants every command's help to show an example of
+// the command and its exit codes, and boolean flags as plain --name.
+func TestHelpEveryCommand(t *testing.T) {
+	for _, c := range commands() {
+		code, out, errs := runCLI(t, "help", c.name)
+		if code != exitOK {
+			t.Errorf("help %s: exit %d\n%s", c.name, code, errs)
+			continue
+		}
+		ex, _, _ := strings.Cut(out[strings.Index(out, "\nExamples:\n")+1:], "\n\n")
+		if !strings.Contains(out, "\nExamples:\n") || !strings.Contains(ex, "ecsnet "+c.name) {
+			t.Errorf("help %s: no example of the command:\n%s", c.name, out)
+		}
+		if !strings.Contains(out, "\nExit codes:\n  0  ") {
+			t.Errorf("help %s: no exit codes:\n%s", c.name, out)
+		}
+		if strings.Contains(out, "[=true|false]") {
+			t.Errorf("help %s: a boolean flag shows as --x[=true|false]:\n%s", c.name, out)
+		}
+	}
+	_, out, _ := runCLI(t, "help", "plan")
+	if !strings.Contains(out, "      --detailed-exitcode     exit 2 when") || !strings.Contains(out, `--format string         output format: text, json or markdown (a pull-request comment) (default "text")`) {
+		t.Errorf("help plan: flags not as expected:\n%s", out)
+	}
+}

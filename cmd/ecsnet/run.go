@@ -105,7 +105,7 @@ func run(args []string, e env) int {
 		fmt.Fprintln(e.stderr, "Run 'ecsnet help' for the list of commands.")
 		return exitError
 	}
-	return c.run(ctx, args[1:], e)
+	return c.run(ctx, terraformLongFlags(c.flags(), args[1:]), e)
 }
 
 func usage(w io.Writer) {
@@ -134,7 +134,14 @@ func commandUsage(w io.Writer, c command) {
 		fmt.Fprintf(w, "\n%s", c.help)
 	}
 	if fs := c.flags(); fs.HasFlags() {
-		fmt.Fprintf(w, "\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(w, "\nFlags:\n%s", flagUsages(fs))
+	}
+	examples, exits := commandDoc(c.name)
+	if examples != "" {
+		fmt.Fprintf(w, "\nExamples:\n%s", examples)
+	}
+	if exits != "" {
+		fmt.Fprintf(w, "\nExit codes:\n%s", exits)
 	}
 }
 
@@ -156,5 +163,5 @@ func closest(name string) string {
 			return n
 		}
 	}
-	return ""
+	return closestWord(name, names) // a typo: "valdiate"
 }

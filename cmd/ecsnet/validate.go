@@ -59,7 +59,11 @@ func flagError(fs *pflag.FlagSet, err error, e env) int {
 		commandUsage(e.stdout, c)
 		return exitOK
 	}
-	fmt.Fprintf(e.stderr, "ecsnet %s: %v\nRun 'ecsnet help %s' for usage.\n", fs.Name(), err, fs.Name())
+	fmt.Fprintf(e.stderr, "ecsnet %s: %v\n", fs.Name(), err)
+	if s := suggestFlag(fs, err); s != "" {
+		fmt.Fprintf(e.stderr, "Did you mean %s?\n", s)
+	}
+	fmt.Fprintf(e.stderr, "Run 'ecsnet help %s' for usage.\n", fs.Name())
 	return exitError
 }
 

@@ -39,9 +39,6 @@ right interface with the right prefix (and SkipAsSource on Windows), each
 secondary ENI's route table and rules, no secondary ENI's default route in
 the main table, and nothing ecsnet would not put there on the ENIs'
 interfaces. It changes nothing.
-
-Exit codes: 0 every host is as rendered; 2 some host drifted; 1 an error
-(a host did not answer or could not be checked), which wins over 2.
 `
 
 // verifyHost is one instance's outcome, as the JSON output has it.
