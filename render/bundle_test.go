@@ -345,3 +345,34 @@ func TestLockedHostMatchesHosts(t *testing.T) {
 		t.Errorf("lb-1 keeps %v and %d ENIs", h.Primary.Secondary, len(h.Secondary))
 	}
 }
+
+// TestWindowsRollbackRestoresDNS pins issue 12 item 30: the Windows
+// payload's snapshot, which decides what a rollback restores and whether
+// it succeeded, holds each interface's configured DNS servers and
+// connection-specific suffix, and Restore-Live puts both back. (No
+// Windows runs here: the payload is parsed by tree-sitter in
+// TestPayloadScriptsParse; this pins what it does.)
+func TestWindowsRollbackRestoresDNS(t *testing.T) {
+	h := exampleHost(t, "win-1")
+	files, err := ForHost(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Payload(h, files, PayloadApply, PayloadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.ReplaceAll(string(p), "\r\n", "\n")
+	for _, want := range []string{
+		"Dns = @($dns | Sort-Object) }",
+		"foreach ($kind in @('Addrs', 'Ifs', 'Routes', 'Dns')) {",
+		"foreach ($line in @($Before.Dns)) {",
+		"Set-DnsClientServerAddress -InterfaceIndex ([int]$f[0]) -ResetServerAddresses",
+		"Set-DnsClientServerAddress -InterfaceIndex ([int]$f[0]) -ServerAddresses $f[1].Split(',')",
+		"Set-DnsClient -InterfaceIndex ([int]$f[0]) -ConnectionSpecificSuffix $f[2]",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the Windows payload lacks %q", want)
+		}
+	}
+}

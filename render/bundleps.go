@@ -158,7 +158,9 @@ function Enter-Lock {
 
 # Get-Snapshot returns the live state as sorted lines: addresses
 # (ifIndex|address|prefix|SkipAsSource), interfaces (ifIndex|Dhcp|
-# AutomaticMetric|InterfaceMetric) and default routes (ifIndex|next hop).
+# AutomaticMetric|InterfaceMetric), default routes (ifIndex|next hop) and
+# DNS (ifIndex|servers|connection-specific suffix, as configured: servers
+# a DHCP interface learnt from its lease are not listed).
 function Get-Snapshot {
     $addrs = @(Get-NetIPAddress -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { $_.IPAddress -notlike '127.*' -and $_.IPAddress -notlike '169.254.*' } |
         ForEach-Object { '{0}|{1}|{2}|{3}' -f $_.InterfaceIndex, $_.IPAddress, $_.PrefixLength, [bool]$_.SkipAsSource })
@@ -166,13 +168,27 @@ function Get-Snapshot {
         ForEach-Object { '{0}|{1}|{2}|{3}' -f $_.InterfaceIndex, $_.Dhcp, $_.AutomaticMetric, $_.InterfaceMetric })
     $routes = @(Get-NetRoute -AddressFamily IPv4 -DestinationPrefix '0.0.0.0/0' -ErrorAction SilentlyContinue |
         ForEach-Object { '{0}|{1}' -f $_.InterfaceIndex, $_.NextHop })
-    return @{ Addrs = @($addrs | Sort-Object); Ifs = @($ifs | Sort-Object); Routes = @($routes | Sort-Object) }
+    $dns = @(Get-DnsClient -ErrorAction SilentlyContinue | Where-Object { $_.InterfaceAlias -notlike 'Loopback*' } |
+        ForEach-Object { '{0}|{1}|{2}' -f $_.InterfaceIndex, (Get-StaticDns $_.InterfaceIndex), $_.ConnectionSpecificSuffix })
+    return @{ Addrs = @($addrs | Sort-Object); Ifs = @($ifs | Sort-Object); Routes = @($routes | Sort-Object); Dns = @($dns | Sort-Object) }
+}
+
+# Get-StaticDns returns the DNS servers set on an interface by hand (or by
+# a script), comma-separated: what Set-DnsClientServerAddress wrote to the
+# interface's NameServer value. Servers learnt from DHCP are not there.
+function Get-StaticDns([int]$Index) {
+    $guid = [string](Get-NetAdapter -InterfaceIndex $Index -ErrorAction SilentlyContinue).InterfaceGuid
+    if ($guid -eq '') { return '' }
+    $key = 'HKLM:\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters\Interfaces\' + $guid
+    $v = Get-ItemProperty -LiteralPath $key -Name NameServer -ErrorAction SilentlyContinue
+    if ($null -eq $v) { return '' }
+    return ([string]$v.NameServer -replace '[ ;]+', ',')
 }
 
 # Compare-Snapshot lists the differences between two snapshots.
 function Compare-Snapshot($A, $B) {
     $diff = @()
-    foreach ($kind in @('Addrs', 'Ifs', 'Routes')) {
+    foreach ($kind in @('Addrs', 'Ifs', 'Routes', 'Dns')) {
         foreach ($x in @($A[$kind])) { if (@($B[$kind]) -notcontains $x) { $diff += ('missing ' + $kind + ': ' + $x) } }
         foreach ($x in @($B[$kind])) { if (@($A[$kind]) -notcontains $x) { $diff += ('extra ' + $kind + ': ' + $x) } }
     }
@@ -270,6 +286,18 @@ function Restore-Live($Before) {
         $f = $line.Split('|')
         if ($dhcp.ContainsKey($f[0])) { continue }
         New-NetRoute -InterfaceIndex ([int]$f[0]) -AddressFamily IPv4 -DestinationPrefix '0.0.0.0/0' -NextHop $f[1] -ErrorAction SilentlyContinue | Out-Null
+    }
+    # DNS servers and suffix as they were: none configured means those of
+    # the DHCP lease.
+    foreach ($line in @($Before.Dns)) {
+        if (@($now.Dns) -contains $line) { continue }
+        $f = $line.Split('|')
+        if ($f[1] -eq '') {
+            Set-DnsClientServerAddress -InterfaceIndex ([int]$f[0]) -ResetServerAddresses -ErrorAction SilentlyContinue
+        } else {
+            Set-DnsClientServerAddress -InterfaceIndex ([int]$f[0]) -ServerAddresses $f[1].Split(',') -ErrorAction SilentlyContinue
+        }
+        Set-DnsClient -InterfaceIndex ([int]$f[0]) -ConnectionSpecificSuffix $f[2] -ErrorAction SilentlyContinue
     }
 }
 

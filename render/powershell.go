@@ -268,7 +268,7 @@ function Assert-Host {
     if (-not $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) {
         throw 'run as Administrator: changing IP addresses needs it'
     }
-    foreach ($cmd in @('Get-NetAdapter', 'Get-NetIPAddress', 'New-NetIPAddress', 'Set-NetIPInterface', 'New-NetRoute', 'Get-DnsClientServerAddress')) {
+    foreach ($cmd in @('Get-NetAdapter', 'Get-NetIPAddress', 'New-NetIPAddress', 'Set-NetIPInterface', 'New-NetRoute', 'Get-DnsClientServerAddress', 'Get-DnsClient', 'Get-CimInstance')) {
         if (-not (Get-Command $cmd -ErrorAction SilentlyContinue)) {
             throw ('this host has no ' + $cmd + ' (the NetTCPIP, NetAdapter and DnsClient modules of Windows Server 2012 or later): it is not the stack this script was rendered for')
         }
@@ -397,7 +397,14 @@ function ConvertTo-Static($Eni, [int]$Index) {
     $gateway = $Eni.Gateway
     if ($gateways.Count -gt 0) { $gateway = [string]$gateways[0] }
     $dns = @((Get-DnsClientServerAddress -InterfaceIndex $Index -AddressFamily IPv4).ServerAddresses)
-    Write-Step ('{0}: making DHCP address {1}/{2} static, gateway {3}, DNS {4}' -f $Eni.Label, $Eni.Address, $prefix, $gateway, ($dns -join ', '))
+    # The connection-specific DNS suffix DHCP handed out (option 15) goes
+    # with the lease: keep it as a static suffix, unless one is set already.
+    $static = [string](Get-DnsClient -InterfaceIndex $Index).ConnectionSpecificSuffix
+    $suffix = $static
+    if ($suffix -eq '') {
+        $suffix = [string](Get-CimInstance Win32_NetworkAdapterConfiguration -Filter ('InterfaceIndex=' + $Index)).DNSDomain
+    }
+    Write-Step ('{0}: making DHCP address {1}/{2} static, gateway {3}, DNS {4}, suffix {5}' -f $Eni.Label, $Eni.Address, $prefix, $gateway, ($dns -join ', '), $suffix)
     try {
         Set-NetIPInterface -InterfaceIndex $Index -AddressFamily IPv4 -Dhcp Disabled
         Remove-Address $Index $Eni.Address
@@ -406,11 +413,15 @@ function ConvertTo-Static($Eni, [int]$Index) {
         if ($dns.Count -gt 0) {
             Set-DnsClientServerAddress -InterfaceIndex $Index -ServerAddresses $dns
         }
+        if ($suffix -ne $static) {
+            Set-DnsClient -InterfaceIndex $Index -ConnectionSpecificSuffix $suffix
+        }
     } catch {
         $why = $_.Exception.Message
         # Better the old lease than no address at all.
         Set-NetIPInterface -InterfaceIndex $Index -AddressFamily IPv4 -Dhcp Enabled -ErrorAction SilentlyContinue
         Set-DnsClientServerAddress -InterfaceIndex $Index -ResetServerAddresses -ErrorAction SilentlyContinue
+        Set-DnsClient -InterfaceIndex $Index -ConnectionSpecificSuffix $static -ErrorAction SilentlyContinue
         throw ('{0}: making the DHCP address static failed, DHCP turned back on: {1}' -f $Eni.Label, $why)
     }
 }

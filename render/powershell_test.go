@@ -241,6 +241,11 @@ func TestPowerShellScript(t *testing.T) {
 		// E13: gateway and DNS captured before DHCP goes off, restored after.
 		"Get-DnsClientServerAddress -InterfaceIndex $Index -AddressFamily IPv4",
 		"Set-DnsClientServerAddress -InterfaceIndex $Index -ServerAddresses $dns",
+		// Issue 12 item 30: the DHCP-given DNS suffix is kept as a static
+		// one when DHCP goes off, and put back if the conversion fails.
+		"$suffix = [string](Get-CimInstance Win32_NetworkAdapterConfiguration -Filter ('InterfaceIndex=' + $Index)).DNSDomain",
+		"Set-DnsClient -InterfaceIndex $Index -ConnectionSpecificSuffix $suffix\r\n",
+		"Set-DnsClient -InterfaceIndex $Index -ConnectionSpecificSuffix $static -ErrorAction SilentlyContinue",
 		// E14.
 		"foreach ($a in @($Eni.Secondary)) { Add-Address $Eni $Index $a $true }",
 		"-SkipAsSource $SkipAsSource",
