@@ -1,15 +1,10 @@
 package render
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -69,9 +64,7 @@ func ForHost(h *Host) ([]File, error) {
 // manifest is the bundle's index: for each file its path, mode, sha256
 // and size, as indented JSON with keys in a fixed order. It is written by
 // hand rather than with encoding/json (a large share of a fleet's render
-// time); TestManifestJSON holds it to the bytes encoding/json writes. The
-// size lets a re-render find an unchanged host from the manifest and one
-// stat per file (Update).
+// time); TestManifestJSON holds it to the bytes encoding/json writes.
 func manifest(h *Host, files []File) []byte {
 	n := 160 + len(h.Name) + len(h.InstanceID) + len(h.OS) + len(h.Stack)
 	for _, f := range files {
@@ -112,158 +105,24 @@ func manifest(h *Host, files []File) []byte {
 // WriteHost writes one host's bundle under dir/<host>/, replacing what was
 // there. Files whose bytes and mode are unchanged are not rewritten, so an
 // unchanged host keeps its timestamps; files the bundle no longer has are
-// removed.
+// removed. No symbolic link below dir is followed (see Out).
 func WriteHost(dir, host string, files []File) error {
-	_, err := writeHost(dir, host, files)
+	_, err := Update(dir, host, files)
 	return err
 }
 
 // Update brings dir/<host>/ to the bundle, as WriteHost does, and reports
-// whether it changed anything. A host whose manifest.json holds the
-// bundle's manifest byte for byte, and whose every listed file is a regular
-// file of the listed size and mode, is taken as current without reading
-// its files: re-rendering a large fleet after one instance changed then
-// costs one read and one stat per file of each unchanged host instead of
-// reading every file back. The price: a file edited in place to the same
-// size, or an extra file dropped into the directory, is not noticed by
-// Update; Check (render --check, the pull-request guard) compares every
-// byte and the set of files. Any other host is written with WriteHost,
-// which rewrites only the files that differ, so files that did not change
-// keep their timestamps.
+// whether it changed anything. It judges a file current by the bytes
+// Check compares (every file is read back) and its mode, and removes files
+// the bundle does not have, so render repairs whatever render --check
+// flags, a same-size hand edit included.
 func Update(dir, host string, files []File) (bool, error) {
-	if current(filepath.Join(dir, host), files) {
-		return false, nil
-	}
-	return writeHost(dir, host, files)
-}
-
-// current reports whether root holds the bundle's manifest and files of
-// the listed sizes and modes (see Update).
-func current(root string, files []File) bool {
-	var man *File
-	for i := range files {
-		if files[i].Path == ManifestName {
-			man = &files[i]
-		}
-	}
-	if man == nil || !sameFile(filepath.Join(root, ManifestName), *man, true) {
-		return false
-	}
-	for _, f := range files {
-		if f.Path == ManifestName {
-			continue
-		}
-		if !fs.ValidPath(f.Path) || !sameFile(filepath.Join(root, filepath.FromSlash(f.Path)), f, false) {
-			return false
-		}
-	}
-	return true
-}
-
-// sameFile reports whether p is a regular file with f's size and mode
-// and, when read is set, f's bytes.
-func sameFile(p string, f File, read bool) bool {
-	st, err := os.Stat(p)
-	if err != nil || !st.Mode().IsRegular() || st.Size() != int64(len(f.Data)) || st.Mode().Perm() != f.Mode.Perm() {
-		return false
-	}
-	if !read {
-		return true
-	}
-	old, err := os.ReadFile(p)
-	return err == nil && bytes.Equal(old, f.Data)
-}
-
-func writeHost(dir, host string, files []File) (bool, error) {
-	for _, f := range files {
-		if !fs.ValidPath(f.Path) {
-			return false, fmt.Errorf("write %s: bad path %q", host, f.Path)
-		}
-	}
-	root := filepath.Join(dir, host)
-	fresh, err := makeRoot(root)
+	o, err := OpenOut(dir, "", true)
 	if err != nil {
-		return false, fmt.Errorf("write %s: %w", host, err)
+		return false, err
 	}
-	if fresh {
-		// Nothing to compare and nothing stale: write the files, making
-		// each directory once (a first render writes every host so).
-		made := map[string]bool{root: true}
-		for _, f := range files {
-			p := filepath.Join(root, filepath.FromSlash(f.Path))
-			if d := filepath.Dir(p); !made[d] {
-				if err := os.MkdirAll(d, 0o755); err != nil {
-					return true, fmt.Errorf("write %s: %w", host, err)
-				}
-				made[d] = true
-			}
-			if err := writeFileMode(p, f); err != nil {
-				return true, fmt.Errorf("write %s: %w", host, err)
-			}
-		}
-		return true, nil
-	}
-	want := make(map[string]bool, len(files))
-	changed := false
-	for _, f := range files {
-		want[f.Path] = true
-		p := filepath.Join(root, filepath.FromSlash(f.Path))
-		if sameFile(p, f, true) {
-			continue
-		}
-		changed = true
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return changed, fmt.Errorf("write %s: %w", host, err)
-		}
-		if err := writeFileMode(p, f); err != nil {
-			return changed, fmt.Errorf("write %s: %w", host, err)
-		}
-	}
-	stale, err := treeFiles(root)
-	if err != nil {
-		return changed, fmt.Errorf("write %s: %w", host, err)
-	}
-	for _, p := range stale {
-		if !want[p] {
-			changed = true
-			if err := os.Remove(filepath.Join(root, filepath.FromSlash(p))); err != nil {
-				return changed, fmt.Errorf("write %s: %w", host, err)
-			}
-		}
-	}
-	return changed, nil
-}
-
-// makeRoot creates a host's directory (and dir, if need be) and reports
-// whether it is new; an existing one is left as it is.
-func makeRoot(root string) (bool, error) {
-	err := os.Mkdir(root, 0o755)
-	if errors.Is(err, fs.ErrNotExist) {
-		err = os.MkdirAll(root, 0o755)
-	}
-	if errors.Is(err, fs.ErrExist) {
-		if st, serr := os.Stat(root); serr == nil && st.IsDir() {
-			return false, nil
-		}
-	}
-	return err == nil, err
-}
-
-// writeFileMode writes f at p with exactly f's mode: set on the open file, as
-// neither the umask nor an existing file's mode may decide it.
-func writeFileMode(p string, f File) error {
-	fh, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, f.Mode.Perm())
-	if err != nil {
-		return err
-	}
-	_, err = fh.Write(f.Data)
-	if err == nil {
-		err = fh.Chmod(f.Mode.Perm())
-	}
-	if cerr := fh.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	defer o.Close()
+	return o.Update(host, files)
 }
 
 // Change is one file of a host that a render would add, change or remove.
@@ -276,93 +135,23 @@ type Change struct {
 
 // Changes compares one host's bundle with what dir/<host>/ holds.
 func Changes(dir, host string, files []File) ([]Change, error) {
-	root := filepath.Join(dir, host)
-	have, err := treeFiles(root)
+	o, err := OpenOut(dir, "", false)
 	if err != nil {
 		return nil, err
 	}
-	want := map[string]File{}
-	names := slices.Clone(have)
-	for _, f := range files {
-		want[f.Path] = f
-		if !slices.Contains(names, f.Path) {
-			names = append(names, f.Path)
-		}
-	}
-	slices.Sort(names)
-	var out []Change
-	for _, p := range names {
-		f, wanted := want[p]
-		old, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(p)))
-		exists := err == nil
-		if err != nil && !os.IsNotExist(err) {
-			return nil, err
-		}
-		switch {
-		case !wanted:
-			out = append(out, Change{Path: p, Kind: '-', Old: old})
-		case !exists:
-			out = append(out, Change{Path: p, Kind: '+', New: f.Data})
-		case !bytes.Equal(old, f.Data):
-			out = append(out, Change{Path: p, Kind: '~', Old: old, New: f.Data})
-		}
-	}
-	return out, nil
-}
-
-// treeFiles lists the files under root, slash-separated and relative.
-func treeFiles(root string) ([]string, error) {
-	var out []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if os.IsNotExist(err) && p == root {
-			return filepath.SkipDir
-		}
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(root, p)
-		out = append(out, filepath.ToSlash(rel))
-		return err
-	})
-	slices.Sort(out)
-	return out, err
+	defer o.Close()
+	return o.Changes(host, files)
 }
 
 // Check compares the bundles with what dir holds and returns a unified
-// diff of every difference (missing, extra or changed files, and host
-// directories the fleet no longer has); empty when dir is current.
+// diff of every difference (missing, extra or changed files); empty when
+// dir is current. Without a fleet name it lists no host directory to
+// remove: Out.Check does.
 func Check(dir string, bundles map[string][]File) (string, error) {
-	var b strings.Builder
-	hosts := make([]string, 0, len(bundles))
-	for h := range bundles {
-		hosts = append(hosts, h)
-	}
-	slices.Sort(hosts)
-	for _, host := range hosts {
-		changes, err := Changes(dir, host, bundles[host])
-		if err != nil {
-			return "", err
-		}
-		for _, c := range changes {
-			name := path.Join(host, c.Path)
-			switch c.Kind {
-			case '-':
-				b.WriteString(unifiedDiff("a/"+name, "/dev/null", c.Old, nil))
-			case '+':
-				b.WriteString(unifiedDiff("/dev/null", "b/"+name, nil, c.New))
-			default:
-				b.WriteString(unifiedDiff("a/"+name, "b/"+name, c.Old, c.New))
-			}
-		}
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil && !os.IsNotExist(err) {
+	o, err := OpenOut(dir, "", false)
+	if err != nil {
 		return "", err
 	}
-	for _, e := range entries {
-		if e.IsDir() && bundles[e.Name()] == nil {
-			fmt.Fprintf(&b, "Only in %s: %s (no such instance in the desired state)\n", dir, e.Name())
-		}
-	}
-	return b.String(), nil
+	defer o.Close()
+	return o.Check(bundles)
 }

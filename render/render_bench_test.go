@@ -18,7 +18,8 @@ import (
 // leave, in three parts: resolving the hosts from fleet and lock (Hosts),
 // rendering every bundle in memory on GOMAXPROCS workers as ecsnet render
 // does (ForHost), and writing the first 2,000 bundles into an empty
-// directory (WriteHost2000). `make bench` also measures the whole command beside a
+// directory (WriteHost2000), and re-rendering those 2,000 unchanged
+// (UpdateUnchanged2000). `make bench` also measures the whole command beside a
 // file-writing floor (internal/benchtable); the goal is ≤ 1.5× the floor
 // and ≤ 1 GiB (issue 5).
 func BenchmarkRender20k(b *testing.B) {
@@ -89,6 +90,26 @@ func BenchmarkRender20k(b *testing.B) {
 			b.StopTimer()
 			os.RemoveAll(dir)
 			b.StartTimer()
+		}
+	})
+
+	// Re-rendering 2,000 unchanged hosts: what every render after the
+	// first mostly does. Update reads each file back and compares its
+	// bytes (what render --check compares), so a same-size hand edit is
+	// repaired; this measures that cost.
+	b.Run("UpdateUnchanged2000", func(b *testing.B) {
+		dir := b.TempDir()
+		for k, h := range hosts[:2000] {
+			if err := render.WriteHost(dir, h.Name, bundles[k]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for b.Loop() {
+			for k, h := range hosts[:2000] {
+				if changed, err := render.Update(dir, h.Name, bundles[k]); err != nil || changed {
+					b.Fatalf("Update of unchanged %s: changed %v, %v", h.Name, changed, err)
+				}
+			}
 		}
 	})
 }

@@ -65,9 +65,10 @@ func TestManifestJSON(t *testing.T) {
 }
 
 // TestUpdate: a re-render leaves an unchanged host alone (its files keep
-// their timestamps) and rewrites one whose file was deleted, truncated or
-// had its mode changed while its manifest stayed the same, touching only
-// that file.
+// their timestamps) and rewrites one whose file was deleted, truncated,
+// edited in place to the same size or had its mode changed while its
+// manifest stayed the same, touching only that file; an extra file is
+// removed.
 func TestUpdate(t *testing.T) {
 	var h *Host
 	for _, x := range exampleHosts(t) {
@@ -186,28 +187,25 @@ func TestUpdate(t *testing.T) {
 		}
 	})
 
-	// A file the bundle does not have: Update does not look for one (no
-	// walk of the directory), WriteHost removes it.
+	// A file the bundle does not have: Update removes it, as Check flags
+	// it (issue 12 item 4: render repairs whatever --check flags).
 	t.Run("extra file", func(t *testing.T) {
 		extra := filepath.Join(root, "etc", "extra")
 		if err := os.WriteFile(extra, []byte("x\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if changed, err := Update(dir, h.Name, files); err != nil || changed {
-			t.Fatalf("Update: changed %v, %v; it does not walk the directory", changed, err)
-		}
-		if err := WriteHost(dir, h.Name, files); err != nil {
-			t.Fatal(err)
+		if changed, err := Update(dir, h.Name, files); err != nil || !changed {
+			t.Fatalf("Update: changed %v, %v; want the extra file removed", changed, err)
 		}
 		if _, err := os.Stat(extra); !os.IsNotExist(err) {
-			t.Fatalf("WriteHost left %s: %v", extra, err)
+			t.Fatalf("Update left %s: %v", extra, err)
 		}
 		upToDate(t)
 		keptTimes(t, "")
 	})
 
-	// What Update does not look for, by design: an edit that keeps the
-	// size. Check, the pull-request guard, still finds it.
+	// An edit that keeps the size (PREFIX=24 -> PREFIX=23): Update reads
+	// the bytes back, as Check compares them, and repairs it.
 	t.Run("same-size edit", func(t *testing.T) {
 		p := filepath.Join(root, filepath.FromSlash(victim))
 		data := bytes.Clone(files[1].Data)
@@ -215,16 +213,13 @@ func TestUpdate(t *testing.T) {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if changed, err := Update(dir, h.Name, files); err != nil || changed {
-			t.Fatalf("Update: changed %v, %v; it trusts a file of the listed size", changed, err)
-		}
-		diff, err := Check(dir, map[string][]File{h.Name: files})
-		if err != nil || !strings.Contains(diff, victim) {
+		if diff, err := Check(dir, map[string][]File{h.Name: files}); err != nil || !strings.Contains(diff, victim) {
 			t.Fatalf("Check missed a same-size edit of %s: %v\n%s", victim, err, diff)
 		}
-		if err := WriteHost(dir, h.Name, files); err != nil {
-			t.Fatal(err)
+		if changed, err := Update(dir, h.Name, files); err != nil || !changed {
+			t.Fatalf("Update: changed %v, %v; want the same-size edit repaired", changed, err)
 		}
 		upToDate(t)
+		keptTimes(t, victim)
 	})
 }

@@ -67,7 +67,9 @@ func TestImportDirection(t *testing.T) {
 		for _, d := range ds {
 			if strings.HasPrefix(d, mod+"/") {
 				rel := strings.TrimPrefix(d, mod+"/")
-				if !contains(ok, rel) {
+				// A leaf with only standard-library imports, for every
+				// package that writes files the user named.
+				if !contains(ok, rel) && rel != "internal/safefile" {
 					t.Errorf("%s imports %s; it may reach only %v", p, rel, ok)
 				}
 			}

@@ -1,0 +1,422 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/ecsnet/ecsnet/internal/safefile"
+)
+
+// RecordName is the file in an output directory that records, per fleet,
+// the hosts render wrote there. A host directory is removed only when the
+// record lists it for the fleet being rendered, the fleet no longer has
+// it, and it still looks like a rendered host (a manifest.json naming it):
+// everything else in the directory (dot-directories, other fleets' hosts,
+// anything put there by hand) is never touched.
+const RecordName = ".ecsnet-render.json"
+
+// Out is an output directory of rendered hosts, one subdirectory per
+// instance. Nothing below it is reached through a symbolic link: a link
+// in a host's directory is an error naming it, and its target is never
+// read or written (package safefile). Its methods are safe for concurrent
+// use.
+type Out struct {
+	dir   *safefile.Dir // nil: the directory does not exist (read-only use)
+	fleet string        // "": no record is read or written
+}
+
+// OpenOut opens the output directory at dir for the named fleet; with
+// create it is made if missing, otherwise a missing directory reads as
+// empty.
+func OpenOut(dir, fleet string, create bool) (*Out, error) {
+	var d *safefile.Dir
+	var err error
+	if create {
+		d, err = safefile.MkdirAllOpen(dir, 0o755)
+	} else {
+		d, err = safefile.Open(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			return &Out{fleet: fleet}, nil
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	return &Out{dir: d, fleet: fleet}, nil
+}
+
+// Close releases the directory.
+func (o *Out) Close() error {
+	if o.dir == nil {
+		return nil
+	}
+	return o.dir.Close()
+}
+
+// validHost reports whether host can name a host directory: one path
+// element that is not a dot-name (those are never ecsnet's).
+func validHost(host string) bool {
+	return fs.ValidPath(host) && !strings.Contains(host, "/") && !strings.HasPrefix(host, ".")
+}
+
+// Update brings <dir>/<host>/ to the bundle and reports whether it changed
+// anything. Each file is judged current by its bytes, read back and
+// compared (as Check does), and its mode; only files that differ are
+// rewritten (each through a new temporary file renamed over it), so an
+// unchanged file keeps its timestamps. Files the bundle does not have are
+// removed. A new host directory is written with exclusive creates.
+func (o *Out) Update(host string, files []File) (bool, error) {
+	if !validHost(host) {
+		return false, fmt.Errorf("write %s: not a valid host directory name", host)
+	}
+	for _, f := range files {
+		if !fs.ValidPath(f.Path) || f.Path == "." {
+			return false, fmt.Errorf("write %s: bad path %q", host, f.Path)
+		}
+	}
+	root, fresh, err := o.dir.Sub(host, true)
+	if err != nil {
+		return false, fmt.Errorf("write %s: %w", host, err)
+	}
+	t := newTree(root)
+	defer t.close()
+	if fresh {
+		// Nothing to compare and nothing stale: create every file, each
+		// directory once (a first render writes every host so).
+		for _, f := range files {
+			d, base, err := t.parent(f.Path, true)
+			if err == nil {
+				err = d.Create(base, f.Data, f.Mode.Perm())
+			}
+			if err != nil {
+				return true, fmt.Errorf("write %s: %w", host, err)
+			}
+		}
+		return true, nil
+	}
+	have, err := t.files()
+	if err != nil {
+		return false, fmt.Errorf("write %s: %w", host, err)
+	}
+	want := make(map[string]bool, len(files))
+	changed := false
+	for _, f := range files {
+		want[f.Path] = true
+		d, base, err := t.parent(f.Path, true)
+		if err != nil {
+			return changed, fmt.Errorf("write %s: %w", host, err)
+		}
+		if have[f.Path] {
+			old, st, err := d.ReadFileInfo(base)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return changed, fmt.Errorf("write %s: %w", host, err)
+			}
+			if err == nil && st.Mode().Perm() == f.Mode.Perm() && bytes.Equal(old, f.Data) {
+				continue
+			}
+		}
+		changed = true
+		if err := d.Replace(base, f.Data, f.Mode.Perm(), false); err != nil {
+			return changed, fmt.Errorf("write %s: %w", host, err)
+		}
+	}
+	for p := range have {
+		if !want[p] {
+			changed = true
+			if err := root.Remove(p); err != nil {
+				return changed, fmt.Errorf("write %s: %w", host, err)
+			}
+		}
+	}
+	return changed, nil
+}
+
+// Changes compares one host's bundle with what <dir>/<host>/ holds. A link
+// there is an error: its target is never read.
+func (o *Out) Changes(host string, files []File) ([]Change, error) {
+	if !validHost(host) {
+		return nil, fmt.Errorf("%s: not a valid host directory name", host)
+	}
+	var t *tree
+	have := map[string]bool{}
+	if o.dir != nil {
+		root, _, err := o.dir.Sub(host, false)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		if err == nil {
+			t = newTree(root)
+			defer t.close()
+			if have, err = t.files(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	want := make(map[string]File, len(files))
+	names := make([]string, 0, len(have)+len(files))
+	for p := range have {
+		names = append(names, p)
+	}
+	for _, f := range files {
+		want[f.Path] = f
+		if !have[f.Path] {
+			names = append(names, f.Path)
+		}
+	}
+	slices.Sort(names)
+	var out []Change
+	for _, p := range names {
+		f, wanted := want[p]
+		var old []byte
+		if have[p] {
+			d, base, err := t.parent(p, false)
+			if err == nil {
+				old, err = d.ReadFile(base)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		switch {
+		case !wanted:
+			out = append(out, Change{Path: p, Kind: '-', Old: old})
+		case !have[p]:
+			out = append(out, Change{Path: p, Kind: '+', New: f.Data})
+		case !bytes.Equal(old, f.Data):
+			out = append(out, Change{Path: p, Kind: '~', Old: old, New: f.Data})
+		}
+	}
+	return out, nil
+}
+
+// Check compares the bundles with what the directory holds and returns
+// what a render would do: first the host directories it would remove
+// (Stale), then a unified diff of every missing, extra or changed file.
+// Empty when the directory is current.
+func (o *Out) Check(bundles map[string][]File) (string, error) {
+	var b strings.Builder
+	hosts := make([]string, 0, len(bundles))
+	for h := range bundles {
+		hosts = append(hosts, h)
+	}
+	slices.Sort(hosts)
+	stale, err := o.Stale(hosts)
+	if err != nil {
+		return "", err
+	}
+	for _, h := range stale {
+		fmt.Fprintf(&b, "Only in %s: %s (instance no longer in fleet %s; render removes it)\n", o.dir.Name(), h, o.fleet)
+	}
+	for _, host := range hosts {
+		changes, err := o.Changes(host, bundles[host])
+		if err != nil {
+			return "", err
+		}
+		for _, c := range changes {
+			name := path.Join(host, c.Path)
+			switch c.Kind {
+			case '-':
+				b.WriteString(unifiedDiff("a/"+name, "/dev/null", c.Old, nil))
+			case '+':
+				b.WriteString(unifiedDiff("/dev/null", "b/"+name, nil, c.New))
+			default:
+				b.WriteString(unifiedDiff("a/"+name, "b/"+name, c.Old, c.New))
+			}
+		}
+	}
+	return b.String(), nil
+}
+
+// record is the content of RecordName.
+type record struct {
+	FormatVersion string              `json:"format_version"`
+	Fleets        map[string][]string `json:"fleets"`
+}
+
+func (o *Out) readRecord() (*record, error) {
+	r := &record{Fleets: map[string][]string{}}
+	if o.dir == nil {
+		return r, nil
+	}
+	data, err := o.dir.ReadFile(RecordName)
+	if errors.Is(err, fs.ErrNotExist) {
+		return r, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(data, r); err != nil || r.FormatVersion != "1" {
+		if err == nil {
+			err = fmt.Errorf("format_version %q, want \"1\"", r.FormatVersion)
+		}
+		return nil, fmt.Errorf("%s: %w; it lists the hosts render wrote there: remove it (render then removes no host directory) or restore it", o.dir.Path(RecordName), err)
+	}
+	if r.Fleets == nil {
+		r.Fleets = map[string][]string{}
+	}
+	return r, nil
+}
+
+// Stale returns, sorted, the host directories a render of the fleet with
+// the given hosts removes: those the record lists for this fleet that the
+// fleet no longer has and that still hold a manifest.json naming them.
+func (o *Out) Stale(hosts []string) ([]string, error) {
+	if o.fleet == "" || o.dir == nil {
+		return nil, nil
+	}
+	r, err := o.readRecord()
+	if err != nil {
+		return nil, err
+	}
+	var stale []string
+	for _, h := range r.Fleets[o.fleet] {
+		if !slices.Contains(hosts, h) && o.isHost(h) && !slices.Contains(stale, h) {
+			stale = append(stale, h)
+		}
+	}
+	slices.Sort(stale)
+	return stale, nil
+}
+
+// isHost reports whether host is a directory (not a link) holding a
+// regular manifest.json whose instance is host: what render wrote.
+func (o *Out) isHost(host string) bool {
+	if !validHost(host) {
+		return false
+	}
+	data, err := o.dir.ReadFile(host + "/" + ManifestName)
+	if err != nil {
+		return false
+	}
+	var m struct {
+		Instance string `json:"instance"`
+	}
+	return json.Unmarshal(data, &m) == nil && m.Instance == host
+}
+
+// Record sets the fleet's hosts in the record, keeping other fleets'.
+// Render records the union of old and new hosts before it writes any, and
+// the new set once it has pruned, so a host it wrote is always listed.
+func (o *Out) Record(hosts []string) error {
+	if o.fleet == "" {
+		return nil
+	}
+	r, err := o.readRecord()
+	if err != nil {
+		return err
+	}
+	hs := slices.Clone(hosts)
+	slices.Sort(hs)
+	hs = slices.Compact(hs)
+	if slices.Equal(r.Fleets[o.fleet], hs) {
+		return nil
+	}
+	r.FormatVersion = "1"
+	r.Fleets[o.fleet] = hs
+	if len(hs) == 0 {
+		delete(r.Fleets, o.fleet)
+	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := o.dir.Replace(RecordName, append(data, '\n'), 0o644, true); err != nil {
+		return fmt.Errorf("record the rendered hosts: %w", err)
+	}
+	return nil
+}
+
+// Prune removes the host directories stale lists (as Stale returned them),
+// each checked again just before, and returns how many it removed.
+func (o *Out) Prune(stale []string) (int, error) {
+	n := 0
+	for _, h := range stale {
+		if !o.isHost(h) {
+			continue
+		}
+		if err := o.dir.RemoveAll(h); err != nil {
+			return n, fmt.Errorf("remove %s: %w", o.dir.Path(h), err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// tree is a host directory opened for one Update or Changes, with its
+// subdirectories opened once each.
+type tree struct {
+	root *safefile.Dir
+	dirs map[string]*safefile.Dir // by slash path relative to root; "." is root
+}
+
+func newTree(root *safefile.Dir) *tree {
+	return &tree{root: root, dirs: map[string]*safefile.Dir{".": root}}
+}
+
+func (t *tree) close() {
+	for _, d := range t.dirs {
+		d.Close()
+	}
+}
+
+// dir opens (with create, makes) the directory rel of the tree.
+func (t *tree) dir(rel string, create bool) (*safefile.Dir, error) {
+	if d := t.dirs[rel]; d != nil {
+		return d, nil
+	}
+	parent, base := path.Split(rel)
+	up, err := t.dir(path.Clean(parent), create) // "" cleans to "."
+	if err != nil {
+		return nil, err
+	}
+	d, _, err := up.Sub(base, create)
+	if err != nil {
+		return nil, err
+	}
+	t.dirs[rel] = d
+	return d, nil
+}
+
+// parent returns the opened directory of file rel and its base name.
+func (t *tree) parent(rel string, create bool) (*safefile.Dir, string, error) {
+	d, err := t.dir(path.Dir(rel), create)
+	return d, path.Base(rel), err
+}
+
+// files lists every non-directory below the tree by slash path; a link
+// anywhere is an error naming it (safefile.ErrLink).
+func (t *tree) files() (map[string]bool, error) {
+	out := map[string]bool{}
+	var walk func(rel string) error
+	walk = func(rel string) error {
+		d, err := t.dir(rel, false)
+		if err != nil {
+			return err
+		}
+		entries, err := d.ReadDir(".")
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			p := path.Join(rel, e.Name())
+			switch {
+			case e.Type()&fs.ModeSymlink != 0:
+				return &fs.PathError{Op: "read", Path: d.Path(e.Name()), Err: safefile.ErrLink}
+			case e.IsDir():
+				if err := walk(p); err != nil {
+					return err
+				}
+			default:
+				out[p] = true
+			}
+		}
+		return nil
+	}
+	return out, walk(".")
+}
