@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -31,6 +32,12 @@ const maxLockBytes = 512 << 20
 // reviewer sees exactly which addresses the cloud picked.
 type Lock struct {
 	Fleet string
+	// VSwitches records the block of each of the fleet's vSwitches, by ID,
+	// as the cloud reported it when apply last observed it. Render works
+	// offline and refuses a desired state whose cidr disagrees: a wrong
+	// block puts a wrong gateway on the host. Locks written before ecsnet
+	// recorded blocks have none, and nothing is checked against them.
+	VSwitches map[string]netip.Prefix
 	// ENIs holds the fleet's ENIs, primary ones included, sorted by Key.
 	ENIs []*LockedENI
 }
@@ -129,7 +136,7 @@ func (l *Lock) Clone() *Lock {
 	if l == nil {
 		return &Lock{}
 	}
-	c := &Lock{Fleet: l.Fleet, ENIs: make([]*LockedENI, len(l.ENIs))}
+	c := &Lock{Fleet: l.Fleet, VSwitches: maps.Clone(l.VSwitches), ENIs: make([]*LockedENI, len(l.ENIs))}
 	for i, e := range l.ENIs {
 		x := *e
 		x.Secondary = slices.Clone(e.Secondary)
@@ -144,10 +151,16 @@ func (l *Lock) Clone() *Lock {
 // spent an object of four lines on each): a 20,000-instance fleet's lock
 // is a third of the size, quicker to read, and a changed address is a
 // one-line diff.
+//
+// vswitches was added within version 2: it is left out when empty, so a
+// lock with nothing to record is written byte for byte as before, and a
+// lock without it reads as before. No version bump: an older ecsnet
+// refuses the field (its reader is strict) rather than misreading it.
 type lockJSON struct {
-	FormatVersion int           `json:"format_version"`
-	Fleet         string        `json:"fleet"`
-	ENIs          []lockENIJSON `json:"enis"`
+	FormatVersion int               `json:"format_version"`
+	Fleet         string            `json:"fleet"`
+	VSwitches     map[string]string `json:"vswitches,omitempty"` // vSwitch ID -> CIDR; encoding/json sorts the keys
+	ENIs          []lockENIJSON     `json:"enis"`
 }
 
 type lockENIJSON struct {
@@ -274,6 +287,12 @@ func strictJSON(data []byte, v any) error {
 // MarshalLock returns the lock's stable JSON bytes.
 func MarshalLock(l *Lock) []byte {
 	doc := lockJSON{FormatVersion: LockVersion, Fleet: l.Fleet, ENIs: make([]lockENIJSON, 0, len(l.ENIs))}
+	if len(l.VSwitches) > 0 {
+		doc.VSwitches = make(map[string]string, len(l.VSwitches))
+		for id, p := range l.VSwitches {
+			doc.VSwitches[id] = p.String()
+		}
+	}
 	enis := slices.Clone(l.ENIs)
 	slices.SortFunc(enis, func(a, b *LockedENI) int { return strings.Compare(a.Key(), b.Key()) })
 	for _, e := range enis {
@@ -330,6 +349,17 @@ func ReadLock(r io.Reader, name string) (*Lock, error) {
 		return nil, fmt.Errorf("lock %s has format_version %d; this ecsnet reads versions 1 and %d", name, doc.FormatVersion, LockVersion)
 	}
 	l := &Lock{Fleet: doc.Fleet, ENIs: make([]*LockedENI, 0, len(doc.ENIs))}
+	if len(doc.VSwitches) > 0 {
+		l.VSwitches = make(map[string]netip.Prefix, len(doc.VSwitches))
+		for _, id := range slices.Sorted(maps.Keys(doc.VSwitches)) { // the first bad entry, always the same one
+			s := doc.VSwitches[id]
+			p, err := netip.ParsePrefix(s)
+			if id == "" || err != nil || !p.Addr().Is4() || p != p.Masked() {
+				return nil, fmt.Errorf("lock %s: vswitches: %q: %q is not a vSwitch ID and an IPv4 block like \"172.16.1.0/24\"; restore the lock from version control, or delete the entry and run ecsnet apply", name, id, s)
+			}
+			l.VSwitches[id] = p
+		}
+	}
 	sorted := true
 	for i, j := range doc.ENIs {
 		e := &LockedENI{Instance: j.Instance, Name: j.Name, ID: j.ID, MAC: strings.ToLower(j.MAC), AttachedTo: j.AttachedTo,
