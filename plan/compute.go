@@ -84,6 +84,11 @@ type computer struct {
 	// taken and cursor serve choose.
 	taken  map[netip.Addr]bool
 	cursor map[string]netip.Addr
+	// restoring marks the lost addresses this plan assigns again; pins
+	// names what pins each address in the desired state (built on first
+	// use).
+	restoring map[netip.Addr]bool
+	pins      map[netip.Addr]string
 }
 
 type want struct {
@@ -209,6 +214,19 @@ type addrDiff struct {
 	unrecorded []netip.Addr // present, not wanted, not in the lock
 	final      int          // secondary addresses after the change
 	released   []netip.Addr // counted addresses released by a shrink
+	// restored are addresses the lock records that the cloud lost (they
+	// were unassigned outside ecsnet) and that add assigns again; repicked
+	// says, for each lost counted address that is taken now, by what: the
+	// cloud picks another in its place (part of count).
+	restored []netip.Addr
+	repicked []string
+}
+
+// drift reports whether the addresses to add only undo changes made
+// outside ecsnet: every one restores an address the lock records, or
+// replaces one that was lost and is taken now.
+func (d addrDiff) drift() bool {
+	return len(d.add)+d.count > 0 && len(d.restored) == len(d.add) && len(d.repicked) == d.count
 }
 
 // diffAddrs compares the wanted secondaries with those present. Addresses
@@ -236,6 +254,9 @@ func (c *computer) diffAddrs(want schema.Secondaries, have []netip.Addr, locked 
 			if !present[a.Addr] {
 				d.add = append(d.add, a.Addr)
 				d.addPos = append(d.addPos, a)
+				if recorded(a.Addr) {
+					d.restored = append(d.restored, a.Addr)
+				}
 			}
 		}
 	} else {
@@ -250,6 +271,7 @@ func (c *computer) diffAddrs(want schema.Secondaries, have []netip.Addr, locked 
 		switch {
 		case len(managed) < want.Count:
 			d.count = want.Count - len(managed)
+			c.restoreCounted(&d, want, have, locked)
 		case len(managed) > want.Count:
 			// Release the highest addresses: a stable choice that the plan
 			// states, unlike dropping the first of a list.
@@ -261,7 +283,12 @@ func (c *computer) diffAddrs(want schema.Secondaries, have []netip.Addr, locked 
 	if c.opts.Prune {
 		d.remove = append(d.remove, d.unrecorded...)
 	}
-	slices.SortFunc(d.add, netip.Addr.Compare)
+	// add and addPos stay in step: callers pair them by index.
+	slices.SortFunc(d.addPos, func(x, y schema.Address) int { return x.Addr.Compare(y.Addr) })
+	for i, a := range d.addPos {
+		d.add[i] = a.Addr
+	}
+	slices.SortFunc(d.restored, netip.Addr.Compare)
 	slices.SortFunc(d.remove, netip.Addr.Compare)
 	slices.SortFunc(d.unrecorded, netip.Addr.Compare)
 	d.final = len(have) + len(d.add) + d.count - len(d.remove)
@@ -274,6 +301,74 @@ func (c *computer) diffAddrs(want schema.Secondaries, have []netip.Addr, locked 
 		d.final -= min(len(d.unrecorded), d.count)
 	}
 	return d
+}
+
+// restoreCounted turns as much of a counted ENI's missing count as it can
+// into the addresses the lock records and the cloud lost (unassigned
+// outside ecsnet), so that the host keeps the addresses its configuration
+// names. A lost address that is taken now, by another ENI or by a pin of
+// the desired state, is left to the cloud to replace with a new pick, and
+// d.repicked says so.
+func (c *computer) restoreCounted(d *addrDiff, want schema.Secondaries, have []netip.Addr, locked *schema.LockedENI) {
+	if locked == nil {
+		return
+	}
+	for _, l := range locked.Secondary { // sorted: the lowest come back first
+		if len(d.restored)+len(d.repicked) == d.count {
+			break
+		}
+		a := l.Addr
+		if slices.Contains(have, a) {
+			continue
+		}
+		if by := c.takenBy(a); by != "" {
+			d.repicked = append(d.repicked, fmt.Sprintf("%s, which the lock records, was unassigned outside ecsnet and is now %s: the cloud picks another address in its place", a, by))
+			continue
+		}
+		if c.restoring == nil {
+			c.restoring = map[netip.Addr]bool{}
+		}
+		c.restoring[a] = true
+		d.add = append(d.add, a)
+		d.addPos = append(d.addPos, schema.Address{Addr: a, Pos: want.CountPos})
+		d.restored = append(d.restored, a)
+	}
+	d.count -= len(d.restored)
+}
+
+// takenBy says what holds or claims a, an address the lock records and
+// the cloud lost, or returns "" when a is free to assign again.
+func (c *computer) takenBy(a netip.Addr) string {
+	if h := c.holder[a]; h != nil {
+		if h.Type == ENIPrimary {
+			return "held by the primary ENI " + h.ID + " of instance " + h.InstanceID
+		}
+		return "held by ENI " + h.ID
+	}
+	if c.pins == nil {
+		c.pins = map[netip.Addr]string{}
+		for _, in := range c.f.Instances {
+			c.pins[in.Primary.IP] = "instance " + in.Name
+			for _, p := range in.Primary.Pinned {
+				c.pins[p.Addr] = "instance " + in.Name
+			}
+		}
+		for _, e := range c.f.ENIs {
+			if e.PrimaryIP.IsValid() {
+				c.pins[e.PrimaryIP] = "ENI " + e.Name
+			}
+			for _, p := range e.Pinned {
+				c.pins[p.Addr] = "ENI " + e.Name
+			}
+		}
+	}
+	if who := c.pins[a]; who != "" {
+		return "pinned by " + who + " in the desired state"
+	}
+	if c.restoring[a] {
+		return "restored to another ENI"
+	}
+	return ""
 }
 
 func (c *computer) noteUnrecorded(target, eniID string, d addrDiff) {
@@ -324,7 +419,7 @@ func (c *computer) instance(in *schema.Instance) {
 		return
 	}
 	if t, ok := c.quota(oi.Type); ok && d.final > t.MaxIPsPerENI-1 {
-		c.errorf(in.Pos, path+".primary", "remove the unrecorded addresses (plan --prune) or ask for fewer",
+		c.errorf(in.Pos, path+".primary", c.tooManyHint(d),
 			"the primary ENI of %s would carry %d secondary addresses, over its type's %d", in.ID, d.final, t.MaxIPsPerENI-1)
 		return
 	}
@@ -335,12 +430,12 @@ func (c *computer) instance(in *schema.Instance) {
 	var un *Step
 	if len(d.remove) > 0 {
 		un = c.add(&Step{ID: "unassign " + target, Action: UnassignIPs, Target: target, ENIID: oi.PrimaryENI, Instance: in.Name, InstanceID: in.ID,
-			IPs: d.remove, Reason: c.removeReason(d)})
+			IPs: d.remove, Reason: c.removeReason(d), Drift: c.pruneOnly(d)})
 		c.releases(un.ID, d.remove)
 	}
 	if len(d.add) > 0 || d.count > 0 {
 		s := c.add(&Step{ID: "assign " + target, Action: AssignIPs, Target: target, ENIID: oi.PrimaryENI, Instance: in.Name, InstanceID: in.ID,
-			IPs: d.add, Count: d.count, Reason: addReason(d)})
+			IPs: d.add, Count: d.count, Reason: addReason(d), Drift: d.drift()})
 		s.Token = c.token(s.ID, gen, oi.PrimaryENI, addrsString(d.add), fmt.Sprint(d.count), recordedString(locked))
 		if un != nil {
 			s.DependsOn = append(s.DependsOn, un.ID) // stay within the ENI's quota at every step
@@ -378,16 +473,34 @@ func (c *computer) removeReason(d addrDiff) string {
 	return strings.Join(parts, "; ")
 }
 
+// pruneOnly reports whether an unassign only prunes addresses added
+// outside ecsnet: it undoes drift.
+func (c *computer) pruneOnly(d addrDiff) bool {
+	return c.opts.Prune && len(d.remove) > 0 && len(d.remove) == len(d.unrecorded)
+}
+
 func addReason(d addrDiff) string {
-	switch {
-	case d.count > 0 && len(d.add) > 0:
-		return fmt.Sprintf("pinned addresses missing, and %d for the cloud to pick", d.count)
-	case d.count == 1:
-		return "1 more address for the cloud to pick"
-	case d.count > 0:
-		return fmt.Sprintf("%d more addresses for the cloud to pick", d.count)
+	var parts []string
+	if len(d.restored) > 0 {
+		them := "them"
+		if len(d.restored) == 1 {
+			them = "it"
+		}
+		parts = append(parts, fmt.Sprintf("restoring %s: unassigned outside ecsnet, and the lock records %s", addrsString(d.restored), them))
 	}
-	return "pinned addresses missing"
+	parts = append(parts, d.repicked...)
+	pinned, count := len(d.add)-len(d.restored), d.count-len(d.repicked)
+	switch {
+	case count > 0 && pinned > 0:
+		parts = append(parts, fmt.Sprintf("pinned addresses missing, and %d for the cloud to pick", count))
+	case count == 1:
+		parts = append(parts, "1 more address for the cloud to pick")
+	case count > 0:
+		parts = append(parts, fmt.Sprintf("%d more addresses for the cloud to pick", count))
+	case pinned > 0:
+		parts = append(parts, "pinned addresses missing")
+	}
+	return strings.Join(parts, "; ")
 }
 
 // findOwned returns the observed ENI that is the file's ENI e: the adopted
@@ -425,6 +538,7 @@ func (c *computer) eni(e *schema.ENI) {
 	if !ok {
 		return
 	}
+	found := o != nil
 	vsw := c.f.VSwitch(e.VSwitch)
 	var sgIDs []string
 	for _, g := range e.SecurityGroups {
@@ -473,6 +587,9 @@ func (c *computer) eni(e *schema.ENI) {
 	}
 	if o == nil {
 		c.create(e, target, vsw.ID, sgIDs, inst, oi, gen)
+		if !found && e.ID == "" && locked != nil && locked.ID != "" {
+			c.createDrift(target, locked.ID)
+		}
 		return
 	}
 
@@ -525,6 +642,11 @@ func (c *computer) eni(e *schema.ENI) {
 			c.attachTo[oi.ID] = append(c.attachTo[oi.ID], attach.ID)
 		}
 	}
+	// The lock records the ENI where the file still wants it: the cloud
+	// moved it, not the desired state.
+	if (detach != nil || attach != nil) && locked != nil && locked.ID == o.ID && locked.AttachedTo == e.AttachTo {
+		attachDrift(e, detach, attach)
+	}
 
 	// Addresses.
 	if e.ID == "" && (locked == nil || locked.ID != o.ID) {
@@ -542,13 +664,13 @@ func (c *computer) eni(e *schema.ENI) {
 		}
 	}
 	if d.final > capacity {
-		c.errorf(e.Pos, path, "remove the unrecorded addresses (plan --prune) or ask for fewer",
+		c.errorf(e.Pos, path, c.tooManyHint(d),
 			"ENI %s would carry %d secondary addresses, over the %d it may hold", o.ID, d.final, capacity)
 		return
 	}
 	var un *Step
 	if len(d.remove) > 0 {
-		un = c.add(&Step{ID: "unassign " + target, Action: UnassignIPs, Target: target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, IPs: d.remove, Reason: c.removeReason(d)})
+		un = c.add(&Step{ID: "unassign " + target, Action: UnassignIPs, Target: target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, IPs: d.remove, Reason: c.removeReason(d), Drift: c.pruneOnly(d)})
 		c.releases(un.ID, d.remove)
 		// Shed addresses before the ENI leaves an instance (an unbound ENI
 		// holds fewer) or joins one whose type allows fewer.
@@ -560,7 +682,7 @@ func (c *computer) eni(e *schema.ENI) {
 		}
 	}
 	if len(d.add) > 0 || d.count > 0 {
-		s := c.add(&Step{ID: "assign " + target, Action: AssignIPs, Target: target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, IPs: d.add, Count: d.count, Reason: addReason(d)})
+		s := c.add(&Step{ID: "assign " + target, Action: AssignIPs, Target: target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, IPs: d.add, Count: d.count, Reason: addReason(d), Drift: d.drift()})
 		s.Token = c.token(s.ID, gen, o.ID, addrsString(d.add), fmt.Sprint(d.count), recordedString(locked))
 		if un != nil {
 			s.DependsOn = append(s.DependsOn, un.ID)
@@ -570,6 +692,53 @@ func (c *computer) eni(e *schema.ENI) {
 		}
 		for i, a := range d.add {
 			c.wants = append(c.wants, want{step: s.ID, addr: a, pos: d.addPos[i].Pos, path: path + ".secondaryIps"})
+		}
+	}
+}
+
+// createDrift labels the steps that create an ENI again that the lock
+// records but the cloud no longer has as the fleet's: it was deleted, or
+// stripped of its tags, outside ecsnet.
+func (c *computer) createDrift(target, lockedID string) {
+	how := "deleted outside ecsnet"
+	if c.obs.ENI(lockedID) != nil {
+		how = "its ecsnet tags were removed outside ecsnet"
+	}
+	for _, s := range c.steps {
+		if s.Target != target {
+			continue
+		}
+		s.Drift = true
+		if s.Action == CreateENI {
+			why := fmt.Sprintf("the lock records %s, %s: creating it again", lockedID, how)
+			if _, rest, ok := strings.Cut(s.Reason, "; "); ok {
+				why += "; " + rest
+			}
+			s.Reason = why
+		}
+	}
+}
+
+// attachDrift labels the steps that put an ENI back where the lock records
+// it, after it was detached or moved outside ecsnet.
+func attachDrift(e *schema.ENI, detach, attach *Step) {
+	where := "unbound"
+	if e.AttachTo != "" {
+		where = "on " + e.AttachTo
+	}
+	if detach != nil {
+		from := detach.Instance
+		if from == "" {
+			from = detach.InstanceID
+		}
+		detach.Drift = true
+		detach.Reason = fmt.Sprintf("attached to %s outside ecsnet; the lock records it %s", from, where)
+	}
+	if attach != nil {
+		attach.Drift = true
+		attach.Reason = fmt.Sprintf("detached outside ecsnet; the lock records it %s: attaching it again", where)
+		if detach != nil {
+			attach.Reason = fmt.Sprintf("back to %s, where the lock records it", e.AttachTo)
 		}
 	}
 }
@@ -702,6 +871,13 @@ func (c *computer) choose(vswName string) (netip.Addr, bool) {
 				c.taken[a.Addr] = true
 			}
 		}
+		// An address the lock records and the cloud lost goes back to its
+		// ENI (restoreCounted), never to a new one.
+		for _, l := range c.lock.ENIs {
+			for _, a := range l.Secondary {
+				c.taken[a.Addr] = true
+			}
+		}
 		c.cursor = map[string]netip.Addr{}
 	}
 	a, ok := c.cursor[vswName]
@@ -784,11 +960,7 @@ func (c *computer) crossDeps() {
 			if h.Type == ENIPrimary {
 				owner = "the primary ENI " + h.ID + " of instance " + h.InstanceID
 			}
-			hint := "pick another address, or release it from that ENI first"
-			if h.Tags[TagFleet] == c.f.Name {
-				hint = "it is on one of this fleet's ENIs but not recorded in the lock; run plan --prune to release it, or pick another address"
-			}
-			c.errorf(w.pos, w.path, hint, "%s is held by %s", w.addr, owner)
+			c.errorf(w.pos, w.path, c.heldHint(h, w.addr), "%s is held by %s", w.addr, owner)
 			continue
 		}
 		if !slices.Contains(s.DependsOn, rel) {
@@ -810,6 +982,61 @@ func (c *computer) crossDeps() {
 		slices.Sort(s.DependsOn)
 		s.DependsOn = slices.Compact(s.DependsOn)
 	}
+}
+
+// tooManyHint is the hint of an ENI that would carry more addresses than
+// it may: --prune only where it would remove something.
+func (c *computer) tooManyHint(d addrDiff) string {
+	if len(d.unrecorded) > 0 && !c.opts.Prune {
+		return fmt.Sprintf("ask for fewer addresses, or remove the ones the lock does not record (%s) with plan --prune", addrsString(d.unrecorded))
+	}
+	return "ask for fewer addresses"
+}
+
+// heldHint says how to free an address that an ENI holds and this plan
+// does not release, naming only remedies that would work: plan --prune
+// releases an address the lock does not record from an ENI of the desired
+// state, and nothing of ecsnet's touches an adopted ENI the desired state
+// no longer names.
+func (c *computer) heldHint(h *ObservedENI, a netip.Addr) string {
+	const other = "pick another address, or release it from that ENI first"
+	var locked *schema.LockedENI
+	var counted bool
+	switch {
+	case h.Type == ENIPrimary:
+		in := c.f.Instance(c.instanceName(h.InstanceID))
+		if in == nil {
+			return other
+		}
+		locked, counted = c.lock.Primary(in.Name), in.Primary.Counted
+	case h.Tags[TagFleet] == c.f.Name && h.Tags[TagENI] != "":
+		name := h.Tags[TagENI]
+		locked = c.lock.Secondary(name)
+		e := c.f.ENI(name)
+		switch {
+		case e == nil && locked != nil && locked.Adopted:
+			return fmt.Sprintf("ENI %s was adopted (ecsnet import) as %q, which the desired state no longer names, so ecsnet leaves it and its addresses alone: add it back to enis without this address, unassign the address by hand, or pick another address", h.ID, name)
+		case e == nil || e.ID != "" && e.ID != h.ID:
+			return other
+		case e.ID == "" && (locked == nil || locked.ID != h.ID):
+			// Created by ecsnet and never recorded: its addresses count as
+			// recorded (ownedUnrecorded).
+			locked = ownedUnrecorded(name, h, 0)
+		}
+		counted = e.Counted
+	default:
+		return other
+	}
+	if locked == nil || !locked.Has(a) {
+		if c.opts.Prune {
+			return other
+		}
+		return "it is on an ENI of this fleet but not recorded in the lock (added outside ecsnet): plan --prune releases it; or pick another address"
+	}
+	if counted {
+		return "the cloud picked it for that ENI's secondaryIpCount, and the lock records it there: pick another address, or pin that ENI's addresses with secondaryIps, leaving this one out"
+	}
+	return other
 }
 
 // picksAfterPins orders, within each vSwitch, the steps that let the cloud
@@ -905,17 +1132,17 @@ func modifySpec(o *ObservedENI, e *schema.ENI, sgIDs []string) *ModifySpec {
 	have := slices.Clone(o.SecurityGroups)
 	slices.Sort(have)
 	if !slices.Equal(have, sgIDs) {
-		m.SecurityGroupIDs = sgIDs
+		m.SecurityGroupIDs, m.OldSecurityGroupIDs = sgIDs, have
 		changed = true
 	}
 	if e.ID == "" && o.Name != e.Name {
-		name := e.Name
-		m.Name = &name
+		name, old := e.Name, o.Name
+		m.Name, m.OldName = &name, &old
 		changed = true
 	}
 	if o.Description != e.Description && e.Description != "" {
-		desc := e.Description
-		m.Description = &desc
+		desc, old := e.Description, o.Description
+		m.Description, m.OldDescription = &desc, &old
 		changed = true
 	}
 	if !changed {
@@ -933,7 +1160,7 @@ func modifyReason(o *ObservedENI, m *ModifySpec) string {
 		parts = append(parts, fmt.Sprintf("name %q → %q", o.Name, *m.Name))
 	}
 	if m.Description != nil {
-		parts = append(parts, "description changed")
+		parts = append(parts, fmt.Sprintf("description %q → %q", o.Description, *m.Description))
 	}
 	return strings.Join(parts, "; ")
 }

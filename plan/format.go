@@ -65,6 +65,8 @@ type stepDoc struct {
 	DependsOn   []string     `json:"depends_on"`
 	Destroys    bool         `json:"destroys"`
 	Reason      string       `json:"reason"`
+	// Drift marks a step that undoes a change made outside ecsnet.
+	Drift bool `json:"drift"`
 }
 
 type createDoc struct {
@@ -78,11 +80,15 @@ type createDoc struct {
 	Tags             map[string]string `json:"tags"`
 }
 
-// modifyDoc keeps the model's "nil means unchanged": null in JSON.
+// modifyDoc keeps the model's "nil means unchanged": null in JSON. The
+// old_ fields are the observed values beside the new ones.
 type modifyDoc struct {
-	SecurityGroupIDs []string `json:"security_group_ids"`
-	Name             *string  `json:"name"`
-	Description      *string  `json:"description"`
+	SecurityGroupIDs    []string `json:"security_group_ids"`
+	Name                *string  `json:"name"`
+	Description         *string  `json:"description"`
+	OldSecurityGroupIDs []string `json:"old_security_group_ids"`
+	OldName             *string  `json:"old_name"`
+	OldDescription      *string  `json:"old_description"`
 }
 
 // changeDoc is one resource's change, gathered from the steps that share a
@@ -180,7 +186,7 @@ func newStepDoc(s *Step) stepDoc {
 	j := stepDoc{
 		ID: s.ID, Action: s.Action.String(), Target: s.Target, ENI: s.ENI, ENIID: s.ENIID,
 		Instance: s.Instance, InstanceID: s.InstanceID, IPs: nonNil(slices.Clone(s.IPs)), Count: s.Count,
-		ClientToken: s.Token, DependsOn: nonNil(slices.Clone(s.DependsOn)), Destroys: s.Destroys, Reason: s.Reason,
+		ClientToken: s.Token, DependsOn: nonNil(slices.Clone(s.DependsOn)), Destroys: s.Destroys, Reason: s.Reason, Drift: s.Drift,
 	}
 	if c := s.Create; c != nil {
 		tags := maps.Clone(c.Tags)
@@ -191,7 +197,8 @@ func newStepDoc(s *Step) stepDoc {
 			IPs: nonNil(slices.Clone(c.IPs)), Count: c.Count, Name: c.Name, Description: c.Description, Tags: tags}
 	}
 	if m := s.Modify; m != nil {
-		j.Modify = &modifyDoc{SecurityGroupIDs: slices.Clone(m.SecurityGroupIDs), Name: clonePtr(m.Name), Description: clonePtr(m.Description)}
+		j.Modify = &modifyDoc{SecurityGroupIDs: slices.Clone(m.SecurityGroupIDs), Name: clonePtr(m.Name), Description: clonePtr(m.Description),
+			OldSecurityGroupIDs: slices.Clone(m.OldSecurityGroupIDs), OldName: clonePtr(m.OldName), OldDescription: clonePtr(m.OldDescription)}
 	}
 	return j
 }
@@ -470,7 +477,7 @@ func (d *planDoc) plan() (*Plan, error) {
 		}
 		seen[j.ID] = true
 		s := &Step{ID: j.ID, Action: a, Target: j.Target, ENI: j.ENI, ENIID: j.ENIID, Instance: j.Instance, InstanceID: j.InstanceID,
-			IPs: nilIfEmpty(j.IPs), Count: j.Count, Token: j.ClientToken, DependsOn: nilIfEmpty(j.DependsOn), Destroys: j.Destroys, Reason: j.Reason}
+			IPs: nilIfEmpty(j.IPs), Count: j.Count, Token: j.ClientToken, DependsOn: nilIfEmpty(j.DependsOn), Destroys: j.Destroys, Reason: j.Reason, Drift: j.Drift}
 		if c := j.Create; c != nil {
 			var tags map[string]string
 			if len(c.Tags) > 0 {
@@ -480,7 +487,8 @@ func (d *planDoc) plan() (*Plan, error) {
 				IPs: nilIfEmpty(c.IPs), Count: c.Count, Name: c.Name, Description: c.Description, Tags: tags}
 		}
 		if m := j.Modify; m != nil {
-			s.Modify = &ModifySpec{SecurityGroupIDs: slices.Clone(m.SecurityGroupIDs), Name: clonePtr(m.Name), Description: clonePtr(m.Description)}
+			s.Modify = &ModifySpec{SecurityGroupIDs: slices.Clone(m.SecurityGroupIDs), Name: clonePtr(m.Name), Description: clonePtr(m.Description),
+				OldSecurityGroupIDs: slices.Clone(m.OldSecurityGroupIDs), OldName: clonePtr(m.OldName), OldDescription: clonePtr(m.OldDescription)}
 		}
 		p.Steps = append(p.Steps, s)
 	}

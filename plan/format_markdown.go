@@ -26,7 +26,8 @@ type MarkdownOptions struct {
 }
 
 // WriteMarkdown writes p as a pull-request comment: a title with the
-// summary, a table of counts, the ENIs the plan destroys, then one
+// summary, a table of counts, how many steps undo drift (when some do),
+// the ENIs the plan destroys, then one
 // collapsible <details> per instance (an ENI belongs to the instance it is
 // attached or attaching to; removals and ENIs without an instance have
 // groups of their own) holding the text view's blocks in a diff fence and
@@ -220,6 +221,9 @@ func (d *planDoc) mdParts(groups []mdGroup, lv mdLevel, opts MarkdownOptions) (s
 			case symReplace:
 				destroys = append(destroys, mdText(displayIdent(c.Address)+" ("+displayIdent(c.ENIID)+", replaced)"))
 			}
+		}
+		if l := d.driftLine(); l != "" {
+			fmt.Fprintf(&h, "\n**%s**\n", mdText(l))
 		}
 		if len(destroys) > 0 {
 			const show = 10

@@ -21,10 +21,13 @@ type TextOptions struct {
 // WriteText writes p for a person, in the style Terraform users know: a
 // block per resource with a symbol (+ create, ~ update in place, ↔ move to
 // another instance, - destroy, -/+ replace), the addresses added and
-// removed one per line, the ordered steps with their dependencies, what
-// the plan leaves alone, and the summary line "Plan: N to create, N to
-// change, N to destroy." (or "No changes. ..."). It renders from the plan
-// document that WriteJSON writes, so the two cannot disagree.
+// removed one per line (a changed attribute as old → new), the ordered
+// steps with their dependencies, what the plan leaves alone, and the
+// summary line "Plan: N to create, N to change, N to destroy." (or "No
+// changes. ..."). Steps that undo changes made outside ecsnet are marked
+// [drift], their blocks say what drifted, and a line counts them. It
+// renders from the plan document that WriteJSON writes, so the two cannot
+// disagree.
 func WriteText(w io.Writer, p *Plan, opts TextOptions) error {
 	var b bytes.Buffer
 	newPlanDoc(p).text(&b, opts.Color)
@@ -89,6 +92,9 @@ func (d *planDoc) text(b *bytes.Buffer, color bool) {
 			fmt.Fprintf(b, "  %s\n", item)
 		}
 	}
+	if l := d.driftLine(); l != "" {
+		fmt.Fprintf(b, "\n%s\n", pt.bold(l))
+	}
 	fmt.Fprintf(b, "\nFingerprint %s over %s.\n", displayIdent(d.Fingerprint), plural(len(d.Touched), "observed resource", "observed resources"))
 	fmt.Fprintf(b, "\n%s\n", pt.bold(d.Summary.line()))
 	if l := d.hostLine(); l != "" {
@@ -117,6 +123,26 @@ func (d *planDoc) hostLine() string {
 	}
 	return fmt.Sprintf("Hosts: %s to reconfigure with Cloud Assistant (%d before the cloud steps, %d after).",
 		plural(len(hosts), "instance", "instances"), before, after)
+}
+
+// driftLine counts the steps that undo changes made outside ecsnet:
+// "Drift: 2 steps (marked [drift]) put back what the lock records, after
+// changes made outside ecsnet."; "" without any.
+func (d *planDoc) driftLine() string {
+	n := 0
+	for _, s := range d.Steps {
+		if s.Drift {
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	verb := "put"
+	if n == 1 {
+		verb = "puts"
+	}
+	return fmt.Sprintf("Drift: %s (marked [drift]) %s back what the lock records, after changes made outside ecsnet.", plural(n, "step", "steps"), verb)
 }
 
 // line is the summary line of the text view.
@@ -179,14 +205,18 @@ func (d *planDoc) block(c *changeDoc, byID map[string]*stepDoc) textBlock {
 		b.comments = []string{addr + " will be updated in place"}
 		reasons = movesNothing
 	}
-	if reasons != nil {
-		seen := map[string]bool{}
-		for _, id := range c.Steps {
-			s := byID[id]
-			if s == nil || !reasons(s) || s.Reason == "" || seen[s.Reason] {
-				continue
-			}
-			seen[s.Reason] = true
+	// A step that undoes drift always says what changed outside ecsnet;
+	// the others as the symbol asks.
+	seen := map[string]bool{}
+	for _, id := range c.Steps {
+		s := byID[id]
+		if s == nil || s.Reason == "" || seen[s.Reason] || !(s.Drift || reasons != nil && reasons(s)) {
+			continue
+		}
+		seen[s.Reason] = true
+		if s.Drift {
+			b.comments = append(b.comments, "(drift: "+displayLine(s.Reason)+")")
+		} else {
 			b.comments = append(b.comments, "("+displayLine(s.Reason)+")")
 		}
 	}
@@ -206,14 +236,20 @@ func (d *planDoc) block(c *changeDoc, byID map[string]*stepDoc) textBlock {
 		b.attrs = append(b.attrs, textAttr{symCreate, "instance", instanceLabel(c.Instance, c.InstanceID)})
 	}
 	if m := c.Modify; m != nil {
+		// Old → new, as the instance line shows a move; a plan saved
+		// before the old values were recorded shows the new ones only.
 		if m.SecurityGroupIDs != nil {
-			b.attrs = append(b.attrs, textAttr{symUpdate, "security_group_ids", displayList(m.SecurityGroupIDs)})
+			v := displayList(m.SecurityGroupIDs)
+			if m.OldSecurityGroupIDs != nil {
+				v = displayList(m.OldSecurityGroupIDs) + " → " + v
+			}
+			b.attrs = append(b.attrs, textAttr{symUpdate, "security_group_ids", v})
 		}
 		if m.Name != nil {
-			b.attrs = append(b.attrs, textAttr{symUpdate, "name", strconv.Quote(*m.Name)})
+			b.attrs = append(b.attrs, textAttr{symUpdate, "name", oldNew(m.OldName, *m.Name)})
 		}
 		if m.Description != nil {
-			b.attrs = append(b.attrs, textAttr{symUpdate, "description", strconv.Quote(*m.Description)})
+			b.attrs = append(b.attrs, textAttr{symUpdate, "description", oldNew(m.OldDescription, *m.Description)})
 		}
 	}
 	switch {
@@ -235,6 +271,15 @@ func (d *planDoc) block(c *changeDoc, byID map[string]*stepDoc) textBlock {
 		b.attrs = append(b.attrs, textAttr{sym: symDelete, value: a.String()})
 	}
 	return b
+}
+
+// oldNew shows a changed string attribute, quoted: "old" → "new", or
+// only the new value when the old one is not known.
+func oldNew(old *string, new string) string {
+	if old == nil {
+		return strconv.Quote(new)
+	}
+	return strconv.Quote(*old) + " → " + strconv.Quote(new)
 }
 
 // movesNothing reports whether s neither attaches nor detaches: the
@@ -290,6 +335,9 @@ func (d *planDoc) stepLines(idx []int, pt painter) []string {
 		l := head + displayIdent(s.ID)
 		if s.Destroys {
 			l += " " + pt.red("[destroys]")
+		}
+		if s.Drift {
+			l += " " + pt.paint("33", "[drift]")
 		}
 		if s.Reason != "" {
 			l += ": " + displayLine(s.Reason)

@@ -106,6 +106,12 @@ type Step struct {
 	// Reason says why the step exists. It is for humans only: the executor
 	// never branches on it.
 	Reason string
+	// Drift marks a step that only undoes a change made outside ecsnet:
+	// the cloud differs from what the lock records ecsnet made it (an
+	// address unassigned, an ENI detached or deleted by hand) while the
+	// desired state asks for what the lock records. Like Reason it is for
+	// humans only.
+	Drift bool
 }
 
 // CreateSpec holds the parameters of CreateNetworkInterface.
@@ -126,6 +132,12 @@ type ModifySpec struct {
 	SecurityGroupIDs []string
 	Name             *string
 	Description      *string
+	// The Old fields hold the observed values of the fields that change,
+	// so a reviewer sees both sides; nil beside an unchanged field. The
+	// executor never reads them.
+	OldSecurityGroupIDs []string
+	OldName             *string
+	OldDescription      *string
 }
 
 // Plan is the ordered list of steps that takes the cloud from what was
