@@ -183,6 +183,8 @@ func runVerify(ctx context.Context, args []string, e env) int {
 				v.Status, v.Error = "error", (&plan.HostError{Result: r}).Error()
 			case perr != nil && strings.Contains(r.Output, emulatorRecorded):
 				v.Status, v.Error = "not_checked", "the emulator records this family's scripts without running them"
+			case perr != nil && !strings.Contains(r.Output, strings.TrimSpace(render.LiveMarker)):
+				v.Status, v.Error = "error", noLiveState(r)
 			case perr != nil:
 				v.Status, v.Error = "error", perr.Error()
 			default:
@@ -220,6 +222,18 @@ func runVerify(ctx context.Context, args []string, e env) int {
 		return exitChanges
 	}
 	return exitOK
+}
+
+// noLiveState says, in the user's terms, why a host that ran the verify
+// script successfully gave nothing to compare: the script's last line is
+// the host's live state, so without it the script most likely never ran.
+func noLiveState(r plan.HostResult) string {
+	if strings.TrimSpace(r.Output) == "" {
+		return "the host's verify script did not report its live state (exit 0, no output): was it run? " +
+			"(ecsnet emulator without --hosts runs no scripts)"
+	}
+	return "the host's verify script ended without reporting its live state; its output ends: " +
+		strings.ReplaceAll(r.Tail(3), "\n", " | ")
 }
 
 // verifyTargets returns the render each host is compared with, and why a
