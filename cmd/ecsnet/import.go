@@ -33,9 +33,10 @@ groups and, when it is attached, its instance (import says what to add when
 it does not). Import then tags the ENI with ecsnet's fleet and ENI tags,
 records it in the lock with every address it holds now, and prints its
 enis: entry. Append the entry to the file or keep it as a file of its own
-in the directory, as above; ecsnet plan then shows no changes. Add it
-before the next apply: an ENI tagged with the fleet that the file does not
-name is deleted by apply --allow-destroy.
+in the directory, as above; ecsnet plan then shows no changes. Until it
+is added, plan lists the ENI as adopted and left alone: ecsnet never
+modifies or deletes an ENI it adopted. The lock is what records the
+adoption, so commit it with the entry.
 
 Start using ecsnet on a fleet that already exists:
 
@@ -200,7 +201,8 @@ func importENI(ctx context.Context, e env, a *importArgs, id string, paths []str
 	fmt.Fprint(e.stdout, ad.snippet)
 	fmt.Fprintf(e.stderr, "ecsnet import: %s is now %q of fleet %s: tagged, and recorded in %s with its %s.\n"+
 		"Add the entry above to the desired state (append it, or keep it as a file of its own beside the others); "+
-		"ecsnet plan then shows no changes. Until it is added, apply --allow-destroy would delete the ENI.\n",
+		"ecsnet plan then shows no changes. Until it is added, ecsnet leaves the ENI alone: it never modifies or deletes an adopted ENI. "+
+		"Commit the lock with the entry: it is what records the adoption.\n",
 		id, a.as, f.Name, lockPath, plural(len(ad.locked.Secondary), "secondary address", "secondary addresses"))
 	for _, w := range ad.warnings {
 		fmt.Fprintf(e.stderr, "warning: %s\n", w)
