@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/ecsnet/ecsnet/internal/safefile"
 )
 
 // LockVersion is the lock file's format version.
@@ -441,34 +443,14 @@ func ReadLockFile(path string) (*Lock, error) {
 	return ReadLock(f, path)
 }
 
-// WriteLockFile writes the lock atomically: a temporary file in the same
-// directory, synced, then renamed over the old one, so a crash leaves
-// either the old lock or the new one, never half of either.
+// WriteLockFile writes the lock atomically: a temporary file with a
+// random name in the same directory, created exclusively (a link planted
+// at a predictable name cannot redirect it), synced, then renamed over the
+// old one, so a crash leaves either the old lock or the new one, never
+// half of either, and no link's target is ever written. A killed write
+// may leave a ".ecsnet.lock.json.*.tmp" file behind; it is never read.
 func WriteLockFile(path string, l *Lock) error {
-	data := MarshalLock(l)
-	// One fixed temporary name beside the lock: a process killed mid-write
-	// leaves at most this one file, which the next write replaces. Applies
-	// of one fleet do not overlap (they hold the fleet's lease).
-	tmp, err := os.OpenFile(path+".tmp", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("write lock: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // a no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write lock: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write lock: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write lock: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("write lock: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := safefile.WriteFile(path, MarshalLock(l), 0o644); err != nil {
 		return fmt.Errorf("write lock: %w", err)
 	}
 	return nil
