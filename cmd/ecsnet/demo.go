@@ -84,22 +84,11 @@ func demo(ctx context.Context, e env, dir string) error {
 	if err != nil {
 		return err
 	}
-	// As root the emulator runs the hosts too (network namespaces), and the
-	// demo closes the loop on them; otherwise it stays in the cloud.
-	eopts := emulator.Options{AsyncDelay: 20 * time.Millisecond}
-	if os.Geteuid() == 0 {
-		eopts.Hosts = &emulator.HostsConfig{}
-	}
-	srv, err := emulator.New(w, eopts)
-	if err != nil && eopts.Hosts != nil {
-		fmt.Fprintf(e.stdout, "hosts mode is not available here (%v): falling back to cloud-only\n", err)
-		eopts.Hosts = nil
-		srv, err = emulator.New(w, eopts)
-	}
+	srv, cloudOnly, err := demoEmulator(w, emulator.Options{AsyncDelay: 20 * time.Millisecond}, os.Geteuid() == 0)
 	if err != nil {
 		return err
 	}
-	hosts := eopts.Hosts != nil
+	hosts := cloudOnly == ""
 	if hosts {
 		defer srv.Close()
 	}
@@ -115,7 +104,7 @@ func demo(ctx context.Context, e env, dir string) error {
 	if hosts {
 		fmt.Fprintln(e.stdout, "hosts mode: every instance has a guest; lb-1, lb-2 and edge-1 (ifupdown, iproute2) run what Cloud Assistant delivers in network namespaces, the others record it")
 	} else {
-		fmt.Fprintln(e.stdout, "not root: cloud-only (run make demo as root to also configure the hosts: apply --hosts, then verify)")
+		fmt.Fprintln(e.stdout, cloudOnly)
 	}
 
 	// The emulator finishes attaches in 20 ms; poll it more often than the
@@ -206,7 +195,7 @@ func demo(ctx context.Context, e env, dir string) error {
 		return missing
 	}
 	out := filepath.Join(dir, "rendered")
-	if _, err := writeBundles(out, bundles, true); err != nil {
+	if _, err := writeBundles(out, f.Name, []renderInput{{"the desired state", fleetDir}, {"the lock", lockPath}}, bundles, true); err != nil {
 		return err
 	}
 	for _, in := range f.Instances {
@@ -214,6 +203,27 @@ func demo(ctx context.Context, e env, dir string) error {
 	}
 	fmt.Fprintf(e.stdout, "each host's files, its apply script and manifest.json are under rendered/<instance>/\n")
 	return nil
+}
+
+// demoEmulator starts the demo's emulator. As root it runs the hosts too
+// (network namespaces), and the demo closes the loop on them; otherwise,
+// or when hosts mode does not start (a tool its guests need is missing),
+// it stays in the cloud, and cloudOnly says why in the user's terms.
+func demoEmulator(w *emulator.World, opts emulator.Options, root bool) (srv *emulator.Server, cloudOnly string, err error) {
+	if !root {
+		srv, err = emulator.New(w, opts)
+		return srv, "not root: cloud-only (run make demo as root to also configure the hosts: apply --hosts, then verify)", err
+	}
+	if opts.Hosts == nil {
+		opts.Hosts = &emulator.HostsConfig{}
+	}
+	if srv, err = emulator.New(w, opts); err == nil {
+		return srv, "", nil
+	}
+	cloudOnly = fmt.Sprintf("cloud-only: hosts mode did not start, so the hosts are not configured: %v", err)
+	opts.Hosts = nil
+	srv, err = emulator.New(w, opts)
+	return srv, cloudOnly, err
 }
 
 func addrList(as []netip.Addr) string {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/ecsnet/ecsnet/internal/safefile"
 	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/schema"
 )
@@ -66,7 +67,9 @@ func runPlan(ctx context.Context, args []string, e env) int {
 			fmt.Fprintf(e.stderr, "ecsnet plan: %v\n", err)
 			return exitError
 		}
-		if err := os.WriteFile(a.save, b.Bytes(), 0o644); err != nil {
+		// Through a random temporary name, renamed over FILE: a link at
+		// FILE or beside it is never written through.
+		if err := safefile.WriteFile(a.save, b.Bytes(), 0o644); err != nil {
 			fmt.Fprintf(e.stderr, "ecsnet plan: save: %v\n", err)
 			return exitError
 		}

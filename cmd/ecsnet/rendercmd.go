@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -31,7 +32,7 @@ func renderFlags(a *renderArgs) *pflag.FlagSet {
 	fs := newFlagSet("render")
 	fs.StringVar(&a.lockPath, "lock", "", "lock file with what the cloud picked (default: ecsnet.lock.json beside the desired state)")
 	fs.StringVar(&a.observed, "observed", "", "take what the cloud picked from this snapshot (ecsnet observe) instead of the lock")
-	fs.StringVarP(&a.out, "out", "o", "", "directory of the rendered hosts, one subdirectory per instance; a host whose manifest.json is unchanged and whose files have their listed sizes and modes is not rewritten")
+	fs.StringVarP(&a.out, "out", "o", "", "directory of the rendered hosts, one subdirectory per instance; every file is read back and only files whose bytes or mode differ are rewritten; only host directories this fleet's earlier renders recorded in DIR/"+render.RecordName+" are ever removed; refused when it holds the inputs or the lock, or is /, $HOME or a repository root")
 	fs.BoolVar(&a.check, "check", false, "write nothing: compare every file byte for byte; exit 2 with a unified diff when --out is out of date, 0 when it is current")
 	fs.Int64Var(&a.maxInput, "max-input-size", schema.DefaultMaxInputBytes, "refuse desired-state inputs larger than this many bytes in total")
 	return fs
@@ -51,14 +52,27 @@ func runRender(_ context.Context, args []string, e env) int {
 		return flagError(fs, errors.New("use --lock or --observed, not both"), e)
 	}
 	paths := fs.Args()
+	lockPath := a.lockPath
+	if lockPath == "" {
+		lockPath = schema.LockPath(paths)
+	}
+	var inputs []renderInput
+	for _, p := range paths {
+		inputs = append(inputs, renderInput{"the desired state", p})
+	}
+	inputs = append(inputs, renderInput{"the lock", lockPath}, renderInput{"the snapshot", a.observed})
+	if err := checkOut(a.out, inputs, homeDir(e)); err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet render: %v\n", err)
+		return exitError
+	}
 	// The fleet and the lock (or snapshot) are independent read-only
 	// inputs, each about a second to parse at 20,000 instances: read the
 	// lock while the fleet loads. The fleet's errors still come first, and
 	// alone, as when they were read in turn.
-	inputs := make(chan renderInputs, 1)
-	go func() { inputs <- readRenderInputs(paths, a.lockPath, a.observed) }()
+	read := make(chan renderInputs, 1)
+	go func() { read <- readRenderInputs(paths, a.lockPath, a.observed) }()
 	f, code := loadFleet(e, formatText, paths, a.maxInput)
-	in := <-inputs
+	in := <-read
 	if f == nil {
 		return code
 	}
@@ -87,13 +101,20 @@ func runRender(_ context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "ecsnet render: %v\n", err)
 		return exitError
 	}
-	diff, err := render.Check(a.out, bundles)
+	if missing != nil {
+		fmt.Fprintf(e.stderr, "ecsnet render: %v\n", missing)
+		return exitError
+	}
+	o, err := render.OpenOut(a.out, f.Name, false)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet render: %v\n", err)
 		return exitError
 	}
-	if missing != nil {
-		fmt.Fprintf(e.stderr, "ecsnet render: %v\n", missing)
+	defer o.Close()
+	// What a render would remove comes first, then the file diffs.
+	diff, err := o.Check(bundles)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet render: %v\n", err)
 		return exitError
 	}
 	if diff != "" {
@@ -151,21 +172,31 @@ func (in renderInputs) lock(f *schema.Fleet) (*schema.Lock, error) {
 }
 
 // renderTo renders every host that can be and writes it under out, in
-// parallel, keeping one bundle per worker in memory. An unchanged host's
-// directory is left alone: render.Update recognises it from its
-// manifest.json and one stat per file (same size and mode), without
-// reading the files back; --check compares every byte. When the render is
-// complete, directories of instances the fleet no longer has are removed.
-// It returns the hosts rendered and how many directories changed.
+// parallel, keeping one bundle per worker in memory. render.Out.Update
+// reads every file back and rewrites only those whose bytes or mode
+// differ, so an unchanged host keeps its timestamps and whatever --check
+// flags is repaired. When the render is complete, the host directories
+// this fleet's earlier renders recorded and the fleet no longer has are
+// removed, and nothing else (see prepareOut). It returns the hosts
+// rendered and how many directories changed.
 func renderTo(out string, f *schema.Fleet, lock *schema.Lock) (int, int, render.MissingError, error) {
 	hosts, err := render.Hosts(f, lock)
 	var missing render.MissingError
 	if err != nil && !errors.As(err, &missing) {
 		return 0, 0, nil, err
 	}
+	names := make([]string, len(hosts))
+	for i, h := range hosts {
+		names[i] = h.Name
+	}
+	o, stale, err := prepareOut(out, f.Name, names)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	defer o.Close()
 	var changed atomic.Int64
 	err = renderHosts(hosts, func(i int, files []render.File) error {
-		wrote, err := render.Update(out, hosts[i].Name, files)
+		wrote, err := o.Update(hosts[i].Name, files)
 		if wrote {
 			changed.Add(1)
 		}
@@ -174,25 +205,121 @@ func renderTo(out string, f *schema.Fleet, lock *schema.Lock) (int, int, render.
 	if err != nil {
 		return len(hosts), int(changed.Load()), missing, err
 	}
-	names := make(map[string]bool, len(hosts))
-	for _, h := range hosts {
-		names[h.Name] = true
-	}
 	if missing == nil {
-		entries, err := os.ReadDir(out)
-		if err != nil && !os.IsNotExist(err) {
+		n, err := finishOut(o, names, stale)
+		changed.Add(int64(n))
+		if err != nil {
 			return len(hosts), int(changed.Load()), nil, err
-		}
-		for _, d := range entries {
-			if d.IsDir() && !names[d.Name()] {
-				if err := os.RemoveAll(filepath.Join(out, d.Name())); err != nil {
-					return len(hosts), int(changed.Load()), nil, err
-				}
-				changed.Add(1)
-			}
 		}
 	}
 	return len(hosts), int(changed.Load()), missing, nil
+}
+
+// prepareOut opens (making it if need be) the output directory for the
+// fleet whose hosts are about to be written, and records them there
+// beside those recorded before, before anything is written: a render
+// stopped half way leaves every host it wrote recorded. It returns the
+// recorded host directories the fleet no longer has (render.Out.Stale),
+// which finishOut removes once the render is complete.
+func prepareOut(out, fleet string, hosts []string) (*render.Out, []string, error) {
+	o, err := render.OpenOut(out, fleet, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	stale, err := o.Stale(hosts)
+	if err == nil {
+		err = o.Record(append(slices.Clone(hosts), stale...))
+	}
+	if err != nil {
+		o.Close()
+		return nil, nil, err
+	}
+	return o, stale, nil
+}
+
+// finishOut removes the stale host directories and records the fleet's
+// hosts alone; it returns how many directories it removed.
+func finishOut(o *render.Out, hosts, stale []string) (int, error) {
+	n, err := o.Prune(stale)
+	if err != nil {
+		return n, err
+	}
+	return n, o.Record(hosts)
+}
+
+// checkOut refuses an output directory that render must not own: one
+// that holds an input (a desired-state path, the lock, the snapshot), the
+// file system's root, the home directory or a repository's root.
+// Render never removes what it did not record, but it writes host
+// directories and its record there, and a directory like these is a
+// mistake for a directory of its own. Symbolic links in out and the
+// inputs are resolved first, so another spelling of the same directory is
+// refused too.
+func checkOut(out string, inputs []renderInput, home string) error {
+	dir, err := resolvePath(out)
+	if err != nil {
+		return fmt.Errorf("--out %s: %w", out, err)
+	}
+	refuse := func(why string) error {
+		return fmt.Errorf("--out %s: refusing to render into %s: render writes and prunes host directories there; pass a directory of its own, for example --out rendered", out, why)
+	}
+	if filepath.Dir(dir) == dir {
+		return refuse("the root of the file system")
+	}
+	if home != "" {
+		if h, err := resolvePath(home); err == nil && h == dir {
+			return refuse("your home directory")
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
+		return refuse("the root of a repository (it has .git)")
+	}
+	for _, in := range inputs {
+		if in.path == "" || in.path == "-" {
+			continue
+		}
+		p, err := resolvePath(in.path)
+		if err != nil {
+			continue // an input that cannot be resolved is reported when it is read
+		}
+		if p == dir || strings.HasPrefix(p, dir+string(filepath.Separator)) {
+			return refuse("a directory that holds " + in.what + " " + in.path)
+		}
+	}
+	return nil
+}
+
+// renderInput is a file render reads, which its --out must not hold.
+type renderInput struct {
+	what string // for messages: "the lock"
+	path string
+}
+
+// resolvePath returns p absolute, cleaned and with symbolic links resolved
+// as far as it exists.
+func resolvePath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	var rest []string
+	for cur := abs; ; cur = filepath.Dir(cur) {
+		if real, err := filepath.EvalSymlinks(cur); err == nil {
+			return filepath.Join(append([]string{real}, rest...)...), nil
+		}
+		if filepath.Dir(cur) == cur {
+			return abs, nil
+		}
+		rest = append([]string{filepath.Base(cur)}, rest...)
+	}
+}
+
+// homeDir returns the user's home directory as the environment names it.
+func homeDir(e env) string {
+	if h := e.getenv("HOME"); h != "" {
+		return h
+	}
+	return e.getenv("USERPROFILE")
 }
 
 // renderBundles renders every host that can be, in parallel: rendering is
@@ -249,18 +376,28 @@ func renderHosts(hosts []*render.Host, use func(i int, files []render.File) erro
 	return nil
 }
 
-// writeBundles writes every host's directory and, when the render is
-// complete, removes the directories of instances the fleet no longer has.
+// writeBundles writes every host's directory under out for the named
+// fleet, with render's rules (checkOut, prepareOut): out must not hold the
+// inputs, and when prune is set (the render is complete) only the host
+// directories this fleet recorded there and no longer has are removed.
 // It returns how many hosts' directories changed.
-func writeBundles(out string, bundles map[string][]render.File, prune bool) (int, error) {
+func writeBundles(out, fleet string, inputs []renderInput, bundles map[string][]render.File, prune bool) (int, error) {
+	if err := checkOut(out, inputs, os.Getenv("HOME")); err != nil {
+		return 0, err
+	}
 	names := make([]string, 0, len(bundles))
 	for n := range bundles {
 		names = append(names, n)
 	}
 	slices.Sort(names)
+	o, stale, err := prepareOut(out, fleet, names)
+	if err != nil {
+		return 0, err
+	}
+	defer o.Close()
 	changed := 0
 	for _, n := range names {
-		wrote, err := render.Update(out, n, bundles[n]) // an unchanged host keeps even its timestamps
+		wrote, err := o.Update(n, bundles[n]) // an unchanged host keeps even its timestamps
 		if wrote {
 			changed++
 		}
@@ -269,17 +406,10 @@ func writeBundles(out string, bundles map[string][]render.File, prune bool) (int
 		}
 	}
 	if prune {
-		entries, err := os.ReadDir(out)
+		n, err := finishOut(o, names, stale)
+		changed += n
 		if err != nil {
 			return changed, err
-		}
-		for _, d := range entries {
-			if d.IsDir() && bundles[d.Name()] == nil {
-				if err := os.RemoveAll(filepath.Join(out, d.Name())); err != nil {
-					return changed, err
-				}
-				changed++
-			}
 		}
 	}
 	return changed, nil
@@ -299,8 +429,13 @@ func renderedChanges(w io.Writer, dir string, f *schema.Fleet, lock *schema.Lock
 		names = append(names, n)
 	}
 	slices.Sort(names)
+	o, err := render.OpenOut(dir, f.Name, false)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
 	for _, n := range names {
-		cs, err := render.Changes(dir, n, bundles[n])
+		cs, err := o.Changes(n, bundles[n])
 		if err != nil {
 			return err
 		}
