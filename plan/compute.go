@@ -36,11 +36,15 @@ func Compute(f *schema.Fleet, obs *Observed, lock *schema.Lock, opts Options) (*
 	if lock == nil {
 		lock = &schema.Lock{}
 	}
+	if es := checkVSwitches(f, obs); len(es) > 0 {
+		// Everything below reads the file's blocks and zones: when they
+		// are not the cloud's, that is the one thing to fix.
+		return nil, es.Sort()
+	}
 	c := &computer{f: f, obs: obs, lock: lock, opts: opts, p: &Plan{Fleet: f.Name, Region: f.Region},
 		steps: map[string]*Step{}, holder: map[netip.Addr]*ObservedENI{}, releasing: map[netip.Addr]string{},
 		owned: map[string][]*ObservedENI{}, touched: map[string]bool{}}
 	c.index()
-	c.checkLock()
 	for _, in := range f.Instances {
 		c.instance(in)
 	}

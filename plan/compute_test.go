@@ -26,6 +26,9 @@ func loadExample(t *testing.T) *schema.Fleet {
 // their primary ENIs, and nothing else.
 func bare(f *schema.Fleet) *Observed {
 	o := &Observed{Region: f.Region}
+	for _, v := range f.VSwitches {
+		o.VSwitches = append(o.VSwitches, &ObservedVSwitch{ID: v.ID, VPC: "vpc-1", Zone: v.Zone, CIDR: v.CIDR})
+	}
 	for i, in := range f.Instances {
 		o.Instances = append(o.Instances, &ObservedInstance{ID: in.ID, Name: in.Name, Type: in.Type, Status: InstanceRunning,
 			Zone: f.Zone(in), VPC: "vpc-1", PrimaryENI: fmt.Sprintf("eni-prim%04d", i), MAC: fmt.Sprintf("00:16:3e:00:00:%02x", i), PrimaryIP: in.Primary.IP})

@@ -95,7 +95,14 @@ func (m MissingError) Error() string {
 // that lacks something (an address the cloud picks, a secondary ENI's MAC),
 // the hosts concerned are left out and listed in the MissingError; the
 // others are returned all the same.
+//
+// A fleet whose vSwitch blocks disagree with those the lock recorded from
+// the cloud is refused (schema.Errors at the file's cidr): every host's
+// prefix and gateway come from those blocks.
 func Hosts(f *schema.Fleet, lock *schema.Lock) ([]*Host, error) {
+	if es := lock.CheckVSwitches(f); len(es) > 0 {
+		return nil, es
+	}
 	var hosts []*Host
 	var missing MissingError
 	for _, in := range f.Instances {

@@ -81,6 +81,13 @@ func runRender(_ context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "ecsnet render: %v\n", err)
 		return exitError
 	}
+	if es := lock.CheckVSwitches(f); len(es) > 0 {
+		// Every host's prefix and gateway come from the file's blocks:
+		// refuse ones the cloud (as the lock or snapshot has it) does not
+		// have, before anything is written.
+		printErrorsText(e.stderr, es)
+		return exitError
+	}
 	if !a.check {
 		// Render and write host by host: a large fleet's bundles need not
 		// all be in memory at once.
