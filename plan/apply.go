@@ -59,7 +59,22 @@ type ApplyOptions struct {
 	// Hosts runs the plan's host steps (WithHosts); a plan with host steps
 	// needs it.
 	Hosts *HostOptions
+	// Observed is the cloud as observed just before the apply (under the
+	// fleet's lease). Apply takes from it, and from the desired state, the
+	// ENIs the fleet may change: those tagged for the fleet, those adopted
+	// by id: and the primary ENIs of its instances. nil means Apply
+	// observes first.
+	Observed *Observed
+	// Grace bounds how long the calls in flight may take to finish once
+	// ctx is cancelled (a signal, a lost lease); 0 means 10 s. No step
+	// starts after the cancellation.
+	Grace time.Duration
 }
+
+// defaultGrace is ApplyOptions.Grace's default: long enough for an ECS
+// call and the wait for its result, short enough for an operator who
+// pressed Ctrl-C.
+const defaultGrace = 10 * time.Second
 
 // Event reports progress of one step.
 type Event struct {
@@ -107,17 +122,30 @@ type Failure struct {
 // allow it.
 var ErrDestroy = errors.New("the plan deletes or replaces ENIs; rerun with --allow-destroy to permit it")
 
+// ErrInterrupted is returned, with the report and the lock written, when
+// ctx was cancelled during an apply: the steps in flight finished (within
+// ApplyOptions.Grace) and no other started.
+var ErrInterrupted = errors.New("apply interrupted")
+
 // Apply runs the plan's steps against the cloud in dependency order, with
 // bounded parallelism, recording every result in the lock. When a step
 // fails, no step that depends on it starts, steps in flight finish, and the
 // rest carries on; the report lists what was done, what failed and what was
 // skipped. Finally it observes the cloud again, brings the lock up to date
 // with what the cloud holds, and re-plans: anything left is drift.
+//
+// Apply refuses, before any call, a plan with a destructive step (see
+// Step.Destructive) without AllowDestroy, and one with a step outside the
+// fleet (ErrOutOfScope), whatever the plan's own fields say.
+//
+// When ctx is cancelled, no further step starts; the steps in flight
+// finish under a context that outlives ctx by at most Grace; the lock is
+// saved and the error wraps ErrInterrupted.
 func Apply(ctx context.Context, cloud Cloud, f *schema.Fleet, p *Plan, lock *schema.Lock, opts ApplyOptions) (*Report, error) {
 	if !opts.AllowDestroy {
 		var destroys []string
 		for _, s := range p.Steps {
-			if s.Destroys {
+			if s.Destructive() {
 				destroys = append(destroys, s.ID)
 			}
 		}
@@ -136,12 +164,33 @@ func Apply(ctx context.Context, cloud Cloud, f *schema.Fleet, p *Plan, lock *sch
 			return nil, fmt.Errorf("the plan has host steps (%s); apply it with --hosts", s.ID)
 		}
 	}
-	ex := &executor{cloud: cloud, f: f, opts: opts, lock: lock.Clone(), ids: map[string]string{}}
+	if opts.Grace <= 0 {
+		opts.Grace = defaultGrace
+	}
+	obs := opts.Observed
+	if obs == nil && !p.Empty() {
+		var err error
+		if obs, err = cloud.Observe(ctx, f); err != nil {
+			return nil, fmt.Errorf("observe before apply: %w", err)
+		}
+	}
+	ex := &executor{cloud: cloud, f: f, opts: opts, lock: lock.Clone(), ids: map[string]string{}, obs: obs}
+	if obs != nil {
+		ex.scope = newScope(f, obs)
+		if err := ex.scope.checkPlan(p); err != nil {
+			return nil, err
+		}
+	}
 	ex.lock.Fleet = f.Name
 	rep := ex.run(ctx, p)
 	rep.Lock = ex.lock
 	if err := ex.save(); err != nil { // what the steps did, before anything else can fail
 		return rep, err
+	}
+	if ctx.Err() != nil {
+		// Interrupted: the lock holds what the steps did; observing and
+		// re-planning would only delay the exit the operator asked for.
+		return rep, fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
 	}
 
 	// Observe again: refresh the lock from the cloud and check convergence.
@@ -167,6 +216,8 @@ type executor struct {
 	cloud Cloud
 	f     *schema.Fleet
 	opts  ApplyOptions
+	scope *scope // guarded by mu once run starts (creates add to it)
+	obs   *Observed
 
 	mu   sync.Mutex
 	lock *schema.Lock
@@ -220,6 +271,19 @@ func (ex *executor) event(e Event) {
 }
 
 func (ex *executor) run(ctx context.Context, p *Plan) *Report {
+	// The steps run under calls, which a cancellation of ctx does not
+	// cancel at once: a call in flight finishes (an attach is not left
+	// half-watched), within opts.Grace. ctx alone decides whether another
+	// step starts.
+	calls, cancelCalls := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancelCalls(nil)
+	stopGrace := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(ex.opts.Grace, func() {
+			cancelCalls(fmt.Errorf("the steps in flight did not finish within %s of the interruption: %w", ex.opts.Grace, context.Cause(ctx)))
+		})
+		context.AfterFunc(calls, func() { t.Stop() })
+	})
+	defer stopGrace()
 	rep := &Report{}
 	ex.plan = p
 	if ex.opts.Hosts != nil {
@@ -290,7 +354,7 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 				i--
 				running++
 				go func(s *Step) {
-					err := ex.step(ctx, s, total)
+					err := ex.step(calls, s, total)
 					results <- result{s, err}
 				}(s)
 			}
@@ -300,7 +364,7 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 		// has the fewest steps in flight. Taking them in plan order instead
 		// would run every create before any attach, one rate limit at a
 		// time.
-		for cloudRunning < ex.opts.Parallelism && len(readyCloud) > 0 {
+		for cloudRunning < ex.opts.Parallelism && len(readyCloud) > 0 && ctx.Err() == nil {
 			best := 0
 			for k, c := range readyCloud {
 				if byAction[c.Action] < byAction[readyCloud[best].Action] {
@@ -315,7 +379,7 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 			byAction[s.Action]++
 			running++
 			go func(s *Step) {
-				err := ex.step(ctx, s, total)
+				err := ex.step(calls, s, total)
 				results <- result{s, err}
 			}(s)
 		}
@@ -354,12 +418,18 @@ func (ex *executor) step(ctx context.Context, s *Step, total int) error {
 	if run.ENIID == "" {
 		run.ENIID = ex.ids[s.Target]
 	}
+	var err error
+	if ex.scope != nil {
+		err = ex.scope.check(&run, run.ENIID)
+	}
 	ex.mu.Unlock()
 	start := ex.opts.Now()
 	ex.event(Event{Step: s, Phase: Started, Total: total})
-	var err error
 	var hostRes *HostResult
-	if s.Action.Host() {
+	if err != nil {
+		// Out of scope (checkPlan let it through for the ID a create
+		// would give it): no call.
+	} else if s.Action.Host() {
 		var r HostResult
 		r, err = ex.host(ctx, s)
 		hostRes = &r
@@ -397,6 +467,9 @@ func (ex *executor) record(s *Step, res Result) {
 	switch s.Action {
 	case CreateENI:
 		ex.ids[s.Target] = res.ENIID
+		if ex.scope != nil && res.ENIID != "" {
+			ex.scope.tagged[res.ENIID] = true // created with the fleet's tags (scope.check)
+		}
 		e.ID, e.MAC, e.PrimaryIP = res.ENIID, strings.ToLower(res.MAC), res.PrimaryIP
 		e.AttachedTo, e.DeviceIndex = "", 0
 		e.Secondary = nil
@@ -412,6 +485,18 @@ func (ex *executor) record(s *Step, res Result) {
 		// ENI, so a new ENI of the same name gets new tokens.
 		e.ID, e.MAC, e.PrimaryIP, e.Secondary, e.AttachedTo, e.DeviceIndex = "", "", netip.Addr{}, nil, "", 0
 	case AssignIPs:
+		if e.ID != s.ENIID && e.Name != "" {
+			// An ENI ecsnet created whose lock write was lost (a killed
+			// apply): Compute planned this assign counting the addresses
+			// the create gave it as ecsnet's (ownedUnrecorded), so record
+			// them too, or the re-plan after the apply would find them
+			// unrecorded and ask the cloud for as many again.
+			x, o := ex.f.ENI(e.Name), ex.obs.ENI(s.ENIID)
+			if x != nil && x.ID == "" && o != nil && o.Tags[TagFleet] == ex.f.Name && o.Tags[TagENI] == e.Name {
+				u := ownedUnrecorded(e.Name, o, e.Generation)
+				e.ID, e.MAC, e.PrimaryIP, e.Secondary = u.ID, strings.ToLower(u.MAC), u.PrimaryIP, u.Secondary
+			}
+		}
 		if e.ID == "" {
 			e.ID = s.ENIID
 		}
@@ -424,7 +509,9 @@ func (ex *executor) record(s *Step, res Result) {
 	case UnassignIPs:
 		e.Secondary = slices.DeleteFunc(e.Secondary, func(x schema.LockedAddr) bool { return slices.Contains(s.IPs, x.Addr) })
 	}
-	e.Generation++
+	// Saturate rather than overflow: ReadLock refuses a generation above
+	// schema.MaxGeneration, and no fleet ever changes an ENI that often.
+	e.Generation = min(e.Generation+1, schema.MaxGeneration)
 	ex.lock.Put(e)
 }
 

@@ -45,6 +45,7 @@ func Compute(f *schema.Fleet, obs *Observed, lock *schema.Lock, opts Options) (*
 		steps: map[string]*Step{}, holder: map[netip.Addr]*ObservedENI{}, releasing: map[netip.Addr]string{},
 		owned: map[string][]*ObservedENI{}, touched: map[string]bool{}}
 	c.index()
+	c.checkLock()
 	for _, in := range f.Instances {
 		c.instance(in)
 	}

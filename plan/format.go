@@ -477,7 +477,10 @@ func (d *planDoc) plan() (*Plan, error) {
 		}
 		seen[j.ID] = true
 		s := &Step{ID: j.ID, Action: a, Target: j.Target, ENI: j.ENI, ENIID: j.ENIID, Instance: j.Instance, InstanceID: j.InstanceID,
-			IPs: nilIfEmpty(j.IPs), Count: j.Count, Token: j.ClientToken, DependsOn: nilIfEmpty(j.DependsOn), Destroys: j.Destroys, Reason: j.Reason, Drift: j.Drift}
+			IPs: nilIfEmpty(j.IPs), Count: j.Count, Token: j.ClientToken, DependsOn: nilIfEmpty(j.DependsOn), Reason: j.Reason, Drift: j.Drift}
+		// "destroys" is derived, never read: a file that says false on a
+		// delete must not hide it from --allow-destroy or the views.
+		s.Destroys = s.Destructive()
 		if c := j.Create; c != nil {
 			var tags map[string]string
 			if len(c.Tags) > 0 {

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"net/netip"
+	"strings"
 )
 
 // Action is what one step does: to the cloud, or, for the host actions,
@@ -49,6 +50,14 @@ func (a Action) String() string {
 		return "host-apply"
 	}
 	return "unknown"
+}
+
+// Destructive reports whether the step deletes an ENI, or detaches one on
+// its way to deletion (its target is "eni/<name>@<id>", the form Compute
+// gives a removed or replaced ENI). It depends on the action and the
+// target only, never on the Destroys field a saved plan carries.
+func (s *Step) Destructive() bool {
+	return s.Action == DeleteENI || s.Action == DetachENI && strings.Contains(s.Target, "@")
 }
 
 // Host reports whether the action runs on a host rather than in the cloud.
@@ -101,7 +110,10 @@ type Step struct {
 	// DependsOn lists the IDs of steps that must finish first.
 	DependsOn []string
 	// Destroys is set on steps that delete an ENI (removal or replacement);
-	// apply runs them only with --allow-destroy.
+	// apply runs them only with --allow-destroy. It is for the views:
+	// Apply and ReadJSON use Destructive, which derives it from the action
+	// and the target, so that a saved plan cannot claim a delete is not
+	// one.
 	Destroys bool
 	// Reason says why the step exists. It is for humans only: the executor
 	// never branches on it.

@@ -66,6 +66,11 @@ type LockedENI struct {
 	Adopted bool
 }
 
+// MaxGeneration is the largest generation a lock may record: 2^53-1, the
+// largest integer every JSON reader holds exactly. Apply saturates there
+// rather than overflow, and ReadLock refuses more.
+const MaxGeneration = 1<<53 - 1
+
 // LockedAddr is a secondary address and whether ecsnet assigned it (rather
 // than finding it already there).
 type LockedAddr struct {
@@ -411,6 +416,10 @@ func ReadLock(r io.Reader, name string) (*Lock, error) {
 		}
 		if j.Generation < 0 || j.DeviceIndex < 0 {
 			return nil, fmt.Errorf("lock %s: %s: negative generation or device index", name, e.Key())
+		}
+		if j.Generation > MaxGeneration {
+			return nil, fmt.Errorf("lock %s: %s: generation %d is above %d, more changes than any ENI ever sees (was the lock edited?); restore it from version control, or delete the entry and run ecsnet apply",
+				name, e.Key(), j.Generation, MaxGeneration)
 		}
 		if n := len(l.ENIs); n > 0 && l.ENIs[n-1].Key() >= e.Key() {
 			sorted = false

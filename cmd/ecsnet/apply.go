@@ -35,7 +35,7 @@ func applyFlags(a *applyArgs) *pflag.FlagSet {
 	fs := newFlagSet("apply")
 	addCloudFlags(fs, &a.cloud, false)
 	fs.BoolVar(&a.autoApprove, "auto-approve", false, "apply without asking (needed without a terminal, e.g. in CI)")
-	fs.StringVar(&a.planFile, "plan", "", "apply exactly this saved plan (plan --save), refusing if the cloud changed since")
+	fs.StringVar(&a.planFile, "plan", "", "apply exactly this saved plan (plan --save), refusing if the cloud changed since; still name the desired-state PATH: the plan is checked against it, and the lock beside it records what apply does")
 	fs.BoolVar(&a.allowDestroy, "allow-destroy", false, "permit steps that delete or replace ENIs")
 	fs.IntVar(&a.parallelism, "parallelism", 10, "steps in flight at once")
 	fs.BoolVar(&a.prune, "prune", false, "also remove addresses the lock does not record (added by hand)")
@@ -58,6 +58,9 @@ func runApply(ctx context.Context, args []string, e env) int {
 		return flagError(fs, err, e)
 	}
 	paths := fs.Args()
+	if a.planFile != "" && len(paths) == 0 {
+		return flagError(fs, fmt.Errorf("--plan %s needs the desired-state PATH too: the saved plan is checked against it (same fleet, same cloud), and the lock beside it records what apply does; run ecsnet apply --plan %s PATH...", a.planFile, a.planFile), e)
+	}
 	f, code := loadFleet(e, formatText, paths, a.cloud.maxInput)
 	if f == nil {
 		return code
@@ -77,12 +80,12 @@ func runApply(ctx context.Context, args []string, e env) int {
 	// Plan, show and confirm first, taking nothing: a refusal (a stale
 	// saved plan, a destroy without --allow-destroy, no terminal) makes no
 	// mutating call, and neither does an apply with nothing to do.
-	p, lock, code, ok := prepareApply(ctx, &a, e, f, client, lockPath)
+	p, lock, obs, code, ok := prepareApply(ctx, &a, e, f, client, lockPath)
 	if !ok {
 		return code
 	}
 	if p.Empty() {
-		return executeApply(ctx, &a, e, f, client, lockPath, p, lock)
+		return executeApply(ctx, &a, e, f, client, lockPath, p, lock, obs)
 	}
 	// One apply of a fleet at a time: the lease is a tag on the fleet's
 	// first instance's primary ENI (see ecs/lease.go).
@@ -99,20 +102,51 @@ func runApply(ctx context.Context, args []string, e env) int {
 			fmt.Fprintf(e.stderr, "ecsnet apply: observe: %v\n", err)
 			return exitError
 		}
-		if fp, _ := plan.Fingerprint(obs, p.Touched); fp != p.Fingerprint {
-			fmt.Fprintln(e.stderr, "ecsnet apply: the cloud changed while this apply waited for the fleet's lease; nothing was changed: run it again")
+		// What was shown and confirmed must still be what runs. Compare
+		// the steps, not the fingerprint of what they touch: an attach or
+		// delete that a killed apply left in flight finishes while this
+		// one waits for the dead holder's lease to lapse, which changes
+		// the ENI's status (and so the fingerprint) but not the plan.
+		now, err := computeApply(&a, f, obs, lock, hasHostStep(p.Steps))
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
 			return exitError
 		}
-		return executeApply(ctx, &a, e, f, client, lockPath, p, lock)
+		if diff := plan.Mismatch(p, now); diff != "" {
+			fmt.Fprintf(e.stderr, "ecsnet apply: the cloud or the lock changed while this apply waited for the fleet's lease (%s); nothing was changed: run it again\n", diff)
+			return exitError
+		}
+		if a.planFile != "" {
+			// A saved plan promises the cloud it was reviewed against.
+			if fp, _ := plan.Fingerprint(obs, p.Touched); fp != p.Fingerprint {
+				fmt.Fprintf(e.stderr, "ecsnet apply: the cloud changed since %s was made (the resources it touches differ); nothing was changed: run ecsnet plan again\n", a.planFile)
+				return exitError
+			}
+		}
+		return executeApply(ctx, &a, e, f, client, lockPath, now, lock, obs)
 	})
 }
 
-// prepareApply reads the lock, observes, makes (or loads) the plan, shows
-// it and asks for confirmation. ok is false when apply must stop with code.
-func prepareApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, client *ecs.Client, lockPath string) (*plan.Plan, *schema.Lock, int, bool) {
-	fail := func(format string, args ...any) (*plan.Plan, *schema.Lock, int, bool) {
+// computeApply makes the plan apply runs: Compute with apply's --prune,
+// and with the host steps if hosts is set.
+func computeApply(a *applyArgs, f *schema.Fleet, obs *plan.Observed, lock *schema.Lock, hosts bool) (*plan.Plan, error) {
+	p, err := plan.Compute(f, obs, lock, plan.Options{Prune: a.prune})
+	if err != nil {
+		return nil, err
+	}
+	if hosts {
+		p = plan.WithHosts(p, f, obs)
+	}
+	return p, nil
+}
+
+// prepareApply reads the lock, observes, makes the plan (and checks a
+// saved one against it), shows it and asks for confirmation. ok is false
+// when apply must stop with code.
+func prepareApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, client *ecs.Client, lockPath string) (*plan.Plan, *schema.Lock, *plan.Observed, int, bool) {
+	fail := func(format string, args ...any) (*plan.Plan, *schema.Lock, *plan.Observed, int, bool) {
 		fmt.Fprintf(e.stderr, "ecsnet apply: "+format+"\n", args...)
-		return nil, nil, exitError, false
+		return nil, nil, nil, exitError, false
 	}
 	lock, err := schema.ReadLockFile(lockPath)
 	if err != nil {
@@ -122,40 +156,61 @@ func prepareApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, cli
 	if err != nil {
 		return fail("observe: %v", err)
 	}
-	var p *plan.Plan
+	var saved *plan.Plan
 	if a.planFile != "" {
-		if p, err = readPlanFile(a.planFile); err != nil {
+		if saved, err = readPlanFile(a.planFile); err != nil {
 			return fail("%v", err)
 		}
-		if p.Fleet != f.Name {
-			return fail("the saved plan is for fleet %q, the desired state is %q", p.Fleet, f.Name)
+		if saved.Fleet != f.Name {
+			return fail("the saved plan is for fleet %q, the desired state is %q", saved.Fleet, f.Name)
 		}
-		if fp, _ := plan.Fingerprint(obs, p.Touched); fp != p.Fingerprint {
-			return fail("the cloud changed since %s was made (the resources it touches differ); run ecsnet plan again", a.planFile)
-		}
-	} else {
-		p, err = plan.Compute(f, obs, lock, plan.Options{Prune: a.prune})
-		if err != nil {
-			if es, ok := asErrors(err); ok {
-				printErrorsText(e.stderr, es)
-				return nil, nil, exitError, false
-			}
-			return fail("%v", err)
+		if hasHostStep(saved.Steps) && !a.hosts {
+			return fail("the saved plan has host steps; apply it with --hosts")
 		}
 	}
-	hasHosts := hasHostStep(p.Steps)
-	switch {
-	case hasHosts && !a.hosts:
-		return fail("the saved plan has host steps; apply it with --hosts")
-	case a.hosts && !hasHosts:
-		p = plan.WithHosts(p, f, obs)
+	// The plan is always made here, from the desired state, the lock and
+	// the live cloud; a saved plan is only compared with it. Nothing of
+	// the file is executed, so an edited file can refuse but never widen
+	// what apply does.
+	// A saved plan made without --hosts is compared without host steps;
+	// --hosts then adds them, as it does to a plan made here.
+	withHosts := a.hosts && (saved == nil || hasHostStep(saved.Steps))
+	p, err := computeApply(a, f, obs, lock, withHosts)
+	if err != nil {
+		if es, ok := asErrors(err); ok {
+			printErrorsText(e.stderr, es)
+			return nil, nil, nil, exitError, false
+		}
+		return fail("%v", err)
+	}
+	if saved != nil {
+		if fp, _ := plan.Fingerprint(obs, saved.Touched); fp != saved.Fingerprint {
+			return fail("the cloud changed since %s was made (the resources it touches differ); run ecsnet plan again", a.planFile)
+		}
+		if diff := plan.Mismatch(saved, p); diff != "" {
+			hint := ""
+			if !a.prune && pruned(saved) {
+				hint = " (it was made with --prune: pass --prune to apply it)"
+			}
+			return fail("%s does not match the plan made now from the desired state, the lock and the cloud%s: %s\n"+
+				"nothing was changed: a saved plan is applied only exactly as it was made and reviewed; run ecsnet plan --save again, review it, and apply that",
+				a.planFile, hint, diff)
+		}
+		if saved.Fingerprint != p.Fingerprint {
+			// Same steps over other resources: the file's touched list
+			// was edited.
+			return fail("%s does not cover the resources the plan made now touches (was it edited?); nothing was changed: run ecsnet plan --save again", a.planFile)
+		}
+		if a.hosts && !withHosts {
+			p = plan.WithHosts(p, f, obs)
+		}
 	}
 	if err := plan.WriteText(e.stdout, p, plan.TextOptions{}); err != nil {
 		return fail("%v", err)
 	}
 	if !a.allowDestroy {
 		for _, s := range p.Steps {
-			if s.Destroys {
+			if s.Destructive() {
 				return fail("%v\nnothing was changed", plan.ErrDestroy)
 			}
 		}
@@ -170,11 +225,22 @@ func prepareApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, cli
 			return fail("cancelled; nothing was changed")
 		}
 	}
-	return p, lock, exitOK, true
+	return p, lock, obs, exitOK, true
 }
 
-// executeApply runs a confirmed plan.
-func executeApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, client *ecs.Client, lockPath string, p *plan.Plan, lock *schema.Lock) int {
+// pruned reports whether a plan was made with --prune.
+func pruned(p *plan.Plan) bool {
+	for _, u := range p.Unrecorded {
+		if u.Pruned {
+			return true
+		}
+	}
+	return false
+}
+
+// executeApply runs a confirmed plan; obs is the observation it was
+// checked against, from which plan.Apply takes what the fleet may change.
+func executeApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, client *ecs.Client, lockPath string, p *plan.Plan, lock *schema.Lock, obs *plan.Observed) int {
 	start := time.Now()
 	opts := plan.ApplyOptions{
 		Parallelism:  a.parallelism,
@@ -182,12 +248,13 @@ func executeApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, cli
 		Prune:        a.prune,
 		SaveLock:     func(l *schema.Lock) error { return schema.WriteLockFile(lockPath, l) },
 		Progress:     progressPrinter(e.stderr),
+		Observed:     obs,
 	}
 	if a.hosts {
 		opts.Hosts = a.host.options(client, lockedPayloads(f, render.PayloadOptions{}))
 	}
 	rep, err := plan.Apply(ctx, client, f, p, lock, opts)
-	if errors.Is(err, plan.ErrDestroy) {
+	if errors.Is(err, plan.ErrDestroy) || errors.Is(err, plan.ErrOutOfScope) {
 		fmt.Fprintf(e.stderr, "ecsnet apply: %v\nnothing was changed\n", err)
 		return exitError
 	}
