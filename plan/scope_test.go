@@ -21,12 +21,17 @@ import (
 // client of it and the example fleet.
 func exampleCloud(t *testing.T) (*emulator.Server, *ecs.Client, *schema.Fleet) {
 	t.Helper()
+	return exampleCloudWith(t, emulator.Options{AsyncDelay: time.Millisecond})
+}
+
+func exampleCloudWith(t *testing.T, opts emulator.Options) (*emulator.Server, *ecs.Client, *schema.Fleet) {
+	t.Helper()
 	w, err := emulator.ReadWorld(bytes.NewReader(fixtures.ExampleWorld))
 	if err != nil {
 		t.Fatal(err)
 	}
 	key := w.AccessKeys[0]
-	srv, err := emulator.New(w, emulator.Options{AsyncDelay: time.Millisecond})
+	srv, err := emulator.New(w, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

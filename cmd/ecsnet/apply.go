@@ -301,6 +301,9 @@ func reportApply(e env, rep *plan.Report, err error, lockPath string, took time.
 	reportHosts(e.stderr, rep.Hosts, rep.Skipped)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
+		if errors.Is(err, plan.ErrInterrupted) {
+			fmt.Fprintln(e.stderr, "No step started after the interruption; the lock records what was done. Run ecsnet apply again to finish.")
+		}
 		return exitError
 	}
 	if rep.Drift != nil && !rep.Drift.Empty() {
