@@ -159,6 +159,7 @@ func TestCUESchemaMatchesGoConstants(t *testing.T) {
 	for p, want := range map[string]string{
 		"#reName":            reName.String(),
 		"#reFleet":           reFleet.String(),
+		"#reFleetDots":       reFleetDots.String(),
 		"#reRegion":          reRegion.String(),
 		"#reInstanceID":      reInstanceID.String(),
 		"#reENIID":           reENIID.String(),

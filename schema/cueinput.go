@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -120,7 +121,16 @@ func parseCUEFile(name string, src []byte) (*ast.File, Errors) {
 		if err != nil {
 			continue
 		}
-		if first, _, _ := strings.Cut(ip, "/"); strings.Contains(first, ".") {
+		first, _, _ := strings.Cut(ip, "/")
+		if first == "tool" {
+			// The tool/ packages (exec, file, http, os, cli) are for
+			// cue cmd's workflows; the evaluator cannot run them and
+			// would report the failure inside CUE's own library.
+			es = append(es, &Error{Pos: posOf(spec.Path.Pos()), Msg: fmt.Sprintf("import %q: the tool/ packages are not allowed in a desired state", ip),
+				Hint: "a desired state is data: it cannot run commands or read files; remove the import and write the values into the fleet's files"})
+			continue
+		}
+		if strings.Contains(first, ".") {
 			es = append(es, &Error{Pos: posOf(spec.Path.Pos()), Msg: fmt.Sprintf("import %q is not from CUE's standard library", ip),
 				Hint: "only standard-library packages (net, strings, list, ...) can be imported; ecsnet never fetches modules: put what you need into the fleet's own files"})
 		}
@@ -131,7 +141,7 @@ func parseCUEFile(name string, src []byte) (*ast.File, Errors) {
 	return f, nil
 }
 
-func parseYAMLFile(name string, src []byte) (*ast.File, Errors) {
+func parseYAMLFile(name string, src []byte, maxBytes int64) (*ast.File, Errors) {
 	f, err := yaml.Extract(name, src)
 	if err != nil {
 		// The YAML decoder's errors carry their position only in the text:
@@ -153,6 +163,16 @@ func parseYAMLFile(name string, src []byte) (*ast.File, Errors) {
 				return nil, Errors{{Pos: Pos{File: name, Line: 1, Col: 1}, Msg: fmt.Sprintf("the YAML file holds %d documents", len(l.Elts)),
 					Hint: "put the whole fleet in one YAML document (remove the --- separators), or split it into several files"}}
 			}
+		}
+	}
+	// Only an alias (*name) makes the document larger than its text.
+	if bytes.IndexByte(src, '*') >= 0 {
+		if at, ok := yamlExpansion(f, maxBytes); !ok {
+			if !at.IsValid() {
+				at = Pos{File: name, Line: 1, Col: 1}
+			}
+			return nil, Errors{{Pos: at, Msg: fmt.Sprintf("the YAML aliases expand to more than the %s input cap", size(maxBytes)),
+				Hint: "each *alias is a full copy of its &anchor's value: write the values out, or use fewer aliases; raise the cap with --max-input-size if the fleet really is this large"}}
 		}
 	}
 	return f, nil
@@ -434,10 +454,10 @@ func sameScalar(a, b *node) bool {
 	return ok1 && ok2 && x.Cmp(y) == 0 || a.str == b.str
 }
 
-// evaluate runs the CUE evaluator over every input (needed as soon as one
-// file is more than plain data), unifies them, and converts the result to a
-// node tree.
-func evaluate(inputs []*input) (*node, Errors) {
+// evaluateHere runs the CUE evaluator over every input (needed as soon as
+// one file is more than plain data), unifies them, and converts the result
+// to a node tree of at most maxBytes (counted as JSON would write it).
+func evaluateHere(inputs []*input, maxBytes int64) (*node, Errors) {
 	ctx := cuecontext.New()
 	files := map[string]bool{}
 	var v cue.Value
@@ -479,30 +499,47 @@ func evaluate(inputs []*input) (*node, Errors) {
 		}
 		return nil, cueErrors(err, files, find)
 	}
-	return valueNode(v, 0), nil
+	c := &valueConv{budget: maxBytes}
+	n := c.node(v, 0)
+	if c.budget < 0 {
+		return nil, Errors{{Pos: c.at, Msg: fmt.Sprintf("the CUE evaluates to more than the %s input cap", size(maxBytes)),
+			Hint: "a comprehension or a list here makes more data than a fleet file may hold; raise the cap with --max-input-size if the fleet really is this large"}}
+	}
+	return n, nil
 }
 
-func valueNode(v cue.Value, depth int) *node {
+// valueConv converts an evaluated value to a node tree, counting what it
+// makes against a budget of bytes: a few lines of CUE can evaluate to far
+// more data than any fleet file holds.
+type valueConv struct {
+	budget int64
+	at     Pos // where the budget ran out
+}
+
+func (c *valueConv) node(v cue.Value, depth int) *node {
 	if d, ok := v.Default(); ok {
 		v = d // cue vet and cue export take a field's default
 	}
 	n := &node{pos: posOf(v.Pos())}
-	if depth > maxDepth {
+	if depth > maxDepth || c.budget < 0 {
 		return n
 	}
+	c.budget -= 2
 	switch v.Kind() {
 	case cue.StructKind:
 		n.kind = kObject
 		it, _ := v.Fields()
-		for it.Next() {
+		for it.Next() && c.budget >= 0 {
 			fv := it.Value()
-			n.fields = append(n.fields, field{name: it.Selector().Unquoted(), pos: posOf(fv.Pos()), val: valueNode(fv, depth+1)})
+			name := it.Selector().Unquoted()
+			c.budget -= int64(len(name)) + 4
+			n.fields = append(n.fields, field{name: name, pos: posOf(fv.Pos()), val: c.node(fv, depth+1)})
 		}
 	case cue.ListKind:
 		n.kind = kList
 		it, _ := v.List()
-		for it.Next() {
-			n.elems = append(n.elems, valueNode(it.Value(), depth+1))
+		for it.Next() && c.budget >= 0 {
+			n.elems = append(n.elems, c.node(it.Value(), depth+1))
 		}
 	case cue.StringKind:
 		n.kind = kString
@@ -526,6 +563,10 @@ func valueNode(v cue.Value, depth int) *node {
 	default:
 		n.kind = kNull
 		n.str = "null"
+	}
+	c.budget -= int64(len(n.str))
+	if c.budget < 0 && !c.at.IsValid() {
+		c.at = n.pos
 	}
 	return n
 }

@@ -32,6 +32,7 @@ var (
 var (
 	reName         = regexp.MustCompile(`^[a-z][a-z0-9-]{0,61}[a-z0-9]$`)
 	reFleet        = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+	reFleetDots    = regexp.MustCompile(`\.\.|\.$`) // see ValidFleetName
 	reRegion       = regexp.MustCompile(`^[a-z]{2,3}(-[a-z0-9]+){1,4}$`)
 	reInstanceID   = regexp.MustCompile(`^i-[a-z0-9]{4,40}$`)
 	reENIID        = regexp.MustCompile(`^eni-[a-z0-9]{4,40}$`)
@@ -117,6 +118,29 @@ func (d *decoder) boolv(n *node, p path) (bool, bool) {
 		return false, false
 	}
 	return n.str == "true", true
+}
+
+// fleetNameRule is the hint for a fleet name ValidFleetName refuses.
+const fleetNameRule = "use up to 63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, without \"..\" or a '.' at the end (it is written into tags and names files on the hosts)"
+
+// ValidFleetName reports whether s may name a fleet. The name is written
+// into tags, and on every host it is a path element and a file name's
+// stem (etc/ecsnet/<fleet>/, ecsnet-<fleet>.service): ".." or a trailing
+// '.' would put a ".." into a path, which the renderers refuse. Render's
+// own check must never be stricter than this one.
+func ValidFleetName(s string) bool {
+	return reFleet.MatchString(s) && !reFleetDots.MatchString(s)
+}
+
+// fleetWhy says what makes a fleet name invalid.
+func fleetWhy(s string) string {
+	switch {
+	case reFleet.MatchString(s) && strings.Contains(s, ".."):
+		return `: it contains ".."`
+	case reFleet.MatchString(s):
+		return ": it ends with '.'"
+	}
+	return oddRune(s)
 }
 
 // name checks a map key that becomes a directory name and a tag value.
@@ -299,8 +323,8 @@ func (d *decoder) decode(root *node) *Fleet {
 		switch fl.name {
 		case "fleet":
 			if s, ok := d.str(fl.val, p); ok {
-				if !reFleet.MatchString(s) {
-					d.errorf(fl.val.pos, p, "use up to 63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit (it is written into tags)", "fleet name %q is not tag-safe%s", s, oddRune(s))
+				if !ValidFleetName(s) {
+					d.errorf(fl.val.pos, p, fleetNameRule, "fleet name %q is not tag-safe%s", s, fleetWhy(s))
 				}
 				f.Name = s
 			}

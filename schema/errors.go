@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Pos is a position in a user's input file. Line and Col are 1-based; the
@@ -92,4 +93,28 @@ func (es Errors) Sort() Errors {
 	return slices.CompactFunc(es, func(a, b *Error) bool {
 		return a.Pos == b.Pos && a.Path == b.Path && a.Msg == b.Msg
 	})
+}
+
+// maxMsgBytes caps one error's message. Messages quote the user's values,
+// and a value can be megabytes long (a 60 MiB fleet name, a CUE error
+// that prints a whole evaluated list): the message keeps its start and
+// says how much was cut.
+const maxMsgBytes = 1 << 10
+
+// truncate shortens e's path, message and hint to maxMsgBytes each.
+func (e *Error) truncate() {
+	e.Path = truncateText(e.Path)
+	e.Msg = truncateText(e.Msg)
+	e.Hint = truncateText(e.Hint)
+}
+
+func truncateText(s string) string {
+	if len(s) <= maxMsgBytes {
+		return s
+	}
+	cut := maxMsgBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut-- // never split a UTF-8 sequence
+	}
+	return fmt.Sprintf("%s... (%d bytes cut)", s[:cut], len(s)-cut)
 }

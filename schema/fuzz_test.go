@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ecsnet/ecsnet/internal/testfleet"
 )
@@ -20,8 +21,11 @@ var fuzzSyntaxes = []string{"fleet.cue", "fleet.json", "fleet.yaml"}
 // a position (line and column) in the input file, the only file there is.
 // A fleet it accepts must load again to the same fleet. The seeds are the
 // example fleet, a small generated fleet in each syntax, and every case of
-// fixtures/invalid; the committed corpus in testdata/fuzz/FuzzLoad adds
-// hand-written hostile inputs.
+// fixtures/invalid, and the inputs that expand out of proportion
+// (hostile_test.go); the committed corpus in testdata/fuzz/FuzzLoad adds
+// hand-written hostile inputs. CUE that needs the evaluator runs in a
+// sandbox with small caps, as the command runs it, so that no input the
+// fuzzer finds can hang or exhaust the machine.
 func FuzzLoad(f *testing.F) {
 	if src, err := os.ReadFile(filepath.Join("..", "fixtures", "example", "fleet.cue")); err == nil {
 		f.Add(src, uint8(0))
@@ -46,6 +50,11 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	}
+	f.Add([]byte(yamlAliasBomb(40000, 2048)), uint8(2))
+	f.Add([]byte(cueDisjunctions(20)), uint8(0))
+	f.Add([]byte(cueHugeRange()), uint8(0))
+	f.Add([]byte(cueDoubling(22)), uint8(0))
+	opts := LoadOptions{Sandbox: testSandbox(1<<30, 2*time.Second)}
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, src []byte, syntax uint8) {
 		p := filepath.Join(dir, fuzzSyntaxes[int(syntax)%len(fuzzSyntaxes)])
@@ -53,9 +62,9 @@ func FuzzLoad(f *testing.F) {
 			t.Fatal(err)
 		}
 		defer os.Remove(p)
-		fl, err := Load([]string{p}, LoadOptions{})
+		fl, err := Load([]string{p}, opts)
 		if err == nil {
-			again, err := Load([]string{p}, LoadOptions{})
+			again, err := Load([]string{p}, opts)
 			if err != nil || again.Name != fl.Name || len(again.Instances) != len(fl.Instances) || len(again.ENIs) != len(fl.ENIs) {
 				t.Fatalf("an accepted input loads differently the second time: %v", err)
 			}
