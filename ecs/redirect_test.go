@@ -29,48 +29,66 @@ func sink(t *testing.T) (*httptest.Server, *atomic.Int64) {
 
 // TestAPIRedirectNotFollowed: an endpoint that answers with a redirect
 // gets one request, and the signed request (security token included) is
-// never resent where the redirect points. The call fails at once with a
-// clear, clean error and is not retried.
+// never resent where the redirect points: for the VPC API, the ECS API and
+// Cloud Assistant alike. The call fails at once with a clear, clean error
+// and is not retried.
 func TestAPIRedirectNotFollowed(t *testing.T) {
 	hygiene(t)
+	calls := map[string]func(*Client) error{
+		"vpc": func(c *Client) error {
+			_, err := c.DescribeVSwitches(context.Background(), VSwitchQuery{VPCID: "vpc-main"})
+			return err
+		},
+		"ecs": func(c *Client) error {
+			_, err := c.DescribeInstances(context.Background(), []string{"i-bp1web1"})
+			return err
+		},
+		"cloud assistant": func(c *Client) error {
+			_, err := c.RunCommand(context.Background(), RunCommandInput{Type: RunShellScript, Content: []byte("true"),
+				InstanceIDs: []string{"i-bp1web1"}, Name: "probe", ClientToken: "ecsnet-redirect-probe"})
+			return err
+		},
+	}
 	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
 		http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
-		t.Run(fmt.Sprint(status), func(t *testing.T) {
-			to, reached := sink(t)
-			var asked atomic.Int64
-			from := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				asked.Add(1)
-				// Point the client at the other server with the signed
-				// query: what a hostile endpoint would collect.
-				http.Redirect(w, r, to.URL+"/collect?"+r.URL.RawQuery, status)
-			}))
-			t.Cleanup(from.Close)
+		for api, call := range calls {
+			t.Run(fmt.Sprint(api, " ", status), func(t *testing.T) {
+				to, reached := sink(t)
+				var asked atomic.Int64
+				from := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					asked.Add(1)
+					// Point the client at the other server with the signed
+					// query: what a hostile endpoint would collect.
+					http.Redirect(w, r, to.URL+"/collect?"+r.URL.RawQuery, status)
+				}))
+				t.Cleanup(from.Close)
 
-			cfg := fastConfig(from.URL)
-			cfg.Credentials = Credentials{AccessKeyID: stsKeyID, AccessKeySecret: stsSecret, SecurityToken: stsToken}
-			c := newClient(t, cfg)
-			_, err := c.DescribeVSwitches(context.Background(), VSwitchQuery{VPCID: "vpc-main"})
-			if err == nil {
-				t.Fatal("a redirected call succeeded")
-			}
-			var te *TransportError
-			if !errors.As(err, &te) || te.Kind != KindRedirect {
-				t.Fatalf("error %T %v, want a *TransportError of kind %s", err, err, KindRedirect)
-			}
-			if n := reached.Load(); n != 0 {
-				t.Errorf("the redirect target got %d requests, want 0", n)
-			}
-			if n := asked.Load(); n != 1 {
-				t.Errorf("the endpoint got %d requests, want 1 (a redirect is not retried)", n)
-			}
-			msg := err.Error()
-			for _, want := range []string{fmt.Sprintf("HTTP %d", status), to.URL + "/collect", "follows no redirects"} {
-				if !strings.Contains(msg, want) {
-					t.Errorf("error %q does not say %q", msg, want)
+				cfg := fastConfig(from.URL)
+				cfg.Credentials = Credentials{AccessKeyID: stsKeyID, AccessKeySecret: stsSecret, SecurityToken: stsToken}
+				c := newClient(t, cfg)
+				err := call(c)
+				if err == nil {
+					t.Fatal("a redirected call succeeded")
 				}
-			}
-			assertClean(t, "error", msg)
-		})
+				var te *TransportError
+				if !errors.As(err, &te) || te.Kind != KindRedirect {
+					t.Fatalf("error %T %v, want a *TransportError of kind %s", err, err, KindRedirect)
+				}
+				if n := reached.Load(); n != 0 {
+					t.Errorf("the redirect target got %d requests, want 0", n)
+				}
+				if n := asked.Load(); n != 1 {
+					t.Errorf("the endpoint got %d requests, want 1 (a redirect is not retried)", n)
+				}
+				msg := err.Error()
+				for _, want := range []string{fmt.Sprintf("HTTP %d", status), to.URL + "/collect", "follows no redirects"} {
+					if !strings.Contains(msg, want) {
+						t.Errorf("error %q does not say %q", msg, want)
+					}
+				}
+				assertClean(t, "error", msg)
+			})
+		}
 	}
 }
 
