@@ -98,6 +98,8 @@ func (p *ramRoleProvider) GetCredentials() (*credentials.Credentials, error) {
 		c := *p.cur
 		return &c, nil
 	}
+	// The SDK asks without a context; the http.Client's timeout (5 s)
+	// bounds the wait.
 	c, exp, err := p.fetch(context.Background())
 	if err != nil {
 		return nil, fmt.Errorf("ECS RAM role %s: %w", p.role, err)
