@@ -113,7 +113,7 @@ func (o *Out) Update(host string, files []File) (bool, error) {
 			return changed, fmt.Errorf("write %s: %w", host, err)
 		}
 		if have[f.Path] {
-			old, st, err := d.ReadFileInfo(base)
+			old, st, err := d.ReadEntry(base)
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return changed, fmt.Errorf("write %s: %w", host, err)
 			}

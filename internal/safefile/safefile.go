@@ -212,13 +212,41 @@ func (d *Dir) ReadFileInfo(rel string) ([]byte, fs.FileInfo, error) {
 	return data, st, err
 }
 
+// ReadEntry reads the file name, one element of d that d.ReadDir has just
+// listed as a regular file, with one Lstat fewer than ReadFileInfo (a
+// re-render reads every file it wrote back). Had a link replaced the file
+// since the listing, os.Root would follow it only to a file inside d's
+// root, never out of it; anything but a regular file is refused.
+func (d *Dir) ReadEntry(name string) ([]byte, fs.FileInfo, error) {
+	if err := d.checkRel("read", name); err != nil || strings.Contains(name, "/") {
+		return nil, nil, &fs.PathError{Op: "read", Path: d.Path(name), Err: fs.ErrInvalid}
+	}
+	f, err := d.root.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, nil, &fs.PathError{Op: "read", Path: d.Path(name), Err: errors.New("not a regular file")}
+	}
+	data, err := readAll(f, st.Size())
+	return data, st, err
+}
+
 // readAll reads f to its end, sized for the size it had.
 func readAll(f *os.File, size int64) ([]byte, error) {
 	buf := make([]byte, 0, size+1) // +1: the read that sees the end
 	for {
 		n, err := f.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
-		if err == io.EOF {
+		if err == io.EOF || (err == nil && int64(len(buf)) == size && len(buf) < cap(buf)) {
+			// All of the size the stat gave, and short of the one
+			// byte more asked for: the end (saves the read that
+			// would return EOF).
 			return buf, nil
 		}
 		if err != nil {
