@@ -868,10 +868,7 @@ func TestE2EFailureThenConverge(t *testing.T) {
 
 	// Four changes: a description, an address for db-1 and one for web-1,
 	// and one more address for the cloud to pick on api-1, which waits for
-	// the pins of its vSwitch (web-1's among them). Someone takes web-1's
-	// new address between plan and apply: the saved plan's fingerprint
-	// covers only the resources it touches, so apply starts, and web-1's
-	// assign fails.
+	// the pins of its vSwitch (web-1's among them).
 	c.edit(`description:    "cold spare"`, `description:    "cold spare, row 4"`)
 	c.edit(`secondaryIps: ["172.16.1.21", "172.16.1.22"]`, `secondaryIps: ["172.16.1.21", "172.16.1.22", "172.16.1.23"]`)
 	c.edit(`secondaryIps: ["172.16.0.21", "172.16.0.22"]`, `secondaryIps: ["172.16.0.21", "172.16.0.22", "172.16.0.23"]`)
@@ -880,13 +877,54 @@ func TestE2EFailureThenConverge(t *testing.T) {
 	c.must(exitChanges, "plan", "--save", p, "--detailed-exitcode", c.dir)
 	cl := c.client()
 	ctx := context.Background()
-	squatter, err := cl.CreateNetworkInterface(ctx, ecs.CreateENIInput{VSwitchID: "vsw-bp1app0000h", SecurityGroupIDs: []string{"sg-bp1web000001"},
-		PrimaryIP: netip.MustParseAddr("172.16.0.23"), ClientToken: "squatter"})
-	if err != nil {
-		t.Fatal(err)
+	squat := func(token string) *plan.ObservedENI {
+		t.Helper()
+		sq, err := cl.CreateNetworkInterface(ctx, ecs.CreateENIInput{VSwitchID: "vsw-bp1app0000h", SecurityGroupIDs: []string{"sg-bp1web000001"},
+			PrimaryIP: netip.MustParseAddr("172.16.0.23"), ClientToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sq
 	}
+	unsquat := func(sq *plan.ObservedENI) {
+		t.Helper()
+		if err := cl.DeleteNetworkInterface(ctx, sq.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cl.WaitENI(ctx, sq.ID, ecs.ENIGone); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Someone takes web-1's new address between plan and apply. It is not
+	// among the resources the saved plan touches, but apply plans again
+	// before it changes anything: the address is taken, so nothing runs.
+	squatter := squat("squatter")
 	c.calls()
-	_, errs = c.must(exitError, "apply", "--plan", p, "--auto-approve", "--parallelism", "1", c.dir)
+	_, errs = c.must(exitError, "apply", "--plan", p, "--auto-approve", c.dir)
+	if !strings.Contains(errs, "172.16.0.23 is held by ENI "+squatter.ID) {
+		t.Errorf("stderr:\n%s", errs)
+	}
+	c.wantCalls(map[string]int{})
+	unsquat(squatter)
+
+	// Someone takes it while the apply runs, after its first step: web-1's
+	// assign fails, the step that waits for it is skipped, the others
+	// are done and recorded.
+	c.calls()
+	squatter = nil
+	errb := &hookBuffer{hook: func(text string) {
+		// The progress line is written before the next step starts.
+		if squatter == nil && strings.Contains(text, "done     modify eni/spare-1") {
+			squatter = squat("squatter-2")
+		}
+	}}
+	e, _, _ := c.env("")
+	e.stderr = errb
+	if code := run([]string{"apply", "--endpoint", c.url, "--plan", p, "--auto-approve", "--parallelism", "1", c.dir}, e); code != exitError {
+		t.Errorf("apply: exit %d, want 1", code)
+	}
+	errs = errb.String()
 	for _, want := range []string{"done     modify eni/spare-1", "done     assign instance/db-1",
 		"FAILED   assign instance/web-1", "InvalidPrivateIpAddress.Duplicated", "skipped  assign instance/api-1",
 		"Apply: 2 done, 1 failed, 1 skipped", "failed: assign instance/web-1"} {
@@ -894,7 +932,8 @@ func TestE2EFailureThenConverge(t *testing.T) {
 			t.Errorf("stderr does not contain %q:\n%s", want, errs)
 		}
 	}
-	c.wantCalls(map[string]int{"AssignPrivateIpAddresses": 2, "ModifyNetworkInterfaceAttribute": 1})
+	// The create is the squatter's, made by hand during the apply.
+	c.wantCalls(map[string]int{"AssignPrivateIpAddresses": 2, "CreateNetworkInterface": 1, "ModifyNetworkInterfaceAttribute": 1})
 	if got := c.lockedAddrs("instance/db-1"); !slices.Contains(got, "172.16.1.23") {
 		t.Errorf("the lock after a failed apply does not record the step that was done: db-1 has %v", got)
 	}
@@ -903,12 +942,7 @@ func TestE2EFailureThenConverge(t *testing.T) {
 	}
 
 	// Fix: remove the squatter. The re-run does only what is left.
-	if err := cl.DeleteNetworkInterface(ctx, squatter.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cl.WaitENI(ctx, squatter.ID, ecs.ENIGone); err != nil {
-		t.Fatal(err)
-	}
+	unsquat(squatter)
 	c.calls()
 	out, _ := c.apply()
 	if !strings.Contains(out, "0 to create, 2 to change, 0 to destroy") {

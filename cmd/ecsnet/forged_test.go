@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ecsnet/ecsnet/ecs/emulator"
@@ -244,4 +245,27 @@ func TestE2ELockGeneration(t *testing.T) {
 	if got := c.lock().Primary("web-1"); got == nil || got.Generation != schema.MaxGeneration {
 		t.Errorf("web-1's lock entry after apply: %+v, want generation %d", got, schema.MaxGeneration)
 	}
+}
+
+// hookBuffer collects what a command writes, and calls hook with all of
+// it after every write, under its lock: a test can act at a point of an
+// apply's progress before the next step starts.
+type hookBuffer struct {
+	mu   sync.Mutex
+	b    strings.Builder
+	hook func(text string)
+}
+
+func (h *hookBuffer) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.b.Write(p)
+	h.hook(h.b.String())
+	return len(p), nil
+}
+
+func (h *hookBuffer) String() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.b.String()
 }
