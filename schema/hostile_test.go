@@ -155,7 +155,7 @@ func TestYAMLAliasExpansionCapped(t *testing.T) {
 func TestCUEEvalTimeCapped(t *testing.T) {
 	p := writeFile(t, t.TempDir(), "fleet.cue", cueDisjunctions(16))
 	e := loadErr(t, LoadOptions{Sandbox: testSandbox(0, time.Second)}, 10*time.Second, p)
-	if !strings.Contains(e.Msg, "took longer than the 1s cap") || e.Pos.Line != 11 || !strings.Contains(e.Hint, "--max-eval-time") {
+	if !strings.Contains(e.Msg, "took longer than the 1s cap") || e.Pos.Line != 11 || !strings.Contains(e.Hint, "--eval-time") {
 		t.Errorf("error %v (hint %q), want the time cap at the first evaluated line, 11", e, e.Hint)
 	}
 }
@@ -163,7 +163,7 @@ func TestCUEEvalTimeCapped(t *testing.T) {
 func TestCUEEvalMemoryCapped(t *testing.T) {
 	p := writeFile(t, t.TempDir(), "fleet.cue", cueHugeRange())
 	e := loadErr(t, LoadOptions{Sandbox: testSandbox(1<<30, time.Minute)}, time.Minute, p)
-	if !strings.Contains(e.Msg, "needed more than the 1 GiB memory cap") || e.Pos.Line != 12 || !strings.Contains(e.Hint, "--max-eval-memory") {
+	if !strings.Contains(e.Msg, "needed more than the 1 GiB memory cap") || e.Pos.Line != 12 || !strings.Contains(e.Hint, "--eval-memory") {
 		t.Errorf("error %v (hint %q), want the memory cap at line 12", e, e.Hint)
 	}
 }

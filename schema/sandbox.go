@@ -255,12 +255,12 @@ func (s *Sandbox) evaluate(ctx context.Context, inputs []*input, maxBytes int64)
 		return nil, nil
 	case tctx.Err() != nil:
 		return nil, Errors{{Pos: evalPos(inputs), Msg: fmt.Sprintf("evaluating the CUE took longer than the %s cap", limit),
-			Hint: "an expression here grows out of proportion (a disjunction of disjunctions, a comprehension over a long list): simplify it, or raise the cap with --max-eval-time if the fleet really needs it"}}
+			Hint: "an expression here grows out of proportion (a disjunction of disjunctions, a comprehension over a long list): simplify it, or raise the cap with --eval-time if the fleet really needs it"}}
 	case err != nil:
 		out := stderr.String()
 		if strings.Contains(out, "out of memory") || strings.Contains(out, "cannot allocate memory") {
 			return nil, Errors{{Pos: evalPos(inputs), Msg: fmt.Sprintf("evaluating the CUE needed more than the %s memory cap", memSize(mem)),
-				Hint: "an expression here grows out of proportion (a comprehension over a long range, a disjunction of disjunctions): simplify it, or raise the cap with --max-eval-memory if the fleet really needs it"}}
+				Hint: "an expression here grows out of proportion (a comprehension over a long range, a disjunction of disjunctions): simplify it, or raise the cap with --eval-memory if the fleet really needs it"}}
 		}
 		return nil, Errors{{Pos: evalPos(inputs), Msg: fmt.Sprintf("the CUE evaluation failed: %v: %s", err, firstLine(out))}}
 	}

@@ -23,6 +23,7 @@ type cloudArgs struct {
 	observed   string
 	lockPath   string
 	maxInput   int64
+	eval       evalLimits
 	rateFactor float64
 }
 
@@ -33,6 +34,7 @@ func addCloudFlags(fs *pflag.FlagSet, a *cloudArgs, withSnapshot bool) {
 	fs.StringVar(&a.ramRole, "ecs-ram-role", "", "use this RAM role of the ECS instance ecsnet runs on (asks the instance metadata service)")
 	fs.StringVar(&a.lockPath, "lock", "", "lock file (default: ecsnet.lock.json beside the desired state)")
 	fs.Int64Var(&a.maxInput, "max-input-size", schema.DefaultMaxInputBytes, "refuse desired-state inputs larger than this many bytes in total")
+	addEvalFlags(fs, &a.eval)
 	if withSnapshot {
 		fs.StringVar(&a.observed, "observed", "", "read the cloud from this snapshot (ecsnet observe) instead of calling the API; needs no credentials")
 	}

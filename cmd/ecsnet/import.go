@@ -153,7 +153,7 @@ var errReported = errors.New("reported")
 
 // importENI adopts one ENI into the desired state at paths.
 func importENI(ctx context.Context, e env, a *importArgs, id string, paths []string) error {
-	f, _ := loadFleet(e, formatText, paths, a.cloud.maxInput)
+	f, _ := loadFleetContext(ctx, e, formatText, paths, loadOptions(e, a.cloud.maxInput, a.cloud.eval))
 	if f == nil {
 		return errReported
 	}

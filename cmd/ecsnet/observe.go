@@ -26,7 +26,7 @@ func runObserve(ctx context.Context, args []string, e env) int {
 	if err := fs.Parse(args); err != nil {
 		return flagError(fs, err, e)
 	}
-	f, code := loadFleet(e, formatText, fs.Args(), a.cloud.maxInput)
+	f, code := loadFleetContext(ctx, e, formatText, fs.Args(), loadOptions(e, a.cloud.maxInput, a.cloud.eval))
 	if f == nil {
 		return code
 	}

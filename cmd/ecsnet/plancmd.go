@@ -81,7 +81,7 @@ func runPlan(ctx context.Context, args []string, e env) int {
 	if a.rendered != "" {
 		// The host section is assembled here: plan and render are siblings
 		// and neither imports the other.
-		f, _ := schema.Load(a.paths, schema.LoadOptions{MaxInputBytes: a.cloud.maxInput, Stdin: e.stdin})
+		f, _ := schema.LoadContext(ctx, a.paths, loadOptions(e, a.cloud.maxInput, a.cloud.eval))
 		lock, err := schema.ReadLockFile(a.cloud.lockFile(a.paths))
 		if err == nil && f != nil {
 			err = renderedChanges(e.stdout, a.rendered, f, lock)
@@ -118,7 +118,7 @@ func makePlan(ctx context.Context, e env, a *cloudArgs, format string, paths []s
 	if a.observed != "" {
 		readSnap = background(func() (*plan.Observed, error) { return readObserved(a.observed) })
 	}
-	f, code := loadFleet(e, format, paths, a.maxInput)
+	f, code := loadFleetContext(ctx, e, format, paths, loadOptions(e, a.maxInput, a.eval))
 	if f == nil {
 		return nil, code
 	}

@@ -50,7 +50,7 @@ func runPush(ctx context.Context, args []string, e env) int {
 		return flagError(fs, err, e)
 	}
 	paths := fs.Args()
-	f, code := loadFleet(e, formatText, paths, a.cloud.maxInput)
+	f, code := loadFleetContext(ctx, e, formatText, paths, loadOptions(e, a.cloud.maxInput, a.cloud.eval))
 	if f == nil {
 		return code
 	}

@@ -26,6 +26,7 @@ type renderArgs struct {
 	out      string
 	check    bool
 	maxInput int64
+	eval     evalLimits
 }
 
 func renderFlags(a *renderArgs) *pflag.FlagSet {
@@ -35,11 +36,12 @@ func renderFlags(a *renderArgs) *pflag.FlagSet {
 	fs.StringVarP(&a.out, "out", "o", "", "directory of the rendered hosts, one subdirectory per instance; every file is read back and only files whose bytes or mode differ are rewritten; only host directories this fleet's earlier renders recorded in DIR/"+render.RecordName+" are ever removed; refused when it holds the inputs or the lock, or is /, $HOME or a repository root")
 	fs.BoolVar(&a.check, "check", false, "write nothing: compare every file byte for byte; exit 2 with a unified diff when --out is out of date, 0 when it is current")
 	fs.Int64Var(&a.maxInput, "max-input-size", schema.DefaultMaxInputBytes, "refuse desired-state inputs larger than this many bytes in total")
+	addEvalFlags(fs, &a.eval)
 	return fs
 }
 
 // runRender writes each instance's network configuration for its OS.
-func runRender(_ context.Context, args []string, e env) int {
+func runRender(ctx context.Context, args []string, e env) int {
 	var a renderArgs
 	fs := renderFlags(&a)
 	if err := fs.Parse(args); err != nil {
@@ -71,7 +73,7 @@ func runRender(_ context.Context, args []string, e env) int {
 	// alone, as when they were read in turn.
 	read := make(chan renderInputs, 1)
 	go func() { read <- readRenderInputs(paths, a.lockPath, a.observed) }()
-	f, code := loadFleet(e, formatText, paths, a.maxInput)
+	f, code := loadFleetContext(ctx, e, formatText, paths, loadOptions(e, a.maxInput, a.eval))
 	in := <-read
 	if f == nil {
 		return code

@@ -14,6 +14,7 @@ import (
 type validateArgs struct {
 	format   string
 	maxInput int64
+	eval     evalLimits
 	describe bool
 	paths    []string
 }
@@ -22,6 +23,7 @@ func validateFlags(a *validateArgs) *pflag.FlagSet {
 	fs := newFlagSet("validate")
 	fs.StringVar(&a.format, "format", formatText, "output format: text, json or github (workflow annotations)")
 	fs.Int64Var(&a.maxInput, "max-input-size", schema.DefaultMaxInputBytes, "refuse inputs larger than this many bytes in total")
+	addEvalFlags(fs, &a.eval)
 	fs.BoolVarP(&a.describe, "describe", "d", false, "print what the fleet describes, instance by instance")
 	return fs
 }
@@ -42,12 +44,15 @@ func parseValidateArgs(args []string) (validateArgs, *pflag.FlagSet, error) {
 	return a, fs, nil
 }
 
-func runValidate(_ context.Context, args []string, e env) int {
+func runValidate(ctx context.Context, args []string, e env) int {
 	a, fs, err := parseValidateArgs(args)
 	if err != nil {
 		return flagError(fs, err, e)
 	}
-	f, err := schema.Load(a.paths, schema.LoadOptions{MaxInputBytes: a.maxInput, Stdin: e.stdin})
+	f, err := schema.LoadContext(ctx, a.paths, loadOptions(e, a.maxInput, a.eval))
+	if _, ok := signalExit(ctx); ok {
+		return exitError // run exits 130 or 143
+	}
 	return reportLoad(e, a.format, "ecsnet validate", f, err, a.describe)
 }
 

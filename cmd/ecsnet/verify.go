@@ -119,7 +119,7 @@ func runVerify(ctx context.Context, args []string, e env) int {
 		return flagError(fs, err, e)
 	}
 	paths := fs.Args()
-	f, code := loadFleet(e, a.format, paths, a.cloud.maxInput)
+	f, code := loadFleetContext(ctx, e, a.format, paths, loadOptions(e, a.cloud.maxInput, a.cloud.eval))
 	if f == nil {
 		return code
 	}
