@@ -269,3 +269,34 @@ func (h *hookBuffer) String() string {
 	defer h.mu.Unlock()
 	return h.b.String()
 }
+
+// TestE2ESavedPlanWithHosts: a saved plan made with --hosts applies with
+// --hosts (its host steps are compared like the others) and is refused
+// without it; a saved plan made without --hosts gains its host steps from
+// apply --hosts.
+func TestE2ESavedPlanWithHosts(t *testing.T) {
+	c := appliedE2E(t, nil)
+	c.edit(`secondaryIps: ["172.16.0.21", "172.16.0.22"]`, `secondaryIps: ["172.16.0.21", "172.16.0.22", "172.16.0.23"]`)
+	withHosts := filepath.Join(t.TempDir(), "hosts.json")
+	c.must(exitChanges, "plan", "--hosts", "--save", withHosts, "--detailed-exitcode", c.dir)
+	_, errs := c.must(exitError, "apply", "--plan", withHosts, "--auto-approve", c.dir)
+	if !strings.Contains(errs, "apply it with --hosts") {
+		t.Errorf("stderr:\n%s", errs)
+	}
+	c.wantCalls(map[string]int{})
+	_, errs = c.must(exitOK, "apply", "--plan", withHosts, "--hosts", "--auto-approve", c.dir)
+	if !strings.Contains(errs, "done     host-apply host/web-1") {
+		t.Errorf("stderr:\n%s", errs)
+	}
+	c.wantCalls(map[string]int{"AssignPrivateIpAddresses": 1, "RunCommand": 2}) // the host step sends two scripts
+
+	c.edit(`secondaryIps: ["172.16.0.21", "172.16.0.22", "172.16.0.23"]`, `secondaryIps: ["172.16.0.21", "172.16.0.22", "172.16.0.23", "172.16.0.24"]`)
+	plain := filepath.Join(t.TempDir(), "plain.json")
+	c.must(exitChanges, "plan", "--save", plain, "--detailed-exitcode", c.dir)
+	c.calls()
+	_, errs = c.must(exitOK, "apply", "--plan", plain, "--hosts", "--auto-approve", c.dir)
+	if !strings.Contains(errs, "done     host-apply host/web-1") {
+		t.Errorf("stderr:\n%s", errs)
+	}
+	c.wantCalls(map[string]int{"AssignPrivateIpAddresses": 1, "RunCommand": 2}) // the host step sends two scripts
+}
