@@ -26,8 +26,8 @@ func phases() []phase {
 		{"compute", []string{"/plan.Compute"}},
 		{"write plan", []string{"/plan.WriteJSON", "/plan.WriteText"}},
 		{"render hosts", []string{"/render.ForHost"}},
-		{"compare and write hosts", []string{"/render.Update", "/render.Changes"}},
-		{"write files", []string{"/render.WriteHost"}},
+		{"compare and write hosts", []string{"/render.(*Out).Update", "/render.(*Out).Check", "/render.Update", "/render.Changes"}},
+		{"write files", []string{"/internal/safefile.(*Dir).Create", "/render.WriteHost"}},
 		{"GC", []string{"runtime.gcBgMarkWorker"}},
 	}
 }
