@@ -321,11 +321,9 @@ func reportApply(e env, rep *plan.Report, err error, lockPath string, took time.
 	return exitOK
 }
 
+// isTerminal reports whether r is a terminal someone can answer on (see
+// isTTY: /dev/null is a character device but no terminal).
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && isTTY(f.Fd())
 }
