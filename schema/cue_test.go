@@ -407,7 +407,8 @@ func verdict(fails bool) string {
 // U+FFFD).
 func cueLenient(es Errors) bool {
 	for _, e := range es {
-		if !strings.HasPrefix(e.Msg, "duplicate key") && !strings.Contains(e.Msg, "byte-order mark") && !strings.Contains(e.Msg, "invalid UTF-8") {
+		if !strings.HasPrefix(e.Msg, "duplicate key") && !strings.Contains(e.Msg, "byte-order mark") && !strings.Contains(e.Msg, "invalid UTF-8") &&
+			!strings.Contains(e.Msg, "has a leading zero") {
 			return false
 		}
 	}

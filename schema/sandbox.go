@@ -3,7 +3,9 @@ package schema
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -92,23 +94,10 @@ type evalInput struct {
 
 // evalResponse is the child's answer: the evaluated tree or the errors.
 type evalResponse struct {
-	Files []string // wirePos.F indexes these, from 1
-	Root  *wireNode
+	Files []string // the tree's positions index these, from 1
+	Root  []byte   // the tree, encoded by treeEncoder
 	Errs  Errors
 }
-
-// wireNode is a node with its positions made compact: a file index, not
-// the file's name, in each of a large fleet's million positions.
-type wireNode struct {
-	K       kind
-	P       wirePos
-	S       string
-	Names   []string
-	NamePos []wirePos
-	Kids    []*wireNode // the fields' values, or the list's elements
-}
-
-type wirePos struct{ F, L, C int32 }
 
 func serveEval(r io.Reader, w io.Writer) error {
 	var req evalRequest
@@ -136,8 +125,9 @@ func serveEval(r io.Reader, w io.Writer) error {
 		root, es := evaluateHere(inputs, req.MaxBytes)
 		resp.Errs = es
 		if root != nil {
-			files := map[string]int32{}
-			resp.Root = toWire(root, files, &resp.Files)
+			w := &treeEncoder{files: map[string]uint64{}}
+			w.node(root)
+			resp.Root, resp.Files = w.buf, w.names
 		}
 	}
 	for _, e := range resp.Errs {
@@ -149,48 +139,141 @@ func serveEval(r io.Reader, w io.Writer) error {
 	return nil
 }
 
-func toWire(n *node, files map[string]int32, names *[]string) *wireNode {
-	pos := func(p Pos) wirePos {
-		if p.File == "" {
-			return wirePos{}
-		}
-		f, ok := files[p.File]
-		if !ok {
-			*names = append(*names, p.File)
-			f = int32(len(*names))
-			files[p.File] = f
-		}
-		return wirePos{F: f, L: int32(p.Line), C: int32(p.Col)}
-	}
-	w := &wireNode{K: n.kind, P: pos(n.pos), S: n.str}
-	for _, f := range n.fields {
-		w.Names = append(w.Names, f.name)
-		w.NamePos = append(w.NamePos, pos(f.pos))
-		w.Kids = append(w.Kids, toWire(f.val, files, names))
-	}
-	for _, e := range n.elems {
-		w.Kids = append(w.Kids, toWire(e, files, names))
-	}
-	return w
+// treeEncoder writes a node tree in preorder as varints and bytes: kind,
+// position (file index from 1, line, column), string, then the fields
+// (count, and each one's name, position and value) or the elements (count
+// and each one). A large fleet's tree has a million nodes; gob's
+// reflection over a recursive struct cost more than the rest of the
+// sandbox together.
+type treeEncoder struct {
+	buf   []byte
+	files map[string]uint64
+	names []string
 }
 
-func fromWire(w *wireNode, files []string) *node {
-	pos := func(p wirePos) Pos {
-		if p.F <= 0 || int(p.F) > len(files) {
-			return Pos{}
-		}
-		return Pos{File: files[p.F-1], Line: int(p.L), Col: int(p.C)}
+func (w *treeEncoder) uint(n uint64) { w.buf = binary.AppendUvarint(w.buf, n) }
+
+func (w *treeEncoder) str(s string) {
+	w.uint(uint64(len(s)))
+	w.buf = append(w.buf, s...)
+}
+
+func (w *treeEncoder) pos(p Pos) {
+	if p.File == "" {
+		w.uint(0)
+		return
 	}
-	n := &node{kind: w.K, pos: pos(w.P), str: w.S}
-	if w.K == kObject {
-		n.fields = make([]field, len(w.Kids))
-		for i, k := range w.Kids {
-			n.fields[i] = field{name: w.Names[i], pos: pos(w.NamePos[i]), val: fromWire(k, files)}
-		}
-		return n
+	f, ok := w.files[p.File]
+	if !ok {
+		w.names = append(w.names, p.File)
+		f = uint64(len(w.names))
+		w.files[p.File] = f
 	}
-	for _, k := range w.Kids {
-		n.elems = append(n.elems, fromWire(k, files))
+	w.uint(f)
+	w.uint(uint64(p.Line))
+	w.uint(uint64(p.Col))
+}
+
+func (w *treeEncoder) node(n *node) {
+	w.buf = append(w.buf, byte(n.kind))
+	w.pos(n.pos)
+	w.str(n.str)
+	switch n.kind {
+	case kObject:
+		w.uint(uint64(len(n.fields)))
+		for _, f := range n.fields {
+			w.str(f.name)
+			w.pos(f.pos)
+			w.node(f.val)
+		}
+	case kList:
+		w.uint(uint64(len(n.elems)))
+		for _, e := range n.elems {
+			w.node(e)
+		}
+	}
+}
+
+// treeDecoder reads what treeEncoder wrote; a malformed encoding sets err.
+type treeDecoder struct {
+	buf   []byte
+	files []string
+	err   error
+}
+
+func (r *treeDecoder) uint() uint64 {
+	n, k := binary.Uvarint(r.buf)
+	if k <= 0 {
+		r.fail()
+		return 0
+	}
+	r.buf = r.buf[k:]
+	return n
+}
+
+func (r *treeDecoder) fail() {
+	if r.err == nil {
+		r.err = errors.New("malformed tree")
+	}
+	r.buf = nil
+}
+
+func (r *treeDecoder) str() string {
+	n := r.uint()
+	if n > uint64(len(r.buf)) {
+		r.fail()
+		return ""
+	}
+	s := string(r.buf[:n])
+	r.buf = r.buf[n:]
+	return s
+}
+
+func (r *treeDecoder) pos() Pos {
+	f := r.uint()
+	if f == 0 {
+		return Pos{}
+	}
+	line, col := r.uint(), r.uint()
+	if f > uint64(len(r.files)) {
+		r.fail()
+		return Pos{}
+	}
+	return Pos{File: r.files[f-1], Line: int(line), Col: int(col)}
+}
+
+func (r *treeDecoder) node(depth int) *node {
+	if len(r.buf) == 0 || depth > maxDepth+1 {
+		r.fail()
+		return &node{}
+	}
+	n := &node{kind: kind(r.buf[0])}
+	r.buf = r.buf[1:]
+	n.pos = r.pos()
+	n.str = r.str()
+	switch n.kind {
+	case kObject:
+		count := r.uint()
+		if count > uint64(len(r.buf)) {
+			r.fail()
+			return n
+		}
+		n.fields = make([]field, count)
+		for i := range n.fields {
+			n.fields[i].name = r.str()
+			n.fields[i].pos = r.pos()
+			n.fields[i].val = r.node(depth + 1)
+		}
+	case kList:
+		count := r.uint()
+		if count > uint64(len(r.buf)) {
+			r.fail()
+			return n
+		}
+		n.elems = make([]*node, count)
+		for i := range n.elems {
+			n.elems[i] = r.node(depth + 1)
+		}
 	}
 	return n
 }
@@ -274,7 +357,12 @@ func (s *Sandbox) evaluate(ctx context.Context, inputs []*input, maxBytes int64)
 		}
 		return nil, resp.Errs
 	}
-	return fromWire(resp.Root, resp.Files), resp.Errs
+	r := &treeDecoder{buf: resp.Root, files: resp.Files}
+	root := r.node(0)
+	if r.err != nil {
+		return nil, Errors{{Pos: evalPos(inputs), Msg: fmt.Sprintf("the CUE evaluation answered nonsense: %v", r.err)}}
+	}
+	return root, resp.Errs
 }
 
 // evalPos is where an evaluation that failed as a whole is reported: the

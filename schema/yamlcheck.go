@@ -36,7 +36,7 @@ func yamlOctals(f *ast.File, src []byte) Errors {
 		if prev := len(errs); prev > 0 && errs[prev-1].Pos == p {
 			return true // an alias repeats the anchored value's position
 		}
-		errs = append(errs, &Error{Pos: p, Msg: fmt.Sprintf("%s has a leading zero, which YAML 1.1 reads as an octal number", digits),
+		errs = append(errs, &Error{Pos: p, Msg: fmt.Sprintf("invalid YAML: %s has a leading zero, which YAML 1.1 reads as an octal number", digits),
 			Hint: fmt.Sprintf("write the number without leading zeros (%s), or 0o%s if you mean octal", trimZeros(digits), digits[1:])})
 		return true
 	}, nil)
