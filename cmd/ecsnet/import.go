@@ -79,7 +79,6 @@ var (
 	reENIID   = regexp.MustCompile(`^eni-[a-z0-9]{4,40}$`)
 	reVPCID   = regexp.MustCompile(`^vpc-[a-z0-9]{4,40}$`)
 	reDNSName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,61}[a-z0-9]$`)
-	reFleet   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 )
 
 // checkImportArgs checks the combination of flags and arguments.
@@ -97,8 +96,8 @@ func checkImportArgs(a *importArgs, fs *pflag.FlagSet) error {
 			return errors.New("--all needs --vpc VPC_ID: ecsnet has no call that lists a region's VPCs")
 		case a.cloud.lockPath != "":
 			return errors.New("--all writes no lock (the first apply does); drop --lock")
-		case !reFleet.MatchString(a.fleet):
-			return fmt.Errorf("--fleet %q is not a fleet name: 1 to 63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit", a.fleet)
+		case !schema.ValidFleetName(a.fleet):
+			return fmt.Errorf("--fleet %q is not a fleet name: 1 to 63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, without \"..\" or a '.' at the end", a.fleet)
 		}
 		for _, v := range a.vpcs {
 			if !reVPCID.MatchString(v) {

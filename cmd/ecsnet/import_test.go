@@ -35,6 +35,8 @@ func TestImportArgs(t *testing.T) {
 		{args: []string{"--all", "--region", "cn-hangzhou"}, err: "needs --vpc"},
 		{args: []string{"--all", "--region", "cn-hangzhou", "--vpc", "vsw-bp1abcd"}, err: "is not a VPC ID"},
 		{args: []string{"--all", "--region", "cn-hangzhou", "--vpc", "vpc-bp1abcd", "--fleet", "Shop"}, err: "is not a fleet name"},
+		{args: []string{"--all", "--region", "cn-hangzhou", "--vpc", "vpc-bp1abcd", "--fleet", "shop..prod"}, err: "is not a fleet name"},
+		{args: []string{"--all", "--region", "cn-hangzhou", "--vpc", "vpc-bp1abcd", "--fleet", "shop."}, err: "is not a fleet name"},
 		{args: []string{"--all", "--region", "cn-hangzhou", "--vpc", "vpc-bp1abcd", "--lock", "x.json"}, err: "writes no lock"},
 	}
 	for _, tt := range tests {
