@@ -122,6 +122,13 @@ type Failure struct {
 // allow it.
 var ErrDestroy = errors.New("the plan deletes or replaces ENIs; rerun with --allow-destroy to permit it")
 
+// ErrUnverified is returned, with the report and the lock written, when
+// every step ran but the final observation or re-plan failed (throttled
+// out, say): the steps' results in the report stand, only whether the
+// cloud converged is unknown. Callers should judge the apply by the
+// report and ask for a fresh plan to check convergence.
+var ErrUnverified = errors.New("the cloud could not be read back after the apply, so convergence was not checked")
+
 // ErrInterrupted is returned, with the report and the lock written, when
 // ctx was cancelled during an apply: the steps in flight finished (within
 // ApplyOptions.Grace) and no other started.
@@ -132,7 +139,9 @@ var ErrInterrupted = errors.New("apply interrupted")
 // fails, no step that depends on it starts, steps in flight finish, and the
 // rest carries on; the report lists what was done, what failed and what was
 // skipped. Finally it observes the cloud again, brings the lock up to date
-// with what the cloud holds, and re-plans: anything left is drift.
+// with what the cloud holds, and re-plans: anything left is drift. If that
+// last observation or plan fails, the error wraps ErrUnverified and the
+// report is complete but for Drift.
 //
 // Apply refuses, before any call, a plan with a destructive step (see
 // Step.Destructive) without AllowDestroy, and one with a step outside the
@@ -196,8 +205,9 @@ func Apply(ctx context.Context, cloud Cloud, f *schema.Fleet, p *Plan, lock *sch
 	// Observe again: refresh the lock from the cloud and check convergence.
 	obs, err := cloud.Observe(ctx, f)
 	if err != nil {
-		ex.save()
-		return rep, fmt.Errorf("observe after apply: %w", err)
+		// The lock was saved above with what the steps did; nothing
+		// since changed it.
+		return rep, fmt.Errorf("%w: observe after apply: %w", ErrUnverified, err)
 	}
 	Reconcile(ex.lock, f, obs)
 	rep.Lock = ex.lock
@@ -206,7 +216,7 @@ func Apply(ctx context.Context, cloud Cloud, f *schema.Fleet, p *Plan, lock *sch
 	}
 	drift, err := Compute(f, obs, ex.lock, Options{Prune: opts.Prune})
 	if err != nil {
-		return rep, fmt.Errorf("plan after apply: %w", err)
+		return rep, fmt.Errorf("%w: plan after apply: %w", ErrUnverified, err)
 	}
 	rep.Drift = drift
 	return rep, nil

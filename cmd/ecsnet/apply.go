@@ -29,6 +29,7 @@ type applyArgs struct {
 	hosts        bool
 	host         hostArgs
 	lockTimeout  time.Duration
+	paths        []string // the desired-state PATHs, for the hints
 }
 
 func applyFlags(a *applyArgs) *pflag.FlagSet {
@@ -58,6 +59,7 @@ func runApply(ctx context.Context, args []string, e env) int {
 		return flagError(fs, err, e)
 	}
 	paths := fs.Args()
+	a.paths = paths
 	if a.planFile != "" && len(paths) == 0 {
 		return flagError(fs, fmt.Errorf("--plan %s needs the desired-state PATH too: the saved plan is checked against it (same fleet, same cloud), and the lock beside it records what apply does; run ecsnet apply --plan %s PATH...", a.planFile, a.planFile), e)
 	}
@@ -258,7 +260,11 @@ func executeApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, cli
 		fmt.Fprintf(e.stderr, "ecsnet apply: %v\nnothing was changed\n", err)
 		return exitError
 	}
-	return reportApply(e, rep, err, lockPath, time.Since(start))
+	recheck := "ecsnet plan "
+	if a.prune {
+		recheck += "--prune "
+	}
+	return reportApply(e, rep, err, lockPath, recheck+strings.Join(a.paths, " "), time.Since(start))
 }
 
 // progressPrinter prints a line per finished step, with its elapsed time,
@@ -288,7 +294,11 @@ func progressPrinter(w io.Writer) func(plan.Event) {
 	}
 }
 
-func reportApply(e env, rep *plan.Report, err error, lockPath string, took time.Duration) int {
+// reportApply prints the outcome; the steps' own results decide the exit
+// code. A failed read of the cloud after the steps (plan.ErrUnverified)
+// is only a warning: the steps stand, and recheck (the plan command that
+// says whether the cloud converged) is suggested.
+func reportApply(e env, rep *plan.Report, err error, lockPath, recheck string, took time.Duration) int {
 	if rep == nil {
 		fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
 		return exitError
@@ -299,6 +309,13 @@ func reportApply(e env, rep *plan.Report, err error, lockPath string, took time.
 		fmt.Fprintf(e.stderr, "  failed: %s: %v\n", f.Step.ID, f.Err)
 	}
 	reportHosts(e.stderr, rep.Hosts, rep.Skipped)
+	if errors.Is(err, plan.ErrUnverified) {
+		fmt.Fprintf(e.stderr, "warning: %v\nThe steps above are done and recorded in the lock; to see whether anything is left to do, run: %s\n", err, recheck)
+		if len(rep.Failed) > 0 {
+			return exitError
+		}
+		return exitOK
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
 		if errors.Is(err, plan.ErrInterrupted) {

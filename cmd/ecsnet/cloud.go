@@ -80,6 +80,9 @@ func newClient(a *cloudArgs, f *schema.Fleet, e env) (*ecs.Client, error) {
 		}
 		cfg.Credentials = c
 	}
+	if e.tune.client != nil {
+		e.tune.client(&cfg)
+	}
 	return ecs.New(cfg)
 }
 

@@ -28,6 +28,7 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	tune   tuning // zero in main; tests shorten waits
 }
 
 func newEnv() env {
