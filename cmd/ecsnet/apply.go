@@ -63,7 +63,7 @@ func runApply(ctx context.Context, args []string, e env) int {
 	if a.planFile != "" && len(paths) == 0 {
 		return flagError(fs, fmt.Errorf("--plan %s needs the desired-state PATH too: the saved plan is checked against it (same fleet, same cloud), and the lock beside it records what apply does; run ecsnet apply --plan %s PATH...", a.planFile, a.planFile), e)
 	}
-	f, code := loadFleet(e, formatText, paths, a.cloud.maxInput)
+	f, code := loadFleetContext(ctx, e, formatText, paths, loadOptions(e, a.cloud.maxInput, a.cloud.eval))
 	if f == nil {
 		return code
 	}
