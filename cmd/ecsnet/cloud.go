@@ -140,23 +140,3 @@ func background[T any](fn func() (T, error)) func() (T, error) {
 		return v, err
 	}
 }
-
-// loadFleet loads the desired state, printing errors as validate does.
-func loadFleet(e env, format string, paths []string, maxInput int64) (*schema.Fleet, int) {
-	if len(paths) == 0 {
-		fmt.Fprintln(e.stderr, "ecsnet: name the desired-state files or directory")
-		return nil, exitError
-	}
-	f, err := schema.Load(paths, schema.LoadOptions{MaxInputBytes: maxInput, Stdin: e.stdin})
-	if err != nil {
-		if format != formatJSON && format != formatGitHub {
-			format = formatText
-		}
-		if format == formatJSON {
-			// JSON consumers get the errors on stdout, as validate gives them.
-			return nil, reportLoad(e, formatJSON, "ecsnet", nil, err, false)
-		}
-		return nil, reportLoad(e, format, "ecsnet", nil, err, false)
-	}
-	return f, exitOK
-}
