@@ -189,8 +189,9 @@ func importENI(ctx context.Context, e env, a *importArgs, id string, paths []str
 	}
 	if old := lock.Secondary(a.as); old != nil {
 		// A name used before keeps its generation, so no ClientToken of
-		// the old ENI is ever sent for this one.
-		ad.locked.Generation = old.Generation + 1
+		// the old ENI is ever sent for this one. It saturates, as apply's
+		// does: ReadLock refuses a generation above schema.MaxGeneration.
+		ad.locked.Generation = min(old.Generation+1, schema.MaxGeneration)
 	}
 	lock.Fleet = f.Name
 	lock.Put(ad.locked)
