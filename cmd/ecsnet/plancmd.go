@@ -21,6 +21,7 @@ type planArgs struct {
 	format       string
 	save         string
 	detailedExit bool
+	failUnrec    bool
 	prune        bool
 	rendered     string
 	hosts        bool
@@ -33,6 +34,7 @@ func planFlags(a *planArgs) *pflag.FlagSet {
 	fs.StringVar(&a.format, "format", formatText, "output format: text, json or markdown (a pull-request comment)")
 	fs.StringVar(&a.save, "save", "", "also save the plan to this file, for ecsnet apply --plan and ecsnet show")
 	fs.BoolVar(&a.detailedExit, "detailed-exitcode", false, "exit 2 when the plan has changes (0: none, 1: error)")
+	fs.BoolVar(&a.failUnrec, "fail-on-unrecorded", false, "with --detailed-exitcode: count addresses the lock does not record (added by hand; --prune would remove them) as changes, so a CI gate sees them")
 	fs.BoolVar(&a.prune, "prune", false, "also remove addresses the lock does not record (added by hand)")
 	fs.BoolVar(&a.hosts, "hosts", false, "also show the host steps apply --hosts would run (Cloud Assistant, before and after the cloud steps)")
 	fs.StringVar(&a.rendered, "rendered", "", "also list, per host, the files of this render directory (ecsnet render --out) that the lock's state changes")
@@ -49,6 +51,9 @@ func runPlan(ctx context.Context, args []string, e env) int {
 		return flagError(fs, err, e)
 	}
 	a.paths = fs.Args()
+	if a.failUnrec && !a.detailedExit {
+		return flagError(fs, errors.New("--fail-on-unrecorded changes only the exit code of --detailed-exitcode: add --detailed-exitcode"), e)
+	}
 	if a.rendered != "" {
 		// Checked first: a mistyped directory would otherwise list every
 		// file as new, after the whole plan was computed.
@@ -74,6 +79,21 @@ func runPlan(ctx context.Context, args []string, e env) int {
 			return exitError
 		}
 	}
+	// Counted after the save: the note is for this output, not part of
+	// the plan apply --plan compares.
+	unrecorded := 0
+	if a.failUnrec {
+		unrecorded = keptUnrecorded(p)
+		if unrecorded > 0 {
+			verb := "count"
+			if unrecorded == 1 {
+				verb = "counts"
+			}
+			p.Notes = append(p.Notes, fmt.Sprintf("--fail-on-unrecorded: %s the lock does not record (added outside ecsnet) %s as changes: exit 2. "+
+				"Remove them with ecsnet apply --prune, or name them in the desired state to keep them.",
+				plural(unrecorded, "address", "addresses"), verb))
+		}
+	}
 	if err := writePlan(e.stdout, p, a.format); err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet plan: %v\n", err)
 		return exitError
@@ -91,10 +111,22 @@ func runPlan(ctx context.Context, args []string, e env) int {
 			return exitError
 		}
 	}
-	if a.detailedExit && !p.Empty() {
+	if a.detailedExit && (!p.Empty() || unrecorded > 0) {
 		return exitChanges
 	}
 	return exitOK
+}
+
+// keptUnrecorded counts the addresses the lock does not record that the
+// plan keeps (a plan made with --prune removes them in its steps).
+func keptUnrecorded(p *plan.Plan) int {
+	n := 0
+	for _, u := range p.Unrecorded {
+		if !u.Pruned {
+			n += len(u.IPs)
+		}
+	}
+	return n
 }
 
 const formatMarkdown = "markdown"
