@@ -80,7 +80,7 @@ type MissingError []Missing
 
 func (m MissingError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d ENIs need data only the cloud has; run ecsnet apply (which writes the lock) or pass --observed SNAPSHOT:", len(m))
+	fmt.Fprintf(&b, "%d ENIs need data only the cloud has; run ecsnet apply (which writes the lock) or pass --observed SNAPSHOT, then render (until then, render --check and plan --rendered show these hosts with placeholders):", len(m))
 	for _, x := range m {
 		who := "the primary ENI"
 		if x.ENI != "" {
@@ -106,7 +106,7 @@ func Hosts(f *schema.Fleet, lock *schema.Lock) ([]*Host, error) {
 	var hosts []*Host
 	var missing MissingError
 	for _, in := range f.Instances {
-		h, miss := resolve(f, lock, in)
+		h, miss := resolve(f, lock, in, nil)
 		if len(miss) > 0 {
 			missing = append(missing, miss...)
 			continue
@@ -119,7 +119,10 @@ func Hosts(f *schema.Fleet, lock *schema.Lock) ([]*Host, error) {
 	return hosts, nil
 }
 
-func resolve(f *schema.Fleet, lock *schema.Lock, in *schema.Instance) (*Host, []Missing) {
+// resolve resolves one instance. What the lock lacks is listed as
+// Missing, or, when picks is not nil (a review render), recorded there
+// with the value left zero for Pending to fill in.
+func resolve(f *schema.Fleet, lock *schema.Lock, in *schema.Instance, picks *[]pick) (*Host, []Missing) {
 	h := &Host{Name: in.Name, InstanceID: in.ID, Fleet: f.Name, OS: in.OS, Stack: in.Network}
 	var miss []Missing
 	vsw := f.VSwitch(in.Primary.VSwitch)
@@ -129,8 +132,12 @@ func resolve(f *schema.Fleet, lock *schema.Lock, in *schema.Instance) (*Host, []
 		h.Primary.ENIID, h.Primary.MAC = locked.ID, strings.ToLower(locked.MAC)
 	}
 	sec, ok := secondaries(in.Primary.Secondaries, locked)
-	if !ok {
-		miss = append(miss, Missing{Instance: in.Name, What: fmt.Sprintf("%d addresses the cloud picks", in.Primary.Count)})
+	switch {
+	case ok:
+	case picks != nil:
+		sec = pickCount(picks, "", in.Primary.Count, locked)
+	default:
+		miss = append(miss, Missing{Instance: in.Name, What: countWhat(in.Primary.Count, locked)})
 	}
 	h.Primary.Secondary = sec
 
@@ -138,22 +145,55 @@ func resolve(f *schema.Fleet, lock *schema.Lock, in *schema.Instance) (*Host, []
 		l := lock.Secondary(e.Name)
 		v := f.VSwitch(e.VSwitch)
 		nic := NIC{ENI: e.Name, Description: e.Description, Prefix: v.CIDR.Masked(), Gateway: v.Gateway(), Address: e.PrimaryIP}
+		if picks != nil && l != nil && l.PrimaryIP.IsValid() && !v.CIDR.Contains(l.PrimaryIP) {
+			// The ENI is being replaced (its vSwitch changed): apply
+			// creates a new one, and everything the lock has is the old
+			// one's.
+			l = nil
+		}
 		var what []string
-		if l == nil || l.ID == "" || l.MAC == "" || l.AttachedTo != in.Name || l.DeviceIndex < 1 {
-			what = append(what, "its ID, MAC and device index (it is not attached yet)")
-		} else {
+		attached := l != nil && l.ID != "" && l.MAC != "" && l.AttachedTo == in.Name && l.DeviceIndex >= 1
+		switch {
+		case attached:
 			nic.ENIID, nic.MAC, nic.DeviceIndex = l.ID, strings.ToLower(l.MAC), l.DeviceIndex
 			nic.Table, nic.Priority = RouteTableBase+l.DeviceIndex, RouteTableBase+l.DeviceIndex
 			if !nic.Address.IsValid() {
 				nic.Address = l.PrimaryIP
 			}
+		case picks != nil:
+			// An ENI apply creates, or attaches here (a failover): what
+			// the cloud has given it already is real, the rest is picked.
+			if l != nil && l.ID != "" {
+				nic.ENIID = l.ID
+			} else {
+				*picks = append(*picks, pick{eni: e.Name, kind: pickID})
+			}
+			if l != nil && l.MAC != "" {
+				nic.MAC = strings.ToLower(l.MAC)
+			} else {
+				*picks = append(*picks, pick{eni: e.Name, kind: pickMAC})
+			}
+			*picks = append(*picks, pick{eni: e.Name, kind: pickIndex})
+			if !nic.Address.IsValid() && l != nil {
+				nic.Address = l.PrimaryIP
+			}
+		default:
+			what = append(what, "its ID, MAC and device index (it is not attached yet)")
 		}
 		if !nic.Address.IsValid() {
-			what = append(what, "the primary address the cloud picks")
+			if picks != nil {
+				*picks = append(*picks, pick{eni: e.Name, kind: pickAddress})
+			} else {
+				what = append(what, "the primary address the cloud picks")
+			}
 		}
 		s, ok := secondaries(e.Secondaries, l)
-		if !ok {
-			what = append(what, fmt.Sprintf("%d addresses the cloud picks", e.Count))
+		switch {
+		case ok:
+		case picks != nil:
+			s = pickCount(picks, e.Name, e.Count, l)
+		default:
+			what = append(what, countWhat(e.Count, l))
 		}
 		nic.Secondary = s
 		if len(what) > 0 {
@@ -164,12 +204,37 @@ func resolve(f *schema.Fleet, lock *schema.Lock, in *schema.Instance) (*Host, []
 	}
 	slices.SortFunc(h.Secondary, func(a, b NIC) int { return a.DeviceIndex - b.DeviceIndex })
 	for i := 1; i < len(h.Secondary); i++ {
-		if h.Secondary[i].DeviceIndex == h.Secondary[i-1].DeviceIndex {
+		if h.Secondary[i].DeviceIndex != 0 && h.Secondary[i].DeviceIndex == h.Secondary[i-1].DeviceIndex {
 			miss = append(miss, Missing{Instance: in.Name, ENI: h.Secondary[i].ENI,
 				What: fmt.Sprintf("the lock gives it device index %d, as it does %s; run ecsnet observe or apply to refresh the lock", h.Secondary[i].DeviceIndex, h.Secondary[i-1].ENI)})
 		}
 	}
 	return h, miss
+}
+
+// countWhat says how many addresses of a count the cloud has still to pick.
+func countWhat(count int, l *schema.LockedENI) string {
+	have := 0
+	if l != nil {
+		have = len(l.Secondary)
+	}
+	if have == 0 {
+		return fmt.Sprintf("%d addresses the cloud picks", count)
+	}
+	return fmt.Sprintf("%d more addresses the cloud picks (the lock has %d of %d)", count-have, have, count)
+}
+
+// pickCount records, for a review render, the addresses of a count that
+// the lock does not have yet, and returns those it has.
+func pickCount(picks *[]pick, eni string, count int, l *schema.LockedENI) []netip.Addr {
+	var have []netip.Addr
+	if l != nil {
+		have = sortedAddrs(l.Addrs())
+	}
+	for i := len(have) + 1; i <= count; i++ {
+		*picks = append(*picks, pick{eni: eni, kind: pickSecondary, i: i, n: count})
+	}
+	return have
 }
 
 // secondaries returns the wanted secondary addresses: the pinned ones, or

@@ -1,0 +1,556 @@
+package render
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+// A review render shows a change before apply has made it. A pull request
+// that adds an ENI or counted addresses changes hosts' files with values
+// only the cloud picks (a new ENI's ID, MAC and device index, addresses
+// for a count), which the lock records only after apply. For review, such
+// a host is rendered with placeholders where those values go:
+//
+//	HWADDR=<MAC of eni/web-1-extra: picked at apply>
+//	IPADDR=<address 2 of 3 on eni/web-1-extra: picked by the cloud>
+//
+// The renderers validate every value (script.go's checkHost and the
+// per-stack checks), and a placeholder is no address or MAC. So the host
+// is rendered twice, each time with a different set of sentinel values
+// that pass validation, and each sentinel's byte strings (an address, its
+// alias number, a MAC in each case the formats write it, a device index,
+// its interface name and route table, a file's sha256) are replaced by
+// the placeholder. The two results must be byte for byte the same: a
+// sentinel that collided with a real value (the same string in a
+// description, another ENI's alias number) would be replaced in one
+// render and not in the other, and a sentinel form the replacement missed
+// would leave two different strings. Either way the host is refused
+// rather than shown wrong. The sentinels are also chosen to be impossible
+// or unused: MACs with the locally administered bit set (the cloud's are
+// 00:16:3e:...), ID-like strings no region issues, device indexes above
+// any an instance type allows, and addresses from the top of the block,
+// starting with one the cloud reserves, that neither the desired state
+// nor the lock uses anywhere.
+//
+// Review files are for people: Pending has no way to write them, and a
+// plain render refuses hosts that need them (MissingError).
+
+// ReviewNote is the line that heads review output holding placeholders.
+const ReviewNote = "Values in <...> are picked by the cloud at apply: ecsnet render writes them once the lock records them."
+
+type pickKind uint8
+
+const (
+	pickID        pickKind = iota // a new ENI's ID
+	pickMAC                       // a new ENI's MAC
+	pickIndex                     // the device index of an ENI attached to this instance at apply
+	pickAddress                   // a new ENI's primary address
+	pickSecondary                 // address i of n of a count
+)
+
+// pick is one value of a host that only the cloud can give and the lock
+// does not record yet.
+type pick struct {
+	eni  string // the ENI's name; "" for the instance's primary ENI
+	kind pickKind
+	i, n int // address i of n, for pickSecondary (1-based)
+}
+
+// Pending is a host that needs values only the cloud picks: Render shows
+// its files with placeholders for them, for review only.
+type Pending struct {
+	Name  string // the instance
+	Needs string // what the cloud picks, for messages: "eni/x: ID, MAC, device index; ..."
+	base  *Host  // real values; zero where a pick goes
+	picks []pick
+	used  map[netip.Addr]bool // every address of the desired state and the lock
+}
+
+// ReviewHosts resolves every instance as Hosts does. Those that need
+// values the cloud picks and the lock lacks are returned as Pending
+// rather than listed in a MissingError; only what a placeholder cannot
+// stand for (a lock that contradicts itself) is still a MissingError,
+// with the other hosts returned all the same.
+func ReviewHosts(f *schema.Fleet, lock *schema.Lock) ([]*Host, []*Pending, error) {
+	if es := lock.CheckVSwitches(f); len(es) > 0 {
+		return nil, nil, es
+	}
+	var hosts []*Host
+	var pending []*Pending
+	var missing MissingError
+	var used map[netip.Addr]bool
+	for _, in := range f.Instances {
+		var picks []pick
+		h, miss := resolve(f, lock, in, &picks)
+		switch {
+		case len(miss) > 0:
+			missing = append(missing, miss...)
+		case len(picks) > 0:
+			if used == nil {
+				used = usedAddrs(f, lock)
+			}
+			pending = append(pending, &Pending{Name: in.Name, Needs: needs(in.Name, picks), base: h, picks: picks, used: used})
+		default:
+			hosts = append(hosts, h)
+		}
+	}
+	if len(missing) > 0 {
+		return hosts, pending, missing
+	}
+	return hosts, pending, nil
+}
+
+// needs says what the cloud picks for one host, ENI by ENI.
+func needs(instance string, picks []pick) string {
+	var parts []string
+	for i := 0; i < len(picks); {
+		j := i
+		var what []string
+		for ; j < len(picks) && picks[j].eni == picks[i].eni; j++ {
+			switch p := picks[j]; p.kind {
+			case pickID:
+				what = append(what, "ID")
+			case pickMAC:
+				what = append(what, "MAC")
+			case pickIndex:
+				what = append(what, "device index")
+			case pickAddress:
+				what = append(what, "primary address")
+			case pickSecondary:
+				if j+1 < len(picks) && picks[j+1].eni == p.eni && picks[j+1].kind == pickSecondary {
+					continue // the last one of the run says how many
+				}
+				first := p.i - countRun(picks[:j+1]) + 1
+				if first == p.i {
+					what = append(what, fmt.Sprintf("address %d of %d", p.i, p.n))
+				} else {
+					what = append(what, fmt.Sprintf("addresses %d-%d of %d", first, p.i, p.n))
+				}
+			}
+		}
+		parts = append(parts, owner(instance, picks[i].eni)+": "+strings.Join(what, ", "))
+		i = j
+	}
+	return strings.Join(parts, "; ")
+}
+
+// countRun returns how many pickSecondary picks of one ENI end picks.
+func countRun(picks []pick) int {
+	n := 0
+	last := picks[len(picks)-1]
+	for i := len(picks) - 1; i >= 0 && picks[i].kind == pickSecondary && picks[i].eni == last.eni; i-- {
+		n++
+	}
+	return n
+}
+
+// owner names an ENI as plans and locks do: eni/x, or instance/x for an
+// instance's primary ENI.
+func owner(instance, eni string) string {
+	if eni == "" {
+		return "instance/" + instance
+	}
+	return "eni/" + eni
+}
+
+// usedAddrs returns every address the desired state or the lock names.
+func usedAddrs(f *schema.Fleet, lock *schema.Lock) map[netip.Addr]bool {
+	used := map[netip.Addr]bool{}
+	for _, in := range f.Instances {
+		used[in.Primary.IP] = true
+		for _, a := range in.Primary.Pinned {
+			used[a.Addr] = true
+		}
+	}
+	for _, e := range f.ENIs {
+		if e.PrimaryIP.IsValid() {
+			used[e.PrimaryIP] = true
+		}
+		for _, a := range e.Pinned {
+			used[a.Addr] = true
+		}
+	}
+	if lock != nil {
+		for _, e := range lock.ENIs {
+			if e.PrimaryIP.IsValid() {
+				used[e.PrimaryIP] = true
+			}
+			for _, a := range e.Secondary {
+				used[a.Addr] = true
+			}
+		}
+	}
+	return used
+}
+
+// Render renders the host for review, with placeholders for what the
+// cloud picks, and a manifest of these files. It fails rather than show a
+// value it could not tell apart from a sentinel (see the top of this
+// file).
+func (p *Pending) Render() ([]File, error) {
+	vals, err := p.allocate()
+	if err != nil {
+		return nil, fmt.Errorf("render %s for review: %w", p.Name, err)
+	}
+	return p.renderPair(vals)
+}
+
+// renderPair renders the host with each of the two sets of values, turns
+// them into placeholders and checks that both give the same files.
+func (p *Pending) renderPair(vals []picked) ([]File, error) {
+	var files [2][]File
+	var subs [2]*replacer
+	for s := range 2 {
+		h, r := p.fill(vals, s)
+		fs, err := ForHost(h)
+		if err != nil {
+			return nil, fmt.Errorf("render %s for review: %w", p.Name, err)
+		}
+		files[s], subs[s] = withoutManifest(fs), r
+	}
+	if len(files[0]) != len(files[1]) {
+		return nil, p.mismatch("the two renders have different files")
+	}
+	// A file with a picked value in it differs between the two renders:
+	// its sha256, which the apply script lists, is known only at apply.
+	for i := range files[0] {
+		a, b := files[0][i], files[1][i]
+		if !bytes.Equal(a.Data, b.Data) {
+			sa, sb := sha256.Sum256(a.Data), sha256.Sum256(b.Data)
+			subs[0].add(hex.EncodeToString(sa[:]), placeholderHash, boundAlnum)
+			subs[1].add(hex.EncodeToString(sb[:]), placeholderHash, boundAlnum)
+		}
+	}
+	var out [2][]File
+	for s := range 2 {
+		for _, f := range files[s] {
+			out[s] = append(out[s], File{Path: subs[s].replace(f.Path), Mode: f.Mode, Data: []byte(subs[s].replace(string(f.Data)))})
+		}
+		slices.SortFunc(out[s], func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	}
+	for i := range out[0] {
+		a, b := out[0][i], out[1][i]
+		if a.Path != b.Path || a.Mode != b.Mode || !bytes.Equal(a.Data, b.Data) {
+			return nil, p.mismatch(a.Path + " differs")
+		}
+	}
+	return append(out[0], File{Path: ManifestName, Mode: 0o644, Data: manifest(p.base, out[0])}), nil
+}
+
+func (p *Pending) mismatch(what string) error {
+	return fmt.Errorf("render %s for review: a value the cloud picks cannot be shown as a placeholder (%s); run ecsnet apply, then render", p.Name, what)
+}
+
+func withoutManifest(files []File) []File {
+	return slices.DeleteFunc(files, func(f File) bool { return f.Path == ManifestName })
+}
+
+// picked holds a pick's two sentinel values, one per render.
+type picked struct {
+	addr    [2]netip.Addr
+	index   [2]int
+	mac, id [2]string
+}
+
+// allocate chooses the sentinel values of every pick for both renders.
+func (p *Pending) allocate() ([]picked, error) {
+	h := p.base
+	// What the host's files hold already: its addresses, their alias
+	// numbers and its device indexes. A sentinel equal to one of them
+	// would be a collision.
+	taken := map[netip.Addr]bool{}
+	offsets := map[uint32]bool{}
+	indexes := map[int]bool{}
+	for _, n := range append([]NIC{h.Primary}, h.Secondary...) {
+		for _, a := range n.AllAddresses() {
+			if a.IsValid() {
+				taken[a] = true
+				offsets[aliasNum(n, a)] = true
+			}
+		}
+		if n.ENI != "" && n.DeviceIndex > 0 {
+			indexes[n.DeviceIndex] = true
+		}
+	}
+	vals := make([]picked, len(p.picks))
+	next := maxDeviceIndex
+	for i, pk := range p.picks {
+		switch pk.kind {
+		case pickID:
+			vals[i].id = [2]string{fmt.Sprintf("eni-zzzzecsnetpick0%03d", i), fmt.Sprintf("eni-zzzzecsnetpick1%03d", i)}
+		case pickMAC:
+			// Locally administered: the cloud's MACs are 00:16:3e:...
+			vals[i].mac = [2]string{fmt.Sprintf("02:ec:5e:00:%02x:%02x", i>>8, i&0xff), fmt.Sprintf("02:ec:5e:01:%02x:%02x", i>>8, i&0xff)}
+		case pickIndex:
+			// Pairs from the top of the range, far above the handful of
+			// ENIs an instance type allows; their tables (1000 + index)
+			// must not read as an alias number either.
+			for next > 1 && (indexes[next] || indexes[next-1] || offsets[uint32(RouteTableBase+next)] || offsets[uint32(RouteTableBase+next-1)]) {
+				next--
+			}
+			if next <= 1 || indexes[next] {
+				return nil, fmt.Errorf("no device index left to stand for %s's", owner(p.Name, pk.eni))
+			}
+			for ix := range indexes {
+				if ix >= next-1 {
+					return nil, fmt.Errorf("device index %d is too high to tell from a placeholder", ix)
+				}
+			}
+			vals[i].index = [2]int{next, next - 1}
+			next -= 2
+		case pickAddress, pickSecondary:
+			n := p.nic(pk.eni)
+			hi, lo, ok := p.addrPair(n, taken, offsets)
+			if !ok {
+				return nil, fmt.Errorf("%s: no unused address left in %s to stand for the ones the cloud picks", owner(p.Name, pk.eni), n.Prefix)
+			}
+			taken[hi], taken[lo] = true, true
+			offsets[aliasNum(*n, hi)], offsets[aliasNum(*n, lo)] = true, true
+			vals[i].addr = [2]netip.Addr{hi, lo}
+		}
+	}
+	// A count's picks get ascending pairs: address 1 of n sorts first.
+	for i := 0; i < len(p.picks); {
+		j := i
+		for j < len(p.picks) && p.picks[j].kind == pickSecondary && p.picks[j].eni == p.picks[i].eni {
+			j++
+		}
+		if j > i+1 {
+			slices.Reverse(vals[i:j])
+		}
+		i = max(j, i+1)
+	}
+	return vals, nil
+}
+
+// maxDeviceIndex is the highest device index the renderers accept.
+const maxDeviceIndex = 99
+
+// addrPair returns two unused addresses of n's block for one pick, one
+// per render: from the top down, the first the cloud's reserved
+// broadcast-minus-one, skipping the gateway, anything the desired state
+// or the lock uses, and alias numbers the host has. No address of n lies
+// between the two, so both renders sort n's addresses the same way.
+func (p *Pending) addrPair(n *NIC, taken map[netip.Addr]bool, offsets map[uint32]bool) (hi, lo netip.Addr, ok bool) {
+	free := func(a netip.Addr) bool {
+		return n.Prefix.Contains(a) && a != n.Prefix.Addr() && a != n.Gateway && !taken[a] && !p.used[a] && !offsets[aliasNum(*n, a)]
+	}
+	top := lastOf(n.Prefix)
+	limit := 1 << 16 // a /8's worth of looking is more than any fleet needs
+	var prev netip.Addr
+	for a := top.Prev(); a.IsValid() && n.Prefix.Contains(a) && limit > 0; a, limit = a.Prev(), limit-1 {
+		if !free(a) {
+			if taken[a] || p.used[a] {
+				prev = netip.Addr{} // a real address between would sort differently
+			}
+			continue
+		}
+		if prev.IsValid() {
+			return prev, a, true
+		}
+		prev = a
+	}
+	return netip.Addr{}, netip.Addr{}, false
+}
+
+// lastOf returns the last address (the broadcast address) of p.
+func lastOf(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().As4()
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	v |= ^uint32(0) >> p.Bits()
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+// nic returns the base host's NIC of an ENI ("" for the primary).
+func (p *Pending) nic(eni string) *NIC {
+	return nicOf(p.base, eni)
+}
+
+func nicOf(h *Host, eni string) *NIC {
+	if eni == "" {
+		return &h.Primary
+	}
+	for i := range h.Secondary {
+		if h.Secondary[i].ENI == eni {
+			return &h.Secondary[i]
+		}
+	}
+	return nil
+}
+
+const placeholderHash = "<sha256: known at apply>"
+
+// fill returns the host with render s's sentinels, and the replacer that
+// turns them into placeholders.
+func (p *Pending) fill(vals []picked, s int) (*Host, *replacer) {
+	h := *p.base
+	h.Primary = cloneNIC(h.Primary)
+	h.Secondary = slices.Clone(h.Secondary)
+	for i := range h.Secondary {
+		h.Secondary[i] = cloneNIC(h.Secondary[i])
+	}
+	r := &replacer{}
+	// What each sentinel address stands for, by NIC; names come after
+	// the device indexes are known.
+	type addrPick struct {
+		a           netip.Addr
+		placeholder string
+		secondary   bool
+	}
+	byNIC := map[string][]addrPick{}
+	for i, pk := range p.picks {
+		n := nicOf(&h, pk.eni)
+		who := owner(p.Name, pk.eni)
+		switch pk.kind {
+		case pickID:
+			n.ENIID = vals[i].id[s]
+			r.add(n.ENIID, "<ID of "+who+": picked at apply>", boundAlnum)
+		case pickMAC:
+			n.MAC = vals[i].mac[s]
+			ph := "<MAC of " + who + ": picked at apply>"
+			r.add(n.MAC, ph, boundMAC)
+			r.add(n.MACUpper(), ph, boundMAC)
+			r.add(n.MACDashed(), ph, boundMAC)
+			r.add(strings.ReplaceAll(n.MAC, ":", "-"), ph, boundMAC)
+		case pickIndex:
+			d := vals[i].index[s]
+			n.DeviceIndex, n.Table, n.Priority = d, RouteTableBase+d, RouteTableBase+d
+			r.add(n.Name(), "eth<device index of "+who+">", boundName)
+			r.add("device index "+strconv.Itoa(d), "device index <device index of "+who+": picked at apply>", boundAddr)
+			r.add(strconv.Itoa(RouteTableBase+d), "<1000 + device index of "+who+">", boundNumber)
+		case pickAddress:
+			a := vals[i].addr[s]
+			n.Address = a
+			byNIC[pk.eni] = append(byNIC[pk.eni], addrPick{a, "<primary address of " + who + ": picked by the cloud>", false})
+		case pickSecondary:
+			a := vals[i].addr[s]
+			n.Secondary = append(n.Secondary, a)
+			byNIC[pk.eni] = append(byNIC[pk.eni], addrPick{a, fmt.Sprintf("<address %d of %d on %s: picked by the cloud>", pk.i, pk.n, who), true})
+		}
+	}
+	for i := range h.Secondary {
+		slices.SortFunc(h.Secondary[i].Secondary, netip.Addr.Compare)
+	}
+	slices.SortFunc(h.Primary.Secondary, netip.Addr.Compare)
+	slices.SortFunc(h.Secondary, func(a, b NIC) int { return a.DeviceIndex - b.DeviceIndex })
+	for eni, aps := range byNIC {
+		n := nicOf(&h, eni)
+		name := n.Name()
+		if slices.ContainsFunc(p.picks, func(pk pick) bool { return pk.eni == eni && pk.kind == pickIndex }) {
+			name = "eth<device index of " + owner(p.Name, eni) + ">"
+		}
+		bits := strconv.Itoa(n.Bits())
+		for _, ap := range aps {
+			r.add(ap.a.String(), ap.placeholder, boundAddr)
+			if !ap.secondary {
+				continue
+			}
+			// The forms the formats give an address's alias number (see
+			// aliasNum): the label eth1:N (ifcfg, ifupdown), wicked's
+			// IPADDR_N and LABEL_N='N', and the apply script's
+			// "address/bits N".
+			off := strconv.FormatUint(uint64(aliasNum(*n, ap.a)), 10)
+			offP := "<alias number of " + strings.TrimSuffix(strings.TrimPrefix(ap.placeholder, "<"), ": picked by the cloud>") + ">"
+			r.add(n.Name()+":"+off, name+":"+offP, boundName)
+			r.add("IPADDR_"+off+"=", "IPADDR_"+offP+"=", boundAlnum)
+			r.add("LABEL_"+off+"='"+off+"'", "LABEL_"+offP+"='"+offP+"'", boundAlnum)
+			r.add(ap.a.String()+"/"+bits+" "+off+"'", ap.placeholder+"/"+bits+" "+offP+"'", boundAddr)
+		}
+	}
+	return &h, r
+}
+
+func cloneNIC(n NIC) NIC {
+	n.Secondary = slices.Clone(n.Secondary)
+	return n
+}
+
+// bound says which bytes may stand right before and after a match, so
+// that a sentinel is replaced only as a whole token: 172.16.2.25 is not
+// replaced inside 172.16.2.250, nor a MAC inside a longer hex string.
+type bound uint8
+
+const (
+	boundAlnum  bound = iota // no letter or digit either side
+	boundMAC                 // no hex digit, ':' or '-' either side
+	boundName                // no letter or digit before, no digit after (eth97 in eth97:21)
+	boundAddr                // no letter, digit or '.' before; no digit, or '.' and a digit, after
+	boundNumber              // as boundAddr, and no ':' or '_' either side
+)
+
+func isAlnum(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func (b bound) ok(s string, start, end int) bool {
+	var before, after byte
+	if start > 0 {
+		before = s[start-1]
+	}
+	if end < len(s) {
+		after = s[end]
+	}
+	afterDot := after == '.' && end+1 < len(s) && isDigit(s[end+1])
+	switch b {
+	case boundMAC:
+		return !isAlnum(before) && before != ':' && before != '-' && !isAlnum(after) && after != ':' && after != '-'
+	case boundName:
+		return !isAlnum(before) && !isDigit(after)
+	case boundAddr:
+		return !isAlnum(before) && before != '.' && !isDigit(after) && !afterDot
+	case boundNumber:
+		return !isAlnum(before) && before != '.' && before != ':' && before != '_' &&
+			!isAlnum(after) && after != ':' && after != '_' && !afterDot
+	}
+	return !isAlnum(before) && !isAlnum(after)
+}
+
+// replacer replaces sentinel strings with placeholders in one pass: at
+// each position the longest match wins, and a placeholder is never
+// searched again.
+type replacer struct{ subs []sub }
+
+type sub struct {
+	old, new string
+	bound    bound
+}
+
+func (r *replacer) add(old, new string, b bound) {
+	r.subs = append(r.subs, sub{old, new, b})
+}
+
+func (r *replacer) replace(s string) string {
+	slices.SortStableFunc(r.subs, func(a, b sub) int { return len(b.old) - len(a.old) })
+	var first [256]bool
+	for _, x := range r.subs {
+		first[x.old[0]] = true
+	}
+	var out strings.Builder
+	last := 0
+	for i := 0; i < len(s); i++ {
+		if !first[s[i]] {
+			continue
+		}
+		for _, x := range r.subs {
+			if strings.HasPrefix(s[i:], x.old) && x.bound.ok(s, i, i+len(x.old)) {
+				out.WriteString(s[last:i])
+				out.WriteString(x.new)
+				i += len(x.old) - 1
+				last = i + 1
+				break
+			}
+		}
+	}
+	if last == 0 {
+		return s
+	}
+	out.WriteString(s[last:])
+	return out.String()
+}
