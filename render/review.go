@@ -486,7 +486,9 @@ const (
 	boundNumber              // as boundAddr, and no ':' or '_' either side
 )
 
-func isAlnum(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+func isAlnum(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 func (b bound) ok(s string, start, end int) bool {
