@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -240,5 +241,39 @@ func TestHelpEveryCommand(t *testing.T) {
 	_, out, _ := runCLI(t, "help", "plan")
 	if !strings.Contains(out, "      --detailed-exitcode     exit 2 when") || !strings.Contains(out, `--format string         output format: text, json or markdown (a pull-request comment) (default "text")`) {
 		t.Errorf("help plan: flags not as expected:\n%s", out)
+	}
+}
+
+// TestVersionLine pins what ecsnet version says for each kind of build:
+// the module version and the commit go build stamps, and a clear word
+// where there is none (go run, -buildvcs=false).
+func TestVersionLine(t *testing.T) {
+	settings := func(kv ...string) []debug.BuildSetting {
+		var s []debug.BuildSetting
+		for i := 0; i < len(kv); i += 2 {
+			s = append(s, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
+		}
+		return s
+	}
+	tests := []struct {
+		bi   *debug.BuildInfo
+		want string
+	}{
+		{&debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.4.0"}},
+			"ecsnet v1.4.0 go1.26.8 linux/amd64"},
+		{&debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.4.1-0.20261206195721-310c6de5a2b1+dirty"},
+			Settings: settings("vcs", "git", "vcs.revision", "310c6de5a2b1c1e3e0b2f4a1d3c5e7f9a0b1c2d3", "vcs.time", "2026-12-06T19:57:21Z", "vcs.modified", "true")},
+			"ecsnet v1.4.1-0.20261206195721-310c6de5a2b1+dirty (commit 310c6de5a2b1 with uncommitted changes, 2026-12-06T19:57:21Z) go1.26.8 linux/amd64"},
+		{&debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"},
+			Settings: settings("vcs.revision", "310c6de5a2b1c1e3e0b2f4a1d3c5e7f9a0b1c2d3", "vcs.modified", "false")},
+			"ecsnet (devel) (commit 310c6de5a2b1) go1.26.8 linux/amd64"},
+		{&debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}},
+			"ecsnet (devel) (built without version control information: go run, or -buildvcs=false) go1.26.8 linux/amd64"},
+		{nil, "ecsnet (devel: built without module information) linux/amd64"},
+	}
+	for _, tt := range tests {
+		if got := versionLine(tt.bi, "linux/amd64"); got != tt.want {
+			t.Errorf("got  %q\nwant %q", got, tt.want)
+		}
 	}
 }

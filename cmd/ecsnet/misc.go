@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"strings"
 
@@ -17,16 +18,60 @@ func runVersion(_ context.Context, args []string, e env) int {
 	if fs.NArg() > 0 {
 		return flagError(fs, fmt.Errorf("version takes no arguments, not %q", fs.Arg(0)), e)
 	}
-	v := "(devel)"
-	goVersion := ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-		goVersion = bi.GoVersion
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		bi = nil
 	}
-	fmt.Fprintf(e.stdout, "ecsnet %s %s\n", v, goVersion)
+	fmt.Fprintln(e.stdout, versionLine(bi, runtime.GOOS+"/"+runtime.GOARCH))
 	return exitOK
+}
+
+// versionLine says which ecsnet this is: the module version go build
+// stamped (a tag, or a pseudo-version from the commit), the commit and
+// whether the tree had uncommitted changes, the Go release and the
+// platform. A build without version control information (go run, or
+// -buildvcs=false as CI uses) says so rather than print a bare (devel).
+func versionLine(bi *debug.BuildInfo, platform string) string {
+	if bi == nil {
+		return "ecsnet (devel: built without module information) " + platform
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, when string
+	modified := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	var detail []string
+	switch {
+	case rev != "":
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if modified {
+			rev += " with uncommitted changes"
+		}
+		detail = append(detail, "commit "+rev)
+		if when != "" {
+			detail = append(detail, when)
+		}
+	case v == "(devel)":
+		detail = append(detail, "built without version control information: go run, or -buildvcs=false")
+	}
+	line := "ecsnet " + v
+	if len(detail) > 0 {
+		line += " (" + strings.Join(detail, ", ") + ")"
+	}
+	return line + " " + bi.GoVersion + " " + platform
 }
 
 func runHelp(_ context.Context, args []string, e env) int {

@@ -312,7 +312,7 @@ func (h *Host) makeTree() error {
 		if err := os.MkdirAll(p, 0o755); err != nil {
 			return err
 		}
-		if err := syscall.Setxattr(p, "trusted.overlay.opaque", []byte("y"), 0); err != nil {
+		if err := setOpaque(p); err != nil {
 			return fmt.Errorf("hosts mode: %s cannot carry overlayfs' trusted xattrs (%v); set HostsConfig.Dir (or TMPDIR) to a directory on ext4, xfs or tmpfs", h.root, err)
 		}
 	}
