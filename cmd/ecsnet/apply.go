@@ -249,13 +249,17 @@ func executeApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, cli
 		AllowDestroy: a.allowDestroy,
 		Prune:        a.prune,
 		SaveLock:     func(l *schema.Lock) error { return schema.WriteLockFile(lockPath, l) },
-		Progress:     progressPrinter(e.stderr),
 		Observed:     obs,
 	}
 	if a.hosts {
 		opts.Hosts = a.host.options(client, lockedPayloads(f, render.PayloadOptions{}))
 	}
+	// Steps print through the heartbeat, which says what is still in
+	// flight when nothing else was printed for a while.
+	hb := startHeartbeat(e.stderr, heartbeatEvery(e))
+	opts.Progress = hb.track(progressPrinter(hb))
 	rep, err := plan.Apply(ctx, client, f, p, lock, opts)
+	hb.Stop()
 	if errors.Is(err, plan.ErrDestroy) || errors.Is(err, plan.ErrOutOfScope) {
 		fmt.Fprintf(e.stderr, "ecsnet apply: %v\nnothing was changed\n", err)
 		return exitError

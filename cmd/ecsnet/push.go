@@ -99,7 +99,9 @@ func runPush(ctx context.Context, args []string, e env) int {
 	}
 	fmt.Fprintln(e.stdout)
 	start := time.Now()
-	rep, err := plan.Deliver(ctx, p, lock, plan.ApplyOptions{Progress: progressPrinter(e.stderr), Hosts: a.host.options(client, payload)})
+	hb := startHeartbeat(e.stderr, heartbeatEvery(e))
+	rep, err := plan.Deliver(ctx, p, lock, plan.ApplyOptions{Progress: hb.track(progressPrinter(hb)), Hosts: a.host.options(client, payload)})
+	hb.Stop()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet push: %v\n", err)
 		return exitError

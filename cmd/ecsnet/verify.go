@@ -156,7 +156,14 @@ func runVerify(ctx context.Context, args []string, e env) int {
 			fmt.Fprintf(e.stderr, "ecsnet verify: %v\n", err)
 			return exitError
 		}
+		hb := startHeartbeat(e.stderr, heartbeatEvery(e))
+		family := "Linux"
+		if windows {
+			family = "Windows"
+		}
+		hb.begin("verify", fmt.Sprintf("ecsnet verify on %d %s hosts (Cloud Assistant)", len(ids), family))
 		rs, err := client.RunScript(ctx, plan.HostScript{InstanceIDs: ids, Content: script, Windows: windows, Timeout: a.timeout, Name: "ecsnet verify"})
+		hb.Stop()
 		if err != nil {
 			fmt.Fprintf(e.stderr, "ecsnet verify: %v\n", err)
 			return exitError
