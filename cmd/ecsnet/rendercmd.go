@@ -105,7 +105,9 @@ func runRender(ctx context.Context, args []string, e env) int {
 		}
 		return exitOK
 	}
-	bundles, missing, err := renderBundles(f, lock)
+	// --check is for review: hosts that need what the cloud picks at
+	// apply are compared with placeholders where those values go.
+	bundles, pending, missing, err := reviewBundles(f, lock)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet render: %v\n", err)
 		return exitError
@@ -127,8 +129,22 @@ func runRender(ctx context.Context, args []string, e env) int {
 		return exitError
 	}
 	if diff != "" {
+		if len(pending) > 0 {
+			// The header says which values are not real yet, before any
+			// diff shows one.
+			fmt.Fprintln(e.stdout, render.ReviewNote)
+			for _, p := range pending {
+				fmt.Fprintf(e.stdout, "  %s: %s\n", p.Name, p.Needs)
+			}
+			fmt.Fprintln(e.stdout)
+		}
 		fmt.Fprint(e.stdout, diff)
-		fmt.Fprintf(e.stderr, "ecsnet render: %s is out of date; run ecsnet render --out %s\n", a.out, a.out)
+		if len(pending) > 0 {
+			fmt.Fprintf(e.stderr, "ecsnet render: %s is out of date, and %s what the cloud picks (shown as <...>): run ecsnet apply, then ecsnet render --out %s\n",
+				a.out, pendingNames(pending), a.out)
+		} else {
+			fmt.Fprintf(e.stderr, "ecsnet render: %s is out of date; run ecsnet render --out %s\n", a.out, a.out)
+		}
 		return exitChanges
 	}
 	fmt.Fprintf(e.stderr, "%s is up to date (%d hosts)\n", a.out, len(bundles))
@@ -351,6 +367,84 @@ func renderBundles(f *schema.Fleet, lock *schema.Lock) (map[string][]render.File
 	return bundles, missing, err
 }
 
+// reviewBundles renders every host for review (render --check, plan
+// --rendered): those the lock has everything for as render writes them,
+// and those that need what the cloud picks at apply with placeholders
+// for it (render.Pending, which a plain render never writes). The
+// MissingError lists what even a review cannot render.
+func reviewBundles(f *schema.Fleet, lock *schema.Lock) (map[string][]render.File, []*render.Pending, render.MissingError, error) {
+	hosts, pending, err := render.ReviewHosts(f, lock)
+	var missing render.MissingError
+	if err != nil && !errors.As(err, &missing) {
+		return nil, nil, nil, err
+	}
+	bundles := make(map[string][]render.File, len(hosts)+len(pending))
+	got := make([][]render.File, len(hosts))
+	if err := renderHosts(hosts, func(i int, files []render.File) error {
+		got[i] = files
+		return nil
+	}); err != nil {
+		return nil, nil, nil, err
+	}
+	for i, h := range hosts {
+		bundles[h.Name] = got[i]
+	}
+	review := make([][]render.File, len(pending))
+	if err := inParallel(len(pending), func(i int) error {
+		files, err := pending[i].Render()
+		review[i] = files
+		return err
+	}); err != nil {
+		return nil, nil, nil, err
+	}
+	for i, p := range pending {
+		bundles[p.Name] = review[i]
+	}
+	return bundles, pending, missing, nil
+}
+
+// pendingNames says which hosts need what the cloud picks: "host a
+// needs", "hosts a, b need".
+func pendingNames(pending []*render.Pending) string {
+	names := make([]string, len(pending))
+	for i, p := range pending {
+		names[i] = p.Name
+	}
+	if len(names) == 1 {
+		return "host " + names[0] + " needs"
+	}
+	return "hosts " + strings.Join(names, ", ") + " need"
+}
+
+// inParallel runs do(0) ... do(n-1), one worker per CPU, and returns the
+// error of the lowest i that failed, so the same input always reports
+// the same one.
+func inParallel(n int, do func(i int) error) error {
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = do(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // renderHosts renders the hosts in parallel, one worker per CPU (rendering
 // is pure; the fleet and lock are read-only), and hands each bundle to use,
 // which must be safe to call concurrently. Of several errors the first in
@@ -425,11 +519,17 @@ func writeBundles(out, fleet string, inputs []renderInput, bundles map[string][]
 }
 
 // renderedChanges lists, per host, the files of DIR a fresh render would
-// change: the section plan --rendered adds.
+// change: the section plan --rendered adds. A host that needs what the
+// cloud picks at apply is listed too, named with what it needs, its files
+// as a review render has them (placeholders in <...>).
 func renderedChanges(w io.Writer, dir string, f *schema.Fleet, lock *schema.Lock) error {
-	bundles, missing, err := renderBundles(f, lock)
+	bundles, pending, missing, err := reviewBundles(f, lock)
 	if err != nil {
 		return err
+	}
+	needs := make(map[string]string, len(pending))
+	for _, p := range pending {
+		needs[p.Name] = p.Needs
 	}
 	fmt.Fprintf(w, "\nHost files (%s):\n", dir)
 	any := false
@@ -448,19 +548,31 @@ func renderedChanges(w io.Writer, dir string, f *schema.Fleet, lock *schema.Lock
 		if err != nil {
 			return err
 		}
-		if len(cs) > 0 {
-			any = true
+		if len(cs) == 0 {
+			continue
+		}
+		any = true
+		if need, ok := needs[n]; ok {
+			fmt.Fprintf(w, "  %s (the cloud picks at apply: %s):\n", n, need)
+		} else {
 			fmt.Fprintf(w, "  %s:\n", n)
-			for _, c := range cs {
-				fmt.Fprintf(w, "    %c %s\n", c.Kind, c.Path)
-			}
+		}
+		for _, c := range cs {
+			fmt.Fprintf(w, "    %c %s\n", c.Kind, c.Path)
 		}
 	}
-	if !any {
+	if !any && len(missing) == 0 {
 		fmt.Fprintln(w, "  no host file changes")
 	}
-	if missing != nil {
-		fmt.Fprintf(w, "  (not rendered until apply records what the cloud picks: %d ENIs)\n", len(missing))
+	if len(pending) > 0 {
+		fmt.Fprintf(w, "  %s\n", render.ReviewNote)
+	}
+	for _, m := range missing {
+		who := "the primary ENI"
+		if m.ENI != "" {
+			who = "ENI " + m.ENI
+		}
+		fmt.Fprintf(w, "  %s: not rendered: %s: %s\n", m.Instance, who, m.What)
 	}
 	return nil
 }
