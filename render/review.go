@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -230,9 +231,14 @@ func (p *Pending) renderPair(vals []picked) ([]File, error) {
 		}
 	}
 	var out [2][]File
+	placeheld := map[string]bool{} // the review files with a placeholder, by path
 	for s := range 2 {
 		for _, f := range files[s] {
-			out[s] = append(out[s], File{Path: subs[s].replace(f.Path), Mode: f.Mode, Data: []byte(subs[s].replace(string(f.Data)))})
+			path, data := subs[s].replace(f.Path), subs[s].replace(string(f.Data))
+			if s == 0 && (path != f.Path || data != string(f.Data)) {
+				placeheld[path] = true
+			}
+			out[s] = append(out[s], File{Path: path, Mode: f.Mode, Data: []byte(data)})
 		}
 		slices.SortFunc(out[s], func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	}
@@ -242,7 +248,19 @@ func (p *Pending) renderPair(vals []picked) ([]File, error) {
 			return nil, p.mismatch(a.Path + " differs")
 		}
 	}
-	return append(out[0], File{Path: ManifestName, Mode: 0o644, Data: manifest(p.base, out[0])}), nil
+	// The manifest lists the review files; for those with placeholders,
+	// its sha256 and size are known only at apply too.
+	m := &replacer{}
+	for _, f := range out[0] {
+		if !placeheld[f.Path] {
+			continue
+		}
+		sum := sha256.Sum256(f.Data)
+		m.add(`"sha256": "`+hex.EncodeToString(sum[:])+`",
+      "size": `+strconv.Itoa(len(f.Data)), `"sha256": "`+placeholderHash+`",
+      "size": "`+placeholderSize+`"`, boundAlnum)
+	}
+	return append(out[0], File{Path: ManifestName, Mode: 0o644, Data: []byte(m.replace(string(manifest(p.base, out[0]))))}), nil
 }
 
 func (p *Pending) mismatch(what string) error {
@@ -386,7 +404,10 @@ func nicOf(h *Host, eni string) *NIC {
 	return nil
 }
 
-const placeholderHash = "<sha256: known at apply>"
+const (
+	placeholderHash = "<sha256: known at apply>"
+	placeholderSize = "<size: known at apply>"
+)
 
 // fill returns the host with render s's sentinels, and the replacer that
 // turns them into placeholders.
@@ -441,7 +462,8 @@ func (p *Pending) fill(vals []picked, s int) (*Host, *replacer) {
 	}
 	slices.SortFunc(h.Primary.Secondary, netip.Addr.Compare)
 	slices.SortFunc(h.Secondary, func(a, b NIC) int { return a.DeviceIndex - b.DeviceIndex })
-	for eni, aps := range byNIC {
+	for _, eni := range slices.Sorted(maps.Keys(byNIC)) { // the same order every time
+		aps := byNIC[eni]
 		n := nicOf(&h, eni)
 		name := n.Name()
 		if slices.ContainsFunc(p.picks, func(pk pick) bool { return pk.eni == eni && pk.kind == pickIndex }) {

@@ -145,6 +145,10 @@ func TestReviewPlaceholders(t *testing.T) {
 			"'<MAC of eni/edge-1-data: picked at apply> <MAC of eni/edge-1-data: picked at apply> eth<device index of eni/edge-1-data> <primary address of eni/edge-1-data: picked by the cloud>/24 172.16.2.253 <1000 + device index of eni/edge-1-data> 0 edge-1-data <ID of eni/edge-1-data: picked at apply>'",
 			"'<MAC of eni/edge-1-data: picked at apply> <address 2 of 2 on eni/edge-1-data: picked by the cloud>/24 <alias number of address 2 of 2 on eni/edge-1-data>'",
 			"'etc/ecsnet/shop-prod/ecsnet-ip.sh 0755 <sha256: known at apply>'",
+			`"path": "ecsnet-apply.sh",
+      "mode": "0755",
+      "sha256": "<sha256: known at apply>",
+      "size": "<size: known at apply>"`,
 		},
 		"api-1": {
 			"'primary <address 2 of 2 on instance/api-1: picked by the cloud>/24 <alias number of address 2 of 2 on instance/api-1>'",
