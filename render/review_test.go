@@ -3,6 +3,8 @@ package render
 import (
 	"bytes"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -241,4 +243,51 @@ func joinFiles(files []File) string {
 		b.Write(f.Data)
 	}
 	return b.String()
+}
+
+// TestReviewReplacedENI: an ENI whose vSwitch changes is replaced by a
+// new one at apply; the lock's ID, MAC and addresses are the old ENI's,
+// so a review shows all of them as picked, in the new block.
+func TestReviewReplacedENI(t *testing.T) {
+	src, err := os.ReadFile(exampleFleet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := "\t\tvswitch:          \"data-h\"\n\t\tsecurityGroups:   [\"web\"]\n\t\tsecondaryIpCount: 2\n\t\tattachTo:         \"edge-1\""
+	if strings.Count(string(src), old) != 1 {
+		t.Fatalf("edge-1-data not found in %s", exampleFleet)
+	}
+	path := filepath.Join(t.TempDir(), "fleet.cue")
+	if err := os.WriteFile(path, []byte(strings.Replace(string(src), old, strings.Replace(old, "data-h", "app-h", 1), 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := schema.Load([]string{path}, schema.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock, err := schema.ReadLockFile(exampleLock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pending, err := ReviewHosts(f, lock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 1 || pending[0].Name != "edge-1" || pending[0].Needs != "eni/edge-1-data: ID, MAC, device index, primary address, addresses 1-2 of 2" {
+		t.Fatalf("pending: %+v", pending)
+	}
+	files, err := pending[0].Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := joinFiles(files)
+	oldENI := lock.Secondary("edge-1-data")
+	for _, gone := range []string{oldENI.ID, oldENI.MAC, oldENI.PrimaryIP.String(), "172.16.2.0/24"} {
+		if strings.Contains(all, gone) {
+			t.Errorf("the review of a replaced ENI still has the old one's %s", gone)
+		}
+	}
+	if !strings.Contains(all, "<primary address of eni/edge-1-data: picked by the cloud>/24 172.16.0.253 ") {
+		t.Errorf("the replacement is not in the new block:\n%s", all)
+	}
 }
