@@ -202,7 +202,7 @@ func (d *planDoc) mdParts(groups []mdGroup, lv mdLevel, opts MarkdownOptions) (s
 	var h bytes.Buffer
 	title := fmt.Sprintf("ecsnet plan for %s (%s)", displayIdent(d.Fleet), displayIdent(d.Region))
 	if len(d.Steps) == 0 {
-		fmt.Fprintf(&h, "### %s: no changes\n\n%s\n", mdText(title), d.Summary.line())
+		fmt.Fprintf(&h, "### %s: no changes\n\n%s\n", mdText(title), d.summaryLine())
 	} else {
 		fmt.Fprintf(&h, "### %s: %d to create, %d to change, %d to destroy\n\n", mdText(title), d.Summary.Create, d.Summary.Change, d.Summary.Destroy)
 		unrecorded := 0

@@ -526,8 +526,8 @@ func TestFormatComputedPlans(t *testing.T) {
 				t.Errorf("the resource changes hold %d steps, the plan %d", steps, len(p.Steps))
 			}
 			text := string(renderText(t, p, TextOptions{}))
-			if !strings.HasSuffix(text, "\n"+d.Summary.line()+"\n") {
-				t.Errorf("text does not end with %q", d.Summary.line())
+			if !strings.HasSuffix(text, "\n"+d.summaryLine()+"\n") {
+				t.Errorf("text does not end with %q", d.summaryLine())
 			}
 			checkMarkdownStructure(t, string(renderMarkdown(t, p, MarkdownOptions{})))
 		})

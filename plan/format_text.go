@@ -96,7 +96,7 @@ func (d *planDoc) text(b *bytes.Buffer, color bool) {
 		fmt.Fprintf(b, "\n%s\n", pt.bold(l))
 	}
 	fmt.Fprintf(b, "\nFingerprint %s over %s.\n", displayIdent(d.Fingerprint), plural(len(d.Touched), "observed resource", "observed resources"))
-	fmt.Fprintf(b, "\n%s\n", pt.bold(d.Summary.line()))
+	fmt.Fprintf(b, "\n%s\n", pt.bold(d.summaryLine()))
 	if l := d.hostLine(); l != "" {
 		fmt.Fprintf(b, "%s\n", pt.bold(l))
 	}
@@ -143,6 +143,27 @@ func (d *planDoc) driftLine() string {
 		verb = "puts"
 	}
 	return fmt.Sprintf("Drift: %s (marked [drift]) %s back what the lock records, after changes made outside ecsnet.", plural(n, "step", "steps"), verb)
+}
+
+// summaryLine is the summary line of the text and markdown views. Without
+// a step, addresses the lock does not record are still news: "the cloud
+// matches the desired state" alone would hide them from a reviewer (and
+// contradict plan --fail-on-unrecorded's exit code).
+func (d *planDoc) summaryLine() string {
+	if d.Summary.Steps > 0 {
+		return d.Summary.line()
+	}
+	n := 0
+	for _, u := range d.Unrecorded {
+		if !u.Pruned {
+			n += len(u.IPs)
+		}
+	}
+	if n == 0 {
+		return d.Summary.line()
+	}
+	return fmt.Sprintf("No changes. The cloud holds what the desired state asks for, and %s the lock does not record (kept; plan --prune removes them).",
+		plural(n, "address", "addresses"))
 }
 
 // line is the summary line of the text view.

@@ -26,10 +26,14 @@ func TestPlanFailOnUnrecorded(t *testing.T) {
 	c.must(exitOK, "plan", "--detailed-exitcode", c.dir)
 	note := "--fail-on-unrecorded: 1 address the lock does not record (added outside ecsnet) counts as changes: exit 2."
 	out, _ := c.must(exitChanges, "plan", "--detailed-exitcode", "--fail-on-unrecorded", c.dir)
-	for _, want := range []string{"172.16.0.110", note, "ecsnet apply --prune"} {
+	for _, want := range []string{"172.16.0.110", note, "ecsnet apply --prune",
+		"No changes. The cloud holds what the desired state asks for, and 1 address the lock does not record (kept; plan --prune removes them)."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan --fail-on-unrecorded does not say %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "matches the desired state") {
+		t.Errorf("plan claims the cloud matches while it exits 2 for an unrecorded address:\n%s", out)
 	}
 	out, _ = c.must(exitChanges, "plan", "--detailed-exitcode", "--fail-on-unrecorded", "--format", "markdown", c.dir)
 	if !strings.Contains(out, note) {
