@@ -37,7 +37,7 @@ func planFlags(a *planArgs) *pflag.FlagSet {
 	fs.BoolVar(&a.failUnrec, "fail-on-unrecorded", false, "with --detailed-exitcode: count addresses the lock does not record (added by hand; --prune would remove them) as changes, so a CI gate sees them")
 	fs.BoolVar(&a.prune, "prune", false, "also remove addresses the lock does not record (added by hand)")
 	fs.BoolVar(&a.hosts, "hosts", false, "also show the host steps apply --hosts would run (Cloud Assistant, before and after the cloud steps)")
-	fs.StringVar(&a.rendered, "rendered", "", "also list, per host, the files of this render directory (ecsnet render --out) that the lock's state changes")
+	fs.StringVar(&a.rendered, "rendered", "", "also list, per host, the files of this render directory (ecsnet render --out) that a render changes; values the cloud picks at apply show as <...>")
 	return fs
 }
 
