@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/ecsnet/ecsnet/internal/safefile"
 )
@@ -29,12 +30,19 @@ const RecordName = ".ecsnet-render.json"
 type Out struct {
 	dir   *safefile.Dir // nil: the directory does not exist (read-only use)
 	fleet string        // "": no record is read or written
+	stat  *statCache    // nil: every file is read back (read-only use, package-level Update)
+	reads atomic.Int64  // files whose bytes Update read back (tests count them)
 }
 
 // OpenOut opens the output directory at dir for the named fleet; with
 // create it is made if missing, otherwise a missing directory reads as
-// empty.
+// empty. Opened with create, Update keeps the stat cache (StatCacheName)
+// and Close writes it.
 func OpenOut(dir, fleet string, create bool) (*Out, error) {
+	return openOut(dir, fleet, create, create)
+}
+
+func openOut(dir, fleet string, create, cache bool) (*Out, error) {
 	var d *safefile.Dir
 	var err error
 	if create {
@@ -48,15 +56,27 @@ func OpenOut(dir, fleet string, create bool) (*Out, error) {
 	if err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
 	}
-	return &Out{dir: d, fleet: fleet}, nil
+	o := &Out{dir: d, fleet: fleet}
+	if cache {
+		o.stat = newStatCache(d)
+	}
+	return o, nil
 }
 
-// Close releases the directory.
+// Close writes the stat cache if Update changed it, and releases the
+// directory. An error writing the cache costs the next render only
+// time (it reads every file back), but is returned.
 func (o *Out) Close() error {
 	if o.dir == nil {
 		return nil
 	}
-	return o.dir.Close()
+	var err error
+	if o.stat != nil {
+		if err = o.stat.write(); err != nil {
+			err = fmt.Errorf("save %s: %w", o.dir.Path(StatCacheName), err)
+		}
+	}
+	return errors.Join(err, o.dir.Close())
 }
 
 // validHost reports whether host can name a host directory: one path
@@ -66,11 +86,16 @@ func validHost(host string) bool {
 }
 
 // Update brings <dir>/<host>/ to the bundle and reports whether it changed
-// anything. Each file is judged current by its bytes, read back and
-// compared (as Check does), and its mode; only files that differ are
-// rewritten (each through a new temporary file renamed over it), so an
-// unchanged file keeps its timestamps. Files the bundle does not have are
-// removed. A new host directory is written with exclusive creates.
+// anything. A file is current when its bytes, read back and compared (as
+// Check does), and its mode are the bundle's; or, with the stat cache
+// (OpenOut with create), without reading it, when the bundle's manifest
+// is the one the cache recorded for the host and the file's lstat is
+// exactly the one recorded when render last wrote it or found it current,
+// and older than the cache itself (see statCache). Only files that differ
+// are rewritten (each through a new temporary file renamed over it), so
+// an unchanged file keeps its timestamps. Files the bundle does not have
+// are removed. A new host directory is written with exclusive creates.
+// The bundle is as ForHost returns it: its manifest.json identifies it.
 func (o *Out) Update(host string, files []File) (bool, error) {
 	if !validHost(host) {
 		return false, fmt.Errorf("write %s: not a valid host directory name", host)
@@ -86,6 +111,23 @@ func (o *Out) Update(host string, files []File) (bool, error) {
 	}
 	t := newTree(root)
 	defer t.close()
+	// rec collects the stamps of this render's files; keep turns false
+	// when one cannot be taken, and the host then gets no entry.
+	var rec *hostStat
+	keep := false
+	if o.stat != nil && o.stat.ready() {
+		var bound bool
+		rec = &hostStat{files: make([]fileStat, 0, len(files))}
+		rec.bundle, bound = bundleSum(files)
+		keep = bound
+	}
+	stamped := func(f File, st stamp, ok bool) {
+		if keep && ok {
+			rec.files = append(rec.files, fileStat{path: f.Path, st: st})
+		} else {
+			keep = false
+		}
+	}
 	if fresh {
 		// Nothing to compare and nothing stale: create every file, each
 		// directory once (a first render writes every host so).
@@ -95,47 +137,103 @@ func (o *Out) Update(host string, files []File) (bool, error) {
 				err = d.Create(base, f.Data, f.Mode.Perm())
 			}
 			if err != nil {
+				o.forget(host)
 				return true, fmt.Errorf("write %s: %w", host, err)
 			}
+			if keep {
+				st, ok := stampFile(d, base)
+				stamped(f, st, ok)
+			}
 		}
+		o.remember(host, rec, keep)
 		return true, nil
 	}
 	have, err := t.files()
 	if err != nil {
 		return false, fmt.Errorf("write %s: %w", host, err)
 	}
+	var old *hostStat
+	if keep {
+		if old = o.stat.get(host); old != nil && (old.bundle != rec.bundle || len(old.files) != len(files)) {
+			old = nil // another bundle: every file is read back
+		}
+	}
 	want := make(map[string]bool, len(files))
-	changed := false
-	for _, f := range files {
+	changed, fromCache := false, 0
+	for i, f := range files {
 		want[f.Path] = true
 		d, base, err := t.parent(f.Path, true)
 		if err != nil {
+			o.forget(host)
 			return changed, fmt.Errorf("write %s: %w", host, err)
 		}
 		if have[f.Path] {
-			old, st, err := d.ReadEntry(base)
+			if old != nil && old.files[i].path == f.Path {
+				// The stamp says whether the file is the one verified;
+				// its mode is in the stamp and, with the bundle's
+				// manifest unchanged, the mode wanted is too.
+				if st, ok := stampFile(d, base); ok && st == old.files[i].st && o.stat.settled(st) {
+					stamped(f, st, true)
+					fromCache++
+					continue
+				}
+			}
+			o.reads.Add(1)
+			data, fi, err := d.ReadEntry(base)
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				o.forget(host)
 				return changed, fmt.Errorf("write %s: %w", host, err)
 			}
-			if err == nil && st.Mode().Perm() == f.Mode.Perm() && bytes.Equal(old, f.Data) {
+			if err == nil && fi.Mode().Perm() == f.Mode.Perm() && bytes.Equal(data, f.Data) {
+				if keep {
+					st, ok := stampOf(fi) // the open file's, taken before the read
+					stamped(f, st, ok)
+				}
 				continue
 			}
 		}
 		changed = true
 		if err := d.Replace(base, f.Data, f.Mode.Perm(), false); err != nil {
+			o.forget(host)
 			return changed, fmt.Errorf("write %s: %w", host, err)
+		}
+		if keep {
+			st, ok := stampFile(d, base)
+			stamped(f, st, ok)
 		}
 	}
 	for p := range have {
 		if !want[p] {
 			changed = true
 			if err := root.Remove(p); err != nil {
+				o.forget(host)
 				return changed, fmt.Errorf("write %s: %w", host, err)
 			}
 		}
 	}
+	if !keep || fromCache < len(files) || changed {
+		// Every file from the cache and nothing removed: the entry is
+		// already the one on disk.
+		o.remember(host, rec, keep)
+	}
 	return changed, nil
 }
+
+// remember records the host's stamps in the stat cache, or drops its
+// entry when they could not all be taken.
+func (o *Out) remember(host string, rec *hostStat, keep bool) {
+	if o.stat == nil {
+		return
+	}
+	if !keep {
+		rec = nil
+	}
+	o.stat.put(host, rec)
+}
+
+// forget drops the host's entry: an Update that failed half way leaves
+// files the cache has not seen.
+func (o *Out) forget(host string) { o.remember(host, nil, false) }
 
 // Changes compares one host's bundle with what <dir>/<host>/ holds. A link
 // there is an error: its target is never read.
@@ -342,6 +440,9 @@ func (o *Out) Prune(stale []string) (int, error) {
 		}
 		if err := o.dir.RemoveAll(h); err != nil {
 			return n, fmt.Errorf("remove %s: %w", o.dir.Path(h), err)
+		}
+		if o.stat != nil {
+			o.stat.put(h, nil)
 		}
 		n++
 	}

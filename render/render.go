@@ -115,9 +115,12 @@ func WriteHost(dir, host string, files []File) error {
 // whether it changed anything. It judges a file current by the bytes
 // Check compares (every file is read back) and its mode, and removes files
 // the bundle does not have, so render repairs whatever render --check
-// flags, a same-size hand edit included.
+// flags, a same-size hand edit included. It keeps no stat cache (each
+// call would read and write the whole directory's): Out.Update, on an Out
+// opened once for every host as ecsnet render does, reads back only the
+// files whose stat changed.
 func Update(dir, host string, files []File) (bool, error) {
-	o, err := OpenOut(dir, "", true)
+	o, err := openOut(dir, "", true, false)
 	if err != nil {
 		return false, err
 	}

@@ -10,9 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/ecsnet/ecsnet/internal/safefile"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -222,4 +224,323 @@ func TestUpdate(t *testing.T) {
 		upToDate(t)
 		keptTimes(t, victim)
 	})
+}
+
+// TestUpdateStatCache: Update on an Out opened with create keeps a stat
+// cache (StatCacheName), so an unchanged re-render reads no file, while
+// every change --check would flag is still seen and repaired: a same-size
+// edit whose mtime was set back (ctime and the inode cannot be), any
+// edit, a file whose stamp is not older than the cache (racy git), and a
+// cache that is corrupt or another directory's, which is ignored. The
+// count of files read back is Out's own.
+func TestUpdateStatCache(t *testing.T) {
+	var h *Host
+	for _, x := range exampleHosts(t) {
+		if x.Stack == schema.StackIfcfg {
+			h = x // several configuration files
+		}
+	}
+	files, err := ForHost(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	root := filepath.Join(dir, h.Name)
+	cache := filepath.Join(dir, StatCacheName)
+	// render updates the host through a fresh Out, as ecsnet render does,
+	// and returns whether it changed and how many files it read back.
+	render := func(t *testing.T) (bool, int64) {
+		t.Helper()
+		o, err := OpenOut(dir, "f", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed, err := o.Update(h.Name, files)
+		if err != nil {
+			t.Fatalf("Update: %v", err)
+		}
+		if err := o.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		return changed, o.reads.Load()
+	}
+	upToDate := func(t *testing.T) {
+		t.Helper()
+		if diff, err := Check(dir, map[string][]File{h.Name: files}); err != nil || diff != "" {
+			t.Fatalf("after Update: %v\n%s", err, diff)
+		}
+	}
+	// settle re-renders until no file is read back: stamps taken within
+	// the cache's own timestamp tick are read back once more (racy git),
+	// and the cache written after that is later than them.
+	settle := func(t *testing.T) {
+		t.Helper()
+		for range 50 {
+			time.Sleep(20 * time.Millisecond)
+			changed, reads := render(t)
+			if changed {
+				t.Fatal("an unchanged host changed")
+			}
+			if reads == 0 {
+				return
+			}
+		}
+		t.Fatal("every re-render reads files back")
+	}
+	victim := files[1].Path // a configuration file, not the manifest
+	p := filepath.Join(root, filepath.FromSlash(victim))
+
+	if changed, _ := render(t); !changed {
+		t.Fatal("first Update changed nothing")
+	}
+	if _, err := os.Lstat(cache); err != nil {
+		t.Fatalf("no stat cache after a render: %v", err)
+	}
+	settle(t)
+	t.Run("unchanged reads nothing", func(t *testing.T) {
+		before, _ := os.Stat(p)
+		if changed, reads := render(t); changed || reads != 0 {
+			t.Fatalf("unchanged re-render: changed %v, %d files read back; want neither", changed, reads)
+		}
+		if after, _ := os.Stat(p); !os.SameFile(before, after) || !after.ModTime().Equal(before.ModTime()) {
+			t.Fatal("an unchanged file was rewritten")
+		}
+	})
+
+	t.Run("same-size edit, mtime restored", func(t *testing.T) {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := bytes.Clone(files[1].Data)
+		data[0] ^= 1 // PREFIX=24 -> PREFIX=23 keeps the size too
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, st.ModTime(), st.ModTime()); err != nil {
+			t.Fatal(err)
+		}
+		if now, _ := os.Stat(p); now.Size() != st.Size() || !now.ModTime().Equal(st.ModTime()) {
+			t.Fatal("the edit changed the size or the mtime")
+		}
+		if diff, _ := Check(dir, map[string][]File{h.Name: files}); !strings.Contains(diff, victim) {
+			t.Fatalf("Check missed the edit:\n%s", diff)
+		}
+		if changed, reads := render(t); !changed || reads != 1 {
+			t.Fatalf("Update: changed %v, %d files read back; want the edited file alone read and repaired", changed, reads)
+		}
+		upToDate(t)
+		settle(t)
+	})
+
+	t.Run("edit", func(t *testing.T) {
+		if err := os.WriteFile(p, []byte("PREFIX=23\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if changed, _ := render(t); !changed {
+			t.Fatal("an edit was not repaired")
+		}
+		upToDate(t)
+		settle(t)
+	})
+
+	// Every stamp at or after the cache's write time is read back: set
+	// the cache's mtime before the files' and the host is read again.
+	t.Run("racy", func(t *testing.T) {
+		if err := os.Chtimes(cache, time.Time{}, time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)); err != nil {
+			t.Fatal(err)
+		}
+		if changed, reads := render(t); changed || reads != int64(len(files)) {
+			t.Fatalf("Update with a cache older than the files: changed %v, %d files read back; want all %d read, none changed", changed, reads, len(files))
+		}
+		settle(t)
+	})
+
+	for _, c := range []struct {
+		name  string
+		spoil func(t *testing.T, data []byte) []byte
+	}{
+		{"garbage", func(*testing.T, []byte) []byte { return []byte("not a cache\n") }},
+		{"truncated", func(_ *testing.T, data []byte) []byte { return data[:len(data)/2] }},
+		{"bit flipped", func(_ *testing.T, data []byte) []byte {
+			data = bytes.Clone(data)
+			data[len(data)/2] ^= 0x10
+			return data
+		}},
+		{"empty", func(*testing.T, []byte) []byte { return nil }},
+		{"another directory's", func(t *testing.T, _ []byte) []byte {
+			other := t.TempDir()
+			o, err := OpenOut(other, "f", true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := o.Update(h.Name, files); err != nil {
+				t.Fatal(err)
+			}
+			if err := o.Close(); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(filepath.Join(other, StatCacheName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return data
+		}},
+	} {
+		t.Run("cache "+c.name, func(t *testing.T) {
+			data, err := os.ReadFile(cache)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(cache, c.spoil(t, data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// The same-size edit again: with the cache ignored it is
+			// read back like every other file, and repaired.
+			edited := bytes.Clone(files[1].Data)
+			edited[0] ^= 1
+			if err := os.WriteFile(p, edited, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if changed, reads := render(t); !changed || reads != int64(len(files)) {
+				t.Fatalf("Update: changed %v, %d files read back; want all %d read and the edit repaired", changed, reads, len(files))
+			}
+			upToDate(t)
+			settle(t) // and the cache is whole again
+		})
+	}
+
+	// A link in the cache's place is neither read nor written through:
+	// the cache is rebuilt in its place and the target keeps its bytes.
+	t.Run("cache a link", func(t *testing.T) {
+		target := filepath.Join(t.TempDir(), "target")
+		if err := os.WriteFile(target, []byte("keep\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(cache); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, cache); err != nil {
+			t.Fatal(err)
+		}
+		if changed, reads := render(t); changed || reads != int64(len(files)) {
+			t.Fatalf("Update: changed %v, %d files read back; want all %d read, none changed", changed, reads, len(files))
+		}
+		if data, err := os.ReadFile(target); err != nil || string(data) != "keep\n" {
+			t.Fatalf("the link's target: %q, %v", data, err)
+		}
+		if st, err := os.Lstat(cache); err != nil || !st.Mode().IsRegular() {
+			t.Fatalf("the cache after a render: %v, %v; want a regular file", st, err)
+		}
+		settle(t)
+	})
+
+	// The cache describes files by their lstat and is consulted only for
+	// names the walk found as regular files below directories it opened
+	// without following a link: a directory moved out and linked back (its
+	// files keep their inodes and stamps) is refused, never followed.
+	t.Run("link", func(t *testing.T) {
+		outside := t.TempDir()
+		moved := filepath.Join(outside, "etc")
+		if err := os.Rename(filepath.Join(root, "etc"), moved); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(moved, filepath.Join(root, "etc")); err != nil {
+			t.Fatal(err)
+		}
+		o, err := OpenOut(dir, "f", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = o.Update(h.Name, files)
+		o.Close()
+		if !errors.Is(err, safefile.ErrLink) {
+			t.Fatalf("Update through a linked directory: %v; want the link refused", err)
+		}
+		if o.reads.Load() != 0 {
+			t.Fatalf("%d files read through the link", o.reads.Load())
+		}
+		// A file moved out and linked back in its place likewise.
+		if err := os.Remove(filepath.Join(root, "etc")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(moved, filepath.Join(root, "etc")); err != nil {
+			t.Fatal(err)
+		}
+		away := filepath.Join(outside, "file")
+		if err := os.Rename(p, away); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(away, p); err != nil {
+			t.Fatal(err)
+		}
+		o, err = OpenOut(dir, "f", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = o.Update(h.Name, files)
+		o.Close()
+		if !errors.Is(err, safefile.ErrLink) {
+			t.Fatalf("Update over a linked file: %v; want the link refused", err)
+		}
+		if data, err := os.ReadFile(away); err != nil || !bytes.Equal(data, files[1].Data) {
+			t.Fatalf("the link's target changed: %v", err)
+		}
+	})
+}
+
+// TestUpdateStatCacheConcurrent updates every example host through one
+// Out from parallel goroutines, as ecsnet render does, twice: the second
+// time (once the cache is older than the files) nothing is read back.
+func TestUpdateStatCacheConcurrent(t *testing.T) {
+	hosts := exampleHosts(t)
+	bundles := make([][]File, len(hosts))
+	for i, h := range hosts {
+		var err error
+		if bundles[i], err = ForHost(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	renderAll := func(t *testing.T) (int64, int64) {
+		t.Helper()
+		o, err := OpenOut(dir, "f", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var changed atomic.Int64
+		errs := make(chan error, len(hosts))
+		for i, h := range hosts {
+			go func() {
+				c, err := o.Update(h.Name, bundles[i])
+				if c {
+					changed.Add(1)
+				}
+				errs <- err
+			}()
+		}
+		for range hosts {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		if err := o.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return changed.Load(), o.reads.Load()
+	}
+	if changed, _ := renderAll(t); changed != int64(len(hosts)) {
+		t.Fatalf("first render changed %d of %d hosts", changed, len(hosts))
+	}
+	for range 50 {
+		time.Sleep(20 * time.Millisecond)
+		changed, reads := renderAll(t)
+		if changed != 0 {
+			t.Fatalf("re-render changed %d hosts", changed)
+		}
+		if reads == 0 {
+			return
+		}
+	}
+	t.Fatal("every re-render reads files back")
 }

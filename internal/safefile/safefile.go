@@ -165,6 +165,9 @@ func (d *Dir) release(p *Dir) {
 	}
 }
 
+// Stat describes d itself (the directory opened, not a path to it).
+func (d *Dir) Stat() (fs.FileInfo, error) { return d.root.Stat(".") }
+
 // Lstat describes rel without following a link at its last element; a
 // link among the directories above it is refused.
 func (d *Dir) Lstat(rel string) (fs.FileInfo, error) {
