@@ -32,6 +32,7 @@ type Out struct {
 	fleet string        // "": no record is read or written
 	stat  *statCache    // nil: every file is read back (read-only use, package-level Update)
 	reads atomic.Int64  // files whose bytes Update read back (tests count them)
+	walks atomic.Int64  // host directories Update listed (likewise)
 }
 
 // OpenOut opens the output directory at dir for the named fleet; with
@@ -145,17 +146,32 @@ func (o *Out) Update(host string, files []File) (bool, error) {
 				stamped(f, st, ok)
 			}
 		}
+		if keep {
+			keep = t.stampDirs(rec)
+		}
 		o.remember(host, rec, keep)
 		return true, nil
-	}
-	have, err := t.files()
-	if err != nil {
-		return false, fmt.Errorf("write %s: %w", host, err)
 	}
 	var old *hostStat
 	if keep {
 		if old = o.stat.get(host); old != nil && (old.bundle != rec.bundle || len(old.files) != len(files)) {
 			old = nil // another bundle: every file is read back
+		}
+	}
+	// A directory whose stamp is the recorded one has had no name added,
+	// removed or renamed in it since: with every directory of the host
+	// so, it holds the bundle's files alone and the walk is skipped.
+	var have map[string]bool
+	walked := old == nil || !t.unchanged(old.dirs, o.stat)
+	if walked {
+		o.walks.Add(1)
+		if have, err = t.files(); err != nil {
+			return false, fmt.Errorf("write %s: %w", host, err)
+		}
+	} else {
+		have = make(map[string]bool, len(files))
+		for _, f := range files {
+			have[f.Path] = true
 		}
 	}
 	want := make(map[string]bool, len(files))
@@ -211,9 +227,14 @@ func (o *Out) Update(host string, files []File) (bool, error) {
 			}
 		}
 	}
-	if !keep || fromCache < len(files) || changed {
-		// Every file from the cache and nothing removed: the entry is
-		// already the one on disk.
+	if !keep || walked || fromCache < len(files) || changed {
+		// Every directory and file from the cache and nothing removed:
+		// the entry is already the one on disk. Otherwise every directory of the host
+		// is stamped now, after the writes: t holds each one, opened by
+		// the walk, by the check of the recorded ones, or made.
+		if keep {
+			keep = t.stampDirs(rec)
+		}
 		o.remember(host, rec, keep)
 	}
 	return changed, nil
@@ -488,6 +509,49 @@ func (t *tree) dir(rel string, create bool) (*safefile.Dir, error) {
 func (t *tree) parent(rel string, create bool) (*safefile.Dir, string, error) {
 	d, err := t.dir(path.Dir(rel), create)
 	return d, path.Base(rel), err
+}
+
+// unchanged reports whether every directory recorded (the host's
+// directory "." among them) opens without a link and has its recorded
+// stamp, settled.
+func (t *tree) unchanged(dirs []fileStat, c *statCache) bool {
+	if len(dirs) == 0 {
+		return false
+	}
+	for _, e := range dirs {
+		d, err := t.dir(e.path, false)
+		if err != nil {
+			return false
+		}
+		fi, err := d.Stat()
+		if err != nil {
+			return false
+		}
+		st, ok := stampOf(fi)
+		if !ok || st != e.st || !c.settled(st) {
+			return false
+		}
+	}
+	return true
+}
+
+// stampDirs records in rec the stamp of every directory the tree has
+// opened; false if one cannot be taken.
+func (t *tree) stampDirs(rec *hostStat) bool {
+	rec.dirs = make([]fileStat, 0, len(t.dirs))
+	for rel, d := range t.dirs {
+		fi, err := d.Stat()
+		if err != nil {
+			return false
+		}
+		st, ok := stampOf(fi)
+		if !ok {
+			return false
+		}
+		rec.dirs = append(rec.dirs, fileStat{path: rel, st: st})
+	}
+	slices.SortFunc(rec.dirs, func(a, b fileStat) int { return strings.Compare(a.path, b.path) })
+	return true
 }
 
 // files lists every non-directory below the tree by slash path; a link

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,9 +248,10 @@ func TestUpdateStatCache(t *testing.T) {
 	dir := t.TempDir()
 	root := filepath.Join(dir, h.Name)
 	cache := filepath.Join(dir, StatCacheName)
-	// render updates the host through a fresh Out, as ecsnet render does,
-	// and returns whether it changed and how many files it read back.
-	render := func(t *testing.T) (bool, int64) {
+	// renderWalks updates the host through a fresh Out, as ecsnet render
+	// does, and returns whether it changed, how many files it read back
+	// and whether it listed the host's directory; render the first two.
+	renderWalks := func(t *testing.T) (bool, int64, int64) {
 		t.Helper()
 		o, err := OpenOut(dir, "f", true)
 		if err != nil {
@@ -262,7 +264,12 @@ func TestUpdateStatCache(t *testing.T) {
 		if err := o.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
-		return changed, o.reads.Load()
+		return changed, o.reads.Load(), o.walks.Load()
+	}
+	render := func(t *testing.T) (bool, int64) {
+		t.Helper()
+		changed, reads, _ := renderWalks(t)
+		return changed, reads
 	}
 	upToDate := func(t *testing.T) {
 		t.Helper()
@@ -270,18 +277,19 @@ func TestUpdateStatCache(t *testing.T) {
 			t.Fatalf("after Update: %v\n%s", err, diff)
 		}
 	}
-	// settle re-renders until no file is read back: stamps taken within
-	// the cache's own timestamp tick are read back once more (racy git),
-	// and the cache written after that is later than them.
+	// settle re-renders until no file is read back and no directory
+	// listed: stamps taken within the cache's own timestamp tick are
+	// checked once more (racy git), and the cache written after that is
+	// later than them.
 	settle := func(t *testing.T) {
 		t.Helper()
 		for range 50 {
 			time.Sleep(20 * time.Millisecond)
-			changed, reads := render(t)
+			changed, reads, walks := renderWalks(t)
 			if changed {
 				t.Fatal("an unchanged host changed")
 			}
-			if reads == 0 {
+			if reads == 0 && walks == 0 {
 				return
 			}
 		}
@@ -299,8 +307,8 @@ func TestUpdateStatCache(t *testing.T) {
 	settle(t)
 	t.Run("unchanged reads nothing", func(t *testing.T) {
 		before, _ := os.Stat(p)
-		if changed, reads := render(t); changed || reads != 0 {
-			t.Fatalf("unchanged re-render: changed %v, %d files read back; want neither", changed, reads)
+		if changed, reads, walks := renderWalks(t); changed || reads != 0 || walks != 0 {
+			t.Fatalf("unchanged re-render: changed %v, %d files read back, %d directories listed; want none", changed, reads, walks)
 		}
 		if after, _ := os.Stat(p); !os.SameFile(before, after) || !after.ModTime().Equal(before.ModTime()) {
 			t.Fatal("an unchanged file was rewritten")
@@ -342,6 +350,41 @@ func TestUpdateStatCache(t *testing.T) {
 		}
 		upToDate(t)
 		settle(t)
+	})
+
+	// A name added below the host, where a render's walk would find it,
+	// changes the stamp of the directory it is added to: the walk is not
+	// skipped and the file is removed, as Check flags it. An empty
+	// directory is not the bundle's but is no difference either: it
+	// stays, and is watched as the others are.
+	t.Run("extra files", func(t *testing.T) {
+		if err := os.Mkdir(filepath.Join(root, "etc", "empty"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		settle(t)
+		for _, extra := range []string{
+			filepath.Join(root, "etc", "extra"),          // beside the bundle's files
+			filepath.Join(root, "etc", "new", "extra"),   // in a new directory
+			filepath.Join(root, "etc", "empty", "extra"), // in a directory the bundle does not need
+		} {
+			if err := os.MkdirAll(filepath.Dir(extra), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(extra, []byte("x\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if diff, _ := Check(dir, map[string][]File{h.Name: files}); diff == "" {
+				t.Fatalf("Check missed %s", extra)
+			}
+			if changed, _ := render(t); !changed {
+				t.Fatalf("Update left %s", extra)
+			}
+			if _, err := os.Lstat(extra); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("Update left %s: %v", extra, err)
+			}
+			upToDate(t)
+			settle(t)
+		}
 	})
 
 	// Every stamp at or after the cache's write time is read back: set

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"hash/crc32"
+	"io/fs"
 	"slices"
 	"sync"
 
@@ -20,7 +21,7 @@ const StatCacheName = ".ecsnet-render-stat"
 
 // statMagic opens the cache; a file that does not start with it is not
 // one (or is of another version) and is ignored.
-const statMagic = "ecsnet render stat cache 1\n"
+const statMagic = "ecsnet render stat cache 2\n"
 
 // stamp is what a file's lstat must still say for the file to be taken
 // as the one render verified. ctime and the inode change on any write,
@@ -40,10 +41,13 @@ type fileStat struct {
 }
 
 // hostStat is what the cache holds for one host: the bundle its files
-// were verified against and, in the bundle's order, their stamps.
+// were verified against, in the bundle's order their stamps, and the
+// stamps of every directory of the host's tree ("." is the host's), which
+// change when a name in them is added, removed or renamed.
 type hostStat struct {
 	bundle [sha256.Size]byte
 	files  []fileStat
+	dirs   []fileStat
 }
 
 // bundleSum identifies a bundle: the sha256 of its manifest.json, which
@@ -207,8 +211,13 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli) // read-only once made
 
 func encodeHost(b []byte, hs *hostStat) []byte {
 	b = append(b, hs.bundle[:]...)
-	b = binary.AppendUvarint(b, uint64(len(hs.files)))
-	for _, f := range hs.files {
+	b = encodeStats(b, hs.files)
+	return encodeStats(b, hs.dirs)
+}
+
+func encodeStats(b []byte, fs []fileStat) []byte {
+	b = binary.AppendUvarint(b, uint64(len(fs)))
+	for _, f := range fs {
 		b = binary.AppendUvarint(b, uint64(len(f.path)))
 		b = append(b, f.path...)
 		b = binary.AppendUvarint(b, f.st.dev)
@@ -287,11 +296,21 @@ func decodeHost(rec []byte) (*hostStat, bool) {
 	d := &decoder{b: rec}
 	hs := &hostStat{}
 	copy(hs.bundle[:], d.bytes(sha256.Size))
-	n := d.uvarint()
-	if d.bad || n > uint64(len(d.b)) {
+	hs.files = d.stats()
+	hs.dirs = d.stats()
+	if d.bad || len(d.b) != 0 {
 		return nil, false
 	}
-	hs.files = make([]fileStat, 0, n)
+	return hs, true
+}
+
+func (d *decoder) stats() []fileStat {
+	n := d.uvarint()
+	if d.bad || n > uint64(len(d.b)) {
+		d.bad = true
+		return nil
+	}
+	out := make([]fileStat, 0, n)
 	for range n {
 		var f fileStat
 		f.path = string(d.bytes(d.uvarint()))
@@ -301,15 +320,12 @@ func decodeHost(rec []byte) (*hostStat, bool) {
 		f.st.mtime = d.varint()
 		f.st.ctime = d.varint()
 		f.st.mode = uint32(d.uvarint())
-		if d.bad {
-			return nil, false
+		if d.bad || !fs.ValidPath(f.path) {
+			return nil
 		}
-		hs.files = append(hs.files, f)
+		out = append(out, f)
 	}
-	if len(d.b) != 0 {
-		return nil, false
-	}
-	return hs, true
+	return out
 }
 
 // stampFile returns the stamp of the file base in d (an lstat: a link
