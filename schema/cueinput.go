@@ -155,7 +155,19 @@ func parseYAMLFile(name string, src []byte, maxBytes int64) (*ast.File, Errors) 
 				}
 			}
 		}
-		return nil, Errors{{Pos: pos, Msg: "invalid YAML: " + msg, Hint: "fix the YAML at or just before this line (tabs may not indent YAML)"}}
+		hint := "fix the YAML at or just before this line (tabs may not indent YAML)"
+		// The decoder's line is where the block it was parsing starts;
+		// an alias expanding too far is not a syntax error and keeps it.
+		if pos.Line > 0 && !strings.Contains(msg, "alias") {
+			if ln, col, ok := yamlProblemLine(name, src, err.Error(), pos.Line); ok && ln != pos.Line {
+				pos.Line, pos.Col = ln, col
+				hint = "fix the YAML on this line"
+				if strings.Contains(msg, "expected key") || strings.Contains(msg, "indentation") || strings.Contains(msg, "mapping values are not allowed") {
+					hint = "fix this line's indentation: the keys of one mapping start in the same column, and tabs may not indent YAML"
+				}
+			}
+		}
+		return nil, Errors{{Pos: pos, Msg: "invalid YAML: " + msg, Hint: hint}}
 	}
 	for _, d := range f.Decls {
 		if e, ok := d.(*ast.EmbedDecl); ok {

@@ -1,10 +1,12 @@
 package schema
 
 import (
+	"bytes"
 	"fmt"
 
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/token"
+	"cuelang.org/go/encoding/yaml"
 )
 
 // yamlOctals refuses integers written with a leading zero ("010"). YAML
@@ -120,4 +122,133 @@ func yamlExpansion(f *ast.File, budget int64) (Pos, bool) {
 		return true
 	}, nil)
 	return at, used <= budget
+}
+
+// maxYAMLBisect bounds the input whose breaking line yamlProblemLine finds
+// by bisection, which parses about 2·log2(lines) prefixes of the file: a
+// quarter of a second for 256 KiB. Beyond it only the indentation scan is
+// tried, which parses two prefixes.
+const maxYAMLBisect = 256 << 10
+
+// yamlProblemLine finds the line that breaks a YAML file. The YAML
+// decoder reports a parse error at the start of the block it was parsing
+// (a mapping that starts 13 lines above a mis-indented key), not at the
+// line that broke it. That line is the first whose prefix of the file
+// fails with the same error as the whole file: the lines before it parse,
+// or fail differently (cut inside a value). from is the line the decoder
+// reported; the search starts there. The first line whose indentation
+// breaks the blocks above it is tried first; failing that, small files are
+// bisected. It returns the line and the column of its first character, and
+// false when it cannot tell.
+func yamlProblemLine(name string, src []byte, full string, from int) (line, col int, ok bool) {
+	// ends[i] is the offset just past line i+1's newline.
+	var ends []int
+	for i, b := range src {
+		if b == '\n' {
+			ends = append(ends, i+1)
+		}
+	}
+	if len(ends) == 0 || ends[len(ends)-1] != len(src) {
+		ends = append(ends, len(src))
+	}
+	lineAt := func(k int) []byte {
+		start := 0
+		if k > 1 {
+			start = ends[k-2]
+		}
+		return src[start:ends[k-1]]
+	}
+	fails := func(k int) bool { // the first k lines fail as the file does
+		if k < 1 {
+			return false
+		}
+		_, err := yaml.Extract(name, src[:ends[k-1]])
+		return err != nil && err.Error() == full
+	}
+	at := func(k int) (int, int, bool) {
+		col := 1 + len(lineAt(k)) - len(bytes.TrimLeft(lineAt(k), " "))
+		return k, col, true
+	}
+	from = max(from, 1)
+	if from > len(ends) {
+		return 0, 0, false
+	}
+	if k := yamlIndentBreak(lineAt, from, len(ends)); k > 0 && fails(k) && !fails(k-1) {
+		return at(k)
+	}
+	if len(src) > maxYAMLBisect || !fails(len(ends)) {
+		return 0, 0, false
+	}
+	lo, hi := from, len(ends)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return at(hi)
+}
+
+// yamlIndentBreak returns the first line from line from on whose
+// indentation breaks the block structure above it, or 0: a tab in the
+// indentation, a line indented deeper than the line before it when that
+// line opens no block, or a line dedented to a column where no open block
+// starts. It reads lines only, not YAML; yamlProblemLine confirms its
+// answer with the parser.
+func yamlIndentBreak(lineAt func(int) []byte, from, n int) int {
+	var open []int // the indentation of the enclosing blocks, innermost last
+	prev, opens, scalar := -1, false, false
+	for k := from; k <= n; k++ {
+		l := bytes.TrimRight(lineAt(k), "\r\n")
+		body := bytes.TrimLeft(l, " ")
+		ind := len(l) - len(body)
+		if len(bytes.TrimSpace(body)) == 0 || body[0] == '#' {
+			continue
+		}
+		if body[0] == '\t' {
+			return k
+		}
+		if scalar && ind > prev {
+			continue // the text of a block scalar (| or >)
+		}
+		scalar = false
+		switch {
+		case prev < 0:
+			open = append(open, ind)
+		case ind > prev && !opens:
+			return k
+		case ind > prev:
+			open = append(open, ind)
+		case ind < prev:
+			for len(open) > 0 && open[len(open)-1] > ind {
+				open = open[:len(open)-1]
+			}
+			if len(open) > 0 && open[len(open)-1] != ind {
+				return k
+			}
+		}
+		// A sequence entry's content ("- id: x") is a block one column
+		// deeper than its dash.
+		if bytes.HasPrefix(body, []byte("- ")) {
+			inner := bytes.TrimLeft(body[2:], " ")
+			if len(open) == 0 || open[len(open)-1] != ind {
+				open = append(open, ind)
+			}
+			ind += len(body) - len(inner)
+			open = append(open, ind)
+			body = inner
+		}
+		text := body
+		if i := bytes.Index(text, []byte(" #")); i >= 0 {
+			text = text[:i]
+		}
+		text = bytes.TrimRight(text, " ")
+		opens = bytes.HasSuffix(text, []byte(":")) || bytes.Equal(text, []byte("-"))
+		scalar = bytes.HasSuffix(text, []byte("|")) || bytes.HasSuffix(text, []byte(">")) ||
+			bytes.HasSuffix(text, []byte("|-")) || bytes.HasSuffix(text, []byte(">-"))
+		prev = ind
+	}
+	return 0
 }
