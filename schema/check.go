@@ -77,6 +77,7 @@ func (c *checker) fleetf(pos Pos, p string, hint, format string, args ...any) *E
 }
 
 func (c *checker) vswitches() {
+	regionWrong := c.region()
 	ids := map[string]*VSwitch{}
 	for _, v := range c.f.VSwitches {
 		p := path{"vswitches", v.Name}
@@ -85,28 +86,81 @@ func (c *checker) vswitches() {
 		} else {
 			ids[v.ID] = v
 		}
-		if v.Zone == "" && v.ZonePos.IsValid() {
-			c.errorf(v.ZonePos, p.field("zone").String(), fmt.Sprintf("copy the vSwitch's zone from the console, e.g. %s-h", c.f.Region), "zone is empty")
-		}
-		if v.Zone != "" && c.f.Region != "" {
+		switch {
+		case v.Zone == "" && v.ZonePos.IsValid():
+			hint := "copy the vSwitch's zone from the console"
+			if c.f.Region != "" && !regionWrong {
+				hint += fmt.Sprintf(", e.g. %s%sh", c.f.Region, zoneSep(c.f.Region))
+			}
+			c.errorf(v.ZonePos, p.field("zone").String(), hint, "zone is empty")
+		case v.Zone != "" && c.f.Region != "" && !regionWrong && !inRegion(v.Zone, c.f.Region):
 			// Zones are the region plus a letter: cn-hangzhou-h, but
 			// ap-southeast-1a when the region ends in a digit.
 			r := c.f.Region
-			sep := "-"
-			if last := r[len(r)-1]; last >= '0' && last <= '9' {
-				sep = ""
+			example := r + zoneSep(r) + "h"
+			if zoneSep(r) == "" {
+				example = r + "a"
 			}
-			rest, ok := strings.CutPrefix(v.Zone, r+sep)
-			if !ok || len(rest) != 1 || rest[0] < 'a' || rest[0] > 'z' {
-				example := r + "-h"
-				if sep == "" {
-					example = r + "a"
-				}
-				c.errorf(v.ZonePos, p.field("zone").String(), fmt.Sprintf("a zone of %s is the region's name and a letter, like %s; copy the vSwitch's zone from the console", r, example),
-					"zone %q is not a zone of region %q", v.Zone, r)
-			}
+			c.errorf(v.ZonePos, p.field("zone").String(), fmt.Sprintf("a zone of %s is the region's name and a letter, like %s; copy the vSwitch's zone from the console", r, example),
+				"zone %q is not a zone of region %q", v.Zone, r)
 		}
 	}
+}
+
+// region reports a region that is likely the mistake when the vSwitches'
+// zones disagree with it: a region ecsnet does not know that none of the
+// zones is in ("cn-hangzou" with zones in cn-hangzhou). It is reported
+// once, at the region, and returns true so that the zones are not each
+// reported against it. A known region, or one that some zone is in, is
+// taken as meant, and the zones that disagree are the errors.
+func (c *checker) region() bool {
+	r := c.f.Region
+	if r == "" || knownRegion(r) {
+		return false
+	}
+	var zones []Pos
+	implied := map[string]bool{}
+	var vsws []string
+	for _, v := range c.f.VSwitches {
+		if v.Zone == "" {
+			continue
+		}
+		if inRegion(v.Zone, r) {
+			return false
+		}
+		zones = append(zones, v.ZonePos)
+		implied[zoneRegion(v.Zone)] = true
+		vsws = append(vsws, v.Name)
+	}
+	if len(zones) == 0 {
+		return false
+	}
+	var hint string
+	if len(implied) == 1 {
+		z := zoneRegion(c.f.VSwitches[0].Zone)
+		for _, v := range c.f.VSwitches {
+			if v.Zone != "" {
+				z = zoneRegion(v.Zone)
+				break
+			}
+		}
+		if z != "" && (knownRegion(z) || suggest(r, []string{z}) != "") {
+			what := "vSwitch " + vsws[0] + " is"
+			if len(vsws) > 1 {
+				what = "vSwitches " + strings.Join(vsws, ", ") + " are"
+			}
+			hint = fmt.Sprintf("did you mean %q? (%s in zones of %s; if the fleet really is in %s, correct the zones instead)", z, what, z, r)
+		}
+	}
+	if hint == "" {
+		if sg := suggest(r, knownRegions); sg != "" {
+			hint = fmt.Sprintf("did you mean %q? If not, write the region the vSwitches are in: a zone's region is its ID without the last letter (cn-hangzhou-h is in cn-hangzhou)", sg)
+		} else {
+			hint = "write the region the vSwitches are in: a zone's region is its ID without the last letter (cn-hangzhou-h is in cn-hangzhou)"
+		}
+	}
+	c.errorf(c.f.RegionPos, "region", hint, "region %q is not one ecsnet knows, and no vSwitch's zone is in it", r).Related = zones
+	return true
 }
 
 func (c *checker) groups() {
@@ -128,6 +182,9 @@ func (c *checker) groupRefs(refs []string, poss []Pos, p path, addrs int) {
 	for i, name := range refs {
 		pos := poss[i]
 		if c.f.SecurityGroup(name) == nil {
+			if c.f.misspelt["securityGroups"] {
+				continue // reported once, at the misspelt key
+			}
 			c.errorf(pos, p.index(i).String(), c.known("securityGroups", names(c.f.SecurityGroups, func(g *SecurityGroup) string { return g.Name }), name),
 				"security group %q is not defined in securityGroups", name)
 			continue
@@ -170,7 +227,7 @@ func (c *checker) vswitch(name string, p path, pos Pos) *VSwitch {
 		return nil
 	}
 	v := c.f.VSwitch(name)
-	if v == nil {
+	if v == nil && !c.f.misspelt["vswitches"] {
 		c.errorf(pos, p.String(), c.known("vswitches", names(c.f.VSwitches, func(v *VSwitch) string { return v.Name }), name),
 			"vSwitch %q is not defined in vswitches", name)
 	}
@@ -236,7 +293,7 @@ func (c *checker) instance(in *Instance) {
 	var t InstanceType
 	if in.Type != "" {
 		var ok bool
-		if t, ok = c.f.InstanceType(in.Type); !ok && !c.f.Limits.broken[in.Type] {
+		if t, ok = c.f.InstanceType(in.Type); !ok && !c.f.Limits.broken[in.Type] && !c.f.misspelt["limits"] && !c.f.misspelt[path{"limits", "instanceTypes"}.String()] {
 			hint := fmt.Sprintf("add its quotas to the file: limits: instanceTypes: %q: {maxEnis: <EniQuantity>, maxIpsPerEni: <EniPrivateIpAddressQuantity>} (the figures DescribeInstanceTypes reports)", in.Type)
 			if sg := suggest(in.Type, builtinNames()); sg != "" {
 				hint = fmt.Sprintf("did you mean %q? If not, %s", sg, hint)
@@ -321,6 +378,9 @@ func (c *checker) eni(e *ENI) {
 	}
 	in := c.f.Instance(e.AttachTo)
 	if in == nil {
+		if c.f.misspelt["instances"] {
+			return
+		}
 		c.errorf(e.AttachToPos, p.field("attachTo").String(), c.known("instances", names(c.f.Instances, func(i *Instance) string { return i.Name }), e.AttachTo),
 			"instance %q is not defined in instances", e.AttachTo)
 		return

@@ -49,6 +49,12 @@ const (
 
 type decoder struct {
 	errs Errors
+	// misspelt holds the paths of fields written under a near-miss name
+	// ("securitygroups"): the unknown field's error says the right name,
+	// and the checks that would follow from the field's absence (it is
+	// required; a reference into it is undefined) stay silent, as a
+	// compiler's do after the first error.
+	misspelt map[string]bool
 }
 
 func (d *decoder) errorf(pos Pos, p path, hint, format string, args ...any) {
@@ -62,6 +68,7 @@ func (d *decoder) object(n *node, p path, what string, allowed, required []strin
 		d.errorf(n.pos, p, fmt.Sprintf("write %s as a struct: { ... }", what), "%s must be a struct, got %s", what, n.describe())
 		return false
 	}
+	var meant []string
 	for _, f := range n.fields {
 		if slices.Contains(allowed, f.name) {
 			continue
@@ -69,11 +76,18 @@ func (d *decoder) object(n *node, p path, what string, allowed, required []strin
 		hint := "allowed fields: " + strings.Join(allowed, ", ")
 		if s := suggest(f.name, allowed); s != "" {
 			hint = fmt.Sprintf("did you mean %q? (%s)", s, hint)
+			if n.lookup(s) == nil {
+				meant = append(meant, s)
+				if d.misspelt == nil {
+					d.misspelt = map[string]bool{}
+				}
+				d.misspelt[p.field(s).String()] = true
+			}
 		}
 		d.errorf(f.pos, p.field(f.name), hint, "field %q is not allowed in %s", f.name, what)
 	}
 	for _, r := range required {
-		if n.lookup(r) == nil {
+		if n.lookup(r) == nil && !slices.Contains(meant, r) {
 			d.errorf(n.pos, p, fmt.Sprintf("add %s: ... (see the README, \"The desired-state format\")", r), "%s is missing the required field %q", what, r)
 		}
 	}
@@ -387,6 +401,7 @@ func (d *decoder) decode(root *node) *Fleet {
 			d.limits(fl.val, p, &f.Limits)
 		}
 	}
+	f.misspelt = d.misspelt
 	f.index()
 	return f
 }
@@ -495,23 +510,6 @@ func (d *decoder) instance(e field, p path) *Instance {
 		}
 	}
 	return in
-}
-
-func osHint(s string) string {
-	names := make([]string, 0, len(osTable))
-	for _, r := range osTable {
-		names = append(names, string(r.os))
-	}
-	// Releases whose successors have other names.
-	successors := map[string]string{"centos8": "rocky8", "centos9": "rocky9", "centos-stream8": "rocky8", "centos-stream9": "rocky9",
-		"centos10": "rocky10", "opensuse42": "opensuse15", "sles11": "sles12"}
-	if sg, ok := successors[strings.ToLower(s)]; ok {
-		return fmt.Sprintf("%s is not supported; its successors are, e.g. %q (`ecsnet help os` lists every supported OS)", s, sg)
-	}
-	if sg := suggest(strings.ToLower(s), names); sg != "" {
-		return fmt.Sprintf("did you mean %q? (`ecsnet help os` lists every supported OS)", sg)
-	}
-	return "supported: " + strings.Join(names, ", ")
 }
 
 func (d *decoder) eni(e field, p path) *ENI {

@@ -25,6 +25,9 @@ type Fleet struct {
 	instances map[string]*Instance
 	enis      map[string]*ENI
 	bound     map[string][]*ENI // instance name -> ENIs attached to it, by name
+	// misspelt holds the paths of fields written under a near-miss name
+	// (see decoder.misspelt); references into them are not checked.
+	misspelt map[string]bool
 }
 
 // VSwitch names a vSwitch of the VPC by its ID, zone and IPv4 block.
