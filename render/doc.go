@@ -5,10 +5,12 @@
 // Rendering is pure: ForHost returns files and never touches the disk, runs
 // tools or reads the environment, so the same input always gives the same
 // bytes. Writing a tree and checking one against a render (render --check)
-// are separate functions. Update, which ecsnet render uses, takes a host
-// as unchanged when its manifest.json (path, mode, sha256 and size of each
-// file) is the fresh one byte for byte and every file has its listed size
-// and mode, without reading the files; Check compares every byte.
+// are separate functions. Out.Update, which ecsnet render uses, takes a
+// file as current when its bytes and mode are the bundle's, or, without
+// reading it, when the stat cache (StatCacheName, like git's index) holds
+// the host's manifest and the file's exact lstat (inode, size, mtime and
+// ctime) from when render last wrote it or read it back; Check compares
+// every byte.
 //
 // Every format lives in a file of its own (ifcfg.go, nmkeyfile.go,
 // ifupdown.go, netplan.go, wicked.go, networkd.go, iproute2.go,

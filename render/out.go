@@ -166,6 +166,7 @@ func (o *Out) Update(host string, files []File) (bool, error) {
 	if walked {
 		o.walks.Add(1)
 		if have, err = t.files(); err != nil {
+			o.forget(host)
 			return false, fmt.Errorf("write %s: %w", host, err)
 		}
 	} else {
@@ -228,10 +229,10 @@ func (o *Out) Update(host string, files []File) (bool, error) {
 		}
 	}
 	if !keep || walked || fromCache < len(files) || changed {
-		// Every directory and file from the cache and nothing removed:
-		// the entry is already the one on disk. Otherwise every directory of the host
-		// is stamped now, after the writes: t holds each one, opened by
-		// the walk, by the check of the recorded ones, or made.
+		// (Every directory and file from the cache and nothing removed:
+		// the entry is already the one on disk.) Every directory of the
+		// host is stamped now, after the writes: t holds each one, opened
+		// by the walk, by the check of the recorded ones, or made.
 		if keep {
 			keep = t.stampDirs(rec)
 		}
