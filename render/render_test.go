@@ -304,6 +304,11 @@ func TestUpdateStatCache(t *testing.T) {
 	if _, err := os.Lstat(cache); err != nil {
 		t.Fatalf("no stat cache after a render: %v", err)
 	}
+	// An output directory is often committed (render --check guards
+	// it); the cache is this machine's and ignores itself.
+	if data, err := os.ReadFile(filepath.Join(filepath.Dir(cache), ".gitignore")); err != nil || !strings.HasSuffix(string(data), "\n*\n") {
+		t.Fatalf("the cache's directory has no .gitignore ignoring it all: %q, %v", data, err)
+	}
 	settle(t)
 	t.Run("unchanged reads nothing", func(t *testing.T) {
 		before, _ := os.Stat(p)

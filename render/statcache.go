@@ -3,6 +3,7 @@ package render
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
 	"io/fs"
 	"slices"
@@ -17,7 +18,17 @@ import (
 // still matches exactly as current without reading it. It is only ever a
 // shortcut: missing, corrupt or from another directory, it is ignored and
 // every file is read back and compared. render --check never uses it.
-const StatCacheName = ".ecsnet-render-stat"
+//
+// It lives in a directory of its own with a .gitignore that ignores it
+// all (as pytest's and mypy's caches do): an output directory is often
+// committed, for render --check to guard, and a cache of this machine's
+// inodes must not be.
+const StatCacheName = cacheDir + "/render-stat"
+
+const (
+	cacheDir       = ".ecsnet-cache"
+	cacheGitignore = "# Written by ecsnet render: a cache of this machine's file stats, never\n# to be committed; removing it only makes the next render read every file.\n*\n"
+)
 
 // statMagic opens the cache; a file that does not start with it is not
 // one (or is of another version) and is ignored.
@@ -200,6 +211,12 @@ func (c *statCache) write() error {
 		b = append(b, rec...)
 	}
 	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	ignore := cacheDir + "/.gitignore"
+	if _, err := c.dir.Lstat(ignore); errors.Is(err, fs.ErrNotExist) {
+		if err := c.dir.Replace(ignore, []byte(cacheGitignore), 0o644, false); err != nil {
+			return err
+		}
+	}
 	if err := c.dir.Replace(StatCacheName, b, 0o644, false); err != nil {
 		return err
 	}
