@@ -169,6 +169,18 @@ func (c *statCache) settled(s stamp) bool {
 	return s.mtime < c.since && s.ctime < c.since
 }
 
+// allSettled reports whether every stamp of hs is settled.
+func (c *statCache) allSettled(hs *hostStat) bool {
+	for _, l := range [][]fileStat{hs.files, hs.dirs} {
+		for _, f := range l {
+			if !c.settled(f.st) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // write saves the cache if anything changed. A cache is never synced:
 // after a crash it is whole (rename) or fails its checksum and is ignored.
 func (c *statCache) write() error {
@@ -199,7 +211,13 @@ func (c *statCache) write() error {
 		hs, set := c.hosts[h]
 		switch {
 		case !set:
+			// Kept as read, unless a stamp in it was not settled then:
+			// written now, the cache's newer time would settle it
+			// unchecked.
 			rec = c.raw[h]
+			if old, ok := decodeHost(rec); !ok || !c.allSettled(old) {
+				continue
+			}
 		case hs == nil:
 			continue
 		default:
