@@ -33,7 +33,7 @@ func renderFlags(a *renderArgs) *pflag.FlagSet {
 	fs := newFlagSet("render")
 	fs.StringVar(&a.lockPath, "lock", "", "lock file with what the cloud picked (default: ecsnet.lock.json beside the desired state)")
 	fs.StringVar(&a.observed, "observed", "", "take what the cloud picked from this snapshot (ecsnet observe) instead of the lock")
-	fs.StringVarP(&a.out, "out", "o", "", "directory of the rendered hosts, one subdirectory per instance; every file is read back and only files whose bytes or mode differ are rewritten; only host directories this fleet's earlier renders recorded in DIR/"+render.RecordName+" are ever removed; refused when it holds the inputs or the lock, or is /, $HOME or a repository root")
+	fs.StringVarP(&a.out, "out", "o", "", "directory of the rendered hosts, one subdirectory per instance; a file whose stat is unchanged since render last wrote or read it (the cache DIR/.ecsnet-cache) is taken as current, every other file is read back, and only files whose bytes or mode differ are rewritten; only host directories this fleet's earlier renders recorded in DIR/"+render.RecordName+" are ever removed; refused when it holds the inputs or the lock, or is /, $HOME or a repository root")
 	fs.BoolVar(&a.check, "check", false, "write nothing: compare every file byte for byte; exit 2 with a unified diff, after the host directories a render would remove, when --out is out of date, 0 when it is current; hosts that need what the cloud picks at apply are shown with <...> placeholders")
 	fs.Int64Var(&a.maxInput, "max-input-size", schema.DefaultMaxInputBytes, "refuse desired-state inputs larger than this many bytes in total")
 	addEvalFlags(fs, &a.eval)
@@ -198,7 +198,8 @@ func (in renderInputs) lock(f *schema.Fleet) (*schema.Lock, error) {
 
 // renderTo renders every host that can be and writes it under out, in
 // parallel, keeping one bundle per worker in memory. render.Out.Update
-// reads every file back and rewrites only those whose bytes or mode
+// takes a file whose stat matches its stat-cache entry as current, reads
+// every other file back and rewrites only those whose bytes or mode
 // differ, so an unchanged host keeps its timestamps and whatever --check
 // flags is repaired. When the render is complete, the host directories
 // this fleet's earlier renders recorded and the fleet no longer has are
