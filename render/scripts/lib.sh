@@ -1,0 +1,508 @@
+# ---- shared library (the same in every ecsnet Linux bundle) ----
+
+ROOT="${ROOT:-/}"
+ROOT_P="${ROOT%/}"
+BUNDLE="$(cd "$(dirname "$0")" && pwd)"
+STATE_DIR="$ROOT_P/var/lib/ecsnet/$FLEET"
+STATE_FILE="$STATE_DIR/state"
+BACKUP="$STATE_DIR/backup"
+
+declare -A DEV=()          # NIC key -> kernel name, found at run time
+declare -A WANT_ADDR=()    # "key cidr" of ADDRS
+declare -A WANT_RULE=()    # "from table prio" of RULES
+declare -A WANT_TABLE=()   # table numbers of ROUTES
+declare -A WANT_PATH=()    # paths of FILES and OWNED
+OLD_ADDRS=() OLD_RULES=() OLD_TABLES=() OLD_FILES=() OLD_EXTRA=()
+CHANGED_FILES=()
+PRIMARY_DEV=""
+
+ecsnet_log()  { printf 'ecsnet: %s: %s\n' "$INSTANCE" "$*"; }
+ecsnet_warn() { printf 'ecsnet: %s: warning: %s\n' "$INSTANCE" "$*" >&2; }
+ecsnet_die()  { printf 'ecsnet: %s: %s\n' "$INSTANCE" "$*" >&2; exit 1; }
+ECSNET_CMD=apply
+ecsnet_refuse() {
+	printf 'ecsnet: %s: refusing to %s (nothing was changed): %s\n' "$INSTANCE" "$ECSNET_CMD" "$*" >&2
+	exit 3
+}
+ecsnet_has() { command -v "$1" >/dev/null 2>&1; }
+
+# ecsnet_nic KEY: sets N_KEY N_MAC N_NAME N_CIDR N_GW N_TABLE N_FIXED N_ENI N_ENIID.
+ecsnet_nic() {
+	local rec
+	for rec in "${NICS[@]}"; do
+		read -r N_KEY N_MAC N_NAME N_CIDR N_GW N_TABLE N_FIXED N_ENI N_ENIID <<<"$rec"
+		[ "$N_KEY" = "$1" ] && return 0
+	done
+	return 1
+}
+
+ecsnet_what() { # KEY -> words for messages
+	ecsnet_nic "$1" || { printf 'NIC %s' "$1"; return; }
+	if [ "$N_ENI" = primary ]; then printf 'the primary ENI'; else printf 'ENI %s (%s, MAC %s)' "$N_ENI" "$N_ENIID" "$N_MAC"; fi
+}
+
+# ecsnet_devs_by_mac MAC: prints the interfaces with that MAC, one a line.
+ecsnet_devs_by_mac() {
+	ip -o link show | awk -v mac="$1" '{
+		for (i = 1; i < NF; i++) if ($i == "link/ether" && tolower($(i+1)) == mac) {
+			name = $2; sub(/:$/, "", name); sub(/@.*/, "", name); print name
+		}
+	}'
+}
+
+# ecsnet_dev_by_addr ADDR: prints the interface that holds ADDR.
+ecsnet_dev_by_addr() {
+	ip -o -4 addr show | awk -v a="$1" '{ split($4, p, "/"); if (p[1] == a) { print $2; exit } }'
+}
+
+ecsnet_has_addr() { # DEV CIDR: exactly this address and prefix
+	ip -o -4 addr show dev "$1" 2>/dev/null | awk -v c="$2" '$4 == c { f = 1 } END { exit !f }'
+}
+
+ecsnet_addr_on() { # DEV ADDR: prints ADDR/len when ADDR is on DEV with any prefix
+	ip -o -4 addr show dev "$1" 2>/dev/null | awk -v a="$2" '{ split($4, p, "/"); if (p[1] == a) print $4 }'
+}
+
+ecsnet_has_rule() { # FROM TABLE PRIO
+	ip -4 rule show | awk -v p="$3:" -v f="$1" -v t="$2" '
+		$1 == p && $2 == "from" && ($3 == f || $3 == f "/32") {
+			for (i = 4; i < NF; i++) if (($i == "lookup" || $i == "table") && $(i+1) == t) ok = 1
+		}
+		END { exit !ok }'
+}
+
+ecsnet_has_route() { # TABLE DEV DEST GW
+	ip -4 route show table "$1" 2>/dev/null | awk -v dev="$2" -v dst="$3" -v gw="$4" '
+		$1 == dst {
+			d = ""; v = "-"
+			for (i = 2; i < NF; i++) { if ($i == "dev") d = $(i+1); if ($i == "via") v = $(i+1) }
+			if (d == dev && v == gw) ok = 1
+		}
+		END { exit !ok }'
+}
+
+ecsnet_link_up() { ip -o link show dev "$1" 2>/dev/null | grep -q '[<,]UP[,>]'; }
+
+# ---- finding the NICs ----
+
+ecsnet_resolve_nics() {
+	local rec dev
+	for rec in "${NICS[@]}"; do
+		read -r N_KEY N_MAC N_NAME N_CIDR N_GW N_TABLE N_FIXED N_ENI N_ENIID <<<"$rec"
+		dev=""
+		if [ "$N_MAC" != - ]; then
+			dev="$(ecsnet_devs_by_mac "$N_MAC")"
+			case "$dev" in
+			"") ecsnet_refuse "no interface has MAC $N_MAC of $(ecsnet_what "$N_KEY"): is it attached to this instance ($INSTANCE_ID)?" ;;
+			*[[:space:]]*) ecsnet_refuse "several interfaces have MAC $N_MAC: $(echo "$dev" | tr '\n' ' ')" ;;
+			esac
+		else
+			dev="$(ecsnet_dev_by_addr "${N_CIDR%/*}")"
+			[ -n "$dev" ] || ecsnet_refuse "no interface holds ${N_CIDR%/*}, the primary address of $INSTANCE ($INSTANCE_ID), and the lock has no MAC to find it by: is this the right host?"
+		fi
+		if [ "$N_KEY" = primary ]; then
+			PRIMARY_DEV="$dev"
+			[ -n "$(ecsnet_addr_on "$dev" "${N_CIDR%/*}")" ] ||
+				ecsnet_refuse "$dev (MAC $N_MAC) does not hold ${N_CIDR%/*}, the primary address of $INSTANCE ($INSTANCE_ID): is this the right host?"
+		fi
+		if [ "$N_FIXED" = 1 ] && [ "$dev" != "$N_NAME" ]; then
+			ecsnet_refuse "$(ecsnet_what "$N_KEY") is $dev on this host, but the $STACK files name it $N_NAME; rename the interface (net.ifnames=0) or render for a stack that matches by MAC"
+		fi
+		DEV[$N_KEY]="$dev"
+	done
+}
+
+# ecsnet_dev KEY: the interface of a NIC of this bundle, or of a NIC an
+# earlier run configured (found by MAC); fails when it is gone.
+ecsnet_dev() {
+	if [ -n "${DEV[$1]:-}" ]; then printf '%s\n' "${DEV[$1]}"; return 0; fi
+	[ "$1" = primary ] && return 1
+	local d
+	d="$(ecsnet_devs_by_mac "$1")"
+	case "$d" in "" | *[[:space:]]*) return 1 ;; esac
+	printf '%s\n' "$d"
+}
+
+# ---- the bundle and the state record ----
+
+ecsnet_check_bundle() {
+	local rec path mode sum
+	for rec in ${FILES[@]+"${FILES[@]}"}; do
+		read -r path mode sum <<<"$rec"
+		[ -f "$BUNDLE/$path" ] || ecsnet_refuse "the bundle is incomplete: $path is missing next to $0"
+		[ "$(sha256sum <"$BUNDLE/$path" | cut -d' ' -f1)" = "$sum" ] ||
+			ecsnet_refuse "the bundle is damaged: $path does not have the sha256 the script expects"
+	done
+}
+
+ecsnet_want_sets() {
+	local rec key c n from t p path mode sum
+	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do read -r key c n <<<"$rec"; WANT_ADDR["$key $c"]=1; done
+	for rec in ${RULES[@]+"${RULES[@]}"}; do read -r from t p <<<"$rec"; WANT_RULE["$from $t $p"]=1; done
+	for rec in ${ROUTES[@]+"${ROUTES[@]}"}; do read -r t key c n <<<"$rec"; WANT_TABLE[$t]=1; done
+	for rec in ${FILES[@]+"${FILES[@]}"}; do read -r path mode sum <<<"$rec"; WANT_PATH[$path]=1; done
+	for path in ${OWNED[@]+"${OWNED[@]}"}; do WANT_PATH[$path]=1; done
+}
+
+# The state record lists what ecsnet added, one item a line. It is read
+# back strictly: a line that does not look like ecsnet wrote it is skipped
+# with a warning, never used.
+ecsnet_load_state() {
+	[ -f "$STATE_FILE" ] || return 0
+	local kind a b c n=0 ip='[0-9]{1,3}(\.[0-9]{1,3}){3}' key='(primary|[0-9a-f]{2}(:[0-9a-f]{2}){5})'
+	while read -r kind a b c; do
+		n=$((n + 1))
+		case "$kind" in
+		"" | "#"*) continue ;;
+		addr) [[ "$a" =~ ^$key$ && "$b" =~ ^$ip/[0-9]{1,2}$ && -z "$c" ]] && { OLD_ADDRS+=("$a $b"); continue; } ;;
+		rule) [[ "$a" =~ ^$ip$ && "$b" =~ ^[0-9]{1,10}$ && "$c" =~ ^[0-9]{1,10}$ ]] && { OLD_RULES+=("$a $b $c"); continue; } ;;
+		table) [[ "$a" =~ ^[0-9]{1,10}$ && -z "$b" ]] && { OLD_TABLES+=("$a"); continue; } ;;
+		file) [[ "$a" =~ ^(etc|usr/local)/[A-Za-z0-9._:/-]+$ && "$a" != *..* && -z "$b" ]] && { OLD_FILES+=("$a"); continue; } ;;
+		ifup | nm) [[ "$a" =~ ^[A-Za-z0-9:._=-]+$ && "$b" =~ ^[A-Za-z0-9:._-]*$ && "$c" =~ ^[A-Za-z0-9:._/-]*$ ]] && { OLD_EXTRA+=("$kind $a $b $c"); continue; } ;;
+		esac
+		ecsnet_warn "$STATE_FILE line $n is not an ecsnet state line; skipped"
+	done <"$STATE_FILE"
+}
+
+ecsnet_write_state() {
+	local rec key c n from t p path mode sum
+	{
+		echo "# What ecsnet added on this host for fleet $FLEET, instance $INSTANCE."
+		echo "# The next apply removes what its bundle no longer has. Do not edit."
+		for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do read -r key c n <<<"$rec"; echo "addr $key $c"; done
+		for rec in ${RULES[@]+"${RULES[@]}"}; do read -r from t p <<<"$rec"; echo "rule $from $t $p"; done
+		for t in ${WANT_TABLE[@]+"${!WANT_TABLE[@]}"}; do echo "table $t"; done | sort
+		for rec in ${FILES[@]+"${FILES[@]}"}; do read -r path mode sum <<<"$rec"; echo "file $path"; done
+		for path in ${OWNED[@]+"${OWNED[@]}"}; do echo "file $path"; done
+		stack_state
+	} >"$STATE_FILE.new"
+	mv -f "$STATE_FILE.new" "$STATE_FILE"
+}
+
+# One apply at a time. A directory, not flock on an open descriptor: a
+# daemon started by a hook (if-up.d) would inherit the descriptor and hold
+# the lock for ever. A lock left by a run that died is taken over.
+ecsnet_lock() {
+	mkdir -p "$STATE_DIR"
+	local lock="$STATE_DIR/lock" pid i=0
+	while ! mkdir "$lock" 2>/dev/null; do
+		pid="$(cat "$lock/pid" 2>/dev/null || true)"
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			rm -rf "$lock"
+			continue
+		fi
+		i=$((i + 1))
+		[ "$i" -le 240 ] || ecsnet_die "another ecsnet apply (pid ${pid:-unknown}) holds $lock"
+		sleep 0.5
+	done
+	echo "$$" >"$lock/pid"
+	trap 'rm -rf "$STATE_DIR/lock"' EXIT
+}
+
+# Each run keeps what it replaced: backup/files/<path> (the old file),
+# backup/created (files that did not exist), backup/state (the old record).
+ecsnet_backup_begin() {
+	rm -rf "$BACKUP"
+	mkdir -p "$BACKUP/files"
+	: >"$BACKUP/created"
+	if [ -f "$STATE_FILE" ]; then cp -p "$STATE_FILE" "$BACKUP/state"; fi
+}
+
+ecsnet_backup() { # PATH
+	if [ -e "$ROOT_P/$1" ] || [ -L "$ROOT_P/$1" ]; then
+		mkdir -p "$BACKUP/files/$(dirname "$1")"
+		cp -pP "$ROOT_P/$1" "$BACKUP/files/$1"
+	else
+		echo "$1" >>"$BACKUP/created"
+	fi
+}
+
+# A file ecsnet replaces that it did not write (the image's ifcfg-eth0 on
+# SUSE) is kept, the first time, under original/<path>; when a later
+# bundle no longer has the path, the original comes back instead of the
+# path going away.
+ORIGINAL="$STATE_DIR/original"
+
+ecsnet_owned_before() { # PATH: whether an earlier run installed it
+	local p
+	for p in ${OLD_FILES[@]+"${OLD_FILES[@]}"}; do [ "$p" = "$1" ] && return 0; done
+	return 1
+}
+
+ecsnet_install_files() {
+	local rec path mode sum dst
+	for rec in ${FILES[@]+"${FILES[@]}"}; do
+		read -r path mode sum <<<"$rec"
+		dst="$ROOT_P/$path"
+		if [ -f "$dst" ] && [ ! -L "$dst" ] && cmp -s "$BUNDLE/$path" "$dst" &&
+			[ "$(stat -c %a "$dst")" = "${mode#0}" ]; then
+			continue
+		fi
+		ecsnet_backup "$path"
+		if [ -e "$dst" ] && ! ecsnet_owned_before "$path" && [ ! -e "$ORIGINAL/$path" ]; then
+			mkdir -p "$ORIGINAL/$(dirname "$path")"
+			cp -pP "$dst" "$ORIGINAL/$path"
+			ecsnet_log "kept the original /$path in $ORIGINAL"
+		fi
+		mkdir -p "$(dirname "$dst")"
+		cp "$BUNDLE/$path" "$dst.ecsnet-new"
+		chmod "$mode" "$dst.ecsnet-new"
+		mv -f "$dst.ecsnet-new" "$dst"
+		CHANGED_FILES+=("$path")
+		ecsnet_log "installed /$path"
+	done
+	for path in ${OLD_FILES[@]+"${OLD_FILES[@]}"}; do
+		[ -n "${WANT_PATH[$path]:-}" ] && continue
+		if [ -e "$ORIGINAL/$path" ]; then
+			ecsnet_backup "$path"
+			mv -f "$ORIGINAL/$path" "$ROOT_P/$path"
+			CHANGED_FILES+=("$path")
+			ecsnet_log "restored the original /$path (no longer in the bundle)"
+		elif [ -e "$ROOT_P/$path" ] || [ -L "$ROOT_P/$path" ]; then
+			ecsnet_backup "$path"
+			rm -f "$ROOT_P/$path"
+			CHANGED_FILES+=("$path")
+			ecsnet_log "removed /$path (no longer in the bundle)"
+		fi
+	done
+}
+
+# ecsnet_restore_file PATH: put back what the last install replaced (or
+# remove what it created), for a config its own tool rejected.
+ecsnet_restore_file() {
+	if [ -e "$BACKUP/files/$1" ] || [ -L "$BACKUP/files/$1" ]; then
+		cp -pP "$BACKUP/files/$1" "$ROOT_P/$1"
+	elif grep -qxF "$1" "$BACKUP/created" 2>/dev/null; then
+		rm -f "$ROOT_P/$1"
+	fi
+}
+
+ecsnet_changed() { # GLOB: whether an installed or removed path matches
+	local p
+	for p in ${CHANGED_FILES[@]+"${CHANGED_FILES[@]}"}; do
+		# shellcheck disable=SC2053
+		[[ "$p" == $1 ]] && return 0
+	done
+	return 1
+}
+
+# ---- applying and removing live state with ip(8) ----
+
+ecsnet_addr_ensure() { # DEV CIDR N
+	local dev="$1" c="$2" n="$3" have
+	ecsnet_has_addr "$dev" "$c" && return 0
+	for have in $(ecsnet_addr_on "$dev" "${c%/*}"); do
+		ip -4 addr del "$have" dev "$dev"
+	done
+	if [ "$n" = - ]; then
+		ip -4 addr add "$c" dev "$dev"
+	else
+		ip -4 addr add "$c" dev "$dev" label "$dev:$n"
+	fi
+	ecsnet_log "added $c to $dev"
+}
+
+ecsnet_rule_ensure() { # FROM TABLE PRIO
+	ecsnet_has_rule "$1" "$2" "$3" && return 0
+	ip -4 rule add from "$1/32" table "$2" priority "$3"
+	ecsnet_log "added rule from $1 lookup $2 priority $3"
+}
+
+ecsnet_rule_remove() { # FROM TABLE PRIO
+	local _
+	for _ in 1 2 3 4 5 6 7 8; do
+		ecsnet_has_rule "$1" "$2" "$3" || return 0
+		ip -4 rule del from "$1/32" table "$2" priority "$3"
+	done
+}
+
+# ecsnet_converge_ip: add every address, route and rule of the bundle
+# that is missing, with ip(8); leave everything else alone.
+ecsnet_converge_ip() {
+	local rec key c n dev t dst gw from p
+	for rec in "${NICS[@]}"; do
+		read -r key n n n n t n n n <<<"$rec"
+		[ "$key" = primary ] && continue
+		dev="${DEV[$key]}"
+		ecsnet_link_up "$dev" || { ip link set dev "$dev" up; ecsnet_log "set $dev up"; }
+	done
+	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do
+		read -r key c n <<<"$rec"
+		ecsnet_addr_ensure "${DEV[$key]}" "$c" "$n"
+	done
+	for rec in ${ROUTES[@]+"${ROUTES[@]}"}; do
+		read -r t key dst gw <<<"$rec"
+		dev="${DEV[$key]}"
+		ecsnet_has_route "$t" "$dev" "$dst" "$gw" && continue
+		if [ "$gw" = - ]; then
+			ip -4 route replace "$dst" dev "$dev" scope link table "$t"
+			ecsnet_log "added route $dst dev $dev to table $t"
+		else
+			ip -4 route replace "$dst" via "$gw" dev "$dev" table "$t"
+			ecsnet_log "added route $dst via $gw dev $dev to table $t"
+		fi
+	done
+	for t in ${WANT_TABLE[@]+"${!WANT_TABLE[@]}"}; do
+		for dst in $(ip -4 route show table "$t" | awk '$1 == "default" || $1 ~ /^[0-9.\/]+$/ { print $1 }'); do
+			ecsnet_want_route "$t" "$dst" && continue
+			ip -4 route del "$dst" table "$t" || ecsnet_warn "could not remove route $dst from table $t"
+			ecsnet_log "removed stray route $dst from table $t"
+		done
+	done
+	for rec in ${RULES[@]+"${RULES[@]}"}; do
+		read -r from t p <<<"$rec"
+		ecsnet_rule_ensure "$from" "$t" "$p"
+	done
+}
+
+ecsnet_want_route() { # TABLE DEST
+	local rec t key dst gw
+	for rec in ${ROUTES[@]+"${ROUTES[@]}"}; do
+		read -r t key dst gw <<<"$rec"
+		[ "$t" = "$1" ] && [ "$dst" = "$2" ] && return 0
+	done
+	return 1
+}
+
+# ecsnet_remove_dropped: remove what an earlier run added and this bundle
+# no longer has. The primary ENI's own primary address is never touched.
+ecsnet_remove_dropped() {
+	local rec key c dev have from t p
+	ecsnet_nic primary
+	local primary_addr="${N_CIDR%/*}"
+	for rec in ${OLD_ADDRS[@]+"${OLD_ADDRS[@]}"}; do
+		[ -n "${WANT_ADDR[$rec]:-}" ] && continue
+		read -r key c <<<"$rec"
+		[ "${c%/*}" = "$primary_addr" ] && continue
+		dev="$(ecsnet_dev "$key")" || continue # the NIC is gone, and its addresses with it
+		for have in $(ecsnet_addr_on "$dev" "${c%/*}"); do
+			if ip -4 addr del "$have" dev "$dev"; then
+				ecsnet_log "removed $have from $dev (no longer in the bundle)"
+			else
+				ecsnet_warn "could not remove $have from $dev"
+			fi
+		done
+	done
+	for rec in ${OLD_RULES[@]+"${OLD_RULES[@]}"}; do
+		[ -n "${WANT_RULE[$rec]:-}" ] && continue
+		read -r from t p <<<"$rec"
+		if ecsnet_has_rule "$from" "$t" "$p"; then
+			ecsnet_rule_remove "$from" "$t" "$p"
+			ecsnet_log "removed rule from $from lookup $t priority $p (no longer in the bundle)"
+		fi
+	done
+	for t in ${OLD_TABLES[@]+"${OLD_TABLES[@]}"}; do
+		[ -n "${WANT_TABLE[$t]:-}" ] && continue
+		if [ -n "$(ip -4 route show table "$t" 2>/dev/null)" ]; then
+			ip -4 route flush table "$t"
+			ecsnet_log "flushed route table $t (no longer in the bundle)"
+		fi
+	done
+}
+
+# A secondary ENI's gateway never belongs in the main table: a second
+# default route there hijacks or blackholes the host's traffic. Remove any
+# that something else (a DHCP client) put there.
+ecsnet_drop_main_defaults() {
+	local rec key dev gw n
+	for rec in "${NICS[@]}"; do
+		read -r key n n n n n n n n <<<"$rec"
+		[ "$key" = primary ] && continue
+		dev="${DEV[$key]}"
+		while read -r gw; do
+			[ -n "$gw" ] || continue
+			ip -4 route del default via "$gw" dev "$dev"
+			ecsnet_log "removed the main-table default route via $gw dev $dev (its place is table $(ecsnet_nic "$key"; echo "$N_TABLE"))"
+		done < <(ip -4 route show default dev "$dev" 2>/dev/null | awk '$1 == "default" { for (i = 2; i < NF; i++) if ($i == "via") print $(i+1) }')
+	done
+}
+
+# ecsnet_check [KEY]: compares the live state of one NIC (or all) with the
+# bundle; prints each difference when CHECK_VERBOSE=1; returns 1 on any.
+CHECK_VERBOSE=0
+ecsnet_check() {
+	local only="${1:-}" rec key c n dev t dst gw from p bad=0
+	ecsnet_problem() { bad=1; if [ "$CHECK_VERBOSE" = 1 ]; then printf 'ecsnet: %s: differs: %s\n' "$INSTANCE" "$*" >&2; fi; }
+	for rec in "${NICS[@]}"; do
+		read -r key n n n n t n n n <<<"$rec"
+		[ -n "$only" ] && [ "$key" != "$only" ] && continue
+		dev="${DEV[$key]}"
+		if [ "$key" != primary ]; then
+			ecsnet_link_up "$dev" || ecsnet_problem "$dev ($(ecsnet_what "$key")) is down"
+			if [ -n "$(ip -4 route show default dev "$dev" 2>/dev/null)" ]; then
+				ecsnet_problem "the main table has a default route via $dev; it belongs in table $t only"
+			fi
+		fi
+	done
+	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do
+		read -r key c n <<<"$rec"
+		[ -n "$only" ] && [ "$key" != "$only" ] && continue
+		ecsnet_has_addr "${DEV[$key]}" "$c" || ecsnet_problem "$c is not on ${DEV[$key]} ($(ecsnet_what "$key"))"
+	done
+	for rec in ${ROUTES[@]+"${ROUTES[@]}"}; do
+		read -r t key dst gw <<<"$rec"
+		[ -n "$only" ] && [ "$key" != "$only" ] && continue
+		ecsnet_has_route "$t" "${DEV[$key]}" "$dst" "$gw" ||
+			ecsnet_problem "table $t lacks the route to $dst (gateway $gw) dev ${DEV[$key]}"
+	done
+	for rec in ${RULES[@]+"${RULES[@]}"}; do
+		read -r from t p <<<"$rec"
+		if [ -n "$only" ]; then
+			ecsnet_nic "$only"
+			[ "$N_TABLE" = "$t" ] || continue
+		fi
+		ecsnet_has_rule "$from" "$t" "$p" || ecsnet_problem "no rule from $from lookup $t priority $p"
+	done
+	if [ -z "$only" ]; then
+		for rec in ${OLD_ADDRS[@]+"${OLD_ADDRS[@]}"}; do
+			[ -n "${WANT_ADDR[$rec]:-}" ] && continue
+			read -r key c <<<"$rec"
+			dev="$(ecsnet_dev "$key")" || continue
+			[ -z "$(ecsnet_addr_on "$dev" "${c%/*}")" ] || ecsnet_problem "${c%/*} is still on $dev though the bundle dropped it"
+		done
+		stack_verify || bad=1
+	fi
+	return "$bad"
+}
+
+# ecsnet_wait_converged SECONDS: daemons (networkd, NetworkManager) apply
+# asynchronously; wait until the live state matches or time runs out.
+ecsnet_wait_converged() {
+	local i=0
+	while ecsnet_any_drift; do
+		i=$((i + 1))
+		[ "$i" -le $(($1 * 4)) ] || return 0
+		sleep 0.25
+	done
+}
+
+# ecsnet_warn_cloud_init WHAT: cloud-init renders the primary ENI's
+# configuration, and on Alibaba Cloud (AliYun datasource, cloud-init 23.4
+# and later) at every boot: say that it may undo WHAT, unless its network
+# configuration is disabled.
+ecsnet_warn_cloud_init() {
+	[ -e "$ROOT_P/etc/cloud/cloud.cfg" ] || return 0
+	[ ! -e "$ROOT_P/etc/cloud/cloud-init.disabled" ] || return 0
+	if grep -Eqs 'config:[[:space:]]*disabled' "$ROOT_P/etc/cloud/cloud.cfg" "$ROOT_P"/etc/cloud/cloud.cfg.d/*.cfg; then
+		return 0
+	fi
+	ecsnet_warn "cloud-init manages the network configuration here and may rewrite $1 at boot; re-run this script after a reboot, or disable it with network: {config: disabled} in /etc/cloud/cloud.cfg.d/"
+}
+
+# ecsnet_any_drift: whether any NIC's live state differs from the bundle.
+ecsnet_any_drift() {
+	local rec key
+	for rec in "${NICS[@]}"; do
+		read -r key _ <<<"$rec"
+		ecsnet_check "$key" || return 0
+	done
+	return 1
+}
+
+ecsnet_require_root() {
+	[ "$(id -u)" = 0 ] || ecsnet_refuse "run as root"
+	[ "${BASH_VERSINFO[0]}" -ge 4 ] || ecsnet_refuse "bash 4 or later is needed"
+	ecsnet_has ip || ecsnet_refuse "ip(8) (iproute2) is not installed"
+}
+
+# ---- the format's functions follow ----

@@ -1,0 +1,32 @@
+
+stack_preflight() {
+	[ -d "$ROOT_P/etc/sysconfig/network-scripts" ] ||
+		ecsnet_refuse "$ROOT_P/etc/sysconfig/network-scripts does not exist: this host does not use initscripts; render it for its own stack"
+	[ -e "$ROOT_P/etc/sysconfig/network-scripts/ifup-aliases" ] ||
+		ecsnet_refuse "initscripts (network-scripts) is not installed: nothing would read the ifcfg files at boot; render this host with network: networkmanager"
+}
+
+# ifcfg_nm_manages DEV: whether a running NetworkManager manages DEV.
+ifcfg_nm_manages() {
+	ecsnet_has nmcli || return 1
+	[ "$(nmcli -t -f RUNNING general 2>/dev/null)" = running ] || return 1
+	local st
+	st="$(nmcli -g GENERAL.STATE device show "$1" 2>/dev/null)" || return 1
+	case "$st" in "" | *unmanaged*) return 1 ;; esac
+	return 0
+}
+
+stack_check_nics() {
+	if ifcfg_nm_manages "$PRIMARY_DEV"; then
+		ecsnet_refuse "NetworkManager manages $PRIMARY_DEV: this bundle is for initscripts; render the host with network: networkmanager"
+	fi
+}
+
+stack_take_down() { :; }
+
+# The files are what initscripts reads at boot; live, ip(8) does what
+# ifup-aliases and ifup-routes would do, without taking eth0 down.
+stack_bring_up() { ecsnet_converge_ip; }
+
+stack_verify() { return 0; }
+stack_state() { :; }

@@ -1,0 +1,125 @@
+
+NM_PRIMARY_UUID=""
+
+stack_preflight() {
+	ecsnet_has nmcli || ecsnet_refuse "nmcli is not installed: this host does not run NetworkManager; render it for its own stack"
+	[ "$(nmcli -t -f RUNNING general 2>/dev/null)" = running ] ||
+		ecsnet_refuse "NetworkManager is not running; render this host for the stack it runs"
+	[ -d "$ROOT_P/etc/NetworkManager" ] ||
+		ecsnet_refuse "$ROOT_P/etc/NetworkManager does not exist"
+	if ecsnet_has_primary_addrs; then
+		ecsnet_warn_cloud_init "the primary ENI's profile (and drop the secondary addresses ecsnet adds to it)"
+	fi
+}
+
+ecsnet_has_primary_addrs() {
+	local rec
+	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do
+		case "$rec" in "primary "*) return 0 ;; esac
+	done
+	return 1
+}
+
+stack_check_nics() {
+	local key dev st
+	for key in "${!DEV[@]}"; do
+		dev="${DEV[$key]}"
+		st="$(nmcli -g GENERAL.STATE device show "$dev" 2>/dev/null)" || st=""
+		case "$st" in
+		"" | *unmanaged*) ecsnet_refuse "NetworkManager does not manage $dev ($(ecsnet_what "$key")); this bundle is for NetworkManager" ;;
+		esac
+	done
+	NM_PRIMARY_UUID="$(nmcli -g GENERAL.CON-UUID device show "$PRIMARY_DEV" 2>/dev/null)" || NM_PRIMARY_UUID=""
+	[ -n "$NM_PRIMARY_UUID" ] ||
+		ecsnet_refuse "NetworkManager has no active profile on $PRIMARY_DEV: ecsnet adds the secondary addresses to that profile and never makes a second one for the device"
+	local rec uuid k path
+	for rec in ${NM_PROFILES[@]+"${NM_PROFILES[@]}"}; do
+		read -r uuid k path <<<"$rec"
+		[ "$uuid" != "$NM_PRIMARY_UUID" ] || ecsnet_refuse "the profile active on $PRIMARY_DEV is ecsnet's own $uuid"
+	done
+}
+
+nm_wanted_profile() { # UUID
+	local rec uuid k path
+	for rec in ${NM_PROFILES[@]+"${NM_PROFILES[@]}"}; do
+		read -r uuid k path <<<"$rec"
+		[ "$uuid" = "$1" ] && return 0
+	done
+	return 1
+}
+
+# Profiles of ENIs that left this bundle go down before their files go.
+stack_take_down() {
+	local rec kind uuid key path
+	for rec in ${OLD_EXTRA[@]+"${OLD_EXTRA[@]}"}; do
+		read -r kind uuid key path <<<"$rec"
+		[ "$kind" = nm ] || continue
+		nm_wanted_profile "$uuid" && continue
+		if nmcli connection down uuid "$uuid" >/dev/null 2>&1; then
+			ecsnet_log "took down profile $uuid (its ENI left the bundle)"
+		fi
+	done
+}
+
+# nm_primary_addresses: the primary ENI's secondary addresses live in its
+# existing profile. Add the missing ones, remove the ones an earlier run
+# added and the bundle dropped, and reapply without a link bounce.
+nm_primary_addresses() {
+	local cur rec key c n a changed=0
+	local -a list=() add=() del=()
+	declare -A have=()
+	cur="$(nmcli -g ipv4.addresses connection show uuid "$NM_PRIMARY_UUID")"
+	IFS=', ' read -r -a list <<<"$cur"
+	for a in ${list[@]+"${list[@]}"}; do have[$a]=1; done
+	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do
+		read -r key c n <<<"$rec"
+		[ "$key" = primary ] && [ -z "${have[$c]:-}" ] && add+=("$c")
+	done
+	for rec in ${OLD_ADDRS[@]+"${OLD_ADDRS[@]}"}; do
+		[ -n "${WANT_ADDR[$rec]:-}" ] && continue
+		read -r key c <<<"$rec"
+		[ "$key" = primary ] && [ -n "${have[$c]:-}" ] && del+=("$c")
+	done
+	for c in ${del[@]+"${del[@]}"}; do
+		nmcli connection modify uuid "$NM_PRIMARY_UUID" -ipv4.addresses "$c"
+		ecsnet_log "removed $c from the profile of $PRIMARY_DEV"
+		changed=1
+	done
+	if [ "${#add[@]}" -gt 0 ]; then
+		nmcli connection modify uuid "$NM_PRIMARY_UUID" +ipv4.addresses "$(IFS=,; echo "${add[*]}")"
+		ecsnet_log "added ${add[*]} to the profile of $PRIMARY_DEV"
+		changed=1
+	fi
+	if [ "$changed" = 1 ] || ! ecsnet_check primary; then
+		nmcli device reapply "$PRIMARY_DEV"
+		ecsnet_log "reapplied the profile of $PRIMARY_DEV"
+	fi
+}
+
+stack_bring_up() {
+	nm_primary_addresses
+	if ecsnet_changed 'etc/NetworkManager/*'; then
+		nmcli connection reload
+	fi
+	local rec uuid key path dev active
+	for rec in ${NM_PROFILES[@]+"${NM_PROFILES[@]}"}; do
+		read -r uuid key path <<<"$rec"
+		dev="${DEV[$key]}"
+		active="$(nmcli -g GENERAL.CON-UUID device show "$dev" 2>/dev/null)" || active=""
+		if [ "$active" != "$uuid" ] || ecsnet_changed "$path" || ! ecsnet_check "$key"; then
+			nmcli connection up uuid "$uuid" ifname "$dev" >/dev/null
+			ecsnet_log "activated profile $(basename "$path" .nmconnection) on $dev"
+		fi
+	done
+	ecsnet_wait_converged 30
+}
+
+stack_verify() { return 0; }
+
+stack_state() {
+	local rec uuid key path
+	for rec in ${NM_PROFILES[@]+"${NM_PROFILES[@]}"}; do
+		read -r uuid key path <<<"$rec"
+		echo "nm $uuid $key $path"
+	done
+}
