@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ecsnet/ecsnet/internal/iproute"
 )
 
 // Live is a host's network state as a verify payload reports it (see
@@ -109,92 +111,53 @@ func ParseLive(output []byte) (*Live, error) {
 	return nil, errors.New("live state: neither JSON nor ip's text")
 }
 
+// parseIPJSON reads the ip-json form: `ip -j addr`, `ip -j -4 rule` and
+// `ip -j -4 route show table all` in one document, parsed by
+// internal/iproute.
 func parseIPJSON(data []byte) (*Live, error) {
 	var doc struct {
-		Addr []struct {
-			IfName   string   `json:"ifname"`
-			LinkType string   `json:"link_type"`
-			Address  string   `json:"address"`
-			Flags    []string `json:"flags"`
-			AddrInfo []struct {
-				Family    string `json:"family"`
-				Local     string `json:"local"`
-				PrefixLen int    `json:"prefixlen"`
-			} `json:"addr_info"`
-		} `json:"addr"`
-		Rule  []map[string]any `json:"rule"`
-		Route []struct {
-			Type    string `json:"type"`
-			Dst     string `json:"dst"`
-			Gateway string `json:"gateway"`
-			Dev     string `json:"dev"`
-			Table   string `json:"table"`
-		} `json:"route"`
+		Addr  json.RawMessage `json:"addr"`
+		Rule  json.RawMessage `json:"rule"`
+		Route json.RawMessage `json:"route"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("live state: %w", err)
 	}
 	l := &Live{}
-	for _, x := range doc.Addr {
-		if x.LinkType == "loopback" {
-			continue
+	if len(doc.Addr) > 0 {
+		links, err := iproute.ParseLinks(doc.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("live state: %w", err)
 		}
-		l.Links = append(l.Links, LiveLink{Name: x.IfName, MAC: strings.ToLower(x.Address), Up: slices.Contains(x.Flags, "UP")})
-		for _, a := range x.AddrInfo {
-			if a.Family != "inet" {
-				continue
-			}
-			ip, err := netip.ParseAddr(a.Local)
-			if err != nil {
-				return nil, fmt.Errorf("live state: %s: %w", x.IfName, err)
-			}
-			l.Addrs = append(l.Addrs, LiveAddr{Dev: x.IfName, Prefix: netip.PrefixFrom(ip, a.PrefixLen)})
+		for _, k := range links {
+			l.Links = append(l.Links, LiveLink(k))
+		}
+		addrs, err := iproute.ParseAddrs(doc.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("live state: %w", err)
+		}
+		for _, a := range addrs {
+			l.Addrs = append(l.Addrs, LiveAddr{Dev: a.Dev, Prefix: a.Prefix})
 		}
 	}
-	for _, m := range doc.Rule {
-		var r LiveRule
-		for k, v := range m {
-			switch k {
-			case "priority":
-				f, _ := v.(float64)
-				r.Priority = int(f)
-			case "table":
-				r.Table = fmt.Sprint(v)
-			case "src":
-				if s := fmt.Sprint(v); s != "all" {
-					a, err := netip.ParseAddr(s)
-					if err != nil {
-						return nil, fmt.Errorf("live state: rule source %q: %w", s, err)
-					}
-					bits := a.BitLen()
-					if n, ok := m["srclen"].(float64); ok {
-						bits = int(n)
-					}
-					r.From = netip.PrefixFrom(a, bits)
-				}
-			case "srclen", "protocol", "flags":
-			default:
-				r.Other = true
-			}
+	if len(doc.Rule) > 0 {
+		rules, err := iproute.ParseRules(doc.Rule)
+		if err != nil {
+			return nil, fmt.Errorf("live state: %w", err)
 		}
-		l.Rules = append(l.Rules, r)
+		for _, r := range rules {
+			l.Rules = append(l.Rules, LiveRule{Priority: r.Priority, From: r.From, Table: r.Table, Other: r.Other})
+		}
 	}
-	for _, x := range doc.Route {
-		if x.Type != "" && x.Type != "unicast" {
-			continue
+	if len(doc.Route) > 0 {
+		// `show table all` names the table of every route but main's.
+		routes, err := iproute.ParseRoutes(doc.Route, "main")
+		if err != nil {
+			return nil, fmt.Errorf("live state: %w", err)
 		}
-		r := LiveRoute{Table: x.Table, Dst: x.Dst, Dev: x.Dev}
-		if r.Table == "" {
-			r.Table = "main"
+		for _, r := range routes {
+			l.Routes = append(l.Routes, LiveRoute{Table: r.Table, Dst: r.Dst, Gateway: r.Gateway, Dev: r.Dev})
 		}
-		if x.Gateway != "" {
-			g, err := netip.ParseAddr(x.Gateway)
-			if err != nil {
-				return nil, fmt.Errorf("live state: route gateway %q: %w", x.Gateway, err)
-			}
-			r.Gateway = g
-		}
-		l.Routes = append(l.Routes, r)
 	}
 	return l, nil
 }
