@@ -190,7 +190,7 @@ func TestPayloadScriptsParse(t *testing.T) {
 			hosttest.PowerShellSyntax(t, parts[len(parts)-1])
 			continue
 		}
-		shellcheck, _ := exec.LookPath("shellcheck")
+		shellcheck := shellcheckTool(t)
 		dir := t.TempDir()
 		for i, s := range scripts {
 			path := filepath.Join(dir, fmt.Sprintf("%s-%d.sh", name, i))

@@ -135,11 +135,11 @@ func TestEveryShapeRendersTheSameTwice(t *testing.T) {
 	}
 }
 
-// TestScriptsParse runs bash -n (and shellcheck, when installed) on every
-// script of every shape.
+// TestScriptsParse runs bash -n (and shellcheck, when installed; required
+// under ECSNET_REQUIRE_REAL_TOOLS=1) on every script of every shape.
 func TestScriptsParse(t *testing.T) {
 	bash := lookTool(t, "bash")
-	shellcheck, _ := exec.LookPath("shellcheck")
+	shellcheck := shellcheckTool(t)
 	if shellcheck == "" {
 		t.Log("shellcheck is not installed: scripts are only checked with bash -n")
 	}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # install.sh installs everything the real-tool tests of ecsnet need
-# (package internal/hosttest and render/realtool_test.go) on Debian 12 or
+# (package internal/hosttest, render/realtool_test.go and the shellcheck
+# and PowerShell checks of render/scripts_test.go) on Debian 12 or
 # later, as root. .ci/run calls it before `go test` with
 # ECSNET_REQUIRE_REAL_TOOLS=1, which turns every "tool missing" skip into a
 # failure.
@@ -41,10 +42,12 @@ export DEBIAN_FRONTEND=noninteractive
 #   cloud-init    cloud-init              cloud-init devel net-convert cross-check
 #   util-linux    unshare, nsenter        private mount namespaces
 #   systemd       systemd-networkd        run networkd in a namespace (no daemon is started)
+#   the shellcheck package, command shellcheck: lints render/scripts/*.sh
+#                 and the rendered scripts
 #   nodejs, npm   node, npm               tree-sitter-powershell (wasm)
 #   ca-certificates                       npm over https
-packages=(ifupdown iproute2 netplan.io network-manager cloud-init util-linux systemd ca-certificates)
-commands=(ifup ip netplan nmcli cloud-init unshare)
+packages=(ifupdown iproute2 netplan.io network-manager cloud-init util-linux systemd shellcheck ca-certificates)
+commands=(ifup ip netplan nmcli cloud-init unshare shellcheck)
 
 # Node: a node already on PATH (e.g. a newer one from another repository)
 # is kept; installing Debian's npm beside it would conflict.
