@@ -8,10 +8,8 @@ package main
 // it, and no build step is needed.
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -49,30 +47,7 @@ type child struct {
 
 func startApply(t *testing.T, url, dir string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "apply", "--auto-approve", "--endpoint", url, dir)
-	cmd.Env = []string{"ECSNET_TEST_MAIN=1", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"),
-		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + soakKey.AccessKeyId, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + soakKey.AccessKeySecret,
-		"ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true", "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"}
-	if gr := os.Getenv("GORACE"); gr != "" {
-		cmd.Env = append(cmd.Env, "GORACE="+gr)
-	}
-	cmd.Stdout = io.Discard
-	pipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &child{cmd: cmd, lines: make(chan string, 1024)}
-	go func() {
-		defer close(c.lines)
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			c.lines <- sc.Text()
-		}
-	}()
-	return c
+	return startCLI(t, "apply", "--auto-approve", "--endpoint", url, dir)
 }
 
 // wait collects stderr and the exit status.
