@@ -207,7 +207,7 @@ func commandUsage(w io.Writer, c command) {
 		fmt.Fprintf(w, "\nExamples:\n%s", examples)
 	}
 	if exits != "" {
-		fmt.Fprintf(w, "\nExit codes:\n%s", exits)
+		fmt.Fprintf(w, "\nExit codes:\n%s  130  stopped by SIGINT (143: by SIGTERM)\n", exits)
 	}
 }
 
