@@ -540,69 +540,6 @@ func (u namer) name(want, fallback string) string {
 	return n
 }
 
-// guessOS maps an image's OSName (as DescribeInstances reports it) to an
-// OS of the desired state, and says whether it is sure. When it is not, it
-// answers "linux" (a plain iproute2 script) or, for Windows, "windows2022".
-func guessOS(osName, osType string) (schema.OS, bool) {
-	s := strings.ToLower(osName)
-	fallback := schema.OS("linux")
-	if strings.EqualFold(osType, "windows") || strings.Contains(s, "windows") {
-		fallback = "windows2022"
-	}
-	num := func(after string) string {
-		i := strings.Index(s, after)
-		if i < 0 {
-			return ""
-		}
-		m := regexp.MustCompile(`\d+(\.\d+)?`).FindString(s[i+len(after):])
-		return m
-	}
-	major := func(after string) string {
-		v, _, _ := strings.Cut(num(after), ".")
-		return v
-	}
-	var guess string
-	switch {
-	case strings.Contains(s, "windows"):
-		for _, y := range []string{"2012 r2", "2012r2", "2016", "2019", "2022", "2025"} {
-			if strings.Contains(s, y) {
-				guess = "windows" + strings.ReplaceAll(y, " ", "")
-			}
-		}
-	case strings.Contains(s, "centos") && !strings.Contains(s, "stream"):
-		guess = "centos" + major("centos")
-	case strings.Contains(s, "red hat") || strings.Contains(s, "rhel"):
-		if strings.Contains(s, "red hat") {
-			guess = "rhel" + major("enterprise linux")
-		} else {
-			guess = "rhel" + major("rhel")
-		}
-	case strings.Contains(s, "alibaba cloud linux") || strings.Contains(s, "aliyun linux"):
-		guess = "alinux" + major("linux")
-	case strings.Contains(s, "anolis"):
-		guess = "anolis" + major("anolis")
-	case strings.Contains(s, "rocky"):
-		guess = "rocky" + major("rocky")
-	case strings.Contains(s, "alma"):
-		guess = "alma" + major("alma")
-	case strings.Contains(s, "debian"):
-		guess = "debian" + major("debian")
-	case strings.Contains(s, "ubuntu"):
-		guess = "ubuntu" + num("ubuntu")
-	case strings.Contains(s, "opensuse"):
-		guess = "opensuse" + major("leap")
-	case strings.Contains(s, "suse linux enterprise") || strings.Contains(s, "sles"):
-		guess = "sles" + major("server")
-		if !strings.Contains(s, "server") {
-			guess = "sles" + major("sles")
-		}
-	}
-	if guess != "" && slices.Contains(schema.OSes(), schema.OS(guess)) {
-		return schema.OS(guess), true
-	}
-	return fallback, false
-}
-
 // writeImported renders the desired state of a region: deterministic,
 // since every list is sorted by ID and names are handed out in that order.
 func writeImported(r *region, fleet string, vpcs []string) string {
@@ -688,7 +625,7 @@ func writeImported(r *region, fleet string, vpcs []string) string {
 		}
 		n := names.name(in.Name, in.ID)
 		instName[in.ID] = n
-		os, sure := guessOS(in.OSName, in.OSType)
+		os, sure := schema.OSFromImage(in.OSName, in.OSType)
 		fmt.Fprintf(&b, "\t%s: {\n", cueString(n))
 		fmt.Fprintf(&b, "\t\tid:   %s\n", cueString(in.ID))
 		fmt.Fprintf(&b, "\t\ttype: %s\n", cueString(in.Type))

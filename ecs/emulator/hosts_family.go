@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
-	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/ecsnet/ecsnet/schema"
@@ -60,65 +58,11 @@ func familyOf(in *instance) hostFamily {
 	return hostFamily{os: os, stack: st, daemon: recordedStacks[st]}
 }
 
-var versionRE = regexp.MustCompile(`\d+(\.\d+)?`)
-
-// osFromName maps an image name, as DescribeInstances reports it, to an
-// OS of the desired state, the way `ecsnet import --all` guesses it.
+// osFromName is the OS guessed from an image name: schema's guess, sure
+// or not, since hosts mode needs some family for every instance.
 func osFromName(osName, osType string) schema.OS {
-	s := strings.ToLower(osName)
-	fallback := schema.OS("linux")
-	if strings.EqualFold(osType, "windows") || strings.Contains(s, "windows") {
-		fallback = "windows2022"
-	}
-	num := func(after string) string {
-		i := strings.Index(s, after)
-		if i < 0 {
-			return ""
-		}
-		return versionRE.FindString(s[i+len(after):])
-	}
-	major := func(after string) string {
-		v, _, _ := strings.Cut(num(after), ".")
-		return v
-	}
-	var guess string
-	switch {
-	case strings.Contains(s, "windows"):
-		for _, y := range []string{"2012 r2", "2012r2", "2016", "2019", "2022", "2025"} {
-			if strings.Contains(s, y) {
-				guess = "windows" + strings.ReplaceAll(y, " ", "")
-			}
-		}
-	case strings.Contains(s, "centos") && !strings.Contains(s, "stream"):
-		guess = "centos" + major("centos")
-	case strings.Contains(s, "red hat"):
-		guess = "rhel" + major("enterprise linux")
-	case strings.Contains(s, "rhel"):
-		guess = "rhel" + major("rhel")
-	case strings.Contains(s, "alibaba cloud linux") || strings.Contains(s, "aliyun linux"):
-		guess = "alinux" + major("linux")
-	case strings.Contains(s, "anolis"):
-		guess = "anolis" + major("anolis")
-	case strings.Contains(s, "rocky"):
-		guess = "rocky" + major("rocky")
-	case strings.Contains(s, "alma"):
-		guess = "alma" + major("alma")
-	case strings.Contains(s, "debian"):
-		guess = "debian" + major("debian")
-	case strings.Contains(s, "ubuntu"):
-		guess = "ubuntu" + num("ubuntu")
-	case strings.Contains(s, "opensuse"):
-		guess = "opensuse" + major("leap")
-	case strings.Contains(s, "suse linux enterprise") || strings.Contains(s, "sles"):
-		guess = "sles" + major("server")
-		if !strings.Contains(s, "server") {
-			guess = "sles" + major("sles")
-		}
-	}
-	if guess != "" && slices.Contains(schema.OSes(), schema.OS(guess)) {
-		return schema.OS(guess)
-	}
-	return fallback
+	os, _ := schema.OSFromImage(osName, osType)
+	return os
 }
 
 // checkFamily validates the world's EcsnetOS and EcsnetNetwork of an
