@@ -29,15 +29,9 @@ var (
 	typeReq        = []string{"maxEnis", "maxIpsPerEni"}
 )
 
+// The rules for names and IDs are in names.go.
 var (
-	reName         = regexp.MustCompile(`^[a-z][a-z0-9-]{0,61}[a-z0-9]$`)
-	reFleet        = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
-	reFleetDots    = regexp.MustCompile(`\.\.|\.$`) // see ValidFleetName
 	reRegion       = regexp.MustCompile(`^[a-z]{2,3}(-[a-z0-9]+){1,4}$`)
-	reInstanceID   = regexp.MustCompile(`^i-[a-z0-9]{4,40}$`)
-	reENIID        = regexp.MustCompile(`^eni-[a-z0-9]{4,40}$`)
-	reVSwitchID    = regexp.MustCompile(`^vsw-[a-z0-9]{4,40}$`)
-	reGroupID      = regexp.MustCompile(`^sg-[a-z0-9]{4,40}$`)
 	reInstanceType = regexp.MustCompile(`^ecs\.[a-z0-9-]+\.[a-z0-9-]+$`)
 )
 
@@ -134,32 +128,9 @@ func (d *decoder) boolv(n *node, p path) (bool, bool) {
 	return n.str == "true", true
 }
 
-// fleetNameRule is the hint for a fleet name ValidFleetName refuses.
-const fleetNameRule = "use up to 63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, without \"..\" or a '.' at the end (it is written into tags and names files on the hosts)"
-
-// ValidFleetName reports whether s may name a fleet. The name is written
-// into tags, and on every host it is a path element and a file name's
-// stem (etc/ecsnet/<fleet>/, ecsnet-<fleet>.service): ".." or a trailing
-// '.' would put a ".." into a path, which the renderers refuse. Render's
-// own check must never be stricter than this one.
-func ValidFleetName(s string) bool {
-	return reFleet.MatchString(s) && !reFleetDots.MatchString(s)
-}
-
-// fleetWhy says what makes a fleet name invalid.
-func fleetWhy(s string) string {
-	switch {
-	case reFleet.MatchString(s) && strings.Contains(s, ".."):
-		return `: it contains ".."`
-	case reFleet.MatchString(s):
-		return ": it ends with '.'"
-	}
-	return oddRune(s)
-}
-
 // name checks a map key that becomes a directory name and a tag value.
 func (d *decoder) name(f field, p path, what string) bool {
-	if reName.MatchString(f.name) {
+	if ValidName(f.name) {
 		return true
 	}
 	d.errorf(f.pos, p, "use 2 to 63 lower-case ASCII letters, digits and '-', starting with a letter and not ending with '-' (it becomes a directory name and a tag value)",
@@ -167,70 +138,12 @@ func (d *decoder) name(f field, p path, what string) bool {
 	return false
 }
 
-// nameWhy says what makes a name an invalid DNS label.
-func nameWhy(s string) string {
-	if why := oddRune(s); why != "" {
-		return strings.TrimPrefix(why, ": ")
-	}
-	switch n := utf8.RuneCountInString(s); {
-	case n < 2:
-		return "it is shorter than 2 characters"
-	case n > 63:
-		return fmt.Sprintf("it has %d characters, more than 63", n)
-	case s[0] < 'a' || s[0] > 'z':
-		return "it does not start with a letter"
-	}
-	return "it ends with '-'"
-}
-
-// oddRune points out the first character that makes a name invalid, which
-// matters most for look-alike Unicode letters.
-func oddRune(s string) string {
-	for _, r := range s {
-		switch {
-		case unicode.IsSpace(r):
-			return ": it contains white space"
-		case r >= utf8.RuneSelf && !unicode.IsGraphic(r) || r == '\u200b' || r == '\ufeff':
-			return fmt.Sprintf(": it contains %U, an invisible character", r)
-		case r >= utf8.RuneSelf:
-			return fmt.Sprintf(": it contains %U, a non-ASCII character that looks like %q", r, lookalike(r))
-		}
-		if unicode.IsUpper(r) {
-			return fmt.Sprintf(": it contains the upper-case letter %q", r)
-		}
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return fmt.Sprintf(": it contains %q", r)
-		}
-	}
-	return ""
-}
-
-func lookalike(r rune) string {
-	switch r {
-	case 'а':
-		return "a"
-	case 'е':
-		return "e"
-	case 'о', 'ο':
-		return "o"
-	case 'р':
-		return "p"
-	case 'с':
-		return "c"
-	case 'х':
-		return "x"
-	case 'і':
-		return "i"
-	}
-	return string(r)
-}
-
-func (d *decoder) id(n *node, p path, re *regexp.Regexp, example string) string {
+func (d *decoder) id(n *node, p path, valid func(string) bool, example string) string {
 	s, ok := d.str(n, p)
 	if !ok {
 		return ""
 	}
-	if !re.MatchString(s) {
+	if !valid(s) {
 		prefix, _, _ := strings.Cut(example, "-")
 		what := map[string]string{"i": "an instance", "eni": "an ENI", "vsw": "a vSwitch", "sg": "a security group"}[prefix]
 		d.errorf(n.pos, p, fmt.Sprintf("copy the ID from the console or the API; it looks like %q", example),
@@ -360,7 +273,7 @@ func (d *decoder) decode(root *node) *Fleet {
 				v := &VSwitch{Name: e.name, Pos: e.pos}
 				if x := e.val.lookup("id"); x != nil {
 					v.IDPos = x.val.pos
-					v.ID = d.id(x.val, ep.field("id"), reVSwitchID, "vsw-bp1s5fnvk4gn2tws03624")
+					v.ID = d.id(x.val, ep.field("id"), ValidVSwitchID, "vsw-bp1s5fnvk4gn2tws03624")
 				}
 				if x := e.val.lookup("zone"); x != nil {
 					v.ZonePos = x.val.pos
@@ -381,7 +294,7 @@ func (d *decoder) decode(root *node) *Fleet {
 				g := &SecurityGroup{Name: e.name, Pos: e.pos}
 				if x := e.val.lookup("id"); x != nil {
 					g.IDPos = x.val.pos
-					g.ID = d.id(x.val, ep.field("id"), reGroupID, "sg-bp67acfmxazb4ph6a9v1")
+					g.ID = d.id(x.val, ep.field("id"), ValidSecurityGroupID, "sg-bp67acfmxazb4ph6a9v1")
 				}
 				f.SecurityGroups = append(f.SecurityGroups, g)
 			})
@@ -445,7 +358,7 @@ func (d *decoder) instance(e field, p path) *Instance {
 	n := e.val
 	if x := n.lookup("id"); x != nil {
 		in.IDPos = x.val.pos
-		in.ID = d.id(x.val, p.field("id"), reInstanceID, "i-bp67acfmxazb4ph6a9v1")
+		in.ID = d.id(x.val, p.field("id"), ValidInstanceID, "i-bp67acfmxazb4ph6a9v1")
 	}
 	if x := n.lookup("type"); x != nil {
 		in.TypePos = x.val.pos
@@ -521,7 +434,7 @@ func (d *decoder) eni(e field, p path) *ENI {
 	n := e.val
 	if y := n.lookup("id"); y != nil {
 		x.IDPos = y.val.pos
-		x.ID = d.id(y.val, p.field("id"), reENIID, "eni-bp1g5mjbwvh4pyuv3w8c")
+		x.ID = d.id(y.val, p.field("id"), ValidENIID, "eni-bp1g5mjbwvh4pyuv3w8c")
 	}
 	if y := n.lookup("vswitch"); y != nil {
 		x.VSwitchPos = y.val.pos
