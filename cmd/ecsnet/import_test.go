@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -67,33 +66,6 @@ func TestImportArgs(t *testing.T) {
 	}
 }
 
-func TestDNSName(t *testing.T) {
-	for in, want := range map[string]string{
-		"web-1":                  "web-1",
-		"Web Server #1 (主)":      "web-server-1",
-		"__db__primary__":        "db-primary",
-		"1st-node":               "st-node",
-		"主机":                     "",
-		"a":                      "",
-		"x-":                     "",
-		strings.Repeat("ab", 40): strings.Repeat("ab", 31) + "a",
-		"eni-bp1podpool00000001": "eni-bp1podpool00000001",
-	} {
-		if got := dnsName(in); got != want {
-			t.Errorf("dnsName(%q) = %q, want %q", in, got, want)
-		}
-		if got := dnsName(in); got != "" && !reDNSName.MatchString(got) {
-			t.Errorf("dnsName(%q) = %q is no DNS label", in, got)
-		}
-	}
-	u := namer{}
-	got := []string{u.name("web", "i-1"), u.name("Web", "i-2"), u.name("web", "i-3"), u.name("主机", "i-bp1abc"), u.name(strings.Repeat("z", 70), "i-4"), u.name(strings.Repeat("z", 70), "i-5")}
-	want := []string{"web", "web-2", "web-3", "i-bp1abc", strings.Repeat("z", 63), strings.Repeat("z", 61) + "-2"}
-	if !slices.Equal(got, want) {
-		t.Errorf("namer: %q, want %q", got, want)
-	}
-}
-
 // TestImportWorldOSes: every OSName of the example world is one
 // schema.OSFromImage is sure of, so import --all of it needs no check:.
 func TestImportWorldOSes(t *testing.T) {
@@ -104,19 +76,6 @@ func TestImportWorldOSes(t *testing.T) {
 	for _, in := range w.Instances {
 		if _, sure := schema.OSFromImage(in.OSName, in.OSType); !sure {
 			t.Errorf("%s: %q not recognised", in.InstanceId, in.OSName)
-		}
-	}
-}
-
-func TestCUEString(t *testing.T) {
-	for in, want := range map[string]string{
-		`plain`:        `"plain"`,
-		`a "q" \(x)`:   `"a \"q\" \\(x)"`,
-		"tab\tnl\n":    `"tab\tnl\n"`,
-		"<b>&amp;</b>": `"<b>&amp;</b>"`,
-	} {
-		if got := cueString(in); got != want {
-			t.Errorf("cueString(%q) = %s, want %s", in, got, want)
 		}
 	}
 }

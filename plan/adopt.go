@@ -1,0 +1,109 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+// Adoption is what Adopt decides: the lock entry, the desired-state entry,
+// and whether the ENI carries ecsnet's tags already (a repeated import).
+type Adoption struct {
+	Locked   *schema.LockedENI
+	Entry    schema.ImportedENI
+	Tagged   bool
+	Warnings []string
+}
+
+// Adopt checks that the ENI id of the observed cloud may join fleet f as
+// name, and returns what adopting it means. It is pure: no I/O. The
+// caller tags the ENI (unless Tagged) and records Locked in the lock.
+func Adopt(f *schema.Fleet, obs *Observed, id, name string) (*Adoption, error) {
+	o := obs.ENI(id)
+	if o == nil {
+		var vpcs []string
+		for _, v := range obs.VSwitches {
+			vpcs = append(vpcs, v.VPC)
+		}
+		slices.Sort(vpcs)
+		return nil, fmt.Errorf("ENI %s was not found in the fleet's VPCs (%s) in %s; check the ID and the region",
+			id, strings.Join(slices.Compact(vpcs), ", "), f.Region)
+	}
+	switch {
+	case o.Type == ENIPrimary:
+		return nil, fmt.Errorf("ENI %s is the primary ENI of instance %s: ecsnet manages a primary ENI through its instance; add the instance to instances: instead (ecsnet import --all writes its entry)", id, o.InstanceID)
+	case o.Tags[TagFleet] != "" && o.Tags[TagFleet] != f.Name:
+		return nil, fmt.Errorf("ENI %s carries the tags of fleet %q (as %q): it belongs to that fleet's desired state", id, o.Tags[TagFleet], o.Tags[TagENI])
+	case o.Tags[TagFleet] == f.Name && o.Tags[TagENI] != "" && o.Tags[TagENI] != name:
+		return nil, fmt.Errorf("ENI %s carries this fleet's tags already, as %q; import it under that name", id, o.Tags[TagENI])
+	case o.Status != ENIAvailable && o.Status != ENIInUse:
+		return nil, fmt.Errorf("ENI %s is %s; import it once it is Available or InUse", id, o.Status)
+	}
+	for _, x := range obs.ENIs {
+		if x.ID != id && x.Tags[TagFleet] == f.Name && x.Tags[TagENI] == name && x.Status != ENIDeleting {
+			return nil, fmt.Errorf("ENI %s already carries the tags of %q in fleet %s; choose another --as", x.ID, name, f.Name)
+		}
+	}
+
+	// Everything the entry refers to must be in the file under a name.
+	var missing []string
+	vswName := ""
+	for _, v := range f.VSwitches {
+		if v.ID == o.VSwitch {
+			vswName = v.Name
+		}
+	}
+	if vswName == "" {
+		entry := fmt.Sprintf("%q: {id: %q}", o.VSwitch, o.VSwitch)
+		if v := obs.VSwitch(o.VSwitch); v != nil {
+			entry = fmt.Sprintf("%q: {id: %q, zone: %q, cidr: %q}", v.ID, v.ID, v.Zone, v.CIDR.String())
+		}
+		missing = append(missing, fmt.Sprintf("its vSwitch %s: add to vswitches:\n        %s", o.VSwitch, entry))
+	}
+	var groups []string
+	for _, sg := range o.SecurityGroups {
+		n := ""
+		for _, g := range f.SecurityGroups {
+			if g.ID == sg {
+				n = g.Name
+			}
+		}
+		if n == "" {
+			missing = append(missing, fmt.Sprintf("its security group %s: add to securityGroups:\n        %q: {id: %q}", sg, sg, sg))
+		}
+		groups = append(groups, n)
+	}
+	attachTo := ""
+	if o.InstanceID != "" {
+		for _, in := range f.Instances {
+			if in.ID == o.InstanceID {
+				attachTo = in.Name
+			}
+		}
+		if attachTo == "" {
+			missing = append(missing, fmt.Sprintf("the instance it is attached to, %s: add it to instances (ecsnet import --all writes its entry); without attachTo the plan would detach the ENI", o.InstanceID))
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("cannot adopt %s: the desired state does not name\n  - %s\nthen run ecsnet import again", id, strings.Join(missing, "\n  - "))
+	}
+	slices.Sort(groups)
+
+	ad := &Adoption{Tagged: o.Tags[TagFleet] == f.Name && o.Tags[TagENI] == name}
+	ad.Locked = &schema.LockedENI{Name: name, ID: o.ID, MAC: strings.ToLower(o.MAC), PrimaryIP: o.PrimaryIP, Adopted: true}
+	if o.InstanceID != "" {
+		ad.Locked.AttachedTo, ad.Locked.DeviceIndex = attachTo, o.DeviceIndex
+	}
+	for _, a := range o.SecondaryIPs {
+		ad.Locked.Secondary = append(ad.Locked.Secondary, schema.LockedAddr{Addr: a})
+	}
+	ad.Entry = schema.ImportedENI{Name: name, ID: o.ID, VSwitch: vswName, SecurityGroups: groups, Description: o.Description,
+		PrimaryIP: o.PrimaryIP, SecondaryIPs: o.SecondaryIPs, AttachTo: attachTo}
+	if attachTo == "" && len(o.SecondaryIPs) > f.Limits.UnboundENIMaxSecondaryIPs {
+		ad.Warnings = append(ad.Warnings, fmt.Sprintf("the ENI is unbound and holds %d secondary addresses; the file allows %d: add limits: unboundEniMaxSecondaryIps: %d",
+			len(o.SecondaryIPs), f.Limits.UnboundENIMaxSecondaryIPs, len(o.SecondaryIPs)))
+	}
+	return ad, nil
+}

@@ -1,0 +1,186 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+// Region is what ecsnet import --all reads of the cloud: the vSwitches and
+// ENIs of some VPCs, sorted by ID, the instances whose primary ENI is in
+// them, and the quotas of their types.
+type Region struct {
+	Name      string
+	VPCs      []string
+	VSwitches []*ObservedVSwitch
+	ENIs      []*ObservedENI
+	Instances []*ObservedInstance
+	Types     []TypeQuota
+}
+
+// Import decides the desired state of fleet that describes r as it is:
+// every vSwitch, the security groups in use, every instance with the
+// secondary addresses of its primary ENI pinned, and every secondary ENI
+// by ID. Names are handed out in ID order, so the result is
+// deterministic. Planned against r, it shows no changes.
+func Import(r *Region, fleet string) *schema.ImportedFleet {
+	out := &schema.ImportedFleet{Fleet: fleet, Region: r.Name, VPCs: r.VPCs}
+	vsw := map[string]string{} // ID -> name; IDs are DNS labels already
+	for _, v := range r.VSwitches {
+		vsw[v.ID] = v.ID
+		out.VSwitches = append(out.VSwitches, schema.ImportedVSwitch{ID: v.ID, Zone: v.Zone, CIDR: v.CIDR})
+	}
+
+	primaries := map[string]*ObservedENI{}
+	for _, x := range r.ENIs {
+		if x.Type == ENIPrimary {
+			primaries[x.InstanceID] = x
+		}
+	}
+	var secondaries []*ObservedENI
+	for _, x := range r.ENIs {
+		switch {
+		case x.Type == ENIPrimary:
+			continue
+		case x.Type != ENISecondary:
+			out.LeftOut = append(out.LeftOut, fmt.Sprintf("%s is a %s ENI, which ecsnet does not manage", x.ID, x.Type))
+		case x.Tags[TagFleet] != "" && x.Tags[TagFleet] != fleet:
+			out.LeftOut = append(out.LeftOut, fmt.Sprintf("%s carries the tags of fleet %q", x.ID, x.Tags[TagFleet]))
+		case x.Status == ENIDeleting || x.Status == ENICreateFailed:
+			out.LeftOut = append(out.LeftOut, fmt.Sprintf("%s is %s", x.ID, x.Status))
+		default:
+			secondaries = append(secondaries, x)
+		}
+	}
+
+	// Security groups in use, by ID; a group's addresses count towards
+	// its quota.
+	groupAddrs := map[string]int{}
+	for _, in := range r.Instances {
+		if p := primaries[in.ID]; p != nil {
+			for _, g := range p.SecurityGroups {
+				groupAddrs[g] += 1 + len(in.SecondaryIPs)
+			}
+		}
+	}
+	for _, x := range secondaries {
+		for _, g := range x.SecurityGroups {
+			groupAddrs[g] += 1 + len(x.SecondaryIPs)
+		}
+	}
+	for g := range groupAddrs {
+		out.SecurityGroups = append(out.SecurityGroups, g)
+	}
+	slices.Sort(out.SecurityGroups)
+
+	// Instances, named from InstanceName.
+	names := namer{}
+	instName := map[string]string{}
+	for _, in := range r.Instances {
+		p := primaries[in.ID]
+		if p == nil {
+			out.LeftOut = append(out.LeftOut, fmt.Sprintf("instance %s: its primary ENI was not listed", in.ID))
+			continue
+		}
+		n := names.name(in.Name, in.ID)
+		instName[in.ID] = n
+		os, sure := schema.OSFromImage(in.OSName, in.OSType)
+		out.Instances = append(out.Instances, schema.ImportedInstance{Name: n, ID: in.ID, Type: in.Type, OS: os, OSGuessed: !sure, OSType: in.OSType,
+			Primary: schema.ImportedPrimary{VSwitch: vsw[p.VSwitch], IP: in.PrimaryIP, SecurityGroups: sorted(p.SecurityGroups), SecondaryIPs: in.SecondaryIPs}})
+	}
+
+	// Secondary ENIs, by ID, named from their ecsnet tag, their name or
+	// their ID.
+	unbound := 0
+	enames := namer{}
+	for _, x := range secondaries {
+		want := x.Name
+		if x.Tags[TagFleet] == fleet && x.Tags[TagENI] != "" {
+			want = x.Tags[TagENI]
+		}
+		ie := schema.ImportedENI{Name: enames.name(want, x.ID), ID: x.ID, VSwitch: vsw[x.VSwitch], SecurityGroups: sorted(x.SecurityGroups),
+			Description: x.Description, PrimaryIP: x.PrimaryIP, SecondaryIPs: x.SecondaryIPs, AttachTo: instName[x.InstanceID]}
+		if x.InstanceID != "" && ie.AttachTo == "" {
+			ie.Check = "check: attached to " + x.InstanceID + ", which is not in these VPCs"
+		}
+		if ie.AttachTo == "" {
+			unbound = max(unbound, len(x.SecondaryIPs))
+		}
+		out.ENIs = append(out.ENIs, ie)
+	}
+
+	// Limits where the cloud differs from ecsnet's defaults and table,
+	// capped at what the schema accepts.
+	if unbound > schema.DefaultUnboundENIMaxSecondaryIPs {
+		out.Limits.UnboundENIMaxSecondaryIPs = min(unbound, 49)
+	}
+	maxGroup := 0
+	for _, n := range groupAddrs {
+		maxGroup = max(maxGroup, n)
+	}
+	if maxGroup > schema.DefaultSecurityGroupMaxIPs {
+		out.Limits.SecurityGroupMaxIPs = min(maxGroup, 65536)
+	}
+	for _, t := range r.Types {
+		bt, ok := schema.BuiltinInstanceType(t.Name)
+		if ok && bt.MaxENIs == t.MaxENIs && bt.MaxIPsPerENI == t.MaxIPsPerENI {
+			continue
+		}
+		out.Limits.InstanceTypes = append(out.Limits.InstanceTypes, schema.ImportedType{Name: t.Name, MaxENIs: t.MaxENIs, MaxIPsPerENI: t.MaxIPsPerENI, AttachNeedsStopped: bt.AttachNeedsStopped})
+	}
+	return out
+}
+
+func sorted(ss []string) []string {
+	out := slices.Clone(ss)
+	slices.Sort(out)
+	return out
+}
+
+// dnsName makes s a DNS label (what the desired state's names are), or
+// returns "" when nothing of it is left.
+func dnsName(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, c := range strings.ToLower(s) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(c)
+		default:
+			dash = true
+		}
+	}
+	n := strings.TrimLeft(b.String(), "0123456789-")
+	if len(n) > 63 {
+		n = strings.TrimRight(n[:63], "-")
+	}
+	if !schema.ValidName(n) {
+		return ""
+	}
+	return n
+}
+
+// namer hands out unique DNS-label names: the wanted name, else the
+// fallback, with "-2", "-3"… added on a clash.
+type namer map[string]bool
+
+func (u namer) name(want, fallback string) string {
+	base := dnsName(want)
+	if base == "" {
+		base = dnsName(fallback)
+	}
+	n := base
+	for i := 2; u[n]; i++ {
+		suffix := "-" + strconv.Itoa(i)
+		n = strings.TrimRight(base[:min(len(base), 63-len(suffix))], "-") + suffix
+	}
+	u[n] = true
+	return n
+}
