@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/ecsnet/ecsnet/schema"
 )
 
 // PowerShellScript is the one file of a Windows host's bundle: an apply
@@ -106,7 +108,7 @@ type psENI struct {
 func powershell(h *Host) ([]File, error) {
 	// The fleet name becomes a directory under ProgramData: only the
 	// schema's tag-safe names reach it.
-	if !validFleet(h.Fleet) {
+	if !schema.ValidFleetName(h.Fleet) {
 		return nil, fmt.Errorf("fleet name %q is not tag-safe; it names the state directory", h.Fleet)
 	}
 	enis := []psENI{{nic: h.Primary, primary: true, label: "primary ENI"}}
@@ -197,7 +199,7 @@ func appendCRLF(dst, src []byte) []byte {
 
 // psCheckNIC validates what reaches the script unquoted or as a number.
 func psCheckNIC(n NIC, primary bool) error {
-	if n.MAC != "" && !validMAC(n.MAC) {
+	if n.MAC != "" && !schema.ValidMAC(n.MAC) {
 		return fmt.Errorf("MAC %q is not six lower-case hex pairs", n.MAC)
 	}
 	if !primary && n.MAC == "" {

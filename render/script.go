@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ecsnet/ecsnet/schema"
 )
 
 // This file holds what every Linux bundle shares: the checks that keep
@@ -48,71 +50,11 @@ import (
 // aliasMax is the longest interface label the kernel accepts (IFNAMSIZ-1).
 const aliasMax = 15
 
-// The validators below are regular expressions written out by hand
-// (each one's comment): matching regexps was a tenth of the time of
-// rendering a large fleet. TestValidators holds them to the expressions.
-
-// validMAC: ^[0-9a-f]{2}(:[0-9a-f]{2}){5}$
-func validMAC(s string) bool {
-	if len(s) != 17 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if i%3 == 2 {
-			if c != ':' {
-				return false
-			}
-		} else if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func lowerOrDigit(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
-
-// validFleet: ^[a-z0-9][a-z0-9._-]{0,62}$
-func validFleet(s string) bool {
-	if len(s) < 1 || len(s) > 63 || !lowerOrDigit(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if c := s[i]; !lowerOrDigit(c) && c != '.' && c != '_' && c != '-' {
-			return false
-		}
-	}
-	return true
-}
-
-// validName: ^[a-z][a-z0-9-]{0,61}[a-z0-9]$
-func validName(s string) bool {
-	if len(s) < 2 || len(s) > 63 || !('a' <= s[0] && s[0] <= 'z') || !lowerOrDigit(s[len(s)-1]) {
-		return false
-	}
-	for i := 1; i < len(s)-1; i++ {
-		if c := s[i]; !lowerOrDigit(c) && c != '-' {
-			return false
-		}
-	}
-	return true
-}
-
-// validID reports whether s is prefix followed by 4 to 40 lower-case
-// letters and digits: validID(s, "i-") is ^i-[a-z0-9]{4,40}$ and
-// validID(s, "eni-") ^eni-[a-z0-9]{4,40}$.
-func validID(s, prefix string) bool {
-	rest, ok := strings.CutPrefix(s, prefix)
-	if !ok || len(rest) < 4 || len(rest) > 40 {
-		return false
-	}
-	for i := 0; i < len(rest); i++ {
-		if !lowerOrDigit(rest[i]) {
-			return false
-		}
-	}
-	return true
-}
+// The names, IDs and MACs are checked with the schema's rules
+// (schema/names.go); validPath is render's own. All are regular
+// expressions written out by hand: matching regexps was a tenth of the
+// time of rendering a large fleet. TestValidPath holds validPath to its
+// expression.
 
 // validPath: ^(etc|usr/local)/[A-Za-z0-9._:/-]+$
 func validPath(s string) bool {
@@ -125,7 +67,7 @@ func validPath(s string) bool {
 	}
 	for i := 0; i < len(rest); i++ {
 		c := rest[i]
-		if !lowerOrDigit(c) && !('A' <= c && c <= 'Z') && !strings.ContainsRune("._:/-", rune(c)) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') && !strings.ContainsRune("._:/-", rune(c)) {
 			return false
 		}
 	}
@@ -137,13 +79,13 @@ func validPath(s string) bool {
 // by hand or from a damaged lock (whose MACs and IDs are not checked when
 // it is read), so the renderers check again rather than trust.
 func checkHost(h *Host) error {
-	if !validFleet(h.Fleet) {
+	if !schema.ValidFleetName(h.Fleet) {
 		return fmt.Errorf("fleet name %q is not tag-safe (lower-case letters, digits, '.', '_', '-')", h.Fleet)
 	}
-	if !validName(h.Name) {
+	if !schema.ValidName(h.Name) {
 		return fmt.Errorf("instance name %q is not a DNS label", h.Name)
 	}
-	if h.InstanceID != "" && !validID(h.InstanceID, "i-") {
+	if h.InstanceID != "" && !schema.ValidInstanceID(h.InstanceID) {
 		return fmt.Errorf("instance ID %q is not like i-bp1...", h.InstanceID)
 	}
 	if h.Primary.DeviceIndex != 0 {
@@ -163,7 +105,7 @@ func checkHost(h *Host) error {
 		seen.add(a, -1)
 	}
 	for i, n := range h.Secondary {
-		if !validName(n.ENI) {
+		if !schema.ValidName(n.ENI) {
 			return fmt.Errorf("ENI name %q is not a DNS label", n.ENI)
 		}
 		if err := checkNIC(n, false); err != nil {
@@ -239,10 +181,10 @@ func (s *seenAddrs) owner(a netip.Addr) (int, bool) {
 }
 
 func checkNIC(n NIC, primary bool) error {
-	if n.ENIID != "" && !validID(n.ENIID, "eni-") {
+	if n.ENIID != "" && !schema.ValidENIID(n.ENIID) {
 		return fmt.Errorf("ENI ID %q is not like eni-bp1...", n.ENIID)
 	}
-	if n.MAC != "" && !validMAC(n.MAC) {
+	if n.MAC != "" && !schema.ValidMAC(n.MAC) {
 		return fmt.Errorf("MAC %q is not like 00:16:3e:0a:0b:0c", n.MAC)
 	}
 	if !primary && n.MAC == "" {

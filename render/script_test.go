@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ecsnet/ecsnet/internal/hosttest"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -139,7 +140,7 @@ func TestEveryShapeRendersTheSameTwice(t *testing.T) {
 // under ECSNET_REQUIRE_REAL_TOOLS=1) on every script of every shape.
 func TestScriptsParse(t *testing.T) {
 	bash := lookTool(t, "bash")
-	shellcheck := shellcheckTool(t)
+	shellcheck := hosttest.Shellcheck(t)
 	if shellcheck == "" {
 		t.Log("shellcheck is not installed: scripts are only checked with bash -n")
 	}
@@ -346,75 +347,54 @@ func FuzzDescription(f *testing.F) {
 	})
 }
 
-// validators are the hand-written checks of script.go beside the regular
-// expressions they implement.
-var validators = []struct {
-	re    *regexp.Regexp
-	valid func(string) bool
-}{
-	{regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`), validMAC},
-	{regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`), validFleet},
-	{regexp.MustCompile(`^[a-z][a-z0-9-]{0,61}[a-z0-9]$`), validName},
-	{regexp.MustCompile(`^i-[a-z0-9]{4,40}$`), func(s string) bool { return validID(s, "i-") }},
-	{regexp.MustCompile(`^eni-[a-z0-9]{4,40}$`), func(s string) bool { return validID(s, "eni-") }},
-	{regexp.MustCompile(`^(etc|usr/local)/[A-Za-z0-9._:/-]+$`), validPath},
-}
+// rePath is what validPath implements.
+var rePath = regexp.MustCompile(`^(etc|usr/local)/[A-Za-z0-9._:/-]+$`)
 
-// TestValidators holds each validator to its regular expression: on
-// every short string over an alphabet of the characters that matter, and
-// on valid values of every length around the limits with each byte
-// replaced in turn.
-func TestValidators(t *testing.T) {
-	alphabet := []string{"a", "f", "g", "z", "0", "9", "A", ":", ".", "_", "-", "/", "i", "e", "\xff", "\n", "é"}
-	var inputs []string
-	var gen func(prefix string, n int)
-	gen = func(prefix string, n int) {
-		inputs = append(inputs, prefix)
-		if n == 0 {
-			return
-		}
-		for _, c := range alphabet {
-			gen(prefix+c, n-1)
-		}
-	}
-	gen("", 3)
-	for _, s := range []string{"00:16:3e:0a:0b:0c", "web-1", "shop-prod", "a.b_c-d", "i-bp1web000001", "eni-bp1data0001",
-		"etc/sysconfig/network-scripts/ifcfg-eth0:21", "usr/local/bin/x", "etc/", "usr/local/", "etc", "eni-", "i-"} {
-		inputs = append(inputs, s)
-	}
-	for _, n := range []int{1, 2, 3, 4, 5, 39, 40, 41, 42, 61, 62, 63, 64, 65} {
-		for _, base := range []string{"a", "0", "i-", "eni-", "etc/", "usr/local/"} {
-			inputs = append(inputs, base+strings.Repeat("a", n), base+strings.Repeat("0", n-1)+"a", base+strings.Repeat("a-", n/2)+"b")
-		}
-	}
+// TestValidPath holds validPath to its regular expression on paths and
+// on each of them with every byte replaced in turn. The schema's
+// TestNameRules does the same for the rules of names, IDs and MACs.
+func TestValidPath(t *testing.T) {
+	inputs := []string{"", "etc", "etc/", "usr/local/", "usr/local", "usr/", "etc/a", "etc//", "usr/local/bin/x",
+		"etc/sysconfig/network-scripts/ifcfg-eth0:21", "etc/NetworkManager/system-connections/a_b.nmconnection", "etcx/a", "/etc/a"}
 	for _, s := range slices.Clone(inputs) {
-		for i := 0; i < len(s) && len(s) > 8; i++ {
-			for _, c := range []byte{'-', ':', 'G', 'g', '.', '/', 0} {
+		for i := 0; i < len(s); i++ {
+			for _, c := range []byte{'-', ':', 'G', 'g', '.', '/', '_', ' ', '$', 0, 0xff} {
 				b := []byte(s)
 				b[i] = c
 				inputs = append(inputs, string(b))
 			}
 		}
 	}
-	for _, v := range validators {
-		for _, s := range inputs {
-			if got, want := v.valid(s), v.re.MatchString(s); got != want {
-				t.Errorf("%s on %q: %v, the regexp says %v", v.re, s, got, want)
-			}
+	for _, s := range inputs {
+		if got, want := validPath(s), rePath.MatchString(s); got != want {
+			t.Errorf("validPath(%q) = %v, the regexp says %v", s, got, want)
 		}
 	}
 }
 
-// FuzzValidators holds each validator to its regular expression.
-func FuzzValidators(f *testing.F) {
-	for _, s := range []string{"00:16:3e:0a:0b:0c", "web-1", "i-bp1web000001", "eni-bp1data0001", "etc/a:b", "usr/local/x"} {
+// FuzzValidPath holds validPath to its regular expression on any input.
+func FuzzValidPath(f *testing.F) {
+	for _, s := range []string{"etc/a:b", "usr/local/x", "etc/", "etc/sysconfig/network-scripts/ifcfg-eth0:21"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, v := range validators {
-			if got, want := v.valid(s), v.re.MatchString(s); got != want {
-				t.Errorf("%s on %q: %v, the regexp says %v", v.re, s, got, want)
-			}
+		if got, want := validPath(s), rePath.MatchString(s); got != want {
+			t.Errorf("validPath(%q) = %v, the regexp says %v", s, got, want)
 		}
 	})
+}
+
+// TestFleetNameWithDots: render refuses the fleet names the schema
+// refuses, by the same rule (schema.ValidFleetName). Its own copy once
+// let "shop..prod" and "shop." through to fail later, or not at all.
+func TestFleetNameWithDots(t *testing.T) {
+	for _, s := range fuzzStacks {
+		for _, fleet := range []string{"shop..prod", "shop."} {
+			h := testHosts(s.stack, s.os)["full"]
+			h.Fleet = fleet
+			if _, err := ForHost(h); err == nil || !strings.Contains(err.Error(), "fleet name") {
+				t.Errorf("%s: ForHost with fleet %q: %v, want an error about the fleet name", s.stack, fleet, err)
+			}
+		}
+	}
 }
