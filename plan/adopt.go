@@ -15,11 +15,24 @@ type Adoption struct {
 	Entry    schema.ImportedENI
 	Tagged   bool
 	Warnings []string
+	fleet    string
+}
+
+// Record puts the adopted ENI into the lock of its fleet.
+func (a *Adoption) Record(lock *schema.Lock) {
+	if old := lock.Secondary(a.Locked.Name); old != nil {
+		// A name used before keeps its generation, so no ClientToken of
+		// the old ENI is ever sent for this one. It saturates, as apply's
+		// does: ReadLock refuses a generation above schema.MaxGeneration.
+		a.Locked.Generation = min(old.Generation+1, schema.MaxGeneration)
+	}
+	lock.Fleet = a.fleet
+	lock.Put(a.Locked)
 }
 
 // Adopt checks that the ENI id of the observed cloud may join fleet f as
 // name, and returns what adopting it means. It is pure: no I/O. The
-// caller tags the ENI (unless Tagged) and records Locked in the lock.
+// caller tags the ENI (unless Tagged) and records it with Record.
 func Adopt(f *schema.Fleet, obs *Observed, id, name string) (*Adoption, error) {
 	o := obs.ENI(id)
 	if o == nil {
@@ -91,7 +104,7 @@ func Adopt(f *schema.Fleet, obs *Observed, id, name string) (*Adoption, error) {
 	}
 	slices.Sort(groups)
 
-	ad := &Adoption{Tagged: o.Tags[TagFleet] == f.Name && o.Tags[TagENI] == name}
+	ad := &Adoption{fleet: f.Name, Tagged: o.Tags[TagFleet] == f.Name && o.Tags[TagENI] == name}
 	ad.Locked = &schema.LockedENI{Name: name, ID: o.ID, MAC: strings.ToLower(o.MAC), PrimaryIP: o.PrimaryIP, Adopted: true}
 	if o.InstanceID != "" {
 		ad.Locked.AttachedTo, ad.Locked.DeviceIndex = attachTo, o.DeviceIndex

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
 
-	"github.com/ecsnet/ecsnet/ecs"
 	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/schema"
 )
@@ -179,14 +177,7 @@ func importENI(ctx context.Context, e env, a *importArgs, id string, paths []str
 			return fmt.Errorf("tag %s: %w", id, err)
 		}
 	}
-	if old := lock.Secondary(a.as); old != nil {
-		// A name used before keeps its generation, so no ClientToken of
-		// the old ENI is ever sent for this one. It saturates, as apply's
-		// does: ReadLock refuses a generation above schema.MaxGeneration.
-		ad.Locked.Generation = min(old.Generation+1, schema.MaxGeneration)
-	}
-	lock.Fleet = f.Name
-	lock.Put(ad.Locked)
+	ad.Record(lock)
 	if err := schema.WriteLockFile(lockPath, lock); err != nil {
 		return err
 	}
@@ -217,7 +208,7 @@ func importAll(ctx context.Context, e env, a *importArgs) error {
 		return err
 	}
 	defer client.Close()
-	r, err := readRegion(ctx, client, a.cloud.region, a.vpcs)
+	r, err := client.ObserveVPCs(ctx, a.vpcs)
 	if err != nil {
 		return err
 	}
@@ -255,45 +246,4 @@ func importAll(ctx context.Context, e env, a *importArgs) error {
 		a.fleet, plural(len(f.VSwitches), "vSwitch", "vSwitches"), plural(len(f.Instances), "instance", "instances"),
 		plural(len(f.ENIs), "secondary ENI", "secondary ENIs"))
 	return nil
-}
-
-// readRegion lists the vSwitches and ENIs of the VPCs, the instances whose
-// primary ENI is in them, and the quotas of their types.
-func readRegion(ctx context.Context, c *ecs.Client, name string, vpcs []string) (*plan.Region, error) {
-	r := &plan.Region{Name: name, VPCs: vpcs}
-	for _, vpc := range vpcs {
-		vs, err := c.DescribeVSwitches(ctx, ecs.VSwitchQuery{VPCID: vpc})
-		if err != nil {
-			return nil, fmt.Errorf("list the vSwitches of %s: %w", vpc, err)
-		}
-		if len(vs) == 0 {
-			return nil, fmt.Errorf("VPC %s has no vSwitch in %s (check the ID and --region)", vpc, name)
-		}
-		r.VSwitches = append(r.VSwitches, vs...)
-		es, err := c.DescribeNetworkInterfaces(ctx, ecs.ENIQuery{VPCID: vpc})
-		if err != nil {
-			return nil, fmt.Errorf("list the ENIs of %s: %w", vpc, err)
-		}
-		r.ENIs = append(r.ENIs, es...)
-	}
-	var ids []string
-	for _, x := range r.ENIs {
-		if x.Type == plan.ENIPrimary && x.InstanceID != "" {
-			ids = append(ids, x.InstanceID)
-		}
-	}
-	var err error
-	if r.Instances, err = c.DescribeInstances(ctx, ids); err != nil {
-		return nil, fmt.Errorf("describe the instances: %w", err)
-	}
-	var types []string
-	for _, in := range r.Instances {
-		types = append(types, in.Type)
-	}
-	if r.Types, err = c.DescribeInstanceTypes(ctx, types); err != nil {
-		return nil, fmt.Errorf("describe the instance types: %w", err)
-	}
-	slices.SortFunc(r.VSwitches, func(a, b *plan.ObservedVSwitch) int { return strings.Compare(a.ID, b.ID) })
-	slices.SortFunc(r.ENIs, func(a, b *plan.ObservedENI) int { return strings.Compare(a.ID, b.ID) })
-	return r, nil
 }
