@@ -115,13 +115,13 @@ func Payload(h *Host, files []File, mode string, opts PayloadOptions) ([]byte, e
 // checkPayloadHost validates the values that reach a payload's data
 // section (the renderers check the rest).
 func checkPayloadHost(h *Host) error {
-	if !validFleet(h.Fleet) {
+	if !schema.ValidFleetName(h.Fleet) {
 		return fmt.Errorf("fleet name %q is not tag-safe", h.Fleet)
 	}
-	if !validName(h.Name) {
+	if !schema.ValidName(h.Name) {
 		return fmt.Errorf("instance name %q is not a DNS label", h.Name)
 	}
-	if h.InstanceID != "" && !validID(h.InstanceID, "i-") {
+	if h.InstanceID != "" && !schema.ValidInstanceID(h.InstanceID) {
 		return fmt.Errorf("instance ID %q is not like i-bp1...", h.InstanceID)
 	}
 	return nil
