@@ -3,15 +3,12 @@ package emulator
 import (
 	"cmp"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/ecsnet/ecsnet/schema"
 )
-
-var macRE = regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`)
 
 // build validates a world and turns it into a live cloud. Values the world
 // leaves out (primary ENI IDs, MACs, addresses) are derived from seed.
@@ -225,7 +222,7 @@ func build(w *World, seed int64) (*cloud, error) {
 	}
 	macOK := func(where, m string) bool {
 		switch {
-		case !macRE.MatchString(m):
+		case !schema.ValidMAC(m):
 			errs.add("%s: MacAddress %q is not a lower-case MAC like 00:16:3e:0a:0b:0c", where, m)
 		case c.macs[m]:
 			errs.add("%s: MacAddress %s is used twice", where, m)
