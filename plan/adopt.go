@@ -30,10 +30,27 @@ func (a *Adoption) Record(lock *schema.Lock) {
 	lock.Put(a.Locked)
 }
 
+// CheckAdopt checks what the desired state f alone says of adopting the
+// ENI id as name: the name is free and the ENI is not in f already.
+func CheckAdopt(f *schema.Fleet, id, name string) error {
+	if x := f.ENI(name); x != nil {
+		return fmt.Errorf("the desired state already has an ENI called %q (%s); choose another --as", name, x.Pos)
+	}
+	for _, x := range f.ENIs {
+		if x.ID == id {
+			return fmt.Errorf("ENI %s is adopted already, as %q (%s)", id, x.Name, x.Pos)
+		}
+	}
+	return nil
+}
+
 // Adopt checks that the ENI id of the observed cloud may join fleet f as
 // name, and returns what adopting it means. It is pure: no I/O. The
 // caller tags the ENI (unless Tagged) and records it with Record.
 func Adopt(f *schema.Fleet, obs *Observed, id, name string) (*Adoption, error) {
+	if err := CheckAdopt(f, id, name); err != nil {
+		return nil, err
+	}
 	o := obs.ENI(id)
 	if o == nil {
 		var vpcs []string

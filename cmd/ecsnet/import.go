@@ -67,9 +67,7 @@ func importFlags(a *importArgs) *pflag.FlagSet {
 	return fs
 }
 
-var (
-	reVPCID = regexp.MustCompile(`^vpc-[a-z0-9]{4,40}$`)
-)
+var reVPCID = regexp.MustCompile(`^vpc-[a-z0-9]{4,40}$`)
 
 // checkImportArgs checks the combination of flags and arguments.
 func checkImportArgs(a *importArgs, fs *pflag.FlagSet) error {
@@ -146,13 +144,8 @@ func importENI(ctx context.Context, e env, a *importArgs, id string, paths []str
 	if f == nil {
 		return errReported
 	}
-	if x := f.ENI(a.as); x != nil {
-		return fmt.Errorf("the desired state already has an ENI called %q (%s); choose another --as", a.as, x.Pos)
-	}
-	for _, x := range f.ENIs {
-		if x.ID == id {
-			return fmt.Errorf("ENI %s is adopted already, as %q (%s)", id, x.Name, x.Pos)
-		}
+	if err := plan.CheckAdopt(f, id, a.as); err != nil {
+		return err // before any call: the file alone refuses it
 	}
 	lockPath := a.cloud.lockFile(paths)
 	lock, err := schema.ReadLockFile(lockPath)
