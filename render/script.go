@@ -74,11 +74,11 @@ func validPath(s string) bool {
 	return true
 }
 
-// checkHost validates every value of h that reaches a file or a script.
-// The schema checks names and addresses already; a Host can also be built
-// by hand or from a damaged lock (whose MACs and IDs are not checked when
-// it is read), so the renderers check again rather than trust.
-func checkHost(h *Host) error {
+// CheckNames reports the first of h's fleet name, instance name and
+// instance ID that breaks the schema's rules. Every file and payload of
+// the host is named or tagged with them, so the renderers and the payload
+// builder check them before anything else.
+func (h *Host) CheckNames() error {
 	if !schema.ValidFleetName(h.Fleet) {
 		return fmt.Errorf("fleet name %q is not tag-safe (lower-case letters, digits, '.', '_', '-')", h.Fleet)
 	}
@@ -87,6 +87,17 @@ func checkHost(h *Host) error {
 	}
 	if h.InstanceID != "" && !schema.ValidInstanceID(h.InstanceID) {
 		return fmt.Errorf("instance ID %q is not like i-bp1...", h.InstanceID)
+	}
+	return nil
+}
+
+// checkHost validates every value of h that reaches a file or a script.
+// The schema checks names and addresses already; a Host can also be built
+// by hand or from a damaged lock (whose MACs and IDs are not checked when
+// it is read), so the renderers check again rather than trust.
+func checkHost(h *Host) error {
+	if err := h.CheckNames(); err != nil {
+		return err
 	}
 	if h.Primary.DeviceIndex != 0 {
 		return fmt.Errorf("the primary ENI has device index %d, not 0", h.Primary.DeviceIndex)
