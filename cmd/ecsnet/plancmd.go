@@ -13,6 +13,7 @@ import (
 
 	"github.com/ecsnet/ecsnet/internal/safefile"
 	"github.com/ecsnet/ecsnet/plan"
+	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -104,7 +105,7 @@ func runPlan(ctx context.Context, args []string, e env) int {
 		f, _ := schema.LoadContext(ctx, a.paths, loadOptions(e, a.cloud.maxInput, a.cloud.eval))
 		lock, err := schema.ReadLockFile(a.cloud.lockFile(a.paths))
 		if err == nil && f != nil {
-			err = renderedChanges(e.stdout, a.rendered, f, lock)
+			err = render.WriteChanges(e.stdout, a.rendered, f, lock)
 		}
 		if err != nil {
 			fmt.Fprintf(e.stderr, "ecsnet plan: --rendered: %v\n", err)
