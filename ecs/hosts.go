@@ -15,7 +15,7 @@ import (
 
 // MaxCommandContent is RunCommand's limit on a script after Base64
 // encoding (ecs-api.md §2.12): longer payloads are split
-// (render.Invocations).
+// (guest.Invocations).
 const MaxCommandContent = maxCommandContent
 
 // DefaultScriptTimeout bounds a script on a host when HostScript.Timeout

@@ -1,7 +1,10 @@
-package render
+package render_test
 
 import (
 	"errors"
+	"github.com/ecsnet/ecsnet/guest"
+	"github.com/ecsnet/ecsnet/render"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,9 +18,13 @@ import (
 // rtPayload delivers a payload to a namespace the way Cloud Assistant
 // would: split for RunCommand, each invocation a script run by bash as
 // root, one after another. It returns the last exit code and all output.
+// maxContent is RunCommand's CommandContent limit after Base64
+// (ecs-api.md §2.12, ecs.MaxCommandContent).
+const maxContent = 16 << 10
+
 func rtPayload(t *testing.T, ns *hosttest.Netns, payload []byte) (int, string) {
 	t.Helper()
-	parts, err := Invocations(payload, false, maxContent)
+	parts, err := guest.Invocations(payload, false, maxContent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,9 +55,9 @@ func rtPayload(t *testing.T, ns *hosttest.Netns, payload []byte) (int, string) {
 
 // rtApplyPayload builds h's apply payload (with the verification failing
 // for the given reason, when not empty) and delivers it.
-func rtApplyPayload(t *testing.T, ns *hosttest.Netns, h *Host, failVerify string) (int, string) {
+func rtApplyPayload(t *testing.T, ns *hosttest.Netns, h *render.Host, failVerify string) (int, string) {
 	t.Helper()
-	p, err := Payload(h, rtBundle(t, h), PayloadApply, PayloadOptions{FailVerify: failVerify})
+	p, err := guest.Payload(h, render.RtBundle(t, h), guest.PayloadApply, guest.PayloadOptions{FailVerify: failVerify})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,9 +65,9 @@ func rtApplyPayload(t *testing.T, ns *hosttest.Netns, h *Host, failVerify string
 }
 
 // rtDrift runs the verify payload and compares the live state with h.
-func rtDrift(t *testing.T, ns *hosttest.Netns, h *Host) []string {
+func rtDrift(t *testing.T, ns *hosttest.Netns, h *render.Host) []string {
 	t.Helper()
-	v, err := Payload(h, nil, PayloadVerify, PayloadOptions{})
+	v, err := guest.Payload(h, nil, guest.PayloadVerify, guest.PayloadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,16 +75,16 @@ func rtDrift(t *testing.T, ns *hosttest.Netns, h *Host) []string {
 	if code != 0 {
 		t.Fatalf("verify payload: exit %d\n%s", code, out)
 	}
-	l, err := ParseLive([]byte(out))
+	l, err := guest.ParseLive([]byte(out))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	return Drift(h, l)
+	return guest.Drift(h, l)
 }
 
 // rtFilesOf reads the bundle's installed files (and the state record)
 // from the namespace; absent files map to "(absent)".
-func rtFilesOf(t *testing.T, ns *hosttest.Netns, h *Host, paths []string) map[string]string {
+func rtFilesOf(t *testing.T, ns *hosttest.Netns, h *render.Host, paths []string) map[string]string {
 	t.Helper()
 	got := map[string]string{}
 	for _, p := range append(slices.Clone(paths), "var/lib/ecsnet/"+h.Fleet+"/state") {
@@ -90,7 +97,7 @@ func rtFilesOf(t *testing.T, ns *hosttest.Netns, h *Host, paths []string) map[st
 	return got
 }
 
-func rtEtcPaths(files []File) []string {
+func rtEtcPaths(files []render.File) []string {
 	var out []string
 	for _, f := range files {
 		if strings.HasPrefix(f.Path, "etc/") {
@@ -108,54 +115,54 @@ func rtEtcPaths(files []File) []string {
 // state record and live state; the update itself then converges; a
 // change by hand shows as drift.
 func TestRealPayload(t *testing.T) {
-	for _, h := range rtExampleHosts(t) {
-		if !slices.Contains(rtRunnable, h.Stack) {
+	for _, h := range render.RtExampleHosts(t) {
+		if !slices.Contains(render.RtRunnable, h.Stack) {
 			continue
 		}
 		t.Run(h.Name, func(t *testing.T) {
 			if h.Stack == schema.StackIfupdown {
 				hosttest.RequireTool(t, "ifup")
 			}
-			ns := rtNetns(t, h)
-			rtPrepare(t, ns, h)
-			files := rtBundle(t, h)
-			small := rtDrop(h)
+			ns := render.RtNetns(t, h)
+			render.RtPrepare(t, ns, h)
+			files := render.RtBundle(t, h)
+			small := render.RtDrop(h)
 			paths := rtEtcPaths(files)
-			for _, p := range rtEtcPaths(rtBundle(t, small)) {
+			for _, p := range rtEtcPaths(render.RtBundle(t, small)) {
 				if !slices.Contains(paths, p) {
 					paths = append(paths, p)
 				}
 			}
 
-			before, beforeFiles := rtLive(t, ns), rtFilesOf(t, ns, h, paths)
+			before, beforeFiles := render.RtLive(t, ns), rtFilesOf(t, ns, h, paths)
 			code, out := rtApplyPayload(t, ns, h, "injected for the test")
-			if code != PayloadRolledBack || !strings.Contains(out, "result: rolled back: verification failed: injected for the test; the host is as it was before") {
-				t.Fatalf("first apply with a failing verification: exit %d, want %d\n%s", code, PayloadRolledBack, out)
+			if code != guest.PayloadRolledBack || !strings.Contains(out, "result: rolled back: verification failed: injected for the test; the host is as it was before") {
+				t.Fatalf("first apply with a failing verification: exit %d, want %d\n%s", code, guest.PayloadRolledBack, out)
 			}
-			rtExpect(t, "after a rolled-back first apply", rtLive(t, ns), before)
+			render.RtExpect(t, "after a rolled-back first apply", render.RtLive(t, ns), before)
 			if got := rtFilesOf(t, ns, h, paths); !mapsEqual(got, beforeFiles) {
 				t.Errorf("a rolled-back first apply left files changed:\n got %v\nwant %v", got, beforeFiles)
 			}
 
 			code, out = rtApplyPayload(t, ns, h, "")
-			if code != PayloadApplied || !strings.HasSuffix(strings.TrimSpace(out), "result: applied and verified") {
+			if code != guest.PayloadApplied || !strings.HasSuffix(strings.TrimSpace(out), "result: applied and verified") {
 				t.Fatalf("apply: exit %d\n%s", code, out)
 			}
-			rtExpect(t, "after the apply", rtLive(t, ns), rtWant(h))
-			rtCheckMain(t, ns, h)
+			render.RtExpect(t, "after the apply", render.RtLive(t, ns), render.RtWant(h))
+			render.RtCheckMain(t, ns, h)
 			if d := rtDrift(t, ns, h); len(d) > 0 {
 				t.Errorf("drift right after the apply:\n%s", strings.Join(d, "\n"))
 			}
 
-			applied, appliedFiles := rtLive(t, ns), rtFilesOf(t, ns, h, paths)
+			applied, appliedFiles := render.RtLive(t, ns), rtFilesOf(t, ns, h, paths)
 			code, out = rtApplyPayload(t, ns, small, "injected again")
-			if code != PayloadRolledBack {
-				t.Fatalf("update with a failing verification: exit %d, want %d\n%s", code, PayloadRolledBack, out)
+			if code != guest.PayloadRolledBack {
+				t.Fatalf("update with a failing verification: exit %d, want %d\n%s", code, guest.PayloadRolledBack, out)
 			}
 			if !strings.Contains(out, "re-applying the previous bundle") {
 				t.Errorf("the rollback did not re-apply the previous bundle:\n%s", out)
 			}
-			rtExpect(t, "after a rolled-back update", rtLive(t, ns), applied)
+			render.RtExpect(t, "after a rolled-back update", render.RtLive(t, ns), applied)
 			if got := rtFilesOf(t, ns, h, paths); !mapsEqual(got, appliedFiles) {
 				t.Errorf("a rolled-back update left files changed:\n got %v\nwant %v", got, appliedFiles)
 			}
@@ -164,29 +171,29 @@ func TestRealPayload(t *testing.T) {
 			}
 
 			code, out = rtApplyPayload(t, ns, small, "")
-			if code != PayloadApplied {
+			if code != guest.PayloadApplied {
 				t.Fatalf("update: exit %d\n%s", code, out)
 			}
-			rtExpect(t, "after the update", rtLive(t, ns), rtWant(small))
+			render.RtExpect(t, "after the update", render.RtLive(t, ns), render.RtWant(small))
 			if d := rtDrift(t, ns, small); len(d) > 0 {
 				t.Errorf("drift after the update:\n%s", strings.Join(d, "\n"))
 			}
-			if d := rtDrift(t, ns, h); len(d) == 0 && !slices.Equal(rtWant(h).Addrs, rtWant(small).Addrs) {
+			if d := rtDrift(t, ns, h); len(d) == 0 && !slices.Equal(render.RtWant(h).Addrs, render.RtWant(small).Addrs) {
 				t.Error("no drift against the larger render")
 			}
 
 			// A change by hand: an address removed, another added.
 			ns.Run(t, "ip", "addr", "add", "172.16.0.250/24", "dev", small.Primary.Name())
 			want := []string{"primary ENI on eth0: 172.16.0.250/24 is not in the desired state"}
-			var victim *NIC
+			var victim *render.NIC
 			switch {
 			case len(small.Secondary) > 0:
 				victim = &small.Secondary[0]
-				ns.Run(t, "ip", "addr", "del", cidr(victim.Address, victim.Bits()), "dev", victim.Name())
-				want = append(want, cidr(victim.Address, victim.Bits())+" is missing")
+				ns.Run(t, "ip", "addr", "del", netip.PrefixFrom(victim.Address, victim.Bits()).String(), "dev", victim.Name())
+				want = append(want, netip.PrefixFrom(victim.Address, victim.Bits()).String()+" is missing")
 			case len(small.Primary.Secondary) > 0:
 				victim = &small.Primary
-				a := cidr(victim.Secondary[0], victim.Bits())
+				a := netip.PrefixFrom(victim.Secondary[0], victim.Bits()).String()
 				ns.Run(t, "ip", "addr", "del", a, "dev", victim.Name())
 				want = append(want, a+" is missing")
 			}

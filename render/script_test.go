@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ecsnet/ecsnet/internal/hosttest"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -139,7 +140,7 @@ func TestEveryShapeRendersTheSameTwice(t *testing.T) {
 // under ECSNET_REQUIRE_REAL_TOOLS=1) on every script of every shape.
 func TestScriptsParse(t *testing.T) {
 	bash := lookTool(t, "bash")
-	shellcheck := shellcheckTool(t)
+	shellcheck := hosttest.Shellcheck(t)
 	if shellcheck == "" {
 		t.Log("shellcheck is not installed: scripts are only checked with bash -n")
 	}

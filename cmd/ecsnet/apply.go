@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ecsnet/ecsnet/ecs"
+	"github.com/ecsnet/ecsnet/guest"
 	"github.com/ecsnet/ecsnet/plan"
-	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -252,7 +252,7 @@ func executeApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, cli
 		Observed:     obs,
 	}
 	if a.hosts {
-		opts.Hosts = a.host.options(client, lockedPayloads(f, render.PayloadOptions{}))
+		opts.Hosts = a.host.options(client, lockedPayloads(f, guest.PayloadOptions{}))
 	}
 	// Steps print through the heartbeat, which says what is still in
 	// flight when nothing else was printed for a while.

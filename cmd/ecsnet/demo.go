@@ -17,6 +17,7 @@ import (
 	"github.com/ecsnet/ecsnet/ecs"
 	"github.com/ecsnet/ecsnet/ecs/emulator"
 	"github.com/ecsnet/ecsnet/fixtures"
+	"github.com/ecsnet/ecsnet/guest"
 	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
@@ -134,7 +135,7 @@ func demo(ctx context.Context, e env, dir string) error {
 		p = plan.WithHosts(p, f, obs)
 		applyCmd = "ecsnet apply --auto-approve --hosts example/"
 		ha := hostArgs{batch: 10, timeout: ecs.DefaultScriptTimeout}
-		aopts.Hosts = ha.options(client, lockedPayloads(f, render.PayloadOptions{}))
+		aopts.Hosts = ha.options(client, lockedPayloads(f, guest.PayloadOptions{}))
 	}
 	if err := plan.WriteText(e.stdout, p, plan.TextOptions{}); err != nil {
 		return err
@@ -187,7 +188,7 @@ func demo(ctx context.Context, e env, dir string) error {
 	}
 
 	step("ecsnet render --out rendered/ example/")
-	bundles, missing, err := renderBundles(f, lock)
+	bundles, missing, err := render.Fleet(f, lock)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ecsnet/ecsnet/ecs"
+	"github.com/ecsnet/ecsnet/guest"
 	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
@@ -54,7 +55,7 @@ func (a *hostArgs) options(runner plan.HostRunner, payload func(*plan.Step, *sch
 // lockedPayloads renders a host step from the lock it is given (the
 // executor's, minus pending removals for a remove step): what the cloud
 // routes to the host at that moment, never more.
-func lockedPayloads(f *schema.Fleet, opts render.PayloadOptions) func(*plan.Step, *schema.Lock) (plan.HostPayload, error) {
+func lockedPayloads(f *schema.Fleet, opts guest.PayloadOptions) func(*plan.Step, *schema.Lock) (plan.HostPayload, error) {
 	return func(s *plan.Step, lock *schema.Lock) (plan.HostPayload, error) {
 		h, err := render.LockedHost(f, lock, s.Instance)
 		if err != nil {
@@ -65,17 +66,17 @@ func lockedPayloads(f *schema.Fleet, opts render.PayloadOptions) func(*plan.Step
 }
 
 // hostPayload packs a host's bundle into the scripts RunCommand takes.
-func hostPayload(h *render.Host, opts render.PayloadOptions) (plan.HostPayload, error) {
+func hostPayload(h *render.Host, opts guest.PayloadOptions) (plan.HostPayload, error) {
 	files, err := render.ForHost(h)
 	if err != nil {
 		return plan.HostPayload{}, err
 	}
-	p, err := render.Payload(h, files, render.PayloadApply, opts)
+	p, err := guest.Payload(h, files, guest.PayloadApply, opts)
 	if err != nil {
 		return plan.HostPayload{}, err
 	}
 	windows := h.Stack == schema.StackWindows
-	scripts, err := render.Invocations(p, windows, ecs.MaxCommandContent)
+	scripts, err := guest.Invocations(p, windows, ecs.MaxCommandContent)
 	if err != nil {
 		return plan.HostPayload{}, err
 	}

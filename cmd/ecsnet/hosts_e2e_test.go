@@ -22,6 +22,7 @@ import (
 
 	"github.com/ecsnet/ecsnet/ecs/emulator"
 	"github.com/ecsnet/ecsnet/fixtures"
+	"github.com/ecsnet/ecsnet/guest"
 	"github.com/ecsnet/ecsnet/internal/hosttest"
 	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/render"
@@ -272,7 +273,7 @@ func TestHostsE2E(t *testing.T) {
 		if len(h.Secondary) > 0 {
 			h.Secondary[0].Secondary = h.Secondary[0].Secondary[:len(h.Secondary[0].Secondary)-1]
 		}
-		pl, err := hostPayload(h, render.PayloadOptions{FailVerify: "injected by the e2e test"})
+		pl, err := hostPayload(h, guest.PayloadOptions{FailVerify: "injected by the e2e test"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -285,7 +286,7 @@ func TestHostsE2E(t *testing.T) {
 			}
 			last = rs[0]
 		}
-		if last.ExitCode != render.PayloadRolledBack || !strings.Contains(last.Output, "rolled back: verification failed: injected by the e2e test; the host is as it was before") {
+		if last.ExitCode != guest.PayloadRolledBack || !strings.Contains(last.Output, "rolled back: verification failed: injected by the e2e test; the host is as it was before") {
 			t.Fatalf("exit %d\n%s", last.ExitCode, last.Output)
 		}
 		if after := c.liveState("lb-2"); !after.equal(before) {
@@ -385,7 +386,7 @@ func newRunnerE2E(t *testing.T, fail func(instanceID string) bool) (*e2e, func()
 		ran[cmd.InstanceId] = true
 		mu.Unlock()
 		if fail != nil && fail(cmd.InstanceId) {
-			return emulator.CommandResult{ExitCode: render.PayloadRolledBack,
+			return emulator.CommandResult{ExitCode: guest.PayloadRolledBack,
 				Output: []byte("ecsnet: x: result: rolled back: verification failed: injected; the host is as it was before\n")}, nil
 		}
 		return emulator.CommandResult{Output: []byte("ecsnet: x: result: applied and verified\n")}, nil

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/ecsnet/ecsnet/guest"
 	"github.com/ecsnet/ecsnet/plan"
-	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -91,7 +91,7 @@ func runPush(ctx context.Context, args []string, e env) int {
 	}
 	defer client.Close()
 	payload := func(s *plan.Step, _ *schema.Lock) (plan.HostPayload, error) {
-		return hostPayload(hosts[s.Instance], render.PayloadOptions{})
+		return hostPayload(hosts[s.Instance], guest.PayloadOptions{})
 	}
 	fmt.Fprintf(e.stdout, "ecsnet push: %d hosts of fleet %s, %d at once", len(p.Steps), f.Name, a.host.batch)
 	if a.host.canary > 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/ecsnet/ecsnet/guest"
 	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
@@ -62,7 +63,7 @@ type verifyLive struct {
 	Routes    []string `json:"routes"`    // "1001 default via 172.16.0.253 dev eth1"
 }
 
-func newVerifyLive(l *render.Live) *verifyLive {
+func newVerifyLive(l *guest.Live) *verifyLive {
 	v := &verifyLive{Addresses: []string{}, Rules: []string{}, Routes: []string{}}
 	for _, a := range l.Addrs {
 		s := a.Dev + " " + a.Prefix.String()
@@ -151,7 +152,7 @@ func runVerify(ctx context.Context, args []string, e env) int {
 		if len(ids) == 0 {
 			continue
 		}
-		script, err := render.Payload(any, nil, render.PayloadVerify, render.PayloadOptions{})
+		script, err := guest.Payload(any, nil, guest.PayloadVerify, guest.PayloadOptions{})
 		if err != nil {
 			fmt.Fprintf(e.stderr, "ecsnet verify: %v\n", err)
 			return exitError
@@ -184,19 +185,19 @@ func runVerify(ctx context.Context, args []string, e env) int {
 			v.Status, v.Error = "error", "no result"
 		default:
 			v.ExitCode, v.TookMS, v.OutputTail = r.ExitCode, r.Took.Milliseconds(), r.Tail(3)
-			live, perr := render.ParseLive([]byte(r.Output))
+			live, perr := guest.ParseLive([]byte(r.Output))
 			switch {
 			case !r.OK():
 				v.Status, v.Error = "error", (&plan.HostError{Result: r}).Error()
 			case perr != nil && strings.Contains(r.Output, emulatorRecorded):
 				v.Status, v.Error = "not_checked", "the emulator records this family's scripts without running them"
-			case perr != nil && !strings.Contains(r.Output, strings.TrimSpace(render.LiveMarker)):
+			case perr != nil && !strings.Contains(r.Output, strings.TrimSpace(guest.LiveMarker)):
 				v.Status, v.Error = "error", noLiveState(r)
 			case perr != nil:
 				v.Status, v.Error = "error", perr.Error()
 			default:
 				v.Live = newVerifyLive(live)
-				v.Drift = render.Drift(desired[in.Name], live)
+				v.Drift = guest.Drift(desired[in.Name], live)
 				v.Status = "in_sync"
 				if len(v.Drift) > 0 {
 					v.Status = "drift"

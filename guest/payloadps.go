@@ -1,27 +1,35 @@
-package render
+package guest
 
 import (
 	"bytes"
 	"compress/gzip"
 	_ "embed"
 	"fmt"
+	"github.com/ecsnet/ecsnet/render"
 	"strings"
 )
+
+// psENI is one ENI as the Windows payload checks it after the apply.
+type psENI struct {
+	nic     render.NIC
+	primary bool
+	label   string
+}
 
 // The Windows payload: ecsnet-apply.ps1, gzip-compressed in a Base64
 // here-string, and the PowerShell that backs up, applies, verifies and
 // rolls back around it (see bundle.go). Like the apply script it is ASCII
 // only and runs on Windows PowerShell 4.0 and later.
 
-func psPayload(h *Host, files []File, opts PayloadOptions) ([]byte, error) {
+func psPayload(h *render.Host, files []render.File, opts PayloadOptions) ([]byte, error) {
 	var script []byte
 	for _, f := range files {
-		if f.Path == PowerShellScript {
+		if f.Path == render.PowerShellScript {
 			script = f.Data
 		}
 	}
 	if script == nil {
-		return nil, fmt.Errorf("payload %s: the bundle has no %s", h.Name, PowerShellScript)
+		return nil, fmt.Errorf("payload %s: the bundle has no %s", h.Name, render.PowerShellScript)
 	}
 	var gz bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
@@ -37,15 +45,15 @@ func psPayload(h *Host, files []File, opts PayloadOptions) ([]byte, error) {
 		enis = append(enis, psENI{nic: n, label: fmt.Sprintf("ENI %s (%s)", n.ENI, n.ENIID)})
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# ecsnet payload for %s (%s) of fleet %s.\n", psComment(h.Name), psComment(h.InstanceID), h.Fleet)
+	fmt.Fprintf(&b, "# ecsnet payload for %s (%s) of fleet %s.\n", render.PowerShellComment(h.Name), render.PowerShellComment(h.InstanceID), h.Fleet)
 	b.WriteString(psPayloadHeader)
 	fmt.Fprintf(&b, "$Fleet = %s\n$Instance = %s\n$FailVerify = %s\n$ScriptSha256 = %s\n",
-		psQuote(h.Fleet), psQuote(h.Name), psQuote(opts.FailVerify), psQuote(hexSHA256(script)))
+		render.PowerShellQuote(h.Fleet), render.PowerShellQuote(h.Name), render.PowerShellQuote(opts.FailVerify), render.PowerShellQuote(hexSHA256(script)))
 	b.WriteString("# What the live state must hold once the script ran: adapters by MAC, the\n" +
 		"# addresses with SkipAsSource, and a secondary ENI's default route.\n$Want = @(\n")
 	for _, e := range enis {
 		n := e.nic
-		if err := psCheckNIC(n, e.primary); err != nil {
+		if err := render.CheckPowerShellNIC(n, e.primary); err != nil {
 			return nil, fmt.Errorf("payload %s: %s: %w", h.Name, e.label, err)
 		}
 		mac := ""
@@ -54,17 +62,17 @@ func psPayload(h *Host, files []File, opts PayloadOptions) ([]byte, error) {
 		}
 		var addrs []string
 		if !e.primary {
-			addrs = append(addrs, psQuote(n.Address.String()+"|False"))
+			addrs = append(addrs, render.PowerShellQuote(n.Address.String()+"|False"))
 		}
 		for _, a := range n.Secondary {
-			addrs = append(addrs, psQuote(a.String()+"|True"))
+			addrs = append(addrs, render.PowerShellQuote(a.String()+"|True"))
 		}
 		gw := ""
 		if !e.primary {
 			gw = n.Gateway.String()
 		}
 		fmt.Fprintf(&b, "    @{ Label = %s; Primary = $%t; Mac = %s; Address = %s; Gateway = %s; Addresses = @(%s) }\n",
-			psQuote(e.label), e.primary, psQuote(mac), psQuote(n.Address.String()), psQuote(gw), strings.Join(addrs, ", "))
+			render.PowerShellQuote(e.label), e.primary, render.PowerShellQuote(mac), render.PowerShellQuote(n.Address.String()), render.PowerShellQuote(gw), strings.Join(addrs, ", "))
 	}
 	b.WriteString(")\n")
 	b.WriteString("# ecsnet-apply.ps1, gzip-compressed.\n$Bundle = @'\n")

@@ -1,4 +1,4 @@
-package render
+package guest
 
 import (
 	"archive/tar"
@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/ecsnet/ecsnet/render"
 	"io"
 	"os"
 	"os/exec"
@@ -29,7 +30,7 @@ const maxContent = 16 << 10
 // logged (go test -v) for the delivery notes.
 func TestPayloadSizes(t *testing.T) {
 	for _, h := range exampleHosts(t) {
-		files, err := ForHost(h)
+		files, err := render.ForHost(h)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,9 +68,9 @@ func TestPayloadSizes(t *testing.T) {
 // bytes, with fixed owners, times and modes and no name in the gzip
 // header.
 func TestArchiveDeterministic(t *testing.T) {
-	files := []File{
+	files := []render.File{
 		{Path: "etc/b", Mode: 0o644, Data: []byte("b\n")},
-		{Path: ScriptName, Mode: 0o755, Data: []byte("#!/bin/bash\n")},
+		{Path: render.ScriptName, Mode: 0o755, Data: []byte("#!/bin/bash\n")},
 		{Path: "etc/a/c", Mode: 0o600, Data: []byte("c\n")},
 	}
 	a, err := Archive(files)
@@ -112,10 +113,10 @@ func TestArchiveDeterministic(t *testing.T) {
 			}
 		}
 	}
-	if want := []string{ScriptName, "etc/a/c", "etc/b"}; !slices.Equal(names, want) {
+	if want := []string{render.ScriptName, "etc/a/c", "etc/b"}; !slices.Equal(names, want) {
 		t.Errorf("archive holds %v, want %v", names, want)
 	}
-	if _, err := Archive([]File{{Path: "../x"}}); err == nil {
+	if _, err := Archive([]render.File{{Path: "../x"}}); err == nil {
 		t.Error("a path leaving the bundle was archived")
 	}
 }
@@ -124,8 +125,8 @@ func TestArchiveDeterministic(t *testing.T) {
 // injected reason and an unknown mode are refused.
 func TestPayloadRefusesBadInput(t *testing.T) {
 	h := exampleHost(t, "lb-1")
-	files, _ := ForHost(h)
-	noScript := slices.DeleteFunc(slices.Clone(files), func(f File) bool { return f.Path == ScriptName })
+	files, _ := render.ForHost(h)
+	noScript := slices.DeleteFunc(slices.Clone(files), func(f render.File) bool { return f.Path == render.ScriptName })
 	if _, err := Payload(h, noScript, PayloadApply, PayloadOptions{}); err == nil {
 		t.Error("a bundle without ecsnet-apply.sh was packed")
 	}
@@ -142,7 +143,7 @@ func TestPayloadRefusesBadInput(t *testing.T) {
 	}
 }
 
-func exampleHost(t *testing.T, name string) *Host {
+func exampleHost(t *testing.T, name string) *render.Host {
 	t.Helper()
 	for _, h := range exampleHosts(t) {
 		if h.Name == name {
@@ -159,7 +160,7 @@ func exampleHost(t *testing.T, name string) *Host {
 func TestPayloadScriptsParse(t *testing.T) {
 	for _, name := range []string{"lb-1", "edge-1", "win-1"} {
 		h := exampleHost(t, name)
-		files, err := ForHost(h)
+		files, err := render.ForHost(h)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +191,7 @@ func TestPayloadScriptsParse(t *testing.T) {
 			hosttest.PowerShellSyntax(t, parts[len(parts)-1])
 			continue
 		}
-		shellcheck := shellcheckTool(t)
+		shellcheck := hosttest.Shellcheck(t)
 		dir := t.TempDir()
 		for i, s := range scripts {
 			path := filepath.Join(dir, fmt.Sprintf("%s-%d.sh", name, i))
@@ -213,7 +214,7 @@ func TestPayloadScriptsParse(t *testing.T) {
 // payload's own p_bundle function, as the host does, and compares it.
 func TestPayloadCarriesTheBundle(t *testing.T) {
 	h := exampleHost(t, "lb-1")
-	files, _ := ForHost(h)
+	files, _ := render.ForHost(h)
 	p, err := Payload(h, files, PayloadApply, PayloadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -238,12 +239,12 @@ func TestPayloadCarriesTheBundle(t *testing.T) {
 			t.Errorf("%s: mode %v, want %v", f.Path, st.Mode().Perm(), f.Mode.Perm())
 		}
 	}
-	if !bytes.Contains(p, []byte(shq(hexSHA256(mustArchive(t, files))))) {
+	if !bytes.Contains(p, []byte(render.ShellQuote(hexSHA256(mustArchive(t, files))))) {
 		t.Error("the payload does not carry the archive's sha256")
 	}
 }
 
-func mustArchive(t *testing.T, files []File) []byte {
+func mustArchive(t *testing.T, files []render.File) []byte {
 	t.Helper()
 	a, err := Archive(files)
 	if err != nil {
@@ -307,45 +308,6 @@ func TestInvocationsRunInOrder(t *testing.T) {
 	}
 }
 
-// TestLockedHostMatchesHosts: with a lock that matches the desired state
-// (the example's), LockedHost resolves every instance as Hosts does.
-func TestLockedHostMatchesHosts(t *testing.T) {
-	f, err := schema.Load([]string{exampleFleet}, schema.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lock, err := schema.ReadLockFile(exampleLock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hosts, err := Hosts(f, lock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range hosts {
-		got, err := LockedHost(f, lock, h.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got, h) {
-			t.Errorf("%s: LockedHost\n%+v\nHosts\n%+v", h.Name, got, h)
-		}
-	}
-	// Minus an address and an ENI: they leave the host.
-	l := lock.Clone()
-	vip := l.Secondary("vip")
-	vip.AttachedTo = ""
-	p := l.Primary("lb-1")
-	p.Secondary = p.Secondary[:0]
-	h, err := LockedHost(f, l, "lb-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(h.Secondary) != 0 || len(h.Primary.Secondary) != 0 {
-		t.Errorf("lb-1 keeps %v and %d ENIs", h.Primary.Secondary, len(h.Secondary))
-	}
-}
-
 // TestWindowsRollbackRestoresDNS pins issue 12 item 30: the Windows
 // payload's snapshot, which decides what a rollback restores and whether
 // it succeeded, holds each interface's configured DNS servers and
@@ -354,7 +316,7 @@ func TestLockedHostMatchesHosts(t *testing.T) {
 // TestPayloadScriptsParse; this pins what it does.)
 func TestWindowsRollbackRestoresDNS(t *testing.T) {
 	h := exampleHost(t, "win-1")
-	files, err := ForHost(h)
+	files, err := render.ForHost(h)
 	if err != nil {
 		t.Fatal(err)
 	}

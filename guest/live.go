@@ -1,4 +1,4 @@
-package render
+package guest
 
 import (
 	"bufio"
@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ecsnet/ecsnet/render"
 	"io"
 	"net/netip"
 	"slices"
@@ -373,7 +374,7 @@ func psList[T any](raw json.RawMessage, out *[]T) error {
 // also by its address) and their IPv4 addresses, the route tables and
 // rules of the secondary ENIs, and default routes in the main table via a
 // secondary ENI. Other interfaces (docker0, a VPN) are left out.
-func Drift(h *Host, l *Live) []string {
+func Drift(h *render.Host, l *Live) []string {
 	var out []string
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 	byMAC := map[string][]LiveLink{}
@@ -384,7 +385,7 @@ func Drift(h *Host, l *Live) []string {
 	for _, a := range l.Addrs {
 		addrsOf[a.Dev] = append(addrsOf[a.Dev], a)
 	}
-	find := func(n NIC) (LiveLink, bool) {
+	find := func(n render.NIC) (LiveLink, bool) {
 		if n.MAC != "" {
 			ls := byMAC[n.MAC]
 			if len(ls) == 1 {
@@ -410,8 +411,8 @@ func Drift(h *Host, l *Live) []string {
 		return LiveLink{}, false
 	}
 	tables := map[string]bool{}
-	secondaryDev := map[string]NIC{}
-	for _, n := range append([]NIC{h.Primary}, h.Secondary...) {
+	secondaryDev := map[string]render.NIC{}
+	for _, n := range append([]render.NIC{h.Primary}, h.Secondary...) {
 		k, ok := find(n)
 		if !ok {
 			if n.MAC != "" && len(byMAC[n.MAC]) > 1 {
@@ -520,7 +521,7 @@ func Drift(h *Host, l *Live) []string {
 			}
 		}
 		for _, r := range l.Rules {
-			owned := tables[r.Table] || r.Priority > RouteTableBase && r.Priority < RouteTableBase+100
+			owned := tables[r.Table] || r.Priority > render.RouteTableBase && r.Priority < render.RouteTableBase+100
 			if !owned || r.Other || wantRule[fmt.Sprintf("%d %s %s", r.Priority, r.From, r.Table)] {
 				continue
 			}
@@ -542,7 +543,7 @@ func Drift(h *Host, l *Live) []string {
 
 // driftWho names a NIC in a drift line: "primary ENI on eth0", "ENI vip
 // on eth1".
-func driftWho(n NIC, dev string) string {
+func driftWho(n render.NIC, dev string) string {
 	who := "primary ENI"
 	if n.ENI != "" {
 		who = "ENI " + n.ENI

@@ -1,4 +1,4 @@
-package render
+package guest
 
 import (
 	"archive/tar"
@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"github.com/ecsnet/ecsnet/render"
 	"io/fs"
 	"slices"
 	"strings"
@@ -88,7 +89,7 @@ var bundleTime = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 // only). mode is PayloadApply or PayloadVerify; a verify payload ignores
 // files and is the same for every host of an OS. The same input always
 // gives the same bytes.
-func Payload(h *Host, files []File, mode string, opts PayloadOptions) ([]byte, error) {
+func Payload(h *render.Host, files []render.File, mode string, opts PayloadOptions) ([]byte, error) {
 	windows := h.Stack == schema.StackWindows
 	switch mode {
 	case PayloadVerify:
@@ -100,7 +101,7 @@ func Payload(h *Host, files []File, mode string, opts PayloadOptions) ([]byte, e
 	default:
 		return nil, fmt.Errorf("payload %s: mode %q is not apply or verify", h.Name, mode)
 	}
-	if err := checkPayloadHost(h); err != nil {
+	if err := h.CheckNames(); err != nil { // the values that reach the data section; the renderers check the rest
 		return nil, fmt.Errorf("payload %s: %w", h.Name, err)
 	}
 	if strings.ContainsFunc(opts.FailVerify, func(r rune) bool { return r < 0x20 || r >= 0x7f }) {
@@ -112,25 +113,10 @@ func Payload(h *Host, files []File, mode string, opts PayloadOptions) ([]byte, e
 	return shPayload(h, files, opts)
 }
 
-// checkPayloadHost validates the values that reach a payload's data
-// section (the renderers check the rest).
-func checkPayloadHost(h *Host) error {
-	if !schema.ValidFleetName(h.Fleet) {
-		return fmt.Errorf("fleet name %q is not tag-safe", h.Fleet)
-	}
-	if !schema.ValidName(h.Name) {
-		return fmt.Errorf("instance name %q is not a DNS label", h.Name)
-	}
-	if h.InstanceID != "" && !schema.ValidInstanceID(h.InstanceID) {
-		return fmt.Errorf("instance ID %q is not like i-bp1...", h.InstanceID)
-	}
-	return nil
-}
-
 // Archive returns the bundle as a gzip-compressed tar, with fixed times,
 // owners and modes, and no name or time in the gzip header: the same
 // files always give the same bytes.
-func Archive(files []File) ([]byte, error) {
+func Archive(files []render.File) ([]byte, error) {
 	var buf bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	if err != nil {
@@ -138,7 +124,7 @@ func Archive(files []File) ([]byte, error) {
 	}
 	tw := tar.NewWriter(zw)
 	sorted := slices.Clone(files)
-	slices.SortFunc(sorted, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(sorted, func(a, b render.File) int { return strings.Compare(a.Path, b.Path) })
 	for _, f := range sorted {
 		if !fs.ValidPath(f.Path) || f.Path == "." {
 			return nil, fmt.Errorf("archive: bad path %q", f.Path)
@@ -181,33 +167,24 @@ func hexSHA256(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// ownedPaths are the paths a stack's apply script creates beside its
-// files (render.go's applyScript.owned), which a payload backs up too.
-func ownedPaths(h *Host) []string {
-	if h.Stack == schema.StackIproute2 {
-		return []string{iproute2WantsPath(h)}
-	}
-	return nil
-}
-
-func shPayload(h *Host, files []File, opts PayloadOptions) ([]byte, error) {
+func shPayload(h *render.Host, files []render.File, opts PayloadOptions) ([]byte, error) {
 	var paths []string
 	hasScript := false
 	for _, f := range files {
 		switch {
-		case f.Path == ScriptName:
+		case f.Path == render.ScriptName:
 			hasScript = true
-		case f.Path == ManifestName:
+		case f.Path == render.ManifestName:
 		default:
 			paths = append(paths, f.Path)
 		}
 	}
 	if !hasScript {
-		return nil, fmt.Errorf("payload %s: the bundle has no %s", h.Name, ScriptName)
+		return nil, fmt.Errorf("payload %s: the bundle has no %s", h.Name, render.ScriptName)
 	}
-	paths = append(paths, ownedPaths(h)...)
+	paths = append(paths, render.OwnedPaths(h)...)
 	slices.Sort(paths)
-	if err := checkPaths(pathFiles(paths)); err != nil {
+	if err := render.CheckPaths(paths); err != nil {
 		return nil, fmt.Errorf("payload %s: %w", h.Name, err)
 	}
 	tgz, err := Archive(files)
@@ -216,15 +193,15 @@ func shPayload(h *Host, files []File, opts PayloadOptions) ([]byte, error) {
 	}
 	var b strings.Builder
 	b.WriteString("#!/bin/bash\n")
-	b.WriteString(generatedBy("# ", h))
+	b.WriteString(render.GeneratedBy("# ", h))
 	b.WriteString(shPayloadHeader)
 	b.WriteString("[ -n \"${BASH_VERSION:-}\" ] || exec bash \"$0\" \"$@\"\n")
 	b.WriteString("set -uo pipefail\numask 077\nexport LC_ALL=C\n\n")
-	fmt.Fprintf(&b, "FLEET=%s\nINSTANCE=%s\nINSTANCE_ID=%s\nSTACK=%s\n", shq(h.Fleet), shq(h.Name), shq(dash(h.InstanceID)), shq(string(h.Stack)))
-	fmt.Fprintf(&b, "BUNDLE_SHA256=%s\nFAIL_VERIFY=%s\n", shq(hexSHA256(tgz)), shq(opts.FailVerify))
+	fmt.Fprintf(&b, "FLEET=%s\nINSTANCE=%s\nINSTANCE_ID=%s\nSTACK=%s\n", render.ShellQuote(h.Fleet), render.ShellQuote(h.Name), render.ShellQuote(dash(h.InstanceID)), render.ShellQuote(string(h.Stack)))
+	fmt.Fprintf(&b, "BUNDLE_SHA256=%s\nFAIL_VERIFY=%s\n", render.ShellQuote(hexSHA256(tgz)), render.ShellQuote(opts.FailVerify))
 	b.WriteString("# PATHS: every file the bundle installs or creates; each is backed up.\nPATHS=(\n")
 	for _, p := range paths {
-		fmt.Fprintf(&b, "  %s\n", shq(p))
+		fmt.Fprintf(&b, "  %s\n", render.ShellQuote(p))
 	}
 	b.WriteString(")\n\n")
 	b.WriteString("# p_bundle prints the bundle: a tar.gz of ecsnet-apply.sh, manifest.json\n# and the files.\np_bundle() {\n\tbase64 -d <<'ECSNET_BUNDLE'\n")
@@ -234,12 +211,12 @@ func shPayload(h *Host, files []File, opts PayloadOptions) ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
-func pathFiles(paths []string) []File {
-	out := make([]File, len(paths))
-	for i, p := range paths {
-		out[i] = File{Path: p}
+// dash stands in for an empty value in the data section.
+func dash(s string) string {
+	if s == "" {
+		return "-"
 	}
-	return out
+	return s
 }
 
 //go:embed scripts/payload-header.sh

@@ -1,4 +1,4 @@
-package render
+package guest
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/ecsnet/ecsnet/render"
 	"slices"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ func liveOutput(doc []byte, compress bool) []byte {
 
 // ipJSON is what `ip -j` would print for a host that is exactly as h
 // renders it, plus a docker bridge ecsnet must ignore.
-func ipJSON(h *Host) []byte {
+func ipJSON(h *render.Host) []byte {
 	type ai struct {
 		Family    string `json:"family"`
 		Local     string `json:"local"`
@@ -42,7 +43,7 @@ func ipJSON(h *Host) []byte {
 	var rules []map[string]any
 	rules = append(rules, map[string]any{"priority": 0, "src": "all", "table": "local"}, map[string]any{"priority": 32766, "src": "all", "table": "main"})
 	routes := []map[string]any{{"dst": "default", "gateway": h.Primary.Gateway.String(), "dev": "eth0", "protocol": "dhcp"}}
-	for _, n := range append([]NIC{h.Primary}, h.Secondary...) {
+	for _, n := range append([]render.NIC{h.Primary}, h.Secondary...) {
 		mac := n.MAC
 		if mac == "" {
 			mac = "00:16:3e:ff:ff:00"
@@ -69,10 +70,10 @@ func ipJSON(h *Host) []byte {
 }
 
 // ipText is the same state in the forms iproute2 without JSON prints.
-func ipText(h *Host) []byte {
+func ipText(h *render.Host) []byte {
 	var b strings.Builder
 	b.WriteString("#ip-text\n#link\n1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n")
-	nics := append([]NIC{h.Primary}, h.Secondary...)
+	nics := append([]render.NIC{h.Primary}, h.Secondary...)
 	for i, n := range nics {
 		mac := n.MAC
 		if mac == "" {
