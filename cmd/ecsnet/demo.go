@@ -196,7 +196,7 @@ func demo(ctx context.Context, e env, dir string) error {
 		return missing
 	}
 	out := filepath.Join(dir, "rendered")
-	if _, err := writeBundles(out, f.Name, []renderInput{{"the desired state", fleetDir}, {"the lock", lockPath}}, bundles, true); err != nil {
+	if _, err := writeBundles(out, f.Name, []render.Input{{What: "the desired state", Path: fleetDir}, {What: "the lock", Path: lockPath}}, bundles, true); err != nil {
 		return err
 	}
 	for _, in := range f.Instances {

@@ -196,21 +196,9 @@ func homeDir(e env) string {
 // out must not hold the inputs, and when prune is set (the render is
 // complete) only the host directories this fleet recorded there and no
 // longer has are removed. It returns how many hosts' directories changed.
-func writeBundles(out, fleet string, inputs []renderInput, bundles map[string][]render.File, prune bool) (int, error) {
-	in := make([]render.Input, len(inputs))
-	for i, x := range inputs {
-		in[i] = render.Input{What: x.what, Path: x.path}
-	}
-	if err := render.CheckOutDir(out, in, os.Getenv("HOME")); err != nil {
+func writeBundles(out, fleet string, inputs []render.Input, bundles map[string][]render.File, prune bool) (int, error) {
+	if err := render.CheckOutDir(out, inputs, os.Getenv("HOME")); err != nil {
 		return 0, err
 	}
 	return render.WriteBundles(out, fleet, bundles, prune)
-}
-
-// renderInput and renderBundles keep demo.go's calls until it calls
-// render.Input and render.Fleet itself (R5 is editing demo.go meanwhile).
-type renderInput struct{ what, path string }
-
-func renderBundles(f *schema.Fleet, lock *schema.Lock) (map[string][]render.File, render.MissingError, error) {
-	return render.Fleet(f, lock)
 }
