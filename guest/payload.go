@@ -45,11 +45,8 @@ import (
 // verifying with Get-NetIPAddress (addresses, SkipAsSource) and
 // Get-NetRoute.
 //
-// Payload exit codes: 0 applied and verified; 3 refused before changing
-// anything; 5 failed and rolled back (the host is as it was); 6 failed
-// and the rollback left differences (printed: fix by hand); 1 the payload
-// itself could not run (nothing changed). The last line of the output is
-// always "ecsnet: <instance>: result: ...".
+// A payload ends with one of the Exit codes (exit.go). The last line of
+// its output is always "ecsnet: <instance>: result: ...".
 
 // Payload modes.
 const (
@@ -58,15 +55,6 @@ const (
 	// PayloadVerify changes nothing: it prints the live state (see
 	// ParseLive) for drift comparison.
 	PayloadVerify = "verify"
-)
-
-// Exit codes of an apply payload.
-const (
-	PayloadApplied    = 0
-	PayloadFailed     = 1 // the payload could not run; nothing was changed
-	PayloadRefused    = 3 // refused before changing anything
-	PayloadRolledBack = 5 // failed; the host was put back as it was
-	PayloadStranded   = 6 // failed; the rollback left differences
 )
 
 // PayloadOptions adjust Payload. The zero value is what apply and push

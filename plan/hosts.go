@@ -267,6 +267,10 @@ type HostOptions struct {
 	MaxFailures int
 	// Timeout bounds each script on a host; 0 is the runner's default.
 	Timeout time.Duration
+	// ExitMeaning explains a host script's exit code in a HostError, or
+	// returns "" for a code it does not know (guest.ExitMeaning: the
+	// codes are the payload's, which plan does not build). Nil: none.
+	ExitMeaning func(code int) string
 }
 
 // HostReport is what one host step did.
@@ -283,6 +287,8 @@ var ErrRolloutStopped = errors.New("the host rollout stopped (a canary failed, o
 // HostError is a host step whose script failed on the host.
 type HostError struct {
 	Result HostResult
+	// ExitMeaning explains the exit code (HostOptions.ExitMeaning).
+	ExitMeaning func(code int) string
 }
 
 func (e *HostError) Error() string {
@@ -291,8 +297,10 @@ func (e *HostError) Error() string {
 	switch {
 	case r.Status == "Success" || r.Status == "Failed" && r.Error == "" || strings.HasPrefix(r.Error, "ExitCodeNonzero"):
 		fmt.Fprintf(&b, "exit %d", r.ExitCode)
-		if why := HostExitMeaning(r.ExitCode); why != "" {
-			b.WriteString(" (" + why + ")")
+		if e.ExitMeaning != nil {
+			if why := e.ExitMeaning(r.ExitCode); why != "" {
+				b.WriteString(" (" + why + ")")
+			}
 		}
 	default:
 		fmt.Fprintf(&b, "%s", r.Status)
@@ -304,24 +312,6 @@ func (e *HostError) Error() string {
 		fmt.Fprintf(&b, ": %s", last)
 	}
 	return b.String()
-}
-
-// HostExitMeaning explains an apply payload's exit code (render's
-// Payload* constants).
-func HostExitMeaning(code int) string {
-	switch code {
-	case 0:
-		return "applied and verified"
-	case 1:
-		return "could not run; nothing changed"
-	case 3:
-		return "refused; nothing changed"
-	case 5:
-		return "failed and rolled back; the host is as it was"
-	case 6:
-		return "failed, and the rollback left differences: fix by hand"
-	}
-	return ""
 }
 
 // rollout decides when host steps may start: Batch at once, the canary
@@ -476,7 +466,7 @@ func (ex *executor) host(ctx context.Context, s *Step) (HostResult, error) {
 		res.Status, res.ExitCode, res.Error = r.Status, r.ExitCode, r.Error
 		res.Output = out.String()
 		if !r.OK() {
-			return res, &HostError{Result: res}
+			return res, &HostError{Result: res, ExitMeaning: ho.ExitMeaning}
 		}
 	}
 	return res, nil

@@ -172,6 +172,7 @@ func pushPlan(n int) *Plan {
 func deliver(t *testing.T, p *Plan, r *fakeRunner, ho HostOptions) *Report {
 	t.Helper()
 	ho.Runner = r
+	ho.ExitMeaning = func(code int) string { return fmt.Sprintf("meaning of %d", code) }
 	ho.Payload = func(s *Step, _ *schema.Lock) (HostPayload, error) {
 		return HostPayload{Scripts: [][]byte{[]byte("echo " + s.Instance)}}, nil
 	}
@@ -195,7 +196,7 @@ func TestRolloutCanaryFailureStops(t *testing.T) {
 		t.Errorf("hosts beyond the canary ran: %v", r.ran)
 	}
 	var he *HostError
-	if !errors.As(rep.Failed[0].Err, &he) || !strings.Contains(he.Error(), "exit 5 (failed and rolled back; the host is as it was)") {
+	if !errors.As(rep.Failed[0].Err, &he) || !strings.Contains(he.Error(), "exit 5 (meaning of 5)") {
 		t.Errorf("error %v", rep.Failed[0].Err)
 	}
 	if len(rep.Hosts) != 2 || rep.Hosts[1].Result.ExitCode != 5 {

@@ -136,8 +136,8 @@ func TestRealPayload(t *testing.T) {
 
 			before, beforeFiles := render.RtLive(t, ns), rtFilesOf(t, ns, h, paths)
 			code, out := rtApplyPayload(t, ns, h, "injected for the test")
-			if code != guest.PayloadRolledBack || !strings.Contains(out, "result: rolled back: verification failed: injected for the test; the host is as it was before") {
-				t.Fatalf("first apply with a failing verification: exit %d, want %d\n%s", code, guest.PayloadRolledBack, out)
+			if guest.Exit(code) != guest.RolledBack || !strings.Contains(out, "result: rolled back: verification failed: injected for the test; the host is as it was before") {
+				t.Fatalf("first apply with a failing verification: exit %d, want %d\n%s", code, guest.RolledBack, out)
 			}
 			render.RtExpect(t, "after a rolled-back first apply", render.RtLive(t, ns), before)
 			if got := rtFilesOf(t, ns, h, paths); !mapsEqual(got, beforeFiles) {
@@ -145,7 +145,7 @@ func TestRealPayload(t *testing.T) {
 			}
 
 			code, out = rtApplyPayload(t, ns, h, "")
-			if code != guest.PayloadApplied || !strings.HasSuffix(strings.TrimSpace(out), "result: applied and verified") {
+			if guest.Exit(code) != guest.Applied || !strings.HasSuffix(strings.TrimSpace(out), "result: applied and verified") {
 				t.Fatalf("apply: exit %d\n%s", code, out)
 			}
 			render.RtExpect(t, "after the apply", render.RtLive(t, ns), render.RtWant(h))
@@ -156,8 +156,8 @@ func TestRealPayload(t *testing.T) {
 
 			applied, appliedFiles := render.RtLive(t, ns), rtFilesOf(t, ns, h, paths)
 			code, out = rtApplyPayload(t, ns, small, "injected again")
-			if code != guest.PayloadRolledBack {
-				t.Fatalf("update with a failing verification: exit %d, want %d\n%s", code, guest.PayloadRolledBack, out)
+			if guest.Exit(code) != guest.RolledBack {
+				t.Fatalf("update with a failing verification: exit %d, want %d\n%s", code, guest.RolledBack, out)
 			}
 			if !strings.Contains(out, "re-applying the previous bundle") {
 				t.Errorf("the rollback did not re-apply the previous bundle:\n%s", out)
@@ -171,7 +171,7 @@ func TestRealPayload(t *testing.T) {
 			}
 
 			code, out = rtApplyPayload(t, ns, small, "")
-			if code != guest.PayloadApplied {
+			if guest.Exit(code) != guest.Applied {
 				t.Fatalf("update: exit %d\n%s", code, out)
 			}
 			render.RtExpect(t, "after the update", render.RtLive(t, ns), render.RtWant(small))

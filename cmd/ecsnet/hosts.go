@@ -49,7 +49,8 @@ func (a *hostArgs) check() error {
 // options builds the executor's host options; payload renders a host
 // step's scripts.
 func (a *hostArgs) options(runner plan.HostRunner, payload func(*plan.Step, *schema.Lock) (plan.HostPayload, error)) *plan.HostOptions {
-	return &plan.HostOptions{Runner: runner, Payload: payload, Batch: a.batch, Canary: a.canary, MaxFailures: a.maxFailures, Timeout: a.timeout}
+	return &plan.HostOptions{Runner: runner, Payload: payload, Batch: a.batch, Canary: a.canary, MaxFailures: a.maxFailures, Timeout: a.timeout,
+		ExitMeaning: guest.ExitMeaning}
 }
 
 // lockedPayloads renders a host step from the lock it is given (the
@@ -161,7 +162,7 @@ func exitMeaning(r plan.HostResult) string {
 	if r.ExitCode == 0 && strings.Contains(r.Output, emulatorRecorded) {
 		return "recorded by the emulator, not run"
 	}
-	return plan.HostExitMeaning(r.ExitCode)
+	return guest.ExitMeaning(r.ExitCode)
 }
 
 // reportHosts prints what each host step did: instance, exit code, time

@@ -286,7 +286,7 @@ func TestHostsE2E(t *testing.T) {
 			}
 			last = rs[0]
 		}
-		if last.ExitCode != guest.PayloadRolledBack || !strings.Contains(last.Output, "rolled back: verification failed: injected by the e2e test; the host is as it was before") {
+		if guest.Exit(last.ExitCode) != guest.RolledBack || !strings.Contains(last.Output, "rolled back: verification failed: injected by the e2e test; the host is as it was before") {
 			t.Fatalf("exit %d\n%s", last.ExitCode, last.Output)
 		}
 		if after := c.liveState("lb-2"); !after.equal(before) {
@@ -386,7 +386,7 @@ func newRunnerE2E(t *testing.T, fail func(instanceID string) bool) (*e2e, func()
 		ran[cmd.InstanceId] = true
 		mu.Unlock()
 		if fail != nil && fail(cmd.InstanceId) {
-			return emulator.CommandResult{ExitCode: guest.PayloadRolledBack,
+			return emulator.CommandResult{ExitCode: int(guest.RolledBack),
 				Output: []byte("ecsnet: x: result: rolled back: verification failed: injected; the host is as it was before\n")}, nil
 		}
 		return emulator.CommandResult{Output: []byte("ecsnet: x: result: applied and verified\n")}, nil

@@ -188,7 +188,7 @@ func runVerify(ctx context.Context, args []string, e env) int {
 			live, perr := guest.ParseLive([]byte(r.Output))
 			switch {
 			case !r.OK():
-				v.Status, v.Error = "error", (&plan.HostError{Result: r}).Error()
+				v.Status, v.Error = "error", (&plan.HostError{Result: r, ExitMeaning: guest.ExitMeaning}).Error()
 			case perr != nil && strings.Contains(r.Output, emulatorRecorded):
 				v.Status, v.Error = "not_checked", "the emulator records this family's scripts without running them"
 			case perr != nil && !strings.Contains(r.Output, strings.TrimSpace(guest.LiveMarker)):
