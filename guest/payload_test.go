@@ -141,6 +141,14 @@ func TestPayloadRefusesBadInput(t *testing.T) {
 	if _, err := Payload(&bad, files, PayloadApply, PayloadOptions{}); err == nil {
 		t.Error("a hostile fleet name was accepted")
 	}
+	// The schema's fleet rule, dots included (render's TestFleetNameWithDots
+	// holds ForHost to the same rule).
+	for _, fleet := range []string{"shop..prod", "shop."} {
+		bad.Fleet = fleet
+		if _, err := Payload(&bad, files, PayloadApply, PayloadOptions{}); err == nil || !strings.Contains(err.Error(), "fleet name") {
+			t.Errorf("Payload with fleet %q: %v, want an error about the fleet name", fleet, err)
+		}
+	}
 }
 
 func exampleHost(t *testing.T, name string) *render.Host {
