@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/ecsnet/ecsnet/internal/levenshtein"
 )
 
 // OS names a guest operating system release. It picks the host renderer
@@ -208,7 +210,7 @@ func osHint(s string) string {
 	}
 	// The generic "linux" is a likely typo of "linux" only, not of every
 	// distribution with "linux" in its name.
-	if sg := suggest(strings.ToLower(s), names); sg != "" && (sg != "linux" || editDistance(strings.ToLower(s), "linux") <= 2) {
+	if sg := suggest(strings.ToLower(s), names); sg != "" && (sg != "linux" || levenshtein.Distance(strings.ToLower(s), "linux") <= 2) {
 		return fmt.Sprintf("did you mean %q? %s", sg, help)
 	}
 	return "supported: " + strings.Join(names, ", ")

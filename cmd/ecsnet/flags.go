@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/ecsnet/ecsnet/internal/levenshtein"
 )
 
 // terraformLongFlags rewrites Terraform's single-dash long flags
@@ -102,7 +104,7 @@ func closestWord(typed string, candidates []string) string {
 	}
 	best, bestDist := "", max(1, len(typed)/3)+1
 	for _, c := range candidates {
-		if d := editDistance(typed, c); d < bestDist {
+		if d := levenshtein.Distance(typed, c); d < bestDist {
 			best, bestDist = c, d
 		}
 	}
@@ -119,28 +121,6 @@ func closestWord(typed string, candidates []string) string {
 		return prefixed[0]
 	}
 	return ""
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes
-// (flag and command names are ASCII).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // flagUsages lists a command's flags as its help shows them: a boolean
