@@ -266,8 +266,20 @@ func sameTree(a, b string) (int64, int64, string, error) {
 	list := func(root string) (map[string]fs.FileMode, error) {
 		m := map[string]fs.FileMode{}
 		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
+			if err != nil {
 				return err
+			}
+			// render's own bookkeeping at the top of --out (the record
+			// .ecsnet-render.json and the stat cache .ecsnet-cache/) is
+			// not host files; the floor writes host files only.
+			if filepath.Dir(p) == filepath.Clean(root) && strings.HasPrefix(d.Name(), ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				return nil
 			}
 			info, err := d.Info()
 			if err != nil {
