@@ -269,14 +269,8 @@ func sameTree(a, b string) (int64, int64, string, error) {
 			if err != nil {
 				return err
 			}
-			// render's own bookkeeping at the top of --out (the record
-			// .ecsnet-render.json and the stat cache .ecsnet-cache/) is
-			// not host files; the floor writes host files only.
-			if filepath.Dir(p) == filepath.Clean(root) && strings.HasPrefix(d.Name(), ".") {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
+			if bookkeeping(root, p, d) {
+				return skip(d)
 			}
 			if d.IsDir() {
 				return nil
@@ -658,8 +652,14 @@ type fileState struct {
 func treeState(root string) (map[string]fileState, error) {
 	m := map[string]fileState{}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil {
 			return err
+		}
+		if bookkeeping(root, p, d) {
+			return skip(d)
+		}
+		if d.IsDir() {
+			return nil
 		}
 		info, err := d.Info()
 		if err != nil {
@@ -696,4 +696,20 @@ func durations(ds []time.Duration) string {
 		parts[i] = fmt.Sprintf("%.2f", d.Seconds())
 	}
 	return strings.Join(parts, ", ") + " s"
+}
+
+// bookkeeping reports whether p is render's own bookkeeping at the top of
+// --out (the record .ecsnet-render.json and the stat cache
+// .ecsnet-cache/): not host files, which are all the floor writes and all
+// a one-instance change may touch.
+func bookkeeping(root, p string, d fs.DirEntry) bool {
+	return filepath.Dir(p) == filepath.Clean(root) && strings.HasPrefix(d.Name(), ".")
+}
+
+// skip leaves d out of a filepath.WalkDir.
+func skip(d fs.DirEntry) error {
+	if d.IsDir() {
+		return filepath.SkipDir
+	}
+	return nil
 }
