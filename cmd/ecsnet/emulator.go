@@ -27,6 +27,7 @@ type emulatorArgs struct {
 	serverErr  float64
 	hosts      bool
 	hostsDir   string
+	account    emulatorAccount // emulator_account.go
 }
 
 func emulatorFlags(a *emulatorArgs) *pflag.FlagSet {
@@ -40,6 +41,7 @@ func emulatorFlags(a *emulatorArgs) *pflag.FlagSet {
 	fs.Float64Var(&a.serverErr, "server-error-rate", 0, "share of calls answered with a 5xx (0 to 1)")
 	fs.BoolVar(&a.hosts, "hosts", false, "emulate the guests too (root only): Debian/ifupdown and generic-Linux instances become network and mount namespaces that run Cloud Assistant shell scripts; other families record and parse-check them")
 	fs.StringVar(&a.hostsDir, "hosts-dir", "", "with --hosts: where the guests' private file trees go (default: the temporary directory)")
+	a.account.register(fs)
 	return fs
 }
 
@@ -66,6 +68,7 @@ func runEmulator(ctx context.Context, args []string, e env) int {
 	}
 	opts := emulator.Options{Seed: a.seed, AsyncDelay: a.asyncDelay, Latency: a.latency,
 		ThrottleRate: a.throttle, ServerErrorRate: a.serverErr}
+	a.account.apply(fs, &opts)
 	if a.hostsDir != "" && !a.hosts {
 		fmt.Fprintln(e.stderr, "ecsnet emulator: --hosts-dir needs --hosts")
 		return exitError

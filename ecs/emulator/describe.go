@@ -190,7 +190,8 @@ type eniItem struct {
 }
 
 // attachment is present while the ENI is bound (Attaching, InUse,
-// Detaching); DeviceIndex 0 is the primary ENI.
+// Detaching), and only for an account that sees the preview fields
+// (account.go); DeviceIndex 0 is the primary ENI.
 type attachment struct {
 	InstanceId       string `json:"InstanceId"`
 	DeviceIndex      int    `json:"DeviceIndex"`
@@ -208,14 +209,14 @@ type describeENIsResponse struct {
 	} `json:"NetworkInterfaceSets"`
 }
 
-func toENIItem(e *eni) eniItem {
+func toENIItem(e *eni, preview bool) eniItem {
 	it := eniItem{
 		NetworkInterfaceId: e.id, NetworkInterfaceName: e.name, Description: e.desc, Status: e.status,
 		Type: e.typ(), InstanceId: e.instanceID, VpcId: e.vpcID, VSwitchId: e.vsw, ZoneId: e.zone,
 		PrivateIpAddress: e.ip.String(), MacAddress: e.mac, CreationTime: e.created,
 		SecurityGroupIds: securityGroupIDs{slices.Clone(e.groups)}, PrivateIpSets: ipSets(e), Tags: tags(e),
 	}
-	if e.bound() {
+	if preview && e.bound() {
 		it.Attachment = &attachment{InstanceId: e.instanceID, DeviceIndex: e.deviceIndex}
 	}
 	return it
@@ -336,7 +337,7 @@ func describeNetworkInterfaces(s *Server, q *call) (any, *apiError) {
 	}
 	resp.NetworkInterfaceSets.NetworkInterfaceSet = make([]eniItem, len(page))
 	for i, e := range page {
-		resp.NetworkInterfaceSets.NetworkInterfaceSet[i] = toENIItem(e)
+		resp.NetworkInterfaceSets.NetworkInterfaceSet[i] = toENIItem(e, s.acct.preview)
 	}
 	return resp, nil
 }

@@ -52,6 +52,9 @@ type Options struct {
 	// ActionQPS limits actions by name (token bucket on the emulator
 	// clock, burst = max(1, QPS)); excess calls get 400 Throttling.User.
 	ActionQPS map[string]float64
+	// PreviewFields, when set, overrides World.PreviewFields: whether
+	// responses carry the API's invitational-preview fields (account.go).
+	PreviewFields *bool
 }
 
 // Faults are the fault-injection settings of Options, changeable while the
@@ -83,6 +86,7 @@ type Server struct {
 	buckets  map[string]*bucket
 	commands commandLog
 	hosts    *hostSet // nil without hosts mode
+	acct     account  // account.go
 }
 
 // New starts a server on a copy of w; later changes to w do not reach it.
@@ -113,6 +117,9 @@ func New(w *World, opts Options) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if err := s.initAccount(w, opts); err != nil {
+		return nil, err
 	}
 	s.setFaults(Faults{Latency: opts.Latency, ThrottleRate: opts.ThrottleRate, ServerErrorRate: opts.ServerErrorRate,
 		CommitThenFailRate: opts.CommitThenFailRate, CommitThenDropRate: opts.CommitThenDropRate, ActionQPS: opts.ActionQPS})
@@ -189,7 +196,9 @@ func (s *Server) State() *World {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advance(s.now())
-	return s.cloud.toWorld(s.seed)
+	w := s.cloud.toWorld(s.seed)
+	s.fillWorld(w)
+	return w
 }
 
 // SetInstanceStatus sets an instance's status (Running, Stopped, …), as

@@ -30,6 +30,9 @@ type World struct {
 	SecurityGroups    []SecurityGroup    `json:"SecurityGroups"`
 	Instances         []Instance         `json:"Instances"`
 	NetworkInterfaces []NetworkInterface `json:"NetworkInterfaces"`
+	// PreviewFields shows the API's invitational-preview fields
+	// (DefaultPreviewFields when left out; see account.go).
+	PreviewFields *bool `json:"PreviewFields,omitempty"`
 }
 
 // AccessKey is a credential the emulator accepts. When SecurityToken is set
@@ -145,6 +148,10 @@ type Instance struct {
 	// network stack is the OS's default.
 	EcsnetOS      string `json:"EcsnetOS,omitempty"`
 	EcsnetNetwork string `json:"EcsnetNetwork,omitempty"`
+	// EcsnetAgent is not an API field either: the state of the
+	// instance's Cloud Assistant agent (Running when left out, or
+	// NotInstalled, Stopped, Hung; see account.go).
+	EcsnetAgent string `json:"EcsnetAgent,omitempty"`
 }
 
 // NetworkInterface is a secondary ENI that already exists. Status defaults
@@ -234,8 +241,10 @@ func lineCol(data []byte, off int64) string {
 // check validates the world's structure. Every message names the entry so
 // that a user can find it in the file.
 func (w *World) check() error {
-	_, err := build(w, 0)
-	return err
+	if _, err := build(w, 0); err != nil {
+		return err
+	}
+	return w.checkAccount()
 }
 
 // worldErrors collects validation failures so that one run reports them
