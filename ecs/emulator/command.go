@@ -251,7 +251,7 @@ type describeInvocationResultsResponse struct {
 	Invocation struct {
 		PageNumber        int    `json:"PageNumber,omitempty"`
 		PageSize          int    `json:"PageSize,omitempty"`
-		TotalCount        int    `json:"TotalCount"`
+		TotalCount        *int   `json:"TotalCount,omitempty"`
 		NextToken         string `json:"NextToken"`
 		InvocationResults struct {
 			InvocationResult []invocationResultItem `json:"InvocationResult"`
@@ -290,7 +290,7 @@ func describeInvocationResults(s *Server, q *call) (any, *apiError) {
 	page, total, next := paginate(s.commands.keys, self, match, pg, 0)
 	resp := describeInvocationResultsResponse{RequestId: q.requestID}
 	out := &resp.Invocation
-	out.TotalCount, out.NextToken = total, next
+	out.TotalCount, out.NextToken = totalCount(pg, total), next
 	if !pg.token {
 		out.PageNumber, out.PageSize = pg.pageNumber, pg.pageSize
 	}

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"net/netip"
@@ -30,11 +31,11 @@ func readPaging(p params, defPage, maxPage, defResults, maxResults int) (paging,
 			return pg, err
 		}
 		if t := p.get("NextToken"); t != "" {
-			b, derr := base64.RawURLEncoding.DecodeString(t)
-			if derr != nil || len(b) == 0 {
+			after, ok := parseToken(t)
+			if !ok {
 				return pg, errInvalid("NextToken", "not a token this API returned")
 			}
-			pg.after = string(b)
+			pg.after = after
 		}
 		return pg, nil
 	}
@@ -52,20 +53,47 @@ func readPaging(p params, defPage, maxPage, defResults, maxResults int) (paging,
 	return pg, nil
 }
 
-// nextToken is opaque to clients; it encodes the last ID returned, so a
-// page boundary survives concurrent creates and deletes.
+// Tokens. The real NextToken is opaque standard Base64 whose values carry
+// '+', '/' and '=' (ecs-api.md §9), the characters a client that forgets
+// to encode a query value, or decodes '+' as a space, gets wrong. The
+// emulator's token is the standard Base64 of tokenMagic, the last ID
+// returned and zero padding: tokenMagic makes every token start "+/+/",
+// and the padding makes the length 1 more than a multiple of 3, so every
+// token ends in "==". Encoding the last ID (not an offset) keeps a page
+// boundary across concurrent creates and deletes.
+var tokenMagic = []byte{0xfb, 0xff, 0xbf}
+
 func nextToken(lastID string) string {
 	if lastID == "" {
 		return ""
 	}
-	return base64.RawURLEncoding.EncodeToString([]byte(lastID))
+	b := append(append(make([]byte, 0, len(tokenMagic)+len(lastID)+2), tokenMagic...), lastID...)
+	for len(b)%3 != 1 {
+		b = append(b, 0)
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// parseToken returns the last ID a token carries. A token that a client
+// mangled (a '+' turned into a space, say) does not decode.
+func parseToken(t string) (string, bool) {
+	b, err := base64.StdEncoding.Strict().DecodeString(t)
+	if err != nil || !bytes.HasPrefix(b, tokenMagic) {
+		return "", false
+	}
+	id := strings.TrimRight(string(b[len(tokenMagic):]), "\x00")
+	return id, id != ""
 }
 
 // paginate selects one page of the candidates (sorted by key) that match.
 // limit > 0 makes only the first limit matches visible, as the tag filter
 // of DescribeNetworkInterfaces does. It returns the page, the visible
-// total, and the next token ("" on the last page). A nil match takes every
-// candidate, and then a page costs O(log n) plus its own size.
+// total (page mode only: TotalCount is not given in token mode, so it is
+// not counted there, and total is -1), and the next token, "" on the last
+// page. Page mode answers a token too, as the API does (ecs-api.md §9):
+// aliyun --pager follows it. A nil match takes every candidate, and then a
+// page costs O(log n) plus its own size; a filtered page in token mode
+// costs the scan to its end.
 func paginate[T any](cands []T, key func(T) string, match func(T) bool, pg paging, limit int) (page []T, total int, next string) {
 	// after returns the index of the first candidate past the token.
 	after := func(s []T) int {
@@ -78,44 +106,40 @@ func paginate[T any](cands []T, key func(T) string, match func(T) bool, pg pagin
 		}
 		return i
 	}
-	if match == nil && limit == 0 {
-		start := 0
+	// cut takes the page out of the visible candidates.
+	cut := func(visible []T) ([]T, int, string) {
+		start, size, total := 0, pg.maxResults, -1
 		if pg.token {
-			start = after(cands)
+			start = after(visible)
 		} else {
-			start = min((pg.pageNumber-1)*pg.pageSize, len(cands))
+			start, size, total = min((pg.pageNumber-1)*pg.pageSize, len(visible)), pg.pageSize, len(visible)
 		}
-		size := pg.maxResults
-		if !pg.token {
-			size = pg.pageSize
-		}
-		end := min(start+size, len(cands))
-		page = cands[start:end:end]
-		if pg.token && end < len(cands) {
+		end := min(start+size, len(visible))
+		page := visible[start:end:end]
+		next := ""
+		if end < len(visible) && len(page) > 0 {
 			next = nextToken(key(page[len(page)-1]))
 		}
-		return page, len(cands), next
+		return page, total, next
+	}
+	if match == nil && limit == 0 {
+		return cut(cands)
 	}
 	if match == nil {
 		match = func(T) bool { return true }
 	}
 	if limit == 0 && pg.token {
 		// The common filtered case: no allocation but the page itself.
-		for _, x := range cands {
-			if match(x) {
-				total++
-			}
-		}
 		for _, x := range cands[after(cands):] {
 			if !match(x) {
 				continue
 			}
 			if len(page) == pg.maxResults {
-				return page, total, nextToken(key(page[len(page)-1]))
+				return page, -1, nextToken(key(page[len(page)-1]))
 			}
 			page = append(page, x)
 		}
-		return page, total, ""
+		return page, -1, ""
 	}
 	var visible []T
 	for _, x := range cands {
@@ -126,19 +150,21 @@ func paginate[T any](cands []T, key func(T) string, match func(T) bool, pg pagin
 			visible = append(visible, x)
 		}
 	}
-	total = len(visible)
+	return cut(visible)
+}
+
+// totalCount is the TotalCount of a response: the count in page mode,
+// absent in token mode, where the API documents it as invalid
+// (https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-describenetworkinterfaces:
+// with MaxResults or NextToken, PageNumber and PageSize do not take
+// effect and TotalCount is invalid). Leaving it out, rather than answering a number,
+// makes a client that loops on it stop at once where it would have gone
+// wrong in the cloud.
+func totalCount(pg paging, total int) *int {
 	if pg.token {
-		start := after(visible)
-		end := min(start+pg.maxResults, len(visible))
-		page = visible[start:end]
-		if end < len(visible) {
-			next = nextToken(key(page[len(page)-1]))
-		}
-		return page, total, next
+		return nil
 	}
-	start := min((pg.pageNumber-1)*pg.pageSize, len(visible))
-	end := min(start+pg.pageSize, len(visible))
-	return visible[start:end], total, ""
+	return &total
 }
 
 // existing returns the values of m named by ids, sorted by ID and
@@ -200,7 +226,7 @@ type attachment struct {
 
 type describeENIsResponse struct {
 	RequestId            string `json:"RequestId"`
-	TotalCount           int    `json:"TotalCount"`
+	TotalCount           *int   `json:"TotalCount,omitempty"`
 	PageNumber           int    `json:"PageNumber,omitempty"`
 	PageSize             int    `json:"PageSize,omitempty"`
 	NextToken            string `json:"NextToken"`
@@ -331,7 +357,7 @@ func describeNetworkInterfaces(s *Server, q *call) (any, *apiError) {
 		match = nil
 	}
 	page, total, next := paginate(cands, keyOf, match, pg, limit)
-	resp := describeENIsResponse{RequestId: q.requestID, TotalCount: total, NextToken: next}
+	resp := describeENIsResponse{RequestId: q.requestID, TotalCount: totalCount(pg, total), NextToken: next}
 	if !pg.token {
 		resp.PageNumber, resp.PageSize = pg.pageNumber, pg.pageSize
 	}
@@ -386,7 +412,7 @@ type instanceENI struct {
 
 type describeInstancesResponse struct {
 	RequestId  string `json:"RequestId"`
-	TotalCount int    `json:"TotalCount"`
+	TotalCount *int   `json:"TotalCount,omitempty"`
 	PageNumber int    `json:"PageNumber,omitempty"`
 	PageSize   int    `json:"PageSize,omitempty"`
 	NextToken  string `json:"NextToken"`
@@ -482,7 +508,7 @@ func describeInstances(s *Server, q *call) (any, *apiError) {
 		return true
 	}
 	page, total, next := paginate(cands, keyOf, match, pg, 0)
-	resp := describeInstancesResponse{RequestId: q.requestID, TotalCount: total, NextToken: next}
+	resp := describeInstancesResponse{RequestId: q.requestID, TotalCount: totalCount(pg, total), NextToken: next}
 	if !pg.token {
 		resp.PageNumber, resp.PageSize = pg.pageNumber, pg.pageSize
 	}
