@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ecsnet/ecsnet/render"
 	"io"
 	"net/netip"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/ecsnet/ecsnet/internal/iproute"
+	"github.com/ecsnet/ecsnet/render"
 )
 
 // Live is a host's network state as a verify payload reports it (see

@@ -6,10 +6,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/ecsnet/ecsnet/render"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ecsnet/ecsnet/internal/hosttest/standin"
+	"github.com/ecsnet/ecsnet/render"
 )
 
 // liveOutput wraps a live document as the verify payload prints it.
@@ -103,7 +105,7 @@ func ipText(h *render.Host) []byte {
 }
 
 func TestDriftNoneWhenAsRendered(t *testing.T) {
-	for _, h := range exampleHosts(t) {
+	for _, h := range standin.ExampleHosts(t) {
 		if h.Name == "win-1" {
 			continue
 		}

@@ -9,12 +9,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"github.com/ecsnet/ecsnet/render"
 	"io/fs"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
 )
 

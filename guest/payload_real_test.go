@@ -1,9 +1,8 @@
-package render_test
+package guest
 
 import (
 	"errors"
-	"github.com/ecsnet/ecsnet/guest"
-	"github.com/ecsnet/ecsnet/render"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -12,19 +11,17 @@ import (
 	"testing"
 
 	"github.com/ecsnet/ecsnet/internal/hosttest"
+	"github.com/ecsnet/ecsnet/internal/hosttest/standin"
+	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
 // rtPayload delivers a payload to a namespace the way Cloud Assistant
 // would: split for RunCommand, each invocation a script run by bash as
 // root, one after another. It returns the last exit code and all output.
-// maxContent is RunCommand's CommandContent limit after Base64
-// (ecs-api.md §2.12, ecs.MaxCommandContent).
-const maxContent = 16 << 10
-
 func rtPayload(t *testing.T, ns *hosttest.Netns, payload []byte) (int, string) {
 	t.Helper()
-	parts, err := guest.Invocations(payload, false, maxContent)
+	parts, err := Invocations(payload, false, maxContent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +54,7 @@ func rtPayload(t *testing.T, ns *hosttest.Netns, payload []byte) (int, string) {
 // for the given reason, when not empty) and delivers it.
 func rtApplyPayload(t *testing.T, ns *hosttest.Netns, h *render.Host, failVerify string) (int, string) {
 	t.Helper()
-	p, err := guest.Payload(h, render.RtBundle(t, h), guest.PayloadApply, guest.PayloadOptions{FailVerify: failVerify})
+	p, err := Payload(h, standin.Bundle(t, h), PayloadApply, PayloadOptions{FailVerify: failVerify})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +64,7 @@ func rtApplyPayload(t *testing.T, ns *hosttest.Netns, h *render.Host, failVerify
 // rtDrift runs the verify payload and compares the live state with h.
 func rtDrift(t *testing.T, ns *hosttest.Netns, h *render.Host) []string {
 	t.Helper()
-	v, err := guest.Payload(h, nil, guest.PayloadVerify, guest.PayloadOptions{})
+	v, err := Payload(h, nil, PayloadVerify, PayloadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,11 +72,11 @@ func rtDrift(t *testing.T, ns *hosttest.Netns, h *render.Host) []string {
 	if code != 0 {
 		t.Fatalf("verify payload: exit %d\n%s", code, out)
 	}
-	l, err := guest.ParseLive([]byte(out))
+	l, err := ParseLive([]byte(out))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	return guest.Drift(h, l)
+	return Drift(h, l)
 }
 
 // rtFilesOf reads the bundle's installed files (and the state record)
@@ -115,55 +112,55 @@ func rtEtcPaths(files []render.File) []string {
 // state record and live state; the update itself then converges; a
 // change by hand shows as drift.
 func TestRealPayload(t *testing.T) {
-	for _, h := range render.RtExampleHosts(t) {
-		if !slices.Contains(render.RtRunnable, h.Stack) {
+	for _, h := range standin.ExampleHosts(t) {
+		if !slices.Contains(standin.Runnable, h.Stack) {
 			continue
 		}
 		t.Run(h.Name, func(t *testing.T) {
 			if h.Stack == schema.StackIfupdown {
 				hosttest.RequireTool(t, "ifup")
 			}
-			ns := render.RtNetns(t, h)
-			render.RtPrepare(t, ns, h)
-			files := render.RtBundle(t, h)
-			small := render.RtDrop(h)
+			ns := standin.Netns(t, h)
+			standin.Prepare(t, ns, h)
+			files := standin.Bundle(t, h)
+			small := standin.Drop(h)
 			paths := rtEtcPaths(files)
-			for _, p := range rtEtcPaths(render.RtBundle(t, small)) {
+			for _, p := range rtEtcPaths(standin.Bundle(t, small)) {
 				if !slices.Contains(paths, p) {
 					paths = append(paths, p)
 				}
 			}
 
-			before, beforeFiles := render.RtLive(t, ns), rtFilesOf(t, ns, h, paths)
+			before, beforeFiles := standin.Live(t, ns), rtFilesOf(t, ns, h, paths)
 			code, out := rtApplyPayload(t, ns, h, "injected for the test")
-			if guest.Exit(code) != guest.RolledBack || !strings.Contains(out, "result: rolled back: verification failed: injected for the test; the host is as it was before") {
-				t.Fatalf("first apply with a failing verification: exit %d, want %d\n%s", code, guest.RolledBack, out)
+			if Exit(code) != RolledBack || !strings.Contains(out, "result: rolled back: verification failed: injected for the test; the host is as it was before") {
+				t.Fatalf("first apply with a failing verification: exit %d, want %d\n%s", code, RolledBack, out)
 			}
-			render.RtExpect(t, "after a rolled-back first apply", render.RtLive(t, ns), before)
-			if got := rtFilesOf(t, ns, h, paths); !mapsEqual(got, beforeFiles) {
+			standin.Expect(t, "after a rolled-back first apply", standin.Live(t, ns), before)
+			if got := rtFilesOf(t, ns, h, paths); !maps.Equal(got, beforeFiles) {
 				t.Errorf("a rolled-back first apply left files changed:\n got %v\nwant %v", got, beforeFiles)
 			}
 
 			code, out = rtApplyPayload(t, ns, h, "")
-			if guest.Exit(code) != guest.Applied || !strings.HasSuffix(strings.TrimSpace(out), "result: applied and verified") {
+			if Exit(code) != Applied || !strings.HasSuffix(strings.TrimSpace(out), "result: applied and verified") {
 				t.Fatalf("apply: exit %d\n%s", code, out)
 			}
-			render.RtExpect(t, "after the apply", render.RtLive(t, ns), render.RtWant(h))
-			render.RtCheckMain(t, ns, h)
+			standin.Expect(t, "after the apply", standin.Live(t, ns), standin.Want(h))
+			standin.CheckMain(t, ns, h)
 			if d := rtDrift(t, ns, h); len(d) > 0 {
 				t.Errorf("drift right after the apply:\n%s", strings.Join(d, "\n"))
 			}
 
-			applied, appliedFiles := render.RtLive(t, ns), rtFilesOf(t, ns, h, paths)
+			applied, appliedFiles := standin.Live(t, ns), rtFilesOf(t, ns, h, paths)
 			code, out = rtApplyPayload(t, ns, small, "injected again")
-			if guest.Exit(code) != guest.RolledBack {
-				t.Fatalf("update with a failing verification: exit %d, want %d\n%s", code, guest.RolledBack, out)
+			if Exit(code) != RolledBack {
+				t.Fatalf("update with a failing verification: exit %d, want %d\n%s", code, RolledBack, out)
 			}
 			if !strings.Contains(out, "re-applying the previous bundle") {
 				t.Errorf("the rollback did not re-apply the previous bundle:\n%s", out)
 			}
-			render.RtExpect(t, "after a rolled-back update", render.RtLive(t, ns), applied)
-			if got := rtFilesOf(t, ns, h, paths); !mapsEqual(got, appliedFiles) {
+			standin.Expect(t, "after a rolled-back update", standin.Live(t, ns), applied)
+			if got := rtFilesOf(t, ns, h, paths); !maps.Equal(got, appliedFiles) {
 				t.Errorf("a rolled-back update left files changed:\n got %v\nwant %v", got, appliedFiles)
 			}
 			if d := rtDrift(t, ns, h); len(d) > 0 {
@@ -171,14 +168,14 @@ func TestRealPayload(t *testing.T) {
 			}
 
 			code, out = rtApplyPayload(t, ns, small, "")
-			if guest.Exit(code) != guest.Applied {
+			if Exit(code) != Applied {
 				t.Fatalf("update: exit %d\n%s", code, out)
 			}
-			render.RtExpect(t, "after the update", render.RtLive(t, ns), render.RtWant(small))
+			standin.Expect(t, "after the update", standin.Live(t, ns), standin.Want(small))
 			if d := rtDrift(t, ns, small); len(d) > 0 {
 				t.Errorf("drift after the update:\n%s", strings.Join(d, "\n"))
 			}
-			if d := rtDrift(t, ns, h); len(d) == 0 && !slices.Equal(render.RtWant(h).Addrs, render.RtWant(small).Addrs) {
+			if d := rtDrift(t, ns, h); len(d) == 0 && !slices.Equal(standin.Want(h).Addrs, standin.Want(small).Addrs) {
 				t.Error("no drift against the larger render")
 			}
 
@@ -207,16 +204,4 @@ func TestRealPayload(t *testing.T) {
 			t.Logf("drift after a change by hand:\n%s", joined)
 		})
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/ecsnet/ecsnet/render"
 	"io"
 	"os"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 	"testing"
 
 	"github.com/ecsnet/ecsnet/internal/hosttest"
+	"github.com/ecsnet/ecsnet/internal/hosttest/standin"
+	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -29,7 +30,7 @@ const maxContent = 16 << 10
 // for RunCommand and checks that every invocation fits; the sizes are
 // logged (go test -v) for the delivery notes.
 func TestPayloadSizes(t *testing.T) {
-	for _, h := range exampleHosts(t) {
+	for _, h := range standin.ExampleHosts(t) {
 		files, err := render.ForHost(h)
 		if err != nil {
 			t.Fatal(err)
@@ -153,7 +154,7 @@ func TestPayloadRefusesBadInput(t *testing.T) {
 
 func exampleHost(t *testing.T, name string) *render.Host {
 	t.Helper()
-	for _, h := range exampleHosts(t) {
+	for _, h := range standin.ExampleHosts(t) {
 		if h.Name == name {
 			return h
 		}

@@ -1,8 +1,10 @@
-package render
+package render_test
 
 // Real-tool tests (issue 5, "Proven by real tools"): every example host's
 // bundle is checked by the tool of its family, on this Debian machine, in
-// network namespaces made by internal/hosttest. What runs for real:
+// network namespaces made by internal/hosttest (its package standin stands
+// one in for a rendered host; guest's TestRealPayload uses the same one
+// for the payloads). What runs for real:
 //
 //   ifupdown     ifup/ifdown of the rendered interfaces.d file in a
 //                namespace; the apply script run twice, then converging
@@ -33,7 +35,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path"
@@ -46,35 +47,15 @@ import (
 
 	"github.com/ecsnet/ecsnet/internal/golden"
 	"github.com/ecsnet/ecsnet/internal/hosttest"
+	"github.com/ecsnet/ecsnet/internal/hosttest/standin"
+	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
-// rtExampleHosts loads the example fleet with its committed lock.
-func rtExampleHosts(t *testing.T) []*Host {
-	t.Helper()
-	f, err := schema.Load([]string{"../fixtures/example/fleet.cue"}, schema.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lockPath := "../fixtures/example/ecsnet.lock.json"
-	if _, err := os.Stat(lockPath); err != nil {
-		t.Skipf("the example lock %s is not there yet: %v", lockPath, err)
-	}
-	lock, err := schema.ReadLockFile(lockPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hosts, err := Hosts(f, lock)
-	if err != nil {
-		t.Fatalf("the example lock lacks data: %v", err)
-	}
-	return hosts
-}
-
 // rtHosts returns the example hosts of the given stacks.
-func rtHosts(t *testing.T, stacks ...schema.Stack) []*Host {
-	var out []*Host
-	for _, h := range rtExampleHosts(t) {
+func rtHosts(t *testing.T, stacks ...schema.Stack) []*render.Host {
+	var out []*render.Host
+	for _, h := range standin.ExampleHosts(t) {
 		if slices.Contains(stacks, h.Stack) {
 			out = append(out, h)
 		}
@@ -85,25 +66,12 @@ func rtHosts(t *testing.T, stacks ...schema.Stack) []*Host {
 	return out
 }
 
-// rtBundle renders h, skipping while its renderer is not written yet.
-func rtBundle(t *testing.T, h *Host) []File {
-	t.Helper()
-	files, err := ForHost(h)
-	if err != nil && strings.Contains(err.Error(), "not written yet") {
-		t.Skipf("the %s renderer is not written yet", h.Stack)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
-}
-
 // rtWrite writes a bundle to a new directory (under the temp dir, which
 // namespaces see at the same path) and returns it.
-func rtWrite(t *testing.T, h *Host, files []File) string {
+func rtWrite(t *testing.T, h *render.Host, files []render.File) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := WriteHost(dir, h.Name, files); err != nil {
+	if err := render.WriteHost(dir, h.Name, files); err != nil {
 		t.Fatal(err)
 	}
 	return filepath.Join(dir, h.Name)
@@ -111,8 +79,8 @@ func rtWrite(t *testing.T, h *Host, files []File) string {
 
 // rtFiles returns the bundle's files under dir (a slash path) whose base
 // name starts with one of prefixes.
-func rtFiles(files []File, dir string, prefixes ...string) []File {
-	var out []File
+func rtFiles(files []render.File, dir string, prefixes ...string) []render.File {
+	var out []render.File
 	for _, f := range files {
 		if path.Dir(f.Path) != dir {
 			continue
@@ -127,132 +95,17 @@ func rtFiles(files []File, dir string, prefixes ...string) []File {
 	return out
 }
 
-// rtNICs returns the host's NICs, primary first.
-func rtNICs(h *Host) []NIC { return append([]NIC{h.Primary}, h.Secondary...) }
-
-// rtNetns makes a namespace standing in for h: one veth per ENI, named as
-// the kernel would (eth<device index>), with the ENI's MAC, and the
-// primary ENI's address and default route as DHCP leaves them.
-func rtNetns(t *testing.T, h *Host) *hosttest.Netns {
-	t.Helper()
-	ns := hosttest.NewNetns(t, h.Name)
-	for _, n := range rtNICs(h) {
-		mac := n.MAC
-		if mac == "" {
-			mac = "00:16:3e:ff:ff:00"
-		}
-		if err := ns.AddLink(n.Name(), mac); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ns.SetDHCPAddress(t, h.Primary.Name(), netip.PrefixFrom(h.Primary.Address, h.Primary.Bits()), h.Primary.Gateway)
-	return ns
-}
-
-// rtState is a host's network state in comparable lines.
-type rtState struct {
-	Addrs  []string // "eth1 172.16.2.21/24"
-	Rules  []string // "1001: from 172.16.2.21 lookup 1001"
-	Routes []string // "1001 default via 172.16.2.253 dev eth1", every table but main and local
-}
-
-func (s rtState) String() string {
-	return fmt.Sprintf("addresses:\n\t%s\nrules:\n\t%s\nroutes:\n\t%s",
-		strings.Join(s.Addrs, "\n\t"), strings.Join(s.Rules, "\n\t"), strings.Join(s.Routes, "\n\t"))
-}
-
-func (s rtState) sorted() rtState {
-	slices.Sort(s.Addrs)
-	slices.Sort(s.Rules)
-	slices.Sort(s.Routes)
-	return s
-}
-
-func (s rtState) equal(o rtState) bool {
-	a, b := s.sorted(), o.sorted()
-	return slices.Equal(a.Addrs, b.Addrs) && slices.Equal(a.Rules, b.Rules) && slices.Equal(a.Routes, b.Routes)
-}
-
-// rtWant is what a host should have once its bundle is up: the primary's
-// DHCP address, every address with its vSwitch prefix, and per secondary
-// ENI its table (subnet and default route) and one rule per address.
-func rtWant(h *Host) rtState {
-	var s rtState
-	for _, n := range rtNICs(h) {
-		for _, a := range n.AllAddresses() {
-			s.Addrs = append(s.Addrs, fmt.Sprintf("%s %s/%d", n.Name(), a, n.Bits()))
-		}
-		if n.Table == 0 {
-			continue
-		}
-		for _, a := range n.AllAddresses() {
-			s.Rules = append(s.Rules, fmt.Sprintf("%d: from %s lookup %d", n.Priority, a, n.Table))
-		}
-		s.Routes = append(s.Routes,
-			fmt.Sprintf("%d %s dev %s", n.Table, n.Prefix, n.Name()),
-			fmt.Sprintf("%d default via %s dev %s", n.Table, n.Gateway, n.Name()))
-	}
-	return s.sorted()
-}
-
 // rtDHCPOnly is the state before ecsnet: the primary's DHCP address.
-func rtDHCPOnly(h *Host) rtState {
-	return rtState{Addrs: []string{fmt.Sprintf("%s %s/%d", h.Primary.Name(), h.Primary.Address, h.Primary.Bits())}}
-}
-
-// rtLive reads the namespace's state back with ip -j.
-func rtLive(t *testing.T, ns *hosttest.Netns) rtState {
-	t.Helper()
-	var s rtState
-	for _, a := range ns.Addrs(t) {
-		s.Addrs = append(s.Addrs, a.String())
-	}
-	for _, r := range ns.Rules(t) {
-		if !r.Default() {
-			s.Rules = append(s.Rules, r.String())
-		}
-	}
-	for _, r := range ns.Routes(t, "all") {
-		if r.Table == "all" {
-			r.Table = "main" // ip leaves the main table's name out
-		}
-		if r.Table == "main" || r.Table == "local" {
-			continue
-		}
-		s.Routes = append(s.Routes, r.String())
-	}
-	return s.sorted()
-}
-
-// rtCheckMain checks that the main table's only default route is the
-// primary's, via its gateway: no secondary ENI's gateway leaked there.
-func rtCheckMain(t *testing.T, ns *hosttest.Netns, h *Host) {
-	t.Helper()
-	var defaults []string
-	for _, r := range ns.Routes(t, "main") {
-		if r.Dst == "default" {
-			defaults = append(defaults, r.String())
-		}
-	}
-	want := []string{fmt.Sprintf("main default via %s dev %s", h.Primary.Gateway, h.Primary.Name())}
-	if !slices.Equal(defaults, want) {
-		t.Errorf("main table default routes = %q, want only %q", defaults, want)
-	}
-}
-
-func rtExpect(t *testing.T, what string, got, want rtState) {
-	t.Helper()
-	if !got.equal(want) {
-		t.Errorf("%s: live state differs\n--- got\n%s\n--- want\n%s", what, got, want)
-	}
+func rtDHCPOnly(h *render.Host) standin.State {
+	return standin.State{Addrs: []string{fmt.Sprintf("%s %s/%d", h.Primary.Name(), h.Primary.Address, h.Primary.Bits())}}
 }
 
 // rtWait polls the live state until it equals want (daemons work
 // asynchronously).
-func rtWait(t *testing.T, ns *hosttest.Netns, want rtState, timeout time.Duration) rtState {
+func rtWait(t *testing.T, ns *hosttest.Netns, want standin.State, timeout time.Duration) standin.State {
 	t.Helper()
-	var got rtState
-	hosttest.WaitFor(timeout, func() bool { got = rtLive(t, ns); return got.equal(want) })
+	var got standin.State
+	hosttest.WaitFor(timeout, func() bool { got = standin.Live(t, ns); return got.Equal(want) })
 	return got
 }
 
@@ -262,12 +115,12 @@ func rtWait(t *testing.T, ns *hosttest.Netns, want rtState, timeout time.Duratio
 func TestRealIfupdown(t *testing.T) {
 	for _, h := range rtHosts(t, schema.StackIfupdown) {
 		t.Run(h.Name, func(t *testing.T) {
-			files := rtFiles(rtBundle(t, h), "etc/network/interfaces.d", "")
+			files := rtFiles(standin.Bundle(t, h), "etc/network/interfaces.d", "")
 			if len(files) == 0 {
 				t.Fatal("no etc/network/interfaces.d file in the bundle")
 			}
 			hosttest.RequireTool(t, "ifup")
-			ns := rtNetns(t, h)
+			ns := standin.Netns(t, h)
 			ifupdown := func(cmd string) {
 				for _, f := range files {
 					ns.WriteFile(t, "/"+f.Path, f.Data, f.Mode)
@@ -280,69 +133,23 @@ func TestRealIfupdown(t *testing.T) {
 				}
 			}
 			ifupdown("ifup")
-			rtExpect(t, "after ifup", rtLive(t, ns), rtWant(h))
-			rtCheckMain(t, ns, h)
+			standin.Expect(t, "after ifup", standin.Live(t, ns), standin.Want(h))
+			standin.CheckMain(t, ns, h)
 			ifupdown("ifup") // again: "already configured", nothing changes
-			rtExpect(t, "after a second ifup", rtLive(t, ns), rtWant(h))
+			standin.Expect(t, "after a second ifup", standin.Live(t, ns), standin.Want(h))
 			ifupdown("ifdown")
-			rtExpect(t, "after ifdown", rtLive(t, ns), rtDHCPOnly(h))
-			rtCheckMain(t, ns, h)
+			standin.Expect(t, "after ifdown", standin.Live(t, ns), rtDHCPOnly(h))
+			standin.CheckMain(t, ns, h)
 		})
 	}
 }
-
-// rtPrepare gives a namespace the files a real host of h's family has
-// before ecsnet: cloud-init's configuration of the primary ENI.
-func rtPrepare(t *testing.T, ns *hosttest.Netns, h *Host) {
-	t.Helper()
-	p := h.Primary
-	switch h.Stack {
-	case schema.StackIfupdown:
-		ns.WriteFile(t, "/etc/network/interfaces.d/50-cloud-init", []byte(fmt.Sprintf(
-			"# written by cloud-init (test stand-in)\nauto lo\niface lo inet loopback\n\nauto %s\niface %[1]s inet dhcp\n", p.Name())), 0o644)
-		// ifupdown's record of what boot brought up.
-		ns.WriteFile(t, "/run/network/ifstate", []byte(fmt.Sprintf("lo=lo\n%s=%[1]s\n", p.Name())), 0o644)
-		ns.WriteFile(t, "/run/network/ifstate.lo", []byte("lo\n"), 0o644)
-		ns.WriteFile(t, "/run/network/ifstate."+p.Name(), []byte(p.Name()+"\n"), 0o644)
-	case schema.StackNetplan:
-		ns.WriteFile(t, "/etc/netplan/50-cloud-init.yaml", rtCloudInitNetplan(h), 0o600)
-	case schema.StackNetworkd:
-		ns.WriteFile(t, "/etc/systemd/network/10-cloud-init-"+p.Name()+".network", rtCloudInitNetworkd(h), 0o644)
-	}
-}
-
-// rtCloudInitNetplan is the primary ENI as cloud-init's AliYun datasource
-// renders it for netplan (host-config.md §3.3): DHCP, matched by MAC,
-// under the ID eth0.
-func rtCloudInitNetplan(h *Host) []byte {
-	return []byte(fmt.Sprintf(`# written by cloud-init (test stand-in)
-network:
-    version: 2
-    ethernets:
-        %s:
-            dhcp4: true
-            match:
-                macaddress: %s
-            set-name: %[1]s
-`, h.Primary.Name(), h.Primary.MAC))
-}
-
-// rtCloudInitNetworkd is the primary ENI as cloud-init's networkd
-// renderer writes it.
-func rtCloudInitNetworkd(h *Host) []byte {
-	return []byte(fmt.Sprintf("# written by cloud-init (test stand-in)\n[Match]\nMACAddress=%s\nName=%s\n\n[Network]\nDHCP=ipv4\n", h.Primary.MAC, h.Primary.Name()))
-}
-
-// rtRunnable are the stacks whose apply script runs for real here: their
-// live part needs ip(8) and ifupdown only.
-var rtRunnable = []schema.Stack{schema.StackIfupdown, schema.StackIproute2}
 
 // rtApply runs a bundle's apply script in the namespace with ROOT=/ (the
 // namespace's private /etc, /var and /run) and returns its exit code and
 // output.
 func rtApply(t *testing.T, ns *hosttest.Netns, dir string, args ...string) (int, string) {
 	t.Helper()
-	out, errOut, err := ns.Exec(nil, append([]string{"/bin/bash", filepath.Join(dir, ScriptName)}, args...)...)
+	out, errOut, err := ns.Exec(nil, append([]string{"/bin/bash", filepath.Join(dir, render.ScriptName)}, args...)...)
 	code := 0
 	if err != nil {
 		var ee interface{ ExitCode() int }
@@ -354,45 +161,27 @@ func rtApply(t *testing.T, ns *hosttest.Netns, dir string, args ...string) (int,
 	return code, out + errOut
 }
 
-// rtDrop returns a copy of h with the last secondary address of every
-// NIC that has one removed: the file shrank, and a converging apply must
-// remove those addresses.
-func rtDrop(h *Host) *Host {
-	c := *h
-	c.Primary.Secondary = slices.Clone(h.Primary.Secondary)
-	if n := len(c.Primary.Secondary); n > 0 {
-		c.Primary.Secondary = c.Primary.Secondary[:n-1]
-	}
-	c.Secondary = slices.Clone(h.Secondary)
-	for i := range c.Secondary {
-		if n := len(c.Secondary[i].Secondary); n > 0 {
-			c.Secondary[i].Secondary = slices.Clone(c.Secondary[i].Secondary[:n-1])
-		}
-	}
-	return &c
-}
-
 // TestRealApplyScripts runs the apply script of every example host whose
 // stack can run here, twice, then converges to a smaller file and back.
 // The others must refuse (exit 3) and change nothing.
 func TestRealApplyScripts(t *testing.T) {
-	for _, h := range rtExampleHosts(t) {
+	for _, h := range standin.ExampleHosts(t) {
 		if h.Stack == schema.StackWindows {
 			continue
 		}
 		t.Run(h.Name, func(t *testing.T) {
-			files := rtBundle(t, h)
+			files := standin.Bundle(t, h)
 			dir := rtWrite(t, h, files)
-			ns := rtNetns(t, h)
-			rtPrepare(t, ns, h)
-			before := rtLive(t, ns)
+			ns := standin.Netns(t, h)
+			standin.Prepare(t, ns, h)
+			before := standin.Live(t, ns)
 
-			if !slices.Contains(rtRunnable, h.Stack) {
+			if !slices.Contains(standin.Runnable, h.Stack) {
 				code, out := rtApply(t, ns, dir)
 				if code != 3 {
 					t.Errorf("the %s apply script ran where its stack is not live: exit %d, want 3 (refused)\n%s", h.Stack, code, out)
 				}
-				rtExpect(t, "after a refused apply", rtLive(t, ns), before)
+				standin.Expect(t, "after a refused apply", standin.Live(t, ns), before)
 				for _, f := range files {
 					if strings.HasPrefix(f.Path, "etc/") {
 						if _, ok := ns.ReadFile(t, "/"+f.Path); ok {
@@ -406,20 +195,20 @@ func TestRealApplyScripts(t *testing.T) {
 				return
 			}
 
-			apply := func(what, dir string, want rtState) {
+			apply := func(what, dir string, want standin.State) {
 				t.Helper()
 				code, out := rtApply(t, ns, dir)
 				if code != 0 {
 					t.Fatalf("%s: exit %d\n%s", what, code, out)
 				}
 				t.Logf("%s:\n%s", what, out)
-				rtExpect(t, what, rtLive(t, ns), want)
-				rtCheckMain(t, ns, h)
+				standin.Expect(t, what, standin.Live(t, ns), want)
+				standin.CheckMain(t, ns, h)
 				if code, out := rtApply(t, ns, dir, "verify"); code != 0 {
 					t.Errorf("%s, then verify: exit %d\n%s", what, code, out)
 				}
 			}
-			apply("first apply", dir, rtWant(h))
+			apply("first apply", dir, standin.Want(h))
 			installed := map[string]string{}
 			for _, f := range files {
 				if strings.HasPrefix(f.Path, "etc/") {
@@ -430,16 +219,16 @@ func TestRealApplyScripts(t *testing.T) {
 					installed[f.Path] = got
 				}
 			}
-			apply("second apply", dir, rtWant(h))
+			apply("second apply", dir, standin.Want(h))
 			for p, was := range installed {
 				if got, _ := ns.ReadFile(t, "/"+p); got != was {
 					t.Errorf("the second apply changed /%s", p)
 				}
 			}
 
-			small := rtDrop(h)
-			apply("apply of a file with one address fewer per NIC", rtWrite(t, small, rtBundle(t, small)), rtWant(small))
-			apply("apply of the full file again", dir, rtWant(h))
+			small := standin.Drop(h)
+			apply("apply of a file with one address fewer per NIC", rtWrite(t, small, standin.Bundle(t, small)), standin.Want(small))
+			apply("apply of the full file again", dir, standin.Want(h))
 		})
 	}
 }
@@ -449,34 +238,34 @@ func TestRealApplyScripts(t *testing.T) {
 func TestRealIproute2BootScript(t *testing.T) {
 	for _, h := range rtHosts(t, schema.StackIproute2) {
 		t.Run(h.Name, func(t *testing.T) {
-			var boot []File
-			for _, f := range rtBundle(t, h) {
-				if strings.HasSuffix(f.Path, ".sh") && f.Path != ScriptName {
+			var boot []render.File
+			for _, f := range standin.Bundle(t, h) {
+				if strings.HasSuffix(f.Path, ".sh") && f.Path != render.ScriptName {
 					boot = append(boot, f)
 				}
 			}
 			if len(boot) != 1 {
-				t.Fatalf("want one boot script besides %s, found %d", ScriptName, len(boot))
+				t.Fatalf("want one boot script besides %s, found %d", render.ScriptName, len(boot))
 			}
-			ns := rtNetns(t, h)
+			ns := standin.Netns(t, h)
 			ns.WriteFile(t, "/"+boot[0].Path, boot[0].Data, boot[0].Mode)
 			for i := 0; i < 2; i++ {
 				ns.Run(t, "/"+boot[0].Path)
-				rtExpect(t, fmt.Sprintf("after boot script run %d", i+1), rtLive(t, ns), rtWant(h))
+				standin.Expect(t, fmt.Sprintf("after boot script run %d", i+1), standin.Live(t, ns), standin.Want(h))
 			}
-			rtCheckMain(t, ns, h)
+			standin.CheckMain(t, ns, h)
 			ns.Run(t, "/"+boot[0].Path, "verify")
 		})
 	}
 }
 
 // rtNetworkdUp starts systemd-networkd in ns and waits for want.
-func rtNetworkdUp(t *testing.T, ns *hosttest.Netns, want rtState) rtState {
+func rtNetworkdUp(t *testing.T, ns *hosttest.Netns, want standin.State) standin.State {
 	t.Helper()
 	stop, log := ns.StartNetworkd(t)
 	got := rtWait(t, ns, want, 15*time.Second)
 	stop()
-	if !got.equal(want) {
+	if !got.Equal(want) {
 		t.Logf("systemd-networkd log:\n%s", log())
 	}
 	return got
@@ -487,9 +276,9 @@ func rtNetworkdUp(t *testing.T, ns *hosttest.Netns, want rtState) rtState {
 func TestRealNetworkd(t *testing.T) {
 	for _, h := range rtHosts(t, schema.StackNetworkd) {
 		t.Run(h.Name, func(t *testing.T) {
-			files := rtBundle(t, h)
-			ns := rtNetns(t, h)
-			rtPrepare(t, ns, h)
+			files := standin.Bundle(t, h)
+			ns := standin.Netns(t, h)
+			standin.Prepare(t, ns, h)
 			n := 0
 			for _, f := range files {
 				if strings.HasPrefix(f.Path, "etc/systemd/network/") {
@@ -500,9 +289,9 @@ func TestRealNetworkd(t *testing.T) {
 			if n == 0 {
 				t.Fatal("no etc/systemd/network file in the bundle")
 			}
-			got := rtNetworkdUp(t, ns, rtWant(h))
-			rtExpect(t, "systemd-networkd on the rendered files", got, rtWant(h))
-			rtCheckMain(t, ns, h)
+			got := rtNetworkdUp(t, ns, standin.Want(h))
+			standin.Expect(t, "systemd-networkd on the rendered files", got, standin.Want(h))
+			standin.CheckMain(t, ns, h)
 		})
 	}
 }
@@ -513,7 +302,7 @@ func TestRealNetworkd(t *testing.T) {
 func TestRealNetplan(t *testing.T) {
 	for _, h := range rtHosts(t, schema.StackNetplan) {
 		t.Run(h.Name, func(t *testing.T) {
-			files := rtBundle(t, h)
+			files := standin.Bundle(t, h)
 			yamls := rtFiles(files, "etc/netplan", "")
 			if len(yamls) == 0 {
 				t.Fatal("no etc/netplan file in the bundle")
@@ -522,7 +311,7 @@ func TestRealNetplan(t *testing.T) {
 			if err := os.MkdirAll(filepath.Join(root, "etc/netplan"), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(root, "etc/netplan/50-cloud-init.yaml"), rtCloudInitNetplan(h), 0o600); err != nil {
+			if err := os.WriteFile(filepath.Join(root, "etc/netplan/50-cloud-init.yaml"), standin.CloudInitNetplan(h), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			for _, f := range yamls {
@@ -540,7 +329,7 @@ func TestRealNetplan(t *testing.T) {
 			// One .network file per NIC: a second file matching the
 			// primary's MAC would be ignored by networkd (host-config.md
 			// §2.4), losing the addresses.
-			for _, n := range rtNICs(h) {
+			for _, n := range standin.NICs(h) {
 				var matching []string
 				for p, data := range generated {
 					if strings.HasSuffix(p, ".network") && strings.Contains(strings.ToLower(data), "macaddress="+n.MAC) {
@@ -551,7 +340,7 @@ func TestRealNetplan(t *testing.T) {
 					t.Errorf("%s: %d generated .network files match MAC %s, want 1: %v", n.Name(), len(matching), n.MAC, matching)
 				}
 			}
-			ns := rtNetns(t, h)
+			ns := standin.Netns(t, h)
 			for p, data := range generated {
 				if strings.HasPrefix(p, "run/systemd/network/") && strings.HasSuffix(p, ".network") {
 					// netplan matches a NIC by its permanent MAC (an ENI's
@@ -563,9 +352,9 @@ func TestRealNetplan(t *testing.T) {
 					ns.WriteFile(t, "/"+p, []byte(data), 0o644)
 				}
 			}
-			got := rtNetworkdUp(t, ns, rtWant(h))
-			rtExpect(t, "systemd-networkd on netplan's output", got, rtWant(h))
-			rtCheckMain(t, ns, h)
+			got := rtNetworkdUp(t, ns, standin.Want(h))
+			standin.Expect(t, "systemd-networkd on netplan's output", got, standin.Want(h))
+			standin.CheckMain(t, ns, h)
 		})
 	}
 }
@@ -575,7 +364,7 @@ func TestRealNetplan(t *testing.T) {
 func TestRealNMKeyfiles(t *testing.T) {
 	for _, h := range rtHosts(t, schema.StackNetworkManager) {
 		t.Run(h.Name, func(t *testing.T) {
-			files := rtBundle(t, h)
+			files := standin.Bundle(t, h)
 			keyfiles := rtFiles(files, "etc/NetworkManager/system-connections", "")
 			seen := map[string]bool{}
 			for _, f := range keyfiles {
@@ -591,7 +380,7 @@ func TestRealNMKeyfiles(t *testing.T) {
 				}
 				kf := hosttest.NMKeyfile(out)
 				mac := strings.ToLower(kf["ethernet"]["mac-address"])
-				var nic *NIC
+				var nic *render.NIC
 				for _, n := range h.Secondary {
 					if n.MAC == mac {
 						nic = &n
@@ -603,7 +392,7 @@ func TestRealNMKeyfiles(t *testing.T) {
 				}
 				seen[mac] = true
 				got, want := rtNMSets(kf["ipv4"]), rtNMWant(*nic)
-				if !got.equal(want) {
+				if !got.Equal(want) {
 					t.Errorf("%s after nmcli:\n--- got\n%s\n--- want\n%s", f.Path, got, want)
 				}
 				if kf["ipv4"]["never-default"] != "true" {
@@ -625,9 +414,9 @@ func TestRealNMKeyfiles(t *testing.T) {
 	}
 }
 
-// rtNMSets reads an [ipv4] section as rtState lines.
-func rtNMSets(sec map[string]string) rtState {
-	var s rtState
+// rtNMSets reads an [ipv4] section as standin.State lines.
+func rtNMSets(sec map[string]string) standin.State {
+	var s standin.State
 	for k, v := range sec {
 		switch {
 		case strings.HasPrefix(k, "address"):
@@ -638,17 +427,17 @@ func rtNMSets(sec map[string]string) rtState {
 			s.Routes = append(s.Routes, v+" "+sec[k+"_options"])
 		}
 	}
-	return s.sorted()
+	return s.Sorted()
 }
 
-func rtNMWant(n NIC) rtState {
-	var s rtState
+func rtNMWant(n render.NIC) standin.State {
+	var s standin.State
 	for _, a := range n.AllAddresses() {
 		s.Addrs = append(s.Addrs, fmt.Sprintf("%s/%d", a, n.Bits()))
 		s.Rules = append(s.Rules, fmt.Sprintf("priority %d from %s table %d", n.Priority, a, n.Table))
 	}
 	s.Routes = []string{fmt.Sprintf("%s table=%d", n.Prefix, n.Table), fmt.Sprintf("0.0.0.0/0,%s table=%d", n.Gateway, n.Table)}
-	return s.sorted()
+	return s.Sorted()
 }
 
 // TestRealIfcfg sources every RHEL ifcfg file with bash, checks the
@@ -657,10 +446,10 @@ func rtNMWant(n NIC) rtState {
 func TestRealIfcfg(t *testing.T) {
 	for _, h := range rtHosts(t, schema.StackIfcfg) {
 		t.Run(h.Name, func(t *testing.T) {
-			files := rtBundle(t, h)
+			files := standin.Bundle(t, h)
 			dir := rtWrite(t, h, files)
 			const base = "etc/sysconfig/network-scripts"
-			ns := rtNetns(t, h)
+			ns := standin.Netns(t, h)
 			for _, f := range rtFiles(files, base, "ifcfg-") {
 				vars := hosttest.SourceIfcfg(t, filepath.Join(dir, filepath.FromSlash(f.Path)))
 				dev := strings.TrimPrefix(path.Base(f.Path), "ifcfg-")
@@ -692,14 +481,14 @@ func TestRealIfcfg(t *testing.T) {
 			}
 			rtReplay(t, ns, rtFiles(files, base, "route-"), "route")
 			rtReplay(t, ns, rtFiles(files, base, "rule-"), "rule")
-			rtExpect(t, "addresses, route- and rule- files replayed with ip", rtLive(t, ns), rtWant(h))
-			rtCheckMain(t, ns, h)
+			standin.Expect(t, "addresses, route- and rule- files replayed with ip", standin.Live(t, ns), standin.Want(h))
+			standin.CheckMain(t, ns, h)
 		})
 	}
 }
 
-func rtNICByName(h *Host, name string) *NIC {
-	for _, n := range rtNICs(h) {
+func rtNICByName(h *render.Host, name string) *render.NIC {
+	for _, n := range standin.NICs(h) {
 		if n.Name() == name {
 			return &n
 		}
@@ -709,7 +498,7 @@ func rtNICByName(h *Host, name string) *NIC {
 
 // rtReplay passes every line of the files to `ip <obj> add`, as
 // initscripts' ifup-routes does with route-* and rule-* files.
-func rtReplay(t *testing.T, ns *hosttest.Netns, files []File, obj string) {
+func rtReplay(t *testing.T, ns *hosttest.Netns, files []render.File, obj string) {
 	t.Helper()
 	for _, f := range files {
 		for _, line := range strings.Split(string(f.Data), "\n") {
@@ -728,10 +517,10 @@ func rtReplay(t *testing.T, ns *hosttest.Netns, files []File, obj string) {
 func TestRealWicked(t *testing.T) {
 	for _, h := range rtHosts(t, schema.StackWicked) {
 		t.Run(h.Name, func(t *testing.T) {
-			files := rtBundle(t, h)
+			files := standin.Bundle(t, h)
 			dir := rtWrite(t, h, files)
 			const base = "etc/sysconfig/network"
-			ns := rtNetns(t, h)
+			ns := standin.Netns(t, h)
 			all := rtFiles(files, base, "ifcfg-", "ifroute-", "ifrule-")
 			if len(all) == 0 {
 				t.Fatal("no etc/sysconfig/network file in the bundle")
@@ -808,8 +597,8 @@ func TestRealWicked(t *testing.T) {
 					ns.Run(t, append([]string{"ip", "-4", "rule", "add"}, fields...)...)
 				}
 			}
-			rtExpect(t, "addresses, ifroute and ifrule replayed with ip", rtLive(t, ns), rtWant(h))
-			rtCheckMain(t, ns, h)
+			standin.Expect(t, "addresses, ifroute and ifrule replayed with ip", standin.Live(t, ns), standin.Want(h))
+			standin.CheckMain(t, ns, h)
 		})
 	}
 }
@@ -828,9 +617,9 @@ func rtLines(data []byte) []string {
 // TestRealScriptSyntax checks every shell script of every Linux bundle
 // with bash -n, and the Windows script with tree-sitter-powershell.
 func TestRealScriptSyntax(t *testing.T) {
-	for _, h := range rtExampleHosts(t) {
+	for _, h := range standin.ExampleHosts(t) {
 		t.Run(h.Name, func(t *testing.T) {
-			files := rtBundle(t, h)
+			files := standin.Bundle(t, h)
 			dir := rtWrite(t, h, files)
 			for _, f := range files {
 				switch {
@@ -857,10 +646,10 @@ func execOutput(name string, args ...string) (string, error) {
 // on DHCP with its secondary addresses, every secondary ENI static with a
 // default route in its own table and one rule per address. withLink adds
 // the table's subnet route (a route without a gateway).
-func rtV2(h *Host, withLink bool) []byte {
+func rtV2(h *render.Host, withLink bool) []byte {
 	var b strings.Builder
 	b.WriteString("network:\n  version: 2\n  ethernets:\n")
-	for _, n := range rtNICs(h) {
+	for _, n := range standin.NICs(h) {
 		fmt.Fprintf(&b, "    %s:\n      match: {macaddress: \"%s\"}\n      set-name: %[1]s\n", n.Name(), n.MAC)
 		var addrs []string
 		for _, a := range n.Secondary {
@@ -890,7 +679,7 @@ func rtV2(h *Host, withLink bool) []byte {
 }
 
 // rtDiff lists what got lacks and has beyond want.
-func rtDiff(got, want rtState) []string {
+func rtDiff(got, want standin.State) []string {
 	var out []string
 	for _, p := range []struct {
 		kind string
@@ -940,8 +729,8 @@ func TestCloudInitCrossCheck(t *testing.T) {
 	var findings strings.Builder
 	fmt.Fprintf(&findings, "cloud-init %s, devel net-convert, on the intent ecsnet renders (rtV2)\n", version)
 	for _, name := range []string{"lb-1", "edge-1"} {
-		var h *Host
-		for _, x := range rtExampleHosts(t) {
+		var h *render.Host
+		for _, x := range standin.ExampleHosts(t) {
 			if x.Name == name {
 				h = x
 			}
@@ -987,36 +776,36 @@ func TestCloudInitCrossCheck(t *testing.T) {
 		// DHCP address already).
 		eni := converted[0]["etc/network/interfaces.d/50-cloud-init"]
 		eni = strings.Replace(eni, "iface "+h.Primary.Name()+" inet dhcp", "iface "+h.Primary.Name()+" inet manual", 1)
-		ns := rtNetns(t, h)
+		ns := standin.Netns(t, h)
 		ns.WriteFile(t, "/etc/network/interfaces.d/50-cloud-init", []byte(eni), 0o644)
 		out, errOut, err := ns.Exec(nil, "ifup", "-a", "-i", "/etc/network/interfaces.d/50-cloud-init", "--state-dir", "/run/network", "--no-scripts")
 		if err != nil {
 			t.Logf("ifup of cloud-init's eni output: %v\n%s%s", err, out, errOut)
 		}
-		rtFinding(&findings, "eni/debian, ifup", rtDiff(rtLive(t, ns), rtWant(h)), rtMainDefaults(t, ns))
+		rtFinding(&findings, "eni/debian, ifup", rtDiff(standin.Live(t, ns), standin.Want(h)), rtMainDefaults(t, ns))
 
 		// networkd, brought up with systemd-networkd.
-		ns = rtNetns(t, h)
+		ns = standin.Netns(t, h)
 		files := converted[1]
 		for _, p := range rtSorted(files) {
 			ns.WriteFile(t, "/"+p, []byte(files[p]), 0o644)
 		}
-		want := rtWant(h)
+		want := standin.Want(h)
 		stop, _ := ns.StartNetworkd(t)
 		hosttest.WaitFor(10*time.Second, func() bool {
-			return len(rtLive(t, ns).Addrs) == len(want.Addrs)
+			return len(standin.Live(t, ns).Addrs) == len(want.Addrs)
 		})
 		// Routes follow addresses: wait until nothing changes for a second.
-		last := fmt.Sprint(rtLive(t, ns), rtMainDefaults(t, ns))
+		last := fmt.Sprint(standin.Live(t, ns), rtMainDefaults(t, ns))
 		hosttest.WaitFor(10*time.Second, func() bool {
 			time.Sleep(time.Second)
-			now := fmt.Sprint(rtLive(t, ns), rtMainDefaults(t, ns))
+			now := fmt.Sprint(standin.Live(t, ns), rtMainDefaults(t, ns))
 			same := now == last
 			last = now
 			return same
 		})
 		stop()
-		rtFinding(&findings, "networkd/debian, systemd-networkd", rtDiff(rtLive(t, ns), want), rtMainDefaults(t, ns))
+		rtFinding(&findings, "networkd/debian, systemd-networkd", rtDiff(standin.Live(t, ns), want), rtMainDefaults(t, ns))
 
 		// The rest, read as text.
 		for i, k := range kinds[2:] {

@@ -24,6 +24,7 @@ import (
 	"github.com/ecsnet/ecsnet/fixtures"
 	"github.com/ecsnet/ecsnet/guest"
 	"github.com/ecsnet/ecsnet/internal/hosttest"
+	"github.com/ecsnet/ecsnet/internal/hosttest/standin"
 	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/render"
 )
@@ -166,25 +167,9 @@ func (c *e2e) wantState(name string) hostState {
 			h = x
 		}
 	}
-	var s hostState
-	for _, n := range append([]render.NIC{h.Primary}, h.Secondary...) {
-		for _, a := range n.AllAddresses() {
-			s.Addrs = append(s.Addrs, fmt.Sprintf("%s %s/%d", n.Name(), a, n.Bits()))
-		}
-		if n.Table == 0 {
-			continue
-		}
-		for _, a := range n.AllAddresses() {
-			s.Rules = append(s.Rules, fmt.Sprintf("%d: from %s lookup %d", n.Priority, a, n.Table))
-		}
-		s.Routes = append(s.Routes, fmt.Sprintf("%d %s dev %s", n.Table, n.Prefix, n.Name()),
-			fmt.Sprintf("%d default via %s dev %s", n.Table, n.Gateway, n.Name()))
-	}
-	s.MainDefaults = []string{fmt.Sprintf("default via %s dev eth0", h.Primary.Gateway)}
-	slices.Sort(s.Addrs)
-	slices.Sort(s.Rules)
-	slices.Sort(s.Routes)
-	return s
+	w := standin.Want(h)
+	return hostState{Addrs: w.Addrs, Rules: w.Rules, Routes: w.Routes,
+		MainDefaults: []string{fmt.Sprintf("default via %s dev eth0", h.Primary.Gateway)}}
 }
 
 // hostsRight checks every real guest against the render.
