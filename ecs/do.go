@@ -52,7 +52,9 @@ func (c *Client) Do(ctx context.Context, s *plan.Step) (plan.Result, error) {
 		if e.InstanceID != s.InstanceID {
 			return plan.Result{}, fmt.Errorf("ecs: ENI %s is InUse on %s, not %s", s.ENIID, e.InstanceID, s.InstanceID)
 		}
-		return plan.Result{DeviceIndex: e.DeviceIndex}, nil
+		// No device index: the cloud shows it only to accounts in a
+		// preview (eniFromSDK), and apply gives the ENI its own slot.
+		return plan.Result{}, nil
 
 	case plan.DetachENI:
 		if s.InstanceID == "" {

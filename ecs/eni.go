@@ -109,6 +109,15 @@ func (c *Client) listENIs(ctx context.Context, filter func(*ecssdk.DescribeNetwo
 	return out, nil
 }
 
+// eniFromSDK reads one ENI of a DescribeNetworkInterfaces answer. It reads
+// only fields the API reference gives every account: never Attachment
+// (DeviceIndex, InstanceId, NetworkCardIndex), which the reference marks
+// as an invitational preview, unavailable to general users
+// (https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-describenetworkinterfaces).
+// The instance an ENI is attached to is the set's own InstanceId, the
+// host finds the interface by MacAddress, and the slot that numbers it on
+// the host is ecsnet's (plan/slot.go), so an account with or without the
+// preview gets the same observation.
 func eniFromSDK(s ecssdk.NetworkInterfaceSet) (*plan.ObservedENI, error) {
 	e := &plan.ObservedENI{
 		ID:             s.NetworkInterfaceId,
@@ -116,8 +125,7 @@ func eniFromSDK(s ecssdk.NetworkInterfaceSet) (*plan.ObservedENI, error) {
 		Description:    s.Description,
 		Type:           plan.ENIType(s.Type),
 		Status:         plan.ENIStatus(s.Status),
-		InstanceID:     cmpOr(s.InstanceId, s.Attachment.InstanceId),
-		DeviceIndex:    s.Attachment.DeviceIndex,
+		InstanceID:     s.InstanceId,
 		VSwitch:        s.VSwitchId,
 		Zone:           s.ZoneId,
 		VPC:            s.VpcId,

@@ -18,13 +18,20 @@ type Adoption struct {
 	fleet    string
 }
 
-// Record puts the adopted ENI into the lock of its fleet.
+// Record puts the adopted ENI into the lock of its fleet. An attached ENI
+// gets its slot there as one that apply attaches would (slot.go): the one
+// the name had, if free on the instance, else the lowest free one.
 func (a *Adoption) Record(lock *schema.Lock) {
+	prev := 0
 	if old := lock.Secondary(a.Locked.Name); old != nil {
 		// A name used before keeps its generation, so no ClientToken of
 		// the old ENI is ever sent for this one. It saturates, as apply's
 		// does: ReadLock refuses a generation above schema.MaxGeneration.
 		a.Locked.Generation = min(old.Generation+1, schema.MaxGeneration)
+		prev = old.DeviceIndex
+	}
+	if a.Locked.AttachedTo != "" {
+		a.Locked.DeviceIndex = freeSlot(usedSlots(lock, a.Locked.AttachedTo, a.Locked.Name), prev)
 	}
 	lock.Fleet = a.fleet
 	lock.Put(a.Locked)
@@ -123,9 +130,7 @@ func Adopt(f *schema.Fleet, obs *Observed, id, name string) (*Adoption, error) {
 
 	ad := &Adoption{fleet: f.Name, Tagged: o.Tags[TagFleet] == f.Name && o.Tags[TagENI] == name}
 	ad.Locked = &schema.LockedENI{Name: name, ID: o.ID, MAC: strings.ToLower(o.MAC), PrimaryIP: o.PrimaryIP, Adopted: true}
-	if o.InstanceID != "" {
-		ad.Locked.AttachedTo, ad.Locked.DeviceIndex = attachTo, o.DeviceIndex
-	}
+	ad.Locked.AttachedTo = attachTo // its slot is decided by Record, against the lock
 	for _, a := range o.SecondaryIPs {
 		ad.Locked.Secondary = append(ad.Locked.Secondary, schema.LockedAddr{Addr: a})
 	}

@@ -24,13 +24,14 @@ type Cloud interface {
 	Do(ctx context.Context, s *Step) (Result, error)
 }
 
-// Result is what the cloud reports for a step.
+// Result is what the cloud reports for a step. An attach reports nothing:
+// the slot an attached ENI gets is ecsnet's own (see slot.go), not the
+// cloud's device index, which most accounts cannot read.
 type Result struct {
-	ENIID       string       // create: the new ENI
-	MAC         string       // create
-	PrimaryIP   netip.Addr   // create
-	IPs         []netip.Addr // create and assign: the secondary addresses assigned
-	DeviceIndex int          // attach
+	ENIID     string       // create: the new ENI
+	MAC       string       // create
+	PrimaryIP netip.Addr   // create
+	IPs       []netip.Addr // create and assign: the secondary addresses assigned
 }
 
 // ApplyOptions adjust Apply. The zero value applies nothing destructive,
@@ -184,6 +185,7 @@ func Apply(ctx context.Context, cloud Cloud, f *schema.Fleet, p *Plan, lock *sch
 		}
 	}
 	ex := &executor{cloud: cloud, f: f, opts: opts, lock: lock.Clone(), ids: map[string]string{}, obs: obs}
+	ex.slots = attachSlots(ex.lock, p)
 	if obs != nil {
 		ex.scope = newScope(f, obs)
 		if err := ex.scope.checkPlan(p); err != nil {
@@ -233,6 +235,10 @@ type executor struct {
 	lock *schema.Lock
 	ids  map[string]string // target -> ENI ID learnt from a create
 	done int
+	// slots holds the slot each attach step gives its ENI, decided in
+	// plan order before the run (attachSlots), so that the lock does not
+	// depend on the order in which attaches finish.
+	slots map[string]int
 
 	lastSave time.Time // guarded by mu
 
@@ -480,20 +486,31 @@ func (ex *executor) record(s *Step, res Result) {
 		if ex.scope != nil && res.ENIID != "" {
 			ex.scope.tagged[res.ENIID] = true // created with the fleet's tags (scope.check)
 		}
+		// A new ENI is not attached yet. DeviceIndex stays: an ENI that
+		// replaces one of the same name inherits its slot.
 		e.ID, e.MAC, e.PrimaryIP = res.ENIID, strings.ToLower(res.MAC), res.PrimaryIP
-		e.AttachedTo, e.DeviceIndex = "", 0
+		e.AttachedTo = ""
 		e.Secondary = nil
 		for _, a := range res.IPs {
 			e.Secondary = append(e.Secondary, schema.LockedAddr{Addr: a, Added: true})
 		}
 	case AttachENI:
-		e.AttachedTo, e.DeviceIndex = s.Instance, res.DeviceIndex
+		slot, ok := ex.slots[s.ID]
+		if !ok {
+			slot = freeSlot(usedSlots(ex.lock, s.Instance, e.Name), e.DeviceIndex)
+		}
+		e.AttachedTo, e.DeviceIndex = s.Instance, slot
 	case DetachENI:
-		e.AttachedTo, e.DeviceIndex = "", 0
+		// The slot stays with the ENI, for its next attach.
+		e.AttachedTo = ""
 	case DeleteENI:
 		// Keep the entry without an ID: its generation must outlive the
-		// ENI, so a new ENI of the same name gets new tokens.
-		e.ID, e.MAC, e.PrimaryIP, e.Secondary, e.AttachedTo, e.DeviceIndex = "", "", netip.Addr{}, nil, "", 0
+		// ENI, so a new ENI of the same name gets new tokens. Its slot
+		// goes to the ENI that replaces it, if the file still has one.
+		e.ID, e.MAC, e.PrimaryIP, e.Secondary, e.AttachedTo = "", "", netip.Addr{}, nil, ""
+		if ex.f.ENI(e.Name) == nil {
+			e.DeviceIndex = 0
+		}
 	case AssignIPs:
 		if e.ID != s.ENIID && e.Name != "" {
 			// An ENI ecsnet created whose lock write was lost (a killed
@@ -550,13 +567,16 @@ func (ex *executor) lockEntry(key string) *schema.LockedENI {
 }
 
 // Reconcile brings the lock up to date with an observation: for every ENI
-// of the fleet it records the cloud's ID, MAC, attachment, device index and
-// primary address, keeps the recorded secondary addresses that are still
-// there, and records the wanted (pinned) addresses the cloud holds. It
-// never records an address that is neither wanted nor recorded: that one
-// was added by hand. Entries of ENIs gone from the file and the cloud are
-// dropped, except their generation. It also records the block of each of
-// the fleet's vSwitches as the cloud reports it (RecordVSwitches).
+// of the fleet it records the cloud's ID, MAC, attachment and primary
+// address, keeps the recorded secondary addresses that are still there,
+// and records the wanted (pinned) addresses the cloud holds. It never
+// records an address that is neither wanted nor recorded: that one was
+// added by hand. A secondary ENI attached to an instance of the fleet
+// keeps its slot (the lock's device_index; see slot.go), or gets one when
+// it has none there; the cloud's device index is never read. Entries of
+// ENIs gone from the file and the cloud are dropped, except their
+// generation. It also records the block of each of the fleet's vSwitches
+// as the cloud reports it (RecordVSwitches).
 func Reconcile(lock *schema.Lock, f *schema.Fleet, obs *Observed) {
 	lock.Fleet = f.Name
 	RecordVSwitches(lock, f, obs)
@@ -564,12 +584,16 @@ func Reconcile(lock *schema.Lock, f *schema.Fleet, obs *Observed) {
 	for _, in := range f.Instances {
 		nameOf[in.ID] = in.Name
 	}
+	moved := map[string]bool{} // secondary ENIs whose attachment the lock had otherwise
 	refresh := func(e *schema.LockedENI, o *ObservedENI, want schema.Secondaries) {
 		e.ID, e.MAC, e.PrimaryIP = o.ID, strings.ToLower(o.MAC), o.PrimaryIP
-		e.DeviceIndex, e.AttachedTo = 0, ""
+		was := e.AttachedTo
+		e.AttachedTo = ""
 		if o.InstanceID != "" {
-			e.DeviceIndex = o.DeviceIndex
 			e.AttachedTo = nameOf[o.InstanceID]
+		}
+		if e.Name != "" && e.AttachedTo != was {
+			moved[e.Name] = true
 		}
 		pinned := want.PinnedAddrs()
 		var keep []schema.LockedAddr
@@ -624,7 +648,8 @@ func Reconcile(lock *schema.Lock, f *schema.Fleet, obs *Observed) {
 		}
 		switch {
 		case o == nil:
-			e.ID, e.MAC, e.PrimaryIP, e.Secondary, e.AttachedTo, e.DeviceIndex = "", "", netip.Addr{}, nil, "", 0
+			// Gone: the slot stays for the ENI that apply creates again.
+			e.ID, e.MAC, e.PrimaryIP, e.Secondary, e.AttachedTo = "", "", netip.Addr{}, nil, ""
 		case x.ID == "" && e.ID != o.ID:
 			// Created by ecsnet but never recorded (the lock write was
 			// lost): its addresses came from ecsnet's create.
@@ -640,8 +665,9 @@ func Reconcile(lock *schema.Lock, f *schema.Fleet, obs *Observed) {
 	}
 	// Entries for ENIs the file no longer names keep only their generation.
 	for _, e := range lock.ENIs {
-		if e.Name != "" && f.ENI(e.Name) == nil && e.ID != "" && obs.ENI(e.ID) == nil {
+		if e.Name != "" && f.ENI(e.Name) == nil && (e.ID == "" || obs.ENI(e.ID) == nil) {
 			e.ID, e.MAC, e.PrimaryIP, e.Secondary, e.AttachedTo, e.DeviceIndex = "", "", netip.Addr{}, nil, "", 0
 		}
 	}
+	settleSlots(lock, moved)
 }

@@ -246,7 +246,7 @@ func (c *fakeCloud) Do(_ context.Context, s *Step) (Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.done = append(c.done, s.ID)
-	return Result{DeviceIndex: 1}, nil
+	return Result{}, nil
 }
 
 // TestApplyHostRemoveFailureKeepsTheCloud: when the host cannot stop

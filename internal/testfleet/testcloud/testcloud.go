@@ -257,7 +257,8 @@ func Observed(w *emulator.World) (*plan.Observed, error) {
 			if instances[n.InstanceId] == nil {
 				return nil, fmt.Errorf("testcloud: ENI %s: no instance %s", n.NetworkInterfaceId, n.InstanceId)
 			}
-			e.DeviceIndex = n.DeviceIndex
+			// No DeviceIndex: Observe never reads the cloud's (a preview
+			// field; plan/slot.go).
 		}
 		o.ENIs = append(o.ENIs, e)
 		v.used += 1 + len(sec)
