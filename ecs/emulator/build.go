@@ -12,55 +12,114 @@ import (
 
 // build validates a world and turns it into a live cloud. Values the world
 // leaves out (primary ENI IDs, MACs, addresses) are derived from seed.
+//
+// It runs in two passes. The first checks every entry, in the file's
+// order and in dependency order (types, VPCs, vSwitches, groups,
+// instances, ENIs), and claims the IDs, MACs and addresses the world
+// names, collecting every problem so that one run reports them all. Only
+// a world without problems reaches the second pass, which derives what the
+// world leaves out from the seed: derived values can then never collide
+// with explicit ones.
 func build(w *World, seed int64) (*cloud, error) {
-	var errs worldErrors
-	c := &cloud{
-		region:    w.RegionId,
-		quotas:    w.Quotas.withDefaults(),
-		overrides: slices.Clone(w.InstanceTypes),
-		types:     map[string]instanceType{},
-		keys:      map[string]AccessKey{},
-		vpcs:      map[string]*vpc{},
-		vswitches: map[string]*vswitch{},
-		groups:    map[string]*group{},
-		instances: map[string]*instance{},
-		enis:      map[string]*eni{},
-		macs:      map[string]bool{},
-		gen:       newGenerator(seed),
+	b := &builder{
+		c: &cloud{
+			region:    w.RegionId,
+			quotas:    w.Quotas.withDefaults(),
+			overrides: slices.Clone(w.InstanceTypes),
+			types:     map[string]instanceType{},
+			keys:      map[string]AccessKey{},
+			vpcs:      map[string]*vpc{},
+			vswitches: map[string]*vswitch{},
+			groups:    map[string]*group{},
+			instances: map[string]*instance{},
+			enis:      map[string]*eni{},
+			macs:      map[string]bool{},
+			gen:       newGenerator(seed),
+		},
+		seen:    map[string]string{},
+		created: epoch.Format(timeLayout),
 	}
-	created := epoch.Format(timeLayout)
+	b.account(w)
+	b.instanceTypes(w.InstanceTypes)
+	b.vpcs(w.Vpcs)
+	b.vswitches(w.VSwitches)
+	b.securityGroups(w.SecurityGroups)
+	b.instances(w.Instances)
+	b.networkInterfaces(w.NetworkInterfaces)
+	if err := b.errs.err(); err != nil {
+		return nil, err
+	}
+	b.derive()
+	if err := b.errs.err(); err != nil {
+		return nil, err
+	}
+	c := b.c
+	slices.Sort(c.vpcIDs)
+	slices.Sort(c.vswIDs)
+	slices.Sort(c.groupIDs)
+	slices.SortFunc(c.instList, func(a, b *instance) int { return strings.Compare(a.id, b.id) })
+	return c, nil
+}
+
+// builder is the state of one build: the cloud so far, the problems found
+// and what the world has claimed.
+type builder struct {
+	c       *cloud
+	errs    worldErrors
+	seen    map[string]string // ID -> where the world names it; IDs are unique across every kind
+	created string            // CreationTime of everything the world holds
+	// all holds the ENIs that passed the checks, primary ENIs first, in
+	// file order, for derive.
+	all []pendingENI
+	// deviceIndex holds the explicit device indexes taken per instance.
+	deviceIndex map[string]map[int]bool
+}
+
+// pendingENI is a checked ENI whose derived values are still to come.
+type pendingENI struct {
+	e      *eni
+	autoIP bool // the world left PrivateIpAddress out
+}
+
+// account checks the region, the quotas and the access keys.
+func (b *builder) account(w *World) {
 	if w.RegionId == "" {
-		errs.add("RegionId is required")
+		b.errs.add("RegionId is required")
 	}
 	q := w.Quotas
 	if q.MaxNetworkInterfaces < 0 || q.UnboundEniMaxSecondaryIps < 0 || q.SecurityGroupMaxIps < 0 ||
 		q.CreateMaxSecondaryIps < 0 || q.MaxSecurityGroupsPerEni < 0 {
-		errs.add("Quotas: values must not be negative (0 means the default)")
+		b.errs.add("Quotas: values must not be negative (0 means the default)")
 	}
 	for i, k := range w.AccessKeys {
 		switch {
 		case k.AccessKeyId == "" || k.AccessKeySecret == "":
-			errs.add("AccessKeys[%d]: AccessKeyId and AccessKeySecret are required", i)
-		case c.keys[k.AccessKeyId] != (AccessKey{}):
-			errs.add("AccessKeys[%d]: duplicate AccessKeyId %q", i, k.AccessKeyId)
+			b.errs.add("AccessKeys[%d]: AccessKeyId and AccessKeySecret are required", i)
+		case b.c.keys[k.AccessKeyId] != (AccessKey{}):
+			b.errs.add("AccessKeys[%d]: duplicate AccessKeyId %q", i, k.AccessKeyId)
 		default:
-			c.keys[k.AccessKeyId] = k
+			b.c.keys[k.AccessKeyId] = k
 		}
 	}
+}
 
+// instanceTypes loads the built-in type table and merges the world's
+// overrides and additions over it.
+func (b *builder) instanceTypes(overrides []InstanceType) {
+	c := b.c
 	for _, t := range schema.BuiltinInstanceTypes() {
 		cpu, mem := typeSize(t.Name)
 		c.types[t.Name] = instanceType{id: t.Name, maxENIs: t.MaxENIs, maxIPs: t.MaxIPsPerENI,
 			needsStopped: t.AttachNeedsStopped, cpu: cpu, mem: mem}
 	}
 	seenType := map[string]bool{}
-	for i, o := range w.InstanceTypes {
+	for i, o := range overrides {
 		if o.InstanceTypeId == "" {
-			errs.add("InstanceTypes[%d]: InstanceTypeId is required", i)
+			b.errs.add("InstanceTypes[%d]: InstanceTypeId is required", i)
 			continue
 		}
 		if seenType[o.InstanceTypeId] {
-			errs.add("InstanceTypes[%d]: duplicate InstanceTypeId %q", i, o.InstanceTypeId)
+			b.errs.add("InstanceTypes[%d]: duplicate InstanceTypeId %q", i, o.InstanceTypeId)
 			continue
 		}
 		seenType[o.InstanceTypeId] = true
@@ -70,7 +129,7 @@ func build(w *World, seed int64) (*cloud, error) {
 			t = instanceType{id: o.InstanceTypeId, cpu: cpu, mem: mem}
 		}
 		if o.EniQuantity < 0 || o.EniPrivateIpAddressQuantity < 0 {
-			errs.add("InstanceTypes[%d] %s: quantities must not be negative", i, o.InstanceTypeId)
+			b.errs.add("InstanceTypes[%d] %s: quantities must not be negative", i, o.InstanceTypeId)
 		}
 		if o.EniQuantity > 0 {
 			t.maxENIs = o.EniQuantity
@@ -88,72 +147,79 @@ func build(w *World, seed int64) (*cloud, error) {
 			t.mem = o.MemorySize
 		}
 		if t.maxENIs == 0 || t.maxIPs == 0 {
-			errs.add("InstanceTypes[%d] %s: not a built-in type, so EniQuantity and EniPrivateIpAddressQuantity are required", i, o.InstanceTypeId)
+			b.errs.add("InstanceTypes[%d] %s: not a built-in type, so EniQuantity and EniPrivateIpAddressQuantity are required", i, o.InstanceTypeId)
 		}
 		c.types[o.InstanceTypeId] = t
 	}
+}
 
-	// IDs are unique across every kind: a world that reuses one is a typo.
-	seen := map[string]string{}
-	claim := func(id, where string) bool {
-		if id == "" {
-			errs.add("%s: ID is required", where)
-			return false
-		}
-		if prev, dup := seen[id]; dup {
-			errs.add("%s: duplicate ID %q (also %s)", where, id, prev)
-			return false
-		}
-		seen[id] = where
-		return true
+// claim records that the world names id at where. IDs are unique across
+// every kind: a world that reuses one is a typo.
+func (b *builder) claim(id, where string) bool {
+	if id == "" {
+		b.errs.add("%s: ID is required", where)
+		return false
 	}
+	if prev, dup := b.seen[id]; dup {
+		b.errs.add("%s: duplicate ID %q (also %s)", where, id, prev)
+		return false
+	}
+	b.seen[id] = where
+	return true
+}
 
-	for i, v := range w.Vpcs {
+func (b *builder) vpcs(vpcs []Vpc) {
+	c := b.c
+	for i, v := range vpcs {
 		where := "Vpcs[" + strconv.Itoa(i) + "]"
-		if !claim(v.VpcId, where) {
+		if !b.claim(v.VpcId, where) {
 			continue
 		}
 		p, err := netip.ParsePrefix(v.CidrBlock)
 		if err != nil || !p.Addr().Is4() || p.Masked() != p {
-			errs.add("%s %s: CidrBlock %q is not an IPv4 block like 10.0.0.0/16", where, v.VpcId, v.CidrBlock)
+			b.errs.add("%s %s: CidrBlock %q is not an IPv4 block like 10.0.0.0/16", where, v.VpcId, v.CidrBlock)
 			continue
 		}
 		c.vpcs[v.VpcId] = &vpc{id: v.VpcId, name: v.VpcName, cidr: p}
 		c.vpcIDs = append(c.vpcIDs, v.VpcId)
 	}
-	for i, s := range w.VSwitches {
+}
+
+func (b *builder) vswitches(vsws []VSwitch) {
+	c := b.c
+	for i, s := range vsws {
 		where := "VSwitches[" + strconv.Itoa(i) + "]"
-		if !claim(s.VSwitchId, where) {
+		if !b.claim(s.VSwitchId, where) {
 			continue
 		}
 		where += " " + s.VSwitchId
 		p, err := netip.ParsePrefix(s.CidrBlock)
 		if err != nil || !p.Addr().Is4() || p.Masked() != p {
-			errs.add("%s: CidrBlock %q is not an IPv4 block like 10.0.1.0/24", where, s.CidrBlock)
+			b.errs.add("%s: CidrBlock %q is not an IPv4 block like 10.0.1.0/24", where, s.CidrBlock)
 			continue
 		}
 		// vSwitch blocks are /16 to /29 (ecs-api.md §4).
 		if p.Bits() < 16 || p.Bits() > 29 {
-			errs.add("%s: CidrBlock %s: a vSwitch block must be /16 to /29", where, p)
+			b.errs.add("%s: CidrBlock %s: a vSwitch block must be /16 to /29", where, p)
 			continue
 		}
 		owner := c.vpcs[s.VpcId]
 		if owner == nil {
-			errs.add("%s: VpcId %q is not in Vpcs", where, s.VpcId)
+			b.errs.add("%s: VpcId %q is not in Vpcs", where, s.VpcId)
 			continue
 		}
 		if !owner.cidr.Contains(p.Addr()) || owner.cidr.Bits() > p.Bits() {
-			errs.add("%s: CidrBlock %s is outside VPC %s (%s)", where, p, owner.id, owner.cidr)
+			b.errs.add("%s: CidrBlock %s is outside VPC %s (%s)", where, p, owner.id, owner.cidr)
 			continue
 		}
 		if s.ZoneId == "" {
-			errs.add("%s: ZoneId is required", where)
+			b.errs.add("%s: ZoneId is required", where)
 		}
 		overlap := false
 		for _, id := range c.vswIDs {
 			o := c.vswitches[id]
 			if o.vpcID == s.VpcId && o.cidr.Overlaps(p) {
-				errs.add("%s: CidrBlock %s overlaps vSwitch %s (%s)", where, p, o.id, o.cidr)
+				b.errs.add("%s: CidrBlock %s overlaps vSwitch %s (%s)", where, p, o.id, o.cidr)
 				overlap = true
 			}
 		}
@@ -164,255 +230,298 @@ func build(w *World, seed int64) (*cloud, error) {
 			cidr: p, base: addrToU32(p.Addr()), size: 1 << (32 - p.Bits()), used: map[uint32]string{}}
 		c.vswIDs = append(c.vswIDs, s.VSwitchId)
 	}
-	for i, g := range w.SecurityGroups {
+}
+
+func (b *builder) securityGroups(groups []SecurityGroup) {
+	c := b.c
+	for i, g := range groups {
 		where := "SecurityGroups[" + strconv.Itoa(i) + "]"
-		if !claim(g.SecurityGroupId, where) {
+		if !b.claim(g.SecurityGroupId, where) {
 			continue
 		}
 		if c.vpcs[g.VpcId] == nil {
-			errs.add("%s %s: VpcId %q is not in Vpcs", where, g.SecurityGroupId, g.VpcId)
+			b.errs.add("%s %s: VpcId %q is not in Vpcs", where, g.SecurityGroupId, g.VpcId)
 			continue
 		}
 		c.groups[g.SecurityGroupId] = &group{id: g.SecurityGroupId, name: g.SecurityGroupName, vpcID: g.VpcId}
 		c.groupIDs = append(c.groupIDs, g.SecurityGroupId)
 	}
+}
 
-	// checkGroups validates an ENI's security groups against its VPC.
-	checkGroups := func(where, vpcID string, ids []string) bool {
-		ok := true
-		if len(ids) == 0 {
-			errs.add("%s: SecurityGroupIds must name at least one group", where)
+// checkGroups validates an ENI's security groups against its VPC.
+func (b *builder) checkGroups(where, vpcID string, ids []string) bool {
+	ok := true
+	if len(ids) == 0 {
+		b.errs.add("%s: SecurityGroupIds must name at least one group", where)
+		ok = false
+	}
+	dup := map[string]bool{}
+	for _, id := range ids {
+		g := b.c.groups[id]
+		switch {
+		case dup[id]:
+			b.errs.add("%s: security group %s listed twice", where, id)
+			ok = false
+		case g == nil:
+			b.errs.add("%s: security group %q is not in SecurityGroups", where, id)
+			ok = false
+		case g.vpcID != vpcID:
+			b.errs.add("%s: security group %s is in VPC %s, not %s", where, id, g.vpcID, vpcID)
 			ok = false
 		}
-		dup := map[string]bool{}
-		for _, id := range ids {
-			g := c.groups[id]
-			switch {
-			case dup[id]:
-				errs.add("%s: security group %s listed twice", where, id)
-				ok = false
-			case g == nil:
-				errs.add("%s: security group %q is not in SecurityGroups", where, id)
-				ok = false
-			case g.vpcID != vpcID:
-				errs.add("%s: security group %s is in VPC %s, not %s", where, id, g.vpcID, vpcID)
-				ok = false
-			}
-			dup[id] = true
-		}
-		return ok
+		dup[id] = true
 	}
-	// addr parses one explicit address and takes it in v for eniID.
-	addr := func(where string, v *vswitch, s, eniID string) (netip.Addr, bool) {
-		a, err := netip.ParseAddr(s)
-		switch {
-		case err != nil || !a.Is4():
-			errs.add("%s: %q is not an IPv4 address", where, s)
-		case !v.cidr.Contains(a):
-			errs.add("%s: %s is outside vSwitch %s (%s)", where, a, v.id, v.cidr)
-		case v.reserved(a):
-			errs.add("%s: %s is reserved in vSwitch %s (the first address and the last three)", where, a, v.id)
-		case v.inUse(a):
-			errs.add("%s: %s is already held by %s", where, a, v.used[addrToU32(a)])
-		default:
-			v.take(a, eniID)
-			return a, true
-		}
-		return netip.Addr{}, false
-	}
-	macOK := func(where, m string) bool {
-		switch {
-		case !schema.ValidMAC(m):
-			errs.add("%s: MacAddress %q is not a lower-case MAC like 00:16:3e:0a:0b:0c", where, m)
-		case c.macs[m]:
-			errs.add("%s: MacAddress %s is used twice", where, m)
-		default:
-			c.macs[m] = true
-			return true
-		}
-		return false
-	}
+	return ok
+}
 
-	// Explicit IDs, MACs and addresses are claimed first, so that the ones
-	// derived from the seed can never collide with them.
-	type pendingENI struct {
-		e      *eni
-		autoIP bool
+// addr parses one explicit address and takes it in v for eniID.
+func (b *builder) addr(where string, v *vswitch, s, eniID string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(s)
+	switch {
+	case err != nil || !a.Is4():
+		b.errs.add("%s: %q is not an IPv4 address", where, s)
+	case !v.cidr.Contains(a):
+		b.errs.add("%s: %s is outside vSwitch %s (%s)", where, a, v.id, v.cidr)
+	case v.reserved(a):
+		b.errs.add("%s: %s is reserved in vSwitch %s (the first address and the last three)", where, a, v.id)
+	case v.inUse(a):
+		b.errs.add("%s: %s is already held by %s", where, a, v.used[addrToU32(a)])
+	default:
+		v.take(a, eniID)
+		return a, true
 	}
-	var all []pendingENI
-	for i, in := range w.Instances {
+	return netip.Addr{}, false
+}
+
+// addrs takes an ENI's explicit primary and secondary addresses, each
+// owned by owner until derive re-owns them under the final ENI ID.
+func (b *builder) addrs(where string, v *vswitch, e *eni, primary string, secondaries []string, owner string) bool {
+	ok := true
+	if primary != "" {
+		a, good := b.addr(where+" PrivateIpAddress", v, primary, owner)
+		ok = ok && good
+		e.ip = a
+	}
+	for _, s := range secondaries {
+		a, good := b.addr(where+" SecondaryPrivateIpAddresses", v, s, owner)
+		ok = ok && good
+		e.secondaries = append(e.secondaries, a)
+	}
+	return ok
+}
+
+// macOK claims an explicit MAC.
+func (b *builder) macOK(where, m string) bool {
+	switch {
+	case !schema.ValidMAC(m):
+		b.errs.add("%s: MacAddress %q is not a lower-case MAC like 00:16:3e:0a:0b:0c", where, m)
+	case b.c.macs[m]:
+		b.errs.add("%s: MacAddress %s is used twice", where, m)
+	default:
+		b.c.macs[m] = true
+		return true
+	}
+	return false
+}
+
+// instances checks the instances and their primary ENIs.
+func (b *builder) instances(list []Instance) {
+	c := b.c
+	for i, in := range list {
 		where := "Instances[" + strconv.Itoa(i) + "]"
-		if !claim(in.InstanceId, where) {
+		if !b.claim(in.InstanceId, where) {
 			continue
 		}
 		where += " " + in.InstanceId
 		bad := false
 		if _, ok := c.types[in.InstanceType]; !ok {
-			errs.add("%s: InstanceType %q is neither built in nor in InstanceTypes", where, in.InstanceType)
+			b.errs.add("%s: InstanceType %q is neither built in nor in InstanceTypes", where, in.InstanceType)
 			bad = true
 		}
 		status := cmp.Or(in.Status, "Running")
 		if !slices.Contains(instanceStatuses, status) {
-			errs.add("%s: Status %q is not one of %s", where, in.Status, strings.Join(instanceStatuses, ", "))
+			b.errs.add("%s: Status %q is not one of %s", where, in.Status, strings.Join(instanceStatuses, ", "))
 			bad = true
 		}
 		osType := cmp.Or(in.OSType, "linux")
 		if osType != "linux" && osType != "windows" {
-			errs.add("%s: OSType %q is not linux or windows", where, in.OSType)
+			b.errs.add("%s: OSType %q is not linux or windows", where, in.OSType)
 			bad = true
 		}
 		if msg := checkFamily(in.EcsnetOS, in.EcsnetNetwork, osType); msg != "" {
-			errs.add("%s: %s", where, msg)
+			b.errs.add("%s: %s", where, msg)
 			bad = true
 		}
 		v := c.vswitches[in.VSwitchId]
 		if v == nil {
-			errs.add("%s: VSwitchId %q is not in VSwitches", where, in.VSwitchId)
+			b.errs.add("%s: VSwitchId %q is not in VSwitches", where, in.VSwitchId)
 			continue
 		}
 		if in.ZoneId != "" && in.ZoneId != v.zone {
-			errs.add("%s: ZoneId %s differs from vSwitch %s's zone %s", where, in.ZoneId, v.id, v.zone)
+			b.errs.add("%s: ZoneId %s differs from vSwitch %s's zone %s", where, in.ZoneId, v.id, v.zone)
 			bad = true
 		}
-		if !checkGroups(where, v.vpcID, in.SecurityGroupIds) {
+		if !b.checkGroups(where, v.vpcID, in.SecurityGroupIds) {
 			bad = true
 		}
 		e := &eni{id: in.NetworkInterfaceId, vsw: v.id, vpcID: v.vpcID, zone: v.zone, primary: true,
 			groups: slices.Clone(in.SecurityGroupIds), mac: in.MacAddress, status: stInUse,
-			instanceID: in.InstanceId, created: created}
-		if e.id != "" && !claim(e.id, where+" NetworkInterfaceId") {
+			instanceID: in.InstanceId, created: b.created}
+		if e.id != "" && !b.claim(e.id, where+" NetworkInterfaceId") {
 			bad = true
 		}
-		if e.mac != "" && !macOK(where, e.mac) {
+		if e.mac != "" && !b.macOK(where, e.mac) {
 			bad = true
 		}
-		autoIP := in.PrivateIpAddress == ""
-		if !autoIP {
-			a, ok := addr(where+" PrivateIpAddress", v, in.PrivateIpAddress, in.InstanceId)
-			bad = bad || !ok
-			e.ip = a
-		}
-		for _, s := range in.SecondaryPrivateIpAddresses {
-			a, ok := addr(where+" SecondaryPrivateIpAddresses", v, s, in.InstanceId)
-			bad = bad || !ok
-			e.secondaries = append(e.secondaries, a)
+		if !b.addrs(where, v, e, in.PrivateIpAddress, in.SecondaryPrivateIpAddresses, in.InstanceId) {
+			bad = true
 		}
 		if bad {
 			continue
 		}
 		c.instances[in.InstanceId] = &instance{id: in.InstanceId, name: in.InstanceName, typ: in.InstanceType,
-			status: status, osType: osType, osName: in.OSName, zone: v.zone, vsw: v.id, created: created,
+			status: status, osType: osType, osName: in.OSName, zone: v.zone, vsw: v.id, created: b.created,
 			ecsnetOS: in.EcsnetOS, ecsnetNetwork: in.EcsnetNetwork}
 		c.instList = append(c.instList, c.instances[in.InstanceId])
-		all = append(all, pendingENI{e, autoIP})
+		b.all = append(b.all, pendingENI{e, in.PrivateIpAddress == ""})
 	}
-	deviceIndex := map[string]map[int]bool{} // instance -> taken indexes
-	for i, n := range w.NetworkInterfaces {
+}
+
+// networkInterfaces checks the secondary ENIs.
+func (b *builder) networkInterfaces(list []NetworkInterface) {
+	c := b.c
+	b.deviceIndex = map[string]map[int]bool{}
+	for i, n := range list {
 		where := "NetworkInterfaces[" + strconv.Itoa(i) + "]"
 		if n.NetworkInterfaceId != "" {
-			if !claim(n.NetworkInterfaceId, where) {
+			if !b.claim(n.NetworkInterfaceId, where) {
 				continue
 			}
 			where += " " + n.NetworkInterfaceId
 		}
 		v := c.vswitches[n.VSwitchId]
 		if v == nil {
-			errs.add("%s: VSwitchId %q is not in VSwitches", where, n.VSwitchId)
+			b.errs.add("%s: VSwitchId %q is not in VSwitches", where, n.VSwitchId)
 			continue
 		}
-		bad := !checkGroups(where, v.vpcID, n.SecurityGroupIds)
-		if len(n.Tags) > 20 {
-			errs.add("%s: %d tags; a resource carries at most 20", where, len(n.Tags))
+		bad := !b.checkGroups(where, v.vpcID, n.SecurityGroupIds)
+		if !b.checkTags(where, n.Tags) {
 			bad = true
 		}
-		keys := map[string]bool{}
-		for _, t := range n.Tags {
-			if t.TagKey == "" || keys[t.TagKey] {
-				errs.add("%s: tag keys must be non-empty and unique (%q)", where, t.TagKey)
-				bad = true
-			}
-			keys[t.TagKey] = true
-		}
-		status := n.Status
-		if status == "" {
-			status = stAvailable
-			if n.InstanceId != "" {
-				status = stInUse
-			}
-		}
-		switch status {
-		case stAvailable, stDeleting:
-			if n.InstanceId != "" {
-				errs.add("%s: a %s ENI has no InstanceId", where, status)
-				bad = true
-			}
-		case stAttaching, stInUse, stDetaching:
-			in := c.instances[n.InstanceId]
-			switch {
-			case in == nil:
-				errs.add("%s: InstanceId %q is not in Instances", where, n.InstanceId)
-				bad = true
-			case c.vswitches[in.vsw].vpcID != v.vpcID:
-				errs.add("%s: instance %s is in VPC %s, the ENI in %s", where, in.id, c.vswitches[in.vsw].vpcID, v.vpcID)
-				bad = true
-			case in.zone != v.zone:
-				errs.add("%s: instance %s is in zone %s, the ENI in %s", where, in.id, in.zone, v.zone)
-				bad = true
-			}
-		default:
-			errs.add("%s: Status %q is not one of Available, Attaching, InUse, Detaching, Deleting", where, n.Status)
+		status, ok := b.eniStatus(where, n, v)
+		if !ok {
 			bad = true
 		}
-		if n.DeviceIndex < 0 || (n.DeviceIndex > 0 && n.InstanceId == "") {
-			errs.add("%s: DeviceIndex %d needs an InstanceId and must be ≥ 1", where, n.DeviceIndex)
+		if !b.checkDeviceIndex(where, n) {
 			bad = true
-		}
-		if n.DeviceIndex > 0 && n.InstanceId != "" {
-			if deviceIndex[n.InstanceId] == nil {
-				deviceIndex[n.InstanceId] = map[int]bool{}
-			}
-			if deviceIndex[n.InstanceId][n.DeviceIndex] {
-				errs.add("%s: DeviceIndex %d is used twice on %s", where, n.DeviceIndex, n.InstanceId)
-				bad = true
-			}
-			deviceIndex[n.InstanceId][n.DeviceIndex] = true
 		}
 		e := &eni{id: n.NetworkInterfaceId, name: n.NetworkInterfaceName, desc: n.Description,
 			vsw: v.id, vpcID: v.vpcID, zone: v.zone, groups: slices.Clone(n.SecurityGroupIds), mac: n.MacAddress,
 			status: status, instanceID: n.InstanceId, deviceIndex: n.DeviceIndex, tags: slices.Clone(n.Tags),
-			created: created}
+			created: b.created}
 		sortTags(e.tags)
-		if e.mac != "" && !macOK(where, e.mac) {
+		if e.mac != "" && !b.macOK(where, e.mac) {
 			bad = true
 		}
 		owner := cmp.Or(n.NetworkInterfaceId, where)
-		autoIP := n.PrivateIpAddress == ""
-		if !autoIP {
-			a, ok := addr(where+" PrivateIpAddress", v, n.PrivateIpAddress, owner)
-			bad = bad || !ok
-			e.ip = a
-		}
-		for _, s := range n.SecondaryPrivateIpAddresses {
-			a, ok := addr(where+" SecondaryPrivateIpAddresses", v, s, owner)
-			bad = bad || !ok
-			e.secondaries = append(e.secondaries, a)
+		if !b.addrs(where, v, e, n.PrivateIpAddress, n.SecondaryPrivateIpAddresses, owner) {
+			bad = true
 		}
 		if !bad {
-			all = append(all, pendingENI{e, autoIP})
+			b.all = append(b.all, pendingENI{e, n.PrivateIpAddress == ""})
 		}
 	}
-	if err := errs.err(); err != nil {
-		return nil, err
-	}
+}
 
-	// Derived values, in file order.
-	taken := func(id string) bool { _, ok := seen[id]; return ok }
-	for _, p := range all {
+// checkTags enforces the tag limits of a resource.
+func (b *builder) checkTags(where string, tags []Tag) bool {
+	ok := true
+	if len(tags) > 20 {
+		b.errs.add("%s: %d tags; a resource carries at most 20", where, len(tags))
+		ok = false
+	}
+	keys := map[string]bool{}
+	for _, t := range tags {
+		if t.TagKey == "" || keys[t.TagKey] {
+			b.errs.add("%s: tag keys must be non-empty and unique (%q)", where, t.TagKey)
+			ok = false
+		}
+		keys[t.TagKey] = true
+	}
+	return ok
+}
+
+// eniStatus returns an ENI's status, defaulted from whether it names an
+// instance, and checks that the instance can hold it.
+func (b *builder) eniStatus(where string, n NetworkInterface, v *vswitch) (string, bool) {
+	c := b.c
+	status := n.Status
+	if status == "" {
+		status = stAvailable
+		if n.InstanceId != "" {
+			status = stInUse
+		}
+	}
+	switch status {
+	case stAvailable, stDeleting:
+		if n.InstanceId != "" {
+			b.errs.add("%s: a %s ENI has no InstanceId", where, status)
+			return status, false
+		}
+	case stAttaching, stInUse, stDetaching:
+		in := c.instances[n.InstanceId]
+		switch {
+		case in == nil:
+			b.errs.add("%s: InstanceId %q is not in Instances", where, n.InstanceId)
+			return status, false
+		case c.vswitches[in.vsw].vpcID != v.vpcID:
+			b.errs.add("%s: instance %s is in VPC %s, the ENI in %s", where, in.id, c.vswitches[in.vsw].vpcID, v.vpcID)
+			return status, false
+		case in.zone != v.zone:
+			b.errs.add("%s: instance %s is in zone %s, the ENI in %s", where, in.id, in.zone, v.zone)
+			return status, false
+		}
+	default:
+		b.errs.add("%s: Status %q is not one of Available, Attaching, InUse, Detaching, Deleting", where, n.Status)
+		return status, false
+	}
+	return status, true
+}
+
+// checkDeviceIndex checks and claims an explicit device index.
+func (b *builder) checkDeviceIndex(where string, n NetworkInterface) bool {
+	if n.DeviceIndex < 0 || (n.DeviceIndex > 0 && n.InstanceId == "") {
+		b.errs.add("%s: DeviceIndex %d needs an InstanceId and must be ≥ 1", where, n.DeviceIndex)
+		return false
+	}
+	if n.DeviceIndex == 0 {
+		return true
+	}
+	taken := b.deviceIndex[n.InstanceId]
+	if taken == nil {
+		taken = map[int]bool{}
+		b.deviceIndex[n.InstanceId] = taken
+	}
+	ok := !taken[n.DeviceIndex]
+	if !ok {
+		b.errs.add("%s: DeviceIndex %d is used twice on %s", where, n.DeviceIndex, n.InstanceId)
+	}
+	taken[n.DeviceIndex] = true
+	return ok
+}
+
+// derive fills in what the world left out, in file order, and registers
+// every ENI: IDs and MACs from the seed, primary addresses from the ENI's
+// vSwitch, device indexes once every explicit one is known.
+func (b *builder) derive() {
+	c := b.c
+	taken := func(id string) bool { _, ok := b.seen[id]; return ok }
+	for _, p := range b.all {
 		e := p.e
 		v := c.vswitches[e.vsw]
 		if e.id == "" {
 			e.id = c.gen.id("eni-", "", taken)
-			seen[e.id] = "derived"
+			b.seen[e.id] = "derived"
 		}
 		if e.mac == "" {
 			e.mac = c.gen.mac("", func(m string) bool { return c.macs[m] })
@@ -420,7 +529,7 @@ func build(w *World, seed int64) (*cloud, error) {
 		}
 		if p.autoIP {
 			if v.free() < 1 {
-				errs.add("ENI %s: vSwitch %s has no free address left for its primary address", e.id, v.id)
+				b.errs.add("ENI %s: vSwitch %s has no free address left for its primary address", e.id, v.id)
 				continue
 			}
 			e.ip = c.allocate(v, 1, e.id)[0]
@@ -446,14 +555,6 @@ func build(w *World, seed int64) (*cloud, error) {
 			e.deviceIndex = c.freeDeviceIndex(c.instances[e.instanceID])
 		}
 	}
-	if err := errs.err(); err != nil {
-		return nil, err
-	}
-	slices.Sort(c.vpcIDs)
-	slices.Sort(c.vswIDs)
-	slices.Sort(c.groupIDs)
-	slices.SortFunc(c.instList, func(a, b *instance) int { return strings.Compare(a.id, b.id) })
-	return c, nil
 }
 
 // toWorld writes the live cloud back in world-file shape, every list in ID
