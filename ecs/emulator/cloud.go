@@ -88,7 +88,8 @@ type eni struct {
 	deviceIndex      int
 	tags             []Tag // sorted by key
 	created          string
-	transition       uint64 // sequence of the pending transition, 0 if none
+	transition       uint64     // sequence of the pending transition, 0 if none
+	history          []snapshot // states reads still see, oldest first (timing.go)
 }
 
 // ENI states (ecs-api.md §3).

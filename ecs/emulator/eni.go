@@ -340,6 +340,9 @@ func attachNetworkInterface(s *Server, q *call) (any, *apiError) {
 	if err := c.checkAttachState(in, "attach"); err != nil {
 		return nil, err
 	}
+	if err := s.checkInstanceBusy(in, e); err != nil {
+		return nil, err
+	}
 	if v := c.vswitches[in.vsw]; v.vpcID != e.vpcID {
 		return nil, newErr(http.StatusForbidden, "InvalidOperation.VpcMismatch",
 			"The ENI %s is in VPC %s, the instance %s in %s.", e.id, e.vpcID, in.id, v.vpcID)
@@ -360,10 +363,11 @@ func attachNetworkInterface(s *Server, q *call) (any, *apiError) {
 	if e.ipCount() > t.maxIPs {
 		return nil, errIPsPerENI(e, t.maxIPs, "instance type "+in.typ)
 	}
+	s.touch(e, q.now)
 	e.status, e.instanceID = stAttaching, in.id
 	e.deviceIndex = c.freeDeviceIndex(in)
 	in.enis = insertByID(in.enis, e)
-	s.schedule(e, q.now)
+	s.schedule(e, q.now, s.stuck(q))
 	q.changed = true
 	return requestOnly{q.requestID}, nil
 }
@@ -401,8 +405,12 @@ func detachNetworkInterface(s *Server, q *call) (any, *apiError) {
 	if e.status == stDetaching {
 		return requestOnly{q.requestID}, nil
 	}
+	if err := s.checkInstanceBusy(in, e); err != nil {
+		return nil, err
+	}
+	s.touch(e, q.now)
 	e.status = stDetaching
-	s.schedule(e, q.now)
+	s.schedule(e, q.now, s.stuck(q))
 	q.changed = true
 	return requestOnly{q.requestID}, nil
 }
@@ -422,8 +430,9 @@ func deleteNetworkInterface(s *Server, q *call) (any, *apiError) {
 	if e.status != stAvailable {
 		return nil, errENIState(e, "delete")
 	}
+	s.touch(e, q.now)
 	e.status = stDeleting
-	s.schedule(e, q.now)
+	s.schedule(e, q.now, false)
 	q.changed = true
 	return requestOnly{q.requestID}, nil
 }
@@ -474,6 +483,7 @@ func modifyNetworkInterfaceAttribute(s *Server, q *call) (any, *apiError) {
 			return nil, err
 		}
 		if !slices.Equal(groups, e.groups) {
+			s.touch(e, q.now)
 			for _, g := range e.groups {
 				c.groups[g].ips -= e.ipCount()
 			}
@@ -485,9 +495,11 @@ func modifyNetworkInterfaceAttribute(s *Server, q *call) (any, *apiError) {
 		}
 	}
 	if name != "" && name != e.name {
+		s.touch(e, q.now)
 		e.name, q.changed = name, true
 	}
 	if desc != "" && desc != e.desc {
+		s.touch(e, q.now)
 		e.desc, q.changed = desc, true
 	}
 	return requestOnly{q.requestID}, nil
@@ -582,6 +594,7 @@ func assignPrivateIpAddresses(s *Server, q *call) (any, *apiError) {
 	if err := c.checkGroupRoom(e.groups, count); err != nil {
 		return nil, err
 	}
+	s.touch(e, q.now)
 	added := explicit
 	if len(added) > 0 {
 		for _, a := range added {
@@ -643,6 +656,7 @@ func unassignPrivateIpAddresses(s *Server, q *call) (any, *apiError) {
 		seen[a] = true
 	}
 	v := c.vswitches[e.vsw]
+	s.touch(e, q.now)
 	e.secondaries = slices.DeleteFunc(e.secondaries, func(a netip.Addr) bool { return seen[a] })
 	for a := range seen {
 		v.release(a)

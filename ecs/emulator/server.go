@@ -20,7 +20,10 @@ type Options struct {
 	// addresses, RequestIds and fault rolls derive from it.
 	Seed int64
 	// AsyncDelay is how much emulator-clock time Attaching→InUse,
-	// Detaching→Available, Deleting→gone and a command invocation take.
+	// Detaching→Available, Deleting→gone and a command invocation take
+	// when neither Options nor the world has a Timing (the simplified
+	// model: nothing conflicts, reads are consistent). With a Timing, a
+	// non-zero AsyncDelay still sets attach, detach and delete.
 	AsyncDelay time.Duration
 	// Now is the emulator clock: it ages async transitions, QPS buckets and
 	// SignatureNonces, and is the reference for the 15-minute Timestamp
@@ -41,7 +44,9 @@ type Options struct {
 	// ThrottleRate is the share of requests answered 400 Throttling.
 	ThrottleRate float64
 	// ServerErrorRate is the share answered 500 InternalError or 503
-	// ServiceUnavailable before anything happens.
+	// ServiceUnavailable before anything happens. Options.Faults has the
+	// other kinds (drops before the change, Throttling.User, conflicts,
+	// stuck transitions) and per-action rates.
 	ServerErrorRate float64
 	// CommitThenFailRate is the share of state-changing calls whose change
 	// is made but whose answer is a 5xx.
@@ -52,20 +57,15 @@ type Options struct {
 	// ActionQPS limits actions by name (token bucket on the emulator
 	// clock, burst = max(1, QPS)); excess calls get 400 Throttling.User.
 	ActionQPS map[string]float64
+	// Faults, when set, replaces World.Faults; the fault fields above,
+	// where non-zero, override it field by field (faults.go).
+	Faults *Faults
+	// Timing, when set, replaces World.Timing: realistic durations, read
+	// lag and conflicts instead of AsyncDelay (timing.go).
+	Timing *Timing
 	// PreviewFields, when set, overrides World.PreviewFields: whether
 	// responses carry the API's invitational-preview fields (account.go).
 	PreviewFields *bool
-}
-
-// Faults are the fault-injection settings of Options, changeable while the
-// server runs.
-type Faults struct {
-	Latency            time.Duration
-	ThrottleRate       float64
-	ServerErrorRate    float64
-	CommitThenFailRate float64
-	CommitThenDropRate float64
-	ActionQPS          map[string]float64
 }
 
 // Server is the emulated ECS and VPC API. It is an http.Handler: serve it
@@ -86,6 +86,7 @@ type Server struct {
 	buckets  map[string]*bucket
 	commands commandLog
 	hosts    *hostSet // nil without hosts mode
+	timing   timing   // timing.go
 	acct     account  // account.go
 }
 
@@ -105,9 +106,18 @@ func New(w *World, opts Options) (*Server, error) {
 	if len(c.keys) == 0 {
 		return nil, errors.New("world: AccessKeys is empty, so no request could authenticate")
 	}
+	tm, err := resolveTiming(w, opts)
+	if err != nil {
+		return nil, err
+	}
+	faults := mergeFaults(w, opts)
+	if err := faults.Check(); err != nil {
+		return nil, err
+	}
 	s := &Server{
 		now:    opts.Now,
-		delay:  opts.AsyncDelay,
+		delay:  tm.command,
+		timing: tm,
 		runner: opts.Runner,
 		seed:   seed,
 		cloud:  c,
@@ -121,8 +131,7 @@ func New(w *World, opts Options) (*Server, error) {
 	if err := s.initAccount(w, opts); err != nil {
 		return nil, err
 	}
-	s.setFaults(Faults{Latency: opts.Latency, ThrottleRate: opts.ThrottleRate, ServerErrorRate: opts.ServerErrorRate,
-		CommitThenFailRate: opts.CommitThenFailRate, CommitThenDropRate: opts.CommitThenDropRate, ActionQPS: opts.ActionQPS})
+	s.setFaults(faults)
 	if opts.Hosts != nil {
 		if opts.Runner != nil {
 			return nil, errors.New("emulator: Options.Runner and Options.Hosts exclude each other (hosts mode runs the commands)")
@@ -136,7 +145,7 @@ func New(w *World, opts Options) (*Server, error) {
 	for _, e := range c.eniList {
 		switch e.status {
 		case stAttaching, stDetaching, stDeleting:
-			s.schedule(e, now)
+			s.schedule(e, now, false)
 		}
 	}
 	return s, nil
@@ -150,8 +159,7 @@ func (s *Server) SetFaults(f Faults) {
 }
 
 func (s *Server) setFaults(f Faults) {
-	f.ActionQPS = maps.Clone(f.ActionQPS)
-	s.faults = f
+	s.faults = f.clone()
 	s.buckets = map[string]*bucket{}
 }
 
@@ -255,8 +263,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	o := s.serveAPI(r)
 	if o.drop {
-		// Commit-then-drop: the change is made, the client sees the
-		// connection die with no answer, as after a gateway timeout.
+		// A dropped connection (before or after the change commits):
+		// the client sees it die with no answer, as after a gateway
+		// timeout.
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				conn.Close()
@@ -337,7 +346,11 @@ func (s *Server) serveAPI(r *http.Request) outcome {
 	if e := s.checkRegion(q.p, act.regionOptional); e != nil {
 		return fail(e)
 	}
-	if e := s.injectBefore(q); e != nil {
+	rates := s.faults.forAction(q.action)
+	if r := rates.DropRate; r > 0 && s.cloud.gen.roll("drop-before", n) < r {
+		return outcome{drop: true}
+	}
+	if e := s.injectBefore(q, rates, act.mutating); e != nil {
 		return fail(e)
 	}
 	body, e := act.run(s, q)
@@ -345,10 +358,10 @@ func (s *Server) serveAPI(r *http.Request) outcome {
 		return fail(e)
 	}
 	if q.changed {
-		if s.faults.CommitThenDropRate > 0 && s.cloud.gen.roll("drop", n) < s.faults.CommitThenDropRate {
+		if r := rates.CommitThenDropRate; r > 0 && s.cloud.gen.roll("drop", n) < r {
 			return outcome{drop: true}
 		}
-		if s.faults.CommitThenFailRate > 0 && s.cloud.gen.roll("commit-fail", n) < s.faults.CommitThenFailRate {
+		if r := rates.CommitThenFailRate; r > 0 && s.cloud.gen.roll("commit-fail", n) < r {
 			return fail(s.serverError(n))
 		}
 	}
@@ -374,7 +387,7 @@ func (s *Server) checkRegion(p params, optional bool) *apiError {
 }
 
 // injectBefore applies the faults that stop a request before it runs.
-func (s *Server) injectBefore(q *call) *apiError {
+func (s *Server) injectBefore(q *call, rates FaultRates, mutating bool) *apiError {
 	if qps, ok := s.faults.ActionQPS[q.action]; ok && qps > 0 {
 		b := s.buckets[q.action]
 		burst := max(1, qps)
@@ -391,11 +404,17 @@ func (s *Server) injectBefore(q *call) *apiError {
 		}
 		b.tokens--
 	}
-	if r := s.faults.ThrottleRate; r > 0 && s.cloud.gen.roll("throttle", q.n) < r {
+	if r := rates.ThrottleRate; r > 0 && s.cloud.gen.roll("throttle", q.n) < r {
 		return errThrottling()
 	}
-	if r := s.faults.ServerErrorRate; r > 0 && s.cloud.gen.roll("5xx", q.n) < r {
+	if r := rates.ThrottleUserRate; r > 0 && s.cloud.gen.roll("throttle-user", q.n) < r {
+		return errThrottlingUser()
+	}
+	if r := rates.ServerErrorRate; r > 0 && s.cloud.gen.roll("5xx", q.n) < r {
 		return s.serverError(q.n)
+	}
+	if r := rates.ConflictRate; r > 0 && mutating && s.cloud.gen.roll("conflict", q.n) < r {
+		return errOperationConflict("the resource")
 	}
 	return nil
 }

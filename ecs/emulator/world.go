@@ -33,6 +33,11 @@ type World struct {
 	// PreviewFields shows the API's invitational-preview fields
 	// (DefaultPreviewFields when left out; see account.go).
 	PreviewFields *bool `json:"PreviewFields,omitempty"`
+	// Timing and Faults are not API fields: how long the emulator's
+	// asynchronous work takes and which faults it injects (timing.go,
+	// faults.go). Options override them.
+	Timing *Timing `json:"Timing,omitempty"`
+	Faults *Faults `json:"Faults,omitempty"`
 }
 
 // AccessKey is a credential the emulator accepts. When SecurityToken is set
@@ -243,6 +248,9 @@ func lineCol(data []byte, off int64) string {
 func (w *World) check() error {
 	if _, err := build(w, 0); err != nil {
 		return err
+	}
+	if err := w.checkClock(); err != nil {
+		return fmt.Errorf("world: %w", err)
 	}
 	return w.checkAccount()
 }
