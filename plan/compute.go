@@ -54,6 +54,11 @@ func Compute(f *schema.Fleet, obs *Observed, lock *schema.Lock, opts Options) (*
 	}
 	c.orphans()
 	c.crossDeps()
+	if len(c.errs) == 0 {
+		// The totals need every ENI's end state; after another error
+		// they would count a half-made plan.
+		c.checkQuotas()
+	}
 	if len(c.errs) > 0 {
 		return nil, c.errs.Sort()
 	}
@@ -95,6 +100,9 @@ type computer struct {
 	// use).
 	restoring map[netip.Addr]bool
 	pins      map[netip.Addr]string
+	// footprints records the addresses and groups of the ENIs this plan
+	// creates, changes or removes, for checkQuotas.
+	footprints footprints
 }
 
 type want struct {
@@ -429,6 +437,7 @@ func (c *computer) instance(in *schema.Instance) {
 			"the primary ENI of %s would carry %d secondary addresses, over its type's %d", in.ID, d.final, t.MaxIPsPerENI-1)
 		return
 	}
+	c.footprints.set(oi.PrimaryENI, footprint{addrs: 1 + d.final, pos: in.Pos})
 	gen := 0
 	if locked != nil {
 		gen = locked.Generation
@@ -674,6 +683,7 @@ func (c *computer) eni(e *schema.ENI) {
 			"ENI %s would carry %d secondary addresses, over the %d it may hold", o.ID, d.final, capacity)
 		return
 	}
+	c.footprints.set(o.ID, footprint{addrs: 1 + d.final, groups: groupsOf(sgIDs), pos: e.Pos})
 	var un *Step
 	if len(d.remove) > 0 {
 		un = c.add(&Step{ID: "unassign " + target, Action: UnassignIPs, Target: target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, IPs: d.remove, Reason: c.removeReason(d), Drift: c.pruneOnly(d)})
@@ -809,6 +819,7 @@ func (c *computer) create(e *schema.ENI, target, vswID string, sgIDs []string, i
 		reason = fmt.Sprintf("not in the cloud yet; primary address %s chosen by ecsnet (the lowest free one)", a)
 	}
 	s := c.add(&Step{ID: "create " + target, Action: CreateENI, Target: target, ENI: e.Name, Create: spec, Reason: reason})
+	c.footprints.created = append(c.footprints.created, footprint{addrs: 1 + e.N(), groups: groupsOf(sgIDs), pos: e.Pos})
 	s.Token = c.token(s.ID, gen, vswID, strings.Join(sgIDs, ","), spec.PrimaryIP.String(), addrsString(spec.IPs), fmt.Sprint(spec.Count), e.Description)
 	if e.PrimaryIP.IsValid() {
 		c.wants = append(c.wants, want{step: s.ID, addr: e.PrimaryIP, pos: e.PrimaryIPPos, path: path + ".primaryIp"})
@@ -917,6 +928,7 @@ func (c *computer) remove(o *ObservedENI, name, why string) {
 	freed := append([]netip.Addr{o.PrimaryIP}, o.SecondaryIPs...)
 	del := c.add(&Step{ID: "delete " + target, Action: DeleteENI, Target: target, ENI: name, ENIID: o.ID, DependsOn: deps, Destroys: true, Reason: why, IPs: freed})
 	c.releases(del.ID, append([]netip.Addr{o.PrimaryIP}, o.SecondaryIPs...))
+	c.footprints.set(o.ID, footprint{})
 }
 
 // orphans deletes the fleet's ENIs that the file no longer names, and lists

@@ -1,0 +1,232 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+// footprint is what one ENI holds in its security groups once the plan has
+// run: its private addresses (primary included) and its groups.
+type footprint struct {
+	addrs  int
+	groups []string   // sorted IDs; nil keeps the groups observed
+	pos    schema.Pos // where the desired state names the ENI; zero for a removal
+}
+
+// footprints records the ENIs this plan creates, changes or removes, for
+// the security groups' totals; an observed ENI it leaves alone keeps what
+// the cloud reports.
+type footprints struct {
+	byID    map[string]footprint // observed ENIs, by ID; addrs 0 when removed
+	created []footprint
+}
+
+func (f *footprints) set(id string, fp footprint) {
+	if f.byID == nil {
+		f.byID = map[string]footprint{}
+	}
+	f.byID[id] = fp
+}
+
+// groupsOf returns the groups an ENI ends up in, never nil: nil would keep
+// the groups observed.
+func groupsOf(ids []string) []string {
+	if ids == nil {
+		return []string{}
+	}
+	return ids
+}
+
+// maxNamed caps how many foreign ENIs an error lists.
+const maxNamed = 10
+
+// checkQuotas refuses a plan that would take an instance past its type's
+// ENI quota, or a security group past its address limit, counting the ENIs
+// and addresses ecsnet does not own (made by hand, by another tool, by
+// another fleet). The schema's offline checks count the desired state
+// alone; the cloud counts everything, and without this the plan would look
+// clean and apply would fail half-way (EniPerInstanceLimitExceeded,
+// SecurityGroupInstanceLimitExceed), leaving a created ENI unattached.
+//
+// Only the state after the plan is checked: crossDeps orders every detach
+// from an instance before the attaches to it, so the ENI count never peaks
+// above the larger of before and after. Address moves between ENIs of one
+// group are not so ordered; a plan that stays under the limit at its end
+// but not at every step is left to the cloud to refuse.
+func (c *computer) checkQuotas() {
+	c.enisPerInstance()
+	c.groupTotals()
+}
+
+// enisPerInstance checks each instance this plan attaches ENIs to against
+// its type's live EniQuantity.
+func (c *computer) enisPerInstance() {
+	for _, in := range c.f.Instances {
+		oi := c.obs.Instance(in.ID)
+		if oi == nil || len(c.attachTo[oi.ID]) == 0 {
+			continue
+		}
+		t, ok := c.quota(oi.Type)
+		if !ok {
+			continue
+		}
+		leaving := map[string]bool{}
+		for _, id := range c.detachFrom[oi.ID] {
+			leaving[c.steps[id].ENIID] = true
+		}
+		n := 1 + len(c.attachTo[oi.ID]) // the primary and the arrivals
+		var foreign []string
+		for _, e := range c.obs.ENIsOf(oi.ID) {
+			if e.Type == ENIPrimary || e.ID == oi.PrimaryENI || leaving[e.ID] {
+				continue
+			}
+			n++
+			if !c.claimed[e.ID] {
+				foreign = append(foreign, e.ID)
+			}
+		}
+		if n <= t.MaxENIs {
+			continue
+		}
+		msg := fmt.Sprintf("instance %s (%s) would have %d ENIs after this plan, the primary included; its type %s allows %d",
+			in.Name, oi.ID, n, oi.Type, t.MaxENIs)
+		hint := "attach fewer ENIs to it, or choose a larger type"
+		if len(foreign) > 0 {
+			msg += fmt.Sprintf(": %s ecsnet does not own take room there: %s", plural(len(foreign), "ENI", "ENIs"), nameSome(foreign))
+			hint = "detach the ENIs ecsnet does not own from it, " + hint
+		}
+		e := &schema.Error{Pos: in.Pos, Path: fmt.Sprintf("instances.%q", in.Name), Msg: msg, Hint: hint}
+		for _, id := range c.attachTo[oi.ID] {
+			if fe := c.f.ENI(c.steps[id].ENI); fe != nil {
+				e.Related = append(e.Related, fe.AttachToPos)
+			}
+		}
+		c.errs = append(c.errs, e)
+	}
+}
+
+// groupTotals checks each of the fleet's security groups that this plan
+// adds addresses to against limits.securityGroupMaxIps, over every ENI in
+// the group: the primary ENIs of instances outside the fleet and the ENIs
+// ecsnet does not own count as the cloud reports them.
+func (c *computer) groupTotals() {
+	limit := c.f.Limits.SecurityGroupMaxIPs
+	if limit <= 0 || len(c.f.SecurityGroups) == 0 {
+		return
+	}
+	inFleet := make(map[string]*schema.SecurityGroup, len(c.f.SecurityGroups))
+	for _, g := range c.f.SecurityGroups {
+		inFleet[g.ID] = g
+	}
+	type total struct {
+		before, after int
+		foreign       []*ObservedENI
+		growing       []schema.Pos
+	}
+	totals := map[string]*total{}
+	get := func(id string) *total {
+		t := totals[id]
+		if t == nil {
+			t = &total{}
+			totals[id] = t
+		}
+		return t
+	}
+	count := func(before, after footprint, observed []string, foreign *ObservedENI) {
+		for _, g := range observed {
+			if inFleet[g] != nil {
+				get(g).before += before.addrs
+			}
+		}
+		groups := after.groups
+		if groups == nil {
+			groups = observed
+		}
+		for _, g := range groups {
+			if inFleet[g] == nil || after.addrs == 0 {
+				continue
+			}
+			t := get(g)
+			t.after += after.addrs
+			if foreign != nil {
+				t.foreign = append(t.foreign, foreign)
+			}
+			if after.pos.IsValid() && (after.addrs > before.addrs || !slices.Contains(observed, g)) {
+				t.growing = append(t.growing, after.pos)
+			}
+		}
+	}
+	// The primary ENIs of the fleet's instances are the fleet's: ecsnet
+	// manages their secondary addresses.
+	fleetPrimary := make(map[string]bool, len(c.f.Instances))
+	for _, in := range c.f.Instances {
+		if oi := c.obs.Instance(in.ID); oi != nil {
+			fleetPrimary[oi.PrimaryENI] = true
+		}
+	}
+	seen := map[string]bool{}
+	observe := func(e *ObservedENI) {
+		seen[e.ID] = true
+		now := footprint{addrs: 1 + len(e.SecondaryIPs)}
+		after, changed := c.footprints.byID[e.ID]
+		var foreign *ObservedENI
+		if !changed {
+			after = now
+			if !c.claimed[e.ID] && !fleetPrimary[e.ID] {
+				foreign = e
+			}
+		}
+		count(now, after, e.SecurityGroups, foreign)
+	}
+	for _, e := range c.obs.ENIs {
+		if e.Status != ENIDeleting { // on its way out
+			observe(e)
+		}
+	}
+	// Primary ENIs reported only through DescribeInstances.
+	for _, in := range c.obs.Instances {
+		if in.PrimaryENI != "" && !seen[in.PrimaryENI] {
+			observe(&ObservedENI{ID: in.PrimaryENI, Type: ENIPrimary, InstanceID: in.ID, PrimaryIP: in.PrimaryIP,
+				SecondaryIPs: in.SecondaryIPs, SecurityGroups: in.SecurityGroups})
+		}
+	}
+	for _, fp := range c.footprints.created {
+		count(footprint{}, fp, nil, nil)
+	}
+
+	for _, g := range c.f.SecurityGroups {
+		t := totals[g.ID]
+		if t == nil || t.after <= limit || t.after <= t.before {
+			continue
+		}
+		msg := fmt.Sprintf("security group %q (%s) would hold %d private addresses after this plan, over its limit of %d", g.Name, g.ID, t.after, limit)
+		hint := fmt.Sprintf("ask for fewer addresses in the group, or spread its ENIs over more groups; raise limits.securityGroupMaxIps only for an advanced group (65,536; a basic group holds %d)", schema.DefaultSecurityGroupMaxIPs)
+		if len(t.foreign) > 0 {
+			n := 0
+			for _, e := range t.foreign {
+				n += 1 + len(e.SecondaryIPs)
+			}
+			// The largest first: they take the most room.
+			slices.SortStableFunc(t.foreign, func(a, b *ObservedENI) int { return len(b.SecondaryIPs) - len(a.SecondaryIPs) })
+			named := make([]string, len(t.foreign))
+			for i, e := range t.foreign {
+				named[i] = fmt.Sprintf("%s (%d)", e.ID, 1+len(e.SecondaryIPs))
+			}
+			msg += fmt.Sprintf(": %d of them are on %s ecsnet does not own: %s", n, plural(len(t.foreign), "ENI", "ENIs"), nameSome(named))
+			hint = "free addresses on the ENIs ecsnet does not own or take them out of the group, " + hint
+		}
+		slices.SortFunc(t.growing, schema.Pos.Compare)
+		c.errs = append(c.errs, &schema.Error{Pos: g.Pos, Path: fmt.Sprintf("securityGroups.%q", g.Name), Msg: msg, Hint: hint, Related: t.growing})
+	}
+}
+
+// nameSome joins IDs, naming at most maxNamed of them.
+func nameSome(ids []string) string {
+	if len(ids) <= maxNamed {
+		return strings.Join(ids, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ids[:maxNamed], ", "), len(ids)-maxNamed)
+}
