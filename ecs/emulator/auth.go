@@ -100,6 +100,9 @@ func (n *nonces) spend(akID, nonce string, now time.Time) bool {
 // signature, then the STS token, then the nonce, so that a request with a
 // bad signature does not spend its nonce.
 func (s *Server) authenticate(method string, p params, now time.Time) *apiError {
+	if p.v3 != nil {
+		return s.authenticateV3(p.v3, now)
+	}
 	for _, name := range []string{"AccessKeyId", "SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp"} {
 		if !p.has(name) {
 			return errMissing(name)
@@ -137,12 +140,35 @@ func (s *Server) authenticate(method string, p params, now time.Time) *apiError 
 		return newErr(http.StatusBadRequest, "SignatureDoesNotMatch",
 			"Specified signature is not matched with our calculation. server string to sign is:%s", sts)
 	}
-	if key.SecurityToken != "" && p.get("SecurityToken") != key.SecurityToken {
-		return newErr(http.StatusBadRequest, "InvalidSecurityToken.MismatchWithAccessKey",
-			"The SecurityToken is missing or does not belong to the access key.")
+	if e := s.checkToken(key, p.get("SecurityToken")); e != nil {
+		return e
 	}
 	if !s.nonces.spend(key.AccessKeyId, p.get("SignatureNonce"), now) {
 		return newErr(http.StatusBadRequest, "SignatureNonceUsed", "Specified signature nonce was used already.")
 	}
 	return nil
+}
+
+// checkToken compares the STS token a request carries with its key's. The
+// codes are the gateway's common ones
+// (https://help.aliyun.com/document_detail/53438.html; the STS FAQ
+// https://www.alibabacloud.com/help/doc-detail/42775.htm for
+// MissingSecurityToken). A long-term key has no token, so one sent with it
+// is refused too: a client that mixes credentials up must fail here as it
+// would against the cloud. A token the emulator has never issued is
+// malformed; another key's token does not match this key.
+func (s *Server) checkToken(key AccessKey, token string) *apiError {
+	switch {
+	case token == key.SecurityToken:
+		return nil
+	case token == "":
+		return newErr(http.StatusBadRequest, "MissingSecurityToken", "SecurityToken is mandatory for this action.")
+	}
+	for _, k := range s.cloud.keys {
+		if k.SecurityToken != "" && k.SecurityToken == token {
+			return newErr(http.StatusBadRequest, "InvalidSecurityToken.MismatchWithAccessKey",
+				"Specified SecurityToken mismatch with the AccessKey.")
+		}
+	}
+	return newErr(http.StatusBadRequest, "InvalidSecurityToken.Malformed", "Specified SecurityToken is malformed.")
 }

@@ -131,11 +131,20 @@ func TestAuthRejections(t *testing.T) {
 	t.Run("sts token", func(t *testing.T) {
 		sts := *cl
 		sts.id, sts.secret = "STS.stsid", "stssecret"
-		wantErr(t, sts.ecs(t, "DescribeInstances"), 400, "InvalidSecurityToken.MismatchWithAccessKey")
+		wantErr(t, sts.ecs(t, "DescribeInstances"), 400, "MissingSecurityToken")
 		sts.token = "tok-wrong"
-		wantErr(t, sts.ecs(t, "DescribeInstances"), 400, "InvalidSecurityToken.MismatchWithAccessKey")
+		wantErr(t, sts.ecs(t, "DescribeInstances"), 400, "InvalidSecurityToken.Malformed")
 		sts.token = "tok-123"
 		ok(t, sts.ecs(t, "DescribeInstances"))
+	})
+	// A long-term key has no token: the cloud refuses one sent with it
+	// (issue 14), whether it is garbage or another key's token.
+	t.Run("token with a permanent key", func(t *testing.T) {
+		perm := *cl
+		perm.token = "tok-123"
+		wantErr(t, perm.ecs(t, "DescribeInstances"), 400, "InvalidSecurityToken.MismatchWithAccessKey")
+		perm.token = "made-up"
+		wantErr(t, perm.ecs(t, "DescribeInstances"), 400, "InvalidSecurityToken.Malformed")
 	})
 	t.Run("unknown action", func(t *testing.T) {
 		wantErr(t, cl.ecs(t, "DescribeNothing"), 404, "InvalidApi.NotFound")

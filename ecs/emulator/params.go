@@ -10,8 +10,28 @@ import (
 
 // params reads one request's parameters. The SDK puts every parameter in
 // the query string, but the API also accepts a form body, so they arrive
-// merged (ecs-api.md §1.1, §1.9).
-type params struct{ v url.Values }
+// merged (ecs-api.md §1.1, §1.9). A signature-v3 request brings its action
+// and version in headers, which readParams copies in as Action and
+// Version, and keeps what its signature covers in v3.
+type params struct {
+	v  url.Values
+	v3 *v3Request // nil for an RPC-signed request
+}
+
+// format is the answer format the request asks for. An RPC request names it
+// in Format (the real API defaults to XML); a v3 request may too, and
+// otherwise asks with Accept, where the SDKs send application/json and the
+// gateway answers JSON by default.
+func (p params) format() string {
+	if f := p.v.Get("Format"); f != "" || p.v3 == nil {
+		return f
+	}
+	accept := strings.ToLower(p.v3.header.Get("Accept"))
+	if accept == "" || strings.Contains(accept, "json") || strings.Contains(accept, "*/*") {
+		return "JSON"
+	}
+	return accept
+}
 
 func (p params) get(name string) string { return p.v.Get(name) }
 

@@ -290,13 +290,13 @@ func (s *Server) serveAPI(r *http.Request) outcome {
 			t.Stop()
 		}
 	}
-	perr := r.ParseForm()
+	p, perr := readParams(r) // auth_v3.go: query, form body, v3 headers
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := s.reqNo
 	s.reqNo++
-	q := &call{p: params{r.Form}, now: s.now(), requestID: s.cloud.gen.requestID(n), n: n}
+	q := &call{p: p, now: s.now(), requestID: s.cloud.gen.requestID(n), n: n}
 	host := "ecs.aliyuncs.com"
 	fail := func(e *apiError) outcome {
 		return outcome{status: e.status, body: errorBody{RequestId: q.requestID, HostId: host, Code: e.code,
@@ -335,7 +335,7 @@ func (s *Server) serveAPI(r *http.Request) outcome {
 	}
 	// The real API answers XML when Format is absent; the emulator speaks
 	// JSON only, so it insists on the Format the SDK sends.
-	if f := q.p.get("Format"); !strings.EqualFold(f, "JSON") {
+	if f := q.p.format(); !strings.EqualFold(f, "JSON") {
 		return fail(errUnsupported("Format", "the emulator answers Format=JSON only (the real API defaults to XML)"))
 	}
 	if e := s.authenticate(r.Method, q.p, q.now); e != nil {
