@@ -49,6 +49,9 @@ func ValidVSwitchID(s string) bool { return validID(s, "vsw-") }
 // ^sg-[a-z0-9]{4,40}$.
 func ValidSecurityGroupID(s string) bool { return validID(s, "sg-") }
 
+// ValidVPCID reports whether s looks like a VPC ID: ^vpc-[a-z0-9]{4,40}$.
+func ValidVPCID(s string) bool { return validID(s, "vpc-") }
+
 // ValidMAC reports whether s is a MAC address as the cloud and the lock
 // write it, lower-case with colons: ^[0-9a-f]{2}(:[0-9a-f]{2}){5}$.
 func ValidMAC(s string) bool {

@@ -18,6 +18,7 @@ var (
 	reENIID      = regexp.MustCompile(`^eni-[a-z0-9]{4,40}$`)
 	reVSwitchID  = regexp.MustCompile(`^vsw-[a-z0-9]{4,40}$`)
 	reGroupID    = regexp.MustCompile(`^sg-[a-z0-9]{4,40}$`)
+	reVPCID      = regexp.MustCompile(`^vpc-[a-z0-9]{4,40}$`)
 	reMAC        = regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`)
 )
 
@@ -35,6 +36,7 @@ var nameRules = []struct {
 	{"ValidENIID", ValidENIID, reENIID.MatchString},
 	{"ValidVSwitchID", ValidVSwitchID, reVSwitchID.MatchString},
 	{"ValidSecurityGroupID", ValidSecurityGroupID, reGroupID.MatchString},
+	{"ValidVPCID", ValidVPCID, reVPCID.MatchString},
 	{"ValidMAC", ValidMAC, reMAC.MatchString},
 }
 
@@ -57,7 +59,7 @@ func TestNameRules(t *testing.T) {
 	}
 	gen("", 3)
 	inputs = append(inputs, "00:16:3e:0a:0b:0c", "web-1", "shop-prod", "a.b_c-d", "a..b", "a.", "i-bp1web000001", "eni-bp1data0001",
-		"vsw-bp1s5fnvk4gn2tws03624", "sg-bp67acfmxazb4ph6a9v1", "eni-", "i-", "vsw-", "sg-")
+		"vsw-bp1s5fnvk4gn2tws03624", "sg-bp67acfmxazb4ph6a9v1", "eni-", "i-", "vsw-", "sg-", "vpc-", "vpc-bp1xxxxxxxx")
 	for _, n := range []int{1, 2, 3, 4, 5, 39, 40, 41, 42, 61, 62, 63, 64, 65} {
 		for _, base := range []string{"a", "0", "i-", "eni-", "vsw-", "sg-"} {
 			inputs = append(inputs, base+strings.Repeat("a", n), base+strings.Repeat("0", n-1)+"a", base+strings.Repeat("a-", n/2)+"b")
