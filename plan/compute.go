@@ -546,147 +546,181 @@ func (c *computer) findOwned(e *schema.ENI, path string) (*ObservedENI, bool) {
 	return nil, false
 }
 
+// eniJob is one ENI of the desired state while eni plans it: what the
+// file, the cloud and the lock say about it.
+type eniJob struct {
+	e            *schema.ENI
+	path, target string
+	sgIDs        []string // the file's groups, as sorted IDs
+	o            *ObservedENI
+	inst         *schema.Instance  // the instance it should be on; nil when unbound
+	oi           *ObservedInstance // inst as observed
+	locked       *schema.LockedENI
+	gen          int // the lock's generation: a new ENI gets new tokens
+}
+
 func (c *computer) eni(e *schema.ENI) {
-	path := fmt.Sprintf("enis.%q", e.Name)
-	target := "eni/" + e.Name
-	o, ok := c.findOwned(e, path)
+	j := &eniJob{e: e, path: fmt.Sprintf("enis.%q", e.Name), target: "eni/" + e.Name}
+	o, ok := c.findOwned(e, j.path)
 	if !ok {
 		return
 	}
 	found := o != nil
-	vsw := c.f.VSwitch(e.VSwitch)
-	var sgIDs []string
 	for _, g := range e.SecurityGroups {
 		if sg := c.f.SecurityGroup(g); sg != nil {
-			sgIDs = append(sgIDs, sg.ID)
+			j.sgIDs = append(j.sgIDs, sg.ID)
 		}
 	}
-	slices.Sort(sgIDs)
-	var inst *schema.Instance
-	var oi *ObservedInstance
+	slices.Sort(j.sgIDs)
 	if e.Bound() {
-		inst = c.f.Instance(e.AttachTo)
-		if inst != nil {
-			oi = c.obs.Instance(inst.ID)
+		if j.inst = c.f.Instance(e.AttachTo); j.inst != nil {
+			j.oi = c.obs.Instance(j.inst.ID)
 		}
-		if oi == nil {
+		if j.oi == nil {
 			return // reported with the instance
 		}
 	}
-	locked := c.lock.Secondary(e.Name)
-	gen := 0
-	if locked != nil {
-		gen = locked.Generation
+	if j.locked = c.lock.Secondary(e.Name); j.locked != nil {
+		j.gen = j.locked.Generation
 	}
-
 	if o != nil {
 		c.claimed[o.ID] = true
 		c.touch(o.ID)
-		replace := ""
-		switch {
-		case o.VSwitch != vsw.ID:
-			replace = fmt.Sprintf("its vSwitch changes from %s to %s (%s)", o.VSwitch, vsw.ID, e.VSwitch)
-		case e.PrimaryIP.IsValid() && o.PrimaryIP != e.PrimaryIP:
-			replace = fmt.Sprintf("its primary address changes from %s to %s", o.PrimaryIP, e.PrimaryIP)
-		}
-		if replace != "" {
-			if e.ID != "" {
-				c.errorf(e.VSwitchPos, path, "an adopted ENI is never deleted by ecsnet; remove id: to let ecsnet create a new ENI, then delete the old one by hand",
-					"ENI %s would have to be replaced: %s", o.ID, replace)
-				return
-			}
-			c.remove(o, e.Name, "replaced: "+replace)
-			o = nil
-			gen++ // a new ENI: new tokens
+		if o, ok = c.replaced(j, o); !ok {
+			return
 		}
 	}
 	if o == nil {
-		c.create(e, target, vsw.ID, sgIDs, inst, oi, gen)
-		if !found && e.ID == "" && locked != nil && locked.ID != "" {
-			c.createDrift(target, locked.ID)
+		c.create(e, j.target, c.f.VSwitch(e.VSwitch).ID, j.sgIDs, j.inst, j.oi, j.gen)
+		if !found && e.ID == "" && j.locked != nil && j.locked.ID != "" {
+			c.createDrift(j.target, j.locked.ID)
 		}
 		return
 	}
-
-	// The instance the ENI ends up on names the host a reviewer looks at;
-	// the executor does not use it on these steps.
-	hostName, hostID := "", ""
-	if oi != nil {
-		hostName, hostID = inst.Name, oi.ID
+	j.o = o
+	if m := modifySpec(o, e, j.sgIDs); m != nil {
+		hostName, hostID := j.host()
+		c.add(&Step{ID: "modify " + j.target, Action: ModifyENI, Target: j.target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, Modify: m, Reason: modifyReason(o, m)})
 	}
-
-	// Modify security groups, name and description.
-	if m := modifySpec(o, e, sgIDs); m != nil {
-		c.add(&Step{ID: "modify " + target, Action: ModifyENI, Target: target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, Modify: m, Reason: modifyReason(o, m)})
+	detach, attach, ok := c.attachment(j)
+	if !ok {
+		return
 	}
+	c.eniAddrs(j, detach, attach)
+}
 
-	// Attachment.
-	var detach, attach *Step
+// host returns the instance the ENI ends up on: it names the host a
+// reviewer looks at; the executor does not use it on these steps.
+func (j *eniJob) host() (name, id string) {
+	if j.oi == nil {
+		return "", ""
+	}
+	return j.inst.Name, j.oi.ID
+}
+
+// replaced plans the removal of the observed ENI o when it cannot become
+// the file's (another vSwitch or primary address) and returns nil in its
+// place, with j.gen raised for the new ENI's tokens; it returns false after
+// an error.
+func (c *computer) replaced(j *eniJob, o *ObservedENI) (*ObservedENI, bool) {
+	e, vsw := j.e, c.f.VSwitch(j.e.VSwitch)
+	why := ""
+	switch {
+	case o.VSwitch != vsw.ID:
+		why = fmt.Sprintf("its vSwitch changes from %s to %s (%s)", o.VSwitch, vsw.ID, e.VSwitch)
+	case e.PrimaryIP.IsValid() && o.PrimaryIP != e.PrimaryIP:
+		why = fmt.Sprintf("its primary address changes from %s to %s", o.PrimaryIP, e.PrimaryIP)
+	default:
+		return o, true
+	}
+	if e.ID != "" {
+		c.errorf(e.VSwitchPos, j.path, "an adopted ENI is never deleted by ecsnet; remove id: to let ecsnet create a new ENI, then delete the old one by hand",
+			"ENI %s would have to be replaced: %s", o.ID, why)
+		return nil, false
+	}
+	c.remove(o, e.Name, "replaced: "+why)
+	j.gen++ // a new ENI: new tokens
+	return nil, true
+}
+
+// attachment plans the detach and attach that put an observed ENI where
+// the file wants it; it returns false after an error that leaves the
+// ENI's addresses unplanned.
+func (c *computer) attachment(j *eniJob) (detach, attach *Step, ok bool) {
+	e, o, inst, oi := j.e, j.o, j.inst, j.oi
 	wantInst := ""
 	if oi != nil {
 		wantInst = oi.ID
 	}
-	if o.InstanceID != wantInst {
-		if o.InstanceID != "" {
-			from := c.obs.Instance(o.InstanceID)
-			c.touch(o.InstanceID)
-			if from != nil {
-				if t, ok := c.f.InstanceType(from.Type); ok && t.AttachNeedsStopped && from.Status != InstanceStopped {
-					c.errorf(e.AttachToPos, path+".attachTo", "stop the instance yourself, then apply; ecsnet never stops instances",
-						"detaching ENI %s from %s needs the instance Stopped (type %s has no NIC hot-plug); it is %s", o.ID, from.ID, from.Type, from.Status)
-				}
+	if o.InstanceID == wantInst {
+		return nil, nil, true
+	}
+	if o.InstanceID != "" {
+		from := c.obs.Instance(o.InstanceID)
+		c.touch(o.InstanceID)
+		if from != nil {
+			if t, ok := c.f.InstanceType(from.Type); ok && t.AttachNeedsStopped && from.Status != InstanceStopped {
+				c.errorf(e.AttachToPos, j.path+".attachTo", "stop the instance yourself, then apply; ecsnet never stops instances",
+					"detaching ENI %s from %s needs the instance Stopped (type %s has no NIC hot-plug); it is %s", o.ID, from.ID, from.Type, from.Status)
 			}
-			why := "attachTo was removed: the ENI becomes unbound"
-			if wantInst != "" {
-				why = fmt.Sprintf("moving to %s", e.AttachTo)
-			}
-			detach = c.add(&Step{ID: "detach " + target, Action: DetachENI, Target: target, ENI: e.Name, ENIID: o.ID,
-				Instance: c.instanceName(o.InstanceID), InstanceID: o.InstanceID, Reason: why})
-			c.detachFrom[o.InstanceID] = append(c.detachFrom[o.InstanceID], detach.ID)
 		}
-		if oi != nil {
-			if !c.canAttach(e, path, inst, oi) {
-				return
-			}
-			attach = c.add(&Step{ID: "attach " + target, Action: AttachENI, Target: target, ENI: e.Name, ENIID: o.ID,
-				Instance: inst.Name, InstanceID: oi.ID, Reason: "attachTo " + inst.Name})
-			if detach != nil {
-				attach.DependsOn = append(attach.DependsOn, detach.ID)
-				attach.Reason = fmt.Sprintf("failover from %s to %s", detach.Instance, inst.Name)
-			}
-			c.attachTo[oi.ID] = append(c.attachTo[oi.ID], attach.ID)
+		why := "attachTo was removed: the ENI becomes unbound"
+		if wantInst != "" {
+			why = fmt.Sprintf("moving to %s", e.AttachTo)
 		}
+		detach = c.add(&Step{ID: "detach " + j.target, Action: DetachENI, Target: j.target, ENI: e.Name, ENIID: o.ID,
+			Instance: c.instanceName(o.InstanceID), InstanceID: o.InstanceID, Reason: why})
+		c.detachFrom[o.InstanceID] = append(c.detachFrom[o.InstanceID], detach.ID)
+	}
+	if oi != nil {
+		if !c.canAttach(e, j.path, inst, oi) {
+			return detach, nil, false
+		}
+		attach = c.add(&Step{ID: "attach " + j.target, Action: AttachENI, Target: j.target, ENI: e.Name, ENIID: o.ID,
+			Instance: inst.Name, InstanceID: oi.ID, Reason: "attachTo " + inst.Name})
+		if detach != nil {
+			attach.DependsOn = append(attach.DependsOn, detach.ID)
+			attach.Reason = fmt.Sprintf("failover from %s to %s", detach.Instance, inst.Name)
+		}
+		c.attachTo[oi.ID] = append(c.attachTo[oi.ID], attach.ID)
 	}
 	// The lock records the ENI where the file still wants it: the cloud
 	// moved it, not the desired state.
-	if (detach != nil || attach != nil) && locked != nil && locked.ID == o.ID && locked.AttachedTo == e.AttachTo {
+	if l := j.locked; l != nil && l.ID == o.ID && l.AttachedTo == e.AttachTo {
 		attachDrift(e, detach, attach)
 	}
+	return detach, attach, true
+}
 
-	// Addresses.
+// eniAddrs plans the unassign and assign that give an observed ENI the
+// file's secondary addresses, ordered against its detach and attach.
+func (c *computer) eniAddrs(j *eniJob, detach, attach *Step) {
+	e, o := j.e, j.o
+	locked := j.locked
 	if e.ID == "" && (locked == nil || locked.ID != o.ID) {
 		// ecsnet created this ENI (it carries the fleet's tags) but the
 		// lock never recorded it: the process died between the create and
 		// the lock write. Its addresses came from that create.
-		locked = ownedUnrecorded(e.Name, o, gen)
+		locked = ownedUnrecorded(e.Name, o, j.gen)
 	}
 	d := c.diffAddrs(e.Secondaries, o.SecondaryIPs, locked)
-	c.noteUnrecorded(target, o.ID, d)
+	c.noteUnrecorded(j.target, o.ID, d)
 	capacity := c.f.Limits.UnboundENIMaxSecondaryIPs
-	if oi != nil {
-		if t, ok := c.quota(oi.Type); ok {
+	if j.oi != nil {
+		if t, ok := c.quota(j.oi.Type); ok {
 			capacity = t.MaxIPsPerENI - 1
 		}
 	}
 	if d.final > capacity {
-		c.errorf(e.Pos, path, c.tooManyHint(d),
+		c.errorf(e.Pos, j.path, c.tooManyHint(d),
 			"ENI %s would carry %d secondary addresses, over the %d it may hold", o.ID, d.final, capacity)
 		return
 	}
-	c.footprints.set(o.ID, footprint{addrs: 1 + d.final, groups: groupsOf(sgIDs), pos: e.Pos})
+	c.footprints.set(o.ID, footprint{addrs: 1 + d.final, groups: groupsOf(j.sgIDs), pos: e.Pos})
+	hostName, hostID := j.host()
 	var un *Step
 	if len(d.remove) > 0 {
-		un = c.add(&Step{ID: "unassign " + target, Action: UnassignIPs, Target: target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, IPs: d.remove, Reason: c.removeReason(d), Drift: c.pruneOnly(d)})
+		un = c.add(&Step{ID: "unassign " + j.target, Action: UnassignIPs, Target: j.target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, IPs: d.remove, Reason: c.removeReason(d), Drift: c.pruneOnly(d)})
 		c.releases(un.ID, d.remove)
 		// Shed addresses before the ENI leaves an instance (an unbound ENI
 		// holds fewer) or joins one whose type allows fewer.
@@ -698,8 +732,8 @@ func (c *computer) eni(e *schema.ENI) {
 		}
 	}
 	if len(d.add) > 0 || d.count > 0 {
-		s := c.add(&Step{ID: "assign " + target, Action: AssignIPs, Target: target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, IPs: d.add, Count: d.count, Reason: addReason(d), Drift: d.drift()})
-		s.Token = c.token(s.ID, gen, o.ID, addrsString(d.add), fmt.Sprint(d.count), recordedString(locked))
+		s := c.add(&Step{ID: "assign " + j.target, Action: AssignIPs, Target: j.target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, IPs: d.add, Count: d.count, Reason: addReason(d), Drift: d.drift()})
+		s.Token = c.token(s.ID, j.gen, o.ID, addrsString(d.add), fmt.Sprint(d.count), recordedString(locked))
 		if un != nil {
 			s.DependsOn = append(s.DependsOn, un.ID)
 		}
@@ -707,7 +741,7 @@ func (c *computer) eni(e *schema.ENI) {
 			s.DependsOn = append(s.DependsOn, attach.ID) // a bound ENI holds more
 		}
 		for i, a := range d.add {
-			c.wants = append(c.wants, want{step: s.ID, addr: a, pos: d.addPos[i].Pos, path: path + ".secondaryIps"})
+			c.wants = append(c.wants, want{step: s.ID, addr: a, pos: d.addPos[i].Pos, path: j.path + ".secondaryIps"})
 		}
 	}
 }
