@@ -319,6 +319,12 @@ func (o *Out) Changes(host string, files []File) ([]Change, error) {
 // what a render would do: first the host directories it would remove
 // (Stale), then a unified diff of every missing, extra or changed file.
 // Empty when the directory is current.
+//
+// The diff is in the order a reviewer reads it: every host's
+// configuration files (the guest paths, etc/...), then the apply
+// scripts, whose data section repeats the configuration and whose size
+// would bury it, then the manifests, which change only with the others.
+// Within each, hosts and paths are sorted.
 func (o *Out) Check(bundles map[string][]File) (string, error) {
 	var b strings.Builder
 	hosts := make([]string, 0, len(bundles))
@@ -333,6 +339,7 @@ func (o *Out) Check(bundles map[string][]File) (string, error) {
 	for _, h := range stale {
 		fmt.Fprintf(&b, "Only in %s: %s (instance no longer in fleet %s; render removes it)\n", o.dir.Name(), h, o.fleet)
 	}
+	var parts [3]strings.Builder // by diffPart
 	for _, host := range hosts {
 		changes, err := o.Changes(host, bundles[host])
 		if err != nil {
@@ -340,17 +347,34 @@ func (o *Out) Check(bundles map[string][]File) (string, error) {
 		}
 		for _, c := range changes {
 			name := path.Join(host, c.Path)
+			w := &parts[diffPart(c.Path)]
 			switch c.Kind {
 			case '-':
-				b.WriteString(unifiedDiff("a/"+name, "/dev/null", c.Old, nil))
+				w.WriteString(unifiedDiff("a/"+name, "/dev/null", c.Old, nil))
 			case '+':
-				b.WriteString(unifiedDiff("/dev/null", "b/"+name, nil, c.New))
+				w.WriteString(unifiedDiff("/dev/null", "b/"+name, nil, c.New))
 			default:
-				b.WriteString(unifiedDiff("a/"+name, "b/"+name, c.Old, c.New))
+				w.WriteString(unifiedDiff("a/"+name, "b/"+name, c.Old, c.New))
 			}
 		}
 	}
+	for i := range parts {
+		b.WriteString(parts[i].String())
+	}
 	return b.String(), nil
+}
+
+// diffPart places a bundle file in Check's diff: 0 for a configuration
+// file (at its guest path, below the bundle's top), 1 for a file at the
+// top (the apply script), 2 for the manifest.
+func diffPart(p string) int {
+	switch {
+	case p == ManifestName:
+		return 2
+	case !strings.Contains(p, "/"):
+		return 1
+	}
+	return 0
 }
 
 // record is the content of RecordName.
