@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"strings"
 	"time"
 
@@ -53,72 +52,15 @@ func (a *hostArgs) options(runner plan.HostRunner, payload func(*plan.Step, *sch
 		ExitMeaning: guest.ExitMeaning}
 }
 
-// lockedPayloads renders a host step from the lock it is given (the
-// executor's, minus pending removals for a remove step): what the cloud
-// routes to the host at that moment, never more.
+// lockedPayloads renders each host step of apply --hosts from the lock
+// it is given (guest.LockedPayloads), split for RunCommand.
 func lockedPayloads(f *schema.Fleet, opts guest.PayloadOptions) func(*plan.Step, *schema.Lock) (plan.HostPayload, error) {
-	return func(s *plan.Step, lock *schema.Lock) (plan.HostPayload, error) {
-		h, err := render.LockedHost(f, lock, s.Instance)
-		if err != nil {
-			return plan.HostPayload{}, err
-		}
-		return hostPayload(h, opts)
-	}
+	return guest.LockedPayloads(f, opts, ecs.MaxCommandContent)
 }
 
 // hostPayload packs a host's bundle into the scripts RunCommand takes.
 func hostPayload(h *render.Host, opts guest.PayloadOptions) (plan.HostPayload, error) {
-	files, err := render.ForHost(h)
-	if err != nil {
-		return plan.HostPayload{}, err
-	}
-	p, err := guest.Payload(h, files, guest.PayloadApply, opts)
-	if err != nil {
-		return plan.HostPayload{}, err
-	}
-	windows := h.Stack == schema.StackWindows
-	scripts, err := guest.Invocations(p, windows, ecs.MaxCommandContent)
-	if err != nil {
-		return plan.HostPayload{}, err
-	}
-	return plan.HostPayload{Scripts: scripts, Windows: windows}, nil
-}
-
-// renderedHosts returns the render of every host that can be rendered, by
-// name, refusing (in problems) the hosts whose render holds more than the
-// lock records as assigned or attached: pushing those would configure an
-// address the cloud does not route to the host.
-func renderedHosts(f *schema.Fleet, lock *schema.Lock) (map[string]*render.Host, map[string]string) {
-	problems := map[string]string{}
-	hosts, err := render.Hosts(f, lock)
-	var missing render.MissingError
-	if errors.As(err, &missing) {
-		for _, m := range missing {
-			who := "its primary ENI"
-			if m.ENI != "" {
-				who = "ENI " + m.ENI
-			}
-			problems[m.Instance] = fmt.Sprintf("the lock lacks %s of %s; run ecsnet apply first", m.What, who)
-		}
-	} else if err != nil {
-		for _, in := range f.Instances {
-			problems[in.Name] = err.Error()
-		}
-		return nil, problems
-	}
-	out := map[string]*render.Host{}
-	for _, h := range hosts {
-		locked, err := render.LockedHost(f, lock, h.Name)
-		switch {
-		case err != nil:
-			problems[h.Name] = err.Error()
-		case !reflect.DeepEqual(locked, h):
-			problems[h.Name] = "the desired state has addresses or ENIs the lock does not record as on this instance yet; run ecsnet apply --hosts (the cloud first)"
-		default:
-			out[h.Name] = h
-		}
-	}
-	return out, problems
+	return guest.HostPayload(h, opts, ecs.MaxCommandContent)
 }
 
 // hostLine is one host's outcome in a report.
@@ -159,7 +101,7 @@ func hostLine(w io.Writer, r plan.HostReport) {
 // exitMeaning explains a host's exit code; the emulator's guests that
 // only record scripts say so instead.
 func exitMeaning(r plan.HostResult) string {
-	if r.ExitCode == 0 && strings.Contains(r.Output, emulatorRecorded) {
+	if r.ExitCode == 0 && guest.Recorded(r.Output) {
 		return "recorded by the emulator, not run"
 	}
 	return guest.ExitMeaning(r.ExitCode)

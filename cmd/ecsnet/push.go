@@ -65,7 +65,7 @@ func runPush(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "ecsnet push: %v\n", err)
 		return exitError
 	}
-	hosts, problems := renderedHosts(f, lock)
+	hosts, problems := guest.Pushable(f, lock)
 	p := &plan.Plan{Fleet: f.Name, Region: f.Region}
 	refused := 0
 	for _, in := range f.Instances {

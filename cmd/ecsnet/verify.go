@@ -3,18 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/ecsnet/ecsnet/guest"
-	"github.com/ecsnet/ecsnet/plan"
-	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -46,7 +42,7 @@ interfaces. It changes nothing.
 type verifyHost struct {
 	Instance   string   `json:"instance"`
 	InstanceID string   `json:"instance_id"`
-	Status     string   `json:"status"` // in_sync, drift, error, not_checked
+	Status     string   `json:"status"` // guest.Verdict: in_sync, drift, error, not_checked
 	Drift      []string `json:"drift"`
 	Error      string   `json:"error"`
 	ExitCode   int      `json:"exit_code"`
@@ -64,6 +60,9 @@ type verifyLive struct {
 }
 
 func newVerifyLive(l *guest.Live) *verifyLive {
+	if l == nil {
+		return nil
+	}
 	v := &verifyLive{Addresses: []string{}, Rules: []string{}, Routes: []string{}}
 	for _, a := range l.Addrs {
 		s := a.Dev + " " + a.Prefix.String()
@@ -92,23 +91,20 @@ func newVerifyLive(l *guest.Live) *verifyLive {
 	return v
 }
 
-type verifyDoc struct {
-	FormatVersion string       `json:"format_version"`
-	Fleet         string       `json:"fleet"`
-	Hosts         []verifyHost `json:"hosts"`
-	Summary       struct {
-		Hosts      int `json:"hosts"`
-		InSync     int `json:"in_sync"`
-		Drift      int `json:"drift"`
-		Errors     int `json:"errors"`
-		NotChecked int `json:"not_checked"`
-	} `json:"summary"`
+type verifySummary struct {
+	Hosts      int `json:"hosts"`
+	InSync     int `json:"in_sync"`
+	Drift      int `json:"drift"`
+	Errors     int `json:"errors"`
+	NotChecked int `json:"not_checked"`
 }
 
-// emulatorRecorded is what ecsnet emulator --hosts answers for a family
-// whose stack it cannot run: the script was recorded, not executed, so
-// there is no live state to compare.
-const emulatorRecorded = "recorded, not executed"
+type verifyDoc struct {
+	FormatVersion string        `json:"format_version"`
+	Fleet         string        `json:"fleet"`
+	Hosts         []verifyHost  `json:"hosts"`
+	Summary       verifySummary `json:"summary"`
+}
 
 func runVerify(ctx context.Context, args []string, e env) int {
 	var a verifyArgs
@@ -129,94 +125,22 @@ func runVerify(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "ecsnet verify: %v\n", err)
 		return exitError
 	}
-	desired, problems := verifyTargets(f, lock)
 	client, err := newClient(&a.cloud, f, e)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet verify: %v\n", err)
 		return exitError
 	}
 	defer client.Close()
-
-	// One verify script per OS, the same for every host: one call for up
-	// to 50 of them.
-	results := map[string]plan.HostResult{}
-	for _, windows := range []bool{false, true} {
-		var ids []string
-		var any *render.Host
-		for _, in := range f.Instances {
-			if h := desired[in.Name]; h != nil && (h.Stack == schema.StackWindows) == windows {
-				ids = append(ids, in.ID)
-				any = h
-			}
-		}
-		if len(ids) == 0 {
-			continue
-		}
-		script, err := guest.Payload(any, nil, guest.PayloadVerify, guest.PayloadOptions{})
-		if err != nil {
-			fmt.Fprintf(e.stderr, "ecsnet verify: %v\n", err)
-			return exitError
-		}
+	rep, err := guest.Verify(ctx, client, f, lock, guest.VerifyOptions{Timeout: a.timeout, Wait: func(what string) func() {
 		hb := startHeartbeat(e.stderr, heartbeatEvery(e))
-		family := "Linux"
-		if windows {
-			family = "Windows"
-		}
-		hb.begin("verify", fmt.Sprintf("ecsnet verify on %d %s hosts (Cloud Assistant)", len(ids), family))
-		rs, err := client.RunScript(ctx, plan.HostScript{InstanceIDs: ids, Content: script, Windows: windows, Timeout: a.timeout, Name: "ecsnet verify"})
-		hb.Stop()
-		if err != nil {
-			fmt.Fprintf(e.stderr, "ecsnet verify: %v\n", err)
-			return exitError
-		}
-		for _, r := range rs {
-			results[r.InstanceID] = r
-		}
+		hb.begin("verify", what)
+		return hb.Stop
+	}})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet verify: %v\n", err)
+		return exitError
 	}
-
-	doc := verifyDoc{FormatVersion: "1", Fleet: f.Name}
-	for _, in := range f.Instances {
-		v := verifyHost{Instance: in.Name, InstanceID: in.ID, Drift: []string{}}
-		r, ran := results[in.ID]
-		switch {
-		case problems[in.Name] != "":
-			v.Status, v.Error = "error", problems[in.Name]
-		case !ran:
-			v.Status, v.Error = "error", "no result"
-		default:
-			v.ExitCode, v.TookMS, v.OutputTail = r.ExitCode, r.Took.Milliseconds(), r.Tail(3)
-			live, perr := guest.ParseLive([]byte(r.Output))
-			switch {
-			case !r.OK():
-				v.Status, v.Error = "error", (&plan.HostError{Result: r, ExitMeaning: guest.ExitMeaning}).Error()
-			case perr != nil && strings.Contains(r.Output, emulatorRecorded):
-				v.Status, v.Error = "not_checked", "the emulator records this family's scripts without running them"
-			case perr != nil && !strings.Contains(r.Output, strings.TrimSpace(guest.LiveMarker)):
-				v.Status, v.Error = "error", noLiveState(r)
-			case perr != nil:
-				v.Status, v.Error = "error", perr.Error()
-			default:
-				v.Live = newVerifyLive(live)
-				v.Drift = guest.Drift(desired[in.Name], live)
-				v.Status = "in_sync"
-				if len(v.Drift) > 0 {
-					v.Status = "drift"
-				}
-			}
-		}
-		doc.Hosts = append(doc.Hosts, v)
-		doc.Summary.Hosts++
-		switch v.Status {
-		case "in_sync":
-			doc.Summary.InSync++
-		case "drift":
-			doc.Summary.Drift++
-		case "error":
-			doc.Summary.Errors++
-		default:
-			doc.Summary.NotChecked++
-		}
-	}
+	doc := newVerifyDoc(rep)
 	if a.format == formatJSON {
 		data, _ := json.MarshalIndent(doc, "", "  ")
 		e.stdout.Write(append(data, '\n'))
@@ -232,44 +156,23 @@ func runVerify(ctx context.Context, args []string, e env) int {
 	return exitOK
 }
 
-// noLiveState says, in the user's terms, why a host that ran the verify
-// script successfully gave nothing to compare: the script's last line is
-// the host's live state, so without it the script most likely never ran.
-func noLiveState(r plan.HostResult) string {
-	if strings.TrimSpace(r.Output) == "" {
-		return "the host's verify script did not report its live state (exit 0, no output): was it run? " +
-			"(ecsnet emulator without --hosts runs no scripts)"
+// newVerifyDoc is the report as verify's JSON output has it.
+func newVerifyDoc(rep *guest.Report) verifyDoc {
+	doc := verifyDoc{FormatVersion: "1", Fleet: rep.Fleet, Summary: verifySummary{Hosts: len(rep.Hosts),
+		InSync: rep.Count(guest.InSync), Drift: rep.Count(guest.Drifted), Errors: rep.Count(guest.CheckFailed), NotChecked: rep.Count(guest.NotChecked)}}
+	for _, h := range rep.Hosts {
+		doc.Hosts = append(doc.Hosts, verifyHost{Instance: h.Instance, InstanceID: h.InstanceID, Status: h.Verdict.String(),
+			Drift: h.Drift, Error: h.Reason, ExitCode: h.ExitCode, TookMS: h.Took.Milliseconds(), OutputTail: h.OutputTail,
+			Live: newVerifyLive(h.Live)})
 	}
-	return "the host's verify script ended without reporting its live state; its output ends: " +
-		strings.ReplaceAll(r.Tail(3), "\n", " | ")
-}
-
-// verifyTargets returns the render each host is compared with, and why a
-// host cannot be checked.
-func verifyTargets(f *schema.Fleet, lock *schema.Lock) (map[string]*render.Host, map[string]string) {
-	problems := map[string]string{}
-	hosts, err := render.Hosts(f, lock)
-	var missing render.MissingError
-	if err != nil && !errors.As(err, &missing) {
-		for _, in := range f.Instances {
-			problems[in.Name] = err.Error()
-		}
-		return nil, problems
-	}
-	for _, m := range missing {
-		problems[m.Instance] = "the lock lacks " + m.What + "; run ecsnet apply first"
-	}
-	out := map[string]*render.Host{}
-	for _, h := range hosts {
-		out[h.Name] = h
-	}
-	return out, problems
+	return doc
 }
 
 func writeVerifyText(w io.Writer, d *verifyDoc) {
 	fmt.Fprintf(w, "ecsnet verify: fleet %s, %d hosts\n\n", d.Fleet, d.Summary.Hosts)
 	for _, h := range d.Hosts {
-		state := map[string]string{"in_sync": "in sync", "drift": "DRIFT", "error": "ERROR", "not_checked": "not checked"}[h.Status]
+		state := map[string]string{guest.InSync.String(): "in sync", guest.Drifted.String(): "DRIFT", guest.CheckFailed.String(): "ERROR",
+			guest.NotChecked.String(): "not checked"}[h.Status]
 		fmt.Fprintf(w, "  %-10s %-16s %-11s %5.1fs", h.Instance, h.InstanceID, state, float64(h.TookMS)/1000)
 		if h.Error != "" {
 			fmt.Fprintf(w, "  %s", h.Error)

@@ -58,10 +58,12 @@ func TestImportDirection(t *testing.T) {
 		"render":       {"schema"},
 		"ecs":          {"schema", "plan"},
 		"ecs/emulator": {"schema"},
-		// guest, what runs inside an instance, wraps render's bundles;
-		// it never talks to the cloud, and nothing below cmd reaches it
-		// (plan and render may not: their rules leave it out).
-		"guest":    {"schema", "render"},
+		// guest, what runs inside an instance, wraps render's bundles
+		// into plan's host payloads and judges what hosts report through
+		// plan's HostRunner; it never talks to the cloud itself, and
+		// nothing below cmd reaches it (plan and render may not: their
+		// rules leave it out).
+		"guest":    {"schema", "render", "plan"},
 		"fixtures": nil,
 	}
 	// leaves import only the standard library, so every package may
