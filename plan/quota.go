@@ -117,47 +117,34 @@ func (c *computer) groupTotals() {
 	if limit <= 0 || len(c.f.SecurityGroups) == 0 {
 		return
 	}
-	inFleet := make(map[string]*schema.SecurityGroup, len(c.f.SecurityGroups))
+	t := c.tallyGroups()
 	for _, g := range c.f.SecurityGroups {
-		inFleet[g.ID] = g
+		if n := t.totals[g.ID]; n != nil && n.after > limit && n.after > n.before {
+			c.errs = append(c.errs, groupError(g, n, limit))
+		}
 	}
-	type total struct {
-		before, after int
-		foreign       []*ObservedENI
-		growing       []schema.Pos
-	}
-	totals := map[string]*total{}
-	get := func(id string) *total {
-		t := totals[id]
-		if t == nil {
-			t = &total{}
-			totals[id] = t
-		}
-		return t
-	}
-	count := func(before, after footprint, observed []string, foreign *ObservedENI) {
-		for _, g := range observed {
-			if inFleet[g] != nil {
-				get(g).before += before.addrs
-			}
-		}
-		groups := after.groups
-		if groups == nil {
-			groups = observed
-		}
-		for _, g := range groups {
-			if inFleet[g] == nil || after.addrs == 0 {
-				continue
-			}
-			t := get(g)
-			t.after += after.addrs
-			if foreign != nil {
-				t.foreign = append(t.foreign, foreign)
-			}
-			if after.pos.IsValid() && (after.addrs > before.addrs || !slices.Contains(observed, g)) {
-				t.growing = append(t.growing, after.pos)
-			}
-		}
+}
+
+// groupTotal is one security group's address count before and after the
+// plan, the foreign ENIs in it, and where the desired state adds to it.
+type groupTotal struct {
+	before, after int
+	foreign       []*ObservedENI
+	growing       []schema.Pos
+}
+
+// groupTally counts the addresses of the fleet's security groups.
+type groupTally struct {
+	inFleet map[string]bool
+	totals  map[string]*groupTotal
+}
+
+// tallyGroups counts every ENI observed, and every ENI this plan creates,
+// in the fleet's groups before and after the plan.
+func (c *computer) tallyGroups() *groupTally {
+	t := &groupTally{inFleet: make(map[string]bool, len(c.f.SecurityGroups)), totals: map[string]*groupTotal{}}
+	for _, g := range c.f.SecurityGroups {
+		t.inFleet[g.ID] = true
 	}
 	// The primary ENIs of the fleet's instances are the fleet's: ecsnet
 	// manages their secondary addresses.
@@ -179,7 +166,7 @@ func (c *computer) groupTotals() {
 				foreign = e
 			}
 		}
-		count(now, after, e.SecurityGroups, foreign)
+		t.count(now, after, e.SecurityGroups, foreign)
 	}
 	for _, e := range c.obs.ENIs {
 		if e.Status != ENIDeleting { // on its way out
@@ -194,33 +181,66 @@ func (c *computer) groupTotals() {
 		}
 	}
 	for _, fp := range c.footprints.created {
-		count(footprint{}, fp, nil, nil)
+		t.count(footprint{}, fp, nil, nil)
 	}
+	return t
+}
 
-	for _, g := range c.f.SecurityGroups {
-		t := totals[g.ID]
-		if t == nil || t.after <= limit || t.after <= t.before {
+// count adds one ENI: before in the groups observed, after in its groups
+// after the plan. foreign is the ENI when ecsnet does not own it.
+func (t *groupTally) count(before, after footprint, observed []string, foreign *ObservedENI) {
+	get := func(id string) *groupTotal {
+		n := t.totals[id]
+		if n == nil {
+			n = &groupTotal{}
+			t.totals[id] = n
+		}
+		return n
+	}
+	for _, g := range observed {
+		if t.inFleet[g] {
+			get(g).before += before.addrs
+		}
+	}
+	groups := after.groups
+	if groups == nil {
+		groups = observed
+	}
+	for _, g := range groups {
+		if !t.inFleet[g] || after.addrs == 0 {
 			continue
 		}
-		msg := fmt.Sprintf("security group %q (%s) would hold %d private addresses after this plan, over its limit of %d", g.Name, g.ID, t.after, limit)
-		hint := fmt.Sprintf("ask for fewer addresses in the group, or spread its ENIs over more groups; raise limits.securityGroupMaxIps only for an advanced group (65,536; a basic group holds %d)", schema.DefaultSecurityGroupMaxIPs)
-		if len(t.foreign) > 0 {
-			n := 0
-			for _, e := range t.foreign {
-				n += 1 + len(e.SecondaryIPs)
-			}
-			// The largest first: they take the most room.
-			slices.SortStableFunc(t.foreign, func(a, b *ObservedENI) int { return len(b.SecondaryIPs) - len(a.SecondaryIPs) })
-			named := make([]string, len(t.foreign))
-			for i, e := range t.foreign {
-				named[i] = fmt.Sprintf("%s (%d)", e.ID, 1+len(e.SecondaryIPs))
-			}
-			msg += fmt.Sprintf(": %d of them are on %s ecsnet does not own: %s", n, plural(len(t.foreign), "ENI", "ENIs"), nameSome(named))
-			hint = "free addresses on the ENIs ecsnet does not own or take them out of the group, " + hint
+		n := get(g)
+		n.after += after.addrs
+		if foreign != nil {
+			n.foreign = append(n.foreign, foreign)
 		}
-		slices.SortFunc(t.growing, schema.Pos.Compare)
-		c.errs = append(c.errs, &schema.Error{Pos: g.Pos, Path: fmt.Sprintf("securityGroups.%q", g.Name), Msg: msg, Hint: hint, Related: t.growing})
+		if after.pos.IsValid() && (after.addrs > before.addrs || !slices.Contains(observed, g)) {
+			n.growing = append(n.growing, after.pos)
+		}
 	}
+}
+
+// groupError reports a group the plan would take past its limit.
+func groupError(g *schema.SecurityGroup, t *groupTotal, limit int) *schema.Error {
+	msg := fmt.Sprintf("security group %q (%s) would hold %d private addresses after this plan, over its limit of %d", g.Name, g.ID, t.after, limit)
+	hint := fmt.Sprintf("ask for fewer addresses in the group, or spread its ENIs over more groups; raise limits.securityGroupMaxIps only for an advanced group (65,536; a basic group holds %d)", schema.DefaultSecurityGroupMaxIPs)
+	if len(t.foreign) > 0 {
+		n := 0
+		for _, e := range t.foreign {
+			n += 1 + len(e.SecondaryIPs)
+		}
+		// The largest first: they take the most room.
+		slices.SortStableFunc(t.foreign, func(a, b *ObservedENI) int { return len(b.SecondaryIPs) - len(a.SecondaryIPs) })
+		named := make([]string, len(t.foreign))
+		for i, e := range t.foreign {
+			named[i] = fmt.Sprintf("%s (%d)", e.ID, 1+len(e.SecondaryIPs))
+		}
+		msg += fmt.Sprintf(": %d of them are on %s ecsnet does not own: %s", n, plural(len(t.foreign), "ENI", "ENIs"), nameSome(named))
+		hint = "free addresses on the ENIs ecsnet does not own or take them out of the group, " + hint
+	}
+	slices.SortFunc(t.growing, schema.Pos.Compare)
+	return &schema.Error{Pos: g.Pos, Path: fmt.Sprintf("securityGroups.%q", g.Name), Msg: msg, Hint: hint, Related: t.growing}
 }
 
 // nameSome joins IDs, naming at most maxNamed of them.
