@@ -247,9 +247,22 @@ func retryable(action string, err error) bool {
 		return true
 	case strings.HasPrefix(code, "ServiceUnavailable"), strings.HasPrefix(code, "InternalError"):
 		return true
+	case slices.Contains(conflictCodes, code):
+		return true
 	}
 	return slices.Contains(transientCodes(action), code)
 }
+
+// conflictCodes say that another operation on the same ENI or instance is
+// still in progress: "try again later" for every action that changes
+// something. The API reference lists Operation.Conflict (403) for
+// AssignPrivateIpAddresses and UnassignPrivateIpAddresses; the common
+// error table has OperationConflict (409); the Terraform provider retries
+// all three spellings as users met them on attach, detach, delete and
+// the instance's secondary addresses (ecs-api.md §5.1-§5.3, §9). They are
+// retried with the same capped, fully jittered backoff as throttling, so
+// the calls that collide on one instance spread out.
+var conflictCodes = []string{"Operation.Conflict", "OperationConflict", "InvalidOperation.Conflict"}
 
 // transientCodes returns the error codes that mean "not now" rather than
 // "never" for one action, from what the Terraform provider and Terway retry

@@ -463,7 +463,9 @@ func TestWaitENITimesOut(t *testing.T) {
 	if len(sleeps) < 5 || sleeps[0] != time.Second || sleeps[1] != 1500*time.Millisecond || slices.Max(sleeps) != 4*time.Second {
 		t.Errorf("poll delays = %v", sleeps)
 	}
-	if _, err := c.WaitENI(ctx, "eni-nope", plan.ENIInUse); err == nil || !strings.Contains(err.Error(), "disappeared") {
+	// An ENI not listed (yet: reads may trail a create) is waited for
+	// until the timeout, like one that has not settled.
+	if _, err := c.WaitENI(ctx, "eni-nope", plan.ENIInUse); !errors.Is(err, ErrWaitTimeout) || !strings.Contains(err.Error(), "still not seen") {
 		t.Errorf("waiting for an unknown ENI: %v", err)
 	}
 }
