@@ -652,6 +652,19 @@ func (c *computer) attachment(j *eniJob) (detach, attach *Step, ok bool) {
 	if oi != nil {
 		wantInst = oi.ID
 	}
+	if o.InstanceID == wantInst && oi != nil && o.Status == ENIAttaching {
+		// An attach that has not finished (an apply's wait for it timed
+		// out) is resumed: sent again, which the cloud refuses as already
+		// Attaching and the executor counts as done, then waited for.
+		// Not drift, and no arrival: the ENI already counts on the
+		// instance.
+		if !c.canAttach(e, j.path, inst, oi) {
+			return nil, nil, false
+		}
+		attach = c.add(&Step{ID: "attach " + j.target, Action: AttachENI, Target: j.target, ENI: e.Name, ENIID: o.ID,
+			Instance: inst.Name, InstanceID: oi.ID, Reason: "resume: the ENI is still Attaching to " + inst.Name})
+		return nil, attach, true
+	}
 	if o.InstanceID == wantInst {
 		return nil, nil, true
 	}
