@@ -18,16 +18,16 @@ import (
 )
 
 type emulatorArgs struct {
-	listen     string
-	world      string
-	seed       int64
-	asyncDelay time.Duration
-	latency    time.Duration
-	throttle   float64
-	serverErr  float64
-	hosts      bool
-	hostsDir   string
-	account    emulatorAccount // emulator_account.go
+	listen    string
+	world     string
+	seed      int64
+	clock     emulatorClock // emulator_faults.go
+	latency   time.Duration
+	throttle  float64
+	serverErr float64
+	hosts     bool
+	hostsDir  string
+	account   emulatorAccount // emulator_account.go
 }
 
 func emulatorFlags(a *emulatorArgs) *pflag.FlagSet {
@@ -35,7 +35,7 @@ func emulatorFlags(a *emulatorArgs) *pflag.FlagSet {
 	fs.StringVar(&a.listen, "listen", "127.0.0.1:0", "address to listen on (loopback only: the emulator is for rehearsals and tests)")
 	fs.StringVar(&a.world, "world", "", "world file: the emulated cloud (default: the bundled example's world)")
 	fs.Int64Var(&a.seed, "seed", 0, "seed for IDs, MACs and picked addresses (default: the world's)")
-	fs.DurationVar(&a.asyncDelay, "async-delay", 200*time.Millisecond, "time attach, detach and delete take")
+	a.clock.register(fs)
 	fs.DurationVar(&a.latency, "latency", 0, "latency added to every call")
 	fs.Float64Var(&a.throttle, "throttle-rate", 0, "share of calls answered with Throttling (0 to 1)")
 	fs.Float64Var(&a.serverErr, "server-error-rate", 0, "share of calls answered with a 5xx (0 to 1)")
@@ -66,8 +66,11 @@ func runEmulator(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "ecsnet emulator: --listen %s: listen on a loopback address (127.0.0.1 or ::1)\n", a.listen)
 		return exitError
 	}
-	opts := emulator.Options{Seed: a.seed, AsyncDelay: a.asyncDelay, Latency: a.latency,
-		ThrottleRate: a.throttle, ServerErrorRate: a.serverErr}
+	opts := emulator.Options{Seed: a.seed, Latency: a.latency, ThrottleRate: a.throttle, ServerErrorRate: a.serverErr}
+	if err := a.clock.apply(fs, w, &opts); err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet emulator: %v\n", err)
+		return exitError
+	}
 	a.account.apply(fs, &opts)
 	if a.hostsDir != "" && !a.hosts {
 		fmt.Fprintln(e.stderr, "ecsnet emulator: --hosts-dir needs --hosts")
