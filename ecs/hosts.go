@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -91,6 +92,16 @@ func (c *Client) runChunk(ctx context.Context, typ string, s plan.HostScript, id
 	}
 	start := c.now()
 	inv, err := c.RunCommand(ctx, RunCommandInput{Type: typ, Content: s.Content, Timeout: timeout, InstanceIDs: ids, Name: name, ClientToken: token})
+	if refusedHost(err) {
+		// The call names no instance when it refuses one (a stopped
+		// instance, a script type that does not suit it, one that is
+		// gone): ask each alone, so that only the hosts it refuses fail.
+		if len(ids) > 1 {
+			return c.runEach(ctx, typ, s, ids, timeout)
+		}
+		return []plan.HostResult{{InstanceID: ids[0], Status: "Refused", ExitCode: -1, Took: c.now().Sub(start),
+			Error: "host not reachable: Cloud Assistant refused the command: " + apiMessage(err)}}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("run %q on %s: %w", name, strings.Join(ids, ", "), err)
 	}
@@ -112,6 +123,12 @@ func (c *Client) runChunk(ctx context.Context, typ string, s plan.HostScript, id
 					Output: r.Output, Took: now.Sub(start)}
 				if r.ErrorCode != "" || r.ErrorInfo != "" {
 					res.Error = strings.TrimSpace(r.ErrorCode + ": " + r.ErrorInfo)
+				}
+				if why, ok := unreachable[r.ErrorCode]; ok {
+					// The script never ran (or its end was not seen):
+					// there is no exit code, whatever the answer holds.
+					res.ExitCode = -1
+					res.Error = "host not reachable: " + why + " (" + res.Error + ")"
 				}
 				if r.Dropped > 0 {
 					res.Output = fmt.Sprintf("(the cloud kept the last 24 KB; %d bytes before were dropped)\n", r.Dropped) + res.Output
@@ -144,6 +161,60 @@ func (c *Client) runChunk(ctx context.Context, typ string, s plan.HostScript, id
 		out[i] = got[id]
 	}
 	return out, nil
+}
+
+// unreachable explains the Cloud Assistant error codes that mean the
+// script did not run to its end on the host, so the host's state is
+// unknown rather than failed (the ErrorCode values of
+// https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-describeinvocationresults).
+var unreachable = map[string]string{
+	"ClientNotRunning":     "its Cloud Assistant agent is not running",
+	"ClientNotResponse":    "its Cloud Assistant agent does not respond",
+	"ClientIsUpgrading":    "its Cloud Assistant agent is being upgraded",
+	"ClientNeedUpgrade":    "its Cloud Assistant agent needs an upgrade",
+	"DeliveryTimeout":      "the command could not be delivered in time",
+	"InstanceNotRunning":   "the instance is not running",
+	"InstanceNotExists":    "the instance does not exist",
+	"InstanceReleased":     "the instance was released",
+	"ExecutionInterrupted": "the script was interrupted",
+}
+
+// refusedHost reports whether RunCommand refused the call because of one
+// of its instances (https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-runcommand):
+// InvalidInstance.NotMatch (not Running, or the script type does not suit
+// its OS) or InvalidInstance.NotFound.
+func refusedHost(err error) bool {
+	return IsCode(err, "InvalidInstance.NotMatch") || IsCode(err, "InvalidInstance.NotFound")
+}
+
+// apiMessage is the code and message of an API error.
+func apiMessage(err error) string {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return strings.TrimSpace(ae.Code + ": " + ae.Message)
+	}
+	return err.Error()
+}
+
+// runEach runs the script on each instance with a call of its own, at
+// once, and returns the results in the order given.
+func (c *Client) runEach(ctx context.Context, typ string, s plan.HostScript, ids []string, timeout time.Duration) ([]plan.HostResult, error) {
+	out := make([]plan.HostResult, len(ids))
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var res []plan.HostResult
+			res, errs[i] = c.runChunk(ctx, typ, s, []string{id}, timeout)
+			if len(res) == 1 {
+				out[i] = res[0]
+			}
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // runToken is a new ClientToken for one RunCommand call: unlike the ENI

@@ -83,12 +83,14 @@ func TestRunScript(t *testing.T) {
 	if n := e.Calls()["RunCommand"]; n != 3 {
 		t.Errorf("a second run of the same script was not sent: %d calls", n)
 	}
-	// Windows goes as PowerShell; a Stopped instance fails as the agent says.
+	// Windows goes as PowerShell; a Stopped instance is refused by the
+	// API, and is a host not reachable, not an error of the whole run.
 	res, err = c.RunScript(context.Background(), plan.HostScript{InstanceIDs: []string{"i-bp1win1"}, Content: []byte("Write-Output 1"), Windows: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res[0].OK() || !strings.Contains(res[0].Error, "InstanceNotRunning") {
+	if res[0].OK() || res[0].ExitCode != -1 || !strings.Contains(res[0].Error, "host not reachable") ||
+		!strings.Contains(res[0].Error, "InvalidInstance.NotMatch") {
 		t.Errorf("stopped instance: %+v", res[0])
 	}
 	if seen[len(seen)-1].Type == RunPowerShellScript {
@@ -107,5 +109,64 @@ func TestRunScriptTooLong(t *testing.T) {
 	}
 	if n := e.Calls()["RunCommand"]; n != 0 {
 		t.Errorf("%d calls", n)
+	}
+}
+
+// TestRunScriptUnreachable: hosts whose agent is not running, hangs, or
+// whose instance is stopped come back as "host not reachable" results
+// with no exit code, each on its own, while the others in the same call
+// run: a stopped instance makes RunCommand refuse the whole call, so the
+// client asks each instance alone.
+func TestRunScriptUnreachable(t *testing.T) {
+	w := manyWorld(3)
+	for i := range w.Instances {
+		switch w.Instances[i].InstanceId {
+		case "i-bp1many000":
+			w.Instances[i].EcsnetAgent = "Stopped"
+		case "i-bp1many001":
+			w.Instances[i].EcsnetAgent = "Hung"
+		case "i-bp1many002":
+			w.Instances[i].Status = "Stopped"
+		}
+	}
+	// The emulator's clock runs 100 times faster, so a hung agent's
+	// 10-second timeout passes in 0.1 s.
+	start := time.Now()
+	fast := func() time.Time { return start.Add(100 * time.Since(start)) }
+	var ran sync.Map
+	runner := func(_ context.Context, c emulator.Command) (emulator.CommandResult, error) {
+		ran.Store(c.InstanceId, true)
+		return emulator.CommandResult{Output: []byte("ok\n")}, nil
+	}
+	e := startEmu(t, w, emulator.Options{Runner: runner, Now: fast})
+	c := newClient(t, fastConfig(e.URL))
+	ids := []string{"i-bp1web1", "i-bp1many000", "i-bp1many001", "i-bp1many002"}
+	res, err := c.RunScript(context.Background(), plan.HostScript{InstanceIDs: ids, Content: []byte("true\n"), Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"i-bp1many000": "host not reachable: its Cloud Assistant agent is not running (ClientNotRunning",
+		"i-bp1many001": "host not reachable: its Cloud Assistant agent does not respond (ClientNotResponse",
+		"i-bp1many002": "host not reachable: Cloud Assistant refused the command: InvalidInstance.NotMatch",
+	}
+	for i, r := range res {
+		if r.InstanceID != ids[i] {
+			t.Fatalf("result %d is %s, want %s", i, r.InstanceID, ids[i])
+		}
+		if w, bad := want[r.InstanceID]; bad {
+			if r.OK() || r.ExitCode != -1 || !strings.HasPrefix(r.Error, w) {
+				t.Errorf("%s: %+v, want an error starting %q", r.InstanceID, r, w)
+			}
+			if _, yes := ran.Load(r.InstanceID); yes {
+				t.Errorf("%s ran the script", r.InstanceID)
+			}
+		} else if !r.OK() || r.Tail(1) != "ok" {
+			t.Errorf("%s: %+v", r.InstanceID, r)
+		}
+	}
+	// One refused call for the four, then one call each.
+	if n := e.Calls()["RunCommand"]; n != 5 {
+		t.Errorf("%d RunCommand calls, want 5", n)
 	}
 }

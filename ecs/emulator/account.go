@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The account: what a real account sees and does beyond the resources of
@@ -30,9 +31,16 @@ const DefaultPreviewFields = true
 // everything here is read and changed under Server.mu.
 type account struct {
 	preview bool
+	// previewSaid is what the world or the options said, nil if neither
+	// did: State reports it, the same pointer every time, so that two
+	// States of one server print alike (fmt.Sprint prints a pointer's
+	// address).
+	previewSaid *bool
 	// agents holds the Cloud Assistant agent state of the instances whose
 	// agent is not simply running (World Instance.EcsnetAgent).
 	agents map[string]string
+	// power holds the pending instance power transitions (power.go).
+	power powerLog
 }
 
 // Cloud Assistant agent states a world can give an instance
@@ -65,16 +73,23 @@ func (s *Server) initAccount(w *World, opts Options) error {
 		return err
 	}
 	s.acct.preview = DefaultPreviewFields
-	if w.PreviewFields != nil {
-		s.acct.preview = *w.PreviewFields
-	}
-	if opts.PreviewFields != nil {
-		s.acct.preview = *opts.PreviewFields
+	for _, said := range []*bool{w.PreviewFields, opts.PreviewFields} {
+		if said != nil {
+			s.acct.preview = *said
+			s.acct.previewSaid = new(bool)
+			*s.acct.previewSaid = *said
+		}
 	}
 	s.acct.agents = map[string]string{}
+	now := s.now()
 	for _, in := range w.Instances {
 		if in.EcsnetAgent != "" && in.EcsnetAgent != agentRunning {
 			s.acct.agents[in.InstanceId] = in.EcsnetAgent
+		}
+		// A world's transitional power states complete like fresh ones.
+		next := map[string]string{"Stopping": "Stopped", "Starting": "Running"}[in.Status]
+		if next != "" {
+			s.startPower(s.cloud.instances[in.InstanceId], in.Status, next, now)
 		}
 	}
 	return nil
@@ -82,8 +97,7 @@ func (s *Server) initAccount(w *World, opts Options) error {
 
 // fillWorld adds the account's fields to a world that State wrote.
 func (s *Server) fillWorld(w *World) {
-	preview := s.acct.preview
-	w.PreviewFields = &preview
+	w.PreviewFields = s.acct.previewSaid
 	for i := range w.Instances {
 		w.Instances[i].EcsnetAgent = s.acct.agents[w.Instances[i].InstanceId]
 	}
@@ -115,4 +129,100 @@ func (s *Server) SetAgent(instanceID, state string) error {
 		s.acct.agents[instanceID] = state
 	}
 	return nil
+}
+
+// DescribeCloudAssistantStatus
+// (https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-describecloudassistantstatus):
+// CloudAssistantStatus is "true" when the agent sent a heartbeat in the
+// last two minutes, so it is "false" for an instance that is not Running
+// and for an agent that is not installed or not running, and "true" for a
+// hung agent, whose heartbeat goes on while commands time out: the state
+// a client cannot see coming. CloudAssistantVersion is empty when the
+// agent is not installed or not running.
+
+type agentStatusItem struct {
+	InstanceId            string `json:"InstanceId"`
+	CloudAssistantStatus  string `json:"CloudAssistantStatus"`
+	CloudAssistantVersion string `json:"CloudAssistantVersion"`
+	OSType                string `json:"OSType"`
+	LastHeartbeatTime     string `json:"LastHeartbeatTime"`
+	LastInvokedTime       string `json:"LastInvokedTime"`
+	ActiveTaskCount       int    `json:"ActiveTaskCount"`
+	InvocationCount       int    `json:"InvocationCount"`
+	SupportSessionManager bool   `json:"SupportSessionManager"`
+}
+
+type describeAgentStatusResponse struct {
+	RequestId                       string `json:"RequestId"`
+	TotalCount                      *int   `json:"TotalCount,omitempty"`
+	PageNumber                      int    `json:"PageNumber,omitempty"`
+	PageSize                        int    `json:"PageSize,omitempty"`
+	NextToken                       string `json:"NextToken"`
+	InstanceCloudAssistantStatusSet struct {
+		InstanceCloudAssistantStatus []agentStatusItem `json:"InstanceCloudAssistantStatus"`
+	} `json:"InstanceCloudAssistantStatusSet"`
+}
+
+// agentVersions are the versions a running agent reports, by OS.
+var agentVersions = map[string]string{"linux": "2.2.3.889", "windows": "2.1.3.889"}
+
+func describeCloudAssistantStatus(s *Server, q *call) (any, *apiError) {
+	c, p := s.cloud, q.p
+	if err := p.rejectUnsupported("ResourceGroupId"); err != nil {
+		return nil, err
+	}
+	pg, err := readPaging(p, 10, 50, 10, 50)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := p.list("InstanceId", 50)
+	if err != nil {
+		return nil, err
+	}
+	osType := p.get("OSType")
+	if osType != "" && !slices.Contains([]string{"Windows", "Linux", "FreeBSD"}, osType) {
+		return nil, errInvalid("OSType", "not Windows, Linux or FreeBSD")
+	}
+	cands := c.instList
+	if len(ids) > 0 {
+		cands = existing(ids, c.instances)
+	}
+	osName := func(in *instance) string {
+		if in.osType == "windows" {
+			return "Windows"
+		}
+		return "Linux"
+	}
+	match := func(in *instance) bool { return osType == "" || osName(in) == osType }
+	page, total, next := paginate(cands, keyOf, match, pg, 0)
+	resp := describeAgentStatusResponse{RequestId: q.requestID, TotalCount: totalCount(pg, total), NextToken: next}
+	if !pg.token {
+		resp.PageNumber, resp.PageSize = pg.pageNumber, pg.pageSize
+	}
+	items := make([]agentStatusItem, len(page))
+	for i, in := range page {
+		it := agentStatusItem{InstanceId: in.id, CloudAssistantStatus: "false", OSType: osName(in)}
+		agent := s.agent(in.id)
+		if in.status == "Running" && (agent == agentRunning || agent == agentHung) {
+			it.CloudAssistantStatus, it.CloudAssistantVersion = "true", agentVersions[in.osType]
+			it.LastHeartbeatTime = epoch.Add(time.Duration(c.tick) * time.Second).Format(timeLayout)
+			it.SupportSessionManager = true
+		}
+		for _, inv := range s.commands.byID {
+			for _, r := range inv.results {
+				if r.instanceID != in.id {
+					continue
+				}
+				if r.finished == "" {
+					it.ActiveTaskCount++
+				} else {
+					it.InvocationCount++
+				}
+				it.LastInvokedTime = max(it.LastInvokedTime, r.start)
+			}
+		}
+		items[i] = it
+	}
+	resp.InstanceCloudAssistantStatusSet.InstanceCloudAssistantStatus = items
+	return resp, nil
 }

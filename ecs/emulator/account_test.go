@@ -2,7 +2,9 @@ package emulator
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -47,9 +49,14 @@ func TestPreviewFields(t *testing.T) {
 					t.Errorf("eni-used: InstanceId %q, want i-run", str(it, "InstanceId"))
 				}
 			}
+			// State says what was said, and means the same.
 			st := e.srv.State()
-			if st.PreviewFields == nil || *st.PreviewFields != tc.want {
-				t.Errorf("State().PreviewFields = %v, want %v", st.PreviewFields, tc.want)
+			if said := cmp.Or(tc.opt, tc.world); said == nil && st.PreviewFields != nil ||
+				said != nil && (st.PreviewFields == nil || *st.PreviewFields != tc.want) {
+				t.Errorf("State().PreviewFields = %v, want %v", st.PreviewFields, said)
+			}
+			if a, b := fmt.Sprint(st), fmt.Sprint(e.srv.State()); a != b {
+				t.Errorf("two States of one server print differently:\n%s\n%s", a, b)
 			}
 		})
 	}

@@ -39,6 +39,11 @@ func init() {
 		"ListTagResources":                {run: listTagResources},
 		"RunCommand":                      {run: runCommand, mutating: true},
 		"DescribeInvocationResults":       {run: describeInvocationResults},
+		"DescribeInvocations":             {run: describeInvocations},
+		"DescribeCloudAssistantStatus":    {run: describeCloudAssistantStatus},
+		"StopInstance":                    {run: stopInstance, mutating: true},
+		"StartInstance":                   {run: startInstance, mutating: true},
+		"RebootInstance":                  {run: rebootInstance, mutating: true},
 	}
 	vpcActions = map[string]action{
 		"DescribeVSwitches": {run: describeVSwitches, regionOptional: true},

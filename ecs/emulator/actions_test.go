@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -65,7 +66,7 @@ func TestActionGoldens(t *testing.T) {
 	check("describe_network_interfaces_deleting", cl.ecs(t, "DescribeNetworkInterfaces", "NetworkInterfaceId.1", id))
 
 	m = check("run_command", cl.ecs(t, "RunCommand", "Type", "RunShellScript", "CommandContent", "ip -br addr",
-		"InstanceId.1", "i-run", "InstanceId.2", "i-stop", "Timeout", "30", "ClientToken", "run-1"))
+		"InstanceId.1", "i-run", "InstanceId.2", "i-e", "Timeout", "30", "ClientToken", "run-1"))
 	inv := str(m, "InvokeId")
 	check("describe_invocation_results_running", cl.ecs(t, "DescribeInvocationResults", "InvokeId", inv))
 	e.clock.Advance(10 * time.Second)
@@ -73,6 +74,10 @@ func TestActionGoldens(t *testing.T) {
 
 	check("error_not_found", cl.ecs(t, "DeleteNetworkInterface", "NetworkInterfaceId", "eni-nope"))
 	check("error_vpc", cl.vpc(t, "DescribeVSwitches", "PageSize", "51"))
+	check("describe_invocations", cl.ecs(t, "DescribeInvocations", "InvokeId", inv, "IncludeOutput", "true"))
+	check("describe_cloud_assistant_status", cl.ecs(t, "DescribeCloudAssistantStatus",
+		"InstanceId.1", "i-run", "InstanceId.2", "i-stop"))
+	check("stop_instance", cl.ecs(t, "StopInstance", "InstanceId", "i-e", "StoppedMode", "StopCharging"))
 }
 
 // TestDescribeInstancesPrimaryIPs: the primary ENI's secondary addresses
@@ -237,12 +242,25 @@ func TestRunCommandRunner(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if str(res, "InvocationStatus") != "Failed" || str(res, "ErrorCode") != "ExitCodeNonzero" ||
+	// A non-zero exit is a failure in every field a client may read
+	// (issue 14: the CLI saw success).
+	if str(res, "InvocationStatus") != "Failed" || str(res, "InvokeRecordStatus") != "Failed" ||
+		str(res, "ErrorCode") != "ExitCodeNonzero" ||
 		res["ExitCode"].(float64) != 3 || str(res, "Output") != "hello\n" || str(res, "Username") != "admin" {
 		t.Errorf("result: %v", res)
 	}
+	// RunCommand's documented codes (api-ecs-2014-05-26-runcommand).
 	wantErr(t, e.cl.ecs(t, "RunCommand", "Type", "RunPowerShellScript", "CommandContent", "dir",
-		"InstanceId.1", "i-run"), 400, "InvalidParameter")
+		"InstanceId.1", "i-run"), 403, "InvalidInstance.NotMatch")
+	wantErr(t, e.cl.ecs(t, "RunCommand", "Type", "RunShellScript", "CommandContent", "true",
+		"InstanceId.1", "i-stop"), 403, "InvalidInstance.NotMatch")
+	wantErr(t, e.cl.ecs(t, "RunCommand", "Type", "Shell", "CommandContent", "true",
+		"InstanceId.1", "i-run"), 403, "InvalidCmdType.NotFound")
+	many := []string{"Type", "RunShellScript", "CommandContent", "true"}
+	for i := range 51 {
+		many = append(many, fmt.Sprintf("InstanceId.%d", i+1), fmt.Sprintf("i-%03d", i))
+	}
+	wantErr(t, e.cl.ecs(t, "RunCommand", many...), 403, "InstanceIds.ExceedLimit")
 	wantErr(t, e.cl.ecs(t, "RunCommand", "Type", "RunShellScript", "CommandContent", "true",
 		"InstanceId.1", "i-nope"), 404, "InvalidInstance.NotFound")
 	wantErr(t, e.cl.ecs(t, "RunCommand", "Type", "RunShellScript", "CommandContent", "true",

@@ -439,9 +439,9 @@ func TestHostsReboot(t *testing.T) {
 	if _, _, err := h.Exec(ctx, nil, "true"); err == nil {
 		t.Error("Exec works on a stopped host")
 	}
-	if r := e.invoke(t, "RunShellScript", "true", "i-bp1lb0000001")[0]; str(r, "ErrorCode") != "InstanceNotRunning" {
-		t.Errorf("RunCommand on a stopped instance: %v", r)
-	}
+	// A stopped instance takes no command: the call is refused.
+	wantErr(t, e.cl.ecs(t, "RunCommand", "Type", "RunShellScript", "CommandContent", "true",
+		"InstanceId.1", "i-bp1lb0000001"), 403, "InvalidInstance.NotMatch")
 	if err := e.srv.SetInstanceStatus("i-bp1lb0000001", "Running"); err != nil {
 		t.Fatal(err)
 	}
