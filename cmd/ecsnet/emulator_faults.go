@@ -43,7 +43,7 @@ func (a *emulatorClock) register(fs *pflag.FlagSet) {
 		"the simplified timing of earlier releases: attach, detach and delete all take this long, nothing conflicts, reads never lag (default: realistic timing, see --time-scale)")
 	fs.Float64Var(&a.timeScale, "time-scale", 1,
 		"multiply every duration of the realistic timing (attach 3s, detach 3s, delete 2s, or the world's Timing); 0.01 runs it a hundred times faster")
-	fs.DurationVar(&a.readLag, "read-lag", 0, "how long DescribeNetworkInterfaces and DescribeInstances still show an ENI as it was before a change (default: the world's Timing.ReadLag, else none)")
+	fs.DurationVar(&a.readLag, "read-lag", 0, "how long DescribeNetworkInterfaces still shows an ENI as it was before a change (default: the world's Timing.ReadLag, else none)")
 	fs.DurationVar(&a.stuckFor, "stuck-for", 0, "how long a stuck attach or detach (--fault stuck=RATE) lasts before the attach fails or the detach completes (default: the world's Timing.Stuck, else 5m)")
 	fs.StringArrayVar(&a.faults, "fault", nil,
 		"[ACTION:]KIND=VALUE, repeatable: the share (0 to 1) of calls, of one action or of all, that meet a fault; KIND is one of "+faultKindList+

@@ -363,7 +363,7 @@ func describeNetworkInterfaces(s *Server, q *call) (any, *apiError) {
 	}
 	resp.NetworkInterfaceSets.NetworkInterfaceSet = make([]eniItem, len(page))
 	for i, e := range page {
-		resp.NetworkInterfaceSets.NetworkInterfaceSet[i] = toENIItem(e, s.acct.preview)
+		resp.NetworkInterfaceSets.NetworkInterfaceSet[i] = toENIItem(s.lagged(e, q.now), s.acct.preview) // lagged: timing.go
 	}
 	return resp, nil
 }

@@ -48,10 +48,11 @@ type Timing struct {
 	// to Available, as a failed attach does in the cloud; a stuck detach
 	// then completes.
 	Stuck Duration `json:"Stuck,omitzero"`
-	// ReadLag is how far DescribeNetworkInterfaces and DescribeInstances
-	// trail the changes: for this long after a change they still show an
-	// ENI's status, attachment and addresses as they were before it.
-	// Zero (the default) means reads are consistent.
+	// ReadLag is how far DescribeNetworkInterfaces trails the changes:
+	// for this long after a change it still shows an ENI's status,
+	// attachment and addresses as they were before it (the Terraform
+	// provider polls after assign and unassign until the list matches,
+	// ecs-api.md §2.6). Zero (the default) means reads are consistent.
 	ReadLag Duration `json:"ReadLag,omitzero"`
 	Scale   float64  `json:"Scale,omitzero"`
 }

@@ -218,3 +218,38 @@ func TestWorldClock(t *testing.T) {
 		}
 	}
 }
+
+// TestReadLag: for Timing.ReadLag after a change, DescribeNetworkInterfaces
+// still shows the ENI as it was before; then the change.
+func TestReadLag(t *testing.T) {
+	e := newEnv(t, testWorld(t), Options{Timing: &Timing{ReadLag: Duration(5 * time.Second), Attach: Duration(time.Second)}})
+	addrs := func() []string {
+		m := ok(t, e.cl.ecs(t, "DescribeNetworkInterfaces", "NetworkInterfaceId.1", "eni-free"))
+		var out []string
+		for _, s := range list(list(m, "NetworkInterfaceSets", "NetworkInterfaceSet")[0], "PrivateIpSets", "PrivateIpSet") {
+			out = append(out, str(s, "PrivateIpAddress"))
+		}
+		return out
+	}
+	ok(t, e.cl.ecs(t, "AssignPrivateIpAddresses", "NetworkInterfaceId", "eni-free", "PrivateIpAddress.1", "10.0.1.102"))
+	if got := addrs(); len(got) != 2 {
+		t.Fatalf("right after assign: %v, want the two addresses from before", got)
+	}
+	e.clock.Advance(5 * time.Second)
+	if got := addrs(); len(got) != 3 {
+		t.Fatalf("after the lag: %v, want three addresses", got)
+	}
+	// An attach: Available (before) for the lag, though it completed
+	// after a second; then InUse.
+	ok(t, e.cl.ecs(t, "AttachNetworkInterface", "NetworkInterfaceId", "eni-free", "InstanceId", "i-run"))
+	e.clock.Advance(4 * time.Second)
+	e.expect(t, "eni-free", "Available")
+	e.clock.Advance(time.Second)
+	e.expect(t, "eni-free", "Attaching")
+	e.clock.Advance(time.Second)
+	e.expect(t, "eni-free", "InUse")
+	// State (the admin view) is never stale.
+	if n := eniState(e.srv, "eni-free"); n.Status != "InUse" {
+		t.Errorf("State: %s", n.Status)
+	}
+}
