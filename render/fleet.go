@@ -28,7 +28,7 @@ func Fleet(f *schema.Fleet, lock *schema.Lock) (map[string][]File, MissingError,
 		return nil, nil, err
 	}
 	got := make([][]File, len(hosts))
-	err = forHosts(hosts, func(i int, files []File) error {
+	err = forHosts(f, hosts, func(i int, files []File) error {
 		got[i] = files
 		return nil
 	})
@@ -64,7 +64,7 @@ func ReviewFleet(f *schema.Fleet, lock *schema.Lock) (*FleetReview, error) {
 	}
 	bundles := make(map[string][]File, len(hosts)+len(pending))
 	got := make([][]File, len(hosts))
-	if err := forHosts(hosts, func(i int, files []File) error {
+	if err := forHosts(f, hosts, func(i int, files []File) error {
 		got[i] = files
 		return nil
 	}); err != nil {
@@ -77,7 +77,10 @@ func ReviewFleet(f *schema.Fleet, lock *schema.Lock) (*FleetReview, error) {
 	if err := inParallel(len(pending), func(i int) error {
 		files, err := pending[i].Render()
 		review[i] = files
-		return err
+		if err != nil {
+			return hostError(f, pending[i].Name, err)
+		}
+		return nil
 	}); err != nil {
 		return nil, err
 	}
@@ -139,7 +142,7 @@ func WriteFleet(dir string, f *schema.Fleet, lock *schema.Lock) (Written, Missin
 	}
 	changed, err := writeOut(dir, f.Name, names, missing == nil, func(o *Out) (int, error) {
 		var changed atomic.Int64
-		err := forHosts(hosts, func(i int, files []File) error {
+		err := forHosts(f, hosts, func(i int, files []File) error {
 			wrote, err := o.Update(hosts[i].Name, files)
 			if wrote {
 				changed.Add(1)
@@ -370,13 +373,27 @@ func inParallel(n int, do func(i int) error) error {
 // forHosts renders the hosts in parallel, one worker per CPU, and hands
 // each bundle to use, which must be safe to call concurrently. Of several
 // errors the first in host order is returned, so the same input always
-// reports the same one.
-func forHosts(hosts []*Host, use func(i int, files []File) error) error {
+// reports the same one; a host's render error carries its instance's
+// place in the desired state (hostError).
+func forHosts(f *schema.Fleet, hosts []*Host, use func(i int, files []File) error) error {
 	return inParallel(len(hosts), func(i int) error {
 		files, err := ForHost(hosts[i])
 		if err != nil {
-			return err
+			return hostError(f, hosts[i].Name, err)
 		}
 		return use(i, files)
 	})
+}
+
+// hostError gives the error of rendering the named host the position of
+// its instance in the desired state, as schema.Errors: the command line
+// prints it as file:line:col, as it prints the schema's own errors, so an
+// editor or a pull request shows which instance would not render (what
+// went wrong mostly comes from the lock, which has no positions).
+func hostError(f *schema.Fleet, name string, err error) error {
+	in := f.Instance(name)
+	if in == nil {
+		return err
+	}
+	return schema.Errors{{Pos: in.Pos, Path: fmt.Sprintf("instances.%q", name), Msg: err.Error()}}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ecsnet/ecsnet/internal/plural"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -80,7 +81,7 @@ type MissingError []Missing
 
 func (m MissingError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d ENIs need data only the cloud has; run ecsnet apply (which writes the lock) or pass --observed SNAPSHOT, then render (until then, render --check and plan --rendered show these hosts with placeholders):", len(m))
+	fmt.Fprintf(&b, "%s data only the cloud has; run ecsnet apply (which writes the lock) or pass --observed SNAPSHOT, then render (until then, render --check and plan --rendered show these hosts with placeholders):", plural.Count(len(m), "ENI needs", "ENIs need"))
 	for _, x := range m {
 		who := "the primary ENI"
 		if x.ENI != "" {
@@ -219,9 +220,9 @@ func countWhat(count int, l *schema.LockedENI) string {
 		have = len(l.Secondary)
 	}
 	if have == 0 {
-		return fmt.Sprintf("%d addresses the cloud picks", count)
+		return plural.Count(count, "address", "addresses") + " the cloud picks"
 	}
-	return fmt.Sprintf("%d more addresses the cloud picks (the lock has %d of %d)", count-have, have, count)
+	return fmt.Sprintf("%s the cloud picks (the lock has %d of %d)", plural.Count(count-have, "more address", "more addresses"), have, count)
 }
 
 // pickCount records, for a review render, the addresses of a count that
