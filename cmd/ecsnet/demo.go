@@ -3,21 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
-	"io/fs"
-	"net"
-	"net/http"
-	"net/netip"
+	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/ecsnet/ecsnet/ecs"
-	"github.com/ecsnet/ecsnet/ecs/emulator"
 	"github.com/ecsnet/ecsnet/fixtures"
 	"github.com/ecsnet/ecsnet/guest"
+	"github.com/ecsnet/ecsnet/internal/plural"
 	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
@@ -85,27 +81,17 @@ func demo(ctx context.Context, e env, dir string) error {
 	if err != nil {
 		return err
 	}
-	srv, cloudOnly, err := demoEmulator(w, emulator.Options{AsyncDelay: 20 * time.Millisecond}, os.Geteuid() == 0)
+	emu, err := startDemoEmulator(w, os.Geteuid() == 0)
 	if err != nil {
 		return err
 	}
-	hosts := cloudOnly == ""
-	if hosts {
-		defer srv.Close()
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(ln)
-	defer hs.Close()
-	endpoint := "http://" + ln.Addr().String()
+	defer emu.close()
+	srv, endpoint, hosts := emu.srv, emu.endpoint, emu.cloudOnly == ""
 	fmt.Fprintf(e.stdout, "serving %s at %s\n", w.RegionId, endpoint)
 	if hosts {
 		fmt.Fprintln(e.stdout, "hosts mode: every instance has a guest; lb-1, lb-2 and edge-1 (ifupdown, iproute2) run what Cloud Assistant delivers in network namespaces, the others record it")
 	} else {
-		fmt.Fprintln(e.stdout, cloudOnly)
+		fmt.Fprintln(e.stdout, emu.cloudOnly)
 	}
 
 	// The emulator finishes attaches in 20 ms; poll it more often than the
@@ -175,17 +161,9 @@ func demo(ctx context.Context, e env, dir string) error {
 			return fmt.Errorf("ecsnet verify found the hosts differ from the render (exit %d)", code)
 		}
 	}
-	fmt.Fprintf(e.stdout, "\nemulator: %d mutating calls in all. The lock, example/%s, records what the cloud picked:\n", srv.MutatingCalls(), schema.LockFileName)
-	for _, x := range f.ENIs {
-		if l := lock.Secondary(x.Name); l != nil && (x.Counted || !x.PrimaryIP.IsValid()) {
-			fmt.Fprintf(e.stdout, "  eni/%-12s %s  primary %s, secondary %s\n", x.Name, l.ID, l.PrimaryIP, addrList(l.Addrs()))
-		}
-	}
-	for _, in := range f.Instances {
-		if l := lock.Primary(in.Name); l != nil && in.Primary.Counted {
-			fmt.Fprintf(e.stdout, "  instance/%-7s %s  secondary %s\n", in.Name, l.ID, addrList(l.Addrs()))
-		}
-	}
+	fmt.Fprintf(e.stdout, "\nemulator: %s in all. The lock, example/%s, records what the cloud picked:\n",
+		plural.Count(srv.MutatingCalls(), "mutating call", "mutating calls"), schema.LockFileName)
+	printLocked(e.stdout, f, lock)
 
 	step("ecsnet render --out rendered/ example/")
 	bundles, missing, err := render.Fleet(f, lock)
@@ -196,62 +174,32 @@ func demo(ctx context.Context, e env, dir string) error {
 		return missing
 	}
 	out := filepath.Join(dir, "rendered")
-	if _, err := writeBundles(out, f.Name, []render.Input{{What: "the desired state", Path: fleetDir}, {What: "the lock", Path: lockPath}}, bundles, true); err != nil {
+	inputs := []render.Input{{What: "the desired state", Path: fleetDir}, {What: "the lock", Path: lockPath}}
+	if err := render.CheckOutDir(out, inputs, homeDir(e)); err != nil {
+		return err
+	}
+	if _, err := render.WriteBundles(out, f.Name, bundles, true); err != nil {
 		return err
 	}
 	for _, in := range f.Instances {
-		fmt.Fprintf(e.stdout, "  %-8s %-15s %d files\n", in.Name, in.Network, len(bundles[in.Name]))
+		fmt.Fprintf(e.stdout, "  %-8s %-15s %s\n", in.Name, in.Network, plural.Count(len(bundles[in.Name]), "file", "files"))
 	}
 	fmt.Fprintf(e.stdout, "each host's files, its apply script and manifest.json are under rendered/<instance>/\n")
 	return nil
 }
 
-// demoEmulator starts the demo's emulator. As root it runs the hosts too
-// (network namespaces), and the demo closes the loop on them; otherwise,
-// or when hosts mode does not start (a tool its guests need is missing),
-// it stays in the cloud, and cloudOnly says why in the user's terms.
-func demoEmulator(w *emulator.World, opts emulator.Options, root bool) (srv *emulator.Server, cloudOnly string, err error) {
-	if !root {
-		srv, err = emulator.New(w, opts)
-		return srv, "not root: cloud-only (run make demo as root to also configure the hosts: apply --hosts, then verify)", err
-	}
-	if opts.Hosts == nil {
-		opts.Hosts = &emulator.HostsConfig{}
-	}
-	if srv, err = emulator.New(w, opts); err == nil {
-		return srv, "", nil
-	}
-	cloudOnly = fmt.Sprintf("cloud-only: hosts mode did not start, so the hosts are not configured: %v", err)
-	opts.Hosts = nil
-	srv, err = emulator.New(w, opts)
-	return srv, cloudOnly, err
-}
-
-func addrList(as []netip.Addr) string {
-	if len(as) == 0 {
-		return "none"
-	}
-	parts := make([]string, len(as))
-	for i, a := range as {
-		parts[i] = a.String()
-	}
-	return strings.Join(parts, ", ")
-}
-
-// copyFS writes the tree under root of fsys into dir.
-func copyFS(dir string, fsys fs.FS, root string) error {
-	return fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+// printLocked lists what the lock records of the ENIs and addresses the
+// cloud picked: the ENIs whose primary or secondary addresses are
+// counted, and the primary ENIs with counted secondary addresses.
+func printLocked(w io.Writer, f *schema.Fleet, lock *schema.Lock) {
+	for _, x := range f.ENIs {
+		if l := lock.Secondary(x.Name); l != nil && (x.Counted || !x.PrimaryIP.IsValid()) {
+			fmt.Fprintf(w, "  eni/%-12s %s  primary %s, secondary %s\n", x.Name, l.ID, l.PrimaryIP, addrList(l.Addrs()))
 		}
-		dst := filepath.Join(dir, filepath.FromSlash(p))
-		if d.IsDir() {
-			return os.MkdirAll(dst, 0o755)
+	}
+	for _, in := range f.Instances {
+		if l := lock.Primary(in.Name); l != nil && in.Primary.Counted {
+			fmt.Fprintf(w, "  instance/%-7s %s  secondary %s\n", in.Name, l.ID, addrList(l.Addrs()))
 		}
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(dst, data, 0o644)
-	})
+	}
 }

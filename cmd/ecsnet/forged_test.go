@@ -26,7 +26,7 @@ func savedPlan(t *testing.T, c *e2e) (string, *plan.Plan) {
 	c.edit(`secondaryIps: ["172.16.0.21", "172.16.0.22"]`, `secondaryIps: ["172.16.0.21", "172.16.0.22", "172.16.0.23"]`)
 	path := filepath.Join(t.TempDir(), "plan.json")
 	c.must(exitChanges, "plan", "--save", path, "--detailed-exitcode", c.dir)
-	p, err := readPlanFile(path)
+	p, err := plan.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func forge(t *testing.T, p *plan.Plan) string {
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readPlanFile(path); err != nil {
+	if _, err := plan.ReadFile(path); err != nil {
 		t.Fatalf("the forged plan does not even read: %v", err)
 	}
 	return path
@@ -79,7 +79,7 @@ func TestE2EForgedSavedPlanRefused(t *testing.T) {
 	if err := os.WriteFile(sedded, bytes.ReplaceAll(src, []byte(`"172.16.0.23"`), []byte(`"172.16.0.29"`)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readPlanFile(sedded); err != nil {
+	if _, err := plan.ReadFile(sedded); err != nil {
 		t.Fatalf("the sedded plan does not read: %v", err)
 	}
 

@@ -2,52 +2,22 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/ecsnet/ecsnet/internal/plural"
 	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
 // importHelp is the flow `ecsnet help import` documents.
-const importHelp = `Adopt one ENI into an existing desired state:
-
-  ecsnet import eni-bp1xxxxxxxx --as pod-pool fleet/ > fleet/pod-pool.cue
-
-The ENI must be in the fleet's VPCs, must not be a primary ENI, and must not
-carry another fleet's tags; the file must name its vSwitch, its security
-groups and, when it is attached, its instance (import says what to add when
-it does not). Import then tags the ENI with ecsnet's fleet and ENI tags,
-records it in the lock with every address it holds now, and prints its
-enis: entry. Append the entry to the file or keep it as a file of its own
-in the directory, as above; ecsnet plan then shows no changes. Until it
-is added, plan lists the ENI as adopted and left alone: ecsnet never
-modifies or deletes an ENI it adopted. The lock is what records the
-adoption, so commit it with the entry.
-
-Start using ecsnet on a fleet that already exists:
-
-  ecsnet import --all --region cn-hangzhou --vpc vpc-bp1xxxxxxxx --fleet shop > fleet/fleet.cue
-  ecsnet validate fleet/
-  ecsnet plan fleet/      # no changes
-  ecsnet apply fleet/     # nothing to do; writes the lock
-
-import --all writes a desired state for what the VPCs hold: their
-vSwitches, the security groups in use, every instance with the secondary
-addresses of its primary ENI pinned, and every secondary ENI, by ID, with
-its addresses and attachment. It changes nothing in the cloud and tags
-nothing: the file names each ENI by ID. Names come from the cloud's names,
-made DNS-safe and unique, or else from IDs; rename them as you like. Review
-every "check:" comment (an operating system import could not tell), then
-plan: it shows no changes. From then on, edit the file and apply. --vpc is
-required (repeat it for more VPCs): ecsnet has no call that lists a
-region's VPCs.
-`
+//
+//go:embed doc/import.txt
+var importHelp string
 
 type importArgs struct {
 	cloud cloudArgs
@@ -66,8 +36,6 @@ func importFlags(a *importArgs) *pflag.FlagSet {
 	fs.StringVar(&a.fleet, "fleet", "imported", "with --all: the fleet name of the written desired state")
 	return fs
 }
-
-var reVPCID = regexp.MustCompile(`^vpc-[a-z0-9]{4,40}$`)
 
 // checkImportArgs checks the combination of flags and arguments.
 func checkImportArgs(a *importArgs, fs *pflag.FlagSet) error {
@@ -88,7 +56,7 @@ func checkImportArgs(a *importArgs, fs *pflag.FlagSet) error {
 			return fmt.Errorf("--fleet %q is not a fleet name: 1 to 63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, without \"..\" or a '.' at the end", a.fleet)
 		}
 		for _, v := range a.vpcs {
-			if !reVPCID.MatchString(v) {
+			if !schema.ValidVPCID(v) {
 				return fmt.Errorf("--vpc %q is not a VPC ID (vpc-…)", v)
 			}
 		}
@@ -127,16 +95,10 @@ func runImport(ctx context.Context, args []string, e env) int {
 		err = importENI(ctx, e, &a, fs.Arg(0), fs.Args()[1:])
 	}
 	if err != nil {
-		if !errors.Is(err, errReported) {
-			fmt.Fprintf(e.stderr, "ecsnet import: %v\n", err)
-		}
-		return exitError
+		return fail(e, formatText, "ecsnet import", err)
 	}
 	return exitOK
 }
-
-// errReported is an error already printed where it was found.
-var errReported = errors.New("reported")
 
 // importENI adopts one ENI into the desired state at paths.
 func importENI(ctx context.Context, e env, a *importArgs, id string, paths []string) error {
@@ -179,18 +141,11 @@ func importENI(ctx context.Context, e env, a *importArgs, id string, paths []str
 		"Add the entry above to the desired state (append it, or keep it as a file of its own beside the others); "+
 		"ecsnet plan then shows no changes. Until it is added, ecsnet leaves the ENI alone: it never modifies or deletes an adopted ENI. "+
 		"Commit the lock with the entry: it is what records the adoption.\n",
-		id, a.as, f.Name, lockPath, plural(len(ad.Locked.Secondary), "secondary address", "secondary addresses"))
+		id, a.as, f.Name, lockPath, plural.Count(len(ad.Locked.Secondary), "secondary address", "secondary addresses"))
 	for _, w := range ad.Warnings {
 		fmt.Fprintf(e.stderr, "warning: %s\n", w)
 	}
 	return nil
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
 }
 
 // importAll writes a desired state for what the VPCs hold, checks that it
@@ -236,7 +191,7 @@ func importAll(ctx context.Context, e env, a *importArgs) error {
 		return fmt.Errorf("the plan of the written desired state is not empty (above): the cloud changed while it was read, or this is a bug in ecsnet import")
 	}
 	fmt.Fprintf(e.stderr, "ecsnet import: wrote fleet %q: %s, %s and %s; it validates and its plan shows no changes. Review the check: comments.\n",
-		a.fleet, plural(len(f.VSwitches), "vSwitch", "vSwitches"), plural(len(f.Instances), "instance", "instances"),
-		plural(len(f.ENIs), "secondary ENI", "secondary ENIs"))
+		a.fleet, plural.Count(len(f.VSwitches), "vSwitch", "vSwitches"), plural.Count(len(f.Instances), "instance", "instances"),
+		plural.Count(len(f.ENIs), "secondary ENI", "secondary ENIs"))
 	return nil
 }

@@ -239,7 +239,7 @@ func TestHelpEveryCommand(t *testing.T) {
 		}
 	}
 	_, out, _ := runCLI(t, "help", "plan")
-	if !strings.Contains(out, "      --detailed-exitcode     exit 2 when") || !strings.Contains(out, `--format string         output format: text, json or markdown (a pull-request comment) (default "text")`) {
+	if !strings.Contains(out, "      --detailed-exitcode     exit 2 when") || !strings.Contains(out, `--format string         output format: text, json, markdown (a pull-request comment) or github (the plan as text; errors in the desired state as annotations on their lines) (default "text")`) {
 		t.Errorf("help plan: flags not as expected:\n%s", out)
 	}
 }

@@ -5,12 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 
 	"github.com/spf13/pflag"
 
+	"github.com/ecsnet/ecsnet/internal/plural"
 	"github.com/ecsnet/ecsnet/internal/safefile"
 	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/render"
@@ -32,7 +32,7 @@ type planArgs struct {
 func planFlags(a *planArgs) *pflag.FlagSet {
 	fs := newFlagSet("plan")
 	addCloudFlags(fs, &a.cloud, true)
-	fs.StringVar(&a.format, "format", formatText, "output format: text, json or markdown (a pull-request comment)")
+	fs.StringVar(&a.format, "format", formatText, "output format: text, json, markdown (a pull-request comment) or github (the plan as text; errors in the desired state as annotations on their lines)")
 	fs.StringVar(&a.save, "save", "", "also save the plan to this file, for ecsnet apply --plan and ecsnet show")
 	fs.BoolVar(&a.detailedExit, "detailed-exitcode", false, "exit 2 when the plan has changes (0: none, 1: error)")
 	fs.BoolVar(&a.failUnrec, "fail-on-unrecorded", false, "with --detailed-exitcode: count addresses the lock does not record (added by hand; --prune would remove them) as changes, so a CI gate sees them")
@@ -48,7 +48,7 @@ func runPlan(ctx context.Context, args []string, e env) int {
 	if err := fs.Parse(args); err != nil {
 		return flagError(fs, err, e)
 	}
-	if err := checkFormat(a.format, formatText, formatJSON, formatMarkdown); err != nil {
+	if err := checkFormat(a.format, formatText, formatJSON, formatMarkdown, formatGitHub); err != nil {
 		return flagError(fs, err, e)
 	}
 	a.paths = fs.Args()
@@ -63,53 +63,35 @@ func runPlan(ctx context.Context, args []string, e env) int {
 			return exitError
 		}
 	}
-	p, code := makePlan(ctx, e, &a.cloud, a.format, a.paths, a.prune, a.hosts)
-	if p == nil {
-		return code
+	m, err := makePlan(ctx, e, &a.cloud, a.paths, a.format, plan.Options{Prune: a.prune}, a.hosts)
+	if err != nil {
+		return fail(e, a.format, "ecsnet plan", err)
 	}
+	p := m.plan
 	if a.save != "" {
-		var b bytes.Buffer
-		if err := plan.WriteJSON(&b, p); err != nil {
-			fmt.Fprintf(e.stderr, "ecsnet plan: %v\n", err)
-			return exitError
-		}
-		// Through a random temporary name, renamed over FILE: a link at
-		// FILE or beside it is never written through.
-		if err := safefile.WriteFile(a.save, b.Bytes(), 0o644); err != nil {
-			fmt.Fprintf(e.stderr, "ecsnet plan: save: %v\n", err)
-			return exitError
+		if err := savePlan(a.save, p); err != nil {
+			return fail(e, a.format, "ecsnet plan", err)
 		}
 	}
 	// Counted after the save: the note is for this output, not part of
 	// the plan apply --plan compares.
 	unrecorded := 0
 	if a.failUnrec {
-		unrecorded = keptUnrecorded(p)
-		if unrecorded > 0 {
-			verb := "count"
-			if unrecorded == 1 {
-				verb = "counts"
-			}
+		if unrecorded = p.KeptUnrecorded(); unrecorded > 0 {
 			p.Notes = append(p.Notes, fmt.Sprintf("--fail-on-unrecorded: %s the lock does not record (added outside ecsnet) %s as changes: exit 2. "+
 				"Remove them with ecsnet apply --prune, or name them in the desired state to keep them.",
-				plural(unrecorded, "address", "addresses"), verb))
+				plural.Count(unrecorded, "address", "addresses"), plural.Word(unrecorded, "counts", "count")))
 		}
 	}
 	if err := writePlan(e.stdout, p, a.format); err != nil {
-		fmt.Fprintf(e.stderr, "ecsnet plan: %v\n", err)
-		return exitError
+		return fail(e, a.format, "ecsnet plan", err)
 	}
 	if a.rendered != "" {
-		// The host section is assembled here: plan and render are siblings
-		// and neither imports the other.
-		f, _ := schema.LoadContext(ctx, a.paths, loadOptions(e, a.cloud.maxInput, a.cloud.eval))
-		lock, err := schema.ReadLockFile(a.cloud.lockFile(a.paths))
-		if err == nil && f != nil {
-			err = render.WriteChanges(e.stdout, a.rendered, f, lock)
-		}
-		if err != nil {
-			fmt.Fprintf(e.stderr, "ecsnet plan: --rendered: %v\n", err)
-			return exitError
+		// The host section is assembled here, from the fleet and the lock
+		// the plan was made from: plan and render are siblings and
+		// neither imports the other.
+		if err := render.WriteChanges(e.stdout, a.rendered, m.fleet, m.lock); err != nil {
+			return fail(e, a.format, "ecsnet plan", fmt.Errorf("--rendered: %w", err))
 		}
 	}
 	if a.detailedExit && (!p.Empty() || unrecorded > 0) {
@@ -118,72 +100,70 @@ func runPlan(ctx context.Context, args []string, e env) int {
 	return exitOK
 }
 
-// keptUnrecorded counts the addresses the lock does not record that the
-// plan keeps (a plan made with --prune removes them in its steps).
-func keptUnrecorded(p *plan.Plan) int {
-	n := 0
-	for _, u := range p.Unrecorded {
-		if !u.Pruned {
-			n += len(u.IPs)
-		}
+// savePlan writes the plan to path as JSON, for apply --plan and show:
+// through a random temporary name, renamed over path, so that a link at
+// path or beside it is never written through.
+func savePlan(path string, p *plan.Plan) error {
+	var b bytes.Buffer
+	if err := plan.WriteJSON(&b, p); err != nil {
+		return err
 	}
-	return n
+	if err := safefile.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	return nil
 }
 
-const formatMarkdown = "markdown"
-
-func writePlan(w io.Writer, p *plan.Plan, format string) error {
-	switch format {
-	case formatJSON:
-		return plan.WriteJSON(w, p)
-	case formatMarkdown:
-		return plan.WriteMarkdown(w, p, plan.MarkdownOptions{})
-	}
-	return plan.WriteText(w, p, plan.TextOptions{})
+// madePlan is what makePlan read and made: the desired state, the lock
+// and the plan.
+type madePlan struct {
+	fleet *schema.Fleet
+	lock  *schema.Lock
+	plan  *plan.Plan
 }
 
-// makePlan loads the fleet and the lock, observes, and computes the plan,
-// reporting any error itself.
-func makePlan(ctx context.Context, e env, a *cloudArgs, format string, paths []string, prune, hosts bool) (*plan.Plan, int) {
+// makePlan loads the fleet (once: plan --rendered renders from the same
+// fleet) and the lock, observes, and computes the plan. Errors in the
+// desired state come back as schema.Errors, for fail to print in format;
+// load errors are printed here, as validate prints them (errReported).
+func makePlan(ctx context.Context, e env, a *cloudArgs, paths []string, format string, opts plan.Options, hosts bool) (*madePlan, error) {
 	lockPath := a.lockFile(paths)
 	readLock := background(func() (*schema.Lock, error) { return schema.ReadLockFile(lockPath) })
 	var readSnap func() (*plan.Observed, error)
 	if a.observed != "" {
 		readSnap = background(func() (*plan.Observed, error) { return readObserved(a.observed) })
 	}
-	f, code := loadFleetContext(ctx, e, format, paths, loadOptions(e, a.maxInput, a.eval))
+	f, _ := loadFleetContext(ctx, e, format, paths, loadOptions(e, a.maxInput, a.eval))
 	if f == nil {
-		return nil, code
+		return nil, errReported
 	}
 	lock, err := readLock()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet: %v\n", err)
-		return nil, exitError
+		return nil, errReported
 	}
 	var obs *plan.Observed
 	if readSnap != nil {
 		o, rerr := readSnap()
-		if obs, err = checkSnapshot(a.observed, f, o, rerr); err != nil {
-			fmt.Fprintf(e.stderr, "ecsnet plan: %v\n", err)
-			return nil, exitError
-		}
+		obs, err = checkSnapshot(a.observed, f, o, rerr)
 	} else if obs, err = observe(ctx, a, f, e); err != nil {
-		fmt.Fprintf(e.stderr, "ecsnet plan: observe: %v\n", err)
-		return nil, exitError
+		err = fmt.Errorf("observe: %w", err)
 	}
-	p, err := plan.Compute(f, obs, lock, plan.Options{Prune: prune})
 	if err != nil {
-		if es, ok := asErrors(err); ok {
-			printErrorsText(e.stderr, es)
-		} else {
+		return nil, err
+	}
+	p, err := plan.Compute(f, obs, lock, opts)
+	if err != nil {
+		if !isSchemaErrors(err) {
 			fmt.Fprintf(e.stderr, "ecsnet: %v\n", err)
+			return nil, errReported
 		}
-		return nil, exitError
+		return nil, err
 	}
 	if hosts {
 		p = plan.WithHosts(p, f, obs)
 	}
-	return p, exitOK
+	return &madePlan{fleet: f, lock: lock, plan: p}, nil
 }
 
 // readObserved reads the snapshot of plan --observed, saying in the user's
@@ -206,51 +186,4 @@ func readObserved(path string) (*plan.Observed, error) {
 		return nil, fmt.Errorf("--observed: %w; write it again with ecsnet observe", err)
 	}
 	return o, nil
-}
-
-type showArgs struct{ format string }
-
-func showFlags(a *showArgs) *pflag.FlagSet {
-	fs := newFlagSet("show")
-	fs.StringVar(&a.format, "format", formatText, "output format: text, json or markdown")
-	return fs
-}
-
-// runShow renders a saved plan, e.g. a CI artefact, in any format.
-func runShow(_ context.Context, args []string, e env) int {
-	var a showArgs
-	fs := showFlags(&a)
-	if err := fs.Parse(args); err != nil {
-		return flagError(fs, err, e)
-	}
-	if err := checkFormat(a.format, formatText, formatJSON, formatMarkdown); err != nil {
-		return flagError(fs, err, e)
-	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(e.stderr, "ecsnet show: name one saved plan file (plan --save FILE)")
-		return exitError
-	}
-	p, err := readPlanFile(fs.Arg(0))
-	if err != nil {
-		fmt.Fprintf(e.stderr, "ecsnet show: %v\n", err)
-		return exitError
-	}
-	if err := writePlan(e.stdout, p, a.format); err != nil {
-		fmt.Fprintf(e.stderr, "ecsnet show: %v\n", err)
-		return exitError
-	}
-	return exitOK
-}
-
-func readPlanFile(path string) (*plan.Plan, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	p, err := plan.ReadJSON(fh)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return p, nil
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/pflag"
 
+	"github.com/ecsnet/ecsnet/internal/plural"
 	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
@@ -57,85 +57,88 @@ func runRender(ctx context.Context, args []string, e env) int {
 	}
 	inputs = append(inputs, render.Input{What: "the lock", Path: lockPath}, render.Input{What: "the snapshot", Path: a.observed})
 	if err := render.CheckOutDir(a.out, inputs, homeDir(e)); err != nil {
-		fmt.Fprintf(e.stderr, "ecsnet render: %v\n", err)
-		return exitError
+		return fail(e, formatText, "ecsnet render", err)
 	}
 	// The fleet and the lock (or snapshot) are independent read-only
 	// inputs, each about a second to parse at 20,000 instances: read the
 	// lock while the fleet loads. The fleet's errors still come first, and
 	// alone, as when they were read in turn.
 	read := make(chan renderInputs, 1)
-	go func() { read <- readRenderInputs(paths, a.lockPath, a.observed) }()
+	go func() { read <- readRenderInputs(lockPath, a.observed) }()
 	f, code := loadFleetContext(ctx, e, formatText, paths, loadOptions(e, a.maxInput, a.eval))
 	in := <-read
 	if f == nil {
 		return code
 	}
 	lock, err := in.lock(f)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "ecsnet render: %v\n", err)
-		return exitError
-	}
-	if es := lock.CheckVSwitches(f); len(es) > 0 {
+	if err == nil {
 		// Every host's prefix and gateway come from the file's blocks:
 		// refuse ones the cloud (as the lock or snapshot has it) does not
 		// have, before anything is written.
-		printErrorsText(e.stderr, es)
-		return exitError
+		err = lock.CheckVSwitches(f).Err()
 	}
-	if !a.check {
-		// Render and write host by host: a large fleet's bundles need not
-		// all be in memory at once.
-		w, missing, err := render.WriteFleet(a.out, f, lock)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "ecsnet render: %v\n", err)
-			return exitError
-		}
-		fmt.Fprintf(e.stdout, "rendered %d hosts into %s (%d hosts changed)\n", w.Hosts, a.out, w.Changed)
-		if missing != nil {
-			fmt.Fprintf(e.stderr, "ecsnet render: %v\n", missing)
-			return exitError
-		}
-		return exitOK
+	if err == nil && a.check {
+		code, err = checkRender(e, a.out, f, lock)
+	} else if err == nil {
+		code, err = writeRender(e, a.out, f, lock)
 	}
-	// --check is for review: hosts that need what the cloud picks at
-	// apply are compared with placeholders where those values go.
+	if err != nil {
+		return fail(e, formatText, "ecsnet render", err)
+	}
+	return code
+}
+
+// writeRender renders and writes host by host: a large fleet's bundles
+// need not all be in memory at once.
+func writeRender(e env, out string, f *schema.Fleet, lock *schema.Lock) (int, error) {
+	w, missing, err := render.WriteFleet(out, f, lock)
+	if err != nil {
+		return 0, err
+	}
+	fmt.Fprintf(e.stdout, "rendered %s into %s (%s changed)\n", plural.Count(w.Hosts, "host", "hosts"), out, plural.Count(w.Changed, "host", "hosts"))
+	if missing != nil {
+		return 0, missing
+	}
+	return exitOK, nil
+}
+
+// checkRender compares a render with out (--check), for review: hosts
+// that need what the cloud picks at apply are compared with placeholders
+// where those values go.
+func checkRender(e env, out string, f *schema.Fleet, lock *schema.Lock) (int, error) {
 	r, err := render.ReviewFleet(f, lock)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "ecsnet render: %v\n", err)
-		return exitError
+		return 0, err
 	}
 	if r.Missing != nil {
-		fmt.Fprintf(e.stderr, "ecsnet render: %v\n", r.Missing)
-		return exitError
+		return 0, r.Missing
 	}
 	// What a render would remove comes first, then the file diffs.
-	diff, err := r.Check(a.out, f.Name)
+	diff, err := r.Check(out, f.Name)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "ecsnet render: %v\n", err)
-		return exitError
+		return 0, err
 	}
-	if diff != "" {
-		if len(r.Pending) > 0 {
-			// The header says which values are not real yet, before any
-			// diff shows one.
-			fmt.Fprintln(e.stdout, render.ReviewNote)
-			for _, p := range r.Pending {
-				fmt.Fprintf(e.stdout, "  %s: %s\n", p.Name, p.Needs)
-			}
-			fmt.Fprintln(e.stdout)
-		}
-		fmt.Fprint(e.stdout, diff)
-		if len(r.Pending) > 0 {
-			fmt.Fprintf(e.stderr, "ecsnet render: %s is out of date, and %s what the cloud picks (shown as <...>): run ecsnet apply, then ecsnet render --out %s\n",
-				a.out, r.PendingNames(), a.out)
-		} else {
-			fmt.Fprintf(e.stderr, "ecsnet render: %s is out of date; run ecsnet render --out %s\n", a.out, a.out)
-		}
-		return exitChanges
+	if diff == "" {
+		fmt.Fprintf(e.stderr, "%s is up to date (%s)\n", out, plural.Count(len(r.Bundles), "host", "hosts"))
+		return exitOK, nil
 	}
-	fmt.Fprintf(e.stderr, "%s is up to date (%d hosts)\n", a.out, len(r.Bundles))
-	return exitOK
+	if len(r.Pending) > 0 {
+		// The header says which values are not real yet, before any diff
+		// shows one.
+		fmt.Fprintln(e.stdout, render.ReviewNote)
+		for _, p := range r.Pending {
+			fmt.Fprintf(e.stdout, "  %s: %s\n", p.Name, p.Needs)
+		}
+		fmt.Fprintln(e.stdout)
+	}
+	fmt.Fprint(e.stdout, diff)
+	if len(r.Pending) > 0 {
+		fmt.Fprintf(e.stderr, "ecsnet render: %s is out of date, and %s what the cloud picks (shown as <...>): run ecsnet apply, then ecsnet render --out %s\n",
+			out, r.PendingNames(), out)
+	} else {
+		fmt.Fprintf(e.stderr, "ecsnet render: %s is out of date; run ecsnet render --out %s\n", out, out)
+	}
+	return exitChanges, nil
 }
 
 // renderInputs are what render reads beside the fleet: the lock and,
@@ -148,27 +151,13 @@ type renderInputs struct {
 
 // readRenderInputs reads the lock file and the snapshot, which need no
 // fleet.
-func readRenderInputs(paths []string, lockPath, observed string) renderInputs {
-	if lockPath == "" {
-		lockPath = schema.LockPath(paths)
-	}
+func readRenderInputs(lockPath, observed string) renderInputs {
 	lock, err := schema.ReadLockFile(lockPath)
-	if err != nil {
-		return renderInputs{err: err}
+	if err != nil || observed == "" {
+		return renderInputs{l: lock, err: err}
 	}
-	if observed == "" {
-		return renderInputs{l: lock}
-	}
-	fh, err := os.Open(observed)
-	if err != nil {
-		return renderInputs{err: fmt.Errorf("read snapshot: %w", err)}
-	}
-	defer fh.Close()
-	obs, err := plan.ReadSnapshot(fh)
-	if err != nil {
-		return renderInputs{err: fmt.Errorf("snapshot %s: %w", observed, err)}
-	}
-	return renderInputs{l: lock, obs: obs}
+	obs, err := readSnapshotFile(observed)
+	return renderInputs{l: lock, obs: obs, err: err}
 }
 
 // lock returns what the cloud picked: the snapshot reconciled into the
@@ -181,24 +170,4 @@ func (in renderInputs) lock(f *schema.Fleet) (*schema.Lock, error) {
 		plan.Reconcile(in.l, f, in.obs)
 	}
 	return in.l, nil
-}
-
-// homeDir returns the user's home directory as the environment names it.
-func homeDir(e env) string {
-	if h := e.getenv("HOME"); h != "" {
-		return h
-	}
-	return e.getenv("USERPROFILE")
-}
-
-// writeBundles writes every host's directory under out for the named
-// fleet, with render's rules (render.CheckOutDir, render.WriteBundles):
-// out must not hold the inputs, and when prune is set (the render is
-// complete) only the host directories this fleet recorded there and no
-// longer has are removed. It returns how many hosts' directories changed.
-func writeBundles(out, fleet string, inputs []render.Input, bundles map[string][]render.File, prune bool) (int, error) {
-	if err := render.CheckOutDir(out, inputs, os.Getenv("HOME")); err != nil {
-		return 0, err
-	}
-	return render.WriteBundles(out, fleet, bundles, prune)
 }

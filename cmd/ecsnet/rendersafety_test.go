@@ -221,7 +221,7 @@ func TestRenderPrunesOnlyRecorded(t *testing.T) {
 		}
 	}
 
-	if code, stdout, stderr := runCLI(t, "render", "--out", out, fleet); code != exitOK || !strings.Contains(stdout, "(1 hosts changed)") {
+	if code, stdout, stderr := runCLI(t, "render", "--out", out, fleet); code != exitOK || !strings.Contains(stdout, "(1 host changed)") {
 		t.Fatalf("render: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(out, "lb-2")); !errors.Is(err, fs.ErrNotExist) {

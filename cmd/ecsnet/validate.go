@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/ecsnet/ecsnet/internal/plural"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -147,8 +148,9 @@ func summarize(f *schema.Fleet) fleetSummary {
 
 func oneLine(f *schema.Fleet) string {
 	s := summarize(f)
-	return fmt.Sprintf("valid: fleet %q in %s: %d instances, %d secondary ENIs (%d bound, %d unbound), %d pinned and %d counted secondary addresses",
-		s.Name, s.Region, s.Instances, s.ENIs, s.BoundENIs, s.ENIs-s.BoundENIs, s.PinnedAddresses, s.CountedAddresses)
+	return fmt.Sprintf("valid: fleet %q in %s: %s, %s (%d bound, %d unbound), %d pinned and %d counted secondary addresses",
+		s.Name, s.Region, plural.Count(s.Instances, "instance", "instances"), plural.Count(s.ENIs, "secondary ENI", "secondary ENIs"),
+		s.BoundENIs, s.ENIs-s.BoundENIs, s.PinnedAddresses, s.CountedAddresses)
 }
 
 // describeFleet prints the fleet instance by instance, as a reviewer reads
