@@ -1,6 +1,9 @@
 package render
 
-import _ "embed"
+import (
+	_ "embed"
+	"strconv"
+)
 
 // netplan renders the Ubuntu 18.04+ stack: one drop-in, mode 0600 (netplan
 // warns about files others can read, and they may hold secrets):
@@ -34,68 +37,90 @@ func netplan(h *Host) ([]File, error) {
 	if err := checkHost(h); err != nil {
 		return nil, err
 	}
-	b := newText(1024 + 900*len(h.Secondary) + 120*addrCount(h))
-	b.str(generatedBy("# ", h))
-	b.str("#\n# netplan merges this file into cloud-init's 50-cloud-init.yaml: a later\n" +
-		"# file extends an earlier one's definition with the same ID. The primary\n" +
-		"# ENI's ID must therefore be cloud-init's, which on Alibaba Cloud is the\n" +
-		"# interface name; under another ID networkd would apply only one of the\n" +
-		"# two .network files for the interface. The apply script checks the ID.\n")
-	b.str("network:\n  version: 2\n")
-	if len(h.Primary.Secondary) > 0 || len(h.Secondary) > 0 {
-		b.str("  ethernets:\n")
-	}
-	if p := h.Primary; len(p.Secondary) > 0 {
-		b.str("    ", p.Name(), ":\n      # Secondary addresses of the ", nicTitle(p), ";\n      # DHCP keeps the primary one.\n      addresses:\n")
-		for _, a := range p.Secondary {
-			b.str("        - ")
-			b.cidr(a, p.Bits())
-			b.byte('\n')
-		}
-	}
-	for _, n := range h.Secondary {
-		name := n.Name()
-		b.str("    ", name, ":\n      # ", upperFirst(nicTitle(n)), ".\n", describe("      # ", n))
-		b.str("      # Static, no gateway: its default route is in table ")
-		b.int(n.Table)
-		b.str(", which one\n      # routing-policy entry per address selects.\n")
-		b.str("      match:\n        macaddress: \"", n.MAC, "\"\n      set-name: ", name, "\n      dhcp4: false\n      addresses:\n")
-		addrs := n.AllAddresses()
-		for _, a := range addrs {
-			b.str("        - ")
-			b.cidr(a, n.Bits())
-			b.byte('\n')
-		}
-		b.str("      routes:\n        - to: ")
-		b.prefix(n.Prefix)
-		b.str("\n          scope: link\n          table: ")
-		b.int(n.Table)
-		b.str("\n        - to: 0.0.0.0/0\n          via: ")
-		b.addr(n.Gateway)
-		b.str("\n          table: ")
-		b.int(n.Table)
-		b.str("\n      routing-policy:\n")
-		for _, a := range addrs {
-			b.str("        - from: ")
-			b.addr(a)
-			b.str("\n          table: ")
-			b.int(n.Table)
-			b.str("\n          priority: ")
-			b.int(n.Priority)
-			b.byte('\n')
-		}
-	}
 	path := "etc/netplan/60-ecsnet.yaml"
 	data := "NETPLAN_FILE=" + shq(path) + "\nNETPLAN_PRIMARY_ID=" + shq(h.Primary.Name()) + "\n"
 	return linuxBundle(h, applyScript{
 		stack: "netplan",
-		files: []File{{Path: path, Mode: 0o600, Data: b.bytes()}},
+		files: []File{{Path: path, Mode: 0o600, Data: netplanYAML(h)}},
 		// The primary's ID is cloud-init's set-name, and secondary ENIs
 		// get set-name too: the live names must be those.
 		fixedName: func(NIC) bool { return true },
 		data:      data,
 		code:      netplanCode,
 	})
+}
+
+// netplanYAML is the drop-in: the primary ENI's secondary addresses under
+// its cloud-init ID, and each secondary ENI in full.
+func netplanYAML(h *Host) []byte {
+	// Room for the fixed text and every address's lines: one allocation.
+	y := newYAML(1024 + 640*len(h.Secondary) + 112*addrCount(h))
+	y.str(generatedBy("# ", h))
+	y.comment()
+	y.comment("netplan merges this file into cloud-init's 50-cloud-init.yaml: a later")
+	y.comment("file extends an earlier one's definition with the same ID. The primary")
+	y.comment("ENI's ID must therefore be cloud-init's, which on Alibaba Cloud is the")
+	y.comment("interface name; under another ID networkd would apply only one of the")
+	y.comment("two .network files for the interface. The apply script checks the ID.")
+	y.open("network")
+	y.setInt("version", 2)
+	if len(h.Primary.Secondary) > 0 || len(h.Secondary) > 0 {
+		y.open("ethernets")
+	}
+	if p := h.Primary; len(p.Secondary) > 0 {
+		y.open(p.Name())
+		y.comment("Secondary addresses of the ", nicTitle(p), ";")
+		y.comment("DHCP keeps the primary one.")
+		y.open("addresses")
+		for _, a := range p.Secondary {
+			y.itemCIDR(a, p.Bits())
+		}
+		y.close()
+		y.close()
+	}
+	for _, n := range h.Secondary {
+		y.open(n.Name())
+		y.comment(upperFirst(nicTitle(n)), ".")
+		if d := commentText(n.Description); d != "" {
+			y.comment("Description: ", d)
+		}
+		y.comment("Static, no gateway: its default route is in table ", strconv.Itoa(n.Table), ", which one")
+		y.comment("routing-policy entry per address selects.")
+		y.open("match")
+		y.set("macaddress", `"`, n.MAC, `"`)
+		y.close()
+		y.set("set-name", n.Name())
+		y.set("dhcp4", "false")
+		addrs := n.AllAddresses()
+		y.open("addresses")
+		for _, a := range addrs {
+			y.itemCIDR(a, n.Bits())
+		}
+		y.close()
+		y.open("routes")
+		y.item()
+		y.setPrefix("to", n.Prefix)
+		y.set("scope", "link")
+		y.setInt("table", n.Table)
+		y.close()
+		y.item()
+		y.set("to", "0.0.0.0/0")
+		y.setAddr("via", n.Gateway)
+		y.setInt("table", n.Table)
+		y.close()
+		y.close()
+		y.open("routing-policy")
+		for _, a := range addrs {
+			y.item()
+			y.setAddr("from", a)
+			y.setInt("table", n.Table)
+			y.setInt("priority", n.Priority)
+			y.close()
+		}
+		y.close()
+		y.close()
+	}
+	return y.bytes()
 }
 
 //go:embed scripts/stack-netplan.sh

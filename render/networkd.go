@@ -35,67 +35,18 @@ func networkd(h *Host) ([]File, error) {
 	gen := generatedBy("# ", h)
 	data := newText(100 + 80*(1+len(h.Secondary)))
 	data.str("# NETWORKD_FILES: NIC key and its .network file.\nNETWORKD_FILES=(\n")
-	add := func(n NIC, b *text) {
-		f := File{Path: "etc/systemd/network/05-ecsnet-" + n.Name() + ".network", Mode: 0o644, Data: b.bytes()}
+	add := func(n NIC, content []byte) {
+		f := File{Path: "etc/systemd/network/05-ecsnet-" + n.Name() + ".network", Mode: 0o644, Data: content}
 		files = append(files, f)
 		data.str("  '")
 		data.shqText(nicKey(n), " ", f.Path)
 		data.str("'\n")
 	}
-	match := func(b *text, n NIC) {
-		if n.MAC == "" {
-			b.str("[Match]\nName=", n.Name(), "\n")
-		} else {
-			b.str("[Match]\nMACAddress=", n.MAC, "\n")
-		}
-	}
 	if p := h.Primary; len(p.Secondary) > 0 {
-		b := newText(len(gen) + 400 + 40*len(p.Secondary))
-		b.str(gen, "# The ", nicTitle(p), ": DHCP, plus its secondary addresses.\n")
-		b.str("# networkd applies only the first .network file that matches an interface;\n" +
-			"# this one sorts before cloud-init's and netplan's (10-...) so that it is that file.\n")
-		match(b, p)
-		b.str("\n[Network]\nDHCP=ipv4\n")
-		for _, a := range p.Secondary {
-			b.str("\n[Address]\nAddress=")
-			b.cidr(a, p.Bits())
-			b.byte('\n')
-		}
-		add(p, b)
+		add(p, networkdFile(gen, p))
 	}
 	for _, n := range h.Secondary {
-		addrs := n.AllAddresses()
-		b := newText(len(gen) + 800 + 100*len(addrs))
-		b.str(gen, "# ", upperFirst(nicTitle(n)), ".\n", describe("# ", n))
-		b.str("# Static, and no gateway in [Network]: its default route is in table ")
-		b.int(n.Table)
-		b.str(",\n# which one rule per address selects.\n")
-		match(b, n)
-		b.str("\n[Link]\nRequiredForOnline=no\n\n[Network]\nDHCP=no\n")
-		for _, a := range addrs {
-			b.str("\n[Address]\nAddress=")
-			b.cidr(a, n.Bits())
-			b.byte('\n')
-		}
-		b.str("\n[Route]\nDestination=")
-		b.prefix(n.Prefix)
-		b.str("\nScope=link\nTable=")
-		b.int(n.Table)
-		b.str("\n\n[Route]\nGateway=")
-		b.addr(n.Gateway)
-		b.str("\nTable=")
-		b.int(n.Table)
-		b.byte('\n')
-		for _, a := range addrs {
-			b.str("\n[RoutingPolicyRule]\nFrom=")
-			b.addr(a)
-			b.str("\nTable=")
-			b.int(n.Table)
-			b.str("\nPriority=")
-			b.int(n.Priority)
-			b.byte('\n')
-		}
-		add(n, b)
+		add(n, networkdFile(gen, n))
 	}
 	data.str(")\n")
 	return linuxBundle(h, applyScript{
@@ -106,6 +57,67 @@ func networkd(h *Host) ([]File, error) {
 		data:      data.String(),
 		code:      networkdCode,
 	})
+}
+
+// networkdFile is the .network file of one NIC: the primary ENI's (DHCP
+// and its secondary addresses) or a secondary ENI's (static, its routes
+// and rules in its own table).
+func networkdFile(gen string, n NIC) []byte {
+	primary := n.ENI == ""
+	addrs := n.Secondary
+	if !primary {
+		addrs = n.AllAddresses()
+	}
+	// Room for the fixed text and every address's lines: one allocation.
+	w := newINI(768 + 96*len(addrs))
+	w.str(gen)
+	if primary {
+		w.str("# The ", nicTitle(n), ": DHCP, plus its secondary addresses.\n",
+			"# networkd applies only the first .network file that matches an interface;\n",
+			"# this one sorts before cloud-init's and netplan's (10-...) so that it is that file.\n")
+	} else {
+		w.str("# ", upperFirst(nicTitle(n)), ".\n", describe("# ", n),
+			"# Static, and no gateway in [Network]: its default route is in table ")
+		w.int(n.Table)
+		w.str(",\n# which one rule per address selects.\n")
+	}
+	w.section("Match")
+	if n.MAC == "" {
+		w.set("Name", n.Name())
+	} else {
+		w.set("MACAddress", n.MAC)
+	}
+	if !primary {
+		w.section("Link")
+		w.set("RequiredForOnline", "no")
+	}
+	w.section("Network")
+	if primary {
+		w.set("DHCP", "ipv4")
+	} else {
+		w.set("DHCP", "no")
+	}
+	for _, a := range addrs {
+		w.section("Address")
+		w.setCIDR("Address", a, n.Bits())
+	}
+	if primary {
+		return w.bytes()
+	}
+	w.section("Route")
+	w.setPrefix("Destination", n.Prefix)
+	w.set("Scope", "link")
+	w.setInt("Table", n.Table)
+	w.section("Route")
+	w.setAddr("Gateway", n.Gateway)
+	w.setInt("Table", n.Table)
+	for _, a := range addrs {
+		w.section("RoutingPolicyRule")
+		w.setAddr("From", a)
+		w.setInt("Table", n.Table)
+		w.setInt("Priority", n.Priority)
+	}
+	return w.bytes()
 }
 
 //go:embed scripts/stack-networkd.sh
