@@ -14,6 +14,10 @@ type action struct {
 	mutating bool
 	// regionOptional: a VpcId may stand in for RegionId.
 	regionOptional bool
+	// regionless actions have no RegionId parameter (the endpoint names
+	// the region): the official SDK sends none, the legacy one still adds
+	// it, and then it must be the world's.
+	regionless bool
 }
 
 // ecsActions are the ECS 2014-05-26 actions; vpcActions the VPC 2016-04-28
@@ -25,7 +29,7 @@ var ecsActions, vpcActions map[string]action
 func init() {
 	ecsActions = map[string]action{
 		"DescribeInstances":               {run: describeInstances},
-		"DescribeInstanceTypes":           {run: describeInstanceTypes},
+		"DescribeInstanceTypes":           {run: describeInstanceTypes, regionless: true},
 		"DescribeNetworkInterfaces":       {run: describeNetworkInterfaces},
 		"CreateNetworkInterface":          {run: createNetworkInterface, mutating: true},
 		"AttachNetworkInterface":          {run: attachNetworkInterface, mutating: true},

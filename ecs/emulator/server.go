@@ -343,7 +343,7 @@ func (s *Server) serveAPI(r *http.Request) outcome {
 	}
 	s.calls[q.action]++
 
-	if e := s.checkRegion(q.p, act.regionOptional); e != nil {
+	if e := s.checkRegion(q.p, act); e != nil {
 		return fail(e)
 	}
 	rates := s.faults.forAction(q.action)
@@ -369,12 +369,12 @@ func (s *Server) serveAPI(r *http.Request) outcome {
 }
 
 // checkRegion enforces that the request is for the world's region. The
-// SDK always sends RegionId (ecs-api.md §1.2); DescribeVSwitches accepts a
-// VpcId instead.
-func (s *Server) checkRegion(p params, optional bool) *apiError {
+// legacy SDK always sends RegionId (ecs-api.md §1.2); DescribeVSwitches
+// accepts a VpcId instead, and DescribeInstanceTypes has no RegionId.
+func (s *Server) checkRegion(p params, act action) *apiError {
 	r := p.get("RegionId")
 	if r == "" {
-		if optional && p.has("VpcId") {
+		if act.regionless || act.regionOptional && p.has("VpcId") {
 			return nil
 		}
 		return errMissing("RegionId")
