@@ -1,6 +1,10 @@
 package guest
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // Exit is how an apply payload ended on the host: its exit code. This is
 // the one place the codes are named; the payload scripts under scripts/
@@ -24,14 +28,24 @@ const (
 	Stranded Exit = 6
 )
 
+// Exits returns every code above, in order.
+func Exits() []Exit { return []Exit{Applied, Failed, Refused, RolledBack, Stranded} }
+
+// ExitCodes lists every code with what it means, one a line behind
+// indent ("  0  applied and verified"), for help text: the codes are
+// spelled out here and nowhere else.
+func ExitCodes(indent string) string {
+	var b strings.Builder
+	for _, e := range Exits() {
+		fmt.Fprintf(&b, "%s%d  %s\n", indent, int(e), e)
+	}
+	return b.String()
+}
+
 // Known reports whether e is one of the codes above; any other code
 // comes from something else on the host (a signal, the shell).
 func (e Exit) Known() bool {
-	switch e {
-	case Applied, Failed, Refused, RolledBack, Stranded:
-		return true
-	}
-	return false
+	return slices.Contains(Exits(), e)
 }
 
 // String says what e means for the host, as the report of a host step

@@ -1,10 +1,12 @@
 package guest
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -13,7 +15,7 @@ import (
 // N) is a known Exit, and each script uses every Exit, so a code added on
 // one side only fails here.
 func TestExitCodesMatchScripts(t *testing.T) {
-	all := []Exit{Applied, Failed, Refused, RolledBack, Stranded}
+	all := Exits()
 	for _, sc := range []struct{ path, re string }{
 		{"scripts/payload.sh", `(?m)\bp_end ([0-9]+)\b`},
 		{"scripts/payload.ps1", `(?m)\bStop-Payload ([0-9]+)\b`},
@@ -56,4 +58,62 @@ func TestExitString(t *testing.T) {
 			t.Errorf("ExitMeaning(%d) = %q (known %v)", int(e), got, known)
 		}
 	}
+}
+
+// TestExitCodesDocumented holds every text that lists the host exit codes
+// by number to Exit: the payloads' headers, the apply script's header
+// (which lists its own codes first, then the host's), and the README.
+// ExitCodes, which push's help prints, spells out each code once.
+func TestExitCodesDocumented(t *testing.T) {
+	var want []int
+	var lines string
+	for _, e := range Exits() {
+		want = append(want, int(e))
+		lines += fmt.Sprintf("  %d  %s\n", int(e), e)
+	}
+	if got := ExitCodes("  "); got != lines {
+		t.Errorf("ExitCodes:\n%s\nwant\n%s", got, lines)
+	}
+	for _, d := range []struct{ path, from, to string }{
+		{"scripts/payload-header.sh", "Exit codes:", "."},
+		{"scripts/payload-header.ps1", "Exit codes:", "."},
+		{"../render/scripts/header.tmpl.sh", "the host exit codes", "("},
+		{"../README.md", "host exit codes:", "\n- "},
+	} {
+		data, err := os.ReadFile(d.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := listedCodes(string(data), d.from, d.to)
+		if err != nil {
+			t.Errorf("%s: %v", d.path, err)
+			continue
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s lists the host exit codes %v, want %v (guest.Exit): update the text", d.path, got, want)
+		}
+	}
+}
+
+// listedCodes returns the numbers that start the items (separated by
+// ";", "," or " and ") of the text between from and the first to after
+// it, comment markers and line breaks taken out.
+func listedCodes(text, from, to string) ([]int, error) {
+	_, rest, ok := strings.Cut(text, from)
+	if !ok {
+		return nil, fmt.Errorf("no %q", from)
+	}
+	list, _, ok := strings.Cut(rest, to)
+	if !ok {
+		return nil, fmt.Errorf("no %q after %q", to, from)
+	}
+	list = regexp.MustCompile(`\n[ \t]*#?`).ReplaceAllString(list, " ")
+	var codes []int
+	for _, item := range regexp.MustCompile(`;|,| and `).Split(list, -1) {
+		if m := regexp.MustCompile(`^\s*([0-9]+)\b`).FindStringSubmatch(item); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			codes = append(codes, n)
+		}
+	}
+	return codes, nil
 }

@@ -27,16 +27,16 @@ func pushFlags(a *pushArgs) *pflag.FlagSet {
 	return fs
 }
 
-const pushHelp = `push renders every instance from the desired state and the lock and
+// pushHelp is push's help text; the host exit codes come from guest.Exit,
+// the one place they are named. Never assigned to.
+var pushHelp = `push renders every instance from the desired state and the lock and
 delivers it through Cloud Assistant, without calling any cloud API that
 changes something. Each host backs up what it replaces, applies, verifies
 the live state and, if that fails, rolls itself back on its own. A host's
-exit code says how it went: 0 applied and verified; 1 could not run; 3
-refused (wrong host, wrong network stack); 5 failed and rolled back (the
-host is as it was); 6 failed and the rollback left differences (fix by
-hand). A host whose render holds an address or ENI the lock does not
-record as on it yet is refused: run apply --hosts, which changes the
-cloud first.
+exit code says how it went (its last line of output says why):
+` + guest.ExitCodes("  ") + `
+A host whose render holds an address or ENI the lock does not record as
+on it yet is refused: run apply --hosts, which changes the cloud first.
 `
 
 // runPush delivers the current render to the hosts alone.
