@@ -8,3 +8,14 @@ func readExample() (string, error) {
 }
 
 func writeFile(p, s string) error { return os.WriteFile(p, []byte(s), 0o644) }
+
+// Step returns the step with the given ID, or nil. Only the tests look
+// steps up by ID.
+func (p *Plan) Step(id string) *Step {
+	for _, s := range p.Steps {
+		if s.ID == id {
+			return s
+		}
+	}
+	return nil
+}

@@ -197,13 +197,3 @@ type Unrecorded struct {
 
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Steps) == 0 }
-
-// Step returns the step with the given ID, or nil.
-func (p *Plan) Step(id string) *Step {
-	for _, s := range p.Steps {
-		if s.ID == id {
-			return s
-		}
-	}
-	return nil
-}

@@ -31,7 +31,7 @@ func exampleBeforeApply(t *testing.T) (*schema.Fleet, *schema.Lock, *schema.Lock
 	}
 	before := full.Clone()
 	for _, e := range []string{"web-1-data", "api-1-pool", "vip", "edge-1-data", "app-1-data", "db-1-repl", "win-1-data"} {
-		before.Delete("eni/" + e)
+		before.ENIs = slices.DeleteFunc(before.ENIs, func(l *schema.LockedENI) bool { return l.Key() == "eni/"+e })
 	}
 	moved := *before.Secondary("cache-1-data")
 	moved.AttachedTo, moved.DeviceIndex = "lb-2", 1

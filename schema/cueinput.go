@@ -101,8 +101,6 @@ func cueHint(msg string) string {
 	return "the fleet must evaluate to concrete data; `cue eval FILE...` shows the same"
 }
 
-func mustAtoi(s string) int { n, _ := strconv.Atoi(s); return n }
-
 func parseCUEFile(name string, src []byte) (*ast.File, Errors) {
 	f, err := parser.ParseFile(name, src, parser.ParseComments)
 	if err != nil {

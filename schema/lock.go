@@ -130,13 +130,6 @@ func (l *Lock) Put(e *LockedENI) {
 	l.ENIs = slices.Insert(l.ENIs, i, e)
 }
 
-// Delete removes the entry with key, if present.
-func (l *Lock) Delete(key string) {
-	if i, ok := slices.BinarySearchFunc(l.ENIs, key, func(x *LockedENI, k string) int { return strings.Compare(x.Key(), k) }); ok {
-		l.ENIs = slices.Delete(l.ENIs, i, i+1)
-	}
-}
-
 // Clone returns a deep copy, so that an apply can update its own lock while
 // planners read the old one.
 func (l *Lock) Clone() *Lock {

@@ -34,26 +34,6 @@ const (
 	kBytes // a CUE bytes literal: never valid in a fleet
 )
 
-func (k kind) String() string {
-	switch k {
-	case kNull:
-		return "null"
-	case kBool:
-		return "bool"
-	case kNumber:
-		return "number"
-	case kString:
-		return "string"
-	case kObject:
-		return "struct"
-	case kList:
-		return "list"
-	case kBytes:
-		return "bytes"
-	}
-	return "value"
-}
-
 func (n *node) lookup(name string) *field {
 	for i := range n.fields {
 		if n.fields[i].name == name {
