@@ -923,7 +923,7 @@ var mutations = []mutation{
 		} else if to, ok := e["attachTo"].(string); ok {
 			in = sub(d, "instances", to)
 		}
-		max := 11 // unbound: the default limit plus one
+		max := DefaultUnboundENIMaxSecondaryIPs + 1 // unbound: the default limit plus one
 		if in != nil {
 			if t, ok := typeOf(d, in); ok {
 				max = t.MaxIPsPerENI
@@ -943,11 +943,14 @@ var mutations = []mutation{
 		n, e := pickIn(r, d, "enis")
 		delete(e, "attachTo")
 		delete(e, "secondaryIps")
-		k := 9 + r.IntN(4)
+		k := DefaultUnboundENIMaxSecondaryIPs - 2 + r.IntN(3) // up to the default
+		if r.IntN(2) == 0 {
+			k = 9 + r.IntN(4) // around the 2021 cap
+		}
 		e["secondaryIpCount"] = json.Number(fmt.Sprint(k))
 		what := fmt.Sprintf("enis.%s unbound with %d", n, k)
 		if r.IntN(3) == 0 {
-			lim := r.IntN(14)
+			lim := max(0, k-2+r.IntN(4))
 			d["limits"] = map[string]any{"unboundEniMaxSecondaryIps": json.Number(fmt.Sprint(lim))}
 			what += fmt.Sprintf(", limit %d", lim)
 		}
@@ -1352,7 +1355,7 @@ enis: [string]: securityGroups: [_, ...]
 		"let zoneH = \"cn-hangzhou-h\"\n_extra: [\"a\", \"b\"]\n#Spare: {vswitch: \"data-h\", securityGroups: [\"web\"], ...}\n"+
 			"enis: {for i, x in _extra {\"spare-\\(x)\": #Spare & {secondaryIpCount: i}}}\n"+
 			"vswitches: \"x-h\": {id: \"vsw-bp1x00000h\", zone: zoneH, cidr: \"172.16.8.0/24\"}\nsecurityGroups: {"))})
-	text("cue-comprehension-breaks-a-rule", caseFile{"fleet.cue", []byte(example + "\nenis: {for x in [\"a\", \"b\"] {\"bad-\\(x)\": {vswitch: \"data-h\", securityGroups: [\"web\"], secondaryIpCount: 11}}}\n")})
+	text("cue-comprehension-breaks-a-rule", caseFile{"fleet.cue", []byte(example + "\nlimits: unboundEniMaxSecondaryIps: 10\nenis: {for x in [\"a\", \"b\"] {\"bad-\\(x)\": {vswitch: \"data-h\", securityGroups: [\"web\"], secondaryIpCount: 11}}}\n")})
 	text("cue-import-strings", caseFile{"fleet.cue", []byte("import \"strings\"\n" + replace(`fleet:  "shop-prod"`, `fleet:  strings.ToLower("SHOP-PROD")`))})
 	text("cue-incomplete", caseFile{"fleet.cue", []byte(replace(`fleet:  "shop-prod"`, `fleet:  string`))})
 	text("cue-default-value", caseFile{"fleet.cue", []byte(replace(`fleet:  "shop-prod"`, `fleet:  *"shop-prod" | "shop-dev"`))})
@@ -1367,7 +1370,7 @@ enis: [string]: securityGroups: [_, ...]
 	text("files-split-json-and-cue", caseFile{"a.cue", []byte(example[:i])},
 		caseFile{"b.json", []byte(`{"enis": {"extra": {"vswitch": "data-h", "securityGroups": ["db"], "secondaryIpCount": 3}}}`)})
 	text("files-split-bad-eni", caseFile{"a.cue", []byte(example)},
-		caseFile{"b.yaml", []byte("enis:\n  extra:\n    vswitch: data-h\n    securityGroups: [db]\n    secondaryIpCount: 11\n")})
+		caseFile{"b.yaml", []byte("limits:\n  unboundEniMaxSecondaryIps: 10\nenis:\n  extra:\n    vswitch: data-h\n    securityGroups: [db]\n    secondaryIpCount: 11\n")})
 	text("files-conflict", caseFile{"a.cue", []byte(example)}, caseFile{"b.json", []byte(`{"region": "cn-beijing"}`)})
 
 	// Parse-level: excluded from the comparison, but CUE must refuse too

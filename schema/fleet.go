@@ -206,8 +206,10 @@ func (f *Fleet) index() {
 // differs.
 type Limits struct {
 	// UnboundENIMaxSecondaryIPs caps the secondary addresses of an ENI that
-	// is not attached (state Available). The 2021 documentation says 10;
-	// the cloud has since raised it for some accounts.
+	// is not attached (state Available): 49 by the current API reference
+	// (AssignPrivateIpAddresses and CreateNetworkInterface); the 2021
+	// documentation and user guide said 10, and a file for an account that
+	// still has that cap says so (limits.unboundEniMaxSecondaryIps: 10).
 	UnboundENIMaxSecondaryIPs int
 	// SecurityGroupMaxIPs caps the private addresses of all ENIs in one
 	// basic security group (2,000).
@@ -220,8 +222,14 @@ type Limits struct {
 	broken map[string]bool
 }
 
-// Default limits, from the ECS documentation (ecs-api.md §4).
+// Default limits, from the current ECS API reference (ecs-api.md §4):
+// "up to 49 secondary private IP addresses" on an ENI in the Available
+// state
+// (https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-assignprivateipaddresses,
+// https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-createnetworkinterface).
+// The emulator's default (emulator.DefaultUnboundEniMaxSecondaryIps) is
+// the same.
 const (
-	DefaultUnboundENIMaxSecondaryIPs = 10
+	DefaultUnboundENIMaxSecondaryIPs = 49
 	DefaultSecurityGroupMaxIPs       = 2000
 )

@@ -236,7 +236,9 @@ instances: "web-1": {id: "i-bp1web000001", type: "ecs.g7.large", os: "linux", pr
 		{"override type", `limits: instanceTypes: "ecs.g7.large": {maxEnis: 3, maxIpsPerEni: 8}
 instances: "web-1": primary: secondaryIpCount: 7`, "", false},
 		{"unknown type", `instances: "web-2": {id: "i-bp1web000002", type: "ecs.zz9.large", os: "linux", primary: {vswitch: "app-h", ip: "10.0.0.6"}}`, `instance type "ecs.zz9.large" is not in ecsnet's table`, false},
-		{"unbound cap", `enis: "e-one": {vswitch: "app-h", securityGroups: ["web"], secondaryIpCount: 11}`, "an unbound ENI can carry at most 10 secondary addresses, this one wants 11", false},
+		{"unbound cap", `limits: unboundEniMaxSecondaryIps: 10
+enis: "e-one": {vswitch: "app-h", securityGroups: ["web"], secondaryIpCount: 11}`, "an unbound ENI can carry at most 10 secondary addresses, this one wants 11", false},
+		{"unbound cap by default", `enis: "e-one": {vswitch: "app-h", securityGroups: ["web"], secondaryIpCount: 49}`, "", false},
 		{"unbound cap raised", `limits: unboundEniMaxSecondaryIps: 11
 enis: "e-one": {vswitch: "app-h", securityGroups: ["web"], secondaryIpCount: 11}`, "", false},
 		{"zone", `enis: "e-one": {vswitch: "app-i", securityGroups: ["web"], attachTo: "web-1"}`, `vSwitch "app-i" is in zone cn-hangzhou-i but instance "web-1" is in zone cn-hangzhou-h`, false},

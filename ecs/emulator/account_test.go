@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/ecsnet/ecsnet/schema"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -88,4 +90,23 @@ func TestWorldAccountFields(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `Instances[0] (i-run): EcsnetAgent "Asleep" is not one of Running, NotInstalled, Stopped, Hung`) {
 		t.Errorf("ReadWorld with a bad agent state: %v", err)
 	}
+}
+
+// TestUnboundCapDefault: an Available ENI carries 49 secondary addresses
+// by default, the current API reference's figure and the validator's; a
+// world's Quotas bring back the 2021 cap of 10.
+func TestUnboundCapDefault(t *testing.T) {
+	if DefaultUnboundEniMaxSecondaryIps != schema.DefaultUnboundENIMaxSecondaryIPs {
+		t.Errorf("emulator default %d, validator default %d", DefaultUnboundEniMaxSecondaryIps, schema.DefaultUnboundENIMaxSecondaryIPs)
+	}
+	e := newEnv(t, testWorld(t), Options{})
+	ok(t, e.cl.ecs(t, "CreateNetworkInterface", "VSwitchId", "vsw-a", "SecurityGroupId", "sg-a", "SecondaryPrivateIpAddressCount", "49"))
+	w := testWorld(t)
+	w.Quotas.UnboundEniMaxSecondaryIps, w.Quotas.CreateMaxSecondaryIps = 10, 10
+	e = newEnv(t, w, Options{})
+	wantErr(t, e.cl.ecs(t, "CreateNetworkInterface", "VSwitchId", "vsw-a", "SecurityGroupId", "sg-a", "SecondaryPrivateIpAddressCount", "11"),
+		400, "InvalidParameter")
+	ok(t, e.cl.ecs(t, "AssignPrivateIpAddresses", "NetworkInterfaceId", "eni-free", "SecondaryPrivateIpAddressCount", "9"))
+	wantErr(t, e.cl.ecs(t, "AssignPrivateIpAddresses", "NetworkInterfaceId", "eni-free", "SecondaryPrivateIpAddressCount", "1"),
+		403, "MaxEniPrivateIpsCountExceeded")
 }

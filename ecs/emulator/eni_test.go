@@ -45,7 +45,7 @@ func TestErrorPaths(t *testing.T) {
 		{"create count not a number", call("CreateNetworkInterface", "VSwitchId", "vsw-a", "SecurityGroupId", "sg-a",
 			"SecondaryPrivateIpAddressCount", "two"), 400, "InvalidParameter"},
 		{"create above the create-time cap", call("CreateNetworkInterface", "VSwitchId", "vsw-a", "SecurityGroupId", "sg-a",
-			"SecondaryPrivateIpAddressCount", "11"), 400, "InvalidParameter"},
+			"SecondaryPrivateIpAddressCount", "50"), 400, "InvalidParameter"},
 		{"create bad name", call("CreateNetworkInterface", "VSwitchId", "vsw-a", "SecurityGroupId", "sg-a",
 			"NetworkInterfaceName", "1st"), 400, "InvalidNetworkInterfaceName.Malformed"},
 		{"create name with URL", call("CreateNetworkInterface", "VSwitchId", "vsw-a", "SecurityGroupId", "sg-a",
@@ -169,7 +169,8 @@ func TestErrorPaths(t *testing.T) {
 			return []string{"AssignPrivateIpAddresses", "NetworkInterfaceId", "eni-prim-run", "SecondaryPrivateIpAddressCount", "1"}
 		}, 403, "MaxEniPrivateIpsCountExceeded"},
 		{"IPs per unattached ENI", func(t *testing.T, e *env) []string {
-			ok(t, e.cl.ecs(t, "AssignPrivateIpAddresses", "NetworkInterfaceId", "eni-free", "SecondaryPrivateIpAddressCount", "9"))
+			// 49 by default (the current reference); eni-free has 1.
+			ok(t, e.cl.ecs(t, "AssignPrivateIpAddresses", "NetworkInterfaceId", "eni-free", "SecondaryPrivateIpAddressCount", "48"))
 			return []string{"AssignPrivateIpAddresses", "NetworkInterfaceId", "eni-free", "SecondaryPrivateIpAddressCount", "1"}
 		}, 403, "MaxEniPrivateIpsCountExceeded"},
 		{"attach ENI with more addresses than the type allows", func(t *testing.T, e *env) []string {
@@ -270,7 +271,8 @@ func TestSecurityGroupQuota(t *testing.T) {
 // TestAsyncTransitions walks the ENI lifecycle on an injected clock
 // (ecs-api.md §3): nothing completes before AsyncDelay, everything after.
 func TestAsyncTransitions(t *testing.T) {
-	e := newEnv(t, testWorld(t), Options{AsyncDelay: 30 * time.Second})
+	// With the preview fields, to see the device index the cloud gives.
+	e := newEnv(t, testWorld(t), Options{AsyncDelay: 30 * time.Second, PreviewFields: ptr(true)})
 	status := func(id string) (string, string, int) {
 		m := ok(t, e.cl.ecs(t, "DescribeNetworkInterfaces", "NetworkInterfaceId.1", id))
 		set := list(m, "NetworkInterfaceSets", "NetworkInterfaceSet")

@@ -69,14 +69,18 @@ type Quotas struct {
 	MaxSecurityGroupsPerEni int `json:"MaxSecurityGroupsPerEni,omitempty"`
 }
 
-// Default quotas (ecs-api.md §2.2, §4). The unbound-ENI cap follows the 2021
-// documentation (10) rather than the current one (49), as ecsnet's validator
-// does: a plan that fits 10 fits both generations of the cloud (§8).
+// Default quotas (ecs-api.md §2.2, §4). The unbound-ENI and create caps
+// follow the current API reference, 49 secondary addresses on an Available
+// ENI and at CreateNetworkInterface (api-ecs-2014-05-26-assignprivateipaddresses,
+// api-ecs-2014-05-26-createnetworkinterface), as ecsnet's validator does
+// (schema.DefaultUnboundENIMaxSecondaryIPs); the 2021 documentation and the
+// user guide said 10, which a world sets in Quotas to rehearse such an
+// account (§8).
 const (
 	DefaultMaxNetworkInterfaces      = 100
-	DefaultUnboundEniMaxSecondaryIps = 10
+	DefaultUnboundEniMaxSecondaryIps = 49
 	DefaultSecurityGroupMaxIps       = 2000
-	DefaultCreateMaxSecondaryIps     = 10
+	DefaultCreateMaxSecondaryIps     = 49
 	DefaultMaxSecurityGroupsPerEni   = 5
 )
 
