@@ -22,10 +22,11 @@ import (
 // fails in the cloud. World.PreviewFields (or Options.PreviewFields, which
 // wins) shows them, to rehearse an account that has them.
 //
-// DefaultPreviewFields is what a world that does not say gets. It is true
-// only until ecsnet stops reading DeviceIndex (issue 14): the emulator's
-// default must then become false, what most accounts see.
-const DefaultPreviewFields = true
+// DefaultPreviewFields is what a world that does not say gets: false, what
+// most accounts see. ecsnet reads none of these fields (its slots are its
+// own: plan/slot.go), and TestE2EPreviewFields holds it to working the
+// same either way.
+const DefaultPreviewFields = false
 
 // account is the Server's state for the account-level behaviour above:
 // everything here is read and changed under Server.mu.
