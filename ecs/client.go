@@ -341,6 +341,16 @@ func (c *Client) newConn() (*conn, error) {
 		cfg.Transport = rt
 		return cfg
 	}
+	// Signing: this legacy SDK signs every RPC request with HMAC-SHA1,
+	// SignatureVersion 1.0 (sdk/auth/rpc_signature_composer.go), and has no
+	// code for signature v3 (ACS3-HMAC-SHA256), the current SDKs' default.
+	// Alibaba Cloud marks that signature discontinued for new integrations
+	// (https://alibabacloud.com/help/en/ram/common-parameters-2) and ended
+	// support for this SDK on 2025-03-01
+	// (https://www.alibabacloud.com/help/en/sdk/product-overview/2025-3-1-v1-0-golang-sdk);
+	// requests it signs are still accepted. The move to v3 is planned in
+	// the README ("Request signing"); the emulator verifies both.
+	//
 	// InitWithOptions rather than NewClientWithOptions: the latter fills
 	// the service's endpoint map, a package variable of the SDK that is
 	// initialised without a lock (aliyun/alibaba-cloud-sdk-go#523). The
