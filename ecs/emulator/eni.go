@@ -589,7 +589,7 @@ func assignPrivateIpAddresses(s *Server, q *call) (any, *apiError) {
 		return nil, err
 	}
 	if len(explicit) == 0 && v.free() < count {
-		return nil, errIPNotEnough(v)
+		return nil, errIPQuotaExceeded(v) // ipquota.go
 	}
 	if err := c.checkGroupRoom(e.groups, count); err != nil {
 		return nil, err

@@ -185,7 +185,7 @@ func TestErrorPaths(t *testing.T) {
 		{"vSwitch exhausted on assign", func(t *testing.T, e *env) []string {
 			id := str(ok(t, e.cl.ecs(t, "CreateNetworkInterface", "VSwitchId", "vsw-tiny", "SecurityGroupId", "sg-a", "SecondaryPrivateIpAddressCount", "2")), "NetworkInterfaceId")
 			return []string{"AssignPrivateIpAddresses", "NetworkInterfaceId", id, "SecondaryPrivateIpAddressCount", "2"}
-		}, 403, "InvalidVSwitchId.IpNotEnough"},
+		}, 403, "QuotaExceeded.PrivateIpAddress"}, // ipquota.go
 		{"account ENI quota", func(t *testing.T, e *env) []string {
 			for range DefaultMaxNetworkInterfaces - 2 { // eni-free and eni-used exist
 				e.create(t)
