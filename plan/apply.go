@@ -589,7 +589,10 @@ func Reconcile(lock *schema.Lock, f *schema.Fleet, obs *Observed) {
 		e.ID, e.MAC, e.PrimaryIP = o.ID, strings.ToLower(o.MAC), o.PrimaryIP
 		was := e.AttachedTo
 		e.AttachedTo = ""
-		if o.InstanceID != "" {
+		// An ENI still Attaching is not on its instance yet: the attach
+		// may fail back to Available (a stuck one does). The next plan
+		// resumes it; the lock records it once it is InUse.
+		if o.InstanceID != "" && o.Status != ENIAttaching {
 			e.AttachedTo = nameOf[o.InstanceID]
 		}
 		if e.Name != "" && e.AttachedTo != was {

@@ -33,3 +33,28 @@ func TestResumeAttaching(t *testing.T) {
 		t.Errorf("step %+v: want a resumed attach of %s to %s, not drift", s, stuck.ID, stuck.InstanceID)
 	}
 }
+
+// TestReconcileAttaching: the lock records an ENI still Attaching as not
+// on its instance yet, since the attach may still fail back to
+// Available; the next plan resumes it (TestResumeAttaching).
+func TestReconcileAttaching(t *testing.T) {
+	f := loadExample(t)
+	o, l := converged(f)
+	var stuck *ObservedENI
+	for _, x := range o.ENIs {
+		if x.Type == ENISecondary && x.InstanceID != "" {
+			stuck = x
+			break
+		}
+	}
+	stuck.Status = ENIAttaching
+	Reconcile(l, f, o)
+	if e := l.Secondary(stuck.Name); e == nil || e.ID != stuck.ID || e.AttachedTo != "" {
+		t.Errorf("lock entry %+v: want %s recorded, not yet attached", e, stuck.ID)
+	}
+	stuck.Status = ENIInUse
+	Reconcile(l, f, o)
+	if e := l.Secondary(stuck.Name); e.AttachedTo == "" {
+		t.Errorf("an InUse ENI is not recorded as attached: %+v", e)
+	}
+}
