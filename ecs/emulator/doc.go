@@ -14,7 +14,12 @@
 // point the SDK clients at it (client.Domain = "127.0.0.1:PORT", scheme
 // HTTP). The RPC API answers GET and POST on "/": ECS actions with Version
 // 2014-05-26, VPC actions with 2016-04-28. Requests must be signed with one
-// of the world's access keys exactly as the SDK signs them.
+// of the world's access keys exactly as the SDKs sign them, with either
+// signature the gateway takes: the RPC signature (HMAC-SHA1, the legacy
+// SDK's and the current SDKs' "v2"; ecs-api.md §1.3) or signature v3
+// (ACS3-HMAC-SHA256, the current SDKs' default; auth_v3.go, after
+// https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature).
+// internal/sdkcompat drives the emulator with the official Go SDK in both.
 //
 // Admin endpoints, on the same handler, GET only and unauthenticated,
 // because they exist for tests and for people watching a rehearsal:
