@@ -86,12 +86,12 @@ func applyFleet(ctx context.Context, a *applyArgs, e env, f *schema.Fleet) (int,
 	// Plan, show and confirm first, taking nothing: a refusal (a stale
 	// saved plan, a destroy without --allow-destroy, no terminal) makes no
 	// mutating call, and neither does an apply with nothing to do.
-	p, lock, obs, err := prepareApply(ctx, a, e, f, client, lockPath)
+	r, err := prepareApply(ctx, a, e, f, client, lockPath)
 	if err != nil {
 		return 0, err
 	}
-	if p.Empty() {
-		return executeApply(ctx, a, e, f, client, lockPath, p, lock, obs), nil
+	if r.p.Empty() {
+		return executeApply(ctx, a, e, f, client, lockPath, r), nil
 	}
 	// One apply of a fleet at a time: the lease is a tag on the fleet's
 	// first instance's primary ENI (see ecs/lease.go).
@@ -99,28 +99,36 @@ func applyFleet(ctx context.Context, a *applyArgs, e env, f *schema.Fleet) (int,
 		// Under the lease, read the lock and the cloud again: another apply
 		// may have changed them while this one waited. What was shown and
 		// confirmed must still be what runs.
-		lock, err := schema.ReadLockFile(lockPath)
-		if err != nil {
-			return fail(e, formatText, "ecsnet apply", err)
-		}
-		obs, err := client.Observe(ctx, f)
-		if err != nil {
-			return fail(e, formatText, "ecsnet apply", fmt.Errorf("observe: %w", err))
-		}
-		now, err := computeApply(a, f, obs, lock, p.HasHostSteps())
+		now, err := makeApply(ctx, a, client, f, lockPath, r.p.HasHostSteps())
 		if err == nil {
-			err = plan.CheckUnchanged(p, now, obs, a.planFile)
+			err = plan.CheckUnchanged(r.p, now.p, now.obs, a.planFile)
 		}
 		if err != nil {
 			return fail(e, formatText, "ecsnet apply", err)
 		}
-		return executeApply(ctx, a, e, f, client, lockPath, now, lock, obs)
+		return executeApply(ctx, a, e, f, client, lockPath, now)
 	}), nil
 }
 
-// computeApply makes the plan apply runs: Compute with apply's --prune,
-// and with the host steps if hosts is set.
-func computeApply(a *applyArgs, f *schema.Fleet, obs *plan.Observed, lock *schema.Lock, hosts bool) (*plan.Plan, error) {
+// applyRun is a plan and the lock and observation it was made from.
+type applyRun struct {
+	p    *plan.Plan
+	lock *schema.Lock
+	obs  *plan.Observed
+}
+
+// makeApply reads the lock, observes the cloud and makes the plan apply
+// runs: Compute with apply's --prune, and with the host steps if hosts is
+// set.
+func makeApply(ctx context.Context, a *applyArgs, client *ecs.Client, f *schema.Fleet, lockPath string, hosts bool) (*applyRun, error) {
+	lock, err := schema.ReadLockFile(lockPath)
+	if err != nil {
+		return nil, err
+	}
+	obs, err := client.Observe(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("observe: %w", err)
+	}
 	p, err := plan.Compute(f, obs, lock, plan.Options{Prune: a.prune})
 	if err != nil {
 		return nil, err
@@ -128,28 +136,21 @@ func computeApply(a *applyArgs, f *schema.Fleet, obs *plan.Observed, lock *schem
 	if hosts {
 		p = plan.WithHosts(p, f, obs)
 	}
-	return p, nil
+	return &applyRun{p: p, lock: lock, obs: obs}, nil
 }
 
-// prepareApply reads the lock, observes, makes the plan (and checks a
-// saved one against it), shows it and asks for confirmation. An error
-// means apply stops, having changed nothing.
-func prepareApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, client *ecs.Client, lockPath string) (*plan.Plan, *schema.Lock, *plan.Observed, error) {
-	lock, err := schema.ReadLockFile(lockPath)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	obs, err := client.Observe(ctx, f)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("observe: %w", err)
-	}
+// prepareApply makes the plan (and checks a saved one against it), shows
+// it and asks for confirmation. An error means apply stops, having
+// changed nothing.
+func prepareApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, client *ecs.Client, lockPath string) (*applyRun, error) {
 	var saved *plan.Plan
 	if a.planFile != "" {
+		var err error
 		if saved, err = plan.ReadFile(a.planFile); err == nil {
 			err = plan.CheckSavedFor(saved, f.Name, a.hosts)
 		}
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 	}
 	// The plan is always made here, from the desired state, the lock and
@@ -157,45 +158,45 @@ func prepareApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, cli
 	// made without --hosts is compared without host steps; --hosts then
 	// adds them, as it does to a plan made here.
 	withHosts := a.hosts && (saved == nil || saved.HasHostSteps())
-	p, err := computeApply(a, f, obs, lock, withHosts)
+	r, err := makeApply(ctx, a, client, f, lockPath, withHosts)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if saved != nil {
-		if err := plan.CheckSaved(saved, p, obs, a.planFile, a.prune); err != nil {
-			return nil, nil, nil, err
+		if err := plan.CheckSaved(saved, r.p, r.obs, a.planFile, a.prune); err != nil {
+			return nil, err
 		}
 		if a.hosts && !withHosts {
-			p = plan.WithHosts(p, f, obs)
+			r.p = plan.WithHosts(r.p, f, r.obs)
 		}
 	}
-	if err := plan.WriteText(e.stdout, p, plan.TextOptions{}); err != nil {
-		return nil, nil, nil, err
+	if err := plan.WriteText(e.stdout, r.p, plan.TextOptions{}); err != nil {
+		return nil, err
 	}
-	if !a.allowDestroy && slices.ContainsFunc(p.Steps, (*plan.Step).Destructive) {
-		return nil, nil, nil, fmt.Errorf("%w\nnothing was changed", plan.ErrDestroy)
+	if !a.allowDestroy && slices.ContainsFunc(r.p.Steps, (*plan.Step).Destructive) {
+		return nil, fmt.Errorf("%w\nnothing was changed", plan.ErrDestroy)
 	}
-	if !p.Empty() && !a.autoApprove {
+	if !r.p.Empty() && !a.autoApprove {
 		if !isTerminal(e.stdin) {
-			return nil, nil, nil, errors.New("no terminal to confirm on; review the plan and rerun with --auto-approve (or apply a saved plan with --plan FILE --auto-approve)")
+			return nil, errors.New("no terminal to confirm on; review the plan and rerun with --auto-approve (or apply a saved plan with --plan FILE --auto-approve)")
 		}
 		if !confirm(e, "\nApply these changes? Only 'yes' is accepted: ") {
-			return nil, nil, nil, errors.New("cancelled; nothing was changed")
+			return nil, errors.New("cancelled; nothing was changed")
 		}
 	}
-	return p, lock, obs, nil
+	return r, nil
 }
 
-// executeApply runs a confirmed plan; obs is the observation it was
+// executeApply runs a confirmed plan; r.obs is the observation it was
 // checked against, from which plan.Apply takes what the fleet may change.
-func executeApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, client *ecs.Client, lockPath string, p *plan.Plan, lock *schema.Lock, obs *plan.Observed) int {
+func executeApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, client *ecs.Client, lockPath string, r *applyRun) int {
 	start := time.Now()
 	opts := plan.ApplyOptions{
 		Parallelism:  a.parallelism,
 		AllowDestroy: a.allowDestroy,
 		Prune:        a.prune,
 		SaveLock:     func(l *schema.Lock) error { return schema.WriteLockFile(lockPath, l) },
-		Observed:     obs,
+		Observed:     r.obs,
 	}
 	if a.hosts {
 		opts.Hosts = a.host.options(client, lockedPayloads(f, guest.PayloadOptions{}))
@@ -204,7 +205,7 @@ func executeApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, cli
 	// flight when nothing else was printed for a while.
 	hb := startHeartbeat(e.stderr, heartbeatEvery(e))
 	opts.Progress = hb.track(progressPrinter(hb))
-	rep, err := plan.Apply(ctx, client, f, p, lock, opts)
+	rep, err := plan.Apply(ctx, client, f, r.p, r.lock, opts)
 	hb.Stop()
 	if errors.Is(err, plan.ErrDestroy) || errors.Is(err, plan.ErrOutOfScope) {
 		return fail(e, formatText, "ecsnet apply", fmt.Errorf("%w\nnothing was changed", err))
