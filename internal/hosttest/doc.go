@@ -26,5 +26,10 @@
 // emulator of the delivery issue can reuse it (or move it to a package of
 // its own); the rest takes a testing.TB.
 //
+// Its sub-package standin builds on it with render's host model (a
+// namespace standing in for a rendered host, its wanted and live state),
+// for render's and guest's real-tool tests; hosttest itself may not import
+// render, whose own tests import hosttest.
+//
 // Network tests send nothing outside the namespaces they create.
 package hosttest
