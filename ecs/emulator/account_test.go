@@ -41,6 +41,13 @@ func TestPreviewFields(t *testing.T) {
 			if got := bytes.Contains(r.body, []byte(`"DeviceIndex"`)); got != tc.want {
 				t.Errorf("DeviceIndex in the response = %v, want %v", got, tc.want)
 			}
+			a := e.cl.ecs(t, "DescribeNetworkInterfaceAttribute", "NetworkInterfaceId", "eni-used")
+			if m := ok(t, a); str(m, "MacAddress") != "00:16:3e:00:01:02" || str(m, "InstanceId") != "i-run" {
+				t.Errorf("DescribeNetworkInterfaceAttribute: %s", a.body)
+			}
+			if got := bytes.Contains(a.body, []byte(`"DeviceIndex"`)); got != tc.want {
+				t.Errorf("DeviceIndex in DescribeNetworkInterfaceAttribute = %v, want %v", got, tc.want)
+			}
 			// The GA fields a client needs instead are there either way.
 			m := ok(t, r)
 			for _, it := range list(m, "NetworkInterfaceSets", "NetworkInterfaceSet") {
@@ -62,6 +69,9 @@ func TestPreviewFields(t *testing.T) {
 			}
 		})
 	}
+	e := newEnv(t, testWorld(t), Options{})
+	wantErr(t, e.cl.ecs(t, "DescribeNetworkInterfaceAttribute", "NetworkInterfaceId", "eni-nope"), 404, "InvalidEniId.NotFound")
+	wantErr(t, e.cl.ecs(t, "DescribeNetworkInterfaceAttribute"), 400, "MissingParameter")
 }
 
 // TestWorldAccountFields: the world file reads PreviewFields and

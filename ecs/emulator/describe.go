@@ -368,6 +368,32 @@ func describeNetworkInterfaces(s *Server, q *call) (any, *apiError) {
 	return resp, nil
 }
 
+// DescribeNetworkInterfaceAttribute
+// (https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-describenetworkinterfaceattribute):
+// one ENI, the fields of DescribeNetworkInterfaces at the top level. Its
+// Attachment (DeviceIndex with it) is the same invitational preview, shown
+// only to an account that has it.
+
+type eniAttributeResponse struct {
+	RequestId string `json:"RequestId"`
+	eniItem
+}
+
+func describeNetworkInterfaceAttribute(s *Server, q *call) (any, *apiError) {
+	if err := q.p.rejectUnsupported("Attribute"); err != nil {
+		return nil, err
+	}
+	id, err := q.p.required("NetworkInterfaceId")
+	if err != nil {
+		return nil, err
+	}
+	e := s.cloud.enis[id]
+	if e == nil {
+		return nil, errENINotFound(id)
+	}
+	return eniAttributeResponse{RequestId: q.requestID, eniItem: toENIItem(e, s.acct.preview)}, nil
+}
+
 // DescribeInstances (ecs-api.md §2.8).
 
 type instanceItem struct {
