@@ -40,8 +40,9 @@
 //	  "RegionId": "cn-hangzhou",
 //	  "Seed": 1,
 //	  "AccessKeys": [{"AccessKeyId": "…", "AccessKeySecret": "…", "SecurityToken": "optional"}],
-//	  "Quotas": {"MaxNetworkInterfaces": 100, "UnboundEniMaxSecondaryIps": 10,
-//	             "SecurityGroupMaxIps": 2000, "CreateMaxSecondaryIps": 10, "MaxSecurityGroupsPerEni": 5},
+//	  "PreviewFields": false,
+//	  "Quotas": {"MaxNetworkInterfaces": 100, "UnboundEniMaxSecondaryIps": 49,
+//	             "SecurityGroupMaxIps": 2000, "CreateMaxSecondaryIps": 49, "MaxSecurityGroupsPerEni": 5},
 //	  "InstanceTypes": [{"InstanceTypeId": "ecs.g7.large", "EniQuantity": 3,
 //	                     "EniPrivateIpAddressQuantity": 6, "AttachNeedsStopped": false}],
 //	  "Vpcs": [{"VpcId": "vpc-…", "CidrBlock": "10.0.0.0/16"}],
@@ -51,7 +52,8 @@
 //	                 "Status": "Running", "OSType": "linux", "OSName": "Ubuntu 22.04 64位",
 //	                 "ZoneId": "cn-hangzhou-h", "VSwitchId": "vsw-…", "PrivateIpAddress": "10.0.1.10",
 //	                 "NetworkInterfaceId": "eni-…", "MacAddress": "00:16:3e:…",
-//	                 "SecurityGroupIds": ["sg-…"], "SecondaryPrivateIpAddresses": ["10.0.1.11"]}],
+//	                 "SecurityGroupIds": ["sg-…"], "SecondaryPrivateIpAddresses": ["10.0.1.11"],
+//	                 "EcsnetAgent": "Running"}],
 //	  "NetworkInterfaces": [{"NetworkInterfaceId": "eni-…", "NetworkInterfaceName": "…", "Description": "…",
 //	                 "VSwitchId": "vsw-…", "SecurityGroupIds": ["sg-…"], "PrivateIpAddress": "10.0.1.20",
 //	                 "SecondaryPrivateIpAddresses": [], "MacAddress": "00:16:3e:…", "Status": "InUse",
@@ -59,7 +61,11 @@
 //	}
 //
 // Instances carry their primary ENI; NetworkInterfaces are the secondary
-// ENIs that already exist. Two instance fields are not the API's:
+// ENIs that already exist. PreviewFields shows the API's
+// invitational-preview fields (see Account below). EcsnetAgent is not an
+// API field: the instance's Cloud Assistant agent is Running (the
+// default), NotInstalled, Stopped or Hung. Two more instance fields are
+// not the API's:
 // EcsnetOS and EcsnetNetwork say what the guest runs, as the desired
 // state's os and network fields name it (e.g. "EcsnetOS": "linux" for an
 // image run with the generic iproute2 stack, "EcsnetNetwork": "networkd"
@@ -157,10 +163,76 @@
 // files and network and from each other; it is not a security boundary
 // (the scripts run as root in the machine's PID namespace).
 //
+// # Account
+//
+// What a real account sees beyond the world's resources:
+//
+//   - Preview fields. The API reference marks Attachment (DeviceIndex,
+//     InstanceId, NetworkCardIndex) in DescribeNetworkInterfaces and in
+//     DescribeNetworkInterfaceAttribute as an invitational preview,
+//     unavailable for general users. World PreviewFields,
+//     Options.PreviewFields or ecsnet emulator --preview-fields shows them;
+//     DefaultPreviewFields is what a world that does not say gets.
+//   - Cloud Assistant agents (EcsnetAgent, Server.SetAgent). A command to
+//     an agent that is not installed or stopped ends Aborted with
+//     ClientNotRunning; to a hung agent, it stays Running until its
+//     Timeout and ends Timeout with ClientNotResponse. Neither reports an
+//     ExitCode. DescribeCloudAssistantStatus says "false" for the first
+//     two and for an instance that is not Running, "true" for a hung
+//     agent (its heartbeat goes on).
+//   - Instance power. StopInstance, StartInstance and RebootInstance pass
+//     through Stopping and Starting for AsyncDelay each; a command on an
+//     instance that is not Running is refused (InvalidInstance.NotMatch),
+//     and one running when its instance stops ends with
+//     InstanceNotRunning. SetInstanceStatus changes the status at once,
+//     as a console would.
+//
+// # API reference
+//
+// Each action follows its page of the current API reference (parameters,
+// response fields, error codes), ecs-api.md where it records what the SDK
+// sends, and the choices below where the pages are silent:
+//
+//   - ECS 2014-05-26, https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-<action>
+//     for <action> (lower case) in describeinstances, describeinstancetypes,
+//     describenetworkinterfaces, describenetworkinterfaceattribute,
+//     createnetworkinterface, attachnetworkinterface, detachnetworkinterface,
+//     deletenetworkinterface, modifynetworkinterfaceattribute,
+//     assignprivateipaddresses, unassignprivateipaddresses, tagresources,
+//     untagresources, listtagresources, runcommand,
+//     describeinvocationresults, describeinvocations,
+//     describecloudassistantstatus, stopinstance, startinstance,
+//     rebootinstance.
+//   - VPC 2016-04-28 DescribeVSwitches,
+//     https://www.alibabacloud.com/help/en/vpc/developer-reference/api-vpc-2016-04-28-describevswitches
+//   - Signatures: https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature
+//     (v3) and https://www.alibabacloud.com/help/doc-detail/42775.htm
+//     (RPC, HMAC-SHA1, ecs-api.md §1.3).
+//   - Idempotence: https://www.alibabacloud.com/help/en/ecs/developer-reference/how-to-ensure-idempotence
+//   - Limits: https://www.alibabacloud.com/help/en/ecs/user-guide/overview-of-instance-families
+//     (per-type ENI quotas, in package schema's table).
+//
 // # Choices where the cloud is ambiguous (ecs-api.md §8)
 //
-//   - Unattached ENIs carry at most 10 secondary addresses (2021 docs; now
-//     49): Quotas.UnboundEniMaxSecondaryIps.
+//   - Unattached ENIs carry at most 49 secondary addresses, and
+//     CreateNetworkInterface takes at most 49, as the current reference
+//     (assignprivateipaddresses, createnetworkinterface) says; the 2021
+//     documentation and user guide said 10, which a world sets in
+//     Quotas.UnboundEniMaxSecondaryIps and CreateMaxSecondaryIps. ecsnet's
+//     validator defaults to 49 too (limits.unboundEniMaxSecondaryIps).
+//   - NextToken is opaque standard Base64 that always holds '+', '/' and
+//     '=' (the real ones do; a client that fails to encode them is caught),
+//     and page mode answers one too, as aliyun --pager expects. TotalCount
+//     is left out in token mode, where the pages call it invalid.
+//   - A vSwitch out of addresses answers QuotaExceeded.PrivateIpAddress to
+//     AssignPrivateIpAddresses by count and InvalidVSwitchId.IpNotEnough
+//     to CreateNetworkInterface: the cloud answers both for the same
+//     exhaustion and publishes no rule (Terway PR #720; ipquota.go).
+//   - RunCommand refuses the whole call (403 InvalidInstance.NotMatch)
+//     when one instance is not Running or its OS does not suit the script
+//     type: the code's documented advice is to check the instance's
+//     status. InvokeRecordStatus is the task's aggregate (Finished,
+//     Failed, PartialFailed) on every row.
 //   - EniPrivateIpAddressQuantity counts the primary address.
 //   - InvalidAccessKeyId.NotFound is 404, as observed, not 400 as documented.
 //   - ClientTokens are remembered for the server's life; a replay answers
