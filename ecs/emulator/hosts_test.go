@@ -588,3 +588,29 @@ func TestHostsSweepStale(t *testing.T) {
 		t.Errorf("the dead emulator's tree %s is still there (%v)", tree, err)
 	}
 }
+
+// TestHostsPowerActions: StopInstance halts the guest, which then takes no
+// command; StartInstance boots it and commands run again; RebootInstance
+// comes back up.
+func TestHostsPowerActions(t *testing.T) {
+	e := newHostsEnv(t, exampleWorld(t))
+	const id = "i-bp1lb0000001"
+	h := e.srv.Host(id)
+	ok(t, e.cl.ecs(t, "StopInstance", "InstanceId", id))
+	if h.Up() {
+		t.Fatal("the guest runs after StopInstance")
+	}
+	wantErr(t, e.cl.ecs(t, "RunCommand", "Type", "RunShellScript", "CommandContent", "true", "InstanceId.1", id),
+		403, "InvalidInstance.NotMatch")
+	ok(t, e.cl.ecs(t, "StartInstance", "InstanceId", id))
+	if got := e.instStatus(t, id); got != "Running" || !h.Up() {
+		t.Fatalf("after StartInstance: %s, up %v", got, h.Up())
+	}
+	if r := e.invoke(t, "RunShellScript", "echo up", id)[0]; str(r, "InvocationStatus") != "Success" || str(r, "Output") != "up\n" {
+		t.Errorf("a command after the start: %v", r)
+	}
+	ok(t, e.cl.ecs(t, "RebootInstance", "InstanceId", id))
+	if got := e.instStatus(t, id); got != "Running" || !h.Up() {
+		t.Fatalf("after RebootInstance: %s, up %v\nboot log:\n%s", got, h.Up(), h.BootLog())
+	}
+}
