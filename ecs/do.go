@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/ecsnet/ecsnet/plan"
 )
@@ -100,10 +101,15 @@ func (c *Client) Do(ctx context.Context, s *plan.Step) (plan.Result, error) {
 		if err != nil {
 			return plan.Result{}, err
 		}
+		c.settle(ctx, s, append(slices.Clone(s.IPs), ips...), nil)
 		return plan.Result{IPs: ips}, nil
 
 	case plan.UnassignIPs:
-		return plan.Result{}, c.UnassignPrivateIpAddresses(ctx, s.ENIID, s.IPs)
+		if err := c.UnassignPrivateIpAddresses(ctx, s.ENIID, s.IPs); err != nil {
+			return plan.Result{}, err
+		}
+		c.settle(ctx, s, nil, s.IPs)
+		return plan.Result{}, nil
 	}
 	return plan.Result{}, fmt.Errorf("ecs: step %q has unknown action %v", s.ID, s.Action)
 }
