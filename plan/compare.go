@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/ecsnet/ecsnet/internal/plural"
 )
 
 // Mismatch compares a saved plan with the plan computed now from the
@@ -52,7 +54,7 @@ func Mismatch(saved, now *Plan) string {
 	}
 	const show = 3
 	if len(diffs) > show {
-		diffs = append(diffs[:show], fmt.Sprintf("and %d more differences", len(diffs)-show))
+		diffs = append(diffs[:show], "and "+plural.Count(len(diffs)-show, "more difference", "more differences"))
 	}
 	return strings.Join(diffs, "; ")
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ecsnet/ecsnet/internal/plural"
 )
 
 // DefaultMarkdownMaxLen is the length WriteMarkdown stays within unless
@@ -231,7 +233,7 @@ func (d *planDoc) mdParts(groups []mdGroup, lv mdLevel, opts MarkdownOptions) (s
 			if len(destroys) > show {
 				list += fmt.Sprintf(" and %d more", len(destroys)-show)
 			}
-			fmt.Fprintf(&h, "\n**Destroys %s** (apply needs `--allow-destroy`): %s\n", plural(len(destroys), "ENI", "ENIs"), list)
+			fmt.Fprintf(&h, "\n**Destroys %s** (apply needs `--allow-destroy`): %s\n", plural.Count(len(destroys), "ENI", "ENIs"), list)
 		}
 		switch lv {
 		case mdNoSteps:
@@ -288,7 +290,7 @@ func (d *planDoc) mdParts(groups []mdGroup, lv mdLevel, opts MarkdownOptions) (s
 		}
 	}
 	fmt.Fprintf(&t, "\n<sub>Fingerprint %s over %s; plan format_version %s.</sub>\n",
-		mdText(displayIdent(d.Fingerprint)), plural(len(d.Touched), "observed resource", "observed resources"), mdText(d.FormatVersion))
+		mdText(displayIdent(d.Fingerprint)), plural.Count(len(d.Touched), "observed resource", "observed resources"), mdText(d.FormatVersion))
 	return h.String(), parts, t.String()
 }
 

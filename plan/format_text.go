@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ecsnet/ecsnet/internal/plural"
 )
 
 // TextOptions adjust WriteText. The zero value writes plain text.
@@ -95,7 +97,7 @@ func (d *planDoc) text(b *bytes.Buffer, color bool) {
 	if l := d.driftLine(); l != "" {
 		fmt.Fprintf(b, "\n%s\n", pt.bold(l))
 	}
-	fmt.Fprintf(b, "\nFingerprint %s over %s.\n", displayIdent(d.Fingerprint), plural(len(d.Touched), "observed resource", "observed resources"))
+	fmt.Fprintf(b, "\nFingerprint %s over %s.\n", displayIdent(d.Fingerprint), plural.Count(len(d.Touched), "observed resource", "observed resources"))
 	fmt.Fprintf(b, "\n%s\n", pt.bold(d.summaryLine()))
 	if l := d.hostLine(); l != "" {
 		fmt.Fprintf(b, "%s\n", pt.bold(l))
@@ -122,7 +124,7 @@ func (d *planDoc) hostLine() string {
 		return ""
 	}
 	return fmt.Sprintf("Hosts: %s to reconfigure with Cloud Assistant (%d before the cloud steps, %d after).",
-		plural(len(hosts), "instance", "instances"), before, after)
+		plural.Count(len(hosts), "instance", "instances"), before, after)
 }
 
 // driftLine counts the steps that undo changes made outside ecsnet:
@@ -142,7 +144,7 @@ func (d *planDoc) driftLine() string {
 	if n == 1 {
 		verb = "puts"
 	}
-	return fmt.Sprintf("Drift: %s (marked [drift]) %s back what the lock records, after changes made outside ecsnet.", plural(n, "step", "steps"), verb)
+	return fmt.Sprintf("Drift: %s (marked [drift]) %s back what the lock records, after changes made outside ecsnet.", plural.Count(n, "step", "steps"), verb)
 }
 
 // summaryLine is the summary line of the text and markdown views. Without
@@ -163,7 +165,7 @@ func (d *planDoc) summaryLine() string {
 		return d.Summary.line()
 	}
 	return fmt.Sprintf("No changes. The cloud holds what the desired state asks for, and %s the lock does not record (kept; plan --prune removes them).",
-		plural(n, "address", "addresses"))
+		plural.Count(n, "address", "addresses"))
 }
 
 // line is the summary line of the text view.
@@ -286,7 +288,7 @@ func (d *planDoc) block(c *changeDoc, byID map[string]*stepDoc) textBlock {
 		b.attrs = append(b.attrs, textAttr{sym: symCreate, value: a.String()})
 	}
 	if c.CountAdded > 0 {
-		b.attrs = append(b.attrs, textAttr{sym: symCreate, value: "(" + plural(c.CountAdded, "address", "addresses") + " picked by the cloud)"})
+		b.attrs = append(b.attrs, textAttr{sym: symCreate, value: "(" + plural.Count(c.CountAdded, "address", "addresses") + " picked by the cloud)"})
 	}
 	for _, a := range c.IPsRemoved {
 		b.attrs = append(b.attrs, textAttr{sym: symDelete, value: a.String()})
@@ -490,13 +492,6 @@ func instanceLabel(name, id string) string {
 		return displayIdent(id)
 	}
 	return "(unbound)"
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
 }
 
 func padSym(sym string, col int) string {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ecsnet/ecsnet/internal/plural"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -95,7 +96,7 @@ func (c *computer) enisPerInstance() {
 			in.Name, oi.ID, n, oi.Type, t.MaxENIs)
 		hint := "attach fewer ENIs to it, or choose a larger type"
 		if len(foreign) > 0 {
-			msg += fmt.Sprintf(": %s ecsnet does not own take room there: %s", plural(len(foreign), "ENI", "ENIs"), nameSome(foreign))
+			msg += fmt.Sprintf(": %s ecsnet does not own take room there: %s", plural.Count(len(foreign), "ENI", "ENIs"), nameSome(foreign))
 			hint = "detach the ENIs ecsnet does not own from it, " + hint
 		}
 		e := &schema.Error{Pos: in.Pos, Path: fmt.Sprintf("instances.%q", in.Name), Msg: msg, Hint: hint}
@@ -236,7 +237,7 @@ func groupError(g *schema.SecurityGroup, t *groupTotal, limit int) *schema.Error
 		for i, e := range t.foreign {
 			named[i] = fmt.Sprintf("%s (%d)", e.ID, 1+len(e.SecondaryIPs))
 		}
-		msg += fmt.Sprintf(": %d of them are on %s ecsnet does not own: %s", n, plural(len(t.foreign), "ENI", "ENIs"), nameSome(named))
+		msg += fmt.Sprintf(": %d of them are on %s ecsnet does not own: %s", n, plural.Count(len(t.foreign), "ENI", "ENIs"), nameSome(named))
 		hint = "free addresses on the ENIs ecsnet does not own or take them out of the group, " + hint
 	}
 	slices.SortFunc(t.growing, schema.Pos.Compare)
