@@ -228,3 +228,15 @@ func splitPos(t *testing.T, pos string) (string, int, int) {
 	col, _ := strconv.Atoi(m[3])
 	return m[1], line, col
 }
+
+// TestVerifyTextPlurals (issue 12 item 23): verify's header and summary
+// say "1 host" and "1 error".
+func TestVerifyTextPlurals(t *testing.T) {
+	var b bytes.Buffer
+	writeVerifyText(&b, &verifyDoc{Fleet: "f", Summary: verifySummary{Hosts: 1, Errors: 1}})
+	for _, want := range []string{"ecsnet verify: fleet f, 1 host\n", "Verify: 0 in sync, 0 with drift, 1 error, 0 not checked."} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("verify text lacks %q:\n%s", want, b.String())
+		}
+	}
+}

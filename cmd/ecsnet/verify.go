@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ecsnet/ecsnet/guest"
+	"github.com/ecsnet/ecsnet/internal/plural"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -169,7 +170,7 @@ func newVerifyDoc(rep *guest.Report) verifyDoc {
 }
 
 func writeVerifyText(w io.Writer, d *verifyDoc) {
-	fmt.Fprintf(w, "ecsnet verify: fleet %s, %d hosts\n\n", d.Fleet, d.Summary.Hosts)
+	fmt.Fprintf(w, "ecsnet verify: fleet %s, %s\n\n", d.Fleet, plural.Count(d.Summary.Hosts, "host", "hosts"))
 	for _, h := range d.Hosts {
 		state := map[string]string{guest.InSync.String(): "in sync", guest.Drifted.String(): "DRIFT", guest.CheckFailed.String(): "ERROR",
 			guest.NotChecked.String(): "not checked"}[h.Status]
@@ -183,7 +184,7 @@ func writeVerifyText(w io.Writer, d *verifyDoc) {
 		}
 	}
 	s := d.Summary
-	fmt.Fprintf(w, "\nVerify: %d in sync, %d with drift, %d errors, %d not checked.\n", s.InSync, s.Drift, s.Errors, s.NotChecked)
+	fmt.Fprintf(w, "\nVerify: %d in sync, %d with drift, %s, %d not checked.\n", s.InSync, s.Drift, plural.Count(s.Errors, "error", "errors"), s.NotChecked)
 	if s.Drift > 0 {
 		fmt.Fprintln(w, "Run ecsnet push to put the drifted hosts back as rendered (or find what changed them).")
 	}
