@@ -14,6 +14,12 @@ package emulator
 // covers through x-acs-content-sha256. The page's worked example (secret
 // YourAccessKeySecret, RunInstances, x-acs-date 2023-10-26T09:01:01Z)
 // reproduces byte for byte here: see TestSignatureV3DocVector.
+//
+// The error codes are the gateway's common ones, shared with the RPC
+// signature (https://help.aliyun.com/document_detail/53438.html):
+// IncompleteSignature, InvalidSignatureMethod, SignatureDoesNotMatch,
+// SignatureNonceUsed, InvalidTimeStamp.Format/.Expired,
+// InvalidAccessKeyId.NotFound and the SecurityToken codes of checkToken.
 
 import (
 	"bytes"
