@@ -113,7 +113,9 @@ func (s *Server) authenticate(method string, p params, now time.Time) *apiError 
 			"The request signature does not conform to Aliyun standards: the Signature parameter is missing.")
 	}
 	if m := p.get("SignatureMethod"); m != "HMAC-SHA1" {
-		return errInvalid("SignatureMethod", "only HMAC-SHA1 is supported, not "+m)
+		// The gateway's common code (https://help.aliyun.com/document_detail/53438.html).
+		return newErr(http.StatusBadRequest, "InvalidSignatureMethod",
+			"Specified signature method %q is not supported: the RPC signature is HMAC-SHA1.", m)
 	}
 	if v := p.get("SignatureVersion"); v != "1.0" {
 		return errInvalid("SignatureVersion", "only 1.0 is supported, not "+v)

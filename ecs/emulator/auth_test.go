@@ -120,6 +120,9 @@ func TestAuthRejections(t *testing.T) {
 		near.now = func() time.Time { return e.clock.Now().Add(-14 * time.Minute) }
 		ok(t, near.ecs(t, "DescribeInstances"))
 	})
+	t.Run("signature method", func(t *testing.T) {
+		wantErr(t, call("SignatureMethod", "HMAC-SHA256"), 400, "InvalidSignatureMethod")
+	})
 	t.Run("bad timestamp", func(t *testing.T) {
 		wantErr(t, call("Timestamp", "2024-01-02 03:04:05"), 400, "InvalidTimeStamp.Format")
 	})
