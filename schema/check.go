@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/ecsnet/ecsnet/internal/plural"
 )
 
 // check runs the semantic rules on a decoded fleet: references, addresses,
@@ -412,7 +414,7 @@ func (c *checker) enisPerInstance() {
 			continue
 		}
 		e := c.fleetf(in.Pos, path{"instances", in.Name}.String(),
-			fmt.Sprintf("%s takes %d ENIs, the primary included: attach at most %s to it, or choose a larger type", t.Name, t.MaxENIs, plural(t.MaxENIs-1, "secondary ENI")),
+			fmt.Sprintf("%s takes %d ENIs, the primary included: attach at most %s to it, or choose a larger type", t.Name, t.MaxENIs, plural.Count(t.MaxENIs-1, "secondary ENI", "secondary ENIs")),
 			"%d ENIs would be attached to instance %q (the primary and %d secondary); %s allows %d", 1+len(bound), in.Name, len(bound), t.Name, t.MaxENIs)
 		for _, b := range bound {
 			e.Related = append(e.Related, b.AttachToPos)

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ecsnet/ecsnet/internal/levenshtein"
+	"github.com/ecsnet/ecsnet/internal/plural"
 )
 
 // The document's fields. Kept together so that the unknown-field check,
@@ -482,7 +483,7 @@ func (d *decoder) description(pos Pos, p path, s string) {
 	case !utf8.ValidString(s):
 		d.errorf(pos, p, "use UTF-8 text", "description is not valid UTF-8")
 	case n < 2 || n > 256:
-		d.errorf(pos, p, "write 2 to 256 characters, or leave description out", "description has %s; the API takes 2 to 256", plural(n, "character"))
+		d.errorf(pos, p, "write 2 to 256 characters, or leave description out", "description has %s; the API takes 2 to 256", plural.Count(n, "character", "characters"))
 	case strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://"):
 		d.errorf(pos, p, "the API refuses descriptions that start with http:// or https://; reword it", "description starts with a URL scheme")
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
@@ -568,12 +569,4 @@ func suggest(s string, candidates []string) string {
 		}
 	}
 	return ""
-}
-
-// plural writes n and a noun, made plural when n is not 1.
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
