@@ -21,7 +21,9 @@ import _ "embed"
 // image's file (always rendered, so a later bundle never leaves eth0
 // without one). The apply script refuses when the image's file is not a
 // DHCP configuration, lists the settings it had that ecsnet's lacks, and
-// keeps it (a later bundle without the file restores it). n is the
+// keeps it (a later bundle without the file restores it). It installs
+// the file with the image's own DHCP BOOTPROTO ('dhcp4', say) in place of
+// 'dhcp', so converting a host changes its addresses only. n is the
 // address's offset in its vSwitch block, as in alias names.
 //
 // Live, the primary ENI's addresses are added with ip(8) rather than by

@@ -230,11 +230,16 @@ ecsnet_owned_before() { # PATH: whether an earlier run installed it
 }
 
 ecsnet_install_files() {
-	local rec path mode sum dst
+	local rec path mode sum dst src
 	for rec in ${FILES[@]+"${FILES[@]}"}; do
 		read -r path mode sum <<<"$rec"
 		dst="$ROOT_P/$path"
-		if [ -f "$dst" ] && [ ! -L "$dst" ] && cmp -s "$BUNDLE/$path" "$dst" &&
+		src="$BUNDLE/$path"
+		# A format whose installed file keeps a value of the file it
+		# replaces (wicked: the image's BOOTPROTO) defines
+		# stack_install_source PATH FILE: the file to install instead.
+		if declare -F stack_install_source >/dev/null; then src="$(stack_install_source "$path" "$src")"; fi
+		if [ -f "$dst" ] && [ ! -L "$dst" ] && cmp -s "$src" "$dst" &&
 			[ "$(stat -c %a "$dst")" = "${mode#0}" ]; then
 			continue
 		fi
@@ -245,7 +250,7 @@ ecsnet_install_files() {
 			ecsnet_log "kept the original /$path in $ORIGINAL"
 		fi
 		mkdir -p "$(dirname "$dst")"
-		cp "$BUNDLE/$path" "$dst.ecsnet-new"
+		cp "$src" "$dst.ecsnet-new"
 		chmod "$mode" "$dst.ecsnet-new"
 		mv -f "$dst.ecsnet-new" "$dst"
 		CHANGED_FILES+=("$path")

@@ -15,7 +15,7 @@ wicked_check_primary_file() {
 	local f="$ROOT_P/$WICKED_PRIMARY" proto extra
 	[ -f "$f" ] || return 0
 	[ -f "$STATE_FILE" ] && grep -qxF "file $WICKED_PRIMARY" "$STATE_FILE" && return 0
-	proto="$(sed -n "s/^BOOTPROTO=[\"']\{0,1\}\([A-Za-z0-9+]*\).*/\1/p" "$f" | tail -n 1)"
+	proto="$(wicked_proto "$f")"
 	case "$proto" in
 	dhcp*) ;;
 	*) ecsnet_refuse "/$WICKED_PRIMARY has BOOTPROTO='$proto', not DHCP: ecsnet's file would replace a configuration it does not render" ;;
@@ -24,6 +24,34 @@ wicked_check_primary_file() {
 	if [ -n "$extra" ]; then
 		ecsnet_warn "/$WICKED_PRIMARY also sets ${extra}which ecsnet's file does not; the original is kept in $ORIGINAL"
 	fi
+}
+
+# wicked_proto FILE: the BOOTPROTO an ifcfg file sets (its last one).
+wicked_proto() {
+	sed -n "s/^BOOTPROTO=[\"']\{0,1\}\([A-Za-z0-9+]*\).*/\1/p" "$1" | tail -n 1
+}
+
+# The image's ifcfg-eth0 may ask for DHCP otherwise than ecsnet's
+# BOOTPROTO='dhcp', DHCPv4 and DHCPv6 (ifcfg(5),
+# https://reposcope.com/man/en/5/ifcfg): 'dhcp4' (IPv4 only, as a SLES
+# image on Alibaba Cloud has it), 'dhcp+autoip'. The installed file keeps
+# the image's value (read from $ORIGINAL once replaced); the rest is the
+# bundle's.
+stack_install_source() { # PATH FILE
+	local image proto="" out="$STATE_DIR/ifcfg-primary"
+	if [ "$1" = "$WICKED_PRIMARY" ]; then
+		image="$ORIGINAL/$1"
+		if [ ! -f "$image" ] && ! ecsnet_owned_before "$1"; then image="$ROOT_P/$1"; fi
+		if [ -f "$image" ]; then proto="$(wicked_proto "$image")"; fi
+		case "$proto" in
+		dhcp?*)
+			sed "s/^BOOTPROTO='dhcp'\$/BOOTPROTO='$proto'/" "$2" >"$out"
+			printf '%s\n' "$out"
+			return
+			;;
+		esac
+	fi
+	printf '%s\n' "$2"
 }
 
 stack_check_nics() { :; }
