@@ -127,12 +127,8 @@ func (y *yaml) open(k string) {
 func (y *yaml) close() { y.setDepth(y.depth - 1) }
 
 // comment writes one comment line, the concatenation of parts, at the
-// current indentation (no parts: a bare "#").
+// current indentation.
 func (y *yaml) comment(parts ...string) {
-	if len(parts) == 0 {
-		y.str(y.indent, "#\n")
-		return
-	}
 	y.str(y.indent, "# ")
 	y.str(parts...)
 	y.byte('\n')

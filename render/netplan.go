@@ -50,18 +50,20 @@ func netplan(h *Host) ([]File, error) {
 	})
 }
 
+// netplanHeader follows the generatedBy lines of the drop-in.
+const netplanHeader = "#\n" +
+	"# netplan merges this file into cloud-init's 50-cloud-init.yaml: a later\n" +
+	"# file extends an earlier one's definition with the same ID. The primary\n" +
+	"# ENI's ID must therefore be cloud-init's, which on Alibaba Cloud is the\n" +
+	"# interface name; under another ID networkd would apply only one of the\n" +
+	"# two .network files for the interface. The apply script checks the ID.\n"
+
 // netplanYAML is the drop-in: the primary ENI's secondary addresses under
 // its cloud-init ID, and each secondary ENI in full.
 func netplanYAML(h *Host) []byte {
 	// Room for the fixed text and every address's lines: one allocation.
 	y := newYAML(1024 + 640*len(h.Secondary) + 112*addrCount(h))
-	y.str(generatedBy("# ", h))
-	y.comment()
-	y.comment("netplan merges this file into cloud-init's 50-cloud-init.yaml: a later")
-	y.comment("file extends an earlier one's definition with the same ID. The primary")
-	y.comment("ENI's ID must therefore be cloud-init's, which on Alibaba Cloud is the")
-	y.comment("interface name; under another ID networkd would apply only one of the")
-	y.comment("two .network files for the interface. The apply script checks the ID.")
+	y.str(generatedBy("# ", h), netplanHeader)
 	y.open("network")
 	y.setInt("version", 2)
 	if len(h.Primary.Secondary) > 0 || len(h.Secondary) > 0 {
