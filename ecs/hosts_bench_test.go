@@ -33,7 +33,7 @@ func BenchmarkPush200(b *testing.B) {
 	p := &plan.Plan{Fleet: "bench"}
 	for i := range hosts {
 		name := fmt.Sprintf("many-%d", i)
-		p.Steps = append(p.Steps, &plan.Step{ID: "host-apply host/" + name, Action: plan.HostApply, Target: "host/" + name,
+		p.Steps = append(p.Steps, &plan.Step{ID: "host-apply host/" + name, Action: plan.HostApply, Target: plan.HostTarget(name),
 			Instance: name, InstanceID: fmt.Sprintf("i-bp1many%03d", i)})
 	}
 	payload := func(s *plan.Step, _ *schema.Lock) (plan.HostPayload, error) {

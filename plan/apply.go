@@ -184,7 +184,7 @@ func Apply(ctx context.Context, cloud Cloud, f *schema.Fleet, p *Plan, lock *sch
 			return nil, fmt.Errorf("observe before apply: %w", err)
 		}
 	}
-	ex := &executor{cloud: cloud, f: f, opts: opts, lock: lock.Clone(), ids: map[string]string{}, obs: obs}
+	ex := &executor{cloud: cloud, f: f, opts: opts, lock: lock.Clone(), ids: map[Target]string{}, obs: obs}
 	ex.slots = attachSlots(ex.lock, p)
 	if obs != nil {
 		ex.scope = newScope(f, obs)
@@ -233,7 +233,7 @@ type executor struct {
 
 	mu   sync.Mutex
 	lock *schema.Lock
-	ids  map[string]string // target -> ENI ID learnt from a create
+	ids  map[Target]string // ENI ID learnt from a create
 	done int
 	// slots holds the slot each attach step gives its ENI, decided in
 	// plan order before the run (attachSlots), so that the lock does not
@@ -475,11 +475,7 @@ func (ex *executor) step(ctx context.Context, s *Step, total int) error {
 func (ex *executor) record(s *Step, res Result) {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
-	key := s.Target
-	if i := strings.IndexByte(key, '@'); i >= 0 {
-		key = key[:i] // a replaced or removed ENI
-	}
-	e := ex.lockEntry(key)
+	e := ex.lockEntry(s.Target)
 	switch s.Action {
 	case CreateENI:
 		ex.ids[s.Target] = res.ENIID
@@ -542,22 +538,21 @@ func (ex *executor) record(s *Step, res Result) {
 	ex.lock.Put(e)
 }
 
-// lockEntry returns a copy of the lock entry for a target key
-// ("instance/x" or "eni/x"), or a new one.
-func (ex *executor) lockEntry(key string) *schema.LockedENI {
-	kind, name, _ := strings.Cut(key, "/")
+// lockEntry returns a copy of the lock entry a target names (that of the
+// name, for an ENI being removed or replaced), or a new one.
+func (ex *executor) lockEntry(t Target) *schema.LockedENI {
 	var old *schema.LockedENI
-	if kind == "instance" {
-		old = ex.lock.Primary(name)
+	if t.Kind == TargetInstance {
+		old = ex.lock.Primary(t.Name)
 	} else {
-		old = ex.lock.Secondary(name)
+		old = ex.lock.Secondary(t.Name)
 	}
 	if old == nil {
 		e := &schema.LockedENI{}
-		if kind == "instance" {
-			e.Instance = name
+		if t.Kind == TargetInstance {
+			e.Instance = t.Name
 		} else {
-			e.Name = name
+			e.Name = t.Name
 		}
 		return e
 	}

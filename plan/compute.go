@@ -385,7 +385,7 @@ func (c *computer) takenBy(a netip.Addr) string {
 	return ""
 }
 
-func (c *computer) noteUnrecorded(target, eniID string, d addrDiff) {
+func (c *computer) noteUnrecorded(target Target, eniID string, d addrDiff) {
 	if len(d.unrecorded) > 0 {
 		c.p.Unrecorded = append(c.p.Unrecorded, Unrecorded{Target: target, ENIID: eniID, IPs: d.unrecorded, Pruned: c.opts.Prune})
 	}
@@ -422,7 +422,7 @@ func (c *computer) instance(in *schema.Instance) {
 	}
 	locked := c.lock.Primary(in.Name)
 	d := c.diffAddrs(in.Primary.Secondaries, oi.SecondaryIPs, locked)
-	target := "instance/" + in.Name
+	target := InstanceTarget(in.Name)
 	c.noteUnrecorded(target, oi.PrimaryENI, d)
 	if len(d.remove) == 0 && len(d.add) == 0 && d.count == 0 {
 		return
@@ -444,12 +444,12 @@ func (c *computer) instance(in *schema.Instance) {
 	}
 	var un *Step
 	if len(d.remove) > 0 {
-		un = c.add(&Step{ID: "unassign " + target, Action: UnassignIPs, Target: target, ENIID: oi.PrimaryENI, Instance: in.Name, InstanceID: in.ID,
+		un = c.add(&Step{ID: "unassign " + target.String(), Action: UnassignIPs, Target: target, ENIID: oi.PrimaryENI, Instance: in.Name, InstanceID: in.ID,
 			IPs: d.remove, Reason: c.removeReason(d), Drift: c.pruneOnly(d)})
 		c.releases(un.ID, d.remove)
 	}
 	if len(d.add) > 0 || d.count > 0 {
-		s := c.add(&Step{ID: "assign " + target, Action: AssignIPs, Target: target, ENIID: oi.PrimaryENI, Instance: in.Name, InstanceID: in.ID,
+		s := c.add(&Step{ID: "assign " + target.String(), Action: AssignIPs, Target: target, ENIID: oi.PrimaryENI, Instance: in.Name, InstanceID: in.ID,
 			IPs: d.add, Count: d.count, Reason: addReason(d), Drift: d.drift()})
 		s.Token = c.token(s.ID, gen, oi.PrimaryENI, addrsString(d.add), fmt.Sprint(d.count), recordedString(locked))
 		if un != nil {
@@ -549,18 +549,19 @@ func (c *computer) findOwned(e *schema.ENI, path string) (*ObservedENI, bool) {
 // eniJob is one ENI of the desired state while eni plans it: what the
 // file, the cloud and the lock say about it.
 type eniJob struct {
-	e            *schema.ENI
-	path, target string
-	sgIDs        []string // the file's groups, as sorted IDs
-	o            *ObservedENI
-	inst         *schema.Instance  // the instance it should be on; nil when unbound
-	oi           *ObservedInstance // inst as observed
-	locked       *schema.LockedENI
-	gen          int // the lock's generation: a new ENI gets new tokens
+	e      *schema.ENI
+	path   string
+	target Target
+	sgIDs  []string // the file's groups, as sorted IDs
+	o      *ObservedENI
+	inst   *schema.Instance  // the instance it should be on; nil when unbound
+	oi     *ObservedInstance // inst as observed
+	locked *schema.LockedENI
+	gen    int // the lock's generation: a new ENI gets new tokens
 }
 
 func (c *computer) eni(e *schema.ENI) {
-	j := &eniJob{e: e, path: fmt.Sprintf("enis.%q", e.Name), target: "eni/" + e.Name}
+	j := &eniJob{e: e, path: fmt.Sprintf("enis.%q", e.Name), target: ENITarget(e.Name)}
 	o, ok := c.findOwned(e, j.path)
 	if !ok {
 		return
@@ -600,7 +601,7 @@ func (c *computer) eni(e *schema.ENI) {
 	j.o = o
 	if m := modifySpec(o, e, j.sgIDs); m != nil {
 		hostName, hostID := j.host()
-		c.add(&Step{ID: "modify " + j.target, Action: ModifyENI, Target: j.target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, Modify: m, Reason: modifyReason(o, m)})
+		c.add(&Step{ID: "modify " + j.target.String(), Action: ModifyENI, Target: j.target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, Modify: m, Reason: modifyReason(o, m)})
 	}
 	detach, attach, ok := c.attachment(j)
 	if !ok {
@@ -661,7 +662,7 @@ func (c *computer) attachment(j *eniJob) (detach, attach *Step, ok bool) {
 		if !c.canAttach(e, j.path, inst, oi) {
 			return nil, nil, false
 		}
-		attach = c.add(&Step{ID: "attach " + j.target, Action: AttachENI, Target: j.target, ENI: e.Name, ENIID: o.ID,
+		attach = c.add(&Step{ID: "attach " + j.target.String(), Action: AttachENI, Target: j.target, ENI: e.Name, ENIID: o.ID,
 			Instance: inst.Name, InstanceID: oi.ID, Reason: "resume: the ENI is still Attaching to " + inst.Name})
 		return nil, attach, true
 	}
@@ -681,7 +682,7 @@ func (c *computer) attachment(j *eniJob) (detach, attach *Step, ok bool) {
 		if wantInst != "" {
 			why = fmt.Sprintf("moving to %s", e.AttachTo)
 		}
-		detach = c.add(&Step{ID: "detach " + j.target, Action: DetachENI, Target: j.target, ENI: e.Name, ENIID: o.ID,
+		detach = c.add(&Step{ID: "detach " + j.target.String(), Action: DetachENI, Target: j.target, ENI: e.Name, ENIID: o.ID,
 			Instance: c.instanceName(o.InstanceID), InstanceID: o.InstanceID, Reason: why})
 		c.detachFrom[o.InstanceID] = append(c.detachFrom[o.InstanceID], detach.ID)
 	}
@@ -689,7 +690,7 @@ func (c *computer) attachment(j *eniJob) (detach, attach *Step, ok bool) {
 		if !c.canAttach(e, j.path, inst, oi) {
 			return detach, nil, false
 		}
-		attach = c.add(&Step{ID: "attach " + j.target, Action: AttachENI, Target: j.target, ENI: e.Name, ENIID: o.ID,
+		attach = c.add(&Step{ID: "attach " + j.target.String(), Action: AttachENI, Target: j.target, ENI: e.Name, ENIID: o.ID,
 			Instance: inst.Name, InstanceID: oi.ID, Reason: "attachTo " + inst.Name})
 		if detach != nil {
 			attach.DependsOn = append(attach.DependsOn, detach.ID)
@@ -733,7 +734,7 @@ func (c *computer) eniAddrs(j *eniJob, detach, attach *Step) {
 	hostName, hostID := j.host()
 	var un *Step
 	if len(d.remove) > 0 {
-		un = c.add(&Step{ID: "unassign " + j.target, Action: UnassignIPs, Target: j.target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, IPs: d.remove, Reason: c.removeReason(d), Drift: c.pruneOnly(d)})
+		un = c.add(&Step{ID: "unassign " + j.target.String(), Action: UnassignIPs, Target: j.target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, IPs: d.remove, Reason: c.removeReason(d), Drift: c.pruneOnly(d)})
 		c.releases(un.ID, d.remove)
 		// Shed addresses before the ENI leaves an instance (an unbound ENI
 		// holds fewer) or joins one whose type allows fewer.
@@ -745,7 +746,7 @@ func (c *computer) eniAddrs(j *eniJob, detach, attach *Step) {
 		}
 	}
 	if len(d.add) > 0 || d.count > 0 {
-		s := c.add(&Step{ID: "assign " + j.target, Action: AssignIPs, Target: j.target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, IPs: d.add, Count: d.count, Reason: addReason(d), Drift: d.drift()})
+		s := c.add(&Step{ID: "assign " + j.target.String(), Action: AssignIPs, Target: j.target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, IPs: d.add, Count: d.count, Reason: addReason(d), Drift: d.drift()})
 		s.Token = c.token(s.ID, j.gen, o.ID, addrsString(d.add), fmt.Sprint(d.count), recordedString(locked))
 		if un != nil {
 			s.DependsOn = append(s.DependsOn, un.ID)
@@ -762,7 +763,7 @@ func (c *computer) eniAddrs(j *eniJob, detach, attach *Step) {
 // createDrift labels the steps that create an ENI again that the lock
 // records but the cloud no longer has as the fleet's: it was deleted, or
 // stripped of its tags, outside ecsnet.
-func (c *computer) createDrift(target, lockedID string) {
+func (c *computer) createDrift(target Target, lockedID string) {
 	how := "deleted outside ecsnet"
 	if c.obs.ENI(lockedID) != nil {
 		how = "its ecsnet tags were removed outside ecsnet"
@@ -830,7 +831,7 @@ func (c *computer) canAttach(e *schema.ENI, path string, inst *schema.Instance, 
 	return true
 }
 
-func (c *computer) create(e *schema.ENI, target, vswID string, sgIDs []string, inst *schema.Instance, oi *ObservedInstance, gen int) {
+func (c *computer) create(e *schema.ENI, target Target, vswID string, sgIDs []string, inst *schema.Instance, oi *ObservedInstance, gen int) {
 	path := fmt.Sprintf("enis.%q", e.Name)
 	if oi != nil && !c.canAttach(e, path, inst, oi) {
 		return
@@ -865,7 +866,7 @@ func (c *computer) create(e *schema.ENI, target, vswID string, sgIDs []string, i
 		spec.PrimaryIP = a
 		reason = fmt.Sprintf("not in the cloud yet; primary address %s chosen by ecsnet (the lowest free one)", a)
 	}
-	s := c.add(&Step{ID: "create " + target, Action: CreateENI, Target: target, ENI: e.Name, Create: spec, Reason: reason})
+	s := c.add(&Step{ID: "create " + target.String(), Action: CreateENI, Target: target, ENI: e.Name, Create: spec, Reason: reason})
 	c.footprints.created = append(c.footprints.created, footprint{addrs: 1 + e.N(), groups: groupsOf(sgIDs), pos: e.Pos})
 	s.Token = c.token(s.ID, gen, vswID, strings.Join(sgIDs, ","), spec.PrimaryIP.String(), addrsString(spec.IPs), fmt.Sprint(spec.Count), e.Description)
 	if e.PrimaryIP.IsValid() {
@@ -878,12 +879,12 @@ func (c *computer) create(e *schema.ENI, target, vswID string, sgIDs []string, i
 	}
 	var attach *Step
 	if oi != nil {
-		attach = c.add(&Step{ID: "attach " + target, Action: AttachENI, Target: target, ENI: e.Name, Instance: inst.Name, InstanceID: oi.ID,
+		attach = c.add(&Step{ID: "attach " + target.String(), Action: AttachENI, Target: target, ENI: e.Name, Instance: inst.Name, InstanceID: oi.ID,
 			DependsOn: []string{s.ID}, Reason: "attachTo " + inst.Name})
 		c.attachTo[oi.ID] = append(c.attachTo[oi.ID], attach.ID)
 	}
 	if len(rest) > 0 || restCount > 0 {
-		a := c.add(&Step{ID: "assign " + target, Action: AssignIPs, Target: target, ENI: e.Name, IPs: rest, Count: restCount, Instance: attachName(inst), InstanceID: attachID(oi),
+		a := c.add(&Step{ID: "assign " + target.String(), Action: AssignIPs, Target: target, ENI: e.Name, IPs: rest, Count: restCount, Instance: attachName(inst), InstanceID: attachID(oi),
 			DependsOn: []string{s.ID}, Reason: fmt.Sprintf("more addresses than CreateNetworkInterface takes (%d)", max)})
 		if attach != nil {
 			a.DependsOn = append(a.DependsOn, attach.ID)
@@ -961,11 +962,11 @@ func (c *computer) choose(vswName string) (netip.Addr, bool) {
 // remove deletes an observed ENI (detaching it first), for an ENI dropped
 // from the file or replaced.
 func (c *computer) remove(o *ObservedENI, name, why string) {
-	target := "eni/" + name + "@" + o.ID
+	target := RemovedENITarget(name, o.ID)
 	c.touch(o.ID, o.InstanceID)
 	var deps []string
 	if o.InstanceID != "" {
-		d := c.add(&Step{ID: "detach " + target, Action: DetachENI, Target: target, ENI: name, ENIID: o.ID,
+		d := c.add(&Step{ID: "detach " + target.String(), Action: DetachENI, Target: target, ENI: name, ENIID: o.ID,
 			Instance: c.instanceName(o.InstanceID), InstanceID: o.InstanceID, Destroys: true, Reason: why})
 		c.detachFrom[o.InstanceID] = append(c.detachFrom[o.InstanceID], d.ID)
 		deps = append(deps, d.ID)
@@ -973,7 +974,7 @@ func (c *computer) remove(o *ObservedENI, name, why string) {
 	// IPs lists what the deletion frees, for the reviewer; the executor
 	// does not use it.
 	freed := append([]netip.Addr{o.PrimaryIP}, o.SecondaryIPs...)
-	del := c.add(&Step{ID: "delete " + target, Action: DeleteENI, Target: target, ENI: name, ENIID: o.ID, DependsOn: deps, Destroys: true, Reason: why, IPs: freed})
+	del := c.add(&Step{ID: "delete " + target.String(), Action: DeleteENI, Target: target, ENI: name, ENIID: o.ID, DependsOn: deps, Destroys: true, Reason: why, IPs: freed})
 	c.releases(del.ID, append([]netip.Addr{o.PrimaryIP}, o.SecondaryIPs...))
 	c.footprints.set(o.ID, footprint{})
 }
@@ -1123,8 +1124,8 @@ func (c *computer) picksAfterPins() {
 					return v.ID
 				}
 			}
-		case strings.HasPrefix(s.Target, "instance/"):
-			if in := c.f.Instance(strings.TrimPrefix(s.Target, "instance/")); in != nil {
+		case s.Target.Kind == TargetInstance:
+			if in := c.f.Instance(s.Target.Name); in != nil {
 				if v := c.f.VSwitch(in.Primary.VSwitch); v != nil {
 					return v.ID
 				}

@@ -328,7 +328,7 @@ func TestUnrecordedAndUnmanaged(t *testing.T) {
 	if !p.Empty() {
 		t.Errorf("hand-made changes are left alone without --prune: %+v", p.Steps)
 	}
-	if len(p.Unrecorded) != 1 || p.Unrecorded[0].Target != "instance/lb-1" || addrsString(p.Unrecorded[0].IPs) != "172.16.0.77" {
+	if len(p.Unrecorded) != 1 || p.Unrecorded[0].Target != InstanceTarget("lb-1") || addrsString(p.Unrecorded[0].IPs) != "172.16.0.77" {
 		t.Errorf("unrecorded: %+v", p.Unrecorded)
 	}
 	if len(p.Unmanaged) != 1 || p.Unmanaged[0].ID != "eni-byhand0001" {

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"reflect"
 	"slices"
-	"strings"
 )
 
 // FormatVersion is the format_version of the plan document that WriteJSON
@@ -169,7 +168,7 @@ func newPlanDoc(p *Plan) *planDoc {
 		d.Unmanaged = append(d.Unmanaged, unmanagedDoc{ENIID: u.ID, Name: u.Name, InstanceID: u.InstanceID, IPs: nonNil(slices.Clone(u.IPs))})
 	}
 	for _, u := range p.Unrecorded {
-		d.Unrecorded = append(d.Unrecorded, unrecordedDoc{Target: u.Target, ENIID: u.ENIID, IPs: nonNil(slices.Clone(u.IPs)), Pruned: u.Pruned})
+		d.Unrecorded = append(d.Unrecorded, unrecordedDoc{Target: u.Target.String(), ENIID: u.ENIID, IPs: nonNil(slices.Clone(u.IPs)), Pruned: u.Pruned})
 	}
 	// Host steps change no cloud resource: they are steps, and the text
 	// and markdown views list them in a section of their own.
@@ -184,7 +183,7 @@ func isHostAction(name string) bool {
 
 func newStepDoc(s *Step) stepDoc {
 	j := stepDoc{
-		ID: s.ID, Action: s.Action.String(), Target: s.Target, ENI: s.ENI, ENIID: s.ENIID,
+		ID: s.ID, Action: s.Action.String(), Target: s.Target.String(), ENI: s.ENI, ENIID: s.ENIID,
 		Instance: s.Instance, InstanceID: s.InstanceID, IPs: nonNil(slices.Clone(s.IPs)), Count: s.Count,
 		ClientToken: s.Token, DependsOn: nonNil(slices.Clone(s.DependsOn)), Destroys: s.Destroys, Reason: s.Reason, Drift: s.Drift,
 	}
@@ -255,10 +254,10 @@ func changesOf(steps []stepDoc) []changeDoc {
 // of the plan creates again under the same name, and returns that target.
 func replacementOf(steps []stepDoc, byTarget map[string][]int, target string) (string, bool) {
 	first := steps[byTarget[target][0]]
-	if first.ENI == "" || first.ENIID == "" || target != "eni/"+first.ENI+"@"+first.ENIID {
+	if first.ENI == "" || first.ENIID == "" || target != RemovedENITarget(first.ENI, first.ENIID).String() {
 		return "", false
 	}
-	into := "eni/" + first.ENI
+	into := ENITarget(first.ENI).String()
 	for _, i := range byTarget[into] {
 		if steps[i].Action == CreateENI.String() {
 			return into, true
@@ -461,10 +460,14 @@ func (d *planDoc) plan() (*Plan, error) {
 		if j.Target == "" {
 			return nil, fmt.Errorf("%s: no target", where)
 		}
+		target, err := ParseTarget(j.Target)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
 		if (a == CreateENI) != (j.Create != nil) {
 			return nil, fmt.Errorf("%s: a create step, and only a create step, carries \"create\"", where)
 		}
-		if a.Host() && (!strings.HasPrefix(j.Target, "host/") || j.InstanceID == "") {
+		if a.Host() && (target.Kind != TargetHost || j.InstanceID == "") {
 			return nil, fmt.Errorf("%s: a host step targets host/<instance> and names the instance's ID", where)
 		}
 		if (a == ModifyENI) != (j.Modify != nil) {
@@ -476,7 +479,7 @@ func (d *planDoc) plan() (*Plan, error) {
 			}
 		}
 		seen[j.ID] = true
-		s := &Step{ID: j.ID, Action: a, Target: j.Target, ENI: j.ENI, ENIID: j.ENIID, Instance: j.Instance, InstanceID: j.InstanceID,
+		s := &Step{ID: j.ID, Action: a, Target: target, ENI: j.ENI, ENIID: j.ENIID, Instance: j.Instance, InstanceID: j.InstanceID,
 			IPs: nilIfEmpty(j.IPs), Count: j.Count, Token: j.ClientToken, DependsOn: nilIfEmpty(j.DependsOn), Reason: j.Reason, Drift: j.Drift}
 		// "destroys" is derived, never read: a file that says false on a
 		// delete must not hide it from --allow-destroy or the views.
@@ -498,8 +501,12 @@ func (d *planDoc) plan() (*Plan, error) {
 	for _, u := range d.Unmanaged {
 		p.Unmanaged = append(p.Unmanaged, Unmanaged{ID: u.ENIID, Name: u.Name, InstanceID: u.InstanceID, IPs: nilIfEmpty(u.IPs)})
 	}
-	for _, u := range d.Unrecorded {
-		p.Unrecorded = append(p.Unrecorded, Unrecorded{Target: u.Target, ENIID: u.ENIID, IPs: nilIfEmpty(u.IPs), Pruned: u.Pruned})
+	for i, u := range d.Unrecorded {
+		target, err := ParseTarget(u.Target)
+		if err != nil {
+			return nil, fmt.Errorf("unrecorded[%d]: %w", i, err)
+		}
+		p.Unrecorded = append(p.Unrecorded, Unrecorded{Target: target, ENIID: u.ENIID, IPs: nilIfEmpty(u.IPs), Pruned: u.Pruned})
 	}
 	return p, nil
 }

@@ -25,51 +25,51 @@ func formatSamplePlan() *Plan {
 		Fleet:  "shop-prod",
 		Region: "cn-hangzhou",
 		Steps: []*Step{
-			{ID: "unassign eni/pool", Action: UnassignIPs, Target: "eni/pool", ENI: "pool", ENIID: "eni-pool1",
+			{ID: "unassign eni/pool", Action: UnassignIPs, Target: ENITarget("pool"), ENI: "pool", ENIID: "eni-pool1",
 				IPs: addrs("172.16.0.59", "172.16.0.60"), Reason: "the count shrank: releasing 172.16.0.59,172.16.0.60 (the highest addresses)"},
-			{ID: "unassign instance/web-1", Action: UnassignIPs, Target: "instance/web-1", ENIID: "eni-pweb1", Instance: "web-1", InstanceID: "i-web1",
+			{ID: "unassign instance/web-1", Action: UnassignIPs, Target: InstanceTarget("web-1"), ENIID: "eni-pweb1", Instance: "web-1", InstanceID: "i-web1",
 				IPs: addrs("172.16.0.77", "172.16.0.200"), Reason: "no longer in the desired state; pruning addresses the lock does not record: 172.16.0.77"},
-			{ID: "detach eni/db", Action: DetachENI, Target: "eni/db", ENI: "db", ENIID: "eni-db1", Instance: "lb-1", InstanceID: "i-lb1",
+			{ID: "detach eni/db", Action: DetachENI, Target: ENITarget("db"), ENI: "db", ENIID: "eni-db1", Instance: "lb-1", InstanceID: "i-lb1",
 				Reason: "moving to lb-2"},
-			{ID: "detach eni/old@eni-old1", Action: DetachENI, Target: "eni/old@eni-old1", ENI: "old", ENIID: "eni-old1", Instance: "lb-1", InstanceID: "i-lb1",
+			{ID: "detach eni/old@eni-old1", Action: DetachENI, Target: RemovedENITarget("old", "eni-old1"), ENI: "old", ENIID: "eni-old1", Instance: "lb-1", InstanceID: "i-lb1",
 				Destroys: true, Reason: "no longer in the desired state"},
-			{ID: "detach eni/standby", Action: DetachENI, Target: "eni/standby", ENI: "standby", ENIID: "eni-stby1", Instance: "lb-2", InstanceID: "i-lb2",
+			{ID: "detach eni/standby", Action: DetachENI, Target: ENITarget("standby"), ENI: "standby", ENIID: "eni-stby1", Instance: "lb-2", InstanceID: "i-lb2",
 				Reason: "attachTo was removed: the ENI becomes unbound"},
-			{ID: "detach eni/vip@eni-vip1", Action: DetachENI, Target: "eni/vip@eni-vip1", ENI: "vip", ENIID: "eni-vip1", Instance: "web-1", InstanceID: "i-web1",
+			{ID: "detach eni/vip@eni-vip1", Action: DetachENI, Target: RemovedENITarget("vip", "eni-vip1"), ENI: "vip", ENIID: "eni-vip1", Instance: "web-1", InstanceID: "i-web1",
 				Destroys: true, Reason: "replaced: its vSwitch changes from vsw-a1 to vsw-b1 (b)"},
-			{ID: "create eni/api", Action: CreateENI, Target: "eni/api", ENI: "api",
+			{ID: "create eni/api", Action: CreateENI, Target: ENITarget("api"), ENI: "api",
 				Create: &CreateSpec{VSwitchID: "vsw-a1", SecurityGroupIDs: []string{"sg-web1"}, PrimaryIP: netip.MustParseAddr("172.16.0.100"),
 					IPs: addrs("172.16.0.101", "172.16.0.102"), Name: "api", Description: "API VIP", Tags: tags("api")},
 				Token: "ecsnet-1c0ffee0000000000000000000000000000001", Reason: "not in the cloud yet"},
-			{ID: "create eni/float", Action: CreateENI, Target: "eni/float", ENI: "float",
+			{ID: "create eni/float", Action: CreateENI, Target: ENITarget("float"), ENI: "float",
 				Create: &CreateSpec{VSwitchID: "vsw-b1", SecurityGroupIDs: []string{"sg-web1"}, Count: 10, Name: "float", Tags: tags("float")},
 				Token:  "ecsnet-1c0ffee0000000000000000000000000000002", Reason: "not in the cloud yet"},
-			{ID: "create eni/vip", Action: CreateENI, Target: "eni/vip", ENI: "vip",
+			{ID: "create eni/vip", Action: CreateENI, Target: ENITarget("vip"), ENI: "vip",
 				Create: &CreateSpec{VSwitchID: "vsw-b1", SecurityGroupIDs: []string{"sg-web1"}, PrimaryIP: netip.MustParseAddr("172.16.1.10"),
 					IPs: addrs("172.16.1.11"), Name: "vip", Description: "shop VIP", Tags: tags("vip")},
 				Token: "ecsnet-1c0ffee0000000000000000000000000000003", Reason: "not in the cloud yet"},
-			{ID: "modify eni/cache", Action: ModifyENI, Target: "eni/cache", ENI: "cache", ENIID: "eni-cache1",
+			{ID: "modify eni/cache", Action: ModifyENI, Target: ENITarget("cache"), ENI: "cache", ENIID: "eni-cache1",
 				Modify: &ModifySpec{SecurityGroupIDs: []string{"sg-cache1", "sg-web1"}, Description: new(`Redis cache, "hot" tier`),
 					OldSecurityGroupIDs: []string{"sg-web1"}, OldDescription: new("Redis cache")},
 				Reason: `security groups sg-web1 → sg-cache1,sg-web1; description "Redis cache" → "Redis cache, \"hot\" tier"`},
-			{ID: "delete eni/old@eni-old1", Action: DeleteENI, Target: "eni/old@eni-old1", ENI: "old", ENIID: "eni-old1",
+			{ID: "delete eni/old@eni-old1", Action: DeleteENI, Target: RemovedENITarget("old", "eni-old1"), ENI: "old", ENIID: "eni-old1",
 				DependsOn: []string{"detach eni/old@eni-old1"}, Destroys: true, Reason: "no longer in the desired state"},
-			{ID: "delete eni/vip@eni-vip1", Action: DeleteENI, Target: "eni/vip@eni-vip1", ENI: "vip", ENIID: "eni-vip1",
+			{ID: "delete eni/vip@eni-vip1", Action: DeleteENI, Target: RemovedENITarget("vip", "eni-vip1"), ENI: "vip", ENIID: "eni-vip1",
 				DependsOn: []string{"detach eni/vip@eni-vip1"}, Destroys: true, Reason: "replaced: its vSwitch changes from vsw-a1 to vsw-b1 (b)"},
-			{ID: "attach eni/api", Action: AttachENI, Target: "eni/api", ENI: "api", Instance: "web-1", InstanceID: "i-web1",
+			{ID: "attach eni/api", Action: AttachENI, Target: ENITarget("api"), ENI: "api", Instance: "web-1", InstanceID: "i-web1",
 				DependsOn: []string{"create eni/api", "detach eni/vip@eni-vip1"}, Reason: "attachTo web-1"},
-			{ID: "attach eni/db", Action: AttachENI, Target: "eni/db", ENI: "db", ENIID: "eni-db1", Instance: "lb-2", InstanceID: "i-lb2",
+			{ID: "attach eni/db", Action: AttachENI, Target: ENITarget("db"), ENI: "db", ENIID: "eni-db1", Instance: "lb-2", InstanceID: "i-lb2",
 				DependsOn: []string{"detach eni/db", "detach eni/standby"}, Reason: "failover from lb-1 to lb-2"},
-			{ID: "attach eni/spare", Action: AttachENI, Target: "eni/spare", ENI: "spare", ENIID: "eni-spare1", Instance: "lb-2", InstanceID: "i-lb2",
+			{ID: "attach eni/spare", Action: AttachENI, Target: ENITarget("spare"), ENI: "spare", ENIID: "eni-spare1", Instance: "lb-2", InstanceID: "i-lb2",
 				DependsOn: []string{"detach eni/standby"}, Reason: "detached outside ecsnet; the lock records it on lb-2: attaching it again", Drift: true},
-			{ID: "attach eni/vip", Action: AttachENI, Target: "eni/vip", ENI: "vip", Instance: "web-1", InstanceID: "i-web1",
+			{ID: "attach eni/vip", Action: AttachENI, Target: ENITarget("vip"), ENI: "vip", Instance: "web-1", InstanceID: "i-web1",
 				DependsOn: []string{"create eni/vip", "detach eni/vip@eni-vip1"}, Reason: "attachTo web-1"},
-			{ID: "assign eni/cache", Action: AssignIPs, Target: "eni/cache", ENI: "cache", ENIID: "eni-cache1", IPs: addrs("172.16.0.200"),
+			{ID: "assign eni/cache", Action: AssignIPs, Target: ENITarget("cache"), ENI: "cache", ENIID: "eni-cache1", IPs: addrs("172.16.0.200"),
 				DependsOn: []string{"unassign instance/web-1"}, Token: "ecsnet-1c0ffee0000000000000000000000000000004", Reason: "pinned addresses missing"},
-			{ID: "assign eni/float", Action: AssignIPs, Target: "eni/float", ENI: "float", Count: 2,
+			{ID: "assign eni/float", Action: AssignIPs, Target: ENITarget("float"), ENI: "float", Count: 2,
 				DependsOn: []string{"create eni/float"}, Token: "ecsnet-1c0ffee0000000000000000000000000000005",
 				Reason: "more addresses than CreateNetworkInterface takes (10)"},
-			{ID: "assign instance/web-1", Action: AssignIPs, Target: "instance/web-1", ENIID: "eni-pweb1", Instance: "web-1", InstanceID: "i-web1",
+			{ID: "assign instance/web-1", Action: AssignIPs, Target: InstanceTarget("web-1"), ENIID: "eni-pweb1", Instance: "web-1", InstanceID: "i-web1",
 				IPs: addrs("172.16.0.30"), DependsOn: []string{"unassign instance/web-1"}, Token: "ecsnet-1c0ffee0000000000000000000000000000006",
 				Reason: "pinned addresses missing"},
 		},
@@ -78,8 +78,8 @@ func formatSamplePlan() *Plan {
 			{ID: "eni-manual1", IPs: addrs("172.16.1.5")},
 		},
 		Unrecorded: []Unrecorded{
-			{Target: "eni/cache", ENIID: "eni-cache1", IPs: addrs("172.16.0.150")},
-			{Target: "instance/web-1", ENIID: "eni-pweb1", IPs: addrs("172.16.0.77"), Pruned: true},
+			{Target: ENITarget("cache"), ENIID: "eni-cache1", IPs: addrs("172.16.0.150")},
+			{Target: InstanceTarget("web-1"), ENIID: "eni-pweb1", IPs: addrs("172.16.0.77"), Pruned: true},
 		},
 		Notes:       []string{"instance type ecs.g7.large: the cloud reports 3 ENIs and 6 addresses per ENI, ecsnet's table says 3 and 10; the cloud's figures rule (add limits.instanceTypes to the file to match)"},
 		Fingerprint: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
@@ -291,33 +291,33 @@ func formatBigPlan(n int) *Plan {
 	for k := 0; k < n/20; k++ {
 		for j := range 5 {
 			e, inst := fmt.Sprintf("e%05d-%d", k, j), fmt.Sprintf("web-%05d", 5*k+j)
-			target := "eni/" + e
-			add(&Step{ID: "create " + target, Action: CreateENI, Target: target, ENI: e,
+			target := ENITarget(e)
+			add(&Step{ID: "create " + target.String(), Action: CreateENI, Target: target, ENI: e,
 				Create: &CreateSpec{VSwitchID: "vsw-a1", SecurityGroupIDs: []string{"sg-web1"}, Count: 10, Name: e,
 					Description: "synthetic ENI with a description of some length", Tags: map[string]string{TagFleet: "big", TagENI: e}},
 				Token: "ecsnet-" + strings.Repeat("0", 40), Reason: "not in the cloud yet"})
-			add(&Step{ID: "attach " + target, Action: AttachENI, Target: target, ENI: e, Instance: inst, InstanceID: "i-" + inst,
-				DependsOn: []string{"create " + target}, Reason: "attachTo " + inst})
-			add(&Step{ID: "assign " + target, Action: AssignIPs, Target: target, ENI: e, Count: 5,
-				DependsOn: []string{"attach " + target, "create " + target}, Token: "ecsnet-" + strings.Repeat("1", 40),
+			add(&Step{ID: "attach " + target.String(), Action: AttachENI, Target: target, ENI: e, Instance: inst, InstanceID: "i-" + inst,
+				DependsOn: []string{"create " + target.String()}, Reason: "attachTo " + inst})
+			add(&Step{ID: "assign " + target.String(), Action: AssignIPs, Target: target, ENI: e, Count: 5,
+				DependsOn: []string{"attach " + target.String(), "create " + target.String()}, Token: "ecsnet-" + strings.Repeat("1", 40),
 				Reason: "more addresses than CreateNetworkInterface takes (10)"})
 		}
 		inst := fmt.Sprintf("db-%05d", k)
-		target := "instance/" + inst
+		primary := InstanceTarget(inst)
 		a := netip.AddrFrom4([4]byte{10, byte(k >> 8), byte(k), 10})
-		add(&Step{ID: "unassign " + target, Action: UnassignIPs, Target: target, ENIID: "eni-p" + inst, Instance: inst, InstanceID: "i-" + inst,
+		add(&Step{ID: "unassign " + primary.String(), Action: UnassignIPs, Target: primary, ENIID: "eni-p" + inst, Instance: inst, InstanceID: "i-" + inst,
 			IPs: []netip.Addr{a}, Reason: "no longer in the desired state"})
-		add(&Step{ID: "assign " + target, Action: AssignIPs, Target: target, ENIID: "eni-p" + inst, Instance: inst, InstanceID: "i-" + inst,
-			IPs: []netip.Addr{a.Next()}, DependsOn: []string{"unassign " + target}, Token: "ecsnet-" + strings.Repeat("2", 40),
+		add(&Step{ID: "assign " + primary.String(), Action: AssignIPs, Target: primary, ENIID: "eni-p" + inst, Instance: inst, InstanceID: "i-" + inst,
+			IPs: []netip.Addr{a.Next()}, DependsOn: []string{"unassign " + primary.String()}, Token: "ecsnet-" + strings.Repeat("2", 40),
 			Reason: "pinned addresses missing"})
 		old := fmt.Sprintf("old%05d", k)
-		target = "eni/" + old + "@eni-" + old
-		add(&Step{ID: "detach " + target, Action: DetachENI, Target: target, ENI: old, ENIID: "eni-" + old, Instance: inst, InstanceID: "i-" + inst,
+		removed := RemovedENITarget(old, "eni-"+old)
+		add(&Step{ID: "detach " + removed.String(), Action: DetachENI, Target: removed, ENI: old, ENIID: "eni-" + old, Instance: inst, InstanceID: "i-" + inst,
 			Destroys: true, Reason: "no longer in the desired state"})
-		add(&Step{ID: "delete " + target, Action: DeleteENI, Target: target, ENI: old, ENIID: "eni-" + old,
-			DependsOn: []string{"detach " + target}, Destroys: true, Reason: "no longer in the desired state"})
+		add(&Step{ID: "delete " + removed.String(), Action: DeleteENI, Target: removed, ENI: old, ENIID: "eni-" + old,
+			DependsOn: []string{"detach " + removed.String()}, Destroys: true, Reason: "no longer in the desired state"})
 		mod := fmt.Sprintf("m%05d", k)
-		add(&Step{ID: "modify eni/" + mod, Action: ModifyENI, Target: "eni/" + mod, ENI: mod, ENIID: "eni-" + mod,
+		add(&Step{ID: "modify eni/" + mod, Action: ModifyENI, Target: ENITarget(mod), ENI: mod, ENIID: "eni-" + mod,
 			Modify: &ModifySpec{SecurityGroupIDs: []string{"sg-web2"}}, Reason: "security groups sg-web1 → sg-web2"})
 		p.Touched = append(p.Touched, "i-"+inst, "eni-"+old)
 	}
@@ -413,7 +413,7 @@ func TestMarkdownHostile(t *testing.T) {
 	p.Unmanaged[1].ID = "eni-</details>"
 	p.Step("attach eni/api").Instance = "<b>web</b>|`1`"
 	p.Step("attach eni/vip").Instance = "<b>web</b>|`1`"
-	p.Unrecorded[0].Target = "eni/<i>cache</i>"
+	p.Unrecorded[0].Target = ENITarget("<i>cache</i>")
 
 	md := string(renderMarkdown(t, p, MarkdownOptions{}))
 	checkMarkdownStructure(t, md)

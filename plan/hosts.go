@@ -75,8 +75,8 @@ func WithHosts(p *Plan, f *schema.Fleet, obs *Observed) *Plan {
 			// primary ENI, or where the ENI is attached before the plan
 			// (an ENI moving elsewhere sheds them first).
 			var in *schema.Instance
-			if strings.HasPrefix(s.Target, "instance/") {
-				in = f.Instance(strings.TrimPrefix(s.Target, "instance/"))
+			if s.Target.Kind == TargetInstance {
+				in = f.Instance(s.Target.Name)
 			} else if o := obs.ENI(s.ENIID); o != nil && o.InstanceID != "" {
 				in = byID[o.InstanceID]
 			}
@@ -100,8 +100,8 @@ func WithHosts(p *Plan, f *schema.Fleet, obs *Observed) *Plan {
 			}
 		case AssignIPs:
 			var in *schema.Instance
-			if strings.HasPrefix(s.Target, "instance/") {
-				in = f.Instance(strings.TrimPrefix(s.Target, "instance/"))
+			if s.Target.Kind == TargetInstance {
+				in = f.Instance(s.Target.Name)
 			} else if s.Instance != "" {
 				in = named(s.Instance, s.InstanceID)
 			}
@@ -125,10 +125,10 @@ func WithHosts(p *Plan, f *schema.Fleet, obs *Observed) *Plan {
 		}
 	}
 	for _, h := range hosts {
-		target := "host/" + h.in.Name
+		target := HostTarget(h.in.Name)
 		var remove *Step
 		if len(h.removals) > 0 {
-			remove = &Step{ID: "host-remove " + target, Action: HostRemove, Target: target, Instance: h.in.Name, InstanceID: h.in.ID,
+			remove = &Step{ID: "host-remove " + target.String(), Action: HostRemove, Target: target, Instance: h.in.Name, InstanceID: h.in.ID,
 				IPs: addrSet(h.leaving), Reason: hostReason("stops using", h.unassigned, "unassigned next", 0, h.enisOut, "detached next")}
 			steps[remove.ID] = remove
 			for _, id := range h.removals {
@@ -136,7 +136,7 @@ func WithHosts(p *Plan, f *schema.Fleet, obs *Observed) *Plan {
 			}
 		}
 		if h.adds {
-			apply := &Step{ID: "host-apply " + target, Action: HostApply, Target: target, Instance: h.in.Name, InstanceID: h.in.ID,
+			apply := &Step{ID: "host-apply " + target.String(), Action: HostApply, Target: target, Instance: h.in.Name, InstanceID: h.in.ID,
 				IPs: addrSet(h.joining), Reason: hostReason("starts using", h.joining, "assigned", h.picked, h.enisIn, "attached")}
 			apply.DependsOn = append(slices.Clone(h.removals), h.touches...)
 			if remove != nil {
@@ -413,14 +413,12 @@ func hostLock(lock *schema.Lock, p *Plan, s *Step) *schema.Lock {
 // lockedFor returns the lock entry a cloud step's target names: the
 // primary ENI of "instance/x", the ENI of "eni/x", or that of "eni/x@id"
 // when it is still the one with that ID.
-func lockedFor(l *schema.Lock, target string) *schema.LockedENI {
-	kind, rest, _ := strings.Cut(target, "/")
-	name, id, replaced := strings.Cut(rest, "@")
-	if kind == "instance" {
-		return l.Primary(name)
+func lockedFor(l *schema.Lock, target Target) *schema.LockedENI {
+	if target.Kind == TargetInstance {
+		return l.Primary(target.Name)
 	}
-	e := l.Secondary(name)
-	if e == nil || replaced && e.ID != id {
+	e := l.Secondary(target.Name)
+	if e == nil || target.Removal() && e.ID != target.ID {
 		return nil
 	}
 	return e
@@ -487,7 +485,7 @@ func Deliver(ctx context.Context, p *Plan, lock *schema.Lock, opts ApplyOptions)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	ex := &executor{f: nil, opts: opts, lock: lock.Clone(), ids: map[string]string{}}
+	ex := &executor{f: nil, opts: opts, lock: lock.Clone(), ids: map[Target]string{}}
 	rep := ex.run(ctx, p)
 	rep.Lock = ex.lock
 	return rep, nil

@@ -66,7 +66,7 @@ func TestWithHosts(t *testing.T) {
 	if got := addrsString(rm.IPs); got != "172.16.0.31,172.16.0.100,172.16.0.101,172.16.0.102" {
 		t.Errorf("host-remove IPs %s", got)
 	}
-	if rm.InstanceID != "i-bp1lb0000001" || rm.Target != "host/lb-1" {
+	if rm.InstanceID != "i-bp1lb0000001" || rm.Target != HostTarget("lb-1") {
 		t.Errorf("host-remove step %+v", rm)
 	}
 	if p.Step("host-apply host/lb-1") != nil {
@@ -164,7 +164,7 @@ func pushPlan(n int) *Plan {
 	p := &Plan{Fleet: "f"}
 	for i := range n {
 		name := fmt.Sprintf("h%02d", i)
-		p.Steps = append(p.Steps, &Step{ID: "host-apply host/" + name, Action: HostApply, Target: "host/" + name, Instance: name, InstanceID: "i-" + name})
+		p.Steps = append(p.Steps, &Step{ID: "host-apply host/" + name, Action: HostApply, Target: HostTarget(name), Instance: name, InstanceID: "i-" + name})
 	}
 	return p
 }

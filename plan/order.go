@@ -36,16 +36,17 @@ func order(steps map[string]*Step) []*Step {
 	// Sort by keys computed once: a map look-up per comparison dominated
 	// planning a large fleet.
 	type keyed struct {
-		s     *Step
-		depth int
+		s      *Step
+		depth  int
+		target string // as the plan spells it
 	}
 	ks := make([]keyed, 0, len(steps))
 	for id, s := range steps {
-		ks = append(ks, keyed{s, visit(id, map[string]bool{})})
+		ks = append(ks, keyed{s, visit(id, map[string]bool{}), s.Target.String()})
 	}
 	slices.SortFunc(ks, func(a, b keyed) int {
 		return cmp.Or(cmp.Compare(a.depth, b.depth), cmp.Compare(a.s.Action, b.s.Action),
-			strings.Compare(a.s.Target, b.s.Target), strings.Compare(a.s.ID, b.s.ID))
+			strings.Compare(a.target, b.target), strings.Compare(a.s.ID, b.s.ID))
 	})
 	out := make([]*Step, len(ks))
 	for i, k := range ks {

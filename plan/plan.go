@@ -1,9 +1,6 @@
 package plan
 
-import (
-	"net/netip"
-	"strings"
-)
+import "net/netip"
 
 // Action is what one step does: to the cloud, or, for the host actions,
 // to an instance's network configuration through Cloud Assistant.
@@ -53,11 +50,11 @@ func (a Action) String() string {
 }
 
 // Destructive reports whether the step deletes an ENI, or detaches one on
-// its way to deletion (its target is "eni/<name>@<id>", the form Compute
-// gives a removed or replaced ENI). It depends on the action and the
-// target only, never on the Destroys field a saved plan carries.
+// its way to deletion (its target is a removal, "eni/<name>@<id>", the
+// form Compute gives a removed or replaced ENI). It depends on the action
+// and the target only, never on the Destroys field a saved plan carries.
 func (s *Step) Destructive() bool {
-	return s.Action == DeleteENI || s.Action == DetachENI && strings.Contains(s.Target, "@")
+	return s.Action == DeleteENI || s.Action == DetachENI && s.Target.Removal()
 }
 
 // Host reports whether the action runs on a host rather than in the cloud.
@@ -81,11 +78,10 @@ type Step struct {
 	// ID is stable and unique in the plan, e.g. "attach eni/vip".
 	ID     string
 	Action Action
-	// Target is what the step changes: "eni/<name>" for a secondary ENI of
-	// the file, "instance/<name>" for an instance's primary ENI,
-	// "eni/<name>@<id>" for an ENI being replaced or removed, or
-	// "host/<name>" for a host step.
-	Target string
+	// Target is what the step changes: a secondary ENI of the file, an
+	// instance's primary ENI, an ENI being replaced or removed, or a host
+	// (see Target).
+	Target Target
 	// ENI is the file's name of a secondary ENI; empty for a primary ENI.
 	ENI string
 	// ENIID is the cloud's ID. It is empty for an ENI this plan creates;
@@ -189,7 +185,7 @@ type Unmanaged struct {
 // Unrecorded is a set of addresses found on a managed ENI but not in the
 // lock.
 type Unrecorded struct {
-	Target string
+	Target Target
 	ENIID  string
 	IPs    []netip.Addr
 	Pruned bool

@@ -115,7 +115,7 @@ func (sc *scope) check(s *Step, eniID string) error {
 // an ENI ID must follow a create step of the same target, whose result
 // it takes.
 func (sc *scope) checkPlan(p *Plan) error {
-	creates := map[string]bool{}
+	creates := map[Target]bool{}
 	for _, s := range p.Steps {
 		if s.Action == CreateENI {
 			creates[s.Target] = true

@@ -67,15 +67,15 @@ func TestApplyRefusesStepsOutsideTheFleet(t *testing.T) {
 		name string
 		step *plan.Step
 	}{
-		{"delete an untagged ENI", &plan.Step{ID: "delete eni/old", Action: plan.DeleteENI, Target: "eni/old", ENI: "old", ENIID: "eni-bp1legacynfs000001"}},
-		{"detach an untagged ENI", &plan.Step{ID: "detach eni/mon", Action: plan.DetachENI, Target: "eni/mon", ENIID: "eni-bp1monitor00000001", InstanceID: "i-bp1db0000001"}},
-		{"unassign from a Terway ENI", &plan.Step{ID: "unassign eni/vip", Action: plan.UnassignIPs, Target: "eni/vip", ENI: "vip", ENIID: "eni-bp1podpool00000001", IPs: []netip.Addr{pods}}},
-		{"assign on a foreign ENI", &plan.Step{ID: "assign eni/vip", Action: plan.AssignIPs, Target: "eni/vip", ENI: "vip", ENIID: "eni-bp1monitor00000001", Count: 1}},
-		{"modify a foreign ENI", &plan.Step{ID: "modify eni/vip", Action: plan.ModifyENI, Target: "eni/vip", ENIID: "eni-bp1monitor00000001", Modify: &plan.ModifySpec{SecurityGroupIDs: []string{"sg-bp1web000001"}}}},
-		{"attach without an ENI", &plan.Step{ID: "attach eni/vip", Action: plan.AttachENI, Target: "eni/vip", ENI: "vip", InstanceID: "i-bp1web000001"}},
-		{"create with another fleet's tags", &plan.Step{ID: "create eni/vip", Action: plan.CreateENI, Target: "eni/vip", ENI: "vip",
+		{"delete an untagged ENI", &plan.Step{ID: "delete eni/old", Action: plan.DeleteENI, Target: plan.ENITarget("old"), ENI: "old", ENIID: "eni-bp1legacynfs000001"}},
+		{"detach an untagged ENI", &plan.Step{ID: "detach eni/mon", Action: plan.DetachENI, Target: plan.ENITarget("mon"), ENIID: "eni-bp1monitor00000001", InstanceID: "i-bp1db0000001"}},
+		{"unassign from a Terway ENI", &plan.Step{ID: "unassign eni/vip", Action: plan.UnassignIPs, Target: plan.ENITarget("vip"), ENI: "vip", ENIID: "eni-bp1podpool00000001", IPs: []netip.Addr{pods}}},
+		{"assign on a foreign ENI", &plan.Step{ID: "assign eni/vip", Action: plan.AssignIPs, Target: plan.ENITarget("vip"), ENI: "vip", ENIID: "eni-bp1monitor00000001", Count: 1}},
+		{"modify a foreign ENI", &plan.Step{ID: "modify eni/vip", Action: plan.ModifyENI, Target: plan.ENITarget("vip"), ENIID: "eni-bp1monitor00000001", Modify: &plan.ModifySpec{SecurityGroupIDs: []string{"sg-bp1web000001"}}}},
+		{"attach without an ENI", &plan.Step{ID: "attach eni/vip", Action: plan.AttachENI, Target: plan.ENITarget("vip"), ENI: "vip", InstanceID: "i-bp1web000001"}},
+		{"create with another fleet's tags", &plan.Step{ID: "create eni/vip", Action: plan.CreateENI, Target: plan.ENITarget("vip"), ENI: "vip",
 			Create: &plan.CreateSpec{VSwitchID: "vsw-bp1app0000h", Tags: map[string]string{plan.TagFleet: "other", plan.TagENI: "vip"}}}},
-		{"a host step on an unlisted instance", &plan.Step{ID: "host-apply host/x", Action: plan.HostApply, Target: "host/x", InstanceID: "i-bp1notours00001"}},
+		{"a host step on an unlisted instance", &plan.Step{ID: "host-apply host/x", Action: plan.HostApply, Target: plan.HostTarget("x"), InstanceID: "i-bp1notours00001"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv.ResetCounters()
@@ -99,7 +99,7 @@ func TestApplyRefusesStepsOutsideTheFleet(t *testing.T) {
 func TestApplyDestroyIsDerived(t *testing.T) {
 	srv, cl, f := exampleCloud(t)
 	p := &plan.Plan{Fleet: f.Name, Region: f.Region, Steps: []*plan.Step{{ID: "delete eni/x@eni-bp1legacynfs000001", Action: plan.DeleteENI,
-		Target: "eni/x@eni-bp1legacynfs000001", ENIID: "eni-bp1legacynfs000001", Destroys: false}}}
+		Target: plan.RemovedENITarget("x", "eni-bp1legacynfs000001"), ENIID: "eni-bp1legacynfs000001", Destroys: false}}}
 	if _, err := plan.Apply(context.Background(), cl, f, p, nil, plan.ApplyOptions{}); !errors.Is(err, plan.ErrDestroy) {
 		t.Errorf("err = %v, want ErrDestroy", err)
 	}

@@ -197,10 +197,10 @@ func TestAttachSlots(t *testing.T) {
 	put("c", "lb-2", 3)
 	put("spare", "", 5) // detached, remembers 5
 	attach := func(eni, on string) *Step {
-		return &Step{ID: "attach eni/" + eni, Action: AttachENI, Target: "eni/" + eni, ENI: eni, Instance: on}
+		return &Step{ID: "attach eni/" + eni, Action: AttachENI, Target: ENITarget(eni), ENI: eni, Instance: on}
 	}
 	p := &Plan{Steps: []*Step{
-		{ID: "detach eni/vip", Action: DetachENI, Target: "eni/vip", ENI: "vip", Instance: "lb-1"},
+		{ID: "detach eni/vip", Action: DetachENI, Target: ENITarget("vip"), ENI: "vip", Instance: "lb-1"},
 		attach("vip", "lb-2"),   // 2 is free on lb-2
 		attach("new1", "lb-1"),  // 2 is vip's until the next apply: 3
 		attach("new2", "lb-2"),  // 1, 2, 3 taken: 4

@@ -88,13 +88,13 @@ func TestE2EForgedSavedPlanRefused(t *testing.T) {
 		path string
 	}{
 		{"delete a foreign ENI", forge(t, withSteps(
-			&plan.Step{ID: "detach eni/x@eni-bp1monitor00000001", Action: plan.DetachENI, Target: "eni/x", ENIID: "eni-bp1monitor00000001",
+			&plan.Step{ID: "detach eni/x@eni-bp1monitor00000001", Action: plan.DetachENI, Target: plan.ENITarget("x"), ENIID: "eni-bp1monitor00000001",
 				InstanceID: "i-bp1db0000001", Reason: "cleanup"},
-			&plan.Step{ID: "delete eni/x@eni-bp1monitor00000001", Action: plan.DeleteENI, Target: "eni/x", ENIID: "eni-bp1monitor00000001",
+			&plan.Step{ID: "delete eni/x@eni-bp1monitor00000001", Action: plan.DeleteENI, Target: plan.ENITarget("x"), ENIID: "eni-bp1monitor00000001",
 				DependsOn: []string{"detach eni/x@eni-bp1monitor00000001"}, Reason: "cleanup"},
 		))},
 		{"unassign from a Terway ENI", forge(t, withSteps(
-			&plan.Step{ID: "unassign eni/pods", Action: plan.UnassignIPs, Target: "eni/pods", ENIID: "eni-bp1podpool00000001",
+			&plan.Step{ID: "unassign eni/pods", Action: plan.UnassignIPs, Target: plan.ENITarget("pods"), ENIID: "eni-bp1podpool00000001",
 				IPs: []netip.Addr{netip.MustParseAddr("172.16.3.201")}, Reason: "cleanup"},
 		))},
 		{"sed of an address", sedded},

@@ -77,7 +77,7 @@ func runPush(ctx context.Context, args []string, e env) int {
 			refused++
 			continue
 		}
-		p.Steps = append(p.Steps, &plan.Step{ID: "host-apply host/" + in.Name, Action: plan.HostApply, Target: "host/" + in.Name,
+		p.Steps = append(p.Steps, &plan.Step{ID: "host-apply host/" + in.Name, Action: plan.HostApply, Target: plan.HostTarget(in.Name),
 			Instance: in.Name, InstanceID: in.ID, Reason: "ecsnet push"})
 	}
 	if len(p.Steps) == 0 {

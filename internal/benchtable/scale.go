@@ -557,7 +557,7 @@ func (c *config) oneChange(sec *section, fx *fixture, format, out string) {
 	if planOK {
 		for _, s := range pl.Steps {
 			targets = append(targets, s.ID)
-			if s.Target != "instance/"+in.Name {
+			if s.Target != plan.InstanceTarget(in.Name) {
 				planOK = false
 			}
 		}
