@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ecsnet/ecsnet/guest"
+	"github.com/ecsnet/ecsnet/internal/plural"
 	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/schema"
 )
@@ -93,7 +94,7 @@ func runPush(ctx context.Context, args []string, e env) int {
 	payload := func(s *plan.Step, _ *schema.Lock) (plan.HostPayload, error) {
 		return hostPayload(hosts[s.Instance], guest.PayloadOptions{})
 	}
-	fmt.Fprintf(e.stdout, "ecsnet push: %d hosts of fleet %s, %d at once", len(p.Steps), f.Name, a.host.batch)
+	fmt.Fprintf(e.stdout, "ecsnet push: %s of fleet %s, %d at once", plural.Count(len(p.Steps), "host", "hosts"), f.Name, a.host.batch)
 	if a.host.canary > 0 {
 		fmt.Fprintf(e.stdout, ", the first %d alone", a.host.canary)
 	}
@@ -107,8 +108,8 @@ func runPush(ctx context.Context, args []string, e env) int {
 		return exitError
 	}
 	reportHosts(e.stdout, rep.Hosts, rep.Skipped)
-	fmt.Fprintf(e.stdout, "\nPush: %d hosts done, %d failed, %d not run, %d refused in %.1fs.\n",
-		len(rep.Done), len(rep.Failed), len(rep.Skipped), refused, time.Since(start).Seconds())
+	fmt.Fprintf(e.stdout, "\nPush: %s done, %d failed, %d not run, %d refused in %.1fs.\n",
+		plural.Count(len(rep.Done), "host", "hosts"), len(rep.Failed), len(rep.Skipped), refused, time.Since(start).Seconds())
 	if len(rep.Failed) > 0 || len(rep.Skipped) > 0 || refused > 0 {
 		return exitError
 	}
