@@ -35,9 +35,13 @@ import (
 // apply: refuse before changing anything when the bundle is damaged, the
 // live network stack is not the one rendered for, or a NIC cannot be found
 // by its MAC (the primary ENI by its primary address when the lock has no
-// MAC); then back up what it replaces under /var/lib/ecsnet/<fleet>/backup,
-// install the files, apply them live without a reboot and without
-// bouncing the primary ENI or unrelated interfaces, remove what an earlier
+// MAC). Files that name a secondary ENI's interface call it eth<slot>,
+// ecsnet's number for it, which need not be the kernel's: where the NIC
+// found by MAC is called otherwise, the script installs those files under
+// that name (renamingStack). Then back up what it replaces under
+// /var/lib/ecsnet/<fleet>/backup, install the files, apply them live
+// without a reboot and without bouncing the primary ENI or unrelated
+// interfaces, remove what an earlier
 // run added and the files no longer want (the state record
 // /var/lib/ecsnet/<fleet>/state lists it), write the new record, and
 // verify the live addresses, table routes and rules. Running it twice
@@ -362,8 +366,11 @@ type applyScript struct {
 	// removes when a later bundle no longer has them.
 	owned []string
 	// fixedName reports whether the format's files name a NIC by its
-	// kernel name (eth<N>) rather than matching its MAC: the script then
-	// refuses when the NIC found by MAC has another name.
+	// kernel name (eth<N>) rather than matching its MAC. N is ecsnet's
+	// slot, not the kernel's order (plan/slot.go), so for a secondary ENI
+	// of a renamingStack the script installs the files under the
+	// name it finds by MAC; for any other such NIC it refuses when the
+	// names differ.
 	fixedName func(NIC) bool
 	// data is the format's own data section (bash assignments built from
 	// validated values); code is its functions (fixed text).
@@ -455,12 +462,16 @@ func scriptData(b *text, h *Host, s applyScript) {
 	b.str("\n\n")
 	b.str("# NICS: key (MAC, or \"primary\"), MAC (- when unknown), the name the\n" +
 		"# files use, its primary address, gateway, route table (0: main),\n" +
-		"# whether the files need that exact name, ENI name, ENI ID.\n")
+		"# whether the files name it (0: they match it by MAC; 1: by that exact\n" +
+		"# name; 2: by name, changed to the one found by MAC), ENI name, ENI ID.\n")
 	b.str("NICS=(\n")
 	nic := func(n NIC) {
 		fixed := "0"
 		if s.fixedName != nil && s.fixedName(n) {
 			fixed = "1"
+			if n.ENI != "" && renamingStack(s.stack) {
+				fixed = "2"
+			}
 		}
 		eni := n.ENI
 		if eni == "" {
@@ -564,6 +575,20 @@ func scriptData(b *text, h *Host, s applyScript) {
 		b.str("\n")
 	}
 	b.str(")\n")
+}
+
+// renamingStack reports whether a stack's files name a secondary ENI's
+// interface, eth<slot>, only in ways the apply script can change to the
+// name the host gives it: file names and plain words (DEVICE=eth1, dev
+// eth1, iface eth1, set-name: eth1). The slot is ecsnet's own, so the
+// kernel may well call the interface otherwise (an ENI ecsnet does not
+// own, attached first, takes eth1).
+func renamingStack(stack string) bool {
+	switch stack {
+	case "ifcfg", "wicked", "ifupdown", "netplan":
+		return true
+	}
+	return false
 }
 
 func dash(s string) string {

@@ -8,6 +8,7 @@ STATE_FILE="$STATE_DIR/state"
 BACKUP="$STATE_DIR/backup"
 
 declare -A DEV=()          # NIC key -> kernel name, found at run time
+declare -A RENAME=()       # a name the files give a NIC -> its kernel name, where they differ
 declare -A WANT_ADDR=()    # "key cidr" of ADDRS
 declare -A WANT_RULE=()    # "from table prio" of RULES
 declare -A WANT_TABLE=()   # table numbers of ROUTES
@@ -15,6 +16,7 @@ declare -A WANT_PATH=()    # paths of FILES and OWNED
 OLD_ADDRS=() OLD_RULES=() OLD_TABLES=() OLD_FILES=() OLD_EXTRA=()
 CHANGED_FILES=()
 PRIMARY_DEV=""
+STAGE="$STATE_DIR/stage"   # the files as this host names its interfaces, when RENAME is not empty
 
 ecsnet_log()  { printf 'ecsnet: %s: %s\n' "$INSTANCE" "$*"; }
 ecsnet_warn() { printf 'ecsnet: %s: warning: %s\n' "$INSTANCE" "$*" >&2; }
@@ -105,10 +107,83 @@ ecsnet_resolve_nics() {
 			[ -n "$(ecsnet_addr_on "$dev" "${N_CIDR%/*}")" ] ||
 				ecsnet_refuse "$dev (MAC $N_MAC) does not hold ${N_CIDR%/*}, the primary address of $INSTANCE ($INSTANCE_ID): is this the right host?"
 		fi
-		if [ "$N_FIXED" = 1 ] && [ "$dev" != "$N_NAME" ]; then
-			ecsnet_refuse "$(ecsnet_what "$N_KEY") is $dev on this host, but the $STACK files name it $N_NAME; rename the interface (net.ifnames=0) or render for a stack that matches by MAC"
+		if [ "$dev" != "$N_NAME" ]; then
+			case "$N_FIXED" in
+			1) ecsnet_refuse "$(ecsnet_what "$N_KEY") is $dev on this host, but the $STACK files name it $N_NAME; rename the interface (net.ifnames=0) or render for a stack that matches by MAC" ;;
+			2)
+				# The files name the NIC eth<slot>, ecsnet's number, which
+				# need not be the kernel's: they are installed under the
+				# name found by MAC. The name goes into file names and
+				# files, so only a plain one is taken.
+				[[ "$dev" =~ ^[A-Za-z0-9_][A-Za-z0-9_-]{0,14}$ ]] ||
+					ecsnet_refuse "$(ecsnet_what "$N_KEY") is \"$dev\" on this host, a name the $STACK files cannot use (letters, digits, '_' and '-' only); rename the interface"
+				RENAME[$N_NAME]="$dev"
+				;;
+			esac
 		fi
 		DEV[$N_KEY]="$dev"
+	done
+}
+
+# ecsnet_rename_words: copies stdin to stdout with every word (a run of
+# letters, digits and '_') that RENAME has replaced by its kernel name, in
+# one pass, so that two NICs whose names trade places stay apart. Only
+# eth<N> words are in RENAME, and only a NIC's name is such a word in the
+# files (addresses, tables and keys are not), comments included.
+ecsnet_rename_words() {
+	local map="" k
+	for k in "${!RENAME[@]}"; do map+="$k ${RENAME[$k]} "; done
+	awk -v map="$map" '
+		BEGIN { n = split(map, w, " "); for (i = 1; i < n; i += 2) to[w[i]] = w[i + 1] }
+		{
+			out = ""; s = $0
+			while (match(s, /[A-Za-z0-9_]+/)) {
+				t = substr(s, RSTART, RLENGTH)
+				out = out substr(s, 1, RSTART - 1) ((t in to) ? to[t] : t)
+				s = substr(s, RSTART + RLENGTH)
+			}
+			print out s
+		}'
+}
+
+# ecsnet_host_path PATH: where a file of the bundle goes on this host:
+# PATH, with the interface names in its last element as this host has
+# them (the files' ifcfg-ethN is ifcfg-ens5 where the ENI's MAC is on ens5).
+ecsnet_host_path() {
+	if [ "${#RENAME[@]}" = 0 ]; then
+		printf '%s\n' "$1"
+		return
+	fi
+	printf '%s/%s\n' "${1%/*}" "$(printf '%s\n' "${1##*/}" | ecsnet_rename_words)"
+}
+
+# ecsnet_host_name NAME: an interface name (or alias label, NAME:N) of the
+# files as this host names it.
+ecsnet_host_name() {
+	local base="${1%%:*}"
+	printf '%s%s\n' "${RENAME[$base]:-$base}" "${1:${#base}}"
+}
+
+# ecsnet_stage: when a NIC's kernel name differs from the one the files
+# give it, writes the files as they are installed here, names and
+# contents renamed, under $STAGE; ecsnet_install_files takes them from
+# there.
+ecsnet_stage() {
+	[ "${#RENAME[@]}" -gt 0 ] || return 0
+	local rec path mode sum dst
+	for rec in "${NICS[@]}"; do
+		read -r N_KEY N_MAC N_NAME N_CIDR N_GW N_TABLE N_FIXED N_ENI N_ENIID <<<"$rec"
+		[ -n "${RENAME[$N_NAME]:-}" ] || continue
+		ecsnet_log "$(ecsnet_what "$N_KEY") is ${RENAME[$N_NAME]} on this host, $N_NAME in the $STACK files: installing them as ${RENAME[$N_NAME]}'s"
+	done
+	rm -rf "$STAGE"
+	for rec in ${FILES[@]+"${FILES[@]}"}; do
+		read -r path mode sum <<<"$rec"
+		dst="$(ecsnet_host_path "$path")"
+		[[ "$dst" =~ ^(etc|usr/local)/[A-Za-z0-9._:/-]+$ && "$dst" != *..* ]] ||
+			ecsnet_die "cannot name /$path after this host's interfaces: /$dst is not a plain path"
+		mkdir -p "$STAGE/$(dirname "$dst")"
+		ecsnet_rename_words <"$BUNDLE/$path" >"$STAGE/$dst"
 	done
 }
 
@@ -140,7 +215,7 @@ ecsnet_want_sets() {
 	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do read -r key c n <<<"$rec"; WANT_ADDR["$key $c"]=1; done
 	for rec in ${RULES[@]+"${RULES[@]}"}; do read -r from t p <<<"$rec"; WANT_RULE["$from $t $p"]=1; done
 	for rec in ${ROUTES[@]+"${ROUTES[@]}"}; do read -r t key c n <<<"$rec"; WANT_TABLE[$t]=1; done
-	for rec in ${FILES[@]+"${FILES[@]}"}; do read -r path mode sum <<<"$rec"; WANT_PATH[$path]=1; done
+	for rec in ${FILES[@]+"${FILES[@]}"}; do read -r path mode sum <<<"$rec"; WANT_PATH[$(ecsnet_host_path "$path")]=1; done
 	for path in ${OWNED[@]+"${OWNED[@]}"}; do WANT_PATH[$path]=1; done
 }
 
@@ -172,7 +247,7 @@ ecsnet_write_state() {
 		for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do read -r key c n <<<"$rec"; echo "addr $key $c"; done
 		for rec in ${RULES[@]+"${RULES[@]}"}; do read -r from t p <<<"$rec"; echo "rule $from $t $p"; done
 		for t in ${WANT_TABLE[@]+"${!WANT_TABLE[@]}"}; do echo "table $t"; done | sort
-		for rec in ${FILES[@]+"${FILES[@]}"}; do read -r path mode sum <<<"$rec"; echo "file $path"; done
+		for rec in ${FILES[@]+"${FILES[@]}"}; do read -r path mode sum <<<"$rec"; echo "file $(ecsnet_host_path "$path")"; done
 		for path in ${OWNED[@]+"${OWNED[@]}"}; do echo "file $path"; done
 		stack_state
 	} >"$STATE_FILE.new"
@@ -231,10 +306,16 @@ ecsnet_owned_before() { # PATH: whether an earlier run installed it
 
 ecsnet_install_files() {
 	local rec path mode sum dst src
+	ecsnet_stage
 	for rec in ${FILES[@]+"${FILES[@]}"}; do
 		read -r path mode sum <<<"$rec"
-		dst="$ROOT_P/$path"
 		src="$BUNDLE/$path"
+		if [ "${#RENAME[@]}" -gt 0 ]; then
+			# Named as this host names its interfaces (ecsnet_stage).
+			path="$(ecsnet_host_path "$path")"
+			src="$STAGE/$path"
+		fi
+		dst="$ROOT_P/$path"
 		# A format whose installed file keeps a value of the file it
 		# replaces (wicked: the image's BOOTPROTO) defines
 		# stack_install_source PATH FILE: the file to install instead.
@@ -270,6 +351,7 @@ ecsnet_install_files() {
 			ecsnet_log "removed /$path (no longer in the bundle)"
 		fi
 	done
+	rm -rf "$STAGE"
 }
 
 # ecsnet_restore_file PATH: put back what the last install replaced (or

@@ -39,11 +39,11 @@ ifupdown_physical() {
 	{ ifquery --state 2>/dev/null || true; } | awk -F= -v n="$1" '$2 == n { print $1; exit }'
 }
 
-ifupdown_wanted() { # NAME
+ifupdown_wanted() { # NAME, as this host names it
 	local rec name key addrs
 	for rec in ${IFUPDOWN[@]+"${IFUPDOWN[@]}"}; do
 		read -r name key addrs <<<"$rec"
-		[ "$name" = "$1" ] && return 0
+		[ "$(ecsnet_host_name "$name")" = "$1" ] && return 0
 	done
 	return 1
 }
@@ -71,6 +71,9 @@ stack_bring_up() {
 	local rec name key addrs target dev c have
 	for rec in ${IFUPDOWN[@]+"${IFUPDOWN[@]}"}; do
 		read -r name key addrs <<<"$rec"
+		# A stanza named after an interface is installed under the
+		# interface's name on this host (ecsnet_stage).
+		name="$(ecsnet_host_name "$name")"
 		if [ "$key" = - ]; then
 			target="$name"
 			dev="${name%%:*}"
@@ -100,6 +103,6 @@ stack_state() {
 	local rec name key addrs
 	for rec in ${IFUPDOWN[@]+"${IFUPDOWN[@]}"}; do
 		read -r name key addrs <<<"$rec"
-		echo "ifup $name $key"
+		echo "ifup $(ecsnet_host_name "$name") $key"
 	done
 }

@@ -74,6 +74,7 @@ stack_bring_up() {
 	local rec key name
 	for rec in ${WICKED_IFS[@]+"${WICKED_IFS[@]}"}; do
 		read -r key name <<<"$rec"
+		name="$(ecsnet_host_name "$name")" # its files are installed under that name
 		if ecsnet_changed "etc/sysconfig/network/if*-$name" || ! ecsnet_check "$key"; then
 			if [ "$ROOT_P" = "" ]; then
 				wicked ifreload "$name" || ecsnet_die "wicked ifreload $name failed"
