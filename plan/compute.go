@@ -663,7 +663,7 @@ func (c *computer) attachment(j *eniJob) (detach, attach *Step, ok bool) {
 			return nil, nil, false
 		}
 		attach = c.add(&Step{ID: "attach " + j.target.String(), Action: AttachENI, Target: j.target, ENI: e.Name, ENIID: o.ID,
-			Instance: inst.Name, InstanceID: oi.ID, Reason: "resume: the ENI is still Attaching to " + inst.Name})
+			Instance: inst.Name, InstanceID: oi.ID, Reason: resumePrefix + "the ENI is still Attaching to " + inst.Name})
 		return nil, attach, true
 	}
 	if o.InstanceID == wantInst {
@@ -730,7 +730,9 @@ func (c *computer) eniAddrs(j *eniJob, detach, attach *Step) {
 			"ENI %s would carry %d secondary addresses, over the %d it may hold", o.ID, d.final, capacity)
 		return
 	}
-	c.footprints.set(o.ID, footprint{addrs: 1 + d.final, groups: groupsOf(j.sgIDs), pos: e.Pos})
+	if d.final != len(o.SecondaryIPs) || !slices.Equal(o.SecurityGroups, j.sgIDs) {
+		c.footprints.set(o.ID, footprint{addrs: 1 + d.final, groups: groupsOf(j.sgIDs), pos: e.Pos})
+	}
 	hostName, hostID := j.host()
 	var un *Step
 	if len(d.remove) > 0 {

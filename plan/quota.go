@@ -17,9 +17,9 @@ type footprint struct {
 	pos    schema.Pos // where the desired state names the ENI; zero for a removal
 }
 
-// footprints records the ENIs this plan creates, changes or removes, for
-// the security groups' totals; an observed ENI it leaves alone keeps what
-// the cloud reports.
+// footprints records the ENIs this plan creates, removes, or whose
+// addresses or groups it changes, for the security groups' totals; an
+// observed ENI it leaves alone keeps what the cloud reports.
 type footprints struct {
 	byID    map[string]footprint // observed ENIs, by ID; addrs 0 when removed
 	created []footprint
@@ -115,8 +115,8 @@ func (c *computer) enisPerInstance() {
 // ecsnet does not own count as the cloud reports them.
 func (c *computer) groupTotals() {
 	limit := c.f.Limits.SecurityGroupMaxIPs
-	if limit <= 0 || len(c.f.SecurityGroups) == 0 {
-		return
+	if limit <= 0 || len(c.f.SecurityGroups) == 0 || len(c.footprints.byID)+len(c.footprints.created) == 0 {
+		return // nothing changes: no group grows
 	}
 	t := c.tallyGroups()
 	for _, g := range c.f.SecurityGroups {
@@ -155,9 +155,7 @@ func (c *computer) tallyGroups() *groupTally {
 			fleetPrimary[oi.PrimaryENI] = true
 		}
 	}
-	seen := map[string]bool{}
 	observe := func(e *ObservedENI) {
-		seen[e.ID] = true
 		now := footprint{addrs: 1 + len(e.SecondaryIPs)}
 		after, changed := c.footprints.byID[e.ID]
 		var foreign *ObservedENI
@@ -176,7 +174,7 @@ func (c *computer) tallyGroups() *groupTally {
 	}
 	// Primary ENIs reported only through DescribeInstances.
 	for _, in := range c.obs.Instances {
-		if in.PrimaryENI != "" && !seen[in.PrimaryENI] {
+		if in.PrimaryENI != "" && c.obs.ENI(in.PrimaryENI) == nil {
 			observe(&ObservedENI{ID: in.PrimaryENI, Type: ENIPrimary, InstanceID: in.ID, PrimaryIP: in.PrimaryIP,
 				SecondaryIPs: in.SecondaryIPs, SecurityGroups: in.SecurityGroups})
 		}
