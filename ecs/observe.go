@@ -15,8 +15,13 @@ import (
 //
 //   - the fleet's vSwitches, which give the VPCs in scope, and every vSwitch
 //     of those VPCs (ID, zone, CIDR, free addresses);
-//   - every ENI in those VPCs, ecsnet's or not, listed by VPC: a tag filter
-//     would return at most 1,000 ENIs (ecs-api.md §2.1);
+//   - every ENI in those VPCs, ecsnet's or not, primary ENIs included,
+//     listed by VPC: a tag filter would return at most 1,000 ENIs
+//     (ecs-api.md §2.1), and the plan counts the ENIs ecsnet does not own
+//     toward the instance's ENI quota and the security groups' address
+//     totals. That listing sees them all: an ENI attaches only to an
+//     instance of its own VPC, and a security group holds only ENIs of
+//     its VPC;
 //   - the fleet's instances, by ID;
 //   - the live quotas of the instance types in use (the fleet's and the
 //     cloud's, should they differ).
