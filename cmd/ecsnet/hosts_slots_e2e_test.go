@@ -109,10 +109,26 @@ func (c *e2e) wantStateByMAC(name string) hostState {
 // VIP fails over to lb-2 keeping its slot 1 (table 1001, eth1 in the
 // files); the cloud puts it at device index 2, eth2 on the guest. The
 // apply script finds it by its MAC and installs the stanzas as eth2's,
-// leaves eth1 alone, and ecsnet verify finds the host in sync.
+// leaves eth1 alone, and ecsnet verify finds the host in sync. All of it
+// holds whether or not the account sees the preview field
+// Attachment.DeviceIndex, and the lock is the same either way.
 func TestHostsE2ESlotsDifferFromKernelNames(t *testing.T) {
+	var locks []string
+	for _, preview := range []bool{false, true} {
+		t.Run(fmt.Sprintf("preview fields %t", preview), func(t *testing.T) {
+			locks = append(locks, slotsDifferFromKernelNames(t, preview))
+		})
+	}
+	if len(locks) == 2 && locks[0] != locks[1] {
+		t.Errorf("the lock depends on the preview fields:\n--- without\n%s\n--- with\n%s", locks[0], locks[1])
+	}
+}
+
+// slotsDifferFromKernelNames runs the scenario and returns the lock.
+func slotsDifferFromKernelNames(t *testing.T, preview bool) string {
 	var lb2 string
 	c := newHostsE2EWorld(t, func(w *emulator.World) {
+		w.PreviewFields = &preview
 		for i, in := range w.Instances {
 			if in.InstanceName == "lb-2" {
 				lb2 = in.InstanceId
@@ -182,4 +198,9 @@ func TestHostsE2ESlotsDifferFromKernelNames(t *testing.T) {
 	if got, want := c.liveState("lb-2"), c.wantStateByMAC("lb-2"); !got.equal(want) {
 		t.Errorf("lb-2 after push differs from the render\n--- got\n%s\n--- want\n%s", got, want)
 	}
+	lock, err := os.ReadFile(c.lockPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(lock)
 }
