@@ -116,7 +116,7 @@ type ObservedENI struct {
 	Type         ENIType
 	Status       ENIStatus
 	InstanceID   string // "" when not attached
-	DeviceIndex  int    // 0 for a primary ENI; meaningful only when attached
+	DeviceIndex  int    // the cloud's, a preview field: ecs never fills it, nothing that reaches the lock reads it (slot.go); kept for snapshots
 	VSwitch      string
 	Zone         string
 	VPC          string

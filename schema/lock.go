@@ -53,7 +53,7 @@ type LockedENI struct {
 	ID          string
 	MAC         string
 	AttachedTo  string // instance name, for a bound secondary ENI
-	DeviceIndex int    // 0 for a primary ENI
+	DeviceIndex int    // ecsnet's slot for a secondary ENI (plan/slot.go), kept while detached; 0 for a primary ENI
 	PrimaryIP   netip.Addr
 	Secondary   []LockedAddr // sorted by address
 	// Generation grows every time ecsnet changes the ENI. ClientTokens are
