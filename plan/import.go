@@ -27,40 +27,61 @@ type Region struct {
 // by ID. Names are handed out in ID order, so the result is
 // deterministic. Planned against r, it shows no changes.
 func Import(r *Region, fleet string) *schema.ImportedFleet {
-	out := &schema.ImportedFleet{Fleet: fleet, Region: r.Name, VPCs: r.VPCs}
-	vsw := map[string]string{} // ID -> name; IDs are DNS labels already
+	im := &importer{r: r, fleet: fleet, out: &schema.ImportedFleet{Fleet: fleet, Region: r.Name, VPCs: r.VPCs},
+		vsw: map[string]string{}, primaries: map[string]*ObservedENI{}}
 	for _, v := range r.VSwitches {
-		vsw[v.ID] = v.ID
-		out.VSwitches = append(out.VSwitches, schema.ImportedVSwitch{ID: v.ID, Zone: v.Zone, CIDR: v.CIDR})
+		im.vsw[v.ID] = v.ID // IDs are DNS labels already
+		im.out.VSwitches = append(im.out.VSwitches, schema.ImportedVSwitch{ID: v.ID, Zone: v.Zone, CIDR: v.CIDR})
 	}
-
-	primaries := map[string]*ObservedENI{}
 	for _, x := range r.ENIs {
 		if x.Type == ENIPrimary {
-			primaries[x.InstanceID] = x
+			im.primaries[x.InstanceID] = x
 		}
 	}
-	var secondaries []*ObservedENI
-	for _, x := range r.ENIs {
+	secondaries := im.secondaries()
+	groupAddrs := im.groups(secondaries)
+	instName := im.instances()
+	unbound := im.enis(secondaries, instName)
+	im.limits(unbound, groupAddrs)
+	return im.out
+}
+
+// importer holds what Import has decided so far.
+type importer struct {
+	r         *Region
+	fleet     string
+	out       *schema.ImportedFleet
+	vsw       map[string]string       // vSwitch ID -> name
+	primaries map[string]*ObservedENI // instance ID -> its primary ENI
+}
+
+// secondaries returns the secondary ENIs the desired state takes, and
+// says in LeftOut why it leaves the others out.
+func (im *importer) secondaries() []*ObservedENI {
+	var out []*ObservedENI
+	for _, x := range im.r.ENIs {
 		switch {
 		case x.Type == ENIPrimary:
 			continue
 		case x.Type != ENISecondary:
-			out.LeftOut = append(out.LeftOut, fmt.Sprintf("%s is a %s ENI, which ecsnet does not manage", x.ID, x.Type))
-		case x.Tags[TagFleet] != "" && x.Tags[TagFleet] != fleet:
-			out.LeftOut = append(out.LeftOut, fmt.Sprintf("%s carries the tags of fleet %q", x.ID, x.Tags[TagFleet]))
+			im.out.LeftOut = append(im.out.LeftOut, fmt.Sprintf("%s is a %s ENI, which ecsnet does not manage", x.ID, x.Type))
+		case x.Tags[TagFleet] != "" && x.Tags[TagFleet] != im.fleet:
+			im.out.LeftOut = append(im.out.LeftOut, fmt.Sprintf("%s carries the tags of fleet %q", x.ID, x.Tags[TagFleet]))
 		case x.Status == ENIDeleting || x.Status == ENICreateFailed:
-			out.LeftOut = append(out.LeftOut, fmt.Sprintf("%s is %s", x.ID, x.Status))
+			im.out.LeftOut = append(im.out.LeftOut, fmt.Sprintf("%s is %s", x.ID, x.Status))
 		default:
-			secondaries = append(secondaries, x)
+			out = append(out, x)
 		}
 	}
+	return out
+}
 
-	// Security groups in use, by ID; a group's addresses count towards
-	// its quota.
+// groups lists the security groups in use, by ID, and returns the
+// addresses each holds: they count towards its quota.
+func (im *importer) groups(secondaries []*ObservedENI) map[string]int {
 	groupAddrs := map[string]int{}
-	for _, in := range r.Instances {
-		if p := primaries[in.ID]; p != nil {
+	for _, in := range im.r.Instances {
+		if p := im.primaries[in.ID]; p != nil {
 			for _, g := range p.SecurityGroups {
 				groupAddrs[g] += 1 + len(in.SecondaryIPs)
 			}
@@ -72,36 +93,43 @@ func Import(r *Region, fleet string) *schema.ImportedFleet {
 		}
 	}
 	for g := range groupAddrs {
-		out.SecurityGroups = append(out.SecurityGroups, g)
+		im.out.SecurityGroups = append(im.out.SecurityGroups, g)
 	}
-	slices.Sort(out.SecurityGroups)
+	slices.Sort(im.out.SecurityGroups)
+	return groupAddrs
+}
 
-	// Instances, named from InstanceName.
+// instances adds the instances, named from InstanceName, and returns
+// their names by ID.
+func (im *importer) instances() map[string]string {
 	names := namer{}
 	instName := map[string]string{}
-	for _, in := range r.Instances {
-		p := primaries[in.ID]
+	for _, in := range im.r.Instances {
+		p := im.primaries[in.ID]
 		if p == nil {
-			out.LeftOut = append(out.LeftOut, fmt.Sprintf("instance %s: its primary ENI was not listed", in.ID))
+			im.out.LeftOut = append(im.out.LeftOut, fmt.Sprintf("instance %s: its primary ENI was not listed", in.ID))
 			continue
 		}
 		n := names.name(in.Name, in.ID)
 		instName[in.ID] = n
 		os, sure := schema.OSFromImage(in.OSName, in.OSType)
-		out.Instances = append(out.Instances, schema.ImportedInstance{Name: n, ID: in.ID, Type: in.Type, OS: os, OSGuessed: !sure, OSType: in.OSType,
-			Primary: schema.ImportedPrimary{VSwitch: vsw[p.VSwitch], IP: in.PrimaryIP, SecurityGroups: sorted(p.SecurityGroups), SecondaryIPs: in.SecondaryIPs}})
+		im.out.Instances = append(im.out.Instances, schema.ImportedInstance{Name: n, ID: in.ID, Type: in.Type, OS: os, OSGuessed: !sure, OSType: in.OSType,
+			Primary: schema.ImportedPrimary{VSwitch: im.vsw[p.VSwitch], IP: in.PrimaryIP, SecurityGroups: sorted(p.SecurityGroups), SecondaryIPs: in.SecondaryIPs}})
 	}
+	return instName
+}
 
-	// Secondary ENIs, by ID, named from their ecsnet tag, their name or
-	// their ID.
-	unbound := 0
+// enis adds the secondary ENIs, by ID, named from their ecsnet tag, their
+// name or their ID, and returns the most secondary addresses an unbound
+// one holds.
+func (im *importer) enis(secondaries []*ObservedENI, instName map[string]string) (unbound int) {
 	enames := namer{}
 	for _, x := range secondaries {
 		want := x.Name
-		if x.Tags[TagFleet] == fleet && x.Tags[TagENI] != "" {
+		if x.Tags[TagFleet] == im.fleet && x.Tags[TagENI] != "" {
 			want = x.Tags[TagENI]
 		}
-		ie := schema.ImportedENI{Name: enames.name(want, x.ID), ID: x.ID, VSwitch: vsw[x.VSwitch], SecurityGroups: sorted(x.SecurityGroups),
+		ie := schema.ImportedENI{Name: enames.name(want, x.ID), ID: x.ID, VSwitch: im.vsw[x.VSwitch], SecurityGroups: sorted(x.SecurityGroups),
 			Description: x.Description, PrimaryIP: x.PrimaryIP, SecondaryIPs: x.SecondaryIPs, AttachTo: instName[x.InstanceID]}
 		if x.InstanceID != "" && ie.AttachTo == "" {
 			ie.Check = "check: attached to " + x.InstanceID + ", which is not in these VPCs"
@@ -109,11 +137,15 @@ func Import(r *Region, fleet string) *schema.ImportedFleet {
 		if ie.AttachTo == "" {
 			unbound = max(unbound, len(x.SecondaryIPs))
 		}
-		out.ENIs = append(out.ENIs, ie)
+		im.out.ENIs = append(im.out.ENIs, ie)
 	}
+	return unbound
+}
 
-	// Limits where the cloud differs from ecsnet's defaults and table,
-	// capped at what the schema accepts.
+// limits writes the limits where the cloud differs from ecsnet's defaults
+// and table, capped at what the schema accepts.
+func (im *importer) limits(unbound int, groupAddrs map[string]int) {
+	out := im.out
 	if unbound > schema.DefaultUnboundENIMaxSecondaryIPs {
 		out.Limits.UnboundENIMaxSecondaryIPs = min(unbound, 49)
 	}
@@ -124,14 +156,13 @@ func Import(r *Region, fleet string) *schema.ImportedFleet {
 	if maxGroup > schema.DefaultSecurityGroupMaxIPs {
 		out.Limits.SecurityGroupMaxIPs = min(maxGroup, 65536)
 	}
-	for _, t := range r.Types {
+	for _, t := range im.r.Types {
 		bt, ok := schema.BuiltinInstanceType(t.Name)
 		if ok && bt.MaxENIs == t.MaxENIs && bt.MaxIPsPerENI == t.MaxIPsPerENI {
 			continue
 		}
 		out.Limits.InstanceTypes = append(out.Limits.InstanceTypes, schema.ImportedType{Name: t.Name, MaxENIs: t.MaxENIs, MaxIPsPerENI: t.MaxIPsPerENI, AttachNeedsStopped: bt.AttachNeedsStopped})
 	}
-	return out
 }
 
 func sorted(ss []string) []string {
