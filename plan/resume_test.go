@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -56,5 +57,50 @@ func TestReconcileAttaching(t *testing.T) {
 	Reconcile(l, f, o)
 	if e := l.Secondary(stuck.Name); e.AttachedTo == "" {
 		t.Errorf("an InUse ENI is not recorded as attached: %+v", e)
+	}
+}
+
+// TestResumeFinishedWhileWaiting: a plan made while an attach was still in
+// flight (a killed apply's) resumes it; when the attach finishes while
+// apply waits for the fleet's lease, the plan made then lacks that step
+// and the steps that waited on it no longer depend on it. That is no
+// change to what apply does, so CheckUnchanged lets it run; any other
+// difference is still refused.
+func TestResumeFinishedWhileWaiting(t *testing.T) {
+	f := loadExample(t)
+	o, l := converged(f)
+	var stuck *ObservedENI
+	for _, x := range o.ENIs {
+		if x.Type == ENISecondary && x.InstanceID != "" && len(x.SecondaryIPs) > 0 {
+			stuck = x
+			break
+		}
+	}
+	held := stuck.SecondaryIPs
+	stuck.Status, stuck.SecondaryIPs = ENIAttaching, nil // and its addresses were unassigned by hand
+	confirmed := compute(t, f, o, l, Options{})
+	var resumes, waits int
+	for _, s := range confirmed.Steps {
+		if s.Resumes() {
+			resumes++
+		}
+		if slices.Contains(s.DependsOn, "attach eni/"+stuck.Name) {
+			waits++
+		}
+	}
+	if resumes != 1 || waits != 1 {
+		t.Fatalf("plan while Attaching: %d resume steps, %d steps after it, want 1 and 1: %v", resumes, waits, confirmed.Steps)
+	}
+	stuck.Status = ENIInUse
+	now := compute(t, f, o, l, Options{})
+	if Mismatch(confirmed, now) == "" {
+		t.Fatal("the plans are equal; the test shows nothing")
+	}
+	if err := CheckUnchanged(confirmed, now, o, ""); err != nil {
+		t.Errorf("the attach finished while apply waited: %v", err)
+	}
+	stuck.SecondaryIPs = held // someone else restored them meanwhile: a real change
+	if err := CheckUnchanged(confirmed, compute(t, f, o, l, Options{}), o, ""); err == nil {
+		t.Error("a plan that lost its assign passed CheckUnchanged")
 	}
 }

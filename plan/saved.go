@@ -107,7 +107,7 @@ func CheckSaved(saved, now *Plan, obs *Observed, name string, prune bool) error 
 // waits for the dead holder's lease to lapse, which changes the ENI's
 // status (and so the fingerprint) but not the plan.
 func CheckUnchanged(confirmed, now *Plan, obs *Observed, name string) error {
-	if diff := Mismatch(confirmed, now); diff != "" {
+	if diff := Mismatch(withoutFinishedResumes(confirmed, now), now); diff != "" { // resume.go
 		return fmt.Errorf("the cloud or the lock changed while this apply waited for the fleet's lease (%s); nothing was changed: run it again", diff)
 	}
 	if name != "" {
