@@ -58,6 +58,33 @@ func Adopt(f *schema.Fleet, obs *Observed, id, name string) (*Adoption, error) {
 	if err := CheckAdopt(f, id, name); err != nil {
 		return nil, err
 	}
+	o, err := adoptable(f, obs, id, name)
+	if err != nil {
+		return nil, err
+	}
+	n, err := adoptedNames(f, obs, o)
+	if err != nil {
+		return nil, err
+	}
+
+	ad := &Adoption{fleet: f.Name, Tagged: o.Tags[TagFleet] == f.Name && o.Tags[TagENI] == name}
+	ad.Locked = &schema.LockedENI{Name: name, ID: o.ID, MAC: strings.ToLower(o.MAC), PrimaryIP: o.PrimaryIP, Adopted: true}
+	ad.Locked.AttachedTo = n.attachTo // its slot is decided by Record, against the lock
+	for _, a := range o.SecondaryIPs {
+		ad.Locked.Secondary = append(ad.Locked.Secondary, schema.LockedAddr{Addr: a})
+	}
+	ad.Entry = schema.ImportedENI{Name: name, ID: o.ID, VSwitch: n.vswitch, SecurityGroups: n.groups, Description: o.Description,
+		PrimaryIP: o.PrimaryIP, SecondaryIPs: o.SecondaryIPs, AttachTo: n.attachTo}
+	if n.attachTo == "" && len(o.SecondaryIPs) > f.Limits.UnboundENIMaxSecondaryIPs {
+		ad.Warnings = append(ad.Warnings, fmt.Sprintf("the ENI is unbound and holds %d secondary addresses; the file allows %d: add limits: unboundEniMaxSecondaryIps: %d",
+			len(o.SecondaryIPs), f.Limits.UnboundENIMaxSecondaryIPs, len(o.SecondaryIPs)))
+	}
+	return ad, nil
+}
+
+// adoptable returns the observed ENI id, or why it cannot be adopted as
+// name.
+func adoptable(f *schema.Fleet, obs *Observed, id, name string) (*ObservedENI, error) {
 	o := obs.ENI(id)
 	if o == nil {
 		var vpcs []string
@@ -83,8 +110,21 @@ func Adopt(f *schema.Fleet, obs *Observed, id, name string) (*Adoption, error) {
 			return nil, fmt.Errorf("ENI %s already carries the tags of %q in fleet %s; choose another --as", x.ID, name, f.Name)
 		}
 	}
+	return o, nil
+}
 
-	// Everything the entry refers to must be in the file under a name.
+// adoptedRefs are the desired state's names for what an adopted ENI
+// refers to.
+type adoptedRefs struct {
+	vswitch  string
+	groups   []string // sorted
+	attachTo string   // "" when unbound
+}
+
+// adoptedNames finds the desired state's names for o's vSwitch, security
+// groups and instance: everything the entry refers to must be in the file
+// under a name. The error lists what is missing and the entry to add.
+func adoptedNames(f *schema.Fleet, obs *Observed, o *ObservedENI) (adoptedRefs, error) {
 	var missing []string
 	vswName := ""
 	for _, v := range f.VSwitches {
@@ -124,21 +164,8 @@ func Adopt(f *schema.Fleet, obs *Observed, id, name string) (*Adoption, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("cannot adopt %s: the desired state does not name\n  - %s\nthen run ecsnet import again", id, strings.Join(missing, "\n  - "))
+		return adoptedRefs{}, fmt.Errorf("cannot adopt %s: the desired state does not name\n  - %s\nthen run ecsnet import again", o.ID, strings.Join(missing, "\n  - "))
 	}
 	slices.Sort(groups)
-
-	ad := &Adoption{fleet: f.Name, Tagged: o.Tags[TagFleet] == f.Name && o.Tags[TagENI] == name}
-	ad.Locked = &schema.LockedENI{Name: name, ID: o.ID, MAC: strings.ToLower(o.MAC), PrimaryIP: o.PrimaryIP, Adopted: true}
-	ad.Locked.AttachedTo = attachTo // its slot is decided by Record, against the lock
-	for _, a := range o.SecondaryIPs {
-		ad.Locked.Secondary = append(ad.Locked.Secondary, schema.LockedAddr{Addr: a})
-	}
-	ad.Entry = schema.ImportedENI{Name: name, ID: o.ID, VSwitch: vswName, SecurityGroups: groups, Description: o.Description,
-		PrimaryIP: o.PrimaryIP, SecondaryIPs: o.SecondaryIPs, AttachTo: attachTo}
-	if attachTo == "" && len(o.SecondaryIPs) > f.Limits.UnboundENIMaxSecondaryIPs {
-		ad.Warnings = append(ad.Warnings, fmt.Sprintf("the ENI is unbound and holds %d secondary addresses; the file allows %d: add limits: unboundEniMaxSecondaryIps: %d",
-			len(o.SecondaryIPs), f.Limits.UnboundENIMaxSecondaryIPs, len(o.SecondaryIPs)))
-	}
-	return ad, nil
+	return adoptedRefs{vswitch: vswName, groups: groups, attachTo: attachTo}, nil
 }
