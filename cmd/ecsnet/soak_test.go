@@ -8,7 +8,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"net/netip"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -84,15 +87,18 @@ var (
 	eth2Pins    = regexp.MustCompile(`(?s)("web-\d+-eth2": \{[^}]*?)"primaryIp": "[0-9.]+",\s*"secondaryIps": \[[^\]]*\]`)
 )
 
-// bareCloud starts an emulator on loopback for world w. Transitions
-// (attach, delete) complete by the next request: the clock advances a
-// millisecond on every reading.
+// bareCloud starts an emulator on loopback for world w. The clock
+// advances a millisecond on every reading, so emulator time counts
+// requests; without opts.Timing, transitions (attach, delete) complete
+// by the next request.
 func bareCloud(t *testing.T, w *emulator.World, opts emulator.Options) (*emulator.Server, string) {
 	t.Helper()
 	w.AccessKeys = []emulator.AccessKey{soakKey}
 	var tick atomic.Int64
 	start := time.Now()
-	opts.AsyncDelay = time.Millisecond
+	if opts.Timing == nil {
+		opts.AsyncDelay = time.Millisecond
+	}
 	opts.Now = func() time.Time { return start.Add(time.Duration(tick.Add(1)) * time.Millisecond) }
 	srv, err := emulator.New(w, opts)
 	if err != nil {
@@ -108,6 +114,17 @@ func bareCloud(t *testing.T, w *emulator.World, opts emulator.Options) (*emulato
 // call (0: the production default, 8).
 func soakClient(t *testing.T, url string, attempts int) *ecs.Client {
 	t.Helper()
+	return soakClientWait(t, url, attempts, 30*time.Second)
+}
+
+// soakClientWait is soakClient with its own wait timeout (wall time) and
+// logger (nil: none).
+func soakClientWait(t *testing.T, url string, attempts int, wait time.Duration, log ...*slog.Logger) *ecs.Client {
+	t.Helper()
+	var logger *slog.Logger
+	if len(log) > 0 {
+		logger = log[0]
+	}
 	limits := ecs.DefaultRateLimits()
 	for k := range limits {
 		limits[k] = ecs.RateLimit{}
@@ -115,8 +132,8 @@ func soakClient(t *testing.T, url string, attempts int) *ecs.Client {
 	cl, err := ecs.New(ecs.Config{Region: testfleet.Region, Endpoint: url,
 		Credentials:  ecs.Credentials{AccessKeyID: soakKey.AccessKeyId, AccessKeySecret: soakKey.AccessKeySecret},
 		Retry:        ecs.RetryPolicy{MaxAttempts: attempts, BaseDelay: time.Millisecond, MaxDelay: 8 * time.Millisecond},
-		WaitInterval: time.Millisecond, WaitMaxInterval: 4 * time.Millisecond, WaitTimeout: 30 * time.Second,
-		RateLimits: limits})
+		WaitInterval: time.Millisecond, WaitMaxInterval: 4 * time.Millisecond, WaitTimeout: wait,
+		RateLimits: limits, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +145,7 @@ func soakClient(t *testing.T, url string, attempts int) *ecs.Client {
 // the lock, observe, plan, apply with the lock written after every step.
 // It reports whether the cloud converged, and the plan's size (-1 when
 // it failed before planning).
-func applyOnce(ctx context.Context, cl *ecs.Client, f *schema.Fleet, lockPath string) (converged bool, steps int, err error) {
+func applyOnce(ctx context.Context, cl *ecs.Client, f *schema.Fleet, lockPath string, onFail ...func(error)) (converged bool, steps int, err error) {
 	lock, err := schema.ReadLockFile(lockPath)
 	if err != nil {
 		return false, -1, err
@@ -146,6 +163,11 @@ func applyOnce(ctx context.Context, cl *ecs.Client, f *schema.Fleet, lockPath st
 	})
 	if err != nil {
 		return false, len(p.Steps), err
+	}
+	for _, fl := range rep.Failed {
+		for _, fn := range onFail {
+			fn(fl.Err)
+		}
 	}
 	if len(rep.Failed) > 0 {
 		return false, len(p.Steps), fmt.Errorf("%d steps failed, first %s: %v", len(rep.Failed), rep.Failed[0].Step.ID, rep.Failed[0].Err)
@@ -357,7 +379,7 @@ const soakInstances = 60
 // the work from the lock and the cloud a failed run left.
 // ECSNET_SOAK_RUNS sets the number of seeded runs (default 3; make soak
 // runs 100).
-func TestSoakFaults(t *testing.T) { soakFaults(t, false) }
+func TestSoakFaults(t *testing.T) { soakFaults(t, soakMode{}) }
 
 // TestSoakFaultsCounted is TestSoakFaults for a fleet whose primary ENIs
 // and half of whose secondary ENIs have the cloud pick their addresses
@@ -367,27 +389,82 @@ func TestSoakFaults(t *testing.T) { soakFaults(t, false) }
 // the lock; the re-run must replay the count's ClientToken (built from the
 // recorded addresses) and get the same addresses back, neither leaking
 // them nor refusing the ENI as over its quota.
-func TestSoakFaultsCounted(t *testing.T) { soakFaults(t, true) }
+func TestSoakFaultsCounted(t *testing.T) { soakFaults(t, soakMode{counted: true}) }
 
-func soakFaults(t *testing.T, counted bool) {
+// TestSoakCloudFidelity is TestSoakFaults against a cloud that behaves
+// as the real one does where it hurts (issue 14): attach, detach and
+// delete take time, so two attaches to one instance meet 403
+// Operation.Conflict; 5 % of changing calls are refused with
+// Operation.Conflict besides; 5 % of attaches stick in Attaching well past
+// the client's wait timeout and then fail back to Available; and
+// DescribeNetworkInterfaces trails every change. Nothing may be duplicated
+// or leaked, the lock may claim nothing the cloud lacks, and every run
+// converges, resuming the stuck attaches the runs before left.
+func TestSoakCloudFidelity(t *testing.T) { soakFaults(t, soakMode{fidelity: true}) }
+
+// TestSoakCloudFidelityCounted is TestSoakCloudFidelity with the cloud
+// picking the addresses (see TestSoakFaultsCounted).
+func TestSoakCloudFidelityCounted(t *testing.T) {
+	soakFaults(t, soakMode{counted: true, fidelity: true})
+}
+
+// soakMode picks a soak's fleet and cloud.
+type soakMode struct {
+	counted  bool // the cloud picks addresses (secondaryIpCount)
+	fidelity bool // timing, conflicts, stuck attaches and read lag
+}
+
+// fidelityTiming is the soak's clock model, in emulator milliseconds,
+// which bareCloud's clock counts in requests: attaches take a few
+// requests, a stuck one a few hundred waits of the client (whose own
+// timeout is fidelityWait, wall time) and about half a run, and reads
+// trail by forty.
+var fidelityTiming = emulator.Timing{
+	Attach: emulator.Duration(3 * time.Millisecond), Detach: emulator.Duration(3 * time.Millisecond),
+	Delete: emulator.Duration(2 * time.Millisecond), Stuck: emulator.Duration(120 * time.Millisecond),
+	ReadLag: emulator.Duration(40 * time.Millisecond),
+}
+
+const fidelityWait = 150 * time.Millisecond
+
+func soakFaults(t *testing.T, mode soakMode) {
+	counted := mode.counted
 	runs := envInt(t, "ECSNET_SOAK_RUNS", 3)
-	var reruns, maxTries, mutating, calls atomic.Int64
+	var reruns, maxTries, mutating, calls, conflicts, stuck atomic.Int64
 	for seed := 1; seed <= runs; seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			dir := memDir(t)
 			f, w := soakFleet(t, dir, soakInstances, counted)
-			srv, url := bareCloud(t, w, emulator.Options{Seed: int64(seed), ThrottleRate: 0.30, ServerErrorRate: 0.05, CommitThenDropRate: 0.05})
+			opts := emulator.Options{Seed: int64(seed), ThrottleRate: 0.30, ServerErrorRate: 0.05, CommitThenDropRate: 0.05}
+			wait := 30 * time.Second
+			if mode.fidelity {
+				timing := fidelityTiming
+				opts.Timing = &timing
+				opts.Faults = &emulator.Faults{ConflictRate: 0.05, StuckRate: 0.05}
+				wait = fidelityWait
+			}
+			srv, url := bareCloud(t, w, opts)
 			attempts, maxRuns := 0, 4
 			if seed%2 == 0 {
 				attempts, maxRuns = 3, 10
 			}
-			cl := soakClient(t, url, attempts)
+			if mode.fidelity {
+				maxRuns += 6 // a stuck attach costs a run or two
+			}
+			met := &faultsMet{}
+			cl := soakClientWait(t, url, attempts, wait, slog.New(met))
 			lockPath := filepath.Join(dir, schema.LockFileName)
 			ctx := context.Background()
 			tries, planned := 0, false
 			for {
 				tries++
-				ok, steps, err := applyOnce(ctx, cl, f, lockPath)
+				ok, steps, err := applyOnce(ctx, cl, f, lockPath, func(err error) {
+					// A stuck attach ends a wait at its timeout, or, when
+					// it fails back to Available first, as a failed attach.
+					if _, stuck := errors.AsType[*ecs.StuckError](err); stuck || strings.Contains(err.Error(), "it is Available again") {
+						met.stuck.Add(1)
+					}
+				})
 				if !planned && steps >= 0 {
 					planned = true
 					if steps != 5*soakInstances {
@@ -407,6 +484,11 @@ func soakFaults(t *testing.T, counted bool) {
 					t.Fatalf("no convergence in %d runs; the last: %v", maxRuns, err)
 				}
 			}
+			if mode.fidelity && (met.conflicts.Load() == 0 || met.stuck.Load() == 0) {
+				t.Errorf("the cloud's faults were not met: %d conflicts retried, %d steps met a stuck attach", met.conflicts.Load(), met.stuck.Load())
+			}
+			conflicts.Add(met.conflicts.Load())
+			stuck.Add(met.stuck.Load())
 			mutating.Add(int64(srv.MutatingCalls()))
 			for _, n := range srv.Calls() {
 				calls.Add(int64(n))
@@ -423,6 +505,26 @@ func soakFaults(t *testing.T, counted bool) {
 			}
 		})
 	}
-	t.Logf("%d runs of a %d-step plan under faults: %d re-runs in all, at most %d runs to converge; %d calls, %d of them mutating (%.2f per step)",
-		runs, 5*soakInstances, reruns.Load(), maxTries.Load(), calls.Load(), mutating.Load(), float64(mutating.Load())/float64(runs*5*soakInstances))
+	t.Logf("%d runs of a %d-step plan under faults: %d re-runs in all, at most %d runs to converge; %d calls, %d of them mutating (%.2f per step); %d conflicts retried, %d steps met a stuck attach",
+		runs, 5*soakInstances, reruns.Load(), maxTries.Load(), calls.Load(), mutating.Load(), float64(mutating.Load())/float64(runs*5*soakInstances),
+		conflicts.Load(), stuck.Load())
 }
+
+// faultsMet is a log handler that counts the conflicts the client
+// retried; the soak counts the steps that failed with a StuckError.
+type faultsMet struct {
+	conflicts, stuck atomic.Int64
+}
+
+func (*faultsMet) Enabled(context.Context, slog.Level) bool { return true }
+func (m *faultsMet) Handle(_ context.Context, r slog.Record) error {
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "error" && strings.Contains(a.Value.String(), "Operation.Conflict") {
+			m.conflicts.Add(1)
+		}
+		return true
+	})
+	return nil
+}
+func (m *faultsMet) WithAttrs([]slog.Attr) slog.Handler { return m }
+func (m *faultsMet) WithGroup(string) slog.Handler      { return m }
