@@ -96,7 +96,7 @@ func (c *computer) enisPerInstance() {
 			in.Name, oi.ID, n, oi.Type, t.MaxENIs)
 		hint := "attach fewer ENIs to it, or choose a larger type"
 		if len(foreign) > 0 {
-			msg += fmt.Sprintf(": %s ecsnet does not own take room there: %s", plural.Count(len(foreign), "ENI", "ENIs"), nameSome(foreign))
+			msg += fmt.Sprintf(": %s: %s", ofThem(len(foreign)), nameSome(foreign))
 			hint = "detach the ENIs ecsnet does not own from it, " + hint
 		}
 		e := &schema.Error{Pos: in.Pos, Path: fmt.Sprintf("instances.%q", in.Name), Msg: msg, Hint: hint}
@@ -240,6 +240,14 @@ func groupError(g *schema.SecurityGroup, t *groupTotal, limit int) *schema.Error
 	}
 	slices.SortFunc(t.growing, schema.Pos.Compare)
 	return &schema.Error{Pos: g.Pos, Path: fmt.Sprintf("securityGroups.%q", g.Name), Msg: msg, Hint: hint, Related: t.growing}
+}
+
+// ofThem says how many of a quota's units ENIs ecsnet does not own take.
+func ofThem(n int) string {
+	if n == 1 {
+		return "1 of them is an ENI ecsnet does not own"
+	}
+	return fmt.Sprintf("%d of them are ENIs ecsnet does not own", n)
 }
 
 // nameSome joins IDs, naming at most maxNamed of them.

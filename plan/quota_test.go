@@ -82,7 +82,7 @@ func TestForeignENIsFillInstance(t *testing.T) {
 
 	o := plus(t, bare(f), foreignENI("eni-foreign1", web1.ID, nil, 0), foreignENI("eni-foreign2", web1.ID, nil, 0))
 	e := quotaError(t, f, o, nil)
-	want := `instance web-1 (i-bp1web000001) would have 4 ENIs after this plan, the primary included; its type ecs.g7.large allows 3: 2 ENIs ecsnet does not own take room there: eni-foreign1, eni-foreign2`
+	want := `instance web-1 (i-bp1web000001) would have 4 ENIs after this plan, the primary included; its type ecs.g7.large allows 3: 2 of them are ENIs ecsnet does not own: eni-foreign1, eni-foreign2`
 	if e.Pos != web1.Pos || e.Path != `instances."web-1"` || e.Msg != want {
 		t.Errorf("got %s: %s: %s\nwant %s: instances.\"web-1\": %s", e.Pos, e.Path, e.Msg, web1.Pos, want)
 	}
@@ -93,12 +93,21 @@ func TestForeignENIsFillInstance(t *testing.T) {
 		t.Errorf("related %v, want web-1-data's attachTo %s", e.Related, f.ENI("web-1-data").AttachToPos)
 	}
 
-	// The live quota rules: a type the cloud says takes 5 ENIs has room.
+	// The live quota rules: a type the cloud says takes 5 ENIs has room,
+	// one it says takes 2 has none for web-1-data beside one foreign ENI.
 	o.InstanceTypes = []TypeQuota{{Name: "ecs.g7.large", MaxENIs: 5, MaxIPsPerENI: 6}}
 	if err := o.Normalize(); err != nil {
 		t.Fatal(err)
 	}
 	compute(t, f, o, nil, Options{})
+	o = plus(t, bare(f), foreignENI("eni-foreign1", web1.ID, nil, 0))
+	o.InstanceTypes = []TypeQuota{{Name: "ecs.g7.large", MaxENIs: 2, MaxIPsPerENI: 6}}
+	if err := o.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	if e := quotaError(t, f, o, nil); !strings.HasSuffix(e.Msg, "allows 2: 1 of them is an ENI ecsnet does not own: eni-foreign1") {
+		t.Errorf("got %s", e.Msg)
+	}
 }
 
 // TestForeignENIsFailover: an ENI moving to an instance that foreign ENIs

@@ -86,7 +86,7 @@ func byHand(n int) func(*emulator.World) {
 func TestE2EForeignENIsFillInstance(t *testing.T) {
 	c := newE2E(t, byHand(2))
 	c.refused(c.posOf(`"web-1": {`),
-		`instances."web-1": instance web-1 (i-bp1web000001) would have 4 ENIs after this plan, the primary included; its type ecs.g7.large allows 3: 2 ENIs ecsnet does not own take room there: eni-bp1byhand00000001, eni-bp1byhand00000002`)
+		`instances."web-1": instance web-1 (i-bp1web000001) would have 4 ENIs after this plan, the primary included; its type ecs.g7.large allows 3: 2 of them are ENIs ecsnet does not own: eni-bp1byhand00000001, eni-bp1byhand00000002`)
 
 	c = newE2E(t, byHand(1))
 	c.apply()
