@@ -445,57 +445,11 @@ func (d *planDoc) plan() (*Plan, error) {
 	}
 	seen := map[string]bool{}
 	for i, j := range d.Steps {
-		where := fmt.Sprintf("steps[%d]", i)
-		if j.ID == "" {
-			return nil, fmt.Errorf("%s: no id", where)
-		}
-		where = fmt.Sprintf("step %q", j.ID)
-		if seen[j.ID] {
-			return nil, fmt.Errorf("%s appears twice", where)
-		}
-		a, ok := actions[j.Action]
-		if !ok {
-			return nil, fmt.Errorf("%s: unknown action %q", where, j.Action)
-		}
-		if j.Target == "" {
-			return nil, fmt.Errorf("%s: no target", where)
-		}
-		target, err := ParseTarget(j.Target)
+		s, err := j.step(i, actions, seen)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
-		}
-		if (a == CreateENI) != (j.Create != nil) {
-			return nil, fmt.Errorf("%s: a create step, and only a create step, carries \"create\"", where)
-		}
-		if a.Host() && (target.Kind != TargetHost || j.InstanceID == "") {
-			return nil, fmt.Errorf("%s: a host step targets host/<instance> and names the instance's ID", where)
-		}
-		if (a == ModifyENI) != (j.Modify != nil) {
-			return nil, fmt.Errorf("%s: a modify step, and only a modify step, carries \"modify\"", where)
-		}
-		for _, dep := range j.DependsOn {
-			if !seen[dep] {
-				return nil, fmt.Errorf("%s depends on %q, which does not come before it", where, dep)
-			}
+			return nil, err
 		}
 		seen[j.ID] = true
-		s := &Step{ID: j.ID, Action: a, Target: target, ENI: j.ENI, ENIID: j.ENIID, Instance: j.Instance, InstanceID: j.InstanceID,
-			IPs: nilIfEmpty(j.IPs), Count: j.Count, Token: j.ClientToken, DependsOn: nilIfEmpty(j.DependsOn), Reason: j.Reason, Drift: j.Drift}
-		// "destroys" is derived, never read: a file that says false on a
-		// delete must not hide it from --allow-destroy or the views.
-		s.Destroys = s.Destructive()
-		if c := j.Create; c != nil {
-			var tags map[string]string
-			if len(c.Tags) > 0 {
-				tags = maps.Clone(c.Tags)
-			}
-			s.Create = &CreateSpec{VSwitchID: c.VSwitchID, SecurityGroupIDs: nilIfEmpty(c.SecurityGroupIDs), PrimaryIP: c.PrimaryIP,
-				IPs: nilIfEmpty(c.IPs), Count: c.Count, Name: c.Name, Description: c.Description, Tags: tags}
-		}
-		if m := j.Modify; m != nil {
-			s.Modify = &ModifySpec{SecurityGroupIDs: slices.Clone(m.SecurityGroupIDs), Name: clonePtr(m.Name), Description: clonePtr(m.Description),
-				OldSecurityGroupIDs: slices.Clone(m.OldSecurityGroupIDs), OldName: clonePtr(m.OldName), OldDescription: clonePtr(m.OldDescription)}
-		}
 		p.Steps = append(p.Steps, s)
 	}
 	for _, u := range d.Unmanaged {
@@ -509,6 +463,62 @@ func (d *planDoc) plan() (*Plan, error) {
 		p.Unrecorded = append(p.Unrecorded, Unrecorded{Target: target, ENIID: u.ENIID, IPs: nilIfEmpty(u.IPs), Pruned: u.Pruned})
 	}
 	return p, nil
+}
+
+// step checks the i-th step of a saved plan, whose earlier steps' IDs are
+// seen, and returns it as a Step.
+func (j *stepDoc) step(i int, actions map[string]Action, seen map[string]bool) (*Step, error) {
+	where := fmt.Sprintf("steps[%d]", i)
+	if j.ID == "" {
+		return nil, fmt.Errorf("%s: no id", where)
+	}
+	where = fmt.Sprintf("step %q", j.ID)
+	if seen[j.ID] {
+		return nil, fmt.Errorf("%s appears twice", where)
+	}
+	a, ok := actions[j.Action]
+	if !ok {
+		return nil, fmt.Errorf("%s: unknown action %q", where, j.Action)
+	}
+	if j.Target == "" {
+		return nil, fmt.Errorf("%s: no target", where)
+	}
+	target, err := ParseTarget(j.Target)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if (a == CreateENI) != (j.Create != nil) {
+		return nil, fmt.Errorf("%s: a create step, and only a create step, carries \"create\"", where)
+	}
+	if a.Host() && (target.Kind != TargetHost || j.InstanceID == "") {
+		return nil, fmt.Errorf("%s: a host step targets host/<instance> and names the instance's ID", where)
+	}
+	if (a == ModifyENI) != (j.Modify != nil) {
+		return nil, fmt.Errorf("%s: a modify step, and only a modify step, carries \"modify\"", where)
+	}
+	for _, dep := range j.DependsOn {
+		if !seen[dep] {
+			return nil, fmt.Errorf("%s depends on %q, which does not come before it", where, dep)
+		}
+	}
+	s := &Step{ID: j.ID, Action: a, Target: target, ENI: j.ENI, ENIID: j.ENIID, Instance: j.Instance, InstanceID: j.InstanceID,
+		IPs: nilIfEmpty(j.IPs), Count: j.Count, Token: j.ClientToken, DependsOn: nilIfEmpty(j.DependsOn), Reason: j.Reason, Drift: j.Drift}
+	// "destroys" is derived, never read: a file that says false on a
+	// delete must not hide it from --allow-destroy or the views.
+	s.Destroys = s.Destructive()
+	if c := j.Create; c != nil {
+		var tags map[string]string
+		if len(c.Tags) > 0 {
+			tags = maps.Clone(c.Tags)
+		}
+		s.Create = &CreateSpec{VSwitchID: c.VSwitchID, SecurityGroupIDs: nilIfEmpty(c.SecurityGroupIDs), PrimaryIP: c.PrimaryIP,
+			IPs: nilIfEmpty(c.IPs), Count: c.Count, Name: c.Name, Description: c.Description, Tags: tags}
+	}
+	if m := j.Modify; m != nil {
+		s.Modify = &ModifySpec{SecurityGroupIDs: slices.Clone(m.SecurityGroupIDs), Name: clonePtr(m.Name), Description: clonePtr(m.Description),
+			OldSecurityGroupIDs: slices.Clone(m.OldSecurityGroupIDs), OldName: clonePtr(m.OldName), OldDescription: clonePtr(m.OldDescription)}
+	}
+	return s, nil
 }
 
 func nilIfEmpty[T any](s []T) []T {
