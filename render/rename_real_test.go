@@ -1,9 +1,13 @@
 package render
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -197,5 +201,57 @@ func TestRealRenamedInterfaces(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNetplanRenamedGenerates: netplan's file names a secondary ENI's
+// interface in its ID and set-name (eth<slot>). Renamed the way the apply
+// script renames it (its own ecsnet_rename_words, for a host where the
+// ENIs of slots 1 and 2 are eth2 and eth1), the file is one netplan
+// generate takes, and what it generates gives each ENI's MAC its kernel
+// name: no rename that would fight another interface for its name.
+func TestNetplanRenamedGenerates(t *testing.T) {
+	hosttest.RequireTool(t, "netplan")
+	h := &Host{Name: "app-9", InstanceID: "i-bp1app000009", Fleet: "shop-prod", OS: "ubuntu22.04", Stack: schema.StackNetplan,
+		Primary: NIC{ENIID: "eni-bp1app9primary01", MAC: "00:16:3e:10:00:09", Prefix: prefix("172.16.0.0/24"),
+			Gateway: addr("172.16.0.253"), Address: addr("172.16.0.10"), Secondary: []netip.Addr{addr("172.16.0.21")}}}
+	h.Secondary = []NIC{secondaryNIC("data-a", 1, 20, 21), secondaryNIC("data-b", 2, 30)}
+	kernel := map[string]string{"data-a": "eth2", "data-b": "eth1"}
+	files := render(t, h)
+	dir := t.TempDir()
+	script := filepath.Join(dir, ScriptName)
+	if err := os.WriteFile(script, files[ScriptName].Data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The script's definitions without its main, then the renaming.
+	cmd := exec.Command("bash", "-c", `source <(sed '/^# ---- main ----$/,$d' "$1") && RENAME[eth1]=eth2 && RENAME[eth2]=eth1 && ecsnet_rename_words`, "bash", script)
+	cmd.Stdin = bytes.NewReader(files["etc/netplan/60-ecsnet.yaml"].Data)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	renamed, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("ecsnet_rename_words: %v\n%s", err, stderr.String())
+	}
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "etc/netplan"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cloudInit := fmt.Sprintf("network:\n    version: 2\n    ethernets:\n        eth0:\n            dhcp4: true\n            match:\n                macaddress: %s\n            set-name: eth0\n", h.Primary.MAC)
+	for p, data := range map[string]string{"etc/netplan/50-cloud-init.yaml": cloudInit, "etc/netplan/60-ecsnet.yaml": string(renamed)} {
+		if err := os.WriteFile(filepath.Join(root, p), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	generated, _ := hosttest.NetplanGenerate(t, root)
+	for _, n := range h.Secondary {
+		dev := kernel[n.ENI]
+		network := generated["run/systemd/network/10-netplan-"+dev+".network"]
+		if !strings.Contains(strings.ToLower(network), "macaddress="+n.MAC) || !strings.Contains(network, "Table="+fmt.Sprint(n.Table)) {
+			t.Errorf("ENI %s: 10-netplan-%s.network does not match its MAC %s with table %d:\n%s\n(generated: %v)", n.ENI, dev, n.MAC, n.Table, network, slices.Sorted(maps.Keys(generated)))
+		}
+		link := generated["run/systemd/network/10-netplan-"+dev+".link"]
+		if !strings.Contains(strings.ToLower(link), "macaddress="+n.MAC) || !strings.Contains(link, "Name="+dev+"\n") {
+			t.Errorf("ENI %s: 10-netplan-%s.link does not keep its MAC %s at %s:\n%s", n.ENI, dev, n.MAC, dev, link)
+		}
 	}
 }
