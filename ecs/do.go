@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/ecsnet/ecsnet/plan"
 )
@@ -101,15 +100,10 @@ func (c *Client) Do(ctx context.Context, s *plan.Step) (plan.Result, error) {
 		if err != nil {
 			return plan.Result{}, err
 		}
-		c.settle(ctx, s, append(slices.Clone(s.IPs), ips...), nil)
 		return plan.Result{IPs: ips}, nil
 
 	case plan.UnassignIPs:
-		if err := c.UnassignPrivateIpAddresses(ctx, s.ENIID, s.IPs); err != nil {
-			return plan.Result{}, err
-		}
-		c.settle(ctx, s, nil, s.IPs)
-		return plan.Result{}, nil
+		return plan.Result{}, c.UnassignPrivateIpAddresses(ctx, s.ENIID, s.IPs)
 	}
 	return plan.Result{}, fmt.Errorf("ecs: step %q has unknown action %v", s.ID, s.Action)
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/ecsnet/ecsnet/plan"
@@ -140,35 +137,5 @@ func (c *Client) waitFor(ctx context.Context, id, what string, done func(*plan.O
 		if delay <= 0 {
 			delay = time.Millisecond
 		}
-	}
-}
-
-// waitAddrs polls until DescribeNetworkInterfaces lists every address of
-// has on the ENI and none of hasNot. Reads trail writes: the Terraform
-// provider polls the same way after assign and unassign
-// (WaitForPrivateIpsListChanged, ecs-api.md §2.6), and the observation
-// an apply ends with must see what its steps did, or the lock would lose
-// addresses ecsnet assigned. A consistent cloud costs one read.
-func (c *Client) waitAddrs(ctx context.Context, id string, has, hasNot []netip.Addr) error {
-	if len(has) == 0 && len(hasNot) == 0 {
-		return nil
-	}
-	_, err := c.waitFor(ctx, id, "its addresses to show the change", func(e *plan.ObservedENI) (bool, error) {
-		if e == nil {
-			return len(has) == 0, nil // gone: it holds nothing
-		}
-		holds := func(a netip.Addr) bool { return a == e.PrimaryIP || slices.Contains(e.SecondaryIPs, a) }
-		return !slices.ContainsFunc(has, func(a netip.Addr) bool { return !holds(a) }) && !slices.ContainsFunc(hasNot, holds), nil
-	})
-	return err
-}
-
-// settle waits, after an assign or unassign the cloud accepted, until
-// reads show it (waitAddrs). The change is made either way, so a wait
-// that ends first is logged, not failed: the step's result stands.
-func (c *Client) settle(ctx context.Context, s *plan.Step, has, hasNot []netip.Addr) {
-	if err := c.waitAddrs(ctx, s.ENIID, has, hasNot); err != nil {
-		c.log.LogAttrs(ctx, slog.LevelWarn, "ecs change not visible yet",
-			slog.String("step", s.ID), slog.String("error", err.Error()))
 	}
 }

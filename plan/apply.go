@@ -204,8 +204,9 @@ func Apply(ctx context.Context, cloud Cloud, f *schema.Fleet, p *Plan, lock *sch
 		return rep, fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
 	}
 
-	// Observe again: refresh the lock from the cloud and check convergence.
-	obs, err := cloud.Observe(ctx, f)
+	// Observe again: refresh the lock from the cloud and check convergence
+	// (once the cloud shows what the steps did: settle.go).
+	obs, err := ex.observeSettled(ctx, rep.Done)
 	if err != nil {
 		// The lock was saved above with what the steps did; nothing
 		// since changed it.
