@@ -21,6 +21,7 @@ type emulatorClock struct {
 	timeScale  float64
 	readLag    time.Duration
 	stuckFor   time.Duration
+	busyFor    time.Duration
 	faults     []string
 }
 
@@ -45,6 +46,7 @@ func (a *emulatorClock) register(fs *pflag.FlagSet) {
 		"multiply every duration of the realistic timing (attach 3s, detach 3s, delete 2s, or the world's Timing); 0.01 runs it a hundred times faster")
 	fs.DurationVar(&a.readLag, "read-lag", 0, "how long DescribeNetworkInterfaces still shows an ENI as it was before a change (default: the world's Timing.ReadLag, else none)")
 	fs.DurationVar(&a.stuckFor, "stuck-for", 0, "how long a stuck attach or detach (--fault stuck=RATE) lasts before the attach fails or the detach completes (default: the world's Timing.Stuck, else 5m)")
+	fs.DurationVar(&a.busyFor, "busy-for", 0, "how long an ENI just changed by create, assign, unassign or modify answers Operation.Conflict to the next change (default: the world's Timing.Busy, else none)")
 	fs.StringArrayVar(&a.faults, "fault", nil,
 		"[ACTION:]KIND=VALUE, repeatable: the share (0 to 1) of calls, of one action or of all, that meet a fault; KIND is one of "+faultKindList+
 			" (qps needs an ACTION: calls a second before 400 Throttling.User); drop and the throttling, server-error and conflict kinds strike before the change, commit-then-* after it; an ACTION's first --fault replaces the global rates for that action")
@@ -58,7 +60,7 @@ func (a *emulatorClock) apply(fs *pflag.FlagSet, w *emulator.World, opts *emulat
 		if a.asyncDelay < 0 {
 			return fmt.Errorf("--async-delay %s: must not be negative", a.asyncDelay)
 		}
-		for _, f := range []string{"time-scale", "read-lag", "stuck-for"} {
+		for _, f := range []string{"time-scale", "read-lag", "stuck-for", "busy-for"} {
 			if fs.Changed(f) {
 				return fmt.Errorf("--async-delay picks the simplified timing, which has no --%s; leave one of them out", f)
 			}
@@ -81,6 +83,12 @@ func (a *emulatorClock) apply(fs *pflag.FlagSet, w *emulator.World, opts *emulat
 				return fmt.Errorf("--read-lag %s: must not be negative", a.readLag)
 			}
 			t.ReadLag = emulator.Duration(a.readLag)
+		}
+		if fs.Changed("busy-for") {
+			if a.busyFor < 0 {
+				return fmt.Errorf("--busy-for %s: must not be negative", a.busyFor)
+			}
+			t.Busy = emulator.Duration(a.busyFor)
 		}
 		if fs.Changed("stuck-for") {
 			if a.stuckFor <= 0 {

@@ -39,15 +39,16 @@ func TestEmulatorClockFlags(t *testing.T) {
 
 	w.Timing = &emulator.Timing{Attach: emulator.Duration(time.Second)}
 	w.Faults = &emulator.Faults{ThrottleRate: 0.5, Actions: map[string]emulator.FaultRates{"DeleteNetworkInterface": {DropRate: 1}}}
-	opts, err = parse(t, w, "--time-scale", "0.01", "--read-lag", "2s", "--stuck-for", "1m",
+	opts, err = parse(t, w, "--time-scale", "0.01", "--read-lag", "2s", "--stuck-for", "1m", "--busy-for", "500ms",
 		"--fault", "stuck=0.25", "--fault", "AssignPrivateIpAddresses:commit-then-drop=0.2",
 		"--fault", "AssignPrivateIpAddresses:conflict=0.1", "--fault", "DescribeInstances:qps=5")
 	if err != nil {
 		t.Fatal(err)
 	}
 	tm := opts.Timing
-	if tm.Attach != emulator.Duration(time.Second) || tm.Scale != 0.01 || tm.ReadLag != emulator.Duration(2*time.Second) || tm.Stuck != emulator.Duration(time.Minute) {
-		t.Errorf("timing %+v: want the world's attach, scale 0.01, read lag 2s, stuck 1m", *tm)
+	if tm.Attach != emulator.Duration(time.Second) || tm.Scale != 0.01 || tm.ReadLag != emulator.Duration(2*time.Second) || tm.Stuck != emulator.Duration(time.Minute) ||
+		tm.Busy != emulator.Duration(500*time.Millisecond) {
+		t.Errorf("timing %+v: want the world's attach, scale 0.01, read lag 2s, stuck 1m, busy 500ms", *tm)
 	}
 	f := opts.Faults
 	if f.ThrottleRate != 0.5 || f.StuckRate != 0.25 || f.ActionQPS["DescribeInstances"] != 5 ||

@@ -394,8 +394,9 @@ func TestSoakFaultsCounted(t *testing.T) { soakFaults(t, soakMode{counted: true}
 // TestSoakCloudFidelity is TestSoakFaults against a cloud that behaves
 // as the real one does where it hurts (issue 14): attach, detach and
 // delete take time, so two attaches to one instance meet 403
-// Operation.Conflict; 5 % of changing calls are refused with
-// Operation.Conflict besides; 5 % of attaches stick in Attaching well past
+// Operation.Conflict, and so do two changes to one ENI within two
+// requests; 5 % of changing calls are refused with Operation.Conflict
+// besides; 5 % of attaches stick in Attaching well past
 // the client's wait timeout and then fail back to Available; and
 // DescribeNetworkInterfaces trails every change. Nothing may be duplicated
 // or leaked, the lock may claim nothing the cloud lacks, and every run
@@ -422,7 +423,7 @@ type soakMode struct {
 var fidelityTiming = emulator.Timing{
 	Attach: emulator.Duration(3 * time.Millisecond), Detach: emulator.Duration(3 * time.Millisecond),
 	Delete: emulator.Duration(2 * time.Millisecond), Stuck: emulator.Duration(120 * time.Millisecond),
-	ReadLag: emulator.Duration(40 * time.Millisecond),
+	ReadLag: emulator.Duration(40 * time.Millisecond), Busy: emulator.Duration(2 * time.Millisecond),
 }
 
 const fidelityWait = 150 * time.Millisecond

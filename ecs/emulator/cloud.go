@@ -90,6 +90,7 @@ type eni struct {
 	created          string
 	transition       uint64     // sequence of the pending transition, 0 if none
 	history          []snapshot // states reads still see, oldest first (timing.go)
+	busyUntil        time.Time  // a change before then is Operation.Conflict (faults.go)
 }
 
 // ENI states (ecs-api.md §3).

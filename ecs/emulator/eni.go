@@ -286,6 +286,7 @@ func createNetworkInterface(s *Server, q *call) (any, *apiError) {
 	// rest and charges the groups.
 	slices.SortFunc(e.secondaries, netip.Addr.Compare)
 	c.addENI(e)
+	s.markBusy(e, q.now)
 	q.changed = true
 
 	resp := createResponse{
@@ -328,6 +329,9 @@ func attachNetworkInterface(s *Server, q *call) (any, *apiError) {
 	}
 	e, err := s.lookupENI(p)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkENIBusy(e, q.now); err != nil {
 		return nil, err
 	}
 	in, err := s.lookupInstance(p)
@@ -383,6 +387,9 @@ func detachNetworkInterface(s *Server, q *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkENIBusy(e, q.now); err != nil {
+		return nil, err
+	}
 	in, err := s.lookupInstance(p)
 	if err != nil {
 		return nil, err
@@ -423,6 +430,9 @@ func deleteNetworkInterface(s *Server, q *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkENIBusy(e, q.now); err != nil {
+		return nil, err
+	}
 	if e.primary {
 		return nil, newErr(http.StatusForbidden, "InvalidOperation.InvalidEniType",
 			"The ENI %s is the primary ENI of %s and cannot be deleted.", e.id, e.instanceID)
@@ -447,6 +457,9 @@ func modifyNetworkInterfaceAttribute(s *Server, q *call) (any, *apiError) {
 	}
 	e, err := s.lookupENI(p)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkENIBusy(e, q.now); err != nil {
 		return nil, err
 	}
 	groups, err := p.list("SecurityGroupId", 16)
@@ -484,6 +497,7 @@ func modifyNetworkInterfaceAttribute(s *Server, q *call) (any, *apiError) {
 		}
 		if !slices.Equal(groups, e.groups) {
 			s.touch(e, q.now)
+			s.markBusy(e, q.now)
 			for _, g := range e.groups {
 				c.groups[g].ips -= e.ipCount()
 			}
@@ -496,10 +510,12 @@ func modifyNetworkInterfaceAttribute(s *Server, q *call) (any, *apiError) {
 	}
 	if name != "" && name != e.name {
 		s.touch(e, q.now)
+		s.markBusy(e, q.now)
 		e.name, q.changed = name, true
 	}
 	if desc != "" && desc != e.desc {
 		s.touch(e, q.now)
+		s.markBusy(e, q.now)
 		e.desc, q.changed = desc, true
 	}
 	return requestOnly{q.requestID}, nil
@@ -570,6 +586,9 @@ func assignPrivateIpAddresses(s *Server, q *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkENIBusy(e, q.now); err != nil {
+		return nil, err
+	}
 	if err := c.checkIPState(e, "assigning private IP addresses"); err != nil {
 		return nil, err
 	}
@@ -595,6 +614,7 @@ func assignPrivateIpAddresses(s *Server, q *call) (any, *apiError) {
 		return nil, err
 	}
 	s.touch(e, q.now)
+	s.markBusy(e, q.now)
 	added := explicit
 	if len(added) > 0 {
 		for _, a := range added {
@@ -639,6 +659,9 @@ func unassignPrivateIpAddresses(s *Server, q *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkENIBusy(e, q.now); err != nil {
+		return nil, err
+	}
 	if err := c.checkIPState(e, "unassigning private IP addresses"); err != nil {
 		return nil, err
 	}
@@ -657,6 +680,7 @@ func unassignPrivateIpAddresses(s *Server, q *call) (any, *apiError) {
 	}
 	v := c.vswitches[e.vsw]
 	s.touch(e, q.now)
+	s.markBusy(e, q.now)
 	e.secondaries = slices.DeleteFunc(e.secondaries, func(a netip.Addr) bool { return seen[a] })
 	for a := range seen {
 		v.release(a)

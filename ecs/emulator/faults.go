@@ -234,3 +234,20 @@ func (s *Server) stuck(q *call) bool {
 	r := s.faults.forAction(q.action).StuckRate
 	return r > 0 && s.cloud.gen.roll("stuck", q.n) < r
 }
+
+// markBusy starts the window in which e, just changed by a synchronous
+// call (create, assign, unassign, modify), answers Operation.Conflict to
+// the next change (Timing.Busy).
+func (s *Server) markBusy(e *eni, now time.Time) {
+	if s.timing.busy > 0 {
+		e.busyUntil = now.Add(s.timing.busy)
+	}
+}
+
+// checkENIBusy refuses a change to an ENI inside its busy window.
+func (s *Server) checkENIBusy(e *eni, now time.Time) *apiError {
+	if s.timing.busy > 0 && now.Before(e.busyUntil) {
+		return errOperationConflict("ENI " + e.id)
+	}
+	return nil
+}

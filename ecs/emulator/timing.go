@@ -54,7 +54,12 @@ type Timing struct {
 	// provider polls after assign and unassign until the list matches,
 	// ecs-api.md §2.6). Zero (the default) means reads are consistent.
 	ReadLag Duration `json:"ReadLag,omitzero"`
-	Scale   float64  `json:"Scale,omitzero"`
+	// Busy is how long an ENI just changed by a synchronous call (create,
+	// assign, unassign, modify) answers Operation.Conflict to the next
+	// change: the two operations "touch one ENI at once". The API
+	// reference gives no figure, so the default is none.
+	Busy  Duration `json:"Busy,omitzero"`
+	Scale float64  `json:"Scale,omitzero"`
 }
 
 // RealisticTiming returns the durations `ecsnet emulator` uses unless the
@@ -111,7 +116,7 @@ func (t Timing) check() error {
 
 // timing is the server's resolved clock model.
 type timing struct {
-	attach, detach, delete, command, stuck, readLag time.Duration
+	attach, detach, delete, command, stuck, readLag, busy time.Duration
 	// conflicts: an attach or detach on a busy instance is refused.
 	conflicts bool
 }
@@ -133,7 +138,7 @@ func resolveTiming(w *World, opts Options) (timing, error) {
 	r := t.withDefaults()
 	scale := func(d Duration) time.Duration { return time.Duration(float64(d) * r.Scale) }
 	out := timing{attach: scale(r.Attach), detach: scale(r.Detach), delete: scale(r.Delete),
-		command: scale(r.Command), stuck: scale(r.Stuck), readLag: scale(t.ReadLag), conflicts: true}
+		command: scale(r.Command), stuck: scale(r.Stuck), readLag: scale(t.ReadLag), busy: scale(t.Busy), conflicts: true}
 	if opts.AsyncDelay > 0 {
 		// An explicit AsyncDelay still sets the transitions, as before.
 		out.attach, out.detach, out.delete = opts.AsyncDelay, opts.AsyncDelay, opts.AsyncDelay

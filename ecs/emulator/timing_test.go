@@ -253,3 +253,23 @@ func TestReadLag(t *testing.T) {
 		t.Errorf("State: %s", n.Status)
 	}
 }
+
+// TestENIBusyConflict: with Timing.Busy, a change to an ENI that a
+// synchronous call changed within that window is 403 Operation.Conflict;
+// other ENIs and later changes go through.
+func TestENIBusyConflict(t *testing.T) {
+	e := newEnv(t, testWorld(t), Options{Timing: &Timing{Busy: Duration(2 * time.Second)}})
+	id := e.create(t)
+	wantErr(t, e.cl.ecs(t, "AssignPrivateIpAddresses", "NetworkInterfaceId", id, "SecondaryPrivateIpAddressCount", "1"), 403, "Operation.Conflict")
+	ok(t, e.cl.ecs(t, "AssignPrivateIpAddresses", "NetworkInterfaceId", "eni-free", "SecondaryPrivateIpAddressCount", "1"))
+	wantErr(t, e.cl.ecs(t, "ModifyNetworkInterfaceAttribute", "NetworkInterfaceId", "eni-free", "Description", "x"), 403, "Operation.Conflict")
+	e.clock.Advance(2 * time.Second)
+	ok(t, e.cl.ecs(t, "AssignPrivateIpAddresses", "NetworkInterfaceId", id, "SecondaryPrivateIpAddressCount", "1"))
+	wantErr(t, e.cl.ecs(t, "AttachNetworkInterface", "NetworkInterfaceId", id, "InstanceId", "i-run"), 403, "Operation.Conflict")
+	e.clock.Advance(2 * time.Second)
+	ok(t, e.cl.ecs(t, "AttachNetworkInterface", "NetworkInterfaceId", id, "InstanceId", "i-run"))
+
+	s := newEnv(t, testWorld(t), Options{Timing: &Timing{}})
+	id = s.create(t)
+	ok(t, s.cl.ecs(t, "AssignPrivateIpAddresses", "NetworkInterfaceId", id, "SecondaryPrivateIpAddressCount", "1"))
+}
