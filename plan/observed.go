@@ -145,7 +145,17 @@ func (o *Observed) Normalize() error {
 	slices.SortFunc(o.InstanceTypes, func(a, b TypeQuota) int { return strings.Compare(a.Name, b.Name) })
 	slices.SortFunc(o.Instances, func(a, b *ObservedInstance) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortFunc(o.ENIs, func(a, b *ObservedENI) int { return strings.Compare(a.ID, b.ID) })
+	o.indexVSwitches(bad)
+	o.indexTypes(bad)
+	o.indexInstances(bad)
+	o.indexENIs(bad)
+	if len(errs) > 0 {
+		return fmt.Errorf("observed state is inconsistent: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
 
+func (o *Observed) indexVSwitches(bad func(string, ...any)) {
 	o.vswitches = make(map[string]*ObservedVSwitch, len(o.VSwitches))
 	for i, v := range o.VSwitches {
 		switch {
@@ -162,7 +172,9 @@ func (o *Observed) Normalize() error {
 		}
 		o.vswitches[v.ID] = v
 	}
+}
 
+func (o *Observed) indexTypes(bad func(string, ...any)) {
 	o.types = make(map[string]TypeQuota, len(o.InstanceTypes))
 	for i, t := range o.InstanceTypes {
 		if t.Name == "" {
@@ -172,7 +184,9 @@ func (o *Observed) Normalize() error {
 		}
 		o.types[t.Name] = t
 	}
+}
 
+func (o *Observed) indexInstances(bad func(string, ...any)) {
 	o.instances = make(map[string]*ObservedInstance, len(o.Instances))
 	for i, in := range o.Instances {
 		switch {
@@ -189,7 +203,9 @@ func (o *Observed) Normalize() error {
 		slices.Sort(in.SecurityGroups)
 		o.instances[in.ID] = in
 	}
+}
 
+func (o *Observed) indexENIs(bad func(string, ...any)) {
 	o.enis = make(map[string]*ObservedENI, len(o.ENIs))
 	o.byInstance = make(map[string][]*ObservedENI)
 	for i, e := range o.ENIs {
@@ -215,11 +231,6 @@ func (o *Observed) Normalize() error {
 			return cmp.Or(cmp.Compare(a.DeviceIndex, b.DeviceIndex), strings.Compare(a.ID, b.ID))
 		})
 	}
-
-	if len(errs) > 0 {
-		return fmt.Errorf("observed state is inconsistent: %s", strings.Join(errs, "; "))
-	}
-	return nil
 }
 
 // sortAddrs sorts addresses numerically and reports invalid and repeated
