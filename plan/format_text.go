@@ -209,23 +209,32 @@ func (d *planDoc) block(c *changeDoc, byID map[string]*stepDoc) textBlock {
 	if c.ENIID != "" && !strings.HasSuffix(c.Address, "@"+c.ENIID) {
 		b.title += " (" + displayIdent(c.ENIID) + ")"
 	}
+	b.comments = changeComments(c, b.sym, byID)
+	b.attrs = changeAttrs(c, b.sym)
+	return b
+}
+
+// changeComments says what happens to the change's resource, and why,
+// from its steps' reasons.
+func changeComments(c *changeDoc, sym string, byID map[string]*stepDoc) []string {
+	var comments []string
 	addr := displayIdent(c.Address)
 	var reasons func(s *stepDoc) bool
-	switch b.sym {
+	switch sym {
 	case symCreate:
-		b.comments = []string{addr + " will be created"}
+		comments = []string{addr + " will be created"}
 	case symDelete:
-		b.comments = []string{addr + " will be destroyed"}
+		comments = []string{addr + " will be destroyed"}
 		reasons = func(s *stepDoc) bool { return s.Destroys }
 	case symReplace:
-		b.comments = []string{addr + " must be replaced"}
+		comments = []string{addr + " must be replaced"}
 		reasons = func(s *stepDoc) bool { return s.Destroys }
 	case symMove:
-		b.comments = []string{fmt.Sprintf("%s will move from %s to %s", addr,
+		comments = []string{fmt.Sprintf("%s will move from %s to %s", addr,
 			instanceLabel(c.PreviousInstance, c.PreviousInstanceID), instanceLabel(c.Instance, c.InstanceID))}
 		reasons = movesNothing
 	default:
-		b.comments = []string{addr + " will be updated in place"}
+		comments = []string{addr + " will be updated in place"}
 		reasons = movesNothing
 	}
 	// A step that undoes drift always says what changed outside ecsnet;
@@ -238,25 +247,32 @@ func (d *planDoc) block(c *changeDoc, byID map[string]*stepDoc) textBlock {
 		}
 		seen[s.Reason] = true
 		if s.Drift {
-			b.comments = append(b.comments, "(drift: "+displayLine(s.Reason)+")")
+			comments = append(comments, "(drift: "+displayLine(s.Reason)+")")
 		} else {
-			b.comments = append(b.comments, "("+displayLine(s.Reason)+")")
+			comments = append(comments, "("+displayLine(s.Reason)+")")
 		}
 	}
+	return comments
+}
+
+// changeAttrs lists the change's attributes: what a create sets, what a
+// modify changes, where the resource moves, and its addresses.
+func changeAttrs(c *changeDoc, sym string) []textAttr {
+	var attrs []textAttr
 	if cr := c.Create; cr != nil {
 		primary := "(picked by the cloud)"
 		if cr.PrimaryIP.IsValid() {
 			primary = cr.PrimaryIP.String()
 		}
-		b.attrs = append(b.attrs,
+		attrs = append(attrs,
 			textAttr{symCreate, "vswitch_id", displayIdent(cr.VSwitchID)},
 			textAttr{symCreate, "security_group_ids", displayList(cr.SecurityGroupIDs)},
 			textAttr{symCreate, "primary_ip", primary},
 			textAttr{symCreate, "name", strconv.Quote(cr.Name)})
 		if cr.Description != "" {
-			b.attrs = append(b.attrs, textAttr{symCreate, "description", strconv.Quote(cr.Description)})
+			attrs = append(attrs, textAttr{symCreate, "description", strconv.Quote(cr.Description)})
 		}
-		b.attrs = append(b.attrs, textAttr{symCreate, "instance", instanceLabel(c.Instance, c.InstanceID)})
+		attrs = append(attrs, textAttr{symCreate, "instance", instanceLabel(c.Instance, c.InstanceID)})
 	}
 	if m := c.Modify; m != nil {
 		// Old → new, as the instance line shows a move; a plan saved
@@ -266,34 +282,34 @@ func (d *planDoc) block(c *changeDoc, byID map[string]*stepDoc) textBlock {
 			if m.OldSecurityGroupIDs != nil {
 				v = displayList(m.OldSecurityGroupIDs) + " → " + v
 			}
-			b.attrs = append(b.attrs, textAttr{symUpdate, "security_group_ids", v})
+			attrs = append(attrs, textAttr{symUpdate, "security_group_ids", v})
 		}
 		if m.Name != nil {
-			b.attrs = append(b.attrs, textAttr{symUpdate, "name", oldNew(m.OldName, *m.Name)})
+			attrs = append(attrs, textAttr{symUpdate, "name", oldNew(m.OldName, *m.Name)})
 		}
 		if m.Description != nil {
-			b.attrs = append(b.attrs, textAttr{symUpdate, "description", oldNew(m.OldDescription, *m.Description)})
+			attrs = append(attrs, textAttr{symUpdate, "description", oldNew(m.OldDescription, *m.Description)})
 		}
 	}
 	switch {
-	case b.sym == symDelete:
+	case sym == symDelete:
 		if c.PreviousInstance != "" || c.PreviousInstanceID != "" {
-			b.attrs = append(b.attrs, textAttr{symDelete, "instance", instanceLabel(c.PreviousInstance, c.PreviousInstanceID)})
+			attrs = append(attrs, textAttr{symDelete, "instance", instanceLabel(c.PreviousInstance, c.PreviousInstanceID)})
 		}
 	case c.Create == nil && (c.Instance != c.PreviousInstance || c.InstanceID != c.PreviousInstanceID):
-		b.attrs = append(b.attrs, textAttr{symUpdate, "instance",
+		attrs = append(attrs, textAttr{symUpdate, "instance",
 			instanceLabel(c.PreviousInstance, c.PreviousInstanceID) + " → " + instanceLabel(c.Instance, c.InstanceID)})
 	}
 	for _, a := range c.IPsAdded {
-		b.attrs = append(b.attrs, textAttr{sym: symCreate, value: a.String()})
+		attrs = append(attrs, textAttr{sym: symCreate, value: a.String()})
 	}
 	if c.CountAdded > 0 {
-		b.attrs = append(b.attrs, textAttr{sym: symCreate, value: "(" + plural.Count(c.CountAdded, "address", "addresses") + " picked by the cloud)"})
+		attrs = append(attrs, textAttr{sym: symCreate, value: "(" + plural.Count(c.CountAdded, "address", "addresses") + " picked by the cloud)"})
 	}
 	for _, a := range c.IPsRemoved {
-		b.attrs = append(b.attrs, textAttr{sym: symDelete, value: a.String()})
+		attrs = append(attrs, textAttr{sym: symDelete, value: a.String()})
 	}
-	return b
+	return attrs
 }
 
 // oldNew shows a changed string attribute, quoted: "old" → "new", or
