@@ -62,7 +62,8 @@ type Config struct {
 	MaxConcurrency int
 
 	// WaitTimeout bounds WaitENI (default 2 min, Terraform's attach
-	// timeout).
+	// timeout). A wait that ends with the ENI still Attaching, Detaching
+	// or Deleting returns a *StuckError; the next apply resumes it.
 	WaitTimeout time.Duration
 	// WaitInterval is WaitENI's first polling delay (default 1 s); it grows
 	// by half each poll up to WaitMaxInterval (default 5 s, Terraform's
