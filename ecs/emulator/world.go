@@ -166,7 +166,8 @@ type Instance struct {
 // NetworkInterface is a secondary ENI that already exists. Status defaults
 // to InUse when InstanceId is set and Available otherwise; a transitional
 // status (Attaching, Detaching, Deleting) completes its duration (Timing,
-// or AsyncDelay) after the server starts. DeviceIndex defaults to the lowest free index.
+// or AsyncDelay) after the server starts. DeviceIndex defaults to the
+// lowest free index.
 type NetworkInterface struct {
 	NetworkInterfaceId          string   `json:"NetworkInterfaceId,omitempty"`
 	NetworkInterfaceName        string   `json:"NetworkInterfaceName,omitempty"`
