@@ -201,6 +201,12 @@ func (s summaryDoc) counts() string {
 // mdParts renders the comment at a level: the head (title, counts,
 // destroys), one part per group, and the tail (sections, fingerprint).
 func (d *planDoc) mdParts(groups []mdGroup, lv mdLevel, opts MarkdownOptions) (string, []string, string) {
+	return d.mdHead(lv, opts), d.mdGroupParts(groups, lv), d.mdTail(lv, opts)
+}
+
+// mdHead is the comment's title, summary table, drift and destroy lines,
+// and what was left out to fit.
+func (d *planDoc) mdHead(lv mdLevel, opts MarkdownOptions) string {
 	var h bytes.Buffer
 	title := fmt.Sprintf("ecsnet plan for %s (%s)", displayIdent(d.Fleet), displayIdent(d.Region))
 	if len(d.Steps) == 0 {
@@ -242,7 +248,12 @@ func (d *planDoc) mdParts(groups []mdGroup, lv mdLevel, opts MarkdownOptions) (s
 			fmt.Fprintf(&h, "\nOne line per instance to fit a comment; %s.\n\n", artifactRef(opts))
 		}
 	}
+	return h.String()
+}
 
+// mdGroupParts renders each group of changes: a collapsed diff and, in full,
+// its steps; one line per group at mdOneLine.
+func (d *planDoc) mdGroupParts(groups []mdGroup, lv mdLevel) []string {
 	parts := make([]string, 0, len(groups))
 	pos := d.stepIndex()
 	byID := d.stepsByID()
@@ -274,7 +285,12 @@ func (d *planDoc) mdParts(groups []mdGroup, lv mdLevel, opts MarkdownOptions) (s
 		b.WriteString("\n</details>\n")
 		parts = append(parts, b.String())
 	}
+	return parts
+}
 
+// mdTail is the comment's sections (unmanaged ENIs, unrecorded addresses,
+// notes), capped to fit, and the fingerprint line.
+func (d *planDoc) mdTail(lv mdLevel, opts MarkdownOptions) string {
 	var t bytes.Buffer
 	for _, sec := range d.sections() {
 		fmt.Fprintf(&t, "\n#### %s\n\n", mdText(sec.title))
@@ -291,7 +307,7 @@ func (d *planDoc) mdParts(groups []mdGroup, lv mdLevel, opts MarkdownOptions) (s
 	}
 	fmt.Fprintf(&t, "\n<sub>Fingerprint %s over %s; plan format_version %s.</sub>\n",
 		mdText(displayIdent(d.Fingerprint)), plural.Count(len(d.Touched), "observed resource", "observed resources"), mdText(d.FormatVersion))
-	return h.String(), parts, t.String()
+	return t.String()
 }
 
 func (d *planDoc) stepIndex() map[string]int {
