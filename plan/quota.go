@@ -53,10 +53,10 @@ const maxNamed = 10
 // SecurityGroupInstanceLimitExceed), leaving a created ENI unattached.
 //
 // Only the state after the plan is checked: crossDeps orders every detach
-// from an instance before the attaches to it, so the ENI count never peaks
-// above the larger of before and after. Address moves between ENIs of one
-// group are not so ordered; a plan that stays under the limit at its end
-// but not at every step is left to the cloud to refuse.
+// from an instance before the attaches to it, and releasesFirst, in a
+// group that would otherwise peak past its limit, every step that adds
+// addresses to the group after the steps that free addresses in it, so
+// neither count ever peaks above the larger of before and after.
 func (c *computer) checkQuotas() {
 	c.enisPerInstance()
 	c.groupTotals()
@@ -120,16 +120,87 @@ func (c *computer) groupTotals() {
 	}
 	t := c.tallyGroups()
 	for _, g := range c.f.SecurityGroups {
-		if n := t.totals[g.ID]; n != nil && n.after > limit && n.after > n.before {
+		n := t.totals[g.ID]
+		switch {
+		case n == nil:
+		case n.after > limit && n.after > n.before:
 			c.errs = append(c.errs, groupError(g, n, limit))
+		case n.before+n.grown > limit && n.after <= limit:
+			// It fits at the end, but not if the additions ran first
+			// (a replaced ENI's create before its delete).
+			c.releasesFirst(g.ID)
 		}
 	}
+}
+
+// releasesFirst makes every step that adds addresses to the group wait
+// for every step that frees addresses in it (unassigns and deletes). Those
+// depend on nothing but detaches and unassigns, so no cycle can form. A
+// modify that takes an ENI out of the group is not waited for: the plan
+// then relies on the order the executor picks.
+func (c *computer) releasesFirst(group string) {
+	var frees []string
+	var adds []*Step
+	for _, s := range c.steps {
+		switch s.Action {
+		case UnassignIPs, DeleteENI:
+			if slices.Contains(c.groupsBefore(s.ENIID), group) {
+				frees = append(frees, s.ID)
+			}
+		case CreateENI:
+			if slices.Contains(s.Create.SecurityGroupIDs, group) {
+				adds = append(adds, s)
+			}
+		case AssignIPs:
+			if slices.Contains(c.groupsAfter(s), group) {
+				adds = append(adds, s)
+			}
+		case ModifyENI:
+			if m := s.Modify; m.SecurityGroupIDs != nil && slices.Contains(m.SecurityGroupIDs, group) && !slices.Contains(m.OldSecurityGroupIDs, group) {
+				adds = append(adds, s)
+			}
+		}
+	}
+	for _, s := range adds {
+		s.DependsOn = append(s.DependsOn, frees...)
+		slices.Sort(s.DependsOn)
+		s.DependsOn = slices.Compact(s.DependsOn)
+	}
+}
+
+// groupsBefore returns the groups of an observed ENI, primary or not.
+func (c *computer) groupsBefore(id string) []string {
+	if e := c.obs.ENI(id); e != nil {
+		return e.SecurityGroups
+	}
+	for _, in := range c.obs.Instances {
+		if in.PrimaryENI == id {
+			return in.SecurityGroups
+		}
+	}
+	return nil
+}
+
+// groupsAfter returns the groups of the ENI an assign adds to, as the plan
+// leaves them: a new ENI's are its create's.
+func (c *computer) groupsAfter(s *Step) []string {
+	if s.ENIID == "" {
+		if cr := c.steps["create "+s.Target.String()]; cr != nil && cr.Create != nil {
+			return cr.Create.SecurityGroupIDs
+		}
+		return nil
+	}
+	if fp, ok := c.footprints.byID[s.ENIID]; ok && fp.groups != nil {
+		return fp.groups
+	}
+	return c.groupsBefore(s.ENIID)
 }
 
 // groupTotal is one security group's address count before and after the
 // plan, the foreign ENIs in it, and where the desired state adds to it.
 type groupTotal struct {
 	before, after int
+	grown         int // the additions alone, as if they all ran first
 	foreign       []*ObservedENI
 	growing       []schema.Pos
 }
@@ -211,6 +282,11 @@ func (t *groupTally) count(before, after footprint, observed []string, foreign *
 		}
 		n := get(g)
 		n.after += after.addrs
+		growth := after.addrs
+		if slices.Contains(observed, g) {
+			growth -= before.addrs
+		}
+		n.grown += max(0, growth)
 		if foreign != nil {
 			n.foreign = append(n.foreign, foreign)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -214,4 +215,44 @@ func loadString(t *testing.T, src string) *schema.Fleet {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// TestGroupNearFullReleasesFirst (issue 14): replacing cache-1-data (3
+// addresses, group "db") in a group the cloud fills to its 2,000 fits at
+// the end, but not if the new ENI were created before the old one is
+// deleted: the create waits for the delete. With room to spare, the plan
+// keeps its usual order.
+func TestGroupNearFullReleasesFirst(t *testing.T) {
+	moved := strings.Replace(mustRead(t), `secondaryIps: ["172.16.3.31", "172.16.3.32"]`, `secondaryIps: ["172.16.1.41", "172.16.1.42"]`, 1)
+	moved = strings.Replace(moved, `"cache-1-data": {
+		vswitch:        "data-i"`, `"cache-1-data": {
+		vswitch:        "app-i"`, 1)
+	f := loadExample(t)
+	f2 := loadString(t, moved)
+	db := f.SecurityGroup("db")
+
+	plan := func(room int) *Plan {
+		o, lock := converged(f)
+		withGroups(f, o)
+		inGroup := 0
+		for _, e := range o.ENIs {
+			if slices.Contains(e.SecurityGroups, db.ID) {
+				inGroup += 1 + len(e.SecondaryIPs)
+			}
+		}
+		plus(t, o, foreignENI("eni-foreign1", "", []string{db.ID}, schema.DefaultSecurityGroupMaxIPs-inGroup-1-room))
+		return compute(t, f2, o, lock, Options{})
+	}
+	old := ""
+	for _, s := range plan(0).Steps {
+		if s.Action == DeleteENI && s.ENI == "cache-1-data" {
+			old = s.ID
+		}
+	}
+	if c := plan(0).Step("create eni/cache-1-data"); c == nil || !slices.Contains(c.DependsOn, old) {
+		t.Errorf("full group: the create does not wait for %q: %+v", old, c)
+	}
+	if c := plan(3).Step("create eni/cache-1-data"); c == nil || slices.Contains(c.DependsOn, old) {
+		t.Errorf("room for both: the create waits for the delete: %+v", c)
+	}
 }

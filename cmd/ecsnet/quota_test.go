@@ -122,3 +122,17 @@ func TestE2EForeignAddressesFillGroup(t *testing.T) {
 	c = newE2E(t, bigPool(1984))
 	c.apply()
 }
+
+// TestE2EGroupFullReplace: with the "db" group at its 2,000 after an
+// apply, replacing cache-1-data (moved to another vSwitch) fits only if
+// the old ENI goes before the new one is created; apply converges.
+func TestE2EGroupFullReplace(t *testing.T) {
+	c := newE2E(t, bigPool(1984))
+	c.apply()
+	c.edit(`secondaryIps: ["172.16.3.31", "172.16.3.32"]`, `secondaryIps: ["172.16.1.41", "172.16.1.42"]`)
+	c.edit(`"cache-1-data": {
+		vswitch:        "data-i"`, `"cache-1-data": {
+		vswitch:        "app-i"`)
+	c.apply("--allow-destroy")
+	c.must(exitOK, "plan", "--detailed-exitcode", c.dir)
+}
