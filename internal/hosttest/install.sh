@@ -38,16 +38,19 @@ export DEBIAN_FRONTEND=noninteractive
 #   ifupdown      ifup/ifdown             the eni family for real in namespaces
 #   iproute2      ip                      namespaces, veths, read-back with ip -j
 #   netplan.io    netplan                 netplan generate --root-dir
-#   network-manager nmcli                 nmcli --offline keyfile round trip
+#   network-manager nmcli, NetworkManager, nm-online
+#                                         nmcli --offline keyfile round trip;
+#                                         NetworkManager --no-daemon in a namespace
+#   dbus-daemon   dbus-daemon             NetworkManager's private system bus
 #   cloud-init    cloud-init              cloud-init devel net-convert cross-check
-#   util-linux    unshare, nsenter        private mount namespaces
+#   util-linux    unshare, nsenter        private mount namespaces, entering a daemon's
 #   systemd       systemd-networkd        run networkd in a namespace (no daemon is started)
 #   the shellcheck package, command shellcheck: lints render/scripts/*.sh
 #                 and the rendered scripts
 #   nodejs, npm   node, npm               tree-sitter-powershell (wasm)
 #   ca-certificates                       npm over https
-packages=(ifupdown iproute2 netplan.io network-manager cloud-init util-linux systemd shellcheck ca-certificates)
-commands=(ifup ip netplan nmcli cloud-init unshare shellcheck)
+packages=(ifupdown iproute2 netplan.io network-manager dbus-daemon cloud-init util-linux systemd shellcheck ca-certificates)
+commands=(ifup ip netplan nmcli NetworkManager nm-online dbus-daemon cloud-init unshare nsenter shellcheck)
 
 # Node: a node already on PATH (e.g. a newer one from another repository)
 # is kept; installing Debian's npm beside it would conflict.
