@@ -485,9 +485,6 @@ func soakFaults(t *testing.T, mode soakMode) {
 					t.Fatalf("no convergence in %d runs; the last: %v", maxRuns, err)
 				}
 			}
-			if mode.fidelity && (met.conflicts.Load() == 0 || met.stuck.Load() == 0) {
-				t.Errorf("the cloud's faults were not met: %d conflicts retried, %d steps met a stuck attach", met.conflicts.Load(), met.stuck.Load())
-			}
 			conflicts.Add(met.conflicts.Load())
 			stuck.Add(met.stuck.Load())
 			mutating.Add(int64(srv.MutatingCalls()))
@@ -505,6 +502,12 @@ func soakFaults(t *testing.T, mode soakMode) {
 				t.Errorf("apply after convergence: converged %v, %d steps, %v", ok, steps, err)
 			}
 		})
+	}
+	// Which calls meet a fault depends on how the concurrent steps
+	// interleave, so one seed may roll no stuck attach; the soak as a
+	// whole must meet both, or it proves nothing about them.
+	if mode.fidelity && !t.Failed() && (conflicts.Load() == 0 || stuck.Load() == 0) {
+		t.Errorf("the cloud's faults were not met: %d conflicts retried, %d steps met a stuck attach", conflicts.Load(), stuck.Load())
 	}
 	t.Logf("%d runs of a %d-step plan under faults: %d re-runs in all, at most %d runs to converge; %d calls, %d of them mutating (%.2f per step); %d conflicts retried, %d steps met a stuck attach",
 		runs, 5*soakInstances, reruns.Load(), maxTries.Load(), calls.Load(), mutating.Load(), float64(mutating.Load())/float64(runs*5*soakInstances),
