@@ -45,12 +45,17 @@ export DEBIAN_FRONTEND=noninteractive
 #   cloud-init    cloud-init              cloud-init devel net-convert cross-check
 #   util-linux    unshare, nsenter        private mount namespaces, entering a daemon's
 #   systemd       systemd-networkd        run networkd in a namespace (no daemon is started)
+#   debootstrap, systemd-container
+#                 debootstrap, systemd-nspawn
+#                                         guests booted from a Debian root
+#                                         (internal/hosttest/daemons, with
+#                                         ECSNET_NSPAWN_GUESTS=1)
 #   the shellcheck package, command shellcheck: lints render/scripts/*.sh
 #                 and the rendered scripts
 #   nodejs, npm   node, npm               tree-sitter-powershell (wasm)
 #   ca-certificates                       npm over https
-packages=(ifupdown iproute2 netplan.io network-manager dbus-daemon cloud-init util-linux systemd shellcheck ca-certificates)
-commands=(ifup ip netplan nmcli NetworkManager nm-online dbus-daemon cloud-init unshare nsenter shellcheck)
+packages=(ifupdown iproute2 netplan.io network-manager dbus-daemon cloud-init util-linux systemd debootstrap systemd-container shellcheck ca-certificates)
+commands=(ifup ip netplan nmcli NetworkManager nm-online dbus-daemon cloud-init unshare nsenter flock debootstrap systemd-nspawn shellcheck)
 
 # Node: a node already on PATH (e.g. a newer one from another repository)
 # is kept; installing Debian's npm beside it would conflict.

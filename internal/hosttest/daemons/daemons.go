@@ -1,14 +1,23 @@
 // Package daemons runs a rendered host's files under the real daemon of
-// its stack, in a network namespace standing in for the host (issue 15,
-// "Real guests for every stack Debian can run"): NetworkManager with a
-// private system bus, systemd-networkd, and netplan (netplan generate,
-// then systemd-networkd on its output). The daemons run directly inside
-// the namespace, not in a booted guest: this machine and CI are
-// containers whose PID 1 is not systemd, and a systemd-nspawn boot of a
-// debootstrapped root does not work in them (see the README's gaps).
+// its stack (issue 15, "Real guests for every stack Debian can run"):
+// NetworkManager, systemd-networkd, and netplan (netplan generate, then
+// systemd-networkd on its output), in a network namespace standing in for
+// the host, whose veths carry the ENIs' MACs. Two ways:
 //
-// The files are render's bytes, unmodified, at the paths the bundle
-// gives them. What the harness has to change to run them here is listed in
+//   - Boot runs the daemon directly in the namespace: NetworkManager
+//     --no-daemon with a private dbus-daemon, or systemd-networkd, each
+//     with private /etc, /var and /run. Fast (well under a second a
+//     guest), needs only the Debian packages of install.sh.
+//   - BootNspawn boots a guest: a debootstrapped Debian root (made once,
+//     cached) under a private overlay, booted by systemd-nspawn in the
+//     namespace, its systemd starting the daemon as on a real host, with
+//     its own system bus, so every stack's apply script runs. This machine
+//     and CI are containers whose PID 1 is not systemd; nspawn boots there
+//     all the same (without machined: --register=no --keep-unit). Enabled
+//     by ECSNET_NSPAWN_GUESTS=1, since its first run debootstraps.
+//
+// The files are render's bytes, unmodified, at the paths the bundle gives
+// them. What the harness has to change to run them here is listed in
 // Rewrites; each is a gap between this rehearsal and a real host.
 //
 // It is a test helper, not product API; it builds on hosttest (the
@@ -17,9 +26,7 @@ package daemons
 
 import (
 	_ "embed"
-	"errors"
 	"fmt"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
@@ -45,16 +52,20 @@ type Rewrite struct {
 // Rewrites lists every difference between a guest here and a real host,
 // for the README's gaps.
 var Rewrites = []Rewrite{
-	{schema.StackNetplan, "PermanentMACAddress= in the .network files netplan generates becomes MACAddress=",
+	{schema.StackNetplan, "PermanentMACAddress= in the .network files netplan generates becomes MACAddress= (Boot: after netplan generate; BootNspawn: a unit, ecsnet-veth-mac.service, ordered after netplan's generator and before systemd-networkd)",
 		"netplan matches a NIC by its permanent MAC (an ENI's virtio NIC has one); a veth has none, so networkd would match nothing; the veths carry the ENIs' MACs as their current MAC"},
-	{schema.StackNetplan, "the .link files and udev rules netplan generates are not used",
+	{schema.StackNetplan, "the .link files netplan generates are deleted with the same rewrite",
 		"they only rename NICs (set-name), and no udev runs here; the veths are created with their final names"},
-	{schema.StackNetworkManager, "the primary ENI has no profile (cloud-init's DHCP profile is not installed): NetworkManager keeps its address as external configuration, in a profile it generates (id eth0), and the apply script adds the primary's secondary addresses to that one, which nmcli then saves as /etc/NetworkManager/system-connections/eth0.nmconnection",
+	{schema.StackNetworkManager, "the primary ENI has no profile (cloud-init's DHCP profile is not installed): NetworkManager keeps its address as external configuration, in a profile it generates (id eth0); the apply script adds the primary's secondary addresses to that one, which nmcli then saves as /etc/NetworkManager/system-connections/eth0.nmconnection",
 		"no DHCP server answers in the namespace; a DHCP profile would fail and take the primary's address down"},
-	{schema.StackNetworkManager, "NetworkManager runs with its own configuration (keyfile plugin only, no-auto-default=*, dns=none) and a private dbus-daemon",
+	{schema.StackNetworkManager, "Boot: NetworkManager runs with its own configuration (keyfile plugin only, no-auto-default=*, dns=none) and a private dbus-daemon; BootNspawn: the guest's own, Debian's defaults",
 		"the machine's NetworkManager.conf (Debian: plugins=ifupdown,keyfile) and system bus are not the guest's"},
-	{schema.StackNetworkd, "networkd and NetworkManager run with a read-only /sys",
-		"it tells them no udev runs, so they configure links without waiting for udev to initialise them"},
+	{schema.StackNetworkd, "the primary ENI's DHCP lease is an address and default route set with ip before the daemon starts (cloud-init's DHCP .network file is installed, but no DHCP server answers)",
+		"the namespaces send nothing outside; networkd keeps the address"},
+	{schema.StackNetworkd, "the daemons see a read-only /sys (Boot: remounted; BootNspawn: nspawn's own) and no udev",
+		"it tells them no udev runs, so they configure links without waiting for udev to initialise them; a real host's udev would also apply .link files"},
+	{schema.StackNetworkManager, "BootNspawn: the guest gets CAP_NET_ADMIN explicitly",
+		"nspawn grants it only with a network namespace it makes itself; without it NetworkManager's link changes fail with EPERM"},
 }
 
 // Guest is a host's stand-in running its stack's daemon.
@@ -68,7 +79,10 @@ type Guest struct {
 	Stop   func()        // stops the daemon(s); runs at the test's end anyway
 	Log    func() string // the daemon's log
 
-	nm *hosttest.Daemon // the NetworkManager guests' daemon
+	// exec runs a command in the guest (nil: none can reach the daemon);
+	// bundle is where a booted guest has the bundle.
+	exec   func(stdin []byte, args ...string) (stdout, stderr string, err error)
+	bundle string
 }
 
 // SettleTimeout bounds how long Boot waits for the daemon to configure
@@ -107,8 +121,8 @@ func Boot(t testing.TB, h *render.Host, files []render.File) *Guest {
 	start = time.Now()
 	switch h.Stack {
 	case schema.StackNetworkManager:
-		g.nm = g.NS.StartNetworkManager(t)
-		g.Stop, g.Log = g.nm.Stop, g.nm.Log
+		nm := g.NS.StartNetworkManager(t)
+		g.Stop, g.Log, g.exec = nm.Stop, nm.Log, nm.Exec
 	case schema.StackNetworkd, schema.StackNetplan:
 		g.Stop, g.Log = g.NS.StartNetworkd(t)
 	default:
@@ -170,28 +184,29 @@ func (g *Guest) String() string {
 	return fmt.Sprintf("%s (%s): setup %v, daemon settled in %v", g.Host.Name, g.Host.Stack, g.Setup.Round(time.Millisecond), g.Settle.Round(time.Millisecond))
 }
 
-// Apply writes the bundle to a directory and runs its apply script (render's
-// ecsnet-apply.sh, unmodified) in the guest with ROOT=/, against the
-// running daemon, as a push would. It returns the script's exit code and
-// output. Only NetworkManager guests run it here: the networkd and netplan
-// scripts reload networkd over the system bus, which StartNetworkd does not
-// provide.
+// Apply runs the bundle's apply script (render's ecsnet-apply.sh,
+// unmodified) in the guest with ROOT=/, against the running daemon, as a
+// push would, and returns its exit code and output. A Boot guest gets the
+// bundle written to a new directory; a BootNspawn guest runs the copy it
+// was booted with (files must be the same). Boot runs it for
+// NetworkManager only: the networkd and netplan scripts reload networkd
+// over the system bus, which StartNetworkd does not provide; a BootNspawn
+// guest has its own bus.
 func (g *Guest) Apply(t testing.TB, files []render.File) (code int, output string) {
 	t.Helper()
-	dir := t.TempDir()
-	if err := render.WriteHost(dir, g.Host.Name, files); err != nil {
-		t.Fatal(err)
+	if g.exec == nil {
+		t.Fatalf("%s: the %s apply script reloads its daemon over the system bus, which Boot runs for NetworkManager only", g.Host.Name, g.Host.Stack)
 	}
-	if g.nm == nil {
-		t.Fatalf("%s: the %s apply script reloads its daemon over the system bus, which this harness runs for NetworkManager only", g.Host.Name, g.Host.Stack)
-	}
-	out, errOut, err := g.nm.Exec(nil, "/bin/bash", filepath.Join(dir, g.Host.Name, render.ScriptName))
-	if err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			t.Fatalf("run %s in %s: %v", render.ScriptName, g.NS.Name, err)
+	var script string
+	if g.bundle != "" {
+		script = path.Join(g.bundle, g.Host.Name, render.ScriptName)
+	} else {
+		dir := t.TempDir()
+		if err := render.WriteHost(dir, g.Host.Name, files); err != nil {
+			t.Fatal(err)
 		}
-		code = ee.ExitCode()
+		script = filepath.Join(dir, g.Host.Name, render.ScriptName)
 	}
-	return code, out + errOut
+	out, errOut, err := g.exec(nil, "/bin/bash", script)
+	return exitCode(t, script, err), out + errOut
 }
