@@ -176,6 +176,10 @@ func judge(h *render.Host, problem string, r *plan.HostResult) HostCheck {
 		c.Verdict, c.Reason = CheckFailed, (&plan.HostError{Result: *r, ExitMeaning: ExitMeaning}).Error()
 	case err != nil && Recorded(r.Output):
 		c.Verdict, c.Reason = NotChecked, "the emulator records this family's scripts without running them"
+	case err != nil && emulatorLine.MatchString(r.Output):
+		// An emulator that runs no scripts at all: nothing was checked,
+		// and that is an error, not a host in sync.
+		c.Verdict, c.Reason = CheckFailed, "not executed: "+NotExecuted(*r)
 	case err != nil && !strings.Contains(r.Output, strings.TrimSpace(LiveMarker)):
 		c.Verdict, c.Reason = CheckFailed, noLiveState(*r)
 	case err != nil:

@@ -267,6 +267,13 @@ type HostOptions struct {
 	MaxFailures int
 	// Timeout bounds each script on a host; 0 is the runner's default.
 	Timeout time.Duration
+	// NotExecuted says why a host step whose scripts all ended as the
+	// agent's Success with exit code 0 did not do its work, or returns ""
+	// when it did (guest.NotExecuted: the output lacks the payload's
+	// result line, as when an emulator runs no scripts). Such a step
+	// fails with a NotExecutedError: it is never counted as done, and the
+	// cloud steps that wait for it do not run. Nil: the agent's word.
+	NotExecuted func(HostResult) string
 	// ExitMeaning explains a host script's exit code in a HostError, or
 	// returns "" for a code it does not know (guest.ExitMeaning: the
 	// codes are the payload's, which plan does not build). Nil: none.
@@ -313,6 +320,15 @@ func (e *HostError) Error() string {
 	}
 	return b.String()
 }
+
+// NotExecutedError is a host step whose scripts the agent reports as
+// run, but that did not run ecsnet's payload (HostOptions.NotExecuted).
+type NotExecutedError struct {
+	Result HostResult
+	Reason string
+}
+
+func (e *NotExecutedError) Error() string { return "not executed: " + e.Reason }
 
 // rollout decides when host steps may start: Batch at once, the canary
 // first and alone, and none after the rollout stopped.
@@ -375,7 +391,11 @@ func (r *rollout) finish(s *Step, ran bool, err error) {
 		if canary {
 			r.stopped = true
 		}
-		if err != nil {
+		// A host that did not run the payload proves nothing about it:
+		// it stops the rollout as a canary, but is no failure that
+		// --max-failures counts (nothing was changed on it).
+		var ne *NotExecutedError
+		if err != nil && !errors.As(err, &ne) {
 			r.failed++
 			if r.failed > r.opts.MaxFailures {
 				r.stopped = true
@@ -465,6 +485,11 @@ func (ex *executor) host(ctx context.Context, s *Step) (HostResult, error) {
 		res.Output = out.String()
 		if !r.OK() {
 			return res, &HostError{Result: res, ExitMeaning: ho.ExitMeaning}
+		}
+	}
+	if ho.NotExecuted != nil {
+		if why := ho.NotExecuted(res); why != "" {
+			return res, &NotExecutedError{Result: res, Reason: why}
 		}
 	}
 	return res, nil

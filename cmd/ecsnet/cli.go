@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ecsnet/ecsnet/guest"
 	"github.com/ecsnet/ecsnet/plan"
 )
 
@@ -93,14 +94,19 @@ func progressPrinter(w io.Writer) func(plan.Event) {
 		defer mu.Unlock()
 		host := ""
 		if ev.Host != nil && ev.Err == nil {
-			host = fmt.Sprintf(": exit %d (%s)", ev.Host.ExitCode, exitMeaning(*ev.Host))
+			host = fmt.Sprintf(": exit %d (%s)", ev.Host.ExitCode, guest.ExitMeaning(ev.Host.ExitCode))
 		}
-		switch ev.Phase {
-		case plan.Succeeded:
+		var notExecuted *plan.NotExecutedError
+		switch {
+		case ev.Phase == plan.Succeeded:
 			fmt.Fprintf(w, "  done     %-40s %6.1fs  [%d/%d]%s\n", ev.Step.ID, ev.Elapsed.Seconds(), ev.Done, ev.Total, host)
-		case plan.Failed:
+		case ev.Phase == plan.Failed && errors.As(ev.Err, &notExecuted):
+			// Nothing ran on the host: not a failure of it, and never
+			// done (guest.NotExecuted).
+			fmt.Fprintf(w, "  not run  %-40s %6.1fs  [%d/%d]: %v\n", ev.Step.ID, ev.Elapsed.Seconds(), ev.Done, ev.Total, ev.Err)
+		case ev.Phase == plan.Failed:
 			fmt.Fprintf(w, "  FAILED   %-40s %6.1fs  [%d/%d]: %v\n", ev.Step.ID, ev.Elapsed.Seconds(), ev.Done, ev.Total, ev.Err)
-		case plan.Skipped:
+		case ev.Phase == plan.Skipped:
 			why := "a step it depends on failed"
 			if ev.Err != nil {
 				why = ev.Err.Error()

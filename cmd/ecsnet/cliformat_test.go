@@ -244,9 +244,10 @@ func TestVerifyTextPlurals(t *testing.T) {
 // TestPushPlurals (issue 12 item 23): a push to one host says "1 host"
 // in its header and its summary.
 func TestPushPlurals(t *testing.T) {
-	c := appliedE2E(t, nil)
+	c, _ := newRunnerE2E(t, nil) // hosts answer with the payload's result line
+	c.apply()
 	code, out, errs := c.run("push", "--instance", "web-1", c.dir)
-	if code != exitOK || !strings.Contains(out, "ecsnet push: 1 host of fleet shop-prod, 10 at once\n") || !strings.Contains(out, "\nPush: 1 host done, 0 failed, 0 not run, 0 refused in ") {
+	if code != exitOK || !strings.Contains(out, "ecsnet push: 1 host of fleet shop-prod, 10 at once\n") || !strings.Contains(out, "\nPush: 1 host done of 1: 1 applied in ") {
 		t.Errorf("push to one host: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 }

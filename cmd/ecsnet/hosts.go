@@ -49,7 +49,7 @@ func (a *hostArgs) check() error {
 // step's scripts.
 func (a *hostArgs) options(runner plan.HostRunner, payload func(*plan.Step, *schema.Lock) (plan.HostPayload, error)) *plan.HostOptions {
 	return &plan.HostOptions{Runner: runner, Payload: payload, Batch: a.batch, Canary: a.canary, MaxFailures: a.maxFailures, Timeout: a.timeout,
-		ExitMeaning: guest.ExitMeaning}
+		ExitMeaning: guest.ExitMeaning, NotExecuted: guest.NotExecuted}
 }
 
 // lockedPayloads renders each host step of apply --hosts from the lock
@@ -63,73 +63,29 @@ func hostPayload(h *render.Host, opts guest.PayloadOptions) (plan.HostPayload, e
 	return guest.HostPayload(h, opts, ecs.MaxCommandContent)
 }
 
-// hostLine is one host's outcome in a report.
-func hostLine(w io.Writer, r plan.HostReport) {
-	res := r.Result
-	state := "ok"
-	if r.Err != nil {
-		state = "FAILED"
-	}
-	detail := ""
-	switch {
-	case r.Err != nil && res.Status == "":
-		detail = r.Err.Error()
-	default:
-		detail = fmt.Sprintf("exit %d", res.ExitCode)
-		if m := exitMeaning(res); m != "" && res.Status != "" {
-			detail += " (" + m + ")"
-		}
-		if res.Status != "Success" && res.Status != "Failed" && res.Status != "" {
-			detail = res.Status
-			if res.Error != "" {
-				detail += ": " + res.Error
-			}
-		}
-	}
-	fmt.Fprintf(w, "  %-10s %-16s %-6s %6.1fs  %s\n", r.Step.Instance, r.Step.InstanceID, state, res.Took.Seconds(), detail)
-	tail := 1
-	if r.Err != nil {
-		tail = 12
-	}
-	for _, l := range strings.Split(res.Tail(tail), "\n") {
-		if l != "" {
+// hostLine is one host step's outcome in a text report: the step, then
+// the instance, its outcome and the reason on one line, then the end of
+// its output (more of it for a host that is not done).
+func hostLine(w io.Writer, o guest.HostOutcome) {
+	fmt.Fprintf(w, "  %s\n", o.Step)
+	fmt.Fprintf(w, "  %-10s %-16s %-13s %6.1fs  %s\n", o.Instance, o.InstanceID, o.Outcome, o.Took.Seconds(), o.Reason)
+	for _, l := range strings.Split(o.Output, "\n") {
+		// The reason already said (the emulator's line, once per part).
+		if l != "" && strings.TrimSpace(l) != o.Reason {
 			fmt.Fprintf(w, "      | %s\n", l)
 		}
 	}
 }
 
-// exitMeaning explains a host's exit code; the emulator's guests that
-// only record scripts say so instead.
-func exitMeaning(r plan.HostResult) string {
-	if r.ExitCode == 0 && guest.Recorded(r.Output) {
-		return "recorded by the emulator, not run"
-	}
-	return guest.ExitMeaning(r.ExitCode)
-}
-
-// reportHosts prints what each host step did: instance, exit code, time
-// and the end of its output (more of it for a failure).
+// reportHosts prints what each host step did (guest.Outcomes): those
+// that ran, in plan order, then those that never started.
 func reportHosts(w io.Writer, reps []plan.HostReport, skipped []*plan.Step) {
-	if len(reps) == 0 && !hasHostStep(skipped) {
+	outs := guest.Outcomes(reps, skipped)
+	if len(outs) == 0 {
 		return
 	}
 	fmt.Fprintf(w, "\nHosts (Cloud Assistant):\n")
-	for _, r := range reps {
-		fmt.Fprintf(w, "  %s\n", r.Step.ID)
-		hostLine(w, r)
+	for _, o := range outs {
+		hostLine(w, o)
 	}
-	for _, s := range skipped {
-		if s.Action.Host() {
-			fmt.Fprintf(w, "  %s: not run (a step it depends on failed, or the rollout stopped)\n", s.ID)
-		}
-	}
-}
-
-func hasHostStep(steps []*plan.Step) bool {
-	for _, s := range steps {
-		if s.Action.Host() {
-			return true
-		}
-	}
-	return false
 }

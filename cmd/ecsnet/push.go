@@ -18,6 +18,7 @@ type pushArgs struct {
 	cloud     cloudArgs
 	host      hostArgs
 	instances []string
+	format    string
 }
 
 func pushFlags(a *pushArgs) *pflag.FlagSet {
@@ -25,6 +26,7 @@ func pushFlags(a *pushArgs) *pflag.FlagSet {
 	addCloudFlags(fs, &a.cloud, false)
 	addHostFlags(fs, &a.host)
 	fs.StringSliceVar(&a.instances, "instance", nil, "push to these instances only (by name; repeat or separate with commas)")
+	fs.StringVar(&a.format, "format", formatText, "how to report each host's outcome on stdout: text, json or markdown")
 	return fs
 }
 
@@ -38,6 +40,13 @@ exit code says how it went (its last line of output says why):
 ` + guest.ExitCodes("  ") + `
 A host whose render holds an address or ENI the lock does not record as
 on it yet is refused: run apply --hosts, which changes the cloud first.
+
+Each host's line gives its outcome and why: applied, refused, rolled
+back, failed, not executed (its output lacks the payload's result line:
+ecsnet did not run there, as with ecsnet emulator without --hosts or a
+stack ecsnet emulator --hosts only records) or not reachable. push exits
+0 only when every host is applied; --format json or markdown prints the
+same report for a program or a pull request.
 `
 
 // runPush delivers the current render to the hosts alone.
@@ -48,6 +57,9 @@ func runPush(ctx context.Context, args []string, e env) int {
 		return flagError(fs, err, e)
 	}
 	if err := a.host.check(); err != nil {
+		return flagError(fs, err, e)
+	}
+	if err := checkFormat(a.format, formatText, formatJSON, formatMarkdown); err != nil {
 		return flagError(fs, err, e)
 	}
 	paths := fs.Args()
@@ -68,14 +80,15 @@ func runPush(ctx context.Context, args []string, e env) int {
 	}
 	hosts, problems := guest.Pushable(f, lock)
 	p := &plan.Plan{Fleet: f.Name, Region: f.Region}
-	refused := 0
+	var refused []guest.HostOutcome
 	for _, in := range f.Instances {
 		if len(a.instances) > 0 && !slices.Contains(a.instances, in.Name) {
 			continue
 		}
 		if why, bad := problems[in.Name]; bad {
 			fmt.Fprintf(e.stderr, "ecsnet push: %s: not pushed: %s\n", in.Name, why)
-			refused++
+			refused = append(refused, guest.HostOutcome{Step: "host-apply " + plan.HostTarget(in.Name).String(), Instance: in.Name,
+				InstanceID: in.ID, Outcome: guest.OutcomeRefused, ExitCode: -1, Reason: "not pushed: " + why})
 			continue
 		}
 		p.Steps = append(p.Steps, &plan.Step{ID: "host-apply host/" + in.Name, Action: plan.HostApply, Target: plan.HostTarget(in.Name),
@@ -94,11 +107,17 @@ func runPush(ctx context.Context, args []string, e env) int {
 	payload := func(s *plan.Step, _ *schema.Lock) (plan.HostPayload, error) {
 		return hostPayload(hosts[s.Instance], guest.PayloadOptions{})
 	}
-	fmt.Fprintf(e.stdout, "ecsnet push: %s of fleet %s, %d at once", plural.Count(len(p.Steps), "host", "hosts"), f.Name, a.host.batch)
-	if a.host.canary > 0 {
-		fmt.Fprintf(e.stdout, ", the first %d alone", a.host.canary)
+	// The header goes with the text report; JSON and markdown keep
+	// stdout for the report itself.
+	head := e.stdout
+	if a.format != formatText {
+		head = e.stderr
 	}
-	fmt.Fprintln(e.stdout)
+	fmt.Fprintf(head, "ecsnet push: %s of fleet %s, %d at once", plural.Count(len(p.Steps), "host", "hosts"), f.Name, a.host.batch)
+	if a.host.canary > 0 {
+		fmt.Fprintf(head, ", the first %d alone", a.host.canary)
+	}
+	fmt.Fprintln(head)
 	start := time.Now()
 	hb := startHeartbeat(e.stderr, heartbeatEvery(e))
 	rep, err := plan.Deliver(ctx, p, lock, plan.ApplyOptions{Progress: hb.track(progressPrinter(hb)), Hosts: a.host.options(client, payload)})
@@ -107,11 +126,12 @@ func runPush(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "ecsnet push: %v\n", err)
 		return exitError
 	}
-	reportHosts(e.stdout, rep.Hosts, rep.Skipped)
-	fmt.Fprintf(e.stdout, "\nPush: %s done, %d failed, %d not run, %d refused in %.1fs.\n",
-		plural.Count(len(rep.Done), "host", "hosts"), len(rep.Failed), len(rep.Skipped), refused, time.Since(start).Seconds())
-	if len(rep.Failed) > 0 || len(rep.Skipped) > 0 || refused > 0 {
-		return exitError
+	outs := append(guest.Outcomes(rep.Hosts, rep.Skipped), refused...)
+	writePushReport(e.stdout, a.format, f.Name, outs, time.Since(start))
+	for _, o := range outs {
+		if !o.Outcome.Done() {
+			return exitError
+		}
 	}
 	return exitOK
 }

@@ -264,7 +264,7 @@ func runCommand(s *Server, q *call) (any, *apiError) {
 			r.due = q.now.Add(time.Duration(timeout) * time.Second)
 		default:
 			if s.runner == nil {
-				r.done = true
+				r.res.Output, r.done = []byte(plainNotExecuted), true
 				continue
 			}
 			cmd := Command{InvokeId: inv.invokeID, CommandId: inv.commandID, InstanceId: id, Type: typ,

@@ -560,6 +560,13 @@ func (h *Host) runScript(ctx context.Context, c Command) (CommandResult, error) 
 	return res, nil
 }
 
+// plainNotExecuted is the output of every command without a Runner or
+// hosts mode (ecsnet emulator without --hosts): Cloud Assistant's
+// Success with exit code 0, as the API answers, and a line that says no
+// script ran and how to run them, so that no report takes it for a
+// host that was configured (guest.NotExecuted reads it).
+const plainNotExecuted = "ecsnet emulator: not executed: start the emulator with --hosts to run scripts\n"
+
 // record answers a command the host's family cannot run: parse-checked,
 // kept in Commands, and successful unless the check failed.
 func (h *Host) record(ctx context.Context, c Command) CommandResult {

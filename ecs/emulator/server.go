@@ -30,7 +30,8 @@ type Options struct {
 	// window. Default time.Now. Response timestamps never come from it.
 	Now func() time.Time
 	// Runner executes Cloud Assistant commands; nil finishes every
-	// invocation with exit code 0 and no output.
+	// invocation with exit code 0 and one line of output saying that
+	// nothing ran (plainNotExecuted).
 	Runner Runner
 	// Hosts turns on hosts mode: every instance gets an emulated guest
 	// (network and mount namespaces for the families that run for real)

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ecsnet/ecsnet/guest"
+	"github.com/ecsnet/ecsnet/internal/plural"
+	"github.com/ecsnet/ecsnet/plan"
+)
+
+// This file prints push's report: one guest.HostOutcome per host, with
+// its reason on the same line, as text, JSON or markdown. Every view
+// counts a host as done only when its outcome is (Outcome.Done), so a
+// host whose script did not run is never shown as configured.
+
+// outcomeOrder is the order in which a summary counts the outcomes.
+var outcomeOrder = [...]guest.Outcome{guest.OutcomeApplied, guest.OutcomeUnchanged, guest.OutcomeRefused, guest.OutcomeRolledBack,
+	guest.OutcomeFailed, guest.OutcomeNotExecuted, guest.OutcomeNotReachable}
+
+// pushDoc is push's JSON report.
+type pushDoc struct {
+	FormatVersion string              `json:"format_version"`
+	Fleet         string              `json:"fleet"`
+	Hosts         []guest.HostOutcome `json:"hosts"`
+	// Summary counts the hosts by outcome, every outcome named
+	// ("not executed" is not_executed), and Done those configured.
+	Summary map[string]int `json:"summary"`
+	Done    int            `json:"done"`
+	TookMS  int64          `json:"took_ms"`
+}
+
+// outcomeCounts counts outs by outcome, in outcomeOrder.
+func outcomeCounts(outs []guest.HostOutcome) (counts [len(outcomeOrder)]int, done int) {
+	for _, o := range outs {
+		for i, k := range outcomeOrder {
+			if o.Outcome == k {
+				counts[i]++
+			}
+		}
+		if o.Outcome.Done() {
+			done++
+		}
+	}
+	return counts, done
+}
+
+// outcomeSummary says how many hosts got each outcome, those with none
+// left out: "3 applied, 7 not executed".
+func outcomeSummary(outs []guest.HostOutcome) string {
+	counts, _ := outcomeCounts(outs)
+	var parts []string
+	for i, n := range counts {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, outcomeOrder[i]))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func writePushReport(w io.Writer, format, fleet string, outs []guest.HostOutcome, took time.Duration) {
+	counts, done := outcomeCounts(outs)
+	switch format {
+	case formatJSON:
+		doc := pushDoc{FormatVersion: "1", Fleet: fleet, Hosts: outs, Summary: map[string]int{}, Done: done, TookMS: took.Milliseconds()}
+		if doc.Hosts == nil {
+			doc.Hosts = []guest.HostOutcome{}
+		}
+		for i, k := range outcomeOrder {
+			doc.Summary[strings.ReplaceAll(k.String(), " ", "_")] = counts[i]
+		}
+		data, _ := json.MarshalIndent(doc, "", "  ")
+		w.Write(append(data, '\n'))
+	case formatMarkdown:
+		fmt.Fprintf(w, "### ecsnet push: fleet %s\n\n", mdCell(fleet))
+		fmt.Fprintf(w, "| host | instance | outcome | reason |\n|---|---|---|---|\n")
+		for _, o := range outs {
+			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", mdCell(o.Instance), mdCell(o.InstanceID), o.Outcome, mdCell(o.Reason))
+		}
+		fmt.Fprintf(w, "\n%s of %d configured: %s.\n", plural.Count(done, "host", "hosts"), len(outs), outcomeSummary(outs))
+	default:
+		if len(outs) > 0 {
+			fmt.Fprintf(w, "\nHosts (Cloud Assistant):\n")
+		}
+		for _, o := range outs {
+			hostLine(w, o)
+		}
+		fmt.Fprintf(w, "\nPush: %s done of %d: %s in %.1fs.\n", plural.Count(done, "host", "hosts"), len(outs), outcomeSummary(outs), took.Seconds())
+		if done < len(outs) {
+			fmt.Fprintf(w, "%s not configured as rendered; the reason is on each host's line above.\n",
+				plural.Count(len(outs)-done, "host is", "hosts are"))
+		}
+	}
+}
+
+// mdCell makes s one markdown table cell: no line breaks, pipes escaped.
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "\r", "")
+	s = strings.ReplaceAll(s, "\n", " ")
+	return strings.ReplaceAll(s, "|", `\|`)
+}
+
+// onlyNotExecuted reports whether an apply's only failures are host steps
+// whose script did not run (the guests ecsnet emulator --hosts records):
+// the demo shows them as such and goes on.
+func onlyNotExecuted(rep *plan.Report, err error) bool {
+	if err != nil || rep == nil || len(rep.Failed) == 0 || len(rep.Skipped) > 0 {
+		return false
+	}
+	for _, f := range rep.Failed {
+		var ne *plan.NotExecutedError
+		if !errors.As(f.Err, &ne) {
+			return false
+		}
+	}
+	return true
+}
