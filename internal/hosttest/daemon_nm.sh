@@ -36,13 +36,15 @@ CONF
 # only, from the real /etc/NetworkManager/system-connections; no automatic
 # DHCP profile on a NIC without one (the primary keeps the address its
 # DHCP client left, as NetworkManager keeps any external configuration);
-# hands off resolv.conf.
+# hands off resolv.conf and the host name, which this namespace shares
+# with the machine.
 cat >/run/ecsnet-nm/NetworkManager.conf <<'CONF'
 [main]
 plugins=keyfile
 no-auto-default=*
 dns=none
 rc-manager=unmanaged
+hostname-mode=none
 
 [logging]
 level=INFO
