@@ -154,6 +154,53 @@ func WithHosts(p *Plan, f *schema.Fleet, obs *Observed) *Plan {
 	return &out
 }
 
+// HostsToPush returns, in the fleet's order, the instances whose hosts
+// the cloud steps of p among done change what they use (an address or
+// an ENI the cloud gives them or takes away): those WithHosts would have
+// delivered to. A run that changes the cloud without configuring the
+// hosts names them, so that none keeps answering for an address the
+// cloud now routes elsewhere, or lacks one it now routes to it. done nil
+// means every step of p (a plan not applied yet).
+func HostsToPush(p *Plan, done []*Step, f *schema.Fleet, obs *Observed) []string {
+	ran := map[string]bool{}
+	for _, s := range p.Steps {
+		if done == nil || slices.Contains(done, s) {
+			ran[s.ID] = !s.Action.Host()
+		}
+	}
+	with := WithHosts(p, f, obs)
+	removes := map[string]string{} // host-remove step ID -> its instance
+	for _, s := range with.Steps {
+		if s.Action == HostRemove {
+			removes[s.ID] = s.Instance
+		}
+	}
+	need := map[string]bool{}
+	for _, s := range with.Steps {
+		switch {
+		case s.Action == HostApply:
+			// It depends on every cloud step that touches its host.
+			for _, d := range s.DependsOn {
+				need[s.Instance] = need[s.Instance] || ran[d]
+			}
+		case ran[s.ID]:
+			// A removal waits for its host's remove step.
+			for _, d := range s.DependsOn {
+				if in, ok := removes[d]; ok {
+					need[in] = true
+				}
+			}
+		}
+	}
+	var out []string
+	for _, in := range f.Instances {
+		if need[in.Name] {
+			out = append(out, in.Name)
+		}
+	}
+	return out
+}
+
 func appendUnique(s []string, v string) []string {
 	if slices.Contains(s, v) {
 		return s

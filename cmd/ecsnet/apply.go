@@ -214,5 +214,10 @@ func executeApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, cli
 	if a.prune {
 		recheck += "--prune "
 	}
-	return reportApply(e, rep, err, lockPath, recheck+strings.Join(a.paths, " "), time.Since(start))
+	code := reportApply(e, rep, err, lockPath, recheck+strings.Join(a.paths, " "), time.Since(start))
+	if rep != nil && !a.hosts {
+		hosts := plan.HostsToPush(r.p, rep.Done, f, r.obs)
+		writeHostsToPush(e.stderr, hosts, pushCommand(&a.cloud, hosts, a.paths))
+	}
+	return code
 }

@@ -122,3 +122,53 @@ func onlyNotExecuted(rep *plan.Report, err error) bool {
 	}
 	return true
 }
+
+// pushCommand is the push that configures hosts after a run that changed
+// the cloud without them: the same cloud flags and desired state.
+func pushCommand(a *cloudArgs, hosts, paths []string) string {
+	args := []string{"ecsnet", "push", "--instance", strings.Join(hosts, ",")}
+	for _, f := range []struct{ flag, v string }{{"--endpoint", a.endpoint}, {"--region", a.region}, {"--profile", a.profile},
+		{"--ecs-ram-role", a.ramRole}, {"--lock", a.lockPath}} {
+		if f.v != "" {
+			args = append(args, f.flag, f.v)
+		}
+	}
+	return shellJoin(append(args, paths...))
+}
+
+// shellJoin quotes each word that a POSIX shell would split or expand.
+func shellJoin(words []string) string {
+	out := make([]string, len(words))
+	for i, s := range words {
+		if s == "" || strings.ContainsAny(s, " \t\n'\"$`\\|&;<>()*?[]#~!{}") {
+			s = "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+		out[i] = s
+	}
+	return strings.Join(out, " ")
+}
+
+// writeHostsToPush ends an apply that changed the cloud without --hosts:
+// the hosts whose addresses or ENIs changed, and the command that
+// configures them (nothing when there are none).
+func writeHostsToPush(w io.Writer, hosts []string, cmd string) {
+	if len(hosts) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nHosts to configure: the cloud gave or took away addresses or ENIs that %s %s, and this apply did not configure the hosts (no --hosts). "+
+		"Until they are, a host may answer for an address the cloud now routes elsewhere, or lack one it routes to the host. Run:\n  %s\n",
+		strings.Join(hosts, ", "), plural.Word(len(hosts), "uses", "use"), cmd)
+}
+
+// hostsToPushNote is the note of a plan without --hosts whose cloud
+// steps change what hosts use ("" when they change none). It is part of
+// the saved plan, which may be applied elsewhere with other cloud flags,
+// so its command names only the instances.
+func hostsToPushNote(hosts []string) string {
+	if len(hosts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Hosts to configure: this plan gives or takes away addresses or ENIs that %s %s. Apply it with --hosts to configure them in the same run, "+
+		"or after the apply run ecsnet push --instance %s with the same desired state.",
+		strings.Join(hosts, ", "), plural.Word(len(hosts), "uses", "use"), strings.Join(hosts, ","))
+}

@@ -7,6 +7,7 @@ package main
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -102,5 +103,45 @@ func TestPushNotReachableSaysWhy(t *testing.T) {
 	line := regexp.MustCompile(`(?m)^  lb-1 +i-bp1lb0000001 +not reachable +\d+\.\ds  \S.*is Stopped, and commands run only on Running instances\.$`)
 	if !line.MatchString(out) || strings.Contains(out, "(applied and verified)") || strings.Contains(out, "exit 0") {
 		t.Errorf("push to a stopped instance:\n%s\n%s", out, errs)
+	}
+}
+
+// TestApplyWithoutHostsNamesHostsToPush: a failover and an address
+// change applied without --hosts end with the hosts that need push and
+// the exact command, instead of only "The cloud matches the desired
+// state"; the plan says the same in text, JSON and markdown; with
+// --hosts neither says it.
+func TestApplyWithoutHostsNamesHostsToPush(t *testing.T) {
+	c := appliedE2E(t, nil)
+	c.edit(`secondaryIps: ["172.16.0.31"]`, `secondaryIps: ["172.16.0.32"]`)
+	c.edit(`attachTo: "lb-1"`, `attachTo: "lb-2"`)
+	cmd := "ecsnet push --instance lb-1,lb-2 --endpoint " + c.url + " " + c.dir
+	note := "Hosts to configure: this plan gives or takes away addresses or ENIs that lb-1, lb-2 use. Apply it with --hosts to configure them in the same run, " +
+		"or after the apply run ecsnet push --instance lb-1,lb-2 with the same desired state."
+
+	text, _ := c.must(exitOK, "plan", c.dir)
+	js, _ := c.must(exitOK, "plan", "--format", "json", c.dir)
+	md, _ := c.must(exitOK, "plan", "--format", "markdown", c.dir)
+	var doc struct{ Notes []string }
+	if err := json.Unmarshal([]byte(js), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, note) || !slices.Contains(doc.Notes, note) || !strings.Contains(md, "Hosts to configure: this plan gives or takes away addresses or ENIs that lb-1, lb-2 use.") {
+		t.Errorf("the plan does not name the hosts to push:\n%s\n%s\n%s", text, js, md)
+	}
+	if out, _ := c.must(exitOK, "plan", "--hosts", c.dir); strings.Contains(out, "Hosts to configure") {
+		t.Errorf("plan --hosts names hosts to push:\n%s", out)
+	}
+
+	_, errs := c.must(exitOK, "apply", "--auto-approve", c.dir)
+	t.Logf("plan:\n%s\napply:\n%s", text, errs)
+	want := "\nHosts to configure: the cloud gave or took away addresses or ENIs that lb-1, lb-2 use, and this apply did not configure the hosts (no --hosts). " +
+		"Until they are, a host may answer for an address the cloud now routes elsewhere, or lack one it routes to the host. Run:\n  " + cmd + "\n"
+	if !strings.HasSuffix(errs, want) {
+		t.Errorf("apply without --hosts does not end with the hosts to push:\n%s", errs)
+	}
+	// Nothing left to do: nothing to say.
+	if _, errs := c.must(exitOK, "apply", "--auto-approve", c.dir); strings.Contains(errs, "Hosts to configure") {
+		t.Errorf("an apply with no change names hosts:\n%s", errs)
 	}
 }

@@ -68,6 +68,11 @@ func runPlan(ctx context.Context, args []string, e env) int {
 		return fail(e, a.format, "ecsnet plan", err)
 	}
 	p := m.plan
+	if !a.hosts {
+		if note := hostsToPushNote(plan.HostsToPush(p, nil, m.fleet, m.obs)); note != "" {
+			p.Notes = append(p.Notes, note)
+		}
+	}
 	if a.save != "" {
 		if err := savePlan(a.save, p); err != nil {
 			return fail(e, a.format, "ecsnet plan", err)
@@ -120,6 +125,7 @@ type madePlan struct {
 	fleet *schema.Fleet
 	lock  *schema.Lock
 	plan  *plan.Plan
+	obs   *plan.Observed
 }
 
 // makePlan loads the fleet (once: plan --rendered renders from the same
@@ -163,7 +169,7 @@ func makePlan(ctx context.Context, e env, a *cloudArgs, paths []string, format s
 	if hosts {
 		p = plan.WithHosts(p, f, obs)
 	}
-	return &madePlan{fleet: f, lock: lock, plan: p}, nil
+	return &madePlan{fleet: f, lock: lock, plan: p, obs: obs}, nil
 }
 
 // readObserved reads the snapshot of plan --observed, saying in the user's
