@@ -78,7 +78,7 @@ func runEmulator(ctx context.Context, args []string, e env) int {
 	}
 	if a.hosts {
 		if os.Geteuid() != 0 {
-			fmt.Fprintln(e.stderr, "ecsnet emulator: --hosts needs root: the emulated guests are network and mount namespaces; run it as root, or leave --hosts out (commands then succeed without running)")
+			fmt.Fprintln(e.stderr, "ecsnet emulator: --hosts needs root: the emulated guests are network and mount namespaces; run it as root, or leave --hosts out (commands then run nothing and say so)")
 			return exitError
 		}
 		opts.Hosts = &emulator.HostsConfig{Dir: a.hostsDir, Log: e.stderr}

@@ -92,6 +92,12 @@
 // and the same call sequence give the same cloud and the same bytes (given
 // a fixed Options.Now, or AsyncDelay 0).
 //
+// Without Options.Runner or hosts mode (ecsnet emulator without --hosts),
+// every Cloud Assistant command ends Success with exit code 0, as the
+// API answers, and the one line of output "ecsnet emulator: not
+// executed: start the emulator with --hosts to run scripts": no script
+// ran, and ecsnet reports the host as not executed, never configured.
+//
 // # Hosts mode
 //
 // With Options.Hosts (ecsnet emulator --hosts; root only) every instance
