@@ -57,12 +57,12 @@ func RootDir() string {
 func Root(t testing.TB) (string, time.Duration) {
 	t.Helper()
 	hosttest.RequireRoot(t)
-	hosttest.RequireTool(t, "debootstrap")
-	hosttest.RequireTool(t, "flock")
 	dir := RootDir()
 	if _, err := os.Stat(filepath.Join(dir, ".ecsnet-complete")); err == nil {
 		return dir, 0
 	}
+	hosttest.RequireTool(t, "debootstrap")
+	hosttest.RequireTool(t, "flock")
 	start := time.Now()
 	out, err := exec.Command("/bin/sh", "-c", rootScript, "nspawn_root.sh", dir).CombinedOutput()
 	if err != nil {
