@@ -215,9 +215,14 @@ func executeApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, cli
 		recheck += "--prune "
 	}
 	code := reportApply(e, rep, err, lockPath, recheck+strings.Join(a.paths, " "), time.Since(start))
-	if rep != nil && !a.hosts {
+	switch {
+	case rep == nil:
+	case !a.hosts:
 		hosts := plan.HostsToPush(r.p, rep.Done, f, r.obs)
 		writeHostsToPush(e.stderr, hosts, pushCommand(&a.cloud, hosts, a.paths))
+	default:
+		hosts := hostsNotDone(f, rep)
+		writeHostsNotDone(e.stderr, hosts, pushCommand(&a.cloud, hosts, a.paths))
 	}
 	return code
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/ecsnet/ecsnet/guest"
 	"github.com/ecsnet/ecsnet/internal/plural"
 	"github.com/ecsnet/ecsnet/plan"
+	"github.com/ecsnet/ecsnet/schema"
 )
 
 // This file prints push's report: one guest.HostOutcome per host, with
@@ -171,4 +172,39 @@ func hostsToPushNote(hosts []string) string {
 	return fmt.Sprintf("Hosts to configure: this plan gives or takes away addresses or ENIs that %s %s. Apply it with --hosts to configure them in the same run, "+
 		"or after the apply run ecsnet push --instance %s with the same desired state.",
 		strings.Join(hosts, ", "), plural.Word(len(hosts), "uses", "use"), strings.Join(hosts, ","))
+}
+
+// hostsNotDone returns, in the fleet's order, the instances of the host
+// steps of an apply --hosts that did not end done (failed, not executed,
+// or never started).
+func hostsNotDone(f *schema.Fleet, rep *plan.Report) []string {
+	left := map[string]bool{}
+	for _, x := range rep.Failed {
+		if x.Step.Action.Host() {
+			left[x.Step.Instance] = true
+		}
+	}
+	for _, s := range rep.Skipped {
+		if s.Action.Host() {
+			left[s.Instance] = true
+		}
+	}
+	var out []string
+	for _, in := range f.Instances {
+		if left[in.Name] {
+			out = append(out, in.Name)
+		}
+	}
+	return out
+}
+
+// writeHostsNotDone ends an apply --hosts whose host steps did not all
+// end done: those hosts, and the push that configures them once the
+// reason on each host's line is dealt with.
+func writeHostsNotDone(w io.Writer, hosts []string, cmd string) {
+	if len(hosts) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nHosts to configure: %s %s not configured in this run (the reason is on each host's line above). Once the cause is dealt with, run:\n  %s\n",
+		strings.Join(hosts, ", "), plural.Word(len(hosts), "was", "were"), cmd)
 }

@@ -84,6 +84,12 @@ func TestApplyHostsPlainEmulatorNotExecuted(t *testing.T) {
 	if !strings.Contains(errs, "Apply: 27 done, 9 failed, 0 skipped") {
 		t.Errorf("the host steps are not counted as failed:\n%s", errs)
 	}
+	hosts := "api-1,app-1,cache-1,db-1,db-2,edge-1,lb-1,web-1,win-1"
+	want := "\nHosts to configure: " + strings.ReplaceAll(hosts, ",", ", ") + " were not configured in this run (the reason is on each host's line above). " +
+		"Once the cause is dealt with, run:\n  ecsnet push --instance " + hosts + " --endpoint " + c.url + " " + c.dir + "\n"
+	if !strings.HasSuffix(errs, want) {
+		t.Errorf("apply --hosts does not end with the hosts left to configure:\n%s", errs)
+	}
 	// The cloud side is done all the same.
 	c.must(exitOK, "plan", "--detailed-exitcode", c.dir)
 }
