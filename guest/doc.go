@@ -6,7 +6,10 @@
 // given the lock (Pushable, LockedPayloads), and verify: the live network
 // state a verify payload prints (ParseLive), its comparison against the
 // desired state (Drift), and each host's verdict as a typed report
-// (Verify, Report).
+// (Verify, Report), and each host step's outcome as every report of
+// push and apply --hosts prints it (Outcome, OutcomeOf): decided from the
+// payload's own result line, so that a host whose script did not run is
+// "not executed", never applied (NotExecuted).
 //
 // Its scripts are files under scripts/, embedded with //go:embed. guest
 // wraps render's bundles into plan's host payloads and never talks to the
