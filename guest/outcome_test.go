@@ -66,11 +66,11 @@ func TestOutcomeOf(t *testing.T) {
 // payload ran, whatever else the output holds.
 func TestNotExecuted(t *testing.T) {
 	for out, ran := range map[string]bool{
-		"ecsnet: lb-1: result: applied and verified\n":        true,
-		"ecsnet: lb-1: result: applied and verified\r\n":      true,
-		"ecsnet: lb-1: applying\n":                            false,
-		"":                                                    false,
-		"applied and verified\n":                              false,
+		"ecsnet: lb-1: result: applied and verified\n":   true,
+		"ecsnet: lb-1: result: applied and verified\r\n": true,
+		"ecsnet: lb-1: applying\n":                       false,
+		"":                                               false,
+		"applied and verified\n":                         false,
 		"ecsnet emulator: not executed: start the emulator\n": false,
 	} {
 		if got := NotExecuted(plan.HostResult{Status: "Success", Output: out}) == ""; got != ran {
