@@ -10,6 +10,9 @@
 //   - ifupdown, the iproute2 scripts and the apply scripts inside them, and
 //     systemd-networkd itself (StartNetworkd: with a read-only /sys it
 //     runs without udev), read back with `ip -j` (Addrs, Rules, Routes);
+//   - NetworkManager itself (StartNetworkManager: `NetworkManager
+//     --no-daemon` with a private dbus-daemon), whose commands run in its
+//     own mount namespace (Daemon.Command) so its files stay its own;
 //   - `netplan generate --root-dir` (NetplanGenerate), `nmcli --offline`
 //     (NMOfflineRoundTrip, NMLost), bash sourcing of ifcfg files
 //     (SourceIfcfg) and wicked's sysconfig reading rule
@@ -29,7 +32,9 @@
 // Its sub-package standin builds on it with render's host model (a
 // namespace standing in for a rendered host, its wanted and live state),
 // for render's and guest's real-tool tests; hosttest itself may not import
-// render, whose own tests import hosttest.
+// render, whose own tests import hosttest. Sub-package daemons boots
+// rendered hosts under their stack's real daemon, in a namespace or as a
+// debootstrapped Debian guest under systemd-nspawn.
 //
 // Network tests send nothing outside the namespaces they create.
 package hosttest
