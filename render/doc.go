@@ -1,6 +1,6 @@
 // Package render writes each host's network configuration for its OS, from
-// the desired state and the lock (which records what the cloud picked:
-// counted addresses, MACs, device indexes).
+// the desired state and the lock (which records what the cloud picked, the
+// counted addresses and MACs, and the slot ecsnet gave each ENI).
 //
 // Rendering is pure: ForHost returns files and never touches the disk, runs
 // tools or reads the environment, so the same input always gives the same
