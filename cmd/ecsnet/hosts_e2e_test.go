@@ -44,6 +44,12 @@ func (w testLog) Write(p []byte) (int, error) {
 // copies the example fleet (without its lock) to a temporary directory.
 func newHostsE2E(t *testing.T) *e2e {
 	t.Helper()
+	return newHostsE2EWorld(t, func(*emulator.World) {})
+}
+
+// newHostsE2EWorld is newHostsE2E on the example world after edit.
+func newHostsE2EWorld(t *testing.T, edit func(*emulator.World)) *e2e {
+	t.Helper()
 	hosttest.RequireRoot(t)
 	for _, tool := range []string{"ip", "unshare", "nsenter", "bash", "ifup", "mount"} {
 		hosttest.RequireTool(t, tool)
@@ -52,6 +58,7 @@ func newHostsE2E(t *testing.T) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
+	edit(w)
 	var tick atomic.Int64
 	srv, err := emulator.New(w, emulator.Options{AsyncDelay: e2eAsyncDelay, Now: func() time.Time {
 		return time.Now().Add(time.Duration(tick.Add(1)) * e2eAsyncDelay)

@@ -2,63 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/ecsnet/ecsnet/ecs/emulator"
-	"github.com/ecsnet/ecsnet/fixtures"
-	"github.com/ecsnet/ecsnet/internal/hosttest"
 	"github.com/ecsnet/ecsnet/render"
 )
-
-// newHostsE2EWorld is newHostsE2E on the example world after edit.
-func newHostsE2EWorld(t *testing.T, edit func(*emulator.World)) *e2e {
-	t.Helper()
-	hosttest.RequireRoot(t)
-	for _, tool := range []string{"ip", "unshare", "nsenter", "bash", "ifup", "mount"} {
-		hosttest.RequireTool(t, tool)
-	}
-	w, err := exampleWorld()
-	if err != nil {
-		t.Fatal(err)
-	}
-	edit(w)
-	var tick atomic.Int64
-	srv, err := emulator.New(w, emulator.Options{AsyncDelay: e2eAsyncDelay, Now: func() time.Time {
-		return time.Now().Add(time.Duration(tick.Add(1)) * e2eAsyncDelay)
-	}, Hosts: &emulator.HostsConfig{Log: testLog{t}}})
-	if errors.Is(err, emulator.ErrHostsNeedRoot) {
-		hosttest.Unavailable(t, "%v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Close(); err != nil {
-			t.Errorf("close the emulator's hosts: %v", err)
-		}
-	})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	c := &e2e{t: t, srv: srv, url: hs.URL, keyID: w.AccessKeys[0].AccessKeyId, secret: w.AccessKeys[0].AccessKeySecret,
-		dir: t.TempDir() + "/example", initial: srv.State()}
-	src, err := fixtures.Example.ReadFile("example/fleet.cue")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(c.dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	c.writeFleet(string(src))
-	return c
-}
 
 // wantStateByMAC is wantState with each NIC on the interface that has its
 // MAC on the guest, whatever the interface is called.
