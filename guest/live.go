@@ -29,6 +29,35 @@ type Live struct {
 	// Windows is set for a Windows host, which has no rules and reports
 	// only default routes.
 	Windows bool
+	// Written lists the addresses the host's ecsnet state records say
+	// ecsnet added (render/scripts/lib.sh, "addr KEY CIDR"), for every
+	// fleet that has a record there; WrittenKnown says the host reported
+	// them at all (the Linux verify payload does, the Windows one does
+	// not). Drift counts an address ecsnet wrote that the render dropped
+	// as drift, and any other address on a managed interface as foreign:
+	// the same line push draws, which removes only what the record lists.
+	Written      []WrittenAddr
+	WrittenKnown bool
+}
+
+// WrittenAddr is one address of an ecsnet state record.
+type WrittenAddr struct {
+	Fleet  string
+	Key    string // "primary" or the ENI's MAC, as the record keys it
+	Prefix netip.Prefix
+}
+
+// parseWritten reads a "FLEET KEY CIDR" line of the verify payload.
+func parseWritten(line string) (WrittenAddr, error) {
+	f := strings.Fields(line)
+	if len(f) != 3 {
+		return WrittenAddr{}, fmt.Errorf("live state: state record line %q: want FLEET KEY CIDR", line)
+	}
+	p, err := netip.ParsePrefix(f[2])
+	if err != nil {
+		return WrittenAddr{}, fmt.Errorf("live state: state record line %q: %w", line, err)
+	}
+	return WrittenAddr{Fleet: f[0], Key: f[1], Prefix: p}, nil
 }
 
 // LiveLink is one interface.
@@ -120,11 +149,23 @@ func parseIPJSON(data []byte) (*Live, error) {
 		Addr  json.RawMessage `json:"addr"`
 		Rule  json.RawMessage `json:"rule"`
 		Route json.RawMessage `json:"route"`
+		// Written is absent from an older payload's output.
+		Written *[]string `json:"written"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("live state: %w", err)
 	}
 	l := &Live{}
+	if doc.Written != nil {
+		l.WrittenKnown = true
+		for _, line := range *doc.Written {
+			w, err := parseWritten(line)
+			if err != nil {
+				return nil, err
+			}
+			l.Written = append(l.Written, w)
+		}
+	}
 	if len(doc.Addr) > 0 {
 		links, err := iproute.ParseLinks(doc.Addr)
 		if err != nil {
@@ -176,6 +217,17 @@ func parseIPText(data []byte) (*Live, error) {
 		}
 		if strings.HasPrefix(line, "#") {
 			kind = line[1:]
+			if kind == "written" {
+				l.WrittenKnown = true
+			}
+			continue
+		}
+		if kind == "written" {
+			w, err := parseWritten(line)
+			if err != nil {
+				return nil, err
+			}
+			l.Written = append(l.Written, w)
 			continue
 		}
 		if i := strings.Index(line, `\`); i >= 0 {
@@ -369,12 +421,31 @@ func psList[T any](raw json.RawMessage, out *[]T) error {
 }
 
 // Drift lists how a host's live state differs from its render h, one
-// sentence each, sorted; empty when the host is as rendered. It looks at
+// sentence each, sorted; empty when the host is as rendered. An address
+// on a managed interface that ecsnet did not write (see Live.Written) is
+// not drift but foreign: see Foreign. It looks at
 // what ecsnet manages: the ENIs' interfaces (found by MAC, the primary ENI
 // also by its address) and their IPv4 addresses, the route tables and
 // rules of the secondary ENIs, and default routes in the main table via a
 // secondary ENI. Other interfaces (docker0, a VPN) are left out.
 func Drift(h *render.Host, l *Live) []string {
+	drift, _ := compare(h, l)
+	return drift
+}
+
+// Foreign lists, one sentence each, sorted, the addresses on interfaces
+// ecsnet manages that ecsnet did not write and the render does not have:
+// put there by something else (keepalived, a HaVip, a container runtime).
+// They are not drift: push leaves them alone, and verify only warns.
+// Empty when the host did not report its state records
+// (Live.WrittenKnown), since then every such address counts as drift.
+func Foreign(h *render.Host, l *Live) []string {
+	_, foreign := compare(h, l)
+	return foreign
+}
+
+// compare is Drift and Foreign.
+func compare(h *render.Host, l *Live) (drift, foreign []string) {
 	var out []string
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 	byMAC := map[string][]LiveLink{}
@@ -454,9 +525,21 @@ func Drift(h *render.Host, l *Live) []string {
 				add("%s: %s has SkipAsSource %t, want %t", what, a, x.SkipAsSource, skip[a])
 			}
 		}
+		key := "primary"
+		if n.ENI != "" {
+			key = n.MAC
+		}
 		for _, a := range addrsOf[k.Name] {
-			if !want[a.Prefix.Addr()] && !a.Prefix.Addr().IsLinkLocalUnicast() {
+			if want[a.Prefix.Addr()] || a.Prefix.Addr().IsLinkLocalUnicast() {
+				continue
+			}
+			switch {
+			case !l.WrittenKnown:
 				add("%s: %s is not in the desired state (the cloud does not route it here)", what, a.Prefix)
+			case l.wrote(h.Fleet, key, a.Prefix.Addr()):
+				add("%s: %s is not in the desired state (the cloud does not route it here); ecsnet wrote it, and ecsnet push removes it", what, a.Prefix)
+			default:
+				foreign = append(foreign, fmt.Sprintf("%s: %s was not added by ecsnet and is not in the desired state (keepalived, a HaVip, a container runtime?); ecsnet push leaves it", what, a.Prefix))
 			}
 		}
 		if n.ENI == "" {
@@ -538,7 +621,19 @@ func Drift(h *render.Host, l *Live) []string {
 		}
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	slices.Sort(foreign)
+	return slices.Compact(out), slices.Compact(foreign)
+}
+
+// wrote reports whether the host's state record of fleet lists addr on
+// the NIC keyed key: whether ecsnet added it there.
+func (l *Live) wrote(fleet, key string, addr netip.Addr) bool {
+	for _, w := range l.Written {
+		if w.Fleet == fleet && w.Key == key && w.Prefix.Addr() == addr {
+			return true
+		}
+	}
+	return false
 }
 
 // driftWho names a NIC in a drift line: "primary ENI on eth0", "ENI vip

@@ -64,6 +64,14 @@ func rtApplyPayload(t *testing.T, ns *hosttest.Netns, h *render.Host, failVerify
 // rtDrift runs the verify payload and compares the live state with h.
 func rtDrift(t *testing.T, ns *hosttest.Netns, h *render.Host) []string {
 	t.Helper()
+	d, _ := rtCompare(t, ns, h)
+	return d
+}
+
+// rtCompare runs the verify payload and returns Drift and Foreign of the
+// live state against h.
+func rtCompare(t *testing.T, ns *hosttest.Netns, h *render.Host) (drift, foreign []string) {
+	t.Helper()
 	v, err := Payload(h, nil, PayloadVerify, PayloadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +84,10 @@ func rtDrift(t *testing.T, ns *hosttest.Netns, h *render.Host) []string {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	return Drift(h, l)
+	if !l.WrittenKnown {
+		t.Errorf("the verify payload did not report the state records:\n%s", out)
+	}
+	return compare(h, l)
 }
 
 // rtFilesOf reads the bundle's installed files (and the state record)
@@ -150,6 +161,18 @@ func TestRealPayload(t *testing.T) {
 			if d := rtDrift(t, ns, h); len(d) > 0 {
 				t.Errorf("drift right after the apply:\n%s", strings.Join(d, "\n"))
 			}
+			// Against a render that dropped some of them, the addresses
+			// ecsnet just wrote are drift that push removes, never
+			// foreign: verify reads the state record the apply wrote.
+			d, f := rtCompare(t, ns, small)
+			if len(f) > 0 {
+				t.Errorf("addresses ecsnet wrote count as foreign against the smaller render:\n%s", strings.Join(f, "\n"))
+			}
+			for _, line := range d {
+				if !strings.HasPrefix(line, "rule ") && strings.Contains(line, "is not in the desired state") && !strings.HasSuffix(line, "ecsnet wrote it, and ecsnet push removes it") {
+					t.Errorf("an address ecsnet wrote is not called so: %s", line)
+				}
+			}
 
 			applied, appliedFiles := standin.Live(t, ns), rtFilesOf(t, ns, h, paths)
 			code, out = rtApplyPayload(t, ns, small, "injected again")
@@ -179,9 +202,10 @@ func TestRealPayload(t *testing.T) {
 				t.Error("no drift against the larger render")
 			}
 
-			// A change by hand: an address removed, another added.
+			// A change by hand: an address removed, another added. The
+			// added one is foreign: a warning, not drift.
 			ns.Run(t, "ip", "addr", "add", "172.16.0.250/24", "dev", small.Primary.Name())
-			want := []string{"primary ENI on eth0: 172.16.0.250/24 is not in the desired state"}
+			var want []string
 			var victim *render.NIC
 			switch {
 			case len(small.Secondary) > 0:
@@ -194,8 +218,14 @@ func TestRealPayload(t *testing.T) {
 				ns.Run(t, "ip", "addr", "del", a, "dev", victim.Name())
 				want = append(want, a+" is missing")
 			}
-			d := rtDrift(t, ns, small)
+			d, f = rtCompare(t, ns, small)
+			if wantF := "primary ENI on eth0: 172.16.0.250/24 was not added by ecsnet"; len(f) != 1 || !strings.HasPrefix(f[0], wantF) {
+				t.Errorf("foreign %q, want one that starts %q", f, wantF)
+			}
 			joined := strings.Join(d, "\n")
+			if strings.Contains(joined, "172.16.0.250") {
+				t.Errorf("a foreign address shows as drift:\n%s", joined)
+			}
 			for _, w := range want {
 				if !strings.Contains(joined, w) {
 					t.Errorf("a change by hand does not show as drift (%q):\n%s", w, joined)

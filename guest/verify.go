@@ -73,6 +73,10 @@ type HostCheck struct {
 	// Drift lists how the live state differs from the render, one
 	// sentence each (Drift); empty unless Drifted.
 	Drift []string
+	// Foreign lists the addresses on interfaces ecsnet manages that
+	// ecsnet did not write (see Foreign), one sentence each: warnings,
+	// not drift; a host with only these is InSync.
+	Foreign []string
 	// Reason says why a host that is CheckFailed or NotChecked was not
 	// compared.
 	Reason string
@@ -186,7 +190,10 @@ func judge(h *render.Host, problem string, r *plan.HostResult) HostCheck {
 		c.Verdict, c.Reason = CheckFailed, err.Error()
 	default:
 		c.Live = live
-		c.Drift = Drift(h, live)
+		c.Drift, c.Foreign = compare(h, live)
+		if c.Drift == nil {
+			c.Drift = []string{}
+		}
 		c.Verdict = InSync
 		if len(c.Drift) > 0 {
 			c.Verdict = Drifted

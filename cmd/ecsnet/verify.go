@@ -45,6 +45,9 @@ type verifyHost struct {
 	InstanceID string   `json:"instance_id"`
 	Status     string   `json:"status"` // guest.Verdict: in_sync, drift, error, not_checked
 	Drift      []string `json:"drift"`
+	// Foreign lists addresses on managed interfaces that ecsnet did not
+	// write: warnings, not drift (guest.Foreign).
+	Foreign    []string `json:"foreign"`
 	Error      string   `json:"error"`
 	ExitCode   int      `json:"exit_code"`
 	TookMS     int64    `json:"took_ms"`
@@ -163,10 +166,18 @@ func newVerifyDoc(rep *guest.Report) verifyDoc {
 		InSync: rep.Count(guest.InSync), Drift: rep.Count(guest.Drifted), Errors: rep.Count(guest.CheckFailed), NotChecked: rep.Count(guest.NotChecked)}}
 	for _, h := range rep.Hosts {
 		doc.Hosts = append(doc.Hosts, verifyHost{Instance: h.Instance, InstanceID: h.InstanceID, Status: h.Verdict.String(),
-			Drift: h.Drift, Error: h.Reason, ExitCode: h.ExitCode, TookMS: h.Took.Milliseconds(), OutputTail: h.OutputTail,
+			Drift: h.Drift, Foreign: nonNil(h.Foreign), Error: h.Reason, ExitCode: h.ExitCode, TookMS: h.Took.Milliseconds(), OutputTail: h.OutputTail,
 			Live: newVerifyLive(h.Live)})
 	}
 	return doc
+}
+
+// nonNil is s, or an empty list for JSON's [] in place of null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func writeVerifyText(w io.Writer, d *verifyDoc) {
@@ -181,6 +192,9 @@ func writeVerifyText(w io.Writer, d *verifyDoc) {
 		fmt.Fprintln(w)
 		for _, d := range h.Drift {
 			fmt.Fprintf(w, "      - %s\n", d)
+		}
+		for _, f := range h.Foreign {
+			fmt.Fprintf(w, "      warning: %s\n", f)
 		}
 	}
 	s := d.Summary
