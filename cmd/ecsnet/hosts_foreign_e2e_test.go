@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestHostsE2EForeignAddress: push and verify share one definition of
+// converged (issue 15). An address added by hand on an interface ecsnet
+// manages, which ecsnet did not write, is foreign: verify warns and exits
+// 0, and push leaves it. (An address ecsnet wrote, deleted by hand, is
+// drift that push restores: TestHostsE2E, "a host changed by hand shows
+// as drift".)
+func TestHostsE2EForeignAddress(t *testing.T) {
+	c := newHostsE2E(t)
+	// exit 1: the guests of the stacks the emulator only records are
+	// "not executed".
+	c.must(exitError, "apply", "--auto-approve", "--hosts", c.dir)
+	if code, vout := c.verify(); code != exitOK {
+		t.Fatalf("verify after apply --hosts: exit %d\n%s", code, vout)
+	}
+
+	const foreign = "172.16.0.250/24"
+	g := c.guest("lb-1")
+	if _, stderr, err := g.Exec(context.Background(), nil, "ip", "addr", "add", foreign, "dev", "eth0"); err != nil {
+		t.Fatalf("ip addr add: %v: %s", err, stderr)
+	}
+	warning := "warning: primary ENI on eth0: " + foreign + " was not added by ecsnet"
+	code, vout := c.verify()
+	if code != exitOK || !strings.Contains(vout, warning) || !strings.Contains(vout, "Verify: 3 in sync, 0 with drift") {
+		t.Fatalf("verify with a foreign address: exit %d, want %d and %q\n%s", code, exitOK, warning, vout)
+	}
+	code, out, _ := c.run("verify", "--format", "json", c.dir)
+	if code != exitOK || !strings.Contains(out, `"foreign": [`) || !strings.Contains(out, foreign+" was not added by ecsnet") {
+		t.Errorf("verify --format json with a foreign address: exit %d\n%s", code, out)
+	}
+
+	c.must(exitOK, "push", "--instance", "lb-1", c.dir)
+	if got := c.liveState("lb-1").Addrs; !slices.ContainsFunc(got, func(a string) bool { return strings.Contains(a, foreign) }) {
+		t.Errorf("push removed the foreign address: lb-1 has %v", got)
+	}
+	if code, vout := c.verify(); code != exitOK || !strings.Contains(vout, warning) {
+		t.Errorf("verify after push: exit %d\n%s", code, vout)
+	}
+}
