@@ -64,6 +64,12 @@ type PayloadOptions struct {
 	// reason, so that the rollback runs: for drills and tests of the
 	// rollback on a real host. Empty in normal use.
 	FailVerify string
+	// Prune makes a Linux host remove, after its apply, every IPv4
+	// address on an interface ecsnet manages that the render does not
+	// have: the foreign addresses verify warns about (push --prune).
+	// Covered by the payload's rollback like the apply. Windows payloads
+	// refuse it.
+	Prune bool
 }
 
 // bundleTime is the modification time of every file in a payload's
@@ -96,6 +102,9 @@ func Payload(h *render.Host, files []render.File, mode string, opts PayloadOptio
 		return nil, fmt.Errorf("payload %s: FailVerify must be printable ASCII", h.Name)
 	}
 	if windows {
+		if opts.Prune {
+			return nil, fmt.Errorf("payload %s: pruning foreign addresses is not supported on Windows hosts; push without --prune, or with --instance naming Linux hosts only", h.Name)
+		}
 		return psPayload(h, files, opts)
 	}
 	return shPayload(h, files, opts)
@@ -187,6 +196,9 @@ func shPayload(h *render.Host, files []render.File, opts PayloadOptions) ([]byte
 	b.WriteString("set -uo pipefail\numask 077\nexport LC_ALL=C\n\n")
 	fmt.Fprintf(&b, "FLEET=%s\nINSTANCE=%s\nINSTANCE_ID=%s\nSTACK=%s\n", render.ShellQuote(h.Fleet), render.ShellQuote(h.Name), render.ShellQuote(dash(h.InstanceID)), render.ShellQuote(string(h.Stack)))
 	fmt.Fprintf(&b, "BUNDLE_SHA256=%s\nFAIL_VERIFY=%s\n", render.ShellQuote(hexSHA256(tgz)), render.ShellQuote(opts.FailVerify))
+	if opts.Prune {
+		writePruneKeep(&b, h)
+	}
 	b.WriteString("# PATHS: every file the bundle installs or creates; each is backed up.\nPATHS=(\n")
 	for _, p := range paths {
 		fmt.Fprintf(&b, "  %s\n", render.ShellQuote(p))
@@ -313,3 +325,22 @@ var psPart string
 
 //go:embed scripts/part-last.tmpl.ps1
 var psPartLast string
+
+// writePruneKeep writes PRUNE=1 and PRUNE_KEEP, "KEY ADDRESS" for every
+// address of every NIC of h (the primary ENI's own, DHCP's, included): the
+// payload's p_prune keeps these and removes any other IPv4 address from
+// the interfaces they are on. KEY is the state record's: "primary" or the
+// ENI's MAC.
+func writePruneKeep(b *strings.Builder, h *render.Host) {
+	b.WriteString("PRUNE=1\n# PRUNE_KEEP: NIC key, address: every address the render has on the NICs it manages.\nPRUNE_KEEP=(\n")
+	for _, n := range append([]render.NIC{h.Primary}, h.Secondary...) {
+		key := "primary"
+		if n.ENI != "" {
+			key = n.MAC
+		}
+		for _, a := range n.AllAddresses() {
+			fmt.Fprintf(b, "  %s\n", render.ShellQuote(key+" "+a.String()))
+		}
+	}
+	b.WriteString(")\n")
+}

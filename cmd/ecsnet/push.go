@@ -19,6 +19,7 @@ type pushArgs struct {
 	host      hostArgs
 	instances []string
 	format    string
+	prune     bool
 }
 
 func pushFlags(a *pushArgs) *pflag.FlagSet {
@@ -27,6 +28,7 @@ func pushFlags(a *pushArgs) *pflag.FlagSet {
 	addHostFlags(fs, &a.host)
 	fs.StringSliceVar(&a.instances, "instance", nil, "push to these instances only (by name; repeat or separate with commas)")
 	fs.StringVar(&a.format, "format", formatText, "how to report each host's outcome on stdout: text, json or markdown")
+	fs.BoolVar(&a.prune, "prune", false, "also remove the foreign addresses verify warns about: those on interfaces ecsnet manages that ecsnet did not add (Linux hosts)")
 	return fs
 }
 
@@ -47,6 +49,11 @@ ecsnet did not run there, as with ecsnet emulator without --hosts or a
 stack ecsnet emulator --hosts only records) or not reachable. push exits
 0 only when every host is applied; --format json or markdown prints the
 same report for a program or a pull request.
+
+An address on an interface ecsnet manages that ecsnet did not add
+(keepalived's, a HaVip's, a container runtime's) is foreign: push leaves
+it, and verify warns about it; push --prune removes it. An address ecsnet
+added that the desired state dropped is removed by every push.
 `
 
 // runPush delivers the current render to the hosts alone.
@@ -105,7 +112,7 @@ func runPush(ctx context.Context, args []string, e env) int {
 	}
 	defer client.Close()
 	payload := func(s *plan.Step, _ *schema.Lock) (plan.HostPayload, error) {
-		return hostPayload(hosts[s.Instance], guest.PayloadOptions{})
+		return hostPayload(hosts[s.Instance], guest.PayloadOptions{Prune: a.prune})
 	}
 	// The header goes with the text report; JSON and markdown keep
 	// stdout for the report itself.

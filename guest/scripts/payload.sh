@@ -217,6 +217,49 @@ p_rollback() {
 	p_end 6 "rollback incomplete: $why; the host differs from before (listed above): fix it by hand"
 }
 
+# p_prune: push --prune. Removes every IPv4 address (but link-local
+# ones) that PRUNE_KEEP does not list from the interfaces ecsnet manages:
+# the primary ENI's (the one holding its DHCP address) and each ENI's, by
+# MAC. Interfaces ecsnet does not manage are left alone. Runs after the
+# apply and before the verification, so a failure rolls it back with the
+# rest (p_snapshot has the addresses as they were).
+p_prune() {
+	local rec key a dev want n
+	declare -A keep=() devs=()
+	for rec in ${PRUNE_KEEP[@]+"${PRUNE_KEEP[@]}"}; do
+		read -r key a <<<"$rec"
+		keep["$key $a"]=1
+		devs[$key]=1
+	done
+	for key in "${!devs[@]}"; do
+		if [ "$key" = primary ]; then
+			dev=""
+			for rec in "${PRUNE_KEEP[@]}"; do
+				read -r n a <<<"$rec"
+				[ "$n" = primary ] || continue
+				dev="$(ip -4 -o addr show 2>/dev/null | awk -v a="$a" '{ split($4, p, "/") } p[1] == a { d = $2; sub(/@.*/, "", d); print d; exit }')"
+				[ -z "$dev" ] || break
+			done
+		else
+			want="$(ip -o link show 2>/dev/null | awk -v m="$key" '{ for (i = 1; i < NF; i++) if ($i == "link/ether" && tolower($(i+1)) == m) { d = $2; sub(/:$/, "", d); sub(/@.*/, "", d); print d } }')"
+			n="$(printf '%s\n' "$want" | grep -c .)"
+			[ "$n" = 1 ] || { p_warn "prune: $n interfaces have MAC $key; left alone"; continue; }
+			dev="$want"
+		fi
+		[ -n "$dev" ] || { p_warn "prune: no interface found for $key; left alone"; continue; }
+		while read -r a; do
+			[ -n "$a" ] || continue
+			[ -z "${keep["$key ${a%/*}"]:-}" ] || continue
+			case "$a" in 169.254.*) continue ;; esac
+			if ip -4 addr del "$a" dev "$dev"; then
+				p_log "removed $a from $dev: not in the desired state and not ecsnet's (push --prune)"
+			else
+				p_warn "prune: could not remove $a from $dev"
+			fi
+		done < <(ip -4 -o addr show dev "$dev" 2>/dev/null | awk '{ print $4 }')
+	done
+}
+
 p_keep_current() {
 	rm -rf "$STATE_DIR/current.new"
 	if cp -a "$WORK/new" "$STATE_DIR/current.new"; then
@@ -252,6 +295,7 @@ p_main() {
 	3) p_end 3 "refused by ecsnet-apply.sh (see above); nothing was changed" ;;
 	*) p_rollback "ecsnet-apply.sh apply failed with exit $rc" ;;
 	esac
+	if [ "${PRUNE:-0}" = 1 ]; then p_prune; fi
 	p_log "verifying the live state"
 	if [ -n "$FAIL_VERIFY" ]; then
 		p_rollback "verification failed: $FAIL_VERIFY"
