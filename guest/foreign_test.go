@@ -36,8 +36,8 @@ func TestDriftWrittenOrForeign(t *testing.T) {
 
 	wantDrift := "primary ENI on eth0: 172.16.0.99/24 is not in the desired state (the cloud does not route it here); ecsnet wrote it, and ecsnet push removes it"
 	wantForeign := []string{
-		"ENI vip on eth1: 172.16.0.97/24 was not added by ecsnet and is not in the desired state (keepalived, a HaVip, a container runtime?); ecsnet push leaves it",
-		"ENI vip on eth1: 172.16.0.98/24 was not added by ecsnet and is not in the desired state (keepalived, a HaVip, a container runtime?); ecsnet push leaves it",
+		"ENI vip on eth1: 172.16.0.97/24 was not added by ecsnet and is not in the desired state (keepalived, a HaVip, a container runtime?); ecsnet push leaves it, ecsnet push --prune removes it",
+		"ENI vip on eth1: 172.16.0.98/24 was not added by ecsnet and is not in the desired state (keepalived, a HaVip, a container runtime?); ecsnet push leaves it, ecsnet push --prune removes it",
 	}
 	for name, out := range map[string][]byte{
 		"json": liveOutput([]byte(withRecords), true),

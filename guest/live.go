@@ -539,7 +539,7 @@ func compare(h *render.Host, l *Live) (drift, foreign []string) {
 			case l.wrote(h.Fleet, key, a.Prefix.Addr()):
 				add("%s: %s is not in the desired state (the cloud does not route it here); ecsnet wrote it, and ecsnet push removes it", what, a.Prefix)
 			default:
-				foreign = append(foreign, fmt.Sprintf("%s: %s was not added by ecsnet and is not in the desired state (keepalived, a HaVip, a container runtime?); ecsnet push leaves it", what, a.Prefix))
+				foreign = append(foreign, fmt.Sprintf("%s: %s was not added by ecsnet and is not in the desired state (keepalived, a HaVip, a container runtime?); ecsnet push leaves it, ecsnet push --prune removes it", what, a.Prefix))
 			}
 		}
 		if n.ENI == "" {
