@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -64,8 +65,17 @@ func TestHostsE2EForeignAddress(t *testing.T) {
 	if code, vout := c.verify(); code != exitOK || strings.Contains(vout, "warning:") {
 		t.Errorf("verify after push --prune: exit %d\n%s", code, vout)
 	}
-	// Windows payloads cannot prune: refused, before anything runs.
+	// Windows payloads cannot prune: refused, before anything runs, and
+	// without stopping the Linux hosts pushed beside it.
 	if code, out, errs := c.run("push", "--prune", "--instance", "win-1", c.dir); code != exitError || !strings.Contains(out+errs, "not supported on Windows hosts") {
 		t.Errorf("push --prune to a Windows host: exit %d\n%s\n%s", code, out, errs)
+	}
+	if _, stderr, err := g.Exec(context.Background(), nil, "ip", "addr", "add", foreign, "dev", "eth0"); err != nil {
+		t.Fatalf("ip addr add: %v: %s", err, stderr)
+	}
+	code, out, errs := c.run("push", "--prune", "--instance", "win-1,lb-1", c.dir)
+	if code != exitError || !strings.Contains(out+errs, "not supported on Windows hosts") || has(foreign) ||
+		!regexp.MustCompile(`win-1 +\S+ +refused`).MatchString(out) || !regexp.MustCompile(`lb-1 +\S+ +applied`).MatchString(out) {
+		t.Errorf("push --prune to win-1 and lb-1: exit %d, lb-1 has %v\n%s\n%s", code, c.liveState("lb-1").Addrs, out, errs)
 	}
 }

@@ -92,6 +92,12 @@ func runPush(ctx context.Context, args []string, e env) int {
 		if len(a.instances) > 0 && !slices.Contains(a.instances, in.Name) {
 			continue
 		}
+		if h := hosts[in.Name]; a.prune && h != nil && h.Stack == schema.StackWindows {
+			// Refused here rather than failed in delivery, so that one
+			// Windows host in the fleet does not stop the Linux hosts'
+			// rollout (--max-failures counts failed steps).
+			problems[in.Name] = "--prune is not supported on Windows hosts; push this host without --prune"
+		}
 		if why, bad := problems[in.Name]; bad {
 			fmt.Fprintf(e.stderr, "ecsnet push: %s: not pushed: %s\n", in.Name, why)
 			refused = append(refused, guest.HostOutcome{Step: "host-apply " + plan.HostTarget(in.Name).String(), Instance: in.Name,
