@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 )
@@ -35,25 +34,7 @@ func percentEncode(s string) string {
 // stringToSign builds the canonical string of ecs-api.md §1.3 steps 1-4:
 // every parameter but Signature, empty ones included, sorted by key.
 func stringToSign(method string, v url.Values) string {
-	keys := make([]string, 0, len(v))
-	for k := range v {
-		if k != "Signature" {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	var canon strings.Builder
-	for _, k := range keys {
-		for _, val := range v[k] {
-			if canon.Len() > 0 {
-				canon.WriteByte('&')
-			}
-			canon.WriteString(percentEncode(k))
-			canon.WriteByte('=')
-			canon.WriteString(percentEncode(val))
-		}
-	}
-	return method + "&" + percentEncode("/") + "&" + percentEncode(canon.String())
+	return method + "&" + percentEncode("/") + "&" + percentEncode(canonicalQuery(v, "Signature"))
 }
 
 // sign is step 5: Base64(HMAC-SHA1(secret + "&", stringToSign)).

@@ -230,7 +230,7 @@ func canonicalRequestV3(r *v3Request, signedHeaders []string) string {
 	b.WriteByte('\n')
 	b.WriteString(canonicalURI(r.path))
 	b.WriteByte('\n')
-	b.WriteString(canonicalQuery(r.query))
+	b.WriteString(canonicalQuery(r.query, ""))
 	b.WriteByte('\n')
 	for _, h := range names {
 		b.WriteString(h)
@@ -259,11 +259,14 @@ func canonicalURI(path string) string {
 }
 
 // canonicalQuery sorts the query by name and encodes names and values as
-// the RPC signature does; a parameter without a value is "name=".
-func canonicalQuery(q url.Values) string {
+// the RPC signature does; a parameter without a value is "name=". The
+// parameter named skip (the RPC signature's own Signature) is left out.
+func canonicalQuery(q url.Values, skip string) string {
 	keys := make([]string, 0, len(q))
 	for k := range q {
-		keys = append(keys, k)
+		if k != skip || skip == "" {
+			keys = append(keys, k)
+		}
 	}
 	slices.Sort(keys)
 	var b strings.Builder
