@@ -70,6 +70,10 @@ type PayloadOptions struct {
 	// Covered by the payload's rollback like the apply. Windows payloads
 	// refuse it.
 	Prune bool
+	// AllowCompeting lets a Linux host apply although its preflight found
+	// a network manager that would undo or fight ecsnet's configuration
+	// (push/apply --allow-competing). The preflight still reports it.
+	AllowCompeting bool
 }
 
 // bundleTime is the modification time of every file in a payload's
@@ -196,6 +200,9 @@ func shPayload(h *render.Host, files []render.File, opts PayloadOptions) ([]byte
 	b.WriteString("set -uo pipefail\numask 077\nexport LC_ALL=C\n\n")
 	fmt.Fprintf(&b, "FLEET=%s\nINSTANCE=%s\nINSTANCE_ID=%s\nSTACK=%s\n", render.ShellQuote(h.Fleet), render.ShellQuote(h.Name), render.ShellQuote(dash(h.InstanceID)), render.ShellQuote(string(h.Stack)))
 	fmt.Fprintf(&b, "BUNDLE_SHA256=%s\nFAIL_VERIFY=%s\n", render.ShellQuote(hexSHA256(tgz)), render.ShellQuote(opts.FailVerify))
+	if opts.AllowCompeting {
+		b.WriteString("ALLOW_COMPETING=1\n")
+	}
 	if opts.Prune {
 		writePruneKeep(&b, h)
 	}
@@ -207,6 +214,7 @@ func shPayload(h *render.Host, files []render.File, opts PayloadOptions) ([]byte
 	b.WriteString("# p_bundle prints the bundle: a tar.gz of ecsnet-apply.sh, manifest.json\n# and the files.\np_bundle() {\n\tbase64 -d <<'ECSNET_BUNDLE'\n")
 	b.WriteString(base64Lines(tgz))
 	b.WriteString("ECSNET_BUNDLE\n}\n")
+	b.WriteString(shPreflight)
 	b.WriteString(shPayloadLib)
 	return []byte(b.String()), nil
 }
@@ -221,6 +229,13 @@ func dash(s string) string {
 
 //go:embed scripts/payload-header.sh
 var shPayloadHeader string
+
+// shPreflight defines p_preflight, which the payload runs before it
+// changes anything: it looks for network managers that would undo or
+// fight ecsnet's configuration.
+//
+//go:embed scripts/preflight.sh
+var shPreflight string
 
 // shPayloadLib is the Linux payload's code. It is fixed text: the data
 // section above is the only generated part.

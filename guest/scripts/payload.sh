@@ -285,6 +285,7 @@ p_main() {
 	trap '' HUP PIPE
 	p_lock
 	p_extract || p_end 1 "the payload is damaged (its bundle does not extract or check out); nothing was changed"
+	p_preflight
 	p_snapshot "$WORK/before"
 	p_backup || p_end 1 "cannot back up the files this bundle replaces; nothing was changed"
 	p_log "applying the bundle of $INSTANCE ($INSTANCE_ID, $STACK)"
