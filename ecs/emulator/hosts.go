@@ -89,6 +89,8 @@ type hostHW struct {
 type hostNIC struct {
 	index int
 	mac   string
+	addr  netip.Prefix // the ENI's primary address, vSwitch prefix length
+	gw    netip.Addr   // its vSwitch's gateway
 }
 
 type hostSet struct {
@@ -245,7 +247,11 @@ func (s *Server) hostSnapshot(in *instance) hostHW {
 		addr: netip.PrefixFrom(in.primary.ip, v.cidr.Bits()), gw: u32ToAddr(v.base + v.size - 3)}
 	for _, e := range in.enis {
 		if !e.primary && e.instanceID == in.id && (e.status == stInUse || e.status == stDetaching) {
-			hw.nics = append(hw.nics, hostNIC{index: e.deviceIndex, mac: e.mac})
+			n := hostNIC{index: e.deviceIndex, mac: e.mac}
+			if ev := c.vswitches[e.vsw]; ev != nil {
+				n.addr, n.gw = netip.PrefixFrom(e.ip, ev.cidr.Bits()), u32ToAddr(ev.base+ev.size-3)
+			}
+			hw.nics = append(hw.nics, n)
 		}
 	}
 	slices.SortFunc(hw.nics, func(a, b hostNIC) int { return a.index - b.index })
@@ -379,6 +385,10 @@ func (h *Host) bootLocked() error {
 			return fmt.Errorf("boot %s: %w", h.name, err)
 		}
 	}
+	if err := h.wireUpLocked(ctx, "w0", hostNIC{mac: hw.mac, addr: hw.addr, gw: hw.gw}); err != nil {
+		h.haltLocked()
+		return fmt.Errorf("boot %s: %w", h.name, err)
+	}
 	h.nics = map[string]int{}
 	if err := h.syncNICsLocked(); err != nil {
 		h.haltLocked()
@@ -490,6 +500,8 @@ func (h *Host) syncNICsLocked() error {
 			continue
 		}
 		if err := runTool(ctx, t.ip, "-n", h.ns.wire, "link", "set", peer, "up"); err != nil {
+			errs = append(errs, err)
+		} else if err := h.wireNICLocked(ctx, peer, n); err != nil {
 			errs = append(errs, err)
 		}
 		h.nics[n.mac] = n.index
