@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ecsnet/ecsnet/internal/safefile"
 )
@@ -64,6 +65,19 @@ type LockedENI struct {
 	// Adopted marks an ENI that ecsnet did not create but took over
 	// (ecsnet import). ecsnet never deletes it, even when the file drops it.
 	Adopted bool
+	// Failover records that ecsnet failover moved this secondary ENI, so
+	// that a reviewer sees it in the lock's diff; nil otherwise. It is a
+	// copy of the tag the command writes on the ENI (plan.TagFailover),
+	// which is what apply's failback guard reads: a lock is a file anyone
+	// with write access can edit, and it never authorises a move.
+	Failover *LockedFailover
+}
+
+// LockedFailover is a failover the lock records: the instance the ENI was
+// moved to, and when.
+type LockedFailover struct {
+	To string    // the instance's name in the desired state
+	At time.Time // UTC, whole seconds
 }
 
 // MaxGeneration is the largest generation a lock may record: 2^53-1, the
@@ -140,6 +154,10 @@ func (l *Lock) Clone() *Lock {
 	for i, e := range l.ENIs {
 		x := *e
 		x.Secondary = slices.Clone(e.Secondary)
+		if e.Failover != nil {
+			fo := *e.Failover
+			x.Failover = &fo
+		}
 		c.ENIs[i] = &x
 	}
 	return c
@@ -178,6 +196,15 @@ type lockENIJSON struct {
 	Found      *addrList `json:"found_ips,omitempty"`
 	Generation int       `json:"generation"`
 	Adopted    bool      `json:"adopted,omitempty"`
+	// Failover was added within version 2, as vswitches was: it is left
+	// out unless ecsnet failover moved the ENI, so every other lock is
+	// written byte for byte as before, and older locks read as before.
+	Failover *lockFailoverJSON `json:"failover,omitempty"`
+}
+
+type lockFailoverJSON struct {
+	To string `json:"to"`
+	At string `json:"at"` // RFC 3339, UTC
 }
 
 // addrList is a lock's list of addresses. It reads both forms: strings
@@ -301,6 +328,9 @@ func MarshalLock(l *Lock) []byte {
 		if e.PrimaryIP.IsValid() {
 			j.PrimaryIP = e.PrimaryIP.String()
 		}
+		if e.Failover != nil {
+			j.Failover = &lockFailoverJSON{To: e.Failover.To, At: e.Failover.At.UTC().Format(time.RFC3339)}
+		}
 		sec := slices.Clone(e.Secondary)
 		slices.SortFunc(sec, func(a, b LockedAddr) int { return a.Addr.Compare(b.Addr) })
 		j.Secondary.addrs = make([]netip.Addr, 0, len(sec))
@@ -376,6 +406,13 @@ func ReadLock(r io.Reader, name string) (*Lock, error) {
 		}
 		if j.Secondary.err != nil {
 			return nil, fmt.Errorf("lock %s: %s: %w in secondary_ips", name, e.Key(), j.Secondary.err)
+		}
+		if j.Failover != nil {
+			at, err := time.Parse(time.RFC3339, j.Failover.At)
+			if e.Name == "" || doc.FormatVersion == 1 || j.Failover.To == "" || err != nil {
+				return nil, fmt.Errorf("lock %s: %s: failover must name the instance (to) and the time (at, RFC 3339), on a secondary ENI, in format_version 2; restore the lock from version control, or delete the entry's failover and run ecsnet apply", name, e.Key())
+			}
+			e.Failover = &LockedFailover{To: j.Failover.To, At: at.UTC()}
 		}
 		found := j.Secondary.found
 		if j.Found != nil {
