@@ -52,10 +52,13 @@ export DEBIAN_FRONTEND=noninteractive
 #                                         ECSNET_NSPAWN_GUESTS=1)
 #   the shellcheck package, command shellcheck: lints render/scripts/*.sh
 #                 and the rendered scripts
+#   dnsmasq-base  dnsmasq                 the emulator's vSwitch side: DHCP for each ENI
+#   isc-dhcp-client, iputils-ping, curl
+#                 dhclient, ping, curl    the vSwitch side's test (DHCP, gateways, metadata)
 #   nodejs, npm   node, npm               tree-sitter-powershell (wasm)
 #   ca-certificates                       npm over https
-packages=(ifupdown iproute2 netplan.io network-manager dbus-daemon cloud-init util-linux systemd debootstrap systemd-container shellcheck ca-certificates)
-commands=(ifup ip netplan nmcli NetworkManager nm-online dbus-daemon cloud-init unshare nsenter flock debootstrap systemd-nspawn shellcheck)
+packages=(ifupdown iproute2 netplan.io network-manager dbus-daemon cloud-init util-linux systemd debootstrap systemd-container shellcheck dnsmasq-base isc-dhcp-client iputils-ping curl ca-certificates)
+commands=(ifup ip netplan nmcli NetworkManager nm-online dbus-daemon cloud-init unshare nsenter flock debootstrap systemd-nspawn shellcheck dnsmasq dhclient ping curl)
 
 # Node: a node already on PATH (e.g. a newer one from another repository)
 # is kept; installing Debian's npm beside it would conflict.
