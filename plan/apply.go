@@ -307,6 +307,14 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 		ex.rollout = newRollout(p, *ex.opts.Hosts)
 	}
 	state := map[string]Phase{} // finished steps only
+	// passed holds the host-remove steps that did not run because their
+	// host is not reachable: the cloud steps waiting for them go on
+	// (HostOptions.Unreachable).
+	passed := map[string]bool{}
+	byID := make(map[string]*Step, len(p.Steps))
+	for _, s := range p.Steps {
+		byID[s.ID] = s
+	}
 	pending := slices.Clone(p.Steps)
 	running, cloudRunning := 0, 0
 	byAction := map[Action]int{} // cloud steps in flight, per action
@@ -317,6 +325,19 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 	}
 	results := make(chan result)
 	total := len(p.Steps)
+	finished := func(s *Step, err error) {
+		ex.rollout.finish(s, true, err)
+		var ue *UnreachableError
+		switch {
+		case err == nil:
+			state[s.ID] = Succeeded
+			rep.Done = append(rep.Done, s)
+		default:
+			state[s.ID] = Failed
+			rep.Failed = append(rep.Failed, Failure{Step: s, Err: err})
+			passed[s.ID] = s.Action == HostRemove && errors.As(err, &ue)
+		}
+	}
 	for len(pending) > 0 || running > 0 {
 		// Start what is ready, in plan order, up to the parallelism bound;
 		// skip what depends on a failure.
@@ -326,25 +347,15 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 			readyCloud = readyCloud[:0] // rescanned from the top
 			for i := 0; i < len(pending); i++ {
 				s := pending[i]
-				ready, blocked := true, false
-				for _, d := range s.DependsOn {
-					switch st, finished := state[d]; {
-					case !finished:
-						ready = false
-					case st != Succeeded:
-						blocked = true
-					}
-				}
+				ready, blocked := depsState(s, state, passed, byID)
 				var why error
-				if !blocked && ready && s.Action.Host() && ex.rollout.gate(s) == gateStop {
+				if !blocked && ready && ex.rollout.gate(s) == gateStop {
 					blocked, why = true, ErrRolloutStopped
 				}
 				if blocked {
 					state[s.ID] = Skipped
 					rep.Skipped = append(rep.Skipped, s)
-					if s.Action.Host() {
-						ex.rollout.finish(s, false, nil)
-					}
+					ex.rollout.finish(s, false, nil)
 					ex.mu.Lock()
 					ex.done++
 					done := ex.done
@@ -355,20 +366,24 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 					progressed = true
 					continue
 				}
-				if !ready || ctx.Err() != nil {
+				if !ready || ctx.Err() != nil || ex.rollout.gate(s) != gateStart {
 					continue
 				}
-				if s.Action.Host() {
-					if ex.rollout.gate(s) != gateStart {
-						continue
-					}
-					ex.rollout.start()
-				} else {
+				// Admitted now, so that the next step scanned sees its
+				// unit counted, even if the step waits for a free slot.
+				ex.rollout.start(s)
+				if !s.Action.Host() {
 					readyCloud = append(readyCloud, s)
 					continue
 				}
 				pending = slices.Delete(pending, i, i+1)
 				i--
+				if err := ex.unreachable(s, total); err != nil {
+					// Not sent: Cloud Assistant cannot reach the host.
+					finished(s, err)
+					progressed = true
+					continue
+				}
 				running++
 				go func(s *Step) {
 					err := ex.step(calls, s, total)
@@ -410,22 +425,68 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 		}
 		r := <-results
 		running--
-		if r.s.Action.Host() {
-			ex.rollout.finish(r.s, true, r.err)
-		} else {
+		if !r.s.Action.Host() {
 			cloudRunning--
 			byAction[r.s.Action]--
 		}
-		if r.err != nil {
-			state[r.s.ID] = Failed
-			rep.Failed = append(rep.Failed, Failure{Step: r.s, Err: r.err})
-		} else {
-			state[r.s.ID] = Succeeded
-			rep.Done = append(rep.Done, r.s)
-		}
+		finished(r.s, r.err)
 	}
 	rep.Hosts = ex.hosts.list(p)
 	return rep
+}
+
+// depsState says whether the steps s depends on all finished (ready),
+// and whether one of them keeps s from running (blocked): one that
+// failed or was skipped, except a host-remove passed because its host
+// is not reachable. A host-apply waits for all of them and then runs
+// when its host steps went well and at least one of its cloud steps did:
+// the host is configured for what the cloud did (its payload is
+// rendered from the lock, which records only the steps that succeeded),
+// rather than left with changes it was never configured for.
+func depsState(s *Step, state map[string]Phase, passed map[string]bool, byID map[string]*Step) (ready, blocked bool) {
+	ready = true
+	var cloudDeps, cloudOK, hostBad bool
+	for _, d := range s.DependsOn {
+		st, finished := state[d]
+		host := byID[d] != nil && byID[d].Action.Host()
+		if !host {
+			cloudDeps = true
+		}
+		switch {
+		case !finished:
+			ready = false
+		case st == Succeeded || passed[d]:
+			cloudOK = cloudOK || !host
+		default:
+			blocked = true
+			hostBad = hostBad || host
+		}
+	}
+	if s.Action == HostApply {
+		if !ready {
+			return false, false
+		}
+		return true, hostBad || cloudDeps && !cloudOK
+	}
+	return ready, blocked
+}
+
+// unreachable ends a host step whose host Cloud Assistant cannot reach
+// (HostOptions.Unreachable) without sending it, and returns its error;
+// nil when the host is reachable.
+func (ex *executor) unreachable(s *Step, total int) error {
+	why := ex.opts.Hosts.Unreachable[s.InstanceID]
+	if why == "" {
+		return nil
+	}
+	err := &UnreachableError{Step: s, Reason: why}
+	ex.hosts.put(HostReport{Step: s, Result: HostResult{InstanceID: s.InstanceID, Status: "NotSent", ExitCode: -1, Error: notReachablePrefix + why}, Err: err})
+	ex.mu.Lock()
+	ex.done++
+	done := ex.done
+	ex.mu.Unlock()
+	ex.event(Event{Step: s, Phase: Skipped, Err: err, Done: done, Total: total})
+	return err
 }
 
 // step runs one step and records its result in the lock.
@@ -449,6 +510,12 @@ func (ex *executor) step(ctx context.Context, s *Step, total int) error {
 	} else if s.Action.Host() {
 		var r HostResult
 		r, err = ex.host(ctx, s)
+		var he *HostError
+		if errors.As(err, &he) && r.ExitCode == -1 && strings.HasPrefix(r.Error, notReachablePrefix) {
+			// The script never ran: the host is as it was, and a
+			// host-remove does not hold back the cloud.
+			err = &UnreachableError{Step: s, Reason: strings.TrimPrefix(r.Error, notReachablePrefix)}
+		}
 		hostRes = &r
 		ex.hosts.put(HostReport{Step: s, Result: r, Err: err})
 	} else {

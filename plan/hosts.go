@@ -321,6 +321,17 @@ type HostOptions struct {
 	// fails with a NotExecutedError: it is never counted as done, and the
 	// cloud steps that wait for it do not run. Nil: the agent's word.
 	NotExecuted func(HostResult) string
+	// Unreachable names, by instance ID, the hosts Cloud Assistant cannot
+	// run a script on, and why (Unreachable: the instance is not
+	// Running, or its agent is not up). Their host steps are not sent:
+	// each ends with an UnreachableError, never counted as done nor as a
+	// failure MaxFailures counts. A host-remove that cannot run does not
+	// hold back the cloud steps that wait for it (a dead source must not
+	// block a failover: detaching an ENI or unassigning an address takes
+	// it off the host in any case); the host keeps their configuration
+	// until a push once it is back. A host-remove that the cloud answers
+	// as not reachable when it runs is treated the same.
+	Unreachable map[string]string
 	// ExitMeaning explains a host script's exit code in a HostError, or
 	// returns "" for a code it does not know (guest.ExitMeaning: the
 	// codes are the payload's, which plan does not build). Nil: none.
@@ -377,28 +388,104 @@ type NotExecutedError struct {
 
 func (e *NotExecutedError) Error() string { return "not executed: " + e.Reason }
 
-// rollout decides when host steps may start: Batch at once, the canary
-// first and alone, and none after the rollout stopped.
+// UnreachableError is a host step not run because Cloud Assistant
+// cannot reach its host (HostOptions.Unreachable, or the cloud's answer
+// when it ran).
+type UnreachableError struct {
+	Step   *Step
+	Reason string
+}
+
+func (e *UnreachableError) Error() string {
+	if e.Step.Action == HostRemove {
+		return fmt.Sprintf("not reachable: %s; skipped, and the cloud steps that waited for it go on (they take the addresses off the host anyway); "+
+			"%s keeps their configuration until it is pushed to once it is back", e.Reason, e.Step.Instance)
+	}
+	return fmt.Sprintf("not reachable: %s; skipped: the host is configured by a push once it is back", e.Reason)
+}
+
+// notReachablePrefix starts a HostResult's Error when the cloud says the
+// script never ran on the host (ecs.Client.RunScript).
+const notReachablePrefix = "host not reachable: "
+
+// rollout decides when the steps of each host may start. Its unit is a
+// host with its cloud steps: the steps a host step depends on or that
+// depend on it, and every step joined to those by a dependency (an
+// ENI's create before its attach, the detach from one host before the
+// attach to another: the two hosts of a move are one unit, admitted
+// together). A unit is admitted when its first step starts; from then on
+// it is always finished: its host steps run even after the rollout
+// stopped, so that no host is left with cloud changes it was never
+// configured for. The canary's units (the first Canary units in plan
+// order) are admitted first and alone; at most Batch units are admitted
+// and unfinished at once; once the canary failed, or more units failed
+// than MaxFailures allows, no further unit is admitted, and the steps of
+// those not admitted, cloud steps included, are skipped. Steps joined to
+// no host (a create or delete that no host step waits for) are not
+// gated.
 type rollout struct {
 	opts       HostOptions
-	pos        map[string]int // host step ID -> place among the host steps
-	canaryLeft int
-	running    int
-	failed     int
+	unitOf     map[string]*unit // step ID -> its unit
+	canaryLeft int              // canary units not finished
+	active     int              // admitted units not finished
+	failed     int              // units that failed
 	stopped    bool
+}
+
+// unit is one or more hosts and their cloud steps, admitted together.
+type unit struct {
+	pos      int // among the units, by their first step in plan order
+	left     int // steps not finished
+	admitted bool
+	failed   bool
 }
 
 func newRollout(p *Plan, opts HostOptions) *rollout {
 	if opts.Batch <= 0 {
 		opts.Batch = 10
 	}
-	r := &rollout{opts: opts, pos: map[string]int{}}
+	r := &rollout{opts: opts, unitOf: map[string]*unit{}}
+	// Union the steps along their dependencies, then keep the sets that
+	// hold a host step.
+	parent := map[string]string{}
+	var find func(string) string
+	find = func(id string) string {
+		if q, ok := parent[id]; ok && q != id {
+			root := find(q)
+			parent[id] = root
+			return root
+		}
+		parent[id] = id
+		return id
+	}
 	for _, s := range p.Steps {
-		if s.Action.Host() {
-			r.pos[s.ID] = len(r.pos)
+		for _, d := range s.DependsOn {
+			parent[find(d)] = find(s.ID)
 		}
 	}
-	r.canaryLeft = min(max(opts.Canary, 0), len(r.pos))
+	hosted := map[string]bool{}
+	for _, s := range p.Steps {
+		if s.Action.Host() {
+			hosted[find(s.ID)] = true
+		}
+	}
+	byRoot := map[string]*unit{}
+	n := 0
+	for _, s := range p.Steps {
+		root := find(s.ID)
+		if !hosted[root] {
+			continue
+		}
+		u := byRoot[root]
+		if u == nil {
+			u = &unit{pos: n}
+			n++
+			byRoot[root] = u
+		}
+		u.left++
+		r.unitOf[s.ID] = u
+	}
+	r.canaryLeft = min(max(opts.Canary, 0), n)
 	return r
 }
 
@@ -410,43 +497,70 @@ const (
 	gateStop
 )
 
+// gate says whether s may start now. The rollout may be nil (a plan
+// applied without hosts): every step may start.
 func (r *rollout) gate(s *Step) gate {
+	if r == nil {
+		return gateStart
+	}
+	u := r.unitOf[s.ID]
 	switch {
+	case u == nil || u.admitted:
+		return gateStart
 	case r.stopped:
 		return gateStop
-	case r.pos[s.ID] >= r.opts.Canary && r.canaryLeft > 0:
+	case u.pos >= r.opts.Canary && r.canaryLeft > 0:
 		return gateWait
-	case r.running >= r.opts.Batch:
+	case r.active >= r.opts.Batch:
 		return gateWait
 	}
 	return gateStart
 }
 
-func (r *rollout) start() { r.running++ }
+// start records that s starts, admitting its unit.
+func (r *rollout) start(s *Step) {
+	if r == nil {
+		return
+	}
+	if u := r.unitOf[s.ID]; u != nil && !u.admitted {
+		u.admitted = true
+		r.active++
+	}
+}
 
-// finish records a host step that ended (ran is false for one skipped
-// because a step it depends on failed).
+// finish records a step that ended: ran is false for one skipped (a step
+// it depends on failed, or the rollout stopped); err is its error.
 func (r *rollout) finish(s *Step, ran bool, err error) {
-	if ran {
-		r.running--
+	if r == nil {
+		return
 	}
-	canary := r.pos[s.ID] < r.opts.Canary
-	if canary {
-		r.canaryLeft--
+	u := r.unitOf[s.ID]
+	if u == nil {
+		return
 	}
-	if err != nil || !ran {
+	u.left--
+	canary := u.pos < r.opts.Canary
+	if u.left == 0 && u.admitted {
+		r.active--
 		if canary {
-			r.stopped = true
+			r.canaryLeft--
 		}
-		// A host that did not run the payload proves nothing about it:
-		// it stops the rollout as a canary, but is no failure that
-		// --max-failures counts (nothing was changed on it).
-		var ne *NotExecutedError
-		if err != nil && !errors.As(err, &ne) {
-			r.failed++
-			if r.failed > r.opts.MaxFailures {
-				r.stopped = true
-			}
+	}
+	// A host that did not run the payload, or that Cloud Assistant could
+	// not reach, proves nothing about the change: it stops the rollout
+	// as a canary, but is no failure that MaxFailures counts (nothing was
+	// changed on it). A skipped cloud step failed through the step it
+	// depends on, counted already.
+	if canary && (err != nil || !ran && s.Action.Host()) {
+		r.stopped = true
+	}
+	var ne *NotExecutedError
+	var ue *UnreachableError
+	if err != nil && !errors.As(err, &ne) && !errors.As(err, &ue) && !u.failed {
+		u.failed = true
+		r.failed++
+		if r.failed > r.opts.MaxFailures {
+			r.stopped = true
 		}
 	}
 }
