@@ -132,6 +132,7 @@ func TestRealPayload(t *testing.T) {
 				hosttest.RequireTool(t, "ifup")
 			}
 			ns := standin.Netns(t, h)
+			standin.Wire(t, ns, h) // the gateways answer the payload's probes
 			standin.Prepare(t, ns, h)
 			files := standin.Bundle(t, h)
 			small := standin.Drop(h)

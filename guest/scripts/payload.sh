@@ -273,7 +273,7 @@ p_keep_current() {
 p_main() {
 	local t rc
 	[ "$(id -u)" = 0 ] || p_end 3 "refused: run as root (Cloud Assistant's default user); nothing was changed"
-	for t in ip base64 tar gzip sha256sum mktemp cmp comm; do
+	for t in ip base64 tar gzip sha256sum mktemp cmp comm timeout; do
 		command -v "$t" >/dev/null 2>&1 || p_end 3 "refused: $t is not installed; nothing was changed"
 	done
 	if ! mkdir -p "$STATE_DIR" || ! chmod 700 "$STATE_DIR"; then
@@ -286,6 +286,8 @@ p_main() {
 	p_lock
 	p_extract || p_end 1 "the payload is damaged (its bundle does not extract or check out); nothing was changed"
 	p_preflight
+	p_wait_macs
+	p_services_before
 	p_snapshot "$WORK/before"
 	p_backup || p_end 1 "cannot back up the files this bundle replaces; nothing was changed"
 	p_log "applying the bundle of $INSTANCE ($INSTANCE_ID, $STACK)"
@@ -304,6 +306,7 @@ p_main() {
 	bash "$WORK/new/ecsnet-apply.sh" verify
 	rc=$?
 	[ "$rc" = 0 ] || p_rollback "verification failed (ecsnet-apply.sh verify exit $rc): the live state does not match the bundle"
+	p_probe
 	p_keep_current
 	p_end 0 "applied and verified"
 }
