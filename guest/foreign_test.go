@@ -1,6 +1,7 @@
 package guest
 
 import (
+	"encoding/json"
 	"net/netip"
 	"slices"
 	"strings"
@@ -88,4 +89,64 @@ func mustPrefix(t *testing.T, s string) netip.Prefix {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestDriftWindowsWrittenOrForeign: the Windows verify payload reports
+// ecsnet-apply.ps1's state records (its MACs as Windows writes them, the
+// primary ENI by its MAC), so verify draws the same line there: an
+// address ecsnet wrote that the render dropped is drift, any other is
+// foreign, with advice that fits Windows (push --prune is Linux only).
+// Without the records (an older payload) both stay drift.
+func TestDriftWindowsWrittenOrForeign(t *testing.T) {
+	h := exampleHost(t, "win-1")
+	adapters := []map[string]any{{"ifindex": 4, "name": "Ethernet", "mac": h.Primary.MACDashed(), "up": true}}
+	addrs := []map[string]any{{"ifindex": 4, "address": h.Primary.Address.String(), "prefixlen": 24, "skip_as_source": false}}
+	for _, a := range h.Primary.Secondary {
+		addrs = append(addrs, map[string]any{"ifindex": 4, "address": a.String(), "prefixlen": 24, "skip_as_source": true})
+	}
+	// 172.16.0.99 ecsnet wrote (the record has it); 172.16.0.98 it did not.
+	addrs = append(addrs, map[string]any{"ifindex": 4, "address": "172.16.0.99", "prefixlen": 24, "skip_as_source": true},
+		map[string]any{"ifindex": 4, "address": "172.16.0.98", "prefixlen": 24, "skip_as_source": true})
+	routes := []map[string]any{{"ifindex": 4, "gateway": h.Primary.Gateway.String()}}
+	for i, n := range h.Secondary {
+		idx := 10 + i
+		adapters = append(adapters, map[string]any{"ifindex": idx, "name": "Ethernet 2", "mac": n.MACDashed(), "up": true})
+		for _, a := range n.AllAddresses() {
+			addrs = append(addrs, map[string]any{"ifindex": idx, "address": a.String(), "prefixlen": n.Bits(), "skip_as_source": a != n.Address})
+		}
+		routes = append(routes, map[string]any{"ifindex": idx, "gateway": n.Gateway.String()})
+	}
+	if h.Primary.MAC == "" {
+		t.Fatal("win-1's primary ENI has no MAC in the lock: the test needs one")
+	}
+	written := h.Fleet + " " + h.Primary.MACDashed() + " 172.16.0.99"
+	for name, c := range map[string]struct {
+		written any
+		drift   []string
+		foreign []string
+	}{
+		"records": {[]string{written, "other " + h.Primary.MACDashed() + " 172.16.0.98"},
+			[]string{"primary ENI on ifindex 4: 172.16.0.99/24 is not in the desired state (the cloud does not route it here); ecsnet wrote it, and ecsnet push removes it"},
+			[]string{"primary ENI on ifindex 4: 172.16.0.98/24 was not added by ecsnet and is not in the desired state (a cluster service, a HaVip?); ecsnet push leaves it, and push --prune does not run on Windows: remove it by hand (Remove-NetIPAddress) if it should not be there"}},
+		// ConvertTo-Json writes a one-element list as the element.
+		"one record": {written,
+			[]string{"primary ENI on ifindex 4: 172.16.0.99/24 is not in the desired state (the cloud does not route it here); ecsnet wrote it, and ecsnet push removes it"},
+			[]string{"primary ENI on ifindex 4: 172.16.0.98/24 was not added by ecsnet and is not in the desired state (a cluster service, a HaVip?); ecsnet push leaves it, and push --prune does not run on Windows: remove it by hand (Remove-NetIPAddress) if it should not be there"}},
+		"no records": {nil, []string{
+			"primary ENI on ifindex 4: 172.16.0.98/24 is not in the desired state (the cloud does not route it here)",
+			"primary ENI on ifindex 4: 172.16.0.99/24 is not in the desired state (the cloud does not route it here)"}, nil},
+	} {
+		doc := map[string]any{"format": "windows", "adapters": adapters, "addresses": addrs, "routes": routes}
+		if c.written != nil {
+			doc["written"] = c.written
+		}
+		data, _ := json.Marshal(doc)
+		l, err := ParseLive(liveOutput(data, false))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if d, f := Drift(h, l), Foreign(h, l); !slices.Equal(d, c.drift) || !slices.Equal(f, c.foreign) {
+			t.Errorf("%s: drift\n%s\nforeign\n%s\nwant\n%s\n%s", name, strings.Join(d, "\n"), strings.Join(f, "\n"), strings.Join(c.drift, "\n"), strings.Join(c.foreign, "\n"))
+		}
+	}
 }

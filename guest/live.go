@@ -38,6 +38,12 @@ type Live struct {
 	// the same line push draws, which removes only what the record lists.
 	Written      []WrittenAddr
 	WrittenKnown bool
+	// Competing lists the network managers the host's preflight checks
+	// found competing with ecsnet's configuration (see Competing);
+	// CompetingKnown says the host reported them at all (the Linux verify
+	// payload does).
+	Competing      []Competing
+	CompetingKnown bool
 }
 
 // WrittenAddr is one address of an ecsnet state record.
@@ -58,6 +64,27 @@ func parseWritten(line string) (WrittenAddr, error) {
 		return WrittenAddr{}, fmt.Errorf("live state: state record line %q: %w", line, err)
 	}
 	return WrittenAddr{Fleet: f[0], Key: f[1], Prefix: p}, nil
+}
+
+// parseWindowsWritten reads a "FLEET KEY ADDRESS" line of the Windows
+// verify payload: ecsnet-apply.ps1's state record keys an ENI by its MAC
+// as Windows writes it (00-16-3E-...), or "primary", and lists addresses
+// without a prefix length, which WrittenAddr then takes as the address's
+// full length (only the address is compared).
+func parseWindowsWritten(line string) (WrittenAddr, error) {
+	f := strings.Fields(line)
+	if len(f) != 3 {
+		return WrittenAddr{}, fmt.Errorf("live state: state record line %q: want FLEET KEY ADDRESS", line)
+	}
+	a, err := netip.ParseAddr(f[2])
+	if err != nil {
+		return WrittenAddr{}, fmt.Errorf("live state: state record line %q: %w", line, err)
+	}
+	key := f[1]
+	if key != "primary" {
+		key = strings.ToLower(strings.ReplaceAll(key, "-", ":"))
+	}
+	return WrittenAddr{Fleet: f[0], Key: key, Prefix: netip.PrefixFrom(a, a.BitLen())}, nil
 }
 
 // LiveLink is one interface.
@@ -149,8 +176,10 @@ func parseIPJSON(data []byte) (*Live, error) {
 		Addr  json.RawMessage `json:"addr"`
 		Rule  json.RawMessage `json:"rule"`
 		Route json.RawMessage `json:"route"`
-		// Written is absent from an older payload's output.
-		Written *[]string `json:"written"`
+		// Written and Competing are absent from an older payload's
+		// output.
+		Written   *[]string `json:"written"`
+		Competing *[]string `json:"competing"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("live state: %w", err)
@@ -164,6 +193,16 @@ func parseIPJSON(data []byte) (*Live, error) {
 				return nil, err
 			}
 			l.Written = append(l.Written, w)
+		}
+	}
+	if doc.Competing != nil {
+		l.CompetingKnown = true
+		for _, line := range *doc.Competing {
+			c, err := parseCompeting(line)
+			if err != nil {
+				return nil, err
+			}
+			l.Competing = append(l.Competing, c)
 		}
 	}
 	if len(doc.Addr) > 0 {
@@ -217,9 +256,20 @@ func parseIPText(data []byte) (*Live, error) {
 		}
 		if strings.HasPrefix(line, "#") {
 			kind = line[1:]
-			if kind == "written" {
+			switch kind {
+			case "written":
 				l.WrittenKnown = true
+			case "competing":
+				l.CompetingKnown = true
 			}
+			continue
+		}
+		if kind == "competing" {
+			c, err := parseCompeting(line)
+			if err != nil {
+				return nil, err
+			}
+			l.Competing = append(l.Competing, c)
 			continue
 		}
 		if kind == "written" {
@@ -353,6 +403,8 @@ func parseWindowsLive(data []byte) (*Live, error) {
 		Adapters  json.RawMessage `json:"adapters"`
 		Addresses json.RawMessage `json:"addresses"`
 		Routes    json.RawMessage `json:"routes"`
+		// Written is absent from an older payload's output.
+		Written json.RawMessage `json:"written"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("live state: %w", err)
@@ -370,6 +422,20 @@ func parseWindowsLive(data []byte) (*Live, error) {
 		return nil, err
 	}
 	l := &Live{Windows: true}
+	if len(doc.Written) > 0 {
+		var written []string
+		if err := psList(doc.Written, &written); err != nil {
+			return nil, err
+		}
+		l.WrittenKnown = true
+		for _, line := range written {
+			w, err := parseWindowsWritten(line)
+			if err != nil {
+				return nil, err
+			}
+			l.Written = append(l.Written, w)
+		}
+	}
 	names := map[int]string{}
 	for _, a := range adapters {
 		name := "ifindex " + strconv.Itoa(a.IfIndex)
@@ -406,7 +472,7 @@ func psList[T any](raw json.RawMessage, out *[]T) error {
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil
 	}
-	if raw[0] == '{' {
+	if raw[0] != '[' { // a lone object or string
 		var one T
 		if err := json.Unmarshal(raw, &one); err != nil {
 			return fmt.Errorf("live state: %w", err)
@@ -536,8 +602,12 @@ func compare(h *render.Host, l *Live) (drift, foreign []string) {
 			switch {
 			case !l.WrittenKnown:
 				add("%s: %s is not in the desired state (the cloud does not route it here)", what, a.Prefix)
-			case l.wrote(h.Fleet, key, a.Prefix.Addr()):
+			case l.wrote(h.Fleet, key, a.Prefix.Addr()) || l.Windows && n.MAC != "" && l.wrote(h.Fleet, n.MAC, a.Prefix.Addr()):
+				// (ecsnet-apply.ps1 keys the primary ENI by its MAC when
+				// the lock has it.)
 				add("%s: %s is not in the desired state (the cloud does not route it here); ecsnet wrote it, and ecsnet push removes it", what, a.Prefix)
+			case l.Windows:
+				foreign = append(foreign, fmt.Sprintf("%s: %s was not added by ecsnet and is not in the desired state (a cluster service, a HaVip?); ecsnet push leaves it, and push --prune does not run on Windows: remove it by hand (Remove-NetIPAddress) if it should not be there", what, a.Prefix))
 			default:
 				foreign = append(foreign, fmt.Sprintf("%s: %s was not added by ecsnet and is not in the desired state (keepalived, a HaVip, a container runtime?); ecsnet push leaves it, ecsnet push --prune removes it", what, a.Prefix))
 			}

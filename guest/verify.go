@@ -77,6 +77,11 @@ type HostCheck struct {
 	// ecsnet did not write (see Foreign), one sentence each: warnings,
 	// not drift; a host with only these is InSync.
 	Foreign []string
+	// Competing lists the network managers on the host that compete
+	// with ecsnet's configuration (see Competing): warnings, not drift,
+	// whatever their kind; push and apply --hosts refuse a host with one
+	// that would undo ecsnet at the next boot.
+	Competing []Competing
 	// Reason says why a host that is CheckFailed or NotChecked was not
 	// compared.
 	Reason string
@@ -191,6 +196,7 @@ func judge(h *render.Host, problem string, r *plan.HostResult) HostCheck {
 	default:
 		c.Live = live
 		c.Drift, c.Foreign = compare(h, live)
+		c.Competing = live.Competing
 		if c.Drift == nil {
 			c.Drift = []string{}
 		}

@@ -3,10 +3,16 @@
 # rules and routes for ecsnet verify, compressed, on one line that starts
 # with ECSNET-LIVE-1, and the addresses ecsnet's state records say it
 # wrote (so that verify tells an address ecsnet wrote from a foreign one,
-# as push does). It changes nothing.
+# as push does), and the network managers that compete with ecsnet's
+# configuration (preflight.sh's pf_scan, which guest puts in place of the
+# marker line below). It changes nothing.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -uo pipefail
 export LC_ALL=C
+ROOT="${ROOT:-/}"
+ROOT_P="${ROOT%/}"
+
+# @PREFLIGHT@
 
 j() { # prints ip's JSON, or [] when it prints nothing
 	local out
@@ -27,7 +33,30 @@ written() {
 	done
 }
 
+# competing prints preflight's findings (pf_emit's lines, each once) for
+# the bundle each fleet last applied here (kept by the apply payload as
+# /var/lib/ecsnet/<fleet>/current), or for no bundle when there is none.
+competing() {
+	local d fleet family any=0
+	for d in "$ROOT_P"/var/lib/ecsnet/*/current; do
+		[ -d "$d" ] || continue
+		fleet="$(basename "$(dirname "$d")")"
+		[[ "$fleet" =~ ^[A-Za-z0-9._-]+$ ]] || continue
+		family="$(sed -n 's/^[[:space:]]*"stack":[[:space:]]*"\([a-z0-9]*\)".*/\1/p' "$d/manifest.json" 2>/dev/null | head -n 1)"
+		pf_scan "$d" "$family"
+		any=1
+	done
+	if [ "$any" = 0 ]; then pf_scan "" ""; fi
+}
+
+# json_strings prints its input's lines as a JSON list's strings.
+json_strings() {
+	sed 's/\\/\\\\/g; s/"/\\"/g; s/\t/\\t/g' | awk '{ printf "%s\"%s\"", (NR > 1 ? "," : ""), $0 }'
+}
+
 doc() {
+	local findings
+	findings="$(competing | sort -u)"
 	if ip -j addr show >/dev/null 2>&1; then
 		printf '{"format":"ip-json","addr":'
 		j addr show
@@ -37,6 +66,8 @@ doc() {
 		j -4 route show table all
 		printf ',"written":['
 		written | awk 'NR > 1 { printf "," } { printf "\"%s\"", $0 }'
+		printf '],"competing":['
+		if [ -n "$findings" ]; then printf '%s\n' "$findings" | json_strings; fi
 		printf ']}\n'
 	else
 		echo '#ip-text'
@@ -50,6 +81,8 @@ doc() {
 		ip -4 route show table all
 		echo '#written'
 		written
+		echo '#competing'
+		if [ -n "$findings" ]; then printf '%s\n' "$findings"; fi
 	fi
 }
 
