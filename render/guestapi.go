@@ -37,7 +37,7 @@ func CheckPaths(paths []string) error {
 // OwnedPaths are the paths h's apply script creates beside its bundle's
 // files (applyScript.owned), which a payload backs up too.
 func OwnedPaths(h *Host) []string {
-	if h.Stack == schema.StackIproute2 {
+	if h.Stack == schema.StackIproute2 || needsPrimaryBoot(h) {
 		return []string{iproute2WantsPath(h)}
 	}
 	return nil

@@ -16,7 +16,10 @@ import (
 // +ipv4.addresses` (always with a prefix: without one nmcli makes a /32),
 // removes the ones an earlier run added and the bundle dropped, and runs
 // `nmcli device reapply`, which changes addresses without taking the link
-// down or restarting DHCP.
+// down or restarting DHCP. cloud-init rewrites that profile at every boot,
+// so the bundle also installs a boot unit that does the same again
+// (primaryboot.go says why a re-apply, and not a profile of ecsnet's
+// own).
 //
 // Each secondary ENI gets a keyfile, mode 0600 (NetworkManager ignores
 // keyfiles others can read), owned by the ENI's name:
@@ -47,12 +50,12 @@ func nmKeyfile(h *Host) ([]File, error) {
 		data.str("'\n")
 	}
 	data.str(")\n")
-	return linuxBundle(h, applyScript{
+	return linuxBundle(h, withPrimaryBoot(h, applyScript{
 		stack: "networkmanager",
 		files: files,
 		data:  data.String(),
 		code:  nmCode,
-	})
+	}))
 }
 
 func nmPath(n NIC) string {

@@ -28,7 +28,11 @@ import _ "embed"
 //
 // Live, the primary ENI's addresses are added with ip(8) rather than by
 // `wicked ifreload eth0`, which takes a changed interface down and up (and
-// the host's own address and DHCP lease with it). Secondary ENIs are the
+// the host's own address and DHCP lease with it). cloud-init rewrites
+// ifcfg-eth0 at every boot without them, so the bundle also installs a
+// boot unit that adds them again with ip(8) (primaryboot.go); where
+// cloud-init's network rendering is disabled, wicked applies them from
+// ecsnet's file and the unit finds nothing to do. Secondary ENIs are the
 // bundle's own: `wicked ifreload ethN` applies their changed files; their
 // files name the interface, so the script checks that ethN has the ENI's
 // MAC (an ifcfg LLADDR would set the MAC, not match it).
@@ -106,13 +110,13 @@ func wicked(h *Host) ([]File, error) {
 	data.str(")\nWICKED_PRIMARY=")
 	data.shq(dir + "ifcfg-" + h.Primary.Name())
 	data.byte('\n')
-	return linuxBundle(h, applyScript{
+	return linuxBundle(h, withPrimaryBoot(h, applyScript{
 		stack:     "wicked",
 		files:     files,
 		fixedName: func(NIC) bool { return true },
 		data:      data.String(),
 		code:      wickedCode,
-	})
+	}))
 }
 
 //go:embed scripts/stack-wicked.sh

@@ -87,10 +87,12 @@ ecsnet_link_up() { ip -o link show dev "$1" 2>/dev/null | grep -q '[<,]UP[,>]'; 
 
 # ---- finding the NICs ----
 
+# ecsnet_resolve_nics [KEY]: finds every NIC (or only KEY's) and sets DEV.
 ecsnet_resolve_nics() {
 	local rec dev
 	for rec in "${NICS[@]}"; do
 		read -r N_KEY N_MAC N_NAME N_CIDR N_GW N_TABLE N_FIXED N_ENI N_ENIID <<<"$rec"
+		[ -n "${1:-}" ] && [ "$N_KEY" != "$1" ] && continue
 		dev=""
 		if [ "$N_MAC" != - ]; then
 			dev="$(ecsnet_devs_by_mac "$N_MAC")"
@@ -563,17 +565,52 @@ ecsnet_wait_converged() {
 	done
 }
 
-# ecsnet_warn_cloud_init WHAT: cloud-init renders the primary ENI's
-# configuration, and on Alibaba Cloud (AliYun datasource, cloud-init 23.4
-# and later) at every boot: say that it may undo WHAT, unless its network
-# configuration is disabled.
-ecsnet_warn_cloud_init() {
-	[ -e "$ROOT_P/etc/cloud/cloud.cfg" ] || return 0
-	[ ! -e "$ROOT_P/etc/cloud/cloud-init.disabled" ] || return 0
-	if grep -Eqs 'config:[[:space:]]*disabled' "$ROOT_P/etc/cloud/cloud.cfg" "$ROOT_P"/etc/cloud/cloud.cfg.d/*.cfg; then
-		return 0
+# ecsnet_wait_nic KEY SECONDS: ecsnet_wait_converged for one NIC.
+ecsnet_wait_nic() {
+	local i=0
+	until ecsnet_check "$1"; do
+		i=$((i + 1))
+		[ "$i" -le $(($2 * 4)) ] || return 0
+		sleep 0.25
+	done
+}
+
+# ecsnet_wait_primary SECONDS: at boot, wait until the primary ENI holds
+# its primary address (DHCP may still be running); ecsnet_resolve_nics
+# then says what is wrong if it never does.
+ecsnet_wait_primary() {
+	local i=0 dev a
+	ecsnet_nic primary
+	a="${N_CIDR%/*}"
+	while :; do
+		if [ "$N_MAC" != - ]; then dev="$(ecsnet_devs_by_mac "$N_MAC")"; else dev="$(ecsnet_dev_by_addr "$a")"; fi
+		if [ -n "$dev" ] && [ -n "$(ecsnet_addr_on "$dev" "$a" 2>/dev/null)" ]; then return 0; fi
+		i=$((i + 1))
+		[ "$i" -le $(($1 * 4)) ] || return 0
+		sleep 0.25
+	done
+}
+
+# ecsnet_enable_unit UNIT SCRIPT: enables the bundle's boot unit (none
+# when UNIT is empty) the way systemctl enable would, with a symlink, so
+# that it also works under a scratch ROOT; the symlink is in OWNED, so a
+# later bundle without the unit removes it. Reloads systemd when a unit
+# file was installed or removed.
+ecsnet_enable_unit() {
+	local unit="$1" wants="$ROOT_P/etc/systemd/system/multi-user.target.wants"
+	if [ -n "$unit" ] && [ "$(readlink "$wants/$unit" 2>/dev/null)" != "../$unit" ]; then
+		mkdir -p "$wants"
+		ecsnet_backup "etc/systemd/system/multi-user.target.wants/$unit"
+		ln -sfn "../$unit" "$wants/$unit"
+		CHANGED_FILES+=("etc/systemd/system/multi-user.target.wants/$unit")
+		ecsnet_log "enabled $unit"
 	fi
-	ecsnet_warn "cloud-init manages the network configuration here and may rewrite $1 at boot; re-run this script after a reboot, or disable it with network: {config: disabled} in /etc/cloud/cloud.cfg.d/"
+	if [ "$ROOT_P" = "" ] && [ -d /run/systemd/system ]; then
+		ecsnet_changed 'etc/systemd/system/*' && systemctl daemon-reload
+	elif [ -n "$unit" ] && ! ecsnet_has systemctl; then
+		ecsnet_warn "no systemd here: run /$2 at boot (for example from rc.local) to keep the addresses after a reboot"
+	fi
+	return 0
 }
 
 # ecsnet_any_drift: whether any NIC's live state differs from the bundle.

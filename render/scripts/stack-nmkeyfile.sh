@@ -7,17 +7,6 @@ stack_preflight() {
 		ecsnet_refuse "NetworkManager is not running; render this host for the stack it runs"
 	[ -d "$ROOT_P/etc/NetworkManager" ] ||
 		ecsnet_refuse "$ROOT_P/etc/NetworkManager does not exist"
-	if ecsnet_has_primary_addrs; then
-		ecsnet_warn_cloud_init "the primary ENI's profile (and drop the secondary addresses ecsnet adds to it)"
-	fi
-}
-
-ecsnet_has_primary_addrs() {
-	local rec
-	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do
-		case "$rec" in "primary "*) return 0 ;; esac
-	done
-	return 1
 }
 
 stack_check_nics() {
@@ -29,9 +18,14 @@ stack_check_nics() {
 		"" | *unmanaged*) ecsnet_refuse "NetworkManager does not manage $dev ($(ecsnet_what "$key")); this bundle is for NetworkManager" ;;
 		esac
 	done
+	nm_primary_profile || ecsnet_refuse "NetworkManager has no active profile on $PRIMARY_DEV: ecsnet adds the secondary addresses to that profile and never makes a second one for the device"
+}
+
+# nm_primary_profile: sets NM_PRIMARY_UUID to the profile active on the
+# primary ENI; fails when there is none (yet).
+nm_primary_profile() {
 	NM_PRIMARY_UUID="$(nmcli -g GENERAL.CON-UUID device show "$PRIMARY_DEV" 2>/dev/null)" || NM_PRIMARY_UUID=""
-	[ -n "$NM_PRIMARY_UUID" ] ||
-		ecsnet_refuse "NetworkManager has no active profile on $PRIMARY_DEV: ecsnet adds the secondary addresses to that profile and never makes a second one for the device"
+	[ -n "$NM_PRIMARY_UUID" ] || return 1
 	local rec uuid k path
 	for rec in ${NM_PROFILES[@]+"${NM_PROFILES[@]}"}; do
 		read -r uuid k path <<<"$rec"
@@ -112,6 +106,24 @@ stack_bring_up() {
 		fi
 	done
 	ecsnet_wait_converged 30
+	ecsnet_enable_unit "${UNIT:-}" "${BOOT_SCRIPT:-}"
+}
+
+# stack_boot_primary (the boot script): cloud-init rewrote the primary's
+# profile without the secondary addresses; add them again as apply does,
+# once NetworkManager runs and has activated a profile on the primary
+# (state 100, connected: device reapply refuses a device still
+# activating; the unit's ordering after NetworkManager-wait-online.service
+# holds only where that service is enabled).
+stack_boot_primary() {
+	local i=0
+	until [ "$(nmcli -t -f RUNNING general 2>/dev/null)" = running ] &&
+		[[ "$(nmcli -g GENERAL.STATE device show "$PRIMARY_DEV" 2>/dev/null)" == 100* ]] && nm_primary_profile; do
+		i=$((i + 1))
+		[ "$i" -le 240 ] || ecsnet_refuse "NetworkManager has not activated a profile on $PRIMARY_DEV after 60 s"
+		sleep 0.25
+	done
+	nm_primary_addresses
 }
 
 stack_verify() { return 0; }

@@ -6,7 +6,6 @@ stack_preflight() {
 		ecsnet_refuse "wickedd is not running: this host's network is not managed by wicked"
 	fi
 	wicked_check_primary_file
-	ecsnet_warn_cloud_init "/$WICKED_PRIMARY (and drop the secondary addresses in it)"
 }
 
 # The bundle's ifcfg-eth0 replaces the image's: only a DHCP one, and say
@@ -86,6 +85,19 @@ stack_bring_up() {
 	done
 	# The primary ENI: ip(8), not ifreload, which would bounce it.
 	ecsnet_converge_ip
+	ecsnet_enable_unit "${UNIT:-}" "${BOOT_SCRIPT:-}"
+}
+
+# stack_boot_primary (the boot script): cloud-init rewrote ifcfg-eth0
+# without the secondary addresses; add them with ip(8), labelled as
+# ifcfg-eth0's LABEL_n names them (eth0:n).
+stack_boot_primary() {
+	local rec key c n
+	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do
+		read -r key c n <<<"$rec"
+		[ "$key" = primary ] || continue
+		ecsnet_addr_ensure "$PRIMARY_DEV" "$c" "$n"
+	done
 }
 
 stack_verify() { return 0; }
