@@ -74,6 +74,51 @@ type PayloadOptions struct {
 	// a network manager that would undo or fight ecsnet's configuration
 	// (push/apply --allow-competing). The preflight still reports it.
 	AllowCompeting bool
+	// SkipProbes turns probes off (push/apply --skip-probes): any of
+	// ProbeKinds, or "all". For a vSwitch whose gateway does not answer
+	// ICMP, "gateway". A probe turned off is reported as skipped, never
+	// as passed.
+	SkipProbes []string
+	// MACWait is how long a host waits for a secondary ENI's interface to
+	// appear before it refuses (a hot-plugged NIC can lag the API's
+	// InUse); zero means DefaultMACWait.
+	MACWait time.Duration
+	// ProbeDeadline is how long the probes after the apply may take,
+	// retries included, before the host rolls back; zero means
+	// DefaultProbeDeadline.
+	ProbeDeadline time.Duration
+}
+
+// The payload's probes after an apply (scripts/probe.sh): each address
+// on its ENI's interface, a ping from each ENI's primary address to its
+// vSwitch gateway, and the metadata service and Cloud Assistant server
+// still reachable when they were before.
+const (
+	ProbeAddress        = "address"
+	ProbeGateway        = "gateway"
+	ProbeMetadata       = "metadata"
+	ProbeCloudAssistant = "cloud-assistant"
+)
+
+// ProbeKinds lists the probes SkipProbes may name.
+func ProbeKinds() []string {
+	return []string{ProbeAddress, ProbeGateway, ProbeMetadata, ProbeCloudAssistant}
+}
+
+// The defaults of PayloadOptions.MACWait and ProbeDeadline.
+const (
+	DefaultMACWait       = 30 * time.Second
+	DefaultProbeDeadline = 15 * time.Second
+)
+
+// checkSkipProbes checks the names of SkipProbes.
+func checkSkipProbes(names []string) error {
+	for _, n := range names {
+		if n != "all" && !slices.Contains(ProbeKinds(), n) {
+			return fmt.Errorf("unknown probe %q to skip: use %s or all", n, strings.Join(ProbeKinds(), ", "))
+		}
+	}
+	return nil
 }
 
 // bundleTime is the modification time of every file in a payload's
@@ -104,6 +149,12 @@ func Payload(h *render.Host, files []render.File, mode string, opts PayloadOptio
 	}
 	if strings.ContainsFunc(opts.FailVerify, func(r rune) bool { return r < 0x20 || r >= 0x7f }) {
 		return nil, fmt.Errorf("payload %s: FailVerify must be printable ASCII", h.Name)
+	}
+	if err := checkSkipProbes(opts.SkipProbes); err != nil {
+		return nil, fmt.Errorf("payload %s: %w", h.Name, err)
+	}
+	if opts.MACWait < 0 || opts.ProbeDeadline < 0 {
+		return nil, fmt.Errorf("payload %s: the MAC wait and the probe deadline must not be negative", h.Name)
 	}
 	if windows {
 		if opts.Prune {
@@ -206,6 +257,7 @@ func shPayload(h *render.Host, files []render.File, opts PayloadOptions) ([]byte
 	if opts.Prune {
 		writePruneKeep(&b, h)
 	}
+	writeProbes(&b, h, opts)
 	b.WriteString("# PATHS: every file the bundle installs or creates; each is backed up.\nPATHS=(\n")
 	for _, p := range paths {
 		fmt.Fprintf(&b, "  %s\n", render.ShellQuote(p))
@@ -215,6 +267,7 @@ func shPayload(h *render.Host, files []render.File, opts PayloadOptions) ([]byte
 	b.WriteString(base64Lines(tgz))
 	b.WriteString("ECSNET_BUNDLE\n}\n")
 	b.WriteString(shPreflight)
+	b.WriteString(shProbe)
 	b.WriteString(shPayloadLib)
 	return []byte(b.String()), nil
 }
@@ -236,6 +289,13 @@ var shPayloadHeader string
 //
 //go:embed scripts/preflight.sh
 var shPreflight string
+
+// shProbe defines the probes the payload takes after the apply
+// (p_probe), the wait for hot-plugged NICs before it (p_wait_macs) and the
+// record of the services the host reaches before it (p_services_before).
+//
+//go:embed scripts/probe.sh
+var shProbe string
 
 // shPayloadLib is the Linux payload's code. It is fixed text: the data
 // section above is the only generated part.
@@ -358,4 +418,43 @@ func writePruneKeep(b *strings.Builder, h *render.Host) {
 		}
 	}
 	b.WriteString(")\n")
+}
+
+// writeProbes writes the probes' data: the MAC wait, the deadline, the
+// probes turned off and PROBES, one line per NIC: "KEY NAME MAC GATEWAY
+// ADDRESS...", KEY as the state record has it ("primary" or the ENI's
+// MAC), NAME "primary" or the ENI's name. The gateway is the render's
+// (NIC.Gateway, the vSwitch block's broadcast minus two): a wrong block in
+// the file gives a gateway nobody answers at, which is what the probe is
+// for.
+func writeProbes(b *strings.Builder, h *render.Host, opts PayloadOptions) {
+	wait, deadline := opts.MACWait, opts.ProbeDeadline
+	if wait == 0 {
+		wait = DefaultMACWait
+	}
+	if deadline == 0 {
+		deadline = DefaultProbeDeadline
+	}
+	fmt.Fprintf(b, "PROBE_MAC_WAIT=%d\nPROBE_DEADLINE=%d\n", seconds(wait), seconds(deadline))
+	skip := slices.Clone(opts.SkipProbes)
+	slices.Sort(skip)
+	fmt.Fprintf(b, "SKIP_PROBES=%s\n", render.ShellQuote(strings.Join(slices.Compact(skip), " ")))
+	b.WriteString("# PROBES: NIC key, name, MAC, vSwitch gateway, addresses (the ENI's primary first).\nPROBES=(\n")
+	for _, n := range append([]render.NIC{h.Primary}, h.Secondary...) {
+		key, name := "primary", "primary"
+		if n.ENI != "" {
+			key, name = n.MAC, n.ENI
+		}
+		f := []string{key, name, dash(n.MAC), n.Gateway.String()}
+		for _, a := range n.AllAddresses() {
+			f = append(f, a.String())
+		}
+		fmt.Fprintf(b, "  %s\n", render.ShellQuote(strings.Join(f, " ")))
+	}
+	b.WriteString(")\n")
+}
+
+// seconds rounds d up to whole seconds, at least one.
+func seconds(d time.Duration) int64 {
+	return max(1, int64((d+time.Second-1)/time.Second))
 }
