@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ecsnet/ecsnet/internal/hosttest"
 	"github.com/ecsnet/ecsnet/internal/hosttest/standin"
 	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/render"
@@ -325,5 +326,55 @@ func TestParseLiveCompeting(t *testing.T) {
 	bad := strings.TrimSuffix(string(ipJSON(h)), "}") + `,"competing":["maybe\tx\ty\tz"]}`
 	if _, err := ParseLive(liveOutput([]byte(bad), true)); err == nil {
 		t.Error("ParseLive took a finding of an unknown severity")
+	}
+}
+
+// TestPreflightRefusesInNamespace delivers lb-1's real apply payload to a
+// namespace standing in for it, on which Alibaba Cloud's multi-nic-util
+// is installed (it would take over the VIP's ENI at the next boot): the
+// host refuses (exit 3) before it changes anything, naming the finding
+// and the fix; with AllowCompeting it applies, converges and warns.
+func TestPreflightRefusesInNamespace(t *testing.T) {
+	h := exampleHost(t, "lb-1")
+	hosttest.RequireTool(t, "ifup")
+	ns := standin.Netns(t, h)
+	standin.Wire(t, ns, h) // the gateways answer the payload's probes
+	standin.Prepare(t, ns, h)
+	ns.WriteFile(t, "/etc/udev/rules.d/99-eni.rules", []byte("# multi-nic-util (test stand-in)\nSUBSYSTEM==\"net\", ACTION==\"add\", RUN+=\"/bin/true\"\n"), 0o644)
+	files := standin.Bundle(t, h)
+	before := standin.Live(t, ns)
+	payload := func(opts PayloadOptions) []byte {
+		p, err := Payload(h, files, PayloadApply, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	code, out := rtPayload(t, ns, payload(PayloadOptions{}))
+	result, _ := PayloadResult(out)
+	if code != int(Refused) || !strings.HasPrefix(result, "refused: multi-nic-util would undo ecsnet's configuration at the next boot: ") ||
+		!strings.Contains(result, "fix: uninstall multi-nic-util") || !strings.HasSuffix(result, ", or push --allow-competing; nothing was changed") {
+		t.Fatalf("exit %d, result %q; want %d and a refusal naming multi-nic-util and its fix\n%s", code, result, Refused, out)
+	}
+	if !strings.Contains(out, "ecsnet: lb-1: competing: multi-nic-util: ") {
+		t.Errorf("no competing line:\n%s", out)
+	}
+	standin.Expect(t, "after the refusal", standin.Live(t, ns), before)
+	for _, f := range rtEtcPaths(files) {
+		if _, ok := ns.ReadFile(t, "/"+f); ok {
+			t.Errorf("the refused payload installed /%s", f)
+		}
+	}
+
+	code, out = rtPayload(t, ns, payload(PayloadOptions{AllowCompeting: true}))
+	if result, _ := PayloadResult(out); code != 0 || result != "applied and verified" {
+		t.Fatalf("with AllowCompeting: exit %d, result %q\n%s", code, result, out)
+	}
+	if !strings.Contains(out, "ecsnet: lb-1: competing: multi-nic-util: ") || !strings.Contains(out, "ecsnet: lb-1: warning: multi-nic-util would undo ecsnet's configuration at the next boot: ") {
+		t.Errorf("with AllowCompeting: no finding or warning:\n%s", out)
+	}
+	if d := rtDrift(t, ns, h); len(d) > 0 {
+		t.Errorf("drift after the apply:\n%s", strings.Join(d, "\n"))
 	}
 }
