@@ -29,9 +29,7 @@ func TestDaemonGuests(t *testing.T) {
 // the daemon started by the guest's systemd, and the apply script run in
 // every guest. It runs only with ECSNET_NSPAWN_GUESTS=1.
 func TestNspawnGuests(t *testing.T) {
-	if os.Getenv(daemons.NspawnEnv) != "1" {
-		t.Skipf("set %s=1 to boot guests with systemd-nspawn (the first run debootstraps a Debian root)", daemons.NspawnEnv)
-	}
+	daemons.RequireNspawn(t)
 	_, took := daemons.Root(t)
 	t.Logf("Debian root %s (made in %v)", daemons.RootDir(), took.Round(time.Second))
 	runGuests(t, daemons.BootNspawn, daemons.Stacks)

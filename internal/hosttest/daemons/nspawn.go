@@ -1,9 +1,8 @@
 package daemons
 
 import (
-	_ "embed"
+	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecsnet/ecsnet/internal/guestroot"
 	"github.com/ecsnet/ecsnet/internal/hosttest"
 	"github.com/ecsnet/ecsnet/internal/hosttest/standin"
 	"github.com/ecsnet/ecsnet/render"
@@ -26,47 +26,39 @@ import (
 // default test run.
 const NspawnEnv = "ECSNET_NSPAWN_GUESTS"
 
-var (
-	//go:embed nspawn_root.sh
-	rootScript string
-	//go:embed nspawn_boot.sh
-	bootScript string
-	//go:embed nspawn_vethmac.service
-	vethMACUnit []byte
-)
-
-// RootDir is where the Debian root the nspawn guests boot is cached:
-// $ECSNET_TOOL_CACHE, else $XDG_CACHE_HOME/ecsnet, else ~/.cache/ecsnet,
-// then nspawn/bookworm.
-func RootDir() string {
-	cache := os.Getenv("ECSNET_TOOL_CACHE")
-	if cache == "" {
-		base := os.Getenv("XDG_CACHE_HOME")
-		if base == "" {
-			home, _ := os.UserHomeDir()
-			base = filepath.Join(home, ".cache")
+// RequireNspawn skips the test unless NspawnEnv is 1; in strict mode
+// (CI: hosttest.StrictEnv=1) it fails instead, so that the booted guests
+// never pass there by being skipped.
+func RequireNspawn(t testing.TB) {
+	t.Helper()
+	if os.Getenv(NspawnEnv) != "1" {
+		if hosttest.Strict() {
+			t.Fatalf("%s=1 is required with %s=1 (.ci/run sets both): the booted guests must run", NspawnEnv, hosttest.StrictEnv)
 		}
-		cache = filepath.Join(base, "ecsnet")
+		t.Skipf("set %s=1 to boot guests with systemd-nspawn (the first run debootstraps a Debian root)", NspawnEnv)
 	}
-	return filepath.Join(cache, "nspawn", "bookworm")
 }
 
+// RootDir is where the Debian root the nspawn guests boot is cached
+// (guestroot.Dir).
+func RootDir() string { return guestroot.Dir() }
+
 // Root returns the cached Debian root, making it with debootstrap the
-// first time (under a lock, so parallel tests make it once), and how long
-// that took (0 when it was there).
+// first time (guestroot.Build, under a lock, so parallel tests make it
+// once), and how long that took (0 when it was there).
 func Root(t testing.TB) (string, time.Duration) {
 	t.Helper()
 	hosttest.RequireRoot(t)
 	dir := RootDir()
-	if _, err := os.Stat(filepath.Join(dir, ".ecsnet-complete")); err == nil {
+	if guestroot.Check(dir) == nil {
 		return dir, 0
 	}
 	hosttest.RequireTool(t, "debootstrap")
 	hosttest.RequireTool(t, "flock")
 	start := time.Now()
-	out, err := exec.Command("/bin/sh", "-c", rootScript, "nspawn_root.sh", dir).CombinedOutput()
-	if err != nil {
-		t.Fatalf("debootstrap a Debian root into %s: %v\n%s", dir, err, out)
+	var log strings.Builder
+	if err := guestroot.Build(context.Background(), dir, &log); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
 	}
 	return dir, time.Since(start)
 }
@@ -75,36 +67,8 @@ func Root(t testing.TB) (string, time.Duration) {
 // does on a host of that stack.
 func units(t testing.TB, upper string, stack schema.Stack) {
 	t.Helper()
-	wants := filepath.Join(upper, "etc/systemd/system/multi-user.target.wants")
-	link := func(unit, dir string) {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink("/lib/systemd/system/"+unit, filepath.Join(dir, unit)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	switch stack {
-	case schema.StackNetworkManager:
-		link("NetworkManager.service", wants)
-	case schema.StackNetworkd, schema.StackNetplan:
-		link("systemd-networkd.service", wants)
-		link("systemd-networkd.socket", filepath.Join(upper, "etc/systemd/system/sockets.target.wants"))
-		if stack == schema.StackNetplan {
-			unit := filepath.Join(upper, "etc/systemd/system/ecsnet-veth-mac.service")
-			if err := os.WriteFile(unit, vethMACUnit, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			dir := filepath.Join(upper, "etc/systemd/system/systemd-networkd.service.wants")
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Symlink("/etc/systemd/system/ecsnet-veth-mac.service", filepath.Join(dir, "ecsnet-veth-mac.service")); err != nil {
-				t.Fatal(err)
-			}
-		}
-	default:
-		t.Fatalf("no daemon for stack %s in a booted guest", stack)
+	if err := guestroot.Enable(upper, stack); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -131,9 +95,7 @@ func writeUpper(t testing.TB, upper, p string, data []byte, mode os.FileMode) {
 // off; the namespace goes when the test ends.
 func BootNspawn(t testing.TB, h *render.Host, files []render.File) *Guest {
 	t.Helper()
-	if os.Getenv(NspawnEnv) != "1" {
-		t.Skipf("set %s=1 to boot guests with systemd-nspawn (the first run debootstraps a Debian root)", NspawnEnv)
-	}
+	RequireNspawn(t)
 	hosttest.RequireTool(t, "systemd-nspawn")
 	hosttest.RequireTool(t, "nsenter")
 	root, _ := Root(t)
@@ -171,8 +133,7 @@ func BootNspawn(t testing.TB, h *render.Host, files []render.File) *Guest {
 	g.Setup = time.Since(start)
 
 	start = time.Now()
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--",
-		"/bin/sh", "-c", bootScript, "nspawn_boot.sh", root, upper, work, g.NS.Name, bundle, h.Name)
+	cmd := guestroot.BootCommand(root, upper, work, g.NS.Name, h.Name, "--bind-ro="+bundle+":/ecsnet-bundle")
 	var log strings.Builder
 	var mu sync.Mutex
 	cmd.Stdout = writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return log.Write(p) })
@@ -198,18 +159,7 @@ func BootNspawn(t testing.TB, h *render.Host, files []render.File) *Guest {
 	t.Cleanup(g.Stop)
 	// The guest's PID 1 is nspawn's child (unshare and sh exec in turn).
 	var pid1 int
-	hosttest.WaitFor(10*time.Second, func() bool {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%[1]d/children", cmd.Process.Pid))
-		if err != nil {
-			return false
-		}
-		f := strings.Fields(string(b))
-		if len(f) == 0 {
-			return false
-		}
-		pid1, _ = strconv.Atoi(f[0])
-		return pid1 > 0
-	})
+	hosttest.WaitFor(10*time.Second, func() bool { pid1 = guestroot.PID1(cmd.Process.Pid); return pid1 > 0 })
 	if pid1 == 0 {
 		g.Stop()
 		mu.Lock()
