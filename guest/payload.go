@@ -428,17 +428,9 @@ func writePruneKeep(b *strings.Builder, h *render.Host) {
 // the file gives a gateway nobody answers at, which is what the probe is
 // for.
 func writeProbes(b *strings.Builder, h *render.Host, opts PayloadOptions) {
-	wait, deadline := opts.MACWait, opts.ProbeDeadline
-	if wait == 0 {
-		wait = DefaultMACWait
-	}
-	if deadline == 0 {
-		deadline = DefaultProbeDeadline
-	}
+	wait, deadline := probeTimes(opts)
 	fmt.Fprintf(b, "PROBE_MAC_WAIT=%d\nPROBE_DEADLINE=%d\n", seconds(wait), seconds(deadline))
-	skip := slices.Clone(opts.SkipProbes)
-	slices.Sort(skip)
-	fmt.Fprintf(b, "SKIP_PROBES=%s\n", render.ShellQuote(strings.Join(slices.Compact(skip), " ")))
+	fmt.Fprintf(b, "SKIP_PROBES=%s\n", render.ShellQuote(strings.Join(probesOff(opts), " ")))
 	b.WriteString("# PROBES: NIC key, name, MAC, vSwitch gateway, addresses (the ENI's primary first).\nPROBES=(\n")
 	for _, n := range append([]render.NIC{h.Primary}, h.Secondary...) {
 		key, name := "primary", "primary"
@@ -452,6 +444,27 @@ func writeProbes(b *strings.Builder, h *render.Host, opts PayloadOptions) {
 		fmt.Fprintf(b, "  %s\n", render.ShellQuote(strings.Join(f, " ")))
 	}
 	b.WriteString(")\n")
+}
+
+// probeTimes returns the MAC wait and the probe deadline, defaults filled
+// in.
+func probeTimes(opts PayloadOptions) (wait, deadline time.Duration) {
+	wait, deadline = opts.MACWait, opts.ProbeDeadline
+	if wait == 0 {
+		wait = DefaultMACWait
+	}
+	if deadline == 0 {
+		deadline = DefaultProbeDeadline
+	}
+	return wait, deadline
+}
+
+// probesOff returns SkipProbes sorted, each once, so that the same
+// options always give the same payload.
+func probesOff(opts PayloadOptions) []string {
+	skip := slices.Clone(opts.SkipProbes)
+	slices.Sort(skip)
+	return slices.Compact(skip)
 }
 
 // seconds rounds d up to whole seconds, at least one.

@@ -71,13 +71,24 @@ func psPayload(h *render.Host, files []render.File, opts PayloadOptions) ([]byte
 		if !e.primary {
 			gw = n.Gateway.String()
 		}
-		fmt.Fprintf(&b, "    @{ Label = %s; Primary = $%t; Mac = %s; Address = %s; Gateway = %s; Addresses = @(%s) }\n",
-			render.PowerShellQuote(e.label), e.primary, render.PowerShellQuote(mac), render.PowerShellQuote(n.Address.String()), render.PowerShellQuote(gw), strings.Join(addrs, ", "))
+		// Name and VSwitchGateway are the probes' (scripts/probe.ps1):
+		// every ENI's gateway, the primary's too, as render has it.
+		fmt.Fprintf(&b, "    @{ Label = %s; Name = %s; Primary = $%t; Mac = %s; Address = %s; Gateway = %s; VSwitchGateway = %s; Addresses = @(%s) }\n",
+			render.PowerShellQuote(e.label), render.PowerShellQuote(dash(n.ENI)), e.primary, render.PowerShellQuote(mac), render.PowerShellQuote(n.Address.String()), render.PowerShellQuote(gw),
+			render.PowerShellQuote(n.Gateway.String()), strings.Join(addrs, ", "))
 	}
 	b.WriteString(")\n")
+	wait, deadline := probeTimes(opts)
+	skip := make([]string, 0, len(opts.SkipProbes))
+	for _, k := range probesOff(opts) {
+		skip = append(skip, render.PowerShellQuote(k))
+	}
+	fmt.Fprintf(&b, "# The probes: the wait for each secondary ENI's adapter, their deadline\n# and those turned off (push/apply --skip-probes).\n$ProbeMacWait = %d\n$ProbeDeadline = %d\n$SkipProbes = @(%s)\n",
+		seconds(wait), seconds(deadline), strings.Join(skip, ", "))
 	b.WriteString("# ecsnet-apply.ps1, gzip-compressed.\n$Bundle = @'\n")
 	b.WriteString(base64Lines(gz.Bytes()))
 	b.WriteString("'@\n")
+	b.WriteString(psProbe)
 	b.WriteString(psPayloadBody)
 	out := crlf(b.String())
 	for i := 0; i < len(out); i++ {
@@ -93,6 +104,12 @@ var psPayloadHeader string
 
 //go:embed scripts/payload.ps1
 var psPayloadBody string
+
+// psProbe defines the Windows payload's probes (Wait-Macs,
+// Get-ServicesBefore, Invoke-Probes), as scripts/probe.sh does for Linux.
+//
+//go:embed scripts/probe.ps1
+var psProbe string
 
 // psVerifyPayload prints the live state for ecsnet verify. It changes
 // nothing.

@@ -245,6 +245,8 @@ try {
     if ((Get-Sha256 $data) -ne $ScriptSha256) { Stop-Payload 1 'the payload is damaged (its script does not check out); nothing was changed' }
     $scriptPath = Join-Path $Work 'ecsnet-apply.ps1'
     [IO.File]::WriteAllBytes($scriptPath, $data)
+    Wait-Macs
+    $services = @(Get-ServicesBefore)
     $Before = Get-Snapshot
     if (Test-Path -LiteralPath $StateFile) { Copy-Item -LiteralPath $StateFile -Destination (Join-Path $Work 'state.json') -Force }
     Write-Log 'applying ecsnet-apply.ps1'
@@ -254,6 +256,7 @@ try {
     Write-Log 'verifying the live state'
     $bad = @(Test-Live)
     if ($bad.Count -gt 0) { Invoke-Rollback ('verification failed: ' + ($bad -join '; ')) }
+    Invoke-Probes $services
     if (-not (Test-Path -LiteralPath $Current)) { New-Item -ItemType Directory -Path $Current | Out-Null }
     Copy-Item -LiteralPath $scriptPath -Destination (Join-Path $Current 'ecsnet-apply.ps1.new') -Force
     Move-Item -LiteralPath (Join-Path $Current 'ecsnet-apply.ps1.new') -Destination (Join-Path $Current 'ecsnet-apply.ps1') -Force
