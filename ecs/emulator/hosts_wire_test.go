@@ -224,3 +224,41 @@ grep BOUND /tmp/dhcp/got`, dev, limit))
 		}
 	})
 }
+
+// TestHostsWireMetadataAtBoot: a guest's boot units can read the metadata
+// service while the API request that started the instance is still
+// booting it (holding the server's lock), and they read what the cloud
+// says now: an ENI detached while the instance was stopped is gone from
+// network/interfaces/macs, as issue 16's boot-time reconcile needs.
+func TestHostsWireMetadataAtBoot(t *testing.T) {
+	requireHostsMode(t)
+	if _, err := lookTool("curl"); err != nil {
+		hostsUnavailable(t, "the metadata test needs curl: %v", err)
+	}
+	e := newHostsEnv(t, exampleWorld(t))
+	ctx := context.Background()
+	const lb1, nfs = "i-bp1lb0000001", "eni-bp1legacynfs000001"
+	h := e.srv.Host(lb1)
+	ok(t, e.cl.ecs(t, "AttachNetworkInterface", "NetworkInterfaceId", nfs, "InstanceId", lb1))
+	e.waitENI(t, nfs, "InUse")
+	unit := "[Service]\nExecStart=/usr/bin/curl -sS -m 10 -o /root/macs http://100.100.100.200/latest/meta-data/network/interfaces/macs/\n"
+	if err := h.WriteFile(ctx, "/etc/systemd/system/multi-user.target.wants/ecsnet-test-macs.service", []byte(unit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ok(t, e.cl.ecs(t, "StopInstance", "InstanceId", lb1))
+	if got := e.instStatus(t, lb1); got != "Stopped" {
+		t.Fatalf("lb-1 is %s after StopInstance", got)
+	}
+	ok(t, e.cl.ecs(t, "DetachNetworkInterface", "NetworkInterfaceId", nfs, "InstanceId", lb1))
+	e.waitENI(t, nfs, "Available")
+	start := time.Now()
+	ok(t, e.cl.ecs(t, "StartInstance", "InstanceId", lb1))
+	if got := e.instStatus(t, lb1); got != "Running" || !h.Up() {
+		t.Fatalf("after StartInstance: %s, up %v\nboot log:\n%s", got, h.Up(), h.BootLog())
+	}
+	t.Logf("start to running: %v", time.Since(start))
+	got, err := h.ReadFile(ctx, "/root/macs")
+	if want := "00:16:3e:10:00:03/"; err != nil || string(got) != want {
+		t.Errorf("the boot unit read %q (%v); want %q\nboot log:\n%s", got, err, want, h.BootLog())
+	}
+}
