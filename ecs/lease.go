@@ -25,11 +25,22 @@ import (
 // writes, so the later reader always sees the earlier writer's tag.
 //
 // A holder that dies keeps its tag until the expiry passes; the next
-// contender then removes it. A live holder renews well before expiry. The
-// expiry is written and compared with each machine's own clock, so clocks
-// may differ by up to the time between the last renewal and the expiry
-// (two thirds of the TTL with the CLI's renewal schedule) before a lease
-// could be taken from a live holder.
+// contender then removes it. A live holder renews well before expiry. A
+// holder that died on the contender's own machine is known dead at once
+// (the tag records its process: leaseholder.go) and its tag is removed
+// without waiting for the expiry.
+//
+// The expiry is written with the writer's clock and read with the
+// reader's. A writer whose clock is ahead would write an expiry that,
+// read with the reader's clock, lies further out than the TTL: a lease
+// "expiring" 10 minutes out with a TTL of 2. So the reader caps the expiry
+// at the TTL (recorded in the tag) measured with its own clock from when
+// it first saw the tag's current value (leaseSightings): a holder that
+// stops renewing loses the lease at most one TTL after a contender starts
+// watching, whatever the clocks say. A writer whose clock is behind by
+// more than the time between its renewals (a third of the TTL with the
+// CLI's schedule) could still lose a live lease to a contender; its next
+// renewal then finds its tag gone and it stops (ErrLeaseLost).
 
 // LeaseTagPrefix begins the tag key of every lease. The key ends with the
 // holder; the value is the expiry, RFC 3339 in UTC.
@@ -41,13 +52,27 @@ const actUntagResources = "UntagResources"
 // Lease is the right to change one fleet until Expires, held by Holder.
 // It is not safe for concurrent use.
 type Lease struct {
-	c       *Client
-	fleet   string
-	eniID   string
-	key     string
-	ttl     time.Duration
-	Holder  string
-	Expires time.Time
+	c        *Client
+	fleet    string
+	eniID    string
+	key      string
+	ttl      time.Duration
+	since    time.Time
+	renewals int
+	proc     process
+	Holder   string
+	Expires  time.Time
+	// Cleared lists the leases of other holders that taking this one
+	// removed: dead on this machine, or expired.
+	Cleared []ClearedLease
+}
+
+// ClearedLease is another holder's lease that AcquireLease removed.
+type ClearedLease struct {
+	LeaseRecord
+	// Dead is set when the holder ran on this machine and its process is
+	// gone; otherwise its lease had expired.
+	Dead bool
 }
 
 // LeaseHeldError says that another holder has the fleet's lease.
@@ -55,17 +80,39 @@ type LeaseHeldError struct {
 	Fleet  string
 	ENIID  string // the ENI that carries the lease tag
 	Holder string
-	// Expires is when the holder's lease lapses unless renewed; zero when
-	// the tag's value is not a time (someone edited it: it never lapses).
+	// Expires is when the holder's lease lapses unless renewed, by this
+	// machine's clock (at most its TTL after the tag's value was first
+	// seen); zero when the tag's value is not a time (someone edited it:
+	// it never lapses).
 	Expires time.Time
+	// Record is what the tag says about the holder.
+	Record LeaseRecord
+	// Here is set when the holder is a process running on this machine.
+	Here bool
+	// Ahead is how much further out the tag's expiry lies than its TTL
+	// allows, by this machine's clock: the holder's clock is that far
+	// ahead (or the tag was edited). 0 when it is not.
+	Ahead time.Duration
 }
 
 func (e *LeaseHeldError) Error() string {
-	until := "with an unreadable expiry; remove the tag " + LeaseTagPrefix + e.Holder + " from " + e.ENIID + " if no apply is running"
+	who := e.Holder
+	if d := e.Record.Describe(); d != "" {
+		where := ""
+		if e.Here {
+			where = " on this machine"
+		}
+		who += " (" + d + where + ")"
+	}
+	until := "with an unreadable expiry; if no apply is running, break it with ecsnet unlock " + e.Holder + " PATH..."
 	if !e.Expires.IsZero() {
 		until = "until " + e.Expires.UTC().Format(time.RFC3339) + " unless renewed (a crashed holder's lease lapses then)"
+		if e.Ahead > 0 {
+			until += "; its tag says " + e.Record.Expires.UTC().Format(time.RFC3339) +
+				", " + e.Ahead.Round(time.Second).String() + " beyond its TTL: the holder's clock is ahead of this machine's"
+		}
 	}
-	return fmt.Sprintf("fleet %s is being changed by %s: it holds the lease on ENI %s %s", e.Fleet, e.Holder, e.ENIID, until)
+	return fmt.Sprintf("fleet %s is being changed by %s: it holds the lease on ENI %s %s", e.Fleet, who, e.ENIID, until)
 }
 
 // ErrLeaseLost is returned by Renew when the lease expired or another
@@ -85,6 +132,12 @@ var holderPattern = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,100}$`)
 // DescribeNetworkInterfaces and one TagResources call (plus an
 // UntagResources to clear expired leases or to back off).
 func (c *Client) AcquireLease(ctx context.Context, f *schema.Fleet, holder string, ttl time.Duration) (*Lease, error) {
+	return c.acquireLease(ctx, f, holder, ttl, leaseSightings{})
+}
+
+// acquireLease is AcquireLease for a contender that has been watching the
+// lease tags (seen) since an earlier attempt.
+func (c *Client) acquireLease(ctx context.Context, f *schema.Fleet, holder string, ttl time.Duration, seen leaseSightings) (*Lease, error) {
 	if !holderPattern.MatchString(holder) {
 		return nil, fmt.Errorf("ecs lease: holder %q must be 1-100 letters, digits and ._@-", holder)
 	}
@@ -95,21 +148,27 @@ func (c *Client) AcquireLease(ctx context.Context, f *schema.Fleet, holder strin
 	if err != nil {
 		return nil, err
 	}
-	l := &Lease{c: c, fleet: f.Name, eniID: eniID, key: LeaseTagPrefix + holder, ttl: ttl, Holder: holder}
+	l := &Lease{c: c, fleet: f.Name, eniID: eniID, key: LeaseTagPrefix + holder, ttl: ttl, Holder: holder,
+		since: c.now().UTC().Truncate(time.Second), proc: thisProcess()}
 
 	leases, err := c.readLeases(ctx, eniID)
 	if err != nil {
 		return nil, err
 	}
 	now := c.now()
-	var stale []string
-	if held := l.other(leases, now, &stale); held != nil {
+	var stale []ClearedLease
+	if held := l.other(leases, now, seen, &stale); held != nil {
 		return nil, held
 	}
 	if len(stale) > 0 {
-		if err := c.UntagResources(ctx, []string{eniID}, stale); err != nil {
+		keys := make([]string, len(stale))
+		for i, s := range stale {
+			keys[i] = LeaseTagPrefix + s.Holder
+		}
+		if err := c.UntagResources(ctx, []string{eniID}, keys); err != nil {
 			return nil, fmt.Errorf("ecs lease: remove expired leases: %w", err)
 		}
+		l.Cleared = stale
 	}
 	if err := l.write(ctx); err != nil {
 		return nil, err
@@ -120,7 +179,7 @@ func (c *Client) AcquireLease(ctx context.Context, f *schema.Fleet, holder strin
 		l.Release(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	if held := l.other(leases, c.now(), nil); held != nil {
+	if held := l.other(leases, c.now(), seen, nil); held != nil {
 		if err := l.Release(context.WithoutCancel(ctx)); err != nil {
 			return nil, fmt.Errorf("%w; and removing our own lease tag failed: %w", held, err)
 		}
@@ -145,9 +204,11 @@ func (l *Lease) Renew(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("ecs lease: %w: the tag %s is gone from %s", ErrLeaseLost, l.key, l.eniID)
 	}
-	if exp, err := time.Parse(time.RFC3339, v); err != nil || !l.c.now().Before(exp) {
+	// Our own tag, so our own clock: the expiry is what write computed.
+	if exp := parseLeaseRecord(l.key, v).Expires; exp.IsZero() || !l.c.now().Before(exp) {
 		return fmt.Errorf("ecs lease: %w: it expired at %s before it was renewed", ErrLeaseLost, v)
 	}
+	l.renewals++
 	return l.write(ctx)
 }
 
@@ -163,10 +224,12 @@ func (l *Lease) Release(ctx context.Context) error {
 func (l *Lease) ENIID() string { return l.eniID }
 
 // write sets the lease's tag to an expiry TTL from now, rounded up to the
-// second.
+// second, with who holds it (leaseholder.go).
 func (l *Lease) write(ctx context.Context) error {
 	exp := l.c.now().Add(l.ttl).UTC().Truncate(time.Second).Add(time.Second)
-	if err := l.c.TagResources(ctx, []string{l.eniID}, map[string]string{l.key: exp.Format(time.RFC3339)}); err != nil {
+	r := LeaseRecord{Expires: exp, TTL: l.ttl, Since: l.since, PID: l.proc.pid, Start: l.proc.start,
+		Machine: l.proc.machine, Renewals: l.renewals}
+	if err := l.c.TagResources(ctx, []string{l.eniID}, map[string]string{l.key: r.String()}); err != nil {
 		if IsCode(err, "OperationDenied.QuotaExceed") {
 			return fmt.Errorf("ecs lease: ENI %s carries too many tags to take a lease tag: %w", l.eniID, err)
 		}
@@ -176,10 +239,16 @@ func (l *Lease) write(ctx context.Context) error {
 	return nil
 }
 
-// other returns the unexpired lease of another holder (the one with the
-// latest expiry, then the first by name), or nil. Expired ones are added
-// to stale, if it is not nil.
-func (l *Lease) other(leases map[string]string, now time.Time, stale *[]string) *LeaseHeldError {
+// other returns the live lease of another holder (the one with the
+// latest expiry, then the first by name), or nil. Expired ones, and those
+// of holders dead on this machine, are added to stale, if it is not nil.
+func (l *Lease) other(leases map[string]string, now time.Time, seen leaseSightings, stale *[]ClearedLease) *LeaseHeldError {
+	return judgeLeases(l.fleet, l.eniID, l.key, l.proc, leases, now, seen, stale)
+}
+
+// judgeLeases is Lease.other for any contender: self is its own tag key
+// ("" for none), proc its process.
+func judgeLeases(fleet, eniID, self string, proc process, leases map[string]string, now time.Time, seen leaseSightings, stale *[]ClearedLease) *LeaseHeldError {
 	var held *LeaseHeldError
 	keys := make([]string, 0, len(leases))
 	for k := range leases {
@@ -187,25 +256,66 @@ func (l *Lease) other(leases map[string]string, now time.Time, stale *[]string) 
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		if k == l.key {
+		if k == self {
 			continue
 		}
-		exp, err := time.Parse(time.RFC3339, leases[k])
-		if err == nil && !now.Before(exp) {
+		r := parseLeaseRecord(k, leases[k])
+		if proc.deadHere(r) {
 			if stale != nil {
-				*stale = append(*stale, k)
+				*stale = append(*stale, ClearedLease{LeaseRecord: r, Dead: true})
 			}
 			continue
 		}
-		h := &LeaseHeldError{Fleet: l.fleet, ENIID: l.eniID, Holder: strings.TrimPrefix(k, LeaseTagPrefix)}
-		if err == nil {
-			h.Expires = exp
+		exp, ahead := seen.expiry(k, leases[k], r, now)
+		if !exp.IsZero() && !now.Before(exp) {
+			if stale != nil {
+				*stale = append(*stale, ClearedLease{LeaseRecord: r})
+			}
+			continue
 		}
+		h := &LeaseHeldError{Fleet: fleet, ENIID: eniID, Holder: r.Holder, Expires: exp, Record: r,
+			Here: proc.aliveHere(r), Ahead: ahead}
 		if held == nil || (!held.Expires.IsZero() && (h.Expires.IsZero() || h.Expires.After(held.Expires))) {
 			held = h
 		}
 	}
 	return held
+}
+
+// leaseSightings remembers when one contender first saw each lease tag's
+// current value, by its own clock. A holder rewrites its value at every
+// renewal, so a value seen unchanged for its TTL belongs to a holder that
+// stopped renewing, whatever the expiry in it says.
+type leaseSightings map[string]sighting
+
+type sighting struct {
+	value string
+	at    time.Time
+}
+
+// expiry returns when the lease of tag key (value, parsed as r) lapses by
+// this contender's clock: its expiry, but no later than its TTL (plus the
+// second write rounds up by) after the value was first seen. ahead is how
+// much later the written expiry was; 0 when it was not.
+func (s leaseSightings) expiry(key, value string, r LeaseRecord, now time.Time) (exp time.Time, ahead time.Duration) {
+	if r.Expires.IsZero() || r.TTL <= 0 {
+		return r.Expires, 0
+	}
+	first, ok := s[key]
+	if !ok || first.value != value {
+		first = sighting{value: value, at: now}
+		s[key] = first
+	}
+	limit := first.at.Add(r.TTL + time.Second)
+	if !r.Expires.After(limit) {
+		return r.Expires, 0
+	}
+	// A second or two is a read that lagged or clocks a little apart:
+	// capped, but not worth a word about clocks.
+	if d := r.Expires.Sub(limit); d > 2*time.Second {
+		ahead = d
+	}
+	return limit, ahead
 }
 
 // leaseENI returns the primary ENI of the fleet's first instance by name.

@@ -37,8 +37,9 @@ func (c *Client) WaitLease(ctx context.Context, f *schema.Fleet, holder string, 
 	deadline := time.Now().Add(w.Timeout)
 	delay := w.Poll
 	said := false
+	seen := leaseSightings{}
 	for {
-		l, err := c.AcquireLease(ctx, f, holder, ttl)
+		l, err := c.acquireLease(ctx, f, holder, ttl, seen)
 		var held *LeaseHeldError
 		if !errors.As(err, &held) {
 			return l, err

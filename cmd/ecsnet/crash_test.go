@@ -244,3 +244,52 @@ func tail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestCrashApplyLeaseReleased: `ecsnet apply` killed with SIGKILL in the
+// middle of its steps leaves its lease tag behind, with a TTL of 2
+// minutes. The next apply on the same machine, with no --lock-timeout,
+// does not wait for it: it finds the holder's process gone, releases the
+// lease at once, says whose it was and that it was dead, and converges.
+func TestCrashApplyLeaseReleased(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	dir := memDir(t)
+	f, w := soakFleet(t, dir, 10, false)
+	_, url := bareCloud(t, w, emulator.Options{Seed: 1})
+	cl := soakClient(t, url, 0)
+
+	c := startApply(t, url, dir)
+	for l := range c.lines {
+		c.stderr.WriteString(l + "\n")
+		if strings.HasPrefix(l, "  done ") {
+			c.cmd.Process.Signal(syscall.SIGKILL)
+			break
+		}
+	}
+	if err := c.wait(); !isKilled(err) {
+		t.Fatalf("the apply was not killed mid-way: %v\n%s", err, tail(c.stderr.String(), 20))
+	}
+	left := leaseTags(t, cl, f)
+	if len(left) != 1 {
+		t.Fatalf("lease tags after the kill: %v, want the killed apply's", left)
+	}
+	var holder string
+	for k := range left {
+		holder = strings.TrimPrefix(k, ecs.LeaseTagPrefix)
+	}
+
+	start := time.Now()
+	next := startApply(t, url, dir)
+	if err := next.wait(); err != nil || !strings.Contains(next.stderr.String(), "The cloud matches the desired state.") {
+		t.Fatalf("the next apply: %v\n%s", err, tail(next.stderr.String(), 40))
+	}
+	want := fmt.Sprintf("ecsnet apply: released the lease of %s (pid %d, since ", holder, c.cmd.Process.Pid)
+	if !strings.Contains(next.stderr.String(), want) || !strings.Contains(next.stderr.String(), "no longer running on this machine") {
+		t.Errorf("the next apply does not say it released the dead holder's lease (%q):\n%s", want, tail(next.stderr.String(), 40))
+	}
+	if got := leaseTags(t, cl, f); len(got) != 0 {
+		t.Errorf("lease tags after the next apply: %v", got)
+	}
+	t.Logf("the next apply ran and converged in %s", time.Since(start).Round(time.Millisecond))
+}

@@ -61,16 +61,13 @@ func withLease(ctx context.Context, c *ecs.Client, f *schema.Fleet, a leaseArgs,
 		fmt.Fprintf(e.stderr, "ecsnet apply: warning: %v; going on without a lease, so a concurrent apply of this fleet would not be stopped\n", err)
 		return fn(ctx)
 	case errors.As(err, &held):
-		how := "wait for it with --lock-timeout DURATION"
-		if a.timeout > 0 {
-			how = "gave up after --lock-timeout " + a.timeout.String()
-		}
-		fmt.Fprintf(e.stderr, "ecsnet apply: %v; %s\n", held, how)
+		refuseHeld(e, held, a.timeout)
 		return exitError
 	case err != nil:
 		fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
 		return exitError
 	}
+	reportCleared(e, l)
 
 	lctx, stop := l.Keep(ctx)
 	code := fn(lctx)
@@ -86,4 +83,69 @@ func withLease(ctx context.Context, c *ecs.Client, f *schema.Fleet, a leaseArgs,
 		return exitError
 	}
 	return code
+}
+
+// refuseHeld says that another apply holds the lease, and what to do.
+func refuseHeld(e env, held *ecs.LeaseHeldError, timeout time.Duration) {
+	how := "wait for it with --lock-timeout DURATION"
+	if timeout > 0 {
+		how = "gave up after --lock-timeout " + timeout.String()
+	}
+	if !held.Here {
+		// A holder on this machine is running (or it would have been
+		// found dead): no advice to break its lease.
+		how += "; if that apply is no longer running (killed on another machine), break its lease with ecsnet unlock " + held.Holder + " PATH..."
+	}
+	fmt.Fprintf(e.stderr, "ecsnet apply: %v; %s\n", held, how)
+}
+
+// reportCleared names the leases taking l removed: a holder that died on
+// this machine is released at once, and the operator should know that an
+// apply was killed there (its lock may record less than it did; this
+// apply's plan reads the cloud again and finishes the job).
+func reportCleared(e env, l *ecs.Lease) {
+	for _, c := range l.Cleared {
+		who := c.Holder
+		if d := c.Describe(); d != "" {
+			who += " (" + d + ")"
+		}
+		if c.Dead {
+			fmt.Fprintf(e.stderr, "ecsnet apply: released the lease of %s: that process is no longer running on this machine (killed or crashed); the plan reads the cloud again and finishes what it left\n", who)
+			continue
+		}
+		fmt.Fprintf(e.stderr, "ecsnet apply: removed the expired lease of %s: its holder stopped renewing it\n", who)
+	}
+}
+
+// applyNothing runs an apply whose plan is empty. It takes no lease (it
+// changes nothing in the cloud) but it honours one: apply still writes the
+// lock, from what the cloud shows, and another apply's attach in flight
+// shows as nothing to do while its lock is not yet written. So when
+// another apply holds the lease, this one refuses, naming it, or waits for
+// it (--lock-timeout) and then plans again from the lock and cloud that
+// apply left. The check reads before the lock is written: an apply that
+// takes the lease in between re-reads the lock and cloud under it and
+// writes its own lock after its steps, so its lock is the one that stays.
+func applyNothing(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, client *ecs.Client, lockPath string, r *applyRun) (int, error) {
+	waited, err := client.WaitLeaseFree(ctx, f, ecs.LeaseWait{
+		Timeout: a.lockTimeout,
+		Poll:    2 * time.Second,
+		Waiting: func(held *ecs.LeaseHeldError) {
+			fmt.Fprintf(e.stderr, "ecsnet apply: nothing to do, but another apply is running; waiting up to %s for it: %v\n", a.lockTimeout, held)
+		},
+	})
+	var held *ecs.LeaseHeldError
+	switch {
+	case errors.Is(err, ecs.ErrNoLeaseResource):
+		// No instance to hold a lease: no apply can hold one either.
+	case errors.As(err, &held):
+		refuseHeld(e, held, a.lockTimeout)
+		return exitError, nil
+	case err != nil:
+		return 0, err
+	case waited:
+		fmt.Fprintln(e.stderr, "ecsnet apply: the other apply finished; planning again")
+		return applyFleet(ctx, a, e, f)
+	}
+	return executeApply(ctx, a, e, f, client, lockPath, r), nil
 }

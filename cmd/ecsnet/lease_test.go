@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -241,5 +244,115 @@ func TestLeaseRenewed(t *testing.T) {
 	})
 	if code != exitError || !cancelled || !strings.Contains(errb.String(), "the lease was lost") {
 		t.Errorf("robbed: exit %d, cancelled %v, stderr:\n%s", code, cancelled, errb)
+	}
+}
+
+// modelLease returns the value of a lease tag this process writes (so it
+// records this machine), and the ID of the ENI that carries the fleet's
+// lease; the lease itself is released.
+func modelLease(t *testing.T, cl *ecs.Client, f *schema.Fleet) (value, eniID string) {
+	t.Helper()
+	ctx := context.Background()
+	l, err := cl.AcquireLease(ctx, f, "model", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	value = leaseTags(t, cl, f)[ecs.LeaseTagPrefix+"model"]
+	if err := l.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{" ttl=60 ", " since=", fmt.Sprintf(" pid=%d ", os.Getpid()), " start=", " m=", " n=0"} {
+		if !strings.Contains(value, field) {
+			t.Fatalf("lease tag %q does not record %q", value, field)
+		}
+	}
+	return value, l.ENIID()
+}
+
+var (
+	pidField     = regexp.MustCompile(`pid=\d+ start=\d+`)
+	machineField = regexp.MustCompile(`m=[0-9a-f]+`)
+)
+
+// TestLeaseHolderJudgedByMachine: a lease whose holder ran on this
+// machine and is gone (here, its process ID now belongs to a process
+// started at another time: this one) is released at once, naming the
+// holder and saying it was dead; the same lease written on another
+// machine (another boot and PID namespace) is never judged dead here, and
+// the refusal names ecsnet unlock.
+func TestLeaseHolderJudgedByMachine(t *testing.T) {
+	c := newE2E(t, nil)
+	f, cl := c.fleet(), c.client()
+	ctx := context.Background()
+	model, eni := modelLease(t, cl, f)
+
+	dead := pidField.ReplaceAllString(model, fmt.Sprintf("pid=%d start=1", os.Getpid()))
+	if err := cl.TagResources(ctx, []string{eni}, map[string]string{ecs.LeaseTagPrefix + "ghost-7-aa": dead}); err != nil {
+		t.Fatal(err)
+	}
+	e, _, errb := c.env("")
+	if code := withLease(ctx, cl, f, leaseArgs{holder: "next"}, e, func(context.Context) int { return exitOK }); code != exitOK {
+		t.Fatalf("with a dead holder here: exit %d, stderr:\n%s", code, errb)
+	}
+	want := fmt.Sprintf("ecsnet apply: released the lease of ghost-7-aa (pid %d, since ", os.Getpid())
+	if !strings.Contains(errb.String(), want) || !strings.Contains(errb.String(), "that process is no longer running on this machine") {
+		t.Errorf("stderr does not say the dead holder was released (%q):\n%s", want, errb)
+	}
+	if got := leaseTags(t, cl, f); len(got) != 0 {
+		t.Errorf("lease tags left: %v", got)
+	}
+
+	elsewhere := machineField.ReplaceAllString(pidField.ReplaceAllString(model, "pid=999999999 start=1"), "m=000000000000")
+	if err := cl.TagResources(ctx, []string{eni}, map[string]string{ecs.LeaseTagPrefix + "far-8-bb": elsewhere}); err != nil {
+		t.Fatal(err)
+	}
+	e, _, errb = c.env("")
+	if code := withLease(ctx, cl, f, leaseArgs{holder: "next"}, e, func(context.Context) int { return exitOK }); code != exitError ||
+		!strings.Contains(errb.String(), "is being changed by far-8-bb (pid 999999999, since ") ||
+		!strings.Contains(errb.String(), "break its lease with ecsnet unlock far-8-bb PATH...") {
+		t.Errorf("a holder on another machine: exit %d, stderr:\n%s", code, errb)
+	}
+	if got := leaseTags(t, cl, f); got[ecs.LeaseTagPrefix+"far-8-bb"] != elsewhere {
+		t.Errorf("the other machine's lease was touched: %v", got)
+	}
+}
+
+// TestLeaseClockAhead: a holder whose clock runs 10 minutes ahead writes
+// an expiry 10 minutes out although its TTL is 1 s. Once it stops
+// renewing, a contender takes the lease one TTL after it first saw the
+// tag, by its own clock, not 10 minutes later; the refusal shows the
+// expiry by this machine's clock and says the holder's clock is ahead.
+func TestLeaseClockAhead(t *testing.T) {
+	c := newE2E(t, nil)
+	f, cl := c.fleet(), c.client()
+	ctx := context.Background()
+	_, eni := modelLease(t, cl, f)
+	now := time.Now().UTC().Truncate(time.Second)
+	value := now.Add(10*time.Minute).Format(time.RFC3339) + " ttl=1 since=" + now.Add(10*time.Minute).Format(time.RFC3339) +
+		" pid=4242 start=5 m=000000000000 n=0"
+	if err := cl.TagResources(ctx, []string{eni}, map[string]string{ecs.LeaseTagPrefix + "fast-clock": value}); err != nil {
+		t.Fatal(err)
+	}
+
+	e, _, errb := c.env("")
+	if code := withLease(ctx, cl, f, leaseArgs{holder: "next"}, e, func(context.Context) int { return exitOK }); code != exitError ||
+		!strings.Contains(errb.String(), "the holder's clock is ahead of this machine's") {
+		t.Errorf("refusal: exit %d, stderr:\n%s", code, errb)
+	}
+	if strings.Contains(errb.String(), "until "+now.Add(10*time.Minute).Format(time.RFC3339)) {
+		t.Errorf("the refusal takes the holder's clock for this machine's:\n%s", errb)
+	}
+
+	start := time.Now()
+	e, _, errb = c.env("")
+	if code := withLease(ctx, cl, f, leaseArgs{holder: "next", timeout: 20 * time.Second, poll: 50 * time.Millisecond}, e,
+		func(context.Context) int { return exitOK }); code != exitOK {
+		t.Fatalf("waiting: exit %d after %s, stderr:\n%s", code, time.Since(start), errb)
+	}
+	if took := time.Since(start); took > 8*time.Second {
+		t.Errorf("took %s to take over a lease with a 1 s TTL", took)
+	}
+	if !strings.Contains(errb.String(), "removed the expired lease of fast-clock") {
+		t.Errorf("stderr does not name the expired lease:\n%s", errb)
 	}
 }
