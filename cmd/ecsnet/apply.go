@@ -27,6 +27,8 @@ type applyArgs struct {
 	host         hostArgs
 	lockTimeout  time.Duration
 	paths        []string // the desired-state PATHs, for the hints
+
+	skipProbes probeList // --skip-probes (probeflag.go)
 }
 
 func applyFlags(a *applyArgs) *pflag.FlagSet {
@@ -39,6 +41,7 @@ func applyFlags(a *applyArgs) *pflag.FlagSet {
 	fs.BoolVar(&a.prune, "prune", false, "also remove addresses the lock does not record (added by hand)")
 	fs.BoolVar(&a.hosts, "hosts", false, "also reconfigure the instances through Cloud Assistant: each host stops using what the cloud removes before it goes, and starts using what it adds after")
 	addHostFlags(fs, &a.host)
+	addProbeFlags(fs, &a.skipProbes)
 	fs.DurationVar(&a.lockTimeout, "lock-timeout", 0, "wait this long for another apply of the fleet to finish (default: refuse at once)")
 	return fs
 }
@@ -199,7 +202,7 @@ func executeApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, cli
 		Observed:     r.obs,
 	}
 	if a.hosts {
-		opts.Hosts = a.host.options(client, lockedPayloads(f, guest.PayloadOptions{}))
+		opts.Hosts = a.host.options(client, lockedPayloads(f, a.skipProbes.with(guest.PayloadOptions{})))
 	}
 	// Steps print through the heartbeat, which says what is still in
 	// flight when nothing else was printed for a while.

@@ -20,12 +20,15 @@ type pushArgs struct {
 	instances []string
 	format    string
 	prune     bool
+
+	skipProbes probeList // --skip-probes (probeflag.go)
 }
 
 func pushFlags(a *pushArgs) *pflag.FlagSet {
 	fs := newFlagSet("push")
 	addCloudFlags(fs, &a.cloud, false)
 	addHostFlags(fs, &a.host)
+	addProbeFlags(fs, &a.skipProbes)
 	fs.StringSliceVar(&a.instances, "instance", nil, "push to these instances only (by name; repeat or separate with commas)")
 	fs.StringVar(&a.format, "format", formatText, "how to report each host's outcome on stdout: text, json or markdown")
 	fs.BoolVar(&a.prune, "prune", false, "also remove the foreign addresses verify warns about: those on interfaces ecsnet manages that ecsnet did not add (Linux hosts)")
@@ -118,7 +121,7 @@ func runPush(ctx context.Context, args []string, e env) int {
 	}
 	defer client.Close()
 	payload := func(s *plan.Step, _ *schema.Lock) (plan.HostPayload, error) {
-		return hostPayload(hosts[s.Instance], guest.PayloadOptions{Prune: a.prune})
+		return hostPayload(hosts[s.Instance], a.skipProbes.with(guest.PayloadOptions{Prune: a.prune}))
 	}
 	// The header goes with the text report; JSON and markdown keep
 	// stdout for the report itself.
