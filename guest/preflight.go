@@ -2,6 +2,9 @@ package guest
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
+	_ "embed"
 	"fmt"
 	"strings"
 )
@@ -75,8 +78,33 @@ func CompetingLines(output string) []string {
 // payload's preflight finds with the same code.
 const preflightMarker = "# @PREFLIGHT@\n"
 
+// verifyWrapper runs the verify script it carries, gzip-compressed and
+// Base64-encoded in place of verifyScriptMarker: verify.sh with
+// preflight.sh is longer than one RunCommand call takes (16 KiB of
+// Base64), and verify sends one script to every host.
+//
+//go:embed scripts/verify-wrapper.sh
+var verifyWrapper string
+
+const verifyScriptMarker = "@VERIFY_SCRIPT@\n"
+
 // shVerify is the Linux verify payload: verify.sh with preflight.sh's
-// functions in it.
+// functions in it, compressed into verifyWrapper. The same every time
+// (gzip's header carries no name or time).
 func shVerify() string {
+	return strings.Replace(verifyWrapper, verifyScriptMarker, base64Lines(gzipBytes([]byte(shVerifyScript()))), 1)
+}
+
+// shVerifyScript is the verify script itself: verify.sh with
+// preflight.sh's functions in it.
+func shVerifyScript() string {
 	return strings.Replace(shVerifyPayload, preflightMarker, shPreflight, 1)
+}
+
+func gzipBytes(data []byte) []byte {
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression) // a valid level: no error
+	zw.Write(data)
+	zw.Close()
+	return b.Bytes()
 }

@@ -1,6 +1,7 @@
 package guest
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -271,8 +272,11 @@ func TestVerifyPayloadReportsCompeting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(payload), strings.TrimSpace(preflightMarker)) || !strings.Contains(string(payload), "pf_scan() {") {
-		t.Fatal("the verify payload does not carry preflight.sh's functions")
+	if script := shVerifyScript(); strings.Contains(script, strings.TrimSpace(preflightMarker)) || !strings.Contains(script, "pf_scan() {") {
+		t.Fatal("the verify script does not carry preflight.sh's functions")
+	}
+	if n := base64.StdEncoding.EncodedLen(len(payload)); n > maxContent {
+		t.Errorf("the verify payload is %d bytes in Base64, more than one RunCommand call takes (%d)", n, maxContent)
 	}
 	cmd := exec.Command("bash", "-s")
 	cmd.Stdin = strings.NewReader(string(payload))
