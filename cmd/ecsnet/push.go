@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -22,6 +23,10 @@ type pushArgs struct {
 	prune     bool
 
 	skipProbes probeList // --skip-probes (probeflag.go)
+	// allowCompeting: a host whose preflight finds a network manager
+	// that would undo ecsnet's configuration at the next boot applies
+	// anyway (guest.PayloadOptions.AllowCompeting).
+	allowCompeting bool
 }
 
 func pushFlags(a *pushArgs) *pflag.FlagSet {
@@ -32,6 +37,7 @@ func pushFlags(a *pushArgs) *pflag.FlagSet {
 	fs.StringSliceVar(&a.instances, "instance", nil, "push to these instances only (by name; repeat or separate with commas)")
 	fs.StringVar(&a.format, "format", formatText, "how to report each host's outcome on stdout: text, json or markdown")
 	fs.BoolVar(&a.prune, "prune", false, "also remove the foreign addresses verify warns about: those on interfaces ecsnet manages that ecsnet did not add (Linux hosts)")
+	fs.BoolVar(&a.allowCompeting, "allow-competing", false, "apply even on a Linux host where a network manager would undo ecsnet's configuration at the next boot (cloud-init, multi-nic-util, a later netplan file); it is still reported")
 	return fs
 }
 
@@ -57,6 +63,15 @@ An address on an interface ecsnet manages that ecsnet did not add
 (keepalived's, a HaVip's, a container runtime's) is foreign: push leaves
 it, and verify warns about it; push --prune removes it. An address ecsnet
 added that the desired state dropped is removed by every push.
+
+Before it changes anything, a Linux host looks for network managers that
+compete with ecsnet's configuration and prints each ("competing: ..."):
+cloud-init rendering the network at every boot, nm-cloud-setup,
+multi-nic-util, a netplan file that sorts after ecsnet's, NetworkManager's
+automatic DHCP profiles. One that would undo ecsnet's configuration at the
+next boot makes the host refuse (exit 3, nothing changed) with the fix,
+unless --allow-competing; the others are warnings. push repeats them
+after its report; verify shows them too.
 `
 
 // runPush delivers the current render to the hosts alone.
@@ -121,7 +136,7 @@ func runPush(ctx context.Context, args []string, e env) int {
 	}
 	defer client.Close()
 	payload := func(s *plan.Step, _ *schema.Lock) (plan.HostPayload, error) {
-		return hostPayload(hosts[s.Instance], a.skipProbes.with(guest.PayloadOptions{Prune: a.prune}))
+		return hostPayload(hosts[s.Instance], a.skipProbes.with(guest.PayloadOptions{Prune: a.prune, AllowCompeting: a.allowCompeting}))
 	}
 	// The header goes with the text report; JSON and markdown keep
 	// stdout for the report itself.
@@ -144,10 +159,26 @@ func runPush(ctx context.Context, args []string, e env) int {
 	}
 	outs := append(guest.Outcomes(rep.Hosts, rep.Skipped), refused...)
 	writePushReport(e.stdout, a.format, f.Name, outs, time.Since(start))
+	// The text report is followed by the hosts' competing network
+	// managers; JSON and markdown keep stdout for the report.
+	writeCompeting(head, "ecsnet push", rep.Hosts)
 	for _, o := range outs {
 		if !o.Outcome.Done() {
 			return exitError
 		}
 	}
 	return exitOK
+}
+
+// writeCompeting prints, for each host whose payload reported network
+// managers competing with ecsnet's configuration (guest.CompetingLines),
+// one warning line each: the applied hosts' (--allow-competing, or ones
+// that only fight) as much as the refused ones', whose reason names only
+// the first.
+func writeCompeting(w io.Writer, who string, reps []plan.HostReport) {
+	for _, r := range reps {
+		for _, c := range guest.CompetingLines(r.Result.Output) {
+			fmt.Fprintf(w, "%s: %s: warning: competing: %s\n", who, r.Step.Instance, c)
+		}
+	}
 }

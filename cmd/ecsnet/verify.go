@@ -37,6 +37,14 @@ right interface with the right prefix (and SkipAsSource on Windows), each
 secondary ENI's route table and rules, no secondary ENI's default route in
 the main table, and nothing ecsnet would not put there on the ENIs'
 interfaces. It changes nothing.
+
+It also reports, as warnings, the network managers on each Linux host
+that compete with ecsnet's configuration (the checks push runs before it
+changes a host): cloud-init rendering the network at every boot,
+nm-cloud-setup, multi-nic-util, a netplan file that sorts after ecsnet's,
+NetworkManager's automatic DHCP profiles; each with the fix, and whether
+it would undo ecsnet's configuration at the next boot (then push refuses
+the host unless --allow-competing). They never make verify exit non-zero.
 `
 
 // verifyHost is one instance's outcome, as the JSON output has it.
@@ -47,14 +55,36 @@ type verifyHost struct {
 	Drift      []string `json:"drift"`
 	// Foreign lists addresses on managed interfaces that ecsnet did not
 	// write: warnings, not drift (guest.Foreign).
-	Foreign    []string `json:"foreign"`
-	Error      string   `json:"error"`
-	ExitCode   int      `json:"exit_code"`
-	TookMS     int64    `json:"took_ms"`
-	OutputTail string   `json:"output_tail"`
+	Foreign []string `json:"foreign"`
+	// Competing lists the network managers on the host that compete with
+	// ecsnet's configuration (guest.Competing): warnings, not drift.
+	Competing  []verifyCompeting `json:"competing"`
+	Error      string            `json:"error"`
+	ExitCode   int               `json:"exit_code"`
+	TookMS     int64             `json:"took_ms"`
+	OutputTail string            `json:"output_tail"`
 	// Live is what the host reported: its IPv4 addresses, rules and
 	// routes (null when it reported nothing).
 	Live *verifyLive `json:"live"`
+}
+
+// verifyCompeting is one competing network manager.
+type verifyCompeting struct {
+	Name   string `json:"name"`
+	Detail string `json:"detail"`
+	Fix    string `json:"fix"`
+	// UndoesAtBoot: it would undo ecsnet's configuration at the next
+	// boot, so push and apply --hosts refuse the host unless
+	// --allow-competing.
+	UndoesAtBoot bool `json:"undoes_at_boot"`
+}
+
+func newVerifyCompeting(cs []guest.Competing) []verifyCompeting {
+	out := []verifyCompeting{}
+	for _, c := range cs {
+		out = append(out, verifyCompeting{Name: c.Name, Detail: c.Detail, Fix: c.Fix, UndoesAtBoot: c.Undo})
+	}
+	return out
 }
 
 type verifyLive struct {
@@ -166,7 +196,7 @@ func newVerifyDoc(rep *guest.Report) verifyDoc {
 		InSync: rep.Count(guest.InSync), Drift: rep.Count(guest.Drifted), Errors: rep.Count(guest.CheckFailed), NotChecked: rep.Count(guest.NotChecked)}}
 	for _, h := range rep.Hosts {
 		doc.Hosts = append(doc.Hosts, verifyHost{Instance: h.Instance, InstanceID: h.InstanceID, Status: h.Verdict.String(),
-			Drift: h.Drift, Foreign: nonNil(h.Foreign), Error: h.Reason, ExitCode: h.ExitCode, TookMS: h.Took.Milliseconds(), OutputTail: h.OutputTail,
+			Drift: h.Drift, Foreign: nonNil(h.Foreign), Competing: newVerifyCompeting(h.Competing), Error: h.Reason, ExitCode: h.ExitCode, TookMS: h.Took.Milliseconds(), OutputTail: h.OutputTail,
 			Live: newVerifyLive(h.Live)})
 	}
 	return doc
@@ -195,6 +225,9 @@ func writeVerifyText(w io.Writer, d *verifyDoc) {
 		}
 		for _, f := range h.Foreign {
 			fmt.Fprintf(w, "      warning: %s\n", f)
+		}
+		for _, c := range h.Competing {
+			fmt.Fprintf(w, "      warning: competing: %s\n", guest.Competing{Name: c.Name, Detail: c.Detail, Fix: c.Fix, Undo: c.UndoesAtBoot})
 		}
 	}
 	s := d.Summary

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestHostsE2ECompeting: a network manager that would undo ecsnet's
+// configuration at the next boot (here Alibaba Cloud's multi-nic-util on
+// lb-1, which takes over its secondary ENI) makes push refuse the host
+// before it changes anything, naming the finding and the fix; push
+// --allow-competing applies it and warns; verify shows the finding as a
+// warning, in text and JSON, and exits 0 unless there is drift (issue 15,
+// "Preflight on the host").
+func TestHostsE2ECompeting(t *testing.T) {
+	c := newHostsE2E(t)
+	// exit 1: the guests of the stacks the emulator only records are
+	// "not executed".
+	c.must(exitError, "apply", "--auto-approve", "--hosts", c.dir)
+	g := c.guest("lb-1")
+	ctx := context.Background()
+	if _, stderr, err := g.Exec(ctx, nil, "sh", "-c", "mkdir -p /etc/udev/rules.d && echo '# multi-nic-util (test stand-in)' >/etc/udev/rules.d/99-eni.rules"); err != nil {
+		t.Fatalf("install multi-nic-util's rule: %v: %s", err, stderr)
+	}
+
+	// verify: in sync, with the finding as a warning.
+	const warning = "warning: competing: multi-nic-util: Alibaba Cloud's multi-nic-util is installed (/etc/udev/rules.d/99-eni.rules)"
+	code, vout := c.verify()
+	if code != exitOK || !strings.Contains(vout, warning) || !strings.Contains(vout, "(it would undo ecsnet's configuration at the next boot") ||
+		!strings.Contains(vout, "fix: uninstall multi-nic-util") {
+		t.Fatalf("verify with multi-nic-util on lb-1: exit %d, want %d and %q\n%s", code, exitOK, warning, vout)
+	}
+	code, out, errs := c.run("verify", "--format", "json", c.dir)
+	var doc struct {
+		Hosts []struct {
+			Instance  string `json:"instance"`
+			Competing []struct {
+				Name         string `json:"name"`
+				Detail       string `json:"detail"`
+				Fix          string `json:"fix"`
+				UndoesAtBoot bool   `json:"undoes_at_boot"`
+			} `json:"competing"`
+		} `json:"hosts"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); code != exitOK || err != nil {
+		t.Fatalf("verify --format json: exit %d, %v\n%s\n%s", code, err, out, errs)
+	}
+	for _, h := range doc.Hosts {
+		want := 0
+		if h.Instance == "lb-1" {
+			want = 1
+		}
+		if len(h.Competing) != want {
+			t.Errorf("verify --format json: %s: competing %+v, want %d", h.Instance, h.Competing, want)
+			continue
+		}
+		if want == 1 && (h.Competing[0].Name != "multi-nic-util" || !h.Competing[0].UndoesAtBoot || h.Competing[0].Fix == "" || h.Competing[0].Detail == "") {
+			t.Errorf("verify --format json: lb-1: competing %+v", h.Competing[0])
+		}
+	}
+	if !strings.Contains(out, `"competing": []`) {
+		t.Errorf("verify --format json: a host without findings lacks \"competing\": []\n%s", out)
+	}
+
+	// An address ecsnet wrote, deleted by hand, is drift; push refuses
+	// lb-1 and changes nothing, so it stays missing.
+	vip := c.wantState("lb-1").Addrs
+	var gone string
+	for _, a := range vip {
+		if strings.HasPrefix(a, "eth1 ") && strings.Contains(a, "172.16.0.101/") {
+			gone = strings.TrimPrefix(a, "eth1 ")
+		}
+	}
+	if gone == "" {
+		t.Fatalf("lb-1's render has no 172.16.0.101 on eth1: %v", vip)
+	}
+	if _, stderr, err := g.Exec(ctx, nil, "ip", "addr", "del", gone, "dev", "eth1"); err != nil {
+		t.Fatalf("ip addr del: %v: %s", err, stderr)
+	}
+	before := c.liveState("lb-1")
+	code, out, errs = c.run("push", "--instance", "lb-1", c.dir)
+	if code != exitError || !regexp.MustCompile(`lb-1 +\S+ +refused`).MatchString(out) ||
+		!strings.Contains(out+errs, "refused: multi-nic-util would undo ecsnet's configuration at the next boot") ||
+		!strings.Contains(out+errs, "or push --allow-competing; nothing was changed") {
+		t.Fatalf("push to lb-1 with multi-nic-util: exit %d, want %d and a refusal\n%s\n%s", code, exitError, out, errs)
+	}
+	if !strings.Contains(out, "ecsnet push: lb-1: "+warning) {
+		t.Errorf("push does not repeat the finding after its report:\n%s", out)
+	}
+	if after := c.liveState("lb-1"); !after.equal(before) {
+		t.Errorf("the refused push changed lb-1:\n--- before\n%s\n--- after\n%s", before, after)
+	}
+	if code, vout := c.verify(); code != exitChanges || !strings.Contains(vout, gone+" is missing") || !strings.Contains(vout, warning) {
+		t.Errorf("verify after the refusal: exit %d, want %d with the drift and the warning\n%s", code, exitChanges, vout)
+	}
+
+	// --allow-competing applies, and says what it found.
+	code, out, errs = c.run("push", "--allow-competing", "--instance", "lb-1", c.dir)
+	if code != exitOK || !regexp.MustCompile(`lb-1 +\S+ +applied`).MatchString(out) || !strings.Contains(out, "ecsnet push: lb-1: "+warning) {
+		t.Fatalf("push --allow-competing: exit %d, want %d, applied, with the warning\n%s\n%s", code, exitOK, out, errs)
+	}
+	if !slices.Contains(c.liveState("lb-1").Addrs, "eth1 "+gone) {
+		t.Errorf("push --allow-competing did not restore %s: %v", gone, c.liveState("lb-1").Addrs)
+	}
+	c.hostsRight("after push --allow-competing")
+	if code, vout := c.verify(); code != exitOK || !strings.Contains(vout, warning) || strings.Contains(vout, "DRIFT") {
+		t.Errorf("verify after push --allow-competing: exit %d, want %d with the warning only\n%s", code, exitOK, vout)
+	}
+}
