@@ -409,20 +409,19 @@ func (e *UnreachableError) Error() string {
 const notReachablePrefix = "host not reachable: "
 
 // rollout decides when the steps of each host may start. Its unit is a
-// host with its cloud steps: the steps a host step depends on or that
-// depend on it, and every step joined to those by a dependency (an
-// ENI's create before its attach, the detach from one host before the
-// attach to another: the two hosts of a move are one unit, admitted
-// together). A unit is admitted when its first step starts; from then on
-// it is always finished: its host steps run even after the rollout
-// stopped, so that no host is left with cloud changes it was never
-// configured for. The canary's units (the first Canary units in plan
-// order) are admitted first and alone; at most Batch units are admitted
-// and unfinished at once; once the canary failed, or more units failed
-// than MaxFailures allows, no further unit is admitted, and the steps of
-// those not admitted, cloud steps included, are skipped. Steps joined to
-// no host (a create or delete that no host step waits for) are not
-// gated.
+// host with its cloud steps: those its host-apply waits for, those that
+// wait for its host-remove, and the creates that only they wait for; the
+// two hosts of a move (an ENI or an address that one loses and the
+// other gains) are one unit. A unit is admitted when its first step may
+// start, together with the units it waits for; from then on it is always
+// finished: its host steps run even after the rollout stopped, so that
+// no host is left with cloud changes it was never configured for. The
+// canary's units (the first Canary units in plan order) are admitted
+// first and alone; at most Batch units are admitted and unfinished at
+// once; once the canary failed, or more units failed than MaxFailures
+// allows, no further unit is admitted, and the steps of those not
+// admitted, cloud steps included, are skipped. Steps of no host (a
+// create or delete that no single host waits for) are not gated.
 type rollout struct {
 	opts       HostOptions
 	unitOf     map[string]*unit // step ID -> its unit
@@ -432,10 +431,12 @@ type rollout struct {
 	stopped    bool
 }
 
-// unit is one or more hosts and their cloud steps, admitted together.
+// unit is one host and its cloud steps, admitted together (or the hosts
+// of a move).
 type unit struct {
-	pos      int // among the units, by their first step in plan order
-	left     int // steps not finished
+	pos      int     // among the units, by their first step in plan order
+	left     int     // steps not finished
+	deps     []*unit // the units whose steps its steps wait for
 	admitted bool
 	failed   bool
 }
@@ -445,47 +446,99 @@ func newRollout(p *Plan, opts HostOptions) *rollout {
 		opts.Batch = 10
 	}
 	r := &rollout{opts: opts, unitOf: map[string]*unit{}}
-	// Union the steps along their dependencies, then keep the sets that
-	// hold a host step.
+	host := map[string]string{} // step ID -> its host
+	for _, s := range p.Steps {
+		switch s.Action {
+		case HostApply:
+			host[s.ID] = s.Instance
+			for _, d := range s.DependsOn {
+				if host[d] == "" {
+					host[d] = s.Instance
+				}
+			}
+		case HostRemove:
+			host[s.ID] = s.Instance
+		}
+	}
+	for _, s := range p.Steps {
+		if s.Action != HostRemove {
+			continue
+		}
+		for _, c := range p.Steps {
+			if slices.Contains(c.DependsOn, s.ID) && host[c.ID] == "" {
+				host[c.ID] = s.Instance
+			}
+		}
+	}
+	// A create goes with the host whose steps alone wait for it.
+	for i := len(p.Steps) - 1; i >= 0; i-- {
+		s := p.Steps[i]
+		if s.Action != CreateENI || host[s.ID] != "" {
+			continue
+		}
+		owner, shared := "", false
+		for _, c := range p.Steps {
+			if slices.Contains(c.DependsOn, s.ID) && host[c.ID] != "" {
+				shared = shared || owner != "" && owner != host[c.ID]
+				owner = host[c.ID]
+			}
+		}
+		if !shared {
+			host[s.ID] = owner
+		}
+	}
+	// A move couples two hosts: what one loses (a detach, an unassign)
+	// another gains, in a step that waits for it. They are one unit, so
+	// that the address is never taken from one and left unconfigured
+	// on the other, or in the cloud between them.
 	parent := map[string]string{}
 	var find func(string) string
-	find = func(id string) string {
-		if q, ok := parent[id]; ok && q != id {
-			root := find(q)
-			parent[id] = root
-			return root
+	find = func(h string) string {
+		if q := parent[h]; q != "" && q != h {
+			parent[h] = find(q)
+			return parent[h]
 		}
-		parent[id] = id
-		return id
+		return h
+	}
+	byID := make(map[string]*Step, len(p.Steps))
+	for _, s := range p.Steps {
+		byID[s.ID] = s
 	}
 	for _, s := range p.Steps {
 		for _, d := range s.DependsOn {
-			parent[find(d)] = find(s.ID)
+			ds := byID[d]
+			if ds == nil || host[s.ID] == "" || host[d] == "" || ds.Action != DetachENI && ds.Action != UnassignIPs {
+				continue
+			}
+			if a, b := find(host[s.ID]), find(host[d]); a != b {
+				parent[a] = b
+			}
 		}
 	}
-	hosted := map[string]bool{}
+	byHost := map[string]*unit{}
 	for _, s := range p.Steps {
-		if s.Action.Host() {
-			hosted[find(s.ID)] = true
-		}
-	}
-	byRoot := map[string]*unit{}
-	n := 0
-	for _, s := range p.Steps {
-		root := find(s.ID)
-		if !hosted[root] {
+		h := host[s.ID]
+		if h == "" {
 			continue
 		}
-		u := byRoot[root]
+		h = find(h)
+		u := byHost[h]
 		if u == nil {
-			u = &unit{pos: n}
-			n++
-			byRoot[root] = u
+			u = &unit{pos: len(byHost)}
+			byHost[h] = u
 		}
 		u.left++
 		r.unitOf[s.ID] = u
 	}
-	r.canaryLeft = min(max(opts.Canary, 0), n)
+	for _, s := range p.Steps {
+		u := r.unitOf[s.ID]
+		for _, d := range s.DependsOn {
+			if v := r.unitOf[d]; u != nil && v != nil && v != u && !slices.Contains(u.deps, v) {
+				u.deps = append(u.deps, v)
+			}
+		}
+	}
+	r.canaryLeft = min(max(opts.Canary, 0), len(byHost))
 	return r
 }
 
@@ -522,9 +575,21 @@ func (r *rollout) start(s *Step) {
 	if r == nil {
 		return
 	}
-	if u := r.unitOf[s.ID]; u != nil && !u.admitted {
-		u.admitted = true
-		r.active++
+	if u := r.unitOf[s.ID]; u != nil {
+		r.admit(u)
+	}
+}
+
+// admit admits u and the units it waits for, which must finish for it
+// to.
+func (r *rollout) admit(u *unit) {
+	if u.admitted {
+		return
+	}
+	u.admitted = true
+	r.active++
+	for _, d := range u.deps {
+		r.admit(d)
 	}
 }
 

@@ -22,7 +22,9 @@ func applyHosts(t *testing.T, r *fakeRunner, ho HostOptions) (*Report, *fakeClou
 	p, g, o, l := hostsPlan(t)
 	cloud := &fakeCloud{obs: o}
 	ho.Runner = r
-	ho.Payload = func(*Step, *schema.Lock) (HostPayload, error) { return HostPayload{Scripts: [][]byte{[]byte("x")}}, nil }
+	ho.Payload = func(*Step, *schema.Lock) (HostPayload, error) {
+		return HostPayload{Scripts: [][]byte{[]byte("x")}}, nil
+	}
 	rep, err := Apply(context.Background(), cloud, g, p, l, ApplyOptions{Hosts: &ho})
 	if err != nil {
 		t.Fatal(err)

@@ -26,9 +26,16 @@ type applyArgs struct {
 	hosts        bool
 	host         hostArgs
 	lockTimeout  time.Duration
+	format       string
 	paths        []string // the desired-state PATHs, for the hints
 
+	// allowFailback lifts the failback guard (failback.go).
+	allowFailback bool
+
 	skipProbes probeList // --skip-probes (probeflag.go)
+
+	// allowCompeting: see push's (guest.PayloadOptions.AllowCompeting).
+	allowCompeting bool
 }
 
 func applyFlags(a *applyArgs) *pflag.FlagSet {
@@ -42,7 +49,10 @@ func applyFlags(a *applyArgs) *pflag.FlagSet {
 	fs.BoolVar(&a.hosts, "hosts", false, "also reconfigure the instances through Cloud Assistant: each host stops using what the cloud removes before it goes, and starts using what it adds after")
 	addHostFlags(fs, &a.host)
 	addProbeFlags(fs, &a.skipProbes)
+	fs.BoolVar(&a.allowCompeting, "allow-competing", false, "with --hosts: apply even on a Linux host where a network manager would undo ecsnet's configuration at the next boot (cloud-init, multi-nic-util, a later netplan file); it is still reported")
+	fs.BoolVar(&a.allowFailback, "allow-failback", false, allowFailbackUsage)
 	fs.DurationVar(&a.lockTimeout, "lock-timeout", 0, "wait this long for another apply of the fleet to finish (default: refuse at once)")
+	fs.StringVar(&a.format, "format", formatText, "how to report the outcome on stdout: text, or json or markdown (each host's outcome, as push reports it, and the commands that finish the job; the plan and the progress then go to stderr)")
 	return fs
 }
 
@@ -56,6 +66,9 @@ func runApply(ctx context.Context, args []string, e env) int {
 		return flagError(fs, errors.New("--parallelism must be at least 1"), e)
 	}
 	if err := a.host.check(); err != nil {
+		return flagError(fs, err, e)
+	}
+	if err := checkFormat(a.format, formatText, formatJSON, formatMarkdown); err != nil {
 		return flagError(fs, err, e)
 	}
 	a.paths = fs.Args()
@@ -93,8 +106,8 @@ func applyFleet(ctx context.Context, a *applyArgs, e env, f *schema.Fleet) (int,
 	if err != nil {
 		return 0, err
 	}
-	if r.p.Empty() {
-		return executeApply(ctx, a, e, f, client, lockPath, r), nil
+	if r.p.Empty() && !failoversToSettle(a, f, r.obs) {
+		return applyNothing(ctx, a, e, f, client, lockPath, r) // honours another apply's lease (lease.go)
 	}
 	// One apply of a fleet at a time: the lease is a tag on the fleet's
 	// first instance's primary ENI (see ecs/lease.go).
@@ -109,7 +122,7 @@ func applyFleet(ctx context.Context, a *applyArgs, e env, f *schema.Fleet) (int,
 		if err != nil {
 			return fail(e, formatText, "ecsnet apply", err)
 		}
-		return executeApply(ctx, a, e, f, client, lockPath, now)
+		return settleFailovers(ctx, a, e, f, client, lockPath, now.obs, executeApply(ctx, a, e, f, client, lockPath, now))
 	}), nil
 }
 
@@ -118,6 +131,9 @@ type applyRun struct {
 	p    *plan.Plan
 	lock *schema.Lock
 	obs  *plan.Observed
+	// unreachable says, by instance ID, why Cloud Assistant cannot reach
+	// a host of the plan's host steps (plan.Unreachable).
+	unreachable map[string]string
 }
 
 // makeApply reads the lock, observes the cloud and makes the plan apply
@@ -136,10 +152,24 @@ func makeApply(ctx context.Context, a *applyArgs, client *ecs.Client, f *schema.
 	if err != nil {
 		return nil, err
 	}
-	if hosts {
-		p = plan.WithHosts(p, f, obs)
+	if err := checkFailback(a, p, f, obs); err != nil {
+		return nil, err
 	}
-	return &applyRun{p: p, lock: lock, obs: obs}, nil
+	r := &applyRun{p: p, lock: lock, obs: obs}
+	if hosts {
+		r.addHosts(ctx, client, f)
+	}
+	return r, nil
+}
+
+// addHosts adds the host steps to r's plan, and the notes that say which
+// of them cannot run (a stopped instance, an agent that is down) and
+// what apply does instead (plan.ReachNotes).
+func (r *applyRun) addHosts(ctx context.Context, client *ecs.Client, f *schema.Fleet) {
+	r.p = plan.WithHosts(r.p, f, r.obs)
+	unreachable, notes := hostReach(ctx, client, r.p, r.obs)
+	r.unreachable = unreachable
+	r.p.Notes = append(append(slices.Clone(r.p.Notes), notes...), plan.ReachNotes(r.p, unreachable)...)
 }
 
 // prepareApply makes the plan (and checks a saved one against it), shows
@@ -170,10 +200,16 @@ func prepareApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, cli
 			return nil, err
 		}
 		if a.hosts && !withHosts {
-			r.p = plan.WithHosts(r.p, f, r.obs)
+			r.addHosts(ctx, client, f)
 		}
 	}
-	if err := plan.WriteText(e.stdout, r.p, plan.TextOptions{}); err != nil {
+	// The plan goes with the text report; JSON and markdown keep stdout
+	// for the report itself.
+	out := e.stdout
+	if a.format != formatText {
+		out = e.stderr
+	}
+	if err := plan.WriteText(out, r.p, plan.TextOptions{}); err != nil {
 		return nil, err
 	}
 	if !a.allowDestroy && slices.ContainsFunc(r.p.Steps, (*plan.Step).Destructive) {
@@ -202,7 +238,8 @@ func executeApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, cli
 		Observed:     r.obs,
 	}
 	if a.hosts {
-		opts.Hosts = a.host.options(client, lockedPayloads(f, a.skipProbes.with(guest.PayloadOptions{})))
+		opts.Hosts = a.host.options(client, lockedPayloads(f, a.skipProbes.with(guest.PayloadOptions{AllowCompeting: a.allowCompeting})))
+		opts.Hosts.Unreachable = r.unreachable
 	}
 	// Steps print through the heartbeat, which says what is still in
 	// flight when nothing else was printed for a while.
@@ -217,15 +254,24 @@ func executeApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, cli
 	if a.prune {
 		recheck += "--prune "
 	}
-	code := reportApply(e, rep, err, lockPath, recheck+strings.Join(a.paths, " "), time.Since(start))
+	took := time.Since(start)
+	code := reportApply(e, rep, err, lockPath, recheck+strings.Join(a.paths, " "), took)
+	var finish []finishStep
 	switch {
 	case rep == nil:
 	case !a.hosts:
 		hosts := plan.HostsToPush(r.p, rep.Done, f, r.obs)
 		writeHostsToPush(e.stderr, hosts, pushCommand(&a.cloud, hosts, a.paths))
+		if len(hosts) > 0 {
+			finish = append(finish, finishStep{Hosts: hosts, When: "now: this apply changed the cloud without configuring them (no --hosts)",
+				Command: pushCommand(&a.cloud, hosts, a.paths)})
+		}
 	default:
-		hosts := hostsNotDone(f, rep)
-		writeHostsNotDone(e.stderr, hosts, pushCommand(&a.cloud, hosts, a.paths))
+		finish = applyFinish(a, f, rep)
+		writeFinish(e.stderr, finish)
+	}
+	if a.format != formatText && rep != nil {
+		writeApplyReport(e.stdout, a.format, f.Name, rep, err, finish, took)
 	}
 	return code
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/ecsnet/ecsnet/guest"
 	"github.com/ecsnet/ecsnet/internal/plural"
 	"github.com/ecsnet/ecsnet/plan"
-	"github.com/ecsnet/ecsnet/schema"
 )
 
 // This file prints push's report: one guest.HostOutcome per host, with
@@ -66,26 +65,39 @@ func outcomeSummary(outs []guest.HostOutcome) string {
 	return strings.Join(parts, ", ")
 }
 
-func writePushReport(w io.Writer, format, fleet string, outs []guest.HostOutcome, took time.Duration) {
+// newPushDoc is the JSON report of outs, push's and the part of apply's
+// that reports the hosts.
+func newPushDoc(fleet string, outs []guest.HostOutcome, took time.Duration) pushDoc {
 	counts, done := outcomeCounts(outs)
+	doc := pushDoc{FormatVersion: "1", Fleet: fleet, Hosts: outs, Summary: map[string]int{}, Done: done, TookMS: took.Milliseconds()}
+	if doc.Hosts == nil {
+		doc.Hosts = []guest.HostOutcome{}
+	}
+	for i, k := range outcomeOrder {
+		doc.Summary[strings.ReplaceAll(k.String(), " ", "_")] = counts[i]
+	}
+	return doc
+}
+
+// writeOutcomeTable writes outs as a markdown table and its summary line.
+func writeOutcomeTable(w io.Writer, outs []guest.HostOutcome) {
+	_, done := outcomeCounts(outs)
+	fmt.Fprintf(w, "| host | instance | outcome | reason |\n|---|---|---|---|\n")
+	for _, o := range outs {
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", mdCell(o.Instance), mdCell(o.InstanceID), o.Outcome, mdCell(o.Reason))
+	}
+	fmt.Fprintf(w, "\n%s of %d configured: %s.\n", plural.Count(done, "host", "hosts"), len(outs), outcomeSummary(outs))
+}
+
+func writePushReport(w io.Writer, format, fleet string, outs []guest.HostOutcome, took time.Duration) {
+	_, done := outcomeCounts(outs)
 	switch format {
 	case formatJSON:
-		doc := pushDoc{FormatVersion: "1", Fleet: fleet, Hosts: outs, Summary: map[string]int{}, Done: done, TookMS: took.Milliseconds()}
-		if doc.Hosts == nil {
-			doc.Hosts = []guest.HostOutcome{}
-		}
-		for i, k := range outcomeOrder {
-			doc.Summary[strings.ReplaceAll(k.String(), " ", "_")] = counts[i]
-		}
-		data, _ := json.MarshalIndent(doc, "", "  ")
+		data, _ := json.MarshalIndent(newPushDoc(fleet, outs, took), "", "  ")
 		w.Write(append(data, '\n'))
 	case formatMarkdown:
 		fmt.Fprintf(w, "### ecsnet push: fleet %s\n\n", mdCell(fleet))
-		fmt.Fprintf(w, "| host | instance | outcome | reason |\n|---|---|---|---|\n")
-		for _, o := range outs {
-			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", mdCell(o.Instance), mdCell(o.InstanceID), o.Outcome, mdCell(o.Reason))
-		}
-		fmt.Fprintf(w, "\n%s of %d configured: %s.\n", plural.Count(done, "host", "hosts"), len(outs), outcomeSummary(outs))
+		writeOutcomeTable(w, outs)
 	default:
 		if len(outs) > 0 {
 			fmt.Fprintf(w, "\nHosts (Cloud Assistant):\n")
@@ -127,7 +139,13 @@ func onlyNotExecuted(rep *plan.Report, err error) bool {
 // pushCommand is the push that configures hosts after a run that changed
 // the cloud without them: the same cloud flags and desired state.
 func pushCommand(a *cloudArgs, hosts, paths []string) string {
-	args := []string{"ecsnet", "push", "--instance", strings.Join(hosts, ",")}
+	return ecsnetCommand(a, []string{"push", "--instance", strings.Join(hosts, ",")}, paths)
+}
+
+// ecsnetCommand is an ecsnet command line with args, the cloud flags of a
+// and the desired-state paths.
+func ecsnetCommand(a *cloudArgs, args, paths []string) string {
+	args = append([]string{"ecsnet"}, args...)
 	for _, f := range []struct{ flag, v string }{{"--endpoint", a.endpoint}, {"--region", a.region}, {"--profile", a.profile},
 		{"--ecs-ram-role", a.ramRole}, {"--lock", a.lockPath}} {
 		if f.v != "" {
@@ -172,39 +190,4 @@ func hostsToPushNote(hosts []string) string {
 	return fmt.Sprintf("Hosts to configure: this plan gives or takes away addresses or ENIs that %s %s. Apply it with --hosts to configure them in the same run, "+
 		"or after the apply run ecsnet push --instance %s with the same desired state.",
 		strings.Join(hosts, ", "), plural.Word(len(hosts), "uses", "use"), strings.Join(hosts, ","))
-}
-
-// hostsNotDone returns, in the fleet's order, the instances of the host
-// steps of an apply --hosts that did not end done (failed, not executed,
-// or never started).
-func hostsNotDone(f *schema.Fleet, rep *plan.Report) []string {
-	left := map[string]bool{}
-	for _, x := range rep.Failed {
-		if x.Step.Action.Host() {
-			left[x.Step.Instance] = true
-		}
-	}
-	for _, s := range rep.Skipped {
-		if s.Action.Host() {
-			left[s.Instance] = true
-		}
-	}
-	var out []string
-	for _, in := range f.Instances {
-		if left[in.Name] {
-			out = append(out, in.Name)
-		}
-	}
-	return out
-}
-
-// writeHostsNotDone ends an apply --hosts whose host steps did not all
-// end done: those hosts, and the push that configures them once the
-// reason on each host's line is dealt with.
-func writeHostsNotDone(w io.Writer, hosts []string, cmd string) {
-	if len(hosts) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\nHosts to configure: %s %s not configured in this run (the reason is on each host's line above). Once the cause is dealt with, run:\n  %s\n",
-		strings.Join(hosts, ", "), plural.Word(len(hosts), "was", "were"), cmd)
 }

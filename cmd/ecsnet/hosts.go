@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,4 +90,32 @@ func reportHosts(w io.Writer, reps []plan.HostReport, skipped []*plan.Step) {
 	for _, o := range outs {
 		hostLine(w, o)
 	}
+}
+
+// hostReach says, by instance ID, why Cloud Assistant cannot reach a
+// host of p's host steps (plan.Unreachable): the observed state of the
+// instance, and for the Running ones the agent's status
+// (DescribeCloudAssistantStatus). If that call fails (an account whose
+// RAM policy lacks ecs:DescribeCloudAssistantStatus, say), only the
+// instances' states count, with a note that says so: a failover must
+// not wait on it.
+func hostReach(ctx context.Context, client *ecs.Client, p *plan.Plan, obs *plan.Observed) (map[string]string, []string) {
+	var ids []string
+	for _, s := range p.Steps {
+		if !s.Action.Host() || slices.Contains(ids, s.InstanceID) {
+			continue
+		}
+		if oi := obs.Instance(s.InstanceID); oi != nil && oi.Status == plan.InstanceRunning {
+			ids = append(ids, s.InstanceID)
+		}
+	}
+	var notes []string
+	var agents map[string]bool
+	if len(ids) > 0 {
+		var err error
+		if agents, err = client.AgentStatus(ctx, ids); err != nil {
+			notes = append(notes, fmt.Sprintf("Cloud Assistant's agent status could not be read (%v): a host whose agent is down shows only when its step runs, as not reachable", err))
+		}
+	}
+	return plan.Unreachable(p, obs, agents), notes
 }
