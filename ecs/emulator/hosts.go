@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ecsnet/ecsnet/internal/guestroot"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -36,6 +37,11 @@ type HostsConfig struct {
 	// Log receives one line per host event (boot, NIC added or removed,
 	// halt) and failure; nil discards them.
 	Log io.Writer
+	// GuestRoot is the Debian root (internal/guestroot: `ecsnet emulator
+	// --build-guest-root`) that hosts of the NetworkManager, networkd and
+	// netplan stacks boot with systemd-nspawn. "" leaves those hosts
+	// recording their commands, with a reason that says how to get one.
+	GuestRoot string
 }
 
 // ErrHostsNeedRoot is New's error when hosts mode is asked for by a user
@@ -45,8 +51,9 @@ var ErrHostsNeedRoot = errors.New("hosts mode needs root (it makes network and m
 // HostCommand is one Cloud Assistant command as a host received it.
 type HostCommand struct {
 	Command
-	// Executed is true when the script ran in the host's namespaces, false
-	// when it was recorded and parse-checked only.
+	// Executed is true when the script ran in the host (its namespaces,
+	// or its booted guest), false when it was recorded and parse-checked
+	// only.
 	Executed bool
 	Result   CommandResult
 	// Err is set when the host could not run the command (its namespaces
@@ -67,9 +74,13 @@ type Host struct {
 
 	mu      sync.Mutex
 	hw      hostHW
-	up      bool           // the namespaces exist
-	booted  bool           // it booted once: later boots replay the configuration
+	up      bool         // the namespaces exist
+	booted  bool         // it booted once: later boots replay the configuration
+	guest   *nspawnGuest // the running boot of a booted guest (fam.nspawn)
+	pid1    atomic.Int64 // the booted guest's PID 1, 0 when it is down; read without h.mu
+	boots   []time.Duration
 	nics    map[string]int // MAC -> device index of the secondary NICs hosts mode added
+	wire    hostWire       // the vSwitch side (hosts_wire.go)
 	errs    []error
 	history []HostCommand
 	bootLog bytes.Buffer
@@ -94,12 +105,14 @@ type hostNIC struct {
 }
 
 type hostSet struct {
-	t     nsTools
-	dir   string // this server's trees
-	tag   string // ecsnet-emu-<pid>-<n>-
-	log   io.Writer
-	gen   atomic.Uint64
-	hosts map[string]*Host // fixed after New
+	t         nsTools
+	guestRoot string // HostsConfig.GuestRoot, checked
+	dir       string // this server's trees
+	tag       string // ecsnet-emu-<pid>-<n>-
+	log       io.Writer
+	gen       atomic.Uint64
+	hosts     map[string]*Host // fixed after New
+	wire      wireSet          // hosts_wire.go
 
 	mu     sync.Mutex // closed, log
 	closed bool
@@ -132,6 +145,20 @@ func newHostSet(cfg HostsConfig) (*hostSet, error) {
 			return nil, fmt.Errorf("hosts mode: directory %q lies under %s, which every host overlays; pick another (HostsConfig.Dir, or TMPDIR)", dir, d)
 		}
 	}
+	guestRoot := cfg.GuestRoot
+	if guestRoot != "" {
+		if guestRoot, err = filepath.Abs(guestRoot); err != nil {
+			return nil, err
+		}
+		if err := guestroot.Check(guestRoot); err != nil {
+			return nil, fmt.Errorf("hosts mode: %w", err)
+		}
+		for _, tool := range []string{"systemd-nspawn", "cloud-init"} {
+			if _, err := lookTool(tool); err != nil {
+				return nil, fmt.Errorf("hosts mode: the booted guests need %w (apt-get install systemd-container cloud-init)", err)
+			}
+		}
+	}
 	t.sweepStale(dir)
 	tag := fmt.Sprintf("%s%d-%d-", hostsPrefix, os.Getpid(), hostSetSeq.Add(1))
 	root, err := os.MkdirTemp(dir, tag+"*")
@@ -142,7 +169,7 @@ func newHostSet(cfg HostsConfig) (*hostSet, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	return &hostSet{t: t, dir: root, tag: tag, log: log, hosts: map[string]*Host{}}, nil
+	return &hostSet{t: t, guestRoot: guestRoot, dir: root, tag: tag, log: log, hosts: map[string]*Host{}}, nil
 }
 
 func (hs *hostSet) logf(format string, args ...any) {
@@ -166,15 +193,21 @@ func (s *Server) startHosts(cfg HostsConfig) error {
 		return err
 	}
 	s.hosts = hs
+	hs.wire = s.newWireSet(hs)
 	used := map[string]bool{}
 	var boot []*Host
 	var ifupdownHost string
 	for _, in := range s.cloud.instList {
-		h := &Host{set: hs, id: in.id, name: cmp.Or(in.name, in.id), fam: familyOf(in), nics: map[string]int{}}
+		h := &Host{set: hs, id: in.id, name: cmp.Or(in.name, in.id), fam: familyOf(in, hs.guestRoot != ""), nics: map[string]int{}}
 		hs.hosts[in.id] = h
 		if !h.fam.runs() {
-			hs.logf("%s (%s): %s on %s: commands are recorded, not executed (it needs %s)", h.name, h.id, h.fam.stack, h.fam.os, h.fam.daemon)
+			hs.logf("%s (%s): %s on %s: commands are recorded, not executed (%s)", h.name, h.id, h.fam.stack, h.fam.os, h.fam.reason())
 			continue
+		}
+		if h.fam.nspawn {
+			hs.logf("%s (%s): %s on %s: runs for real, booted from %s by systemd-nspawn", h.name, h.id, h.fam.stack, h.fam.os, hs.guestRoot)
+		} else {
+			hs.logf("%s (%s): %s on %s: runs for real, in namespaces with this machine's tools", h.name, h.id, h.fam.stack, h.fam.os)
 		}
 		if h.fam.stack == schema.StackIfupdown {
 			ifupdownHost = h.name
@@ -186,7 +219,11 @@ func (s *Server) startHosts(cfg HostsConfig) error {
 		used[base] = true
 		h.ns = newHandle(hs.tag + base)
 		h.root = filepath.Join(hs.dir, base)
-		if err := h.makeTree(); err != nil {
+		makeTree := h.makeTree
+		if h.fam.nspawn {
+			makeTree = h.makeGuestTree
+		}
+		if err := makeTree(); err != nil {
 			hs.close()
 			return err
 		}
@@ -255,6 +292,7 @@ func (s *Server) hostSnapshot(in *instance) hostHW {
 		}
 	}
 	slices.SortFunc(hw.nics, func(a, b hostNIC) int { return a.index - b.index })
+	s.publishMetadata(in)
 	return hw
 }
 
@@ -351,8 +389,14 @@ func writeSeed(at func(string) string, files map[string]string) error {
 // from the second boot on, what the host's configuration brings up at
 // boot (ifup -a, the units it enabled).
 func (h *Host) bootLocked() error {
+	if h.fam.nspawn {
+		return h.bootNspawnLocked()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	if err := h.writeCloudInitLocked(ctx); err != nil && !errors.Is(err, errNoCloudInit) {
+		return err
+	}
 	for _, d := range []string{"run", "tmp"} {
 		p := filepath.Join(h.root, d)
 		if err := os.RemoveAll(p); err != nil {
@@ -371,13 +415,67 @@ func (h *Host) bootLocked() error {
 		return fmt.Errorf("boot %s: %w", h.name, err)
 	}
 	h.up = true
+	if err := h.plugNICsLocked(ctx); err != nil {
+		return err
+	}
+	if h.booted {
+		h.replayBootLocked(ctx)
+	}
+	h.booted = true
+	h.set.logf("%s (%s): up as %s (%s on %s), eth0 %s %s", h.name, h.id, h.ns.net, h.fam.stack, h.fam.os, h.hw.mac, h.hw.addr)
+	return nil
+}
+
+// bootNspawnLocked boots a booted guest: cloud-init's render for the
+// primary ENI into its /etc, its network namespace with the NICs, then
+// the guest root by systemd-nspawn, whose systemd starts the stack's
+// daemon and the units ecsnet enabled.
+func (h *Host) bootNspawnLocked() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	start := time.Now()
+	if err := h.writeCloudInitLocked(ctx); err != nil {
+		return err
+	}
+	if err := h.set.t.createNet(ctx, h.ns); err != nil {
+		return fmt.Errorf("boot %s: %w", h.name, err)
+	}
+	h.up = true
+	if err := h.plugNICsLocked(ctx); err != nil {
+		return err
+	}
+	if err := h.bootGuestLocked(ctx); err != nil {
+		h.haltLocked()
+		return err
+	}
+	took := time.Since(start)
+	h.boots = append(h.boots, took)
+	what := "booted"
+	if h.booted {
+		what = "rebooted"
+	}
+	h.booted = true
+	fmt.Fprintf(&h.bootLog, "--- boot %s: %s in %v\n", time.Now().UTC().Format(time.RFC3339), what, took.Round(time.Millisecond))
+	h.set.logf("%s (%s): %s in %v by systemd-nspawn in %s (%s on %s), eth0 %s %s", h.name, h.id, what, took.Round(time.Millisecond), h.ns.net, h.fam.stack, h.fam.os, h.hw.mac, h.hw.addr)
+	return nil
+}
+
+// plugNICsLocked gives a booting host its NICs: eth0 with the primary
+// ENI's MAC and the secondary NICs. Unless the guest's own DHCP client
+// takes it (primaryByDHCPLocked), eth0 is up with its address and
+// default route as DHCP leaves them. On failure the host is halted.
+func (h *Host) plugNICsLocked(ctx context.Context) error {
+	t := h.set.t
 	hw := h.hw
 	steps := [][]string{
 		{"link", "add", "eth0", "netns", h.ns.net, "address", hw.mac, "type", "veth", "peer", "name", "w0", "netns", h.ns.wire},
 		{"-n", h.ns.wire, "link", "set", "w0", "up"},
-		{"-n", h.ns.net, "link", "set", "eth0", "up"},
-		{"-n", h.ns.net, "addr", "add", hw.addr.String(), "dev", "eth0"},
-		{"-n", h.ns.net, "route", "add", "default", "via", hw.gw.String(), "dev", "eth0", "proto", "dhcp"},
+	}
+	if !h.primaryByDHCPLocked() {
+		steps = append(steps,
+			[]string{"-n", h.ns.net, "link", "set", "eth0", "up"},
+			[]string{"-n", h.ns.net, "addr", "add", hw.addr.String(), "dev", "eth0"},
+			[]string{"-n", h.ns.net, "route", "add", "default", "via", hw.gw.String(), "dev", "eth0", "proto", "dhcp"})
 	}
 	for _, s := range steps {
 		if err := runTool(ctx, t.ip, s...); err != nil {
@@ -394,11 +492,6 @@ func (h *Host) bootLocked() error {
 		h.haltLocked()
 		return err
 	}
-	if h.booted {
-		h.replayBootLocked(ctx)
-	}
-	h.booted = true
-	h.set.logf("%s (%s): up as %s (%s on %s), eth0 %s %s", h.name, h.id, h.ns.net, h.fam.stack, h.fam.os, hw.mac, hw.addr)
 	return nil
 }
 
@@ -409,7 +502,7 @@ func (h *Host) bootLocked() error {
 func (h *Host) replayBootLocked(ctx context.Context) {
 	fmt.Fprintf(&h.bootLog, "--- boot %s\n", time.Now().UTC().Format(time.RFC3339))
 	runIn := func(args ...string) {
-		cmd := h.set.t.enter(ctx, h.ns, nil, args...)
+		cmd := h.command(ctx, nil, args...)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		err := cmd.Run()
@@ -450,6 +543,9 @@ func (h *Host) replayBootLocked(ctx context.Context) {
 // (/etc and /var persist; /run and /tmp start afresh at the next boot).
 func (h *Host) haltLocked() error {
 	h.up = false
+	h.pid1.Store(0)
+	h.wireDownLocked()
+	h.haltGuestLocked()
 	h.nics = map[string]int{}
 	if err := h.set.t.destroy(h.ns); err != nil {
 		return fmt.Errorf("halt %s: %w", h.name, err)
@@ -507,6 +603,7 @@ func (h *Host) syncNICsLocked() error {
 		h.nics[n.mac] = n.index
 		h.set.logf("%s: %s (%s) added", h.name, dev, n.mac)
 	}
+	errs = append(errs, h.wireSyncLocked(ctx))
 	return errors.Join(errs...)
 }
 
@@ -541,16 +638,25 @@ func (h *Host) runScript(ctx context.Context, c Command) (CommandResult, error) 
 		return CommandResult{}, fmt.Errorf("the emulated host %s is not up", h.name)
 	}
 	name := safeName(c.InvokeId) + ".sh"
-	dir := filepath.Join(h.root, "run", "ecsnet-emulator", "commands")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return CommandResult{}, err
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(c.Content), 0o700); err != nil {
-		return CommandResult{}, err
-	}
 	wd := cmp.Or(c.WorkingDir, "/root")
-	cmd := h.set.t.enter(ctx, h.ns, nil, "/bin/bash", "-c", `cd -- "$1" || exit 1; shift; exec /bin/bash "$@"`,
-		"ecsnet-emulator", wd, "/run/ecsnet-emulator/commands/"+name)
+	script := "/run/ecsnet-emulator/commands/" + name
+	var cmd *exec.Cmd
+	if h.fam.nspawn {
+		// The guest's /run is its own tmpfs: the script comes on stdin.
+		cmd = h.command(ctx, nil, "/bin/bash", "-c", `set -e; mkdir -p -m 700 "${2%/*}"; cat >"$2"; chmod 700 "$2"; cd -- "$1" || exit 1; shift; exec /bin/bash "$@" </dev/null`,
+			"ecsnet-emulator", wd, script)
+		cmd.Stdin = strings.NewReader(c.Content)
+	} else {
+		dir := filepath.Join(h.root, "run", "ecsnet-emulator", "commands")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return CommandResult{}, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(c.Content), 0o700); err != nil {
+			return CommandResult{}, err
+		}
+		cmd = h.command(ctx, nil, "/bin/bash", "-c", `cd -- "$1" || exit 1; shift; exec /bin/bash "$@"`,
+			"ecsnet-emulator", wd, script)
+	}
 	out := &tailBuffer{max: maxOutput}
 	cmd.Stdout, cmd.Stderr = out, out
 	err := cmd.Run()
@@ -584,7 +690,7 @@ const plainNotExecuted = "ecsnet emulator: not executed: start the emulator with
 func (h *Host) record(ctx context.Context, c Command) CommandResult {
 	code, msg := parseCheck(ctx, c.Type, c.Content)
 	what := fmt.Sprintf("%s (%s, %s)", h.name, h.fam.os, h.fam.stack)
-	reason := "it needs " + h.fam.daemon + ", which the emulator cannot run"
+	reason := h.fam.reason()
 	if h.fam.runs() {
 		reason = c.Type + " is not run on Linux hosts"
 	}
@@ -624,6 +730,9 @@ func (hs *hostSet) close() error {
 	var errs []error
 	for _, h := range hs.hosts {
 		h.mu.Lock()
+		h.pid1.Store(0)
+		h.wireDownLocked()
+		h.haltGuestLocked()
 		if h.root != "" {
 			if err := hs.t.destroy(h.ns); err != nil {
 				errs = append(errs, err)
@@ -769,7 +878,7 @@ func (h *Host) checkUp() error {
 // exist. It never takes h.mu, so that a long command cannot hold up the
 // hardware changes the API makes.
 func (h *Host) execNS(ctx context.Context, stdin []byte, args ...string) (string, string, error) {
-	cmd := h.set.t.enter(ctx, h.ns, nil, args...)
+	cmd := h.command(ctx, nil, args...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	if stdin != nil {
@@ -780,6 +889,25 @@ func (h *Host) execNS(ctx context.Context, stdin []byte, args ...string) (string
 		err = fmt.Errorf("in %s: %s: %w: %s", h.name, strings.Join(args, " "), err, strings.TrimSpace(e.String()))
 	}
 	return o.String(), e.String(), err
+}
+
+// command returns a command that runs args in the host: in its
+// namespaces, or, for a booted guest, in its PID 1's (a command for a
+// guest that is down fails to start).
+func (h *Host) command(ctx context.Context, env []string, args ...string) *exec.Cmd {
+	if h.fam.nspawn {
+		return h.guestCommand(ctx, int(h.pid1.Load()), env, args...)
+	}
+	return h.set.t.enter(ctx, h.ns, env, args...)
+}
+
+// BootTimes returns how long each boot of a booted guest took, from
+// cloud-init's render to its systemd's boot being complete; nil for the
+// other hosts.
+func (h *Host) BootTimes() []time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.boots)
 }
 
 // ReadFile reads a file as the host sees it.

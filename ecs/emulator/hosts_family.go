@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 
 	"github.com/ecsnet/ecsnet/schema"
@@ -23,30 +24,40 @@ type hostFamily struct {
 	// daemon is why commands are recorded rather than run ("" when they
 	// run).
 	daemon string
+	// nspawn: the host is a guest root booted by systemd-nspawn
+	// (hosts_nspawn.go), not namespaces around the machine's own tools.
+	nspawn bool
 }
 
 func (f hostFamily) runs() bool { return f.daemon == "" }
 
-// recordedStacks names, for each stack whose commands are recorded, what
-// it needs that hosts mode cannot give it.
+// recordedStacks names, for each stack whose commands are always
+// recorded, what it needs that hosts mode cannot give it: a SUSE or RHEL
+// userland, or Windows.
 var recordedStacks = map[schema.Stack]string{
-	schema.StackIfcfg:          "the initscripts network service",
-	schema.StackNetworkManager: "the NetworkManager daemon",
-	schema.StackNetplan:        "netplan apply with systemd-networkd",
-	schema.StackWicked:         "the wickedd daemons",
-	schema.StackNetworkd:       "systemd-networkd under systemd",
-	schema.StackWindows:        "Windows",
+	schema.StackIfcfg:   "the initscripts network service",
+	schema.StackWicked:  "the wickedd daemons",
+	schema.StackWindows: "Windows",
 }
 
-// RealHostStacks lists the stacks whose commands hosts mode runs for real.
+// bootedStacks are the stacks whose hosts boot the guest root
+// (HostsConfig.GuestRoot) with systemd-nspawn; without a guest root they
+// are recorded.
+var bootedStacks = []schema.Stack{schema.StackNetworkManager, schema.StackNetworkd, schema.StackNetplan}
+
+// RealHostStacks lists the stacks whose commands hosts mode runs for
+// real: ifupdown and iproute2 in namespaces around the machine's tools,
+// NetworkManager, networkd and netplan in a booted guest when
+// HostsConfig.GuestRoot is set (else they are recorded).
 func RealHostStacks() []schema.Stack {
-	return []schema.Stack{schema.StackIfupdown, schema.StackIproute2}
+	return append([]schema.Stack{schema.StackIfupdown, schema.StackIproute2}, bootedStacks...)
 }
 
 // familyOf decides an instance's family: EcsnetOS and EcsnetNetwork when
 // the world gives them, else the OS guessed from OSName (generic "linux"
-// or windows2022 when the name says nothing known).
-func familyOf(in *instance) hostFamily {
+// or windows2022 when the name says nothing known). Booted stacks run
+// when there is a guest root.
+func familyOf(in *instance, guestRoot bool) hostFamily {
 	os := schema.OS(in.ecsnetOS)
 	if os == "" {
 		os = osFromName(in.osName, in.osType)
@@ -55,7 +66,14 @@ func familyOf(in *instance) hostFamily {
 	if st == "" {
 		st, _ = os.DefaultStack()
 	}
-	return hostFamily{os: os, stack: st, daemon: recordedStacks[st]}
+	f := hostFamily{os: os, stack: st, daemon: recordedStacks[st]}
+	if slices.Contains(bootedStacks, st) {
+		f.nspawn = guestRoot
+		if !guestRoot {
+			f.daemon = noGuestRootReason(st)
+		}
+	}
+	return f
 }
 
 // osFromName is the OS guessed from an image name: schema's guess, sure
@@ -112,13 +130,14 @@ func familySeed(f hostFamily, hostname string) hostSeed {
 	}
 	// The image's /etc/network/interfaces sources interfaces.d the way
 	// its release does, and cloud-init's 50-cloud-init brings the
-	// primary ENI up by DHCP.
-	source, cloudInit := "source /etc/network/interfaces.d/*", "etc/network/interfaces.d/50-cloud-init"
+	// primary ENI up by DHCP (rewritten at each boot by
+	// writeCloudInitLocked when cloud-init is installed here).
+	source, cloudInit := "source /etc/network/interfaces.d/*", ifupdownCloudInit(f.os)
 	switch f.os {
 	case "debian8":
 		source = "source-directory /etc/network/interfaces.d"
 	case "ubuntu14.04", "ubuntu16.04":
-		source, cloudInit = "source /etc/network/interfaces.d/*.cfg", cloudInit+".cfg"
+		source = "source /etc/network/interfaces.d/*.cfg"
 	}
 	s.files["etc/network/interfaces"] = "# interfaces(5) file used by ifup(8) and ifdown(8)\n" +
 		"# Include files from /etc/network/interfaces.d:\n" + source + "\n"
@@ -128,6 +147,17 @@ func familySeed(f hostFamily, hostname string) hostSeed {
 		s.files["etc/network/"+d+"/"] = ""
 	}
 	return s
+}
+
+// ifupdownCloudInit is where cloud-init writes the primary ENI's stanza
+// on an ifupdown release, relative to /: a name the release's
+// interfaces sources.
+func ifupdownCloudInit(os schema.OS) string {
+	switch os {
+	case "ubuntu14.04", "ubuntu16.04":
+		return "etc/network/interfaces.d/50-cloud-init.cfg"
+	}
+	return "etc/network/interfaces.d/50-cloud-init"
 }
 
 // runSeed is what the family's /run holds after boot: ifupdown's record
@@ -313,4 +343,32 @@ func lastOr(b []byte, def byte) byte {
 		return def
 	}
 	return b[len(b)-1]
+}
+
+// noGuestRootReason is why a booted family's commands are recorded: what
+// it needs, and how to get it.
+func noGuestRootReason(stack schema.Stack) string {
+	return daemonOf(stack) + " under systemd in a booted guest, and the emulator has no guest root: build one with `ecsnet emulator --build-guest-root` (or make guest-root) and start the emulator again (ecsnet emulator --hosts finds it; --guest-root DIR names another)"
+}
+
+// reason says why the family's commands are recorded ("" when they run).
+func (f hostFamily) reason() string {
+	switch {
+	case f.daemon == "":
+		return ""
+	case slices.Contains(bootedStacks, f.stack):
+		return "it needs " + f.daemon
+	}
+	return "it needs " + f.daemon + ", which the emulator cannot run"
+}
+
+func daemonOf(stack schema.Stack) string {
+	switch stack {
+	case schema.StackNetworkManager:
+		return "the NetworkManager daemon"
+	case schema.StackNetplan:
+		return "netplan with systemd-networkd"
+	default:
+		return "systemd-networkd"
+	}
 }

@@ -148,6 +148,22 @@ func (t nsTools) create(ctx context.Context, h nsHandle, root, hostname string) 
 	return runTool(ctx, t.ip, "-n", h.net, "link", "set", "lo", "up")
 }
 
+// createNet makes the network namespaces of a booted guest, which
+// brings its own mount and UTS namespaces (systemd-nspawn).
+func (t nsTools) createNet(ctx context.Context, h nsHandle) (err error) {
+	defer func() {
+		if err != nil {
+			t.destroy(h)
+		}
+	}()
+	for _, ns := range []string{h.net, h.wire} {
+		if err := runTool(ctx, t.ip, "netns", "add", ns); err != nil {
+			return err
+		}
+	}
+	return runTool(ctx, t.ip, "-n", h.net, "link", "set", "lo", "up")
+}
+
 // bindNamespaces makes the mount and UTS namespaces and binds them under
 // nsDir, holding the lock that keeps another emulator from releasing
 // nsDir meanwhile.

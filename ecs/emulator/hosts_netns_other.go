@@ -26,6 +26,7 @@ func lookTool(string) (string, error)                                  { return 
 func runTool(context.Context, string, ...string) error                 { return errHostsLinuxOnly }
 func newHandle(name string) nsHandle                                   { return nsHandle{net: name, wire: name + "-w"} }
 func (nsTools) create(context.Context, nsHandle, string, string) error { return errHostsLinuxOnly }
+func (nsTools) createNet(context.Context, nsHandle) error              { return errHostsLinuxOnly }
 func (nsTools) destroy(nsHandle) error                                 { return nil }
 func (nsTools) sweepStale(string)                                      {}
 func releaseNSDir()                                                    {}
@@ -33,5 +34,20 @@ func setOpaque(string) error                                           { return 
 
 // enter is never reached (findTools fails first); its command fails.
 func (nsTools) enter(ctx context.Context, _ nsHandle, _ []string, _ ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, "ecsnet-emulator-hosts-mode-needs-linux")
+}
+
+// Booted guests (hosts_nspawn.go) are Linux's too.
+
+type nspawnGuest struct{ pid1 int }
+
+var errNoCloudInit = errHostsLinuxOnly
+
+func (*Host) makeGuestTree() error                       { return errHostsLinuxOnly }
+func (*Host) bootGuestLocked(context.Context) error      { return errHostsLinuxOnly }
+func (*Host) haltGuestLocked()                           {}
+func (*Host) writeCloudInitLocked(context.Context) error { return errHostsLinuxOnly }
+func (*Host) primaryByDHCPLocked() bool                  { return false }
+func (*Host) guestCommand(ctx context.Context, _ int, _ []string, _ ...string) *exec.Cmd {
 	return exec.CommandContext(ctx, "ecsnet-emulator-hosts-mode-needs-linux")
 }

@@ -65,8 +65,14 @@ func exampleWorld(t testing.TB) *World {
 // checks that nothing of it is left.
 func newHostsEnv(t *testing.T, w *World) *env {
 	t.Helper()
+	return newHostsEnvConfig(t, w, HostsConfig{Log: logWriter{t}})
+}
+
+// newHostsEnvConfig is newHostsEnv with a configuration.
+func newHostsEnvConfig(t *testing.T, w *World, cfg HostsConfig) *env {
+	t.Helper()
 	requireHostsMode(t)
-	e := newEnv(t, w, Options{Hosts: &HostsConfig{Log: logWriter{t}}})
+	e := newEnv(t, w, Options{Hosts: &cfg})
 	e.cl.id, e.cl.secret = w.AccessKeys[0].AccessKeyId, w.AccessKeys[0].AccessKeySecret
 	dir := e.srv.hosts.dir
 	tag := e.srv.hosts.tag
