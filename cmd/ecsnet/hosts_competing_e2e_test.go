@@ -13,19 +13,22 @@ import (
 // configuration at the next boot (here Alibaba Cloud's multi-nic-util on
 // lb-1, which takes over its secondary ENI) makes push refuse the host
 // before it changes anything, naming the finding and the fix; push
-// --allow-competing applies it and warns; verify shows the finding as a
+// --allow-competing and apply --hosts --allow-competing apply it, and push
+// warns; verify shows the finding as a
 // warning, in text and JSON, and exits 0 unless there is drift (issue 15,
 // "Preflight on the host").
 func TestHostsE2ECompeting(t *testing.T) {
 	c := newHostsE2E(t)
-	// exit 1: the guests of the stacks the emulator only records are
-	// "not executed".
-	c.must(exitError, "apply", "--auto-approve", "--hosts", c.dir)
 	g := c.guest("lb-1")
 	ctx := context.Background()
 	if _, stderr, err := g.Exec(ctx, nil, "sh", "-c", "mkdir -p /etc/udev/rules.d && echo '# multi-nic-util (test stand-in)' >/etc/udev/rules.d/99-eni.rules"); err != nil {
 		t.Fatalf("install multi-nic-util's rule: %v: %s", err, stderr)
 	}
+	// apply --hosts --allow-competing configures lb-1 all the same (exit
+	// 1: the guests of the stacks the emulator only records are "not
+	// executed").
+	c.must(exitError, "apply", "--auto-approve", "--hosts", "--allow-competing", c.dir)
+	c.hostsRight("after apply --hosts --allow-competing")
 
 	// verify: in sync, with the finding as a warning.
 	const warning = "warning: competing: multi-nic-util: Alibaba Cloud's multi-nic-util is installed (/etc/udev/rules.d/99-eni.rules)"
