@@ -15,6 +15,7 @@ import (
 
 	"github.com/ecsnet/ecsnet/ecs/emulator"
 	"github.com/ecsnet/ecsnet/fixtures"
+	"github.com/ecsnet/ecsnet/internal/guestroot"
 )
 
 type emulatorArgs struct {
@@ -27,6 +28,8 @@ type emulatorArgs struct {
 	serverErr float64
 	hosts     bool
 	hostsDir  string
+	guestRoot string
+	buildRoot bool
 	account   emulatorAccount // emulator_account.go
 }
 
@@ -39,8 +42,10 @@ func emulatorFlags(a *emulatorArgs) *pflag.FlagSet {
 	fs.DurationVar(&a.latency, "latency", 0, "latency added to every call")
 	fs.Float64Var(&a.throttle, "throttle-rate", 0, "share of calls answered with Throttling (0 to 1)")
 	fs.Float64Var(&a.serverErr, "server-error-rate", 0, "share of calls answered with a 5xx (0 to 1)")
-	fs.BoolVar(&a.hosts, "hosts", false, "emulate the guests too (root only): Debian/ifupdown and generic-Linux instances become network and mount namespaces that run Cloud Assistant shell scripts; other families record and parse-check them")
+	fs.BoolVar(&a.hosts, "hosts", false, "emulate the guests too (root only): Debian/ifupdown and generic-Linux instances become network and mount namespaces, NetworkManager, networkd and netplan instances Debian guests booted with systemd-nspawn (with a guest root), all running Cloud Assistant shell scripts for real; ifcfg, wicked and Windows instances record and parse-check them")
 	fs.StringVar(&a.hostsDir, "hosts-dir", "", "with --hosts: where the guests' private file trees go (default: the temporary directory)")
+	fs.StringVar(&a.guestRoot, "guest-root", "", "with --hosts: the Debian root the NetworkManager, networkd and netplan guests boot (default: the one --build-guest-root makes, under $ECSNET_TOOL_CACHE or ~/.cache/ecsnet/nspawn, when it is complete); with --build-guest-root: where to build it")
+	fs.BoolVar(&a.buildRoot, "build-guest-root", false, "build the guest root with debootstrap (root only; a few minutes, needs a Debian mirror), print its directory and exit")
 	a.account.register(fs)
 	return fs
 }
@@ -51,6 +56,9 @@ func runEmulator(ctx context.Context, args []string, e env) int {
 	fs := emulatorFlags(&a)
 	if err := fs.Parse(args); err != nil {
 		return flagError(fs, err, e)
+	}
+	if a.buildRoot {
+		return buildGuestRoot(ctx, a.guestRoot, e)
 	}
 	w, err := readWorld(a.world)
 	if err != nil {
@@ -72,16 +80,28 @@ func runEmulator(ctx context.Context, args []string, e env) int {
 		return exitError
 	}
 	a.account.apply(fs, &opts)
-	if a.hostsDir != "" && !a.hosts {
-		fmt.Fprintln(e.stderr, "ecsnet emulator: --hosts-dir needs --hosts")
-		return exitError
+	for _, x := range []struct {
+		set  bool
+		flag string
+	}{{a.hostsDir != "", "--hosts-dir"}, {a.guestRoot != "", "--guest-root"}} {
+		if x.set && !a.hosts {
+			fmt.Fprintf(e.stderr, "ecsnet emulator: %s needs --hosts\n", x.flag)
+			return exitError
+		}
 	}
 	if a.hosts {
 		if os.Geteuid() != 0 {
 			fmt.Fprintln(e.stderr, "ecsnet emulator: --hosts needs root: the emulated guests are network and mount namespaces; run it as root, or leave --hosts out (commands then run nothing and say so)")
 			return exitError
 		}
-		opts.Hosts = &emulator.HostsConfig{Dir: a.hostsDir, Log: e.stderr}
+		opts.Hosts = &emulator.HostsConfig{Dir: a.hostsDir, Log: e.stderr, GuestRoot: a.guestRoot}
+		if a.guestRoot == "" {
+			if def := guestroot.Dir(); guestroot.Check(def) == nil {
+				opts.Hosts.GuestRoot = def
+			} else {
+				fmt.Fprintf(e.stderr, "ecsnet emulator: hosts: no guest root at %s, so NetworkManager, networkd and netplan instances only record their commands; build it with `ecsnet emulator --build-guest-root` (or make guest-root)\n", def)
+			}
+		}
 	}
 	srv, err := emulator.New(w, opts)
 	if err != nil {
@@ -113,12 +133,12 @@ func runEmulator(ctx context.Context, args []string, e env) int {
 		var real, recorded []string
 		for _, h := range srv.Hosts() {
 			if h.Runs() {
-				real = append(real, h.Hostname())
+				real = append(real, fmt.Sprintf("%s (%s)", h.Hostname(), h.Stack()))
 			} else {
-				recorded = append(recorded, h.Hostname())
+				recorded = append(recorded, fmt.Sprintf("%s (%s)", h.Hostname(), h.Stack()))
 			}
 		}
-		fmt.Fprintf(e.stderr, "ecsnet emulator: hosts: %d run shell scripts for real (%s); %d record them (%s)\n",
+		fmt.Fprintf(e.stderr, "ecsnet emulator: hosts: %d run shell scripts for real (%s); %d record them, not executed (%s)\n",
 			len(real), strings.Join(real, ", "), len(recorded), strings.Join(recorded, ", "))
 	}
 	if len(w.AccessKeys) > 0 {
@@ -135,6 +155,20 @@ func runEmulator(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "ecsnet emulator: %v\n", err)
 		return exitError
 	}
+	return exitOK
+}
+
+// buildGuestRoot makes the guest root (internal/guestroot) in dir, or
+// the default cache directory, and prints where it is.
+func buildGuestRoot(ctx context.Context, dir string, e env) int {
+	if dir == "" {
+		dir = guestroot.Dir()
+	}
+	if err := guestroot.Build(ctx, dir, e.stderr); err != nil {
+		fmt.Fprintf(e.stderr, "ecsnet emulator: --build-guest-root: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintln(e.stdout, dir)
 	return exitOK
 }
 
