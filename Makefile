@@ -2,7 +2,7 @@
 GO ?= go
 export CGO_ENABLED ?= 1
 
-.PHONY: build test bench demo fmt vet clean soak release sdkcompat
+.PHONY: build test bench demo fmt vet clean soak release sdkcompat guest-root
 
 build:
 	$(GO) build -o bin/ecsnet ./cmd/ecsnet
@@ -28,6 +28,13 @@ vet:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./internal/benchtable $(BENCHFLAGS)
+
+# The Debian root that ecsnet emulator --hosts boots its NetworkManager,
+# networkd and netplan guests from (systemd-nspawn), made once with
+# debootstrap (root only; a few minutes) and cached under
+# $ECSNET_TOOL_CACHE or ~/.cache/ecsnet/nspawn. It prints its directory.
+guest-root:
+	$(GO) run ./cmd/ecsnet emulator --build-guest-root
 
 # The main job on the embedded example fleet, in a temporary directory.
 demo:

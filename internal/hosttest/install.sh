@@ -42,7 +42,10 @@ export DEBIAN_FRONTEND=noninteractive
 #                                         nmcli --offline keyfile round trip;
 #                                         NetworkManager --no-daemon in a namespace
 #   dbus-daemon   dbus-daemon             NetworkManager's private system bus
-#   cloud-init    cloud-init              cloud-init devel net-convert cross-check
+#   cloud-init    cloud-init              cloud-init devel net-convert cross-check;
+#                                         hosts mode's per-boot render of the
+#                                         primary ENI's file
+#   dnsmasq-base  dnsmasq                 hosts mode's DHCP on the vSwitch side
 #   util-linux    unshare, nsenter        private mount namespaces, entering a daemon's
 #   systemd       systemd-networkd        run networkd in a namespace (no daemon is started)
 #   debootstrap, systemd-container
