@@ -29,6 +29,9 @@ type applyArgs struct {
 	format       string
 	paths        []string // the desired-state PATHs, for the hints
 
+	// allowFailback lifts the failback guard (failback.go).
+	allowFailback bool
+
 	skipProbes probeList // --skip-probes (probeflag.go)
 
 	// allowCompeting: see push's (guest.PayloadOptions.AllowCompeting).
@@ -47,6 +50,7 @@ func applyFlags(a *applyArgs) *pflag.FlagSet {
 	addHostFlags(fs, &a.host)
 	addProbeFlags(fs, &a.skipProbes)
 	fs.BoolVar(&a.allowCompeting, "allow-competing", false, "with --hosts: apply even on a Linux host where a network manager would undo ecsnet's configuration at the next boot (cloud-init, multi-nic-util, a later netplan file); it is still reported")
+	fs.BoolVar(&a.allowFailback, "allow-failback", false, allowFailbackUsage)
 	fs.DurationVar(&a.lockTimeout, "lock-timeout", 0, "wait this long for another apply of the fleet to finish (default: refuse at once)")
 	fs.StringVar(&a.format, "format", formatText, "how to report the outcome on stdout: text, or json or markdown (each host's outcome, as push reports it, and the commands that finish the job; the plan and the progress then go to stderr)")
 	return fs
@@ -102,7 +106,7 @@ func applyFleet(ctx context.Context, a *applyArgs, e env, f *schema.Fleet) (int,
 	if err != nil {
 		return 0, err
 	}
-	if r.p.Empty() {
+	if r.p.Empty() && !failoversToSettle(a, f, r.obs) {
 		return applyNothing(ctx, a, e, f, client, lockPath, r) // honours another apply's lease (lease.go)
 	}
 	// One apply of a fleet at a time: the lease is a tag on the fleet's
@@ -118,7 +122,7 @@ func applyFleet(ctx context.Context, a *applyArgs, e env, f *schema.Fleet) (int,
 		if err != nil {
 			return fail(e, formatText, "ecsnet apply", err)
 		}
-		return executeApply(ctx, a, e, f, client, lockPath, now)
+		return settleFailovers(ctx, a, e, f, client, lockPath, now.obs, executeApply(ctx, a, e, f, client, lockPath, now))
 	}), nil
 }
 
@@ -146,6 +150,9 @@ func makeApply(ctx context.Context, a *applyArgs, client *ecs.Client, f *schema.
 	}
 	p, err := plan.Compute(f, obs, lock, plan.Options{Prune: a.prune})
 	if err != nil {
+		return nil, err
+	}
+	if err := checkFailback(a, p, f, obs); err != nil {
 		return nil, err
 	}
 	r := &applyRun{p: p, lock: lock, obs: obs}
