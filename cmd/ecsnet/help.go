@@ -27,6 +27,13 @@ func commandDoc(name string) (examples, exits string) {
   1  an error or a refusal (nothing was changed), or a failed step (the lock
      records what was done: run apply again)
 `
+	case "failover":
+		return `  ecsnet failover vip --to lb-2 fleet/           # the cloud only
+  ecsnet failover vip --to lb-2 --hosts fleet/   # and the two hosts, as apply --hosts
+`, `  0  the ENI moved and the file says so (commit it with the git commands shown)
+  1  an error or a refusal (nothing was changed), or a failed step (the file
+     was edited: run ecsnet apply to finish the move)
+`
 	case "push":
 		return `  ecsnet push fleet/
   ecsnet push --instance web-1 fleet/
