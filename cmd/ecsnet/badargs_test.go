@@ -74,6 +74,10 @@ func TestBadArgumentsExit1(t *testing.T) {
 		{"apply --plan", all, func(p string) []string {
 			return append([]string{"apply", "--auto-approve", "--plan", p}, append(ep, fleet)...)
 		}},
+		{"failover PATH", all, func(p string) []string { return append([]string{"failover", "vip", "--to", "lb-2"}, append(ep, p)...) }},
+		{"failover --lock", all[1:], func(p string) []string {
+			return append([]string{"failover", "vip", "--to", "lb-2", "--lock", p}, append(ep, fleet)...)
+		}},
 		{"push PATH", all, func(p string) []string { return append([]string{"push"}, append(ep, p)...) }},
 		{"push --lock", all[1:], func(p string) []string { return append([]string{"push", "--lock", p}, append(ep, fleet)...) }},
 		{"verify PATH", all, func(p string) []string { return append([]string{"verify"}, append(ep, p)...) }},

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ecsnet/ecsnet/plan"
+	"github.com/ecsnet/ecsnet/schema"
 )
 
 // oneLineChanged fails unless a and b differ in exactly one line, which
@@ -258,5 +259,48 @@ func TestFailoverE2ERefuses(t *testing.T) {
 				t.Errorf("vip on %s with record %q", on, record)
 			}
 		})
+	}
+}
+
+// TestFailoverBadArgs: a failover without --to, ENI or PATH, or with the
+// desired state on standard input, is refused before anything is read.
+func TestFailoverBadArgs(t *testing.T) {
+	c := newE2E(t, nil)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"vip", c.dir}, "--to INSTANCE is required"},
+		{[]string{"--to", "lb-2", c.dir}, "name the ENI and the desired-state PATH"},
+		{[]string{"vip", "--to", "lb-2", "-"}, "standard input"},
+		{[]string{"nope", "--to", "lb-2", c.dir}, `no ENI "nope"`},
+	} {
+		code, out, errs := c.run("failover", tc.args...)
+		if code != exitError || !strings.Contains(errs, tc.want) {
+			t.Errorf("failover %v: exit %d, want 1 and %q\nstdout:\n%s\nstderr:\n%s", tc.args, code, tc.want, out, errs)
+		}
+	}
+	c.wantCalls(map[string]int{})
+}
+
+// TestFailbackGuardIgnoresSavedPlanAndLock: after a failover, neither a
+// plan saved from the old desired state nor a lock without the record
+// lifts the guard: it reads the ENI's tag.
+func TestFailbackGuardIgnoresSavedPlanAndLock(t *testing.T) {
+	c := appliedE2E(t, nil)
+	before, _ := os.ReadFile(c.fleetPath())
+	c.must(exitOK, "failover", "vip", "--to", "lb-2", c.dir)
+	c.writeFleet(string(before))
+	c.writeLock(func(l *schema.Lock) { l.Secondary("vip").Failover = nil })
+	saved := filepath.Join(t.TempDir(), "plan.json")
+	c.must(exitChanges, "plan", "--detailed-exitcode", "--save", saved, c.dir)
+	c.calls()
+	code, out, errs := c.run("apply", "--auto-approve", "--plan", saved, c.dir)
+	if code != exitError || !strings.Contains(errs, "ecsnet failover moved ENI") {
+		t.Errorf("apply --plan of the old desired state: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	c.wantCalls(map[string]int{})
+	if on, record := c.vipOn(); on != "i-bp1lb0000002" || record == "" {
+		t.Errorf("vip on %s with record %q, want lb-2 and the record", on, record)
 	}
 }
