@@ -304,3 +304,32 @@ func TestFailbackGuardIgnoresSavedPlanAndLock(t *testing.T) {
 		t.Errorf("vip on %s with record %q, want lb-2 and the record", on, record)
 	}
 }
+
+// TestFailoverRefusesSymlink: a desired-state file that is a symbolic
+// link is never written through (nor replaced by a file): refused,
+// nothing changed.
+func TestFailoverRefusesSymlink(t *testing.T) {
+	c := appliedE2E(t, nil)
+	real := filepath.Join(t.TempDir(), "real.cue")
+	src, _ := os.ReadFile(c.fleetPath())
+	if err := os.WriteFile(real, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(c.fleetPath()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, c.fleetPath()); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := c.run("failover", "vip", "--to", "lb-2", c.fleetPath())
+	if code != exitError || !strings.Contains(errs, "symbolic link") {
+		t.Errorf("exit %d, want 1 and the link named\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	if st, err := os.Lstat(c.fleetPath()); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v", err)
+	}
+	if now, _ := os.ReadFile(real); !bytes.Equal(now, src) {
+		t.Error("the link's target changed")
+	}
+	c.wantCalls(map[string]int{})
+}
