@@ -432,6 +432,9 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 		finished(r.s, r.err)
 	}
 	rep.Hosts = ex.hosts.list(p)
+	// In plan order, whatever the order they were found in: the
+	// reports list them, and the same run must read the same.
+	slices.SortStableFunc(rep.Skipped, func(a, b *Step) int { return slices.Index(p.Steps, a) - slices.Index(p.Steps, b) })
 	return rep
 }
 

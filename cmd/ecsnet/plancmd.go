@@ -168,6 +168,10 @@ func makePlan(ctx context.Context, e env, a *cloudArgs, paths []string, format s
 	}
 	if hosts {
 		p = plan.WithHosts(p, f, obs)
+		// The host steps that cannot run (a stopped instance) and what
+		// apply does instead; apply --hosts also asks Cloud Assistant
+		// which agents are up (hostReach).
+		p.Notes = append(p.Notes, plan.ReachNotes(p, plan.Unreachable(p, obs, nil))...)
 	}
 	return &madePlan{fleet: f, lock: lock, plan: p, obs: obs}, nil
 }
