@@ -382,3 +382,21 @@ func TestPreflightRefusesInNamespace(t *testing.T) {
 		t.Errorf("drift after the apply:\n%s", strings.Join(d, "\n"))
 	}
 }
+
+// TestVerifyScriptParses runs bash -n and shellcheck on the verify script
+// the wrapper carries (verify.sh with preflight.sh): TestPayloadScriptsParse
+// sees only the wrapper.
+func TestVerifyScriptParses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "verify.sh")
+	if err := os.WriteFile(path, []byte(shVerifyScript()), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("bash", "-n", path).CombinedOutput(); err != nil {
+		t.Fatalf("bash -n: %v\n%s", err, out)
+	}
+	if sc := hosttest.Shellcheck(t); sc != "" {
+		if out, err := exec.Command(sc, "-s", "bash", "-S", "info", path).CombinedOutput(); err != nil {
+			t.Errorf("shellcheck: %v\n%s", err, out)
+		}
+	}
+}

@@ -65,6 +65,11 @@ func TestHostsE2ECompeting(t *testing.T) {
 			t.Errorf("verify --format json: lb-1: competing %+v", h.Competing[0])
 		}
 	}
+	code, out, errs = c.run("verify", "--format", "markdown", c.dir)
+	if code != exitOK || !strings.Contains(out, "| lb-1 | ") || !strings.Contains(out, "\n**lb-1**\n\n- "+warning) {
+		t.Errorf("verify --format markdown: exit %d, want %d with lb-1's warning\n%s\n%s", code, exitOK, out, errs)
+	}
+	code, out, errs = c.run("verify", "--format", "json", c.dir)
 	if !strings.Contains(out, `"competing": []`) {
 		t.Errorf("verify --format json: a host without findings lacks \"competing\": []\n%s", out)
 	}
@@ -110,6 +115,10 @@ func TestHostsE2ECompeting(t *testing.T) {
 		t.Errorf("push --allow-competing did not restore %s: %v", gone, c.liveState("lb-1").Addrs)
 	}
 	c.hostsRight("after push --allow-competing")
+	code, out, errs = c.run("push", "--allow-competing", "--format", "markdown", "--instance", "lb-1", c.dir)
+	if code != exitOK || !strings.Contains(out, "**Competing network managers** (warnings)\n\n- lb-1: multi-nic-util: ") {
+		t.Errorf("push --allow-competing --format markdown: exit %d\n%s\n%s", code, out, errs)
+	}
 	if code, vout := c.verify(); code != exitOK || !strings.Contains(vout, warning) || strings.Contains(vout, "DRIFT") {
 		t.Errorf("verify after push --allow-competing: exit %d, want %d with the warning only\n%s", code, exitOK, vout)
 	}

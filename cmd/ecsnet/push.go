@@ -159,9 +159,7 @@ func runPush(ctx context.Context, args []string, e env) int {
 	}
 	outs := append(guest.Outcomes(rep.Hosts, rep.Skipped), refused...)
 	writePushReport(e.stdout, a.format, f.Name, outs, time.Since(start))
-	// The text report is followed by the hosts' competing network
-	// managers; JSON and markdown keep stdout for the report.
-	writeCompeting(head, "ecsnet push", rep.Hosts)
+	writeCompeting(e.stdout, e.stderr, a.format, rep.Hosts)
 	for _, o := range outs {
 		if !o.Outcome.Done() {
 			return exitError
@@ -170,15 +168,28 @@ func runPush(ctx context.Context, args []string, e env) int {
 	return exitOK
 }
 
-// writeCompeting prints, for each host whose payload reported network
-// managers competing with ecsnet's configuration (guest.CompetingLines),
-// one warning line each: the applied hosts' (--allow-competing, or ones
-// that only fight) as much as the refused ones', whose reason names only
-// the first.
-func writeCompeting(w io.Writer, who string, reps []plan.HostReport) {
+// writeCompeting prints, after push's report, the network managers
+// competing with ecsnet's configuration that each host's payload reported
+// (guest.CompetingLines), one warning each: the applied hosts'
+// (--allow-competing, or ones that only fight) as much as the refused
+// ones', whose reason names only the first. A list under the markdown
+// report; lines on stdout after the text one, on stderr beside JSON.
+func writeCompeting(stdout, stderr io.Writer, format string, reps []plan.HostReport) {
+	first := true
 	for _, r := range reps {
 		for _, c := range guest.CompetingLines(r.Result.Output) {
-			fmt.Fprintf(w, "%s: %s: warning: competing: %s\n", who, r.Step.Instance, c)
+			switch format {
+			case formatMarkdown:
+				if first {
+					fmt.Fprintf(stdout, "\n**Competing network managers** (warnings)\n\n")
+				}
+				fmt.Fprintf(stdout, "- %s: %s\n", mdCell(r.Step.Instance), mdCell(c))
+			case formatJSON:
+				fmt.Fprintf(stderr, "ecsnet push: %s: warning: competing: %s\n", r.Step.Instance, c)
+			default:
+				fmt.Fprintf(stdout, "ecsnet push: %s: warning: competing: %s\n", r.Step.Instance, c)
+			}
+			first = false
 		}
 	}
 }

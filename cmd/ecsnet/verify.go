@@ -24,7 +24,7 @@ type verifyArgs struct {
 func verifyFlags(a *verifyArgs) *pflag.FlagSet {
 	fs := newFlagSet("verify")
 	addCloudFlags(fs, &a.cloud, false)
-	fs.StringVar(&a.format, "format", formatText, "output format: text or json")
+	fs.StringVar(&a.format, "format", formatText, "output format: text, json or markdown (for a pull request or an incident note)")
 	fs.DurationVar(&a.timeout, "timeout", time.Minute, "time a host may take to report")
 	return fs
 }
@@ -146,7 +146,7 @@ func runVerify(ctx context.Context, args []string, e env) int {
 	if err := fs.Parse(args); err != nil {
 		return flagError(fs, err, e)
 	}
-	if err := checkFormat(a.format, formatText, formatJSON); err != nil {
+	if err := checkFormat(a.format, formatText, formatJSON, formatMarkdown); err != nil {
 		return flagError(fs, err, e)
 	}
 	paths := fs.Args()
@@ -175,10 +175,13 @@ func runVerify(ctx context.Context, args []string, e env) int {
 		return exitError
 	}
 	doc := newVerifyDoc(rep)
-	if a.format == formatJSON {
+	switch a.format {
+	case formatJSON:
 		data, _ := json.MarshalIndent(doc, "", "  ")
 		e.stdout.Write(append(data, '\n'))
-	} else {
+	case formatMarkdown:
+		writeVerifyMarkdown(e.stdout, &doc)
+	default:
 		writeVerifyText(e.stdout, &doc)
 	}
 	switch {
@@ -210,11 +213,44 @@ func nonNil(s []string) []string {
 	return s
 }
 
+// verifyStates are the verdicts as the text and markdown reports name
+// them.
+var verifyStates = map[string]string{guest.InSync.String(): "in sync", guest.Drifted.String(): "DRIFT", guest.CheckFailed.String(): "ERROR",
+	guest.NotChecked.String(): "not checked"}
+
+// writeVerifyMarkdown is the report as markdown: a table of the hosts,
+// then each host's drift, foreign addresses and competing network
+// managers as a list.
+func writeVerifyMarkdown(w io.Writer, d *verifyDoc) {
+	fmt.Fprintf(w, "### ecsnet verify: fleet %s, %s\n\n", mdCell(d.Fleet), plural.Count(d.Summary.Hosts, "host", "hosts"))
+	fmt.Fprintln(w, "| Instance | ID | Status | Took | Reason |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	for _, h := range d.Hosts {
+		fmt.Fprintf(w, "| %s | %s | %s | %.1fs | %s |\n", mdCell(h.Instance), mdCell(h.InstanceID), verifyStates[h.Status], float64(h.TookMS)/1000, mdCell(h.Error))
+	}
+	for _, h := range d.Hosts {
+		if len(h.Drift)+len(h.Foreign)+len(h.Competing) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n**%s**\n\n", mdCell(h.Instance))
+		for _, x := range h.Drift {
+			fmt.Fprintf(w, "- drift: %s\n", mdCell(x))
+		}
+		for _, x := range h.Foreign {
+			fmt.Fprintf(w, "- warning: %s\n", mdCell(x))
+		}
+		for _, c := range h.Competing {
+			fmt.Fprintf(w, "- warning: competing: %s\n", mdCell(guest.Competing{Name: c.Name, Detail: c.Detail, Fix: c.Fix, Undo: c.UndoesAtBoot}.String()))
+		}
+	}
+	s := d.Summary
+	fmt.Fprintf(w, "\nVerify: %d in sync, %d with drift, %s, %d not checked.\n", s.InSync, s.Drift, plural.Count(s.Errors, "error", "errors"), s.NotChecked)
+}
+
 func writeVerifyText(w io.Writer, d *verifyDoc) {
 	fmt.Fprintf(w, "ecsnet verify: fleet %s, %s\n\n", d.Fleet, plural.Count(d.Summary.Hosts, "host", "hosts"))
 	for _, h := range d.Hosts {
-		state := map[string]string{guest.InSync.String(): "in sync", guest.Drifted.String(): "DRIFT", guest.CheckFailed.String(): "ERROR",
-			guest.NotChecked.String(): "not checked"}[h.Status]
+		state := verifyStates[h.Status]
 		fmt.Fprintf(w, "  %-10s %-16s %-11s %5.1fs", h.Instance, h.InstanceID, state, float64(h.TookMS)/1000)
 		if h.Error != "" {
 			fmt.Fprintf(w, "  %s", h.Error)
