@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -332,4 +333,36 @@ func TestFailoverRefusesSymlink(t *testing.T) {
 		t.Error("the link's target changed")
 	}
 	c.wantCalls(map[string]int{})
+}
+
+// TestFailoverE2EDeadSource: the runbook's case. lb-1, which holds the
+// VIP, is stopped; failover --hosts edits the file, skips lb-1's
+// host-remove (not reachable, so exit 1: a step did not run), moves the
+// VIP, configures lb-2, and still prints both the push that cleans lb-1
+// when it is back and the git commands.
+func TestFailoverE2EDeadSource(t *testing.T) {
+	c, ran := newRunnerE2E(t, nil)
+	c.must(exitOK, "apply", "--auto-approve", "--hosts", c.dir)
+	c.power("StopInstance", lb1ID, plan.InstanceStopped)
+	before, _ := os.ReadFile(c.fleetPath())
+	code, out, errs := c.run("failover", "vip", "--to", "lb-2", "--hosts", c.dir)
+	if code != exitError {
+		t.Errorf("exit %d, want 1 (lb-1's host-remove did not run)", code)
+	}
+	after, _ := os.ReadFile(c.fleetPath())
+	oneLineChanged(t, before, after, `attachTo: "lb-2"`)
+	for _, want := range []string{"  done     host-apply host/lb-2 ", "  skipped  host-remove host/lb-1 ", "ecsnet push --instance lb-1"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	if !strings.Contains(out, "git -C "+c.dir+" add fleet.cue ecsnet.lock.json") {
+		t.Errorf("no git commands:\n%s", out)
+	}
+	if on, record := c.vipOn(); on != "i-bp1lb0000002" || record == "" {
+		t.Errorf("vip on %s, record %q", on, record)
+	}
+	if !slices.Contains(ran(), "i-bp1lb0000002") {
+		t.Errorf("lb-2 never got a command: %v", ran())
+	}
 }
