@@ -31,8 +31,9 @@ func commandDoc(name string) (examples, exits string) {
 		return `  ecsnet failover vip --to lb-2 fleet/           # the cloud only
   ecsnet failover vip --to lb-2 --hosts fleet/   # and the two hosts, as apply --hosts
 `, `  0  the ENI moved and the file says so (commit it with the git commands shown)
-  1  an error or a refusal (nothing was changed), or a failed step (the file
-     was edited: run ecsnet apply to finish the move)
+  1  an error or a refusal (nothing was changed); or a step that failed or
+     did not run, such as a stopped source's host-remove (the file was
+     edited: the output names the apply or push that finishes the job)
 `
 	case "push":
 		return `  ecsnet push fleet/
