@@ -41,7 +41,9 @@ import (
 //     other MAC (Alibaba's own guides configure secondary ENIs by DHCP:
 //     ifcfg-eth1 BOOTPROTO=dhcp, "iface eth1 inet dhcp", netplan dhcp4;
 //     https://www.alibabacloud.com/help/en/ecs/user-guide/create-and-use-an-eni,
-//     and ../shared/ref/host-config.md §3.1). No DNS (port=0). When dnsmasq
+//     https://www.alibabacloud.com/help/doc-detail/56955.htm (ifcfg-eth1
+//     made from eth0's), and ../shared/ref/host-config.md §3.1). No DNS
+//     (port=0). When dnsmasq
 //     is not installed, the log says so once and no DHCP is served; the
 //     guests still get their primary address as before.
 //   - the instance metadata service listens on 100.100.100.200:80, an

@@ -186,6 +186,11 @@ grep BOUND /tmp/dhcp/got`, dev, limit))
 		if out, err := sh("curl -sS -m 5 -o /dev/null -w '%{http_code}' http://100.100.100.200" + md + "no-such-key"); err != nil || out != "404" {
 			t.Errorf("an unknown path: %q, %v; want 404", out, err)
 		}
+		// Hardened mode's clients get a token and are answered with it.
+		if out, err := sh(`tok=$(curl -sS -m 5 -X PUT -H 'X-aliyun-ecs-metadata-token-ttl-seconds: 60' http://100.100.100.200/latest/api/token) &&
+[ ${#tok} = 32 ] && curl -sS -m 5 -H "X-aliyun-ecs-metadata-token: $tok" http://100.100.100.200` + md + "instance-id"); err != nil || out != lb1 {
+			t.Errorf("with a token: %q, %v; want %s", out, err, lb1)
+		}
 
 		// A detach shows at once, and the vSwitch side forgets the NIC.
 		ok(t, e.cl.ecs(t, "DetachNetworkInterface", "NetworkInterfaceId", nfs, "InstanceId", lb1))
