@@ -123,9 +123,11 @@ p_services_before() {
 		return 0
 		;;
 	esac
-	addr="$(getent ahostsv4 "$region.axt.aliyun.com" 2>/dev/null | awk '{ print $1; exit }')"
+	# Bounded: a resolver that does not answer would hold the run for
+	# its timeouts times its attempts.
+	addr="$(timeout 3 getent ahostsv4 "$region.axt.aliyun.com" 2>/dev/null | awk '{ print $1; exit }')"
 	if [ -z "$addr" ]; then
-		printf 'cloud-assistant - 443 unknown %s.axt.aliyun.com did not resolve before the change\n' "$region" >>"$svcs"
+		printf 'cloud-assistant - 443 unknown %s.axt.aliyun.com did not resolve (in 3s) before the change\n' "$region" >>"$svcs"
 		return 0
 	fi
 	if p_tcp "$addr" 443 2; then state=reachable; else state=unreachable; fi
