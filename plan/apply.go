@@ -434,7 +434,11 @@ func (ex *executor) run(ctx context.Context, p *Plan) *Report {
 	rep.Hosts = ex.hosts.list(p)
 	// In plan order, whatever the order they were found in: the
 	// reports list them, and the same run must read the same.
-	slices.SortStableFunc(rep.Skipped, func(a, b *Step) int { return slices.Index(p.Steps, a) - slices.Index(p.Steps, b) })
+	pos := make(map[*Step]int, len(p.Steps))
+	for i, s := range p.Steps {
+		pos[s] = i
+	}
+	slices.SortStableFunc(rep.Skipped, func(a, b *Step) int { return pos[a] - pos[b] })
 	return rep
 }
 

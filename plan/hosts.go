@@ -446,7 +446,13 @@ func newRollout(p *Plan, opts HostOptions) *rollout {
 		opts.Batch = 10
 	}
 	r := &rollout{opts: opts, unitOf: map[string]*unit{}}
-	host := map[string]string{} // step ID -> its host
+	host := map[string]string{}        // step ID -> its host
+	dependents := map[string][]*Step{} // step ID -> the steps that wait for it
+	for _, s := range p.Steps {
+		for _, d := range s.DependsOn {
+			dependents[d] = append(dependents[d], s)
+		}
+	}
 	for _, s := range p.Steps {
 		switch s.Action {
 		case HostApply:
@@ -464,8 +470,8 @@ func newRollout(p *Plan, opts HostOptions) *rollout {
 		if s.Action != HostRemove {
 			continue
 		}
-		for _, c := range p.Steps {
-			if slices.Contains(c.DependsOn, s.ID) && host[c.ID] == "" {
+		for _, c := range dependents[s.ID] {
+			if host[c.ID] == "" {
 				host[c.ID] = s.Instance
 			}
 		}
@@ -477,8 +483,8 @@ func newRollout(p *Plan, opts HostOptions) *rollout {
 			continue
 		}
 		owner, shared := "", false
-		for _, c := range p.Steps {
-			if slices.Contains(c.DependsOn, s.ID) && host[c.ID] != "" {
+		for _, c := range dependents[s.ID] {
+			if host[c.ID] != "" {
 				shared = shared || owner != "" && owner != host[c.ID]
 				owner = host[c.ID]
 			}
