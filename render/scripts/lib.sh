@@ -87,12 +87,14 @@ ecsnet_link_up() { ip -o link show dev "$1" 2>/dev/null | grep -q '[<,]UP[,>]'; 
 
 # ---- finding the NICs ----
 
-# ecsnet_resolve_nics [KEY]: finds every NIC (or only KEY's) and sets DEV.
+# ecsnet_resolve_nics: finds every NIC (only RESOLVE_ONLY's, a NIC key,
+# when set) and sets DEV.
+RESOLVE_ONLY=""
 ecsnet_resolve_nics() {
 	local rec dev
 	for rec in "${NICS[@]}"; do
 		read -r N_KEY N_MAC N_NAME N_CIDR N_GW N_TABLE N_FIXED N_ENI N_ENIID <<<"$rec"
-		[ -n "${1:-}" ] && [ "$N_KEY" != "$1" ] && continue
+		[ -n "$RESOLVE_ONLY" ] && [ "$N_KEY" != "$RESOLVE_ONLY" ] && continue
 		dev=""
 		if [ "$N_MAC" != - ]; then
 			dev="$(ecsnet_devs_by_mac "$N_MAC")"
@@ -597,17 +599,17 @@ ecsnet_wait_primary() {
 # later bundle without the unit removes it. Reloads systemd when a unit
 # file was installed or removed.
 ecsnet_enable_unit() {
-	local unit="$1" wants="$ROOT_P/etc/systemd/system/multi-user.target.wants"
-	if [ -n "$unit" ] && [ "$(readlink "$wants/$unit" 2>/dev/null)" != "../$unit" ]; then
+	local u="$1" wants="$ROOT_P/etc/systemd/system/multi-user.target.wants"
+	if [ -n "$u" ] && [ "$(readlink "$wants/$u" 2>/dev/null)" != "../$u" ]; then
 		mkdir -p "$wants"
-		ecsnet_backup "etc/systemd/system/multi-user.target.wants/$unit"
-		ln -sfn "../$unit" "$wants/$unit"
-		CHANGED_FILES+=("etc/systemd/system/multi-user.target.wants/$unit")
-		ecsnet_log "enabled $unit"
+		ecsnet_backup "etc/systemd/system/multi-user.target.wants/$u"
+		ln -sfn "../$u" "$wants/$u"
+		CHANGED_FILES+=("etc/systemd/system/multi-user.target.wants/$u")
+		ecsnet_log "enabled $u"
 	fi
 	if [ "$ROOT_P" = "" ] && [ -d /run/systemd/system ]; then
 		ecsnet_changed 'etc/systemd/system/*' && systemctl daemon-reload
-	elif [ -n "$unit" ] && ! ecsnet_has systemctl; then
+	elif [ -n "$u" ] && ! ecsnet_has systemctl; then
 		ecsnet_warn "no systemd here: run /$2 at boot (for example from rc.local) to keep the addresses after a reboot"
 	fi
 	return 0

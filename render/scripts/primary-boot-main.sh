@@ -6,7 +6,8 @@ case "$ECSNET_CMD" in
 up)
 	ecsnet_require_root
 	ecsnet_wait_primary 120
-	ecsnet_resolve_nics primary
+	RESOLVE_ONLY=primary
+	ecsnet_resolve_nics
 	ecsnet_want_sets
 	ecsnet_lock
 	ecsnet_load_state
@@ -17,7 +18,8 @@ up)
 	ecsnet_log "the primary ENI's secondary addresses are up ($STACK)"
 	;;
 verify)
-	ecsnet_resolve_nics primary
+	RESOLVE_ONLY=primary
+	ecsnet_resolve_nics
 	ecsnet_want_sets
 	CHECK_VERBOSE=1
 	ecsnet_check primary || exit 4

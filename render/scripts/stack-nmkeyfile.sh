@@ -87,6 +87,16 @@ nm_primary_addresses() {
 	if [ "$changed" = 1 ] || ! ecsnet_check primary; then
 		nmcli device reapply "$PRIMARY_DEV"
 		ecsnet_log "reapplied the profile of $PRIMARY_DEV"
+		# NetworkManager 1.42 (observed with Debian 12's 1.42.4) does not
+		# put a DHCP profile's first static addresses on the device when
+		# the profile is reapplied, only when it is activated (later
+		# changes reapply fine): activate it again when reapply left the
+		# addresses out. That runs DHCP again, as at boot.
+		ecsnet_wait_nic primary 5
+		if ! ecsnet_check primary; then
+			nmcli --wait 90 connection up uuid "$NM_PRIMARY_UUID" ifname "$PRIMARY_DEV" >/dev/null
+			ecsnet_log "activated the profile of $PRIMARY_DEV again: reapply did not put its addresses on it"
+		fi
 	fi
 }
 
