@@ -366,3 +366,25 @@ func TestFailoverE2EDeadSource(t *testing.T) {
 		t.Errorf("lb-2 never got a command: %v", ran())
 	}
 }
+
+// TestFailoverE2EResume: a failover whose file edit landed but whose move
+// did not (or a hand edit not applied yet) is finished by running it
+// again: the file is left as it is, the ENI moves and the move is
+// recorded.
+func TestFailoverE2EResume(t *testing.T) {
+	c := appliedE2E(t, nil)
+	c.edit(`attachTo: "lb-1"`, `attachTo: "lb-2"`)
+	edited, _ := os.ReadFile(c.fleetPath())
+	out, errs := c.must(exitOK, "failover", "vip", "--to", "lb-2", c.dir)
+	if now, _ := os.ReadFile(c.fleetPath()); !bytes.Equal(now, edited) {
+		t.Error("the file changed")
+	}
+	if strings.Contains(out, `-> "lb-2"`) {
+		t.Errorf("failover says it edited the file:\n%s", out)
+	}
+	c.wantCalls(map[string]int{"DetachNetworkInterface": 1, "AttachNetworkInterface": 1, "TagResources": 2})
+	if on, record := c.vipOn(); on != "i-bp1lb0000002" || record == "" {
+		t.Errorf("vip on %s, record %q\n%s\n%s", on, record, out, errs)
+	}
+	c.converged(nil)
+}
