@@ -227,6 +227,24 @@ func TestRealWickedReboot(t *testing.T) {
 			if out, errOut, err := reboot.Exec(nil, execStart[0], "verify"); err != nil {
 				t.Errorf("%s verify: %v\n%s%s", execStart[0], err, out, errOut)
 			}
+
+			// The desired state drops the primary's secondary addresses:
+			// the next apply removes them, the unit, its link and script.
+			c := *h
+			c.Primary.Secondary = nil
+			if out, errOut, err := reboot.Exec(nil, "/usr/bin/env", path, "/bin/bash", filepath.Join(rtWrite(t, &c, standin.Bundle(t, &c)), render.ScriptName)); err != nil {
+				t.Fatalf("apply without the primary's secondary addresses: %v\n%s%s", err, out, errOut)
+			}
+			for _, p := range []string{wants, "/" + unit.Path, execStart[0]} {
+				if _, ok := reboot.ReadFile(t, p); ok {
+					t.Errorf("%s is still there after an apply of a bundle without the boot unit", p)
+				}
+			}
+			for _, a := range reboot.Addrs(t) {
+				if a.Dev == h.Primary.Name() && a.Prefix.Addr() != h.Primary.Address {
+					t.Errorf("%s is still on %s after an apply that dropped it", a.Prefix, a.Dev)
+				}
+			}
 		})
 	}
 }
