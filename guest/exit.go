@@ -18,10 +18,12 @@ const (
 	// Failed: the payload itself could not run; nothing was changed.
 	Failed Exit = 1
 	// Refused: refused before changing anything (the host is not one the
-	// bundle can be applied to as it stands).
+	// bundle can be applied to as it stands: among others, a secondary
+	// ENI's interface that did not appear within the payload's wait).
 	Refused Exit = 3
-	// RolledBack: the apply or its verification failed and the host was
-	// put back as it was.
+	// RolledBack: the apply, its verification or a probe after it (an
+	// ENI's gateway, the metadata service) failed and the host was put
+	// back as it was.
 	RolledBack Exit = 5
 	// Stranded: the apply failed and the rollback left differences, which
 	// the output lists: fix them by hand.

@@ -30,8 +30,9 @@ const (
 	OutcomeUnchanged
 	// OutcomeRefused: the payload refused before changing anything.
 	OutcomeRefused
-	// OutcomeRolledBack: the apply or its verification failed and the
-	// host put itself back as it was.
+	// OutcomeRolledBack: the apply, its verification or a probe failed
+	// and the host put itself back as it was; the reason names which
+	// ("probe failed: gateway vip: ...").
 	OutcomeRolledBack
 	// OutcomeFailed: the script failed (could not run, timed out, or
 	// the rollback left differences), or the cloud refused to run it.

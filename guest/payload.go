@@ -28,18 +28,24 @@ import (
 // nmstate-rollback idea), it:
 //
 //  1. extracts the bundle into a private directory under
-//     /var/lib/ecsnet/<fleet>/ and checks its sha256;
+//     /var/lib/ecsnet/<fleet>/ and checks its sha256, waits (PROBE_MAC_WAIT)
+//     for each secondary ENI's interface to appear and refuses when one
+//     does not, and notes which services (metadata, Cloud Assistant) the
+//     host reaches;
 //  2. records the live state (addresses, rules, routes, links) and backs
 //     up every file it may replace (the bundle's paths, those the last
 //     run recorded, the state record and the kept originals);
 //  3. runs ecsnet-apply.sh apply, then ecsnet-apply.sh verify against
 //     the live state;
-//  4. if either fails: re-applies the previous bundle (kept from the last
+//  4. probes (scripts/probe.sh): each address on its ENI's interface, a
+//     ping from each ENI's primary address to its vSwitch gateway, the
+//     services it reached before;
+//  5. if any of these fails: re-applies the previous bundle (kept from the last
 //     run that succeeded, with the failed run's state record in place, so
 //     that it removes what the failed run added), restores the backed-up
 //     files, puts the live state back as it was recorded, compares, and
 //     exits non-zero with the reason;
-//  5. if both succeed: keeps the bundle as the previous one for next time.
+//  6. if all succeed: keeps the bundle as the previous one for next time.
 //
 // The Windows payload does the same in PowerShell around ecsnet-apply.ps1,
 // verifying with Get-NetIPAddress (addresses, SkipAsSource) and
