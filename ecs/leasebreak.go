@@ -19,42 +19,62 @@ import (
 
 // HeldLease returns the live lease another holder has on the fleet, or
 // nil when there is none. It makes only read calls: a lease whose holder
-// died on this machine, or that expired, counts as not held but stays
-// until an apply that takes the lease removes it. The error wraps
-// ErrNoLeaseResource when the fleet has no instance to hold one.
+// died on this machine, or that expired, counts as not held (and stays).
+// The error wraps ErrNoLeaseResource when the fleet has no instance to
+// hold one.
 func (c *Client) HeldLease(ctx context.Context, f *schema.Fleet) (*LeaseHeldError, error) {
-	return c.heldLease(ctx, f, leaseSightings{})
+	held, _, _, err := c.heldLease(ctx, f, leaseSightings{})
+	return held, err
 }
 
-func (c *Client) heldLease(ctx context.Context, f *schema.Fleet, seen leaseSightings) (*LeaseHeldError, error) {
+// heldLease is HeldLease, also returning the leases that are not held
+// (dead here, or expired) and the ENI that carries them.
+func (c *Client) heldLease(ctx context.Context, f *schema.Fleet, seen leaseSightings) (*LeaseHeldError, []ClearedLease, string, error) {
 	eniID, err := c.leaseENI(ctx, f)
 	if err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
 	leases, err := c.readLeases(ctx, eniID)
 	if err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
-	return judgeLeases(f.Name, eniID, "", thisProcess(), leases, c.now(), seen, nil), nil
+	var stale []ClearedLease
+	held := judgeLeases(f.Name, eniID, "", thisProcess(), leases, c.now(), seen, &stale)
+	return held, stale, eniID, nil
 }
 
 // WaitLeaseFree waits, as WaitLease does, until no other holder has the
 // fleet's lease, without taking it. waited says whether the lease was
 // held at first (so whatever the holder changed must be read again); when
 // it is still held after w.Timeout, the error is the holder's
-// *LeaseHeldError.
-func (c *Client) WaitLeaseFree(ctx context.Context, f *schema.Fleet, w LeaseWait) (waited bool, err error) {
+// *LeaseHeldError. Once it is free, the leases of holders dead on this
+// machine, and expired ones, are removed (as taking the lease would) and
+// returned as cleared; when there are none, it made only read calls.
+func (c *Client) WaitLeaseFree(ctx context.Context, f *schema.Fleet, w LeaseWait) (waited bool, cleared []ClearedLease, err error) {
 	deadline := time.Now().Add(w.Timeout)
 	delay := w.Poll
 	seen := leaseSightings{}
 	for {
-		held, err := c.heldLease(ctx, f, seen)
-		if err != nil || held == nil {
-			return waited, err
+		held, stale, eniID, err := c.heldLease(ctx, f, seen)
+		if err != nil {
+			return waited, nil, err
+		}
+		if held == nil {
+			if len(stale) == 0 {
+				return waited, nil, nil
+			}
+			keys := make([]string, len(stale))
+			for i, s := range stale {
+				keys[i] = LeaseTagPrefix + s.Holder
+			}
+			if err := c.UntagResources(ctx, []string{eniID}, keys); err != nil {
+				return waited, nil, fmt.Errorf("ecs lease: remove expired leases: %w", err)
+			}
+			return waited, stale, nil
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			return waited, held
+			return waited, nil, held
 		}
 		if !waited && w.Waiting != nil {
 			w.Waiting(held)
@@ -62,7 +82,7 @@ func (c *Client) WaitLeaseFree(ctx context.Context, f *schema.Fleet, w LeaseWait
 		waited = true
 		d := min(left, time.Duration((0.5+rand.Float64())*float64(delay)))
 		if err := sleepCtx(ctx, d); err != nil {
-			return waited, err
+			return waited, nil, err
 		}
 		delay = min(8*w.Poll, 2*delay)
 	}

@@ -8,7 +8,6 @@ package main
 // it, and no build step is needed.
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -58,32 +57,13 @@ func (c *child) wait() error {
 	return c.cmd.Wait()
 }
 
-// breakLeases removes the lease tags a killed apply may have left, as an
-// operator does after a crash (a no-op while apply takes no lease).
-func breakLeases(t *testing.T, cl *ecs.Client, f *schema.Fleet) {
-	t.Helper()
-	ctx := context.Background()
-	ins, err := cl.DescribeInstances(ctx, []string{f.Instances[0].ID})
-	if err != nil || len(ins) != 1 {
-		t.Fatalf("describe %s: %v", f.Instances[0].ID, err)
-	}
-	var keys []string
-	for k := range leaseTags(t, cl, f) {
-		keys = append(keys, k)
-	}
-	if len(keys) > 0 {
-		if err := cl.UntagResources(ctx, []string{ins[0].PrimaryENI}, keys); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // TestCrashApply kills `ecsnet apply` with SIGKILL at random points of a
 // 500-step apply from scratch: right after a random number of finished
 // steps, or (every third kill) up to 20 ms later, in the middle of the
 // steps in flight. Every kill is followed by a
 // re-run, which the next kill interrupts in turn, so each re-run starts
-// from the lock and the cloud a killed process left. After every kill the
+// from the lock, the cloud and the lease a killed process left: it finds
+// the lease's holder dead on this machine and releases it at once. After every kill the
 // lock parses and claims nothing the cloud lacks, and the cloud holds no
 // duplicate ENI and no address the file does not pin; no re-run fails on
 // its own; the last one converges to exactly the desired state, and one
@@ -123,7 +103,7 @@ func crashChain(t *testing.T, seed int64, kills int, counted bool) {
 
 	doneSoFar := 0
 	for i := range kills {
-		breakLeases(t, cl, f)
+		held := len(leaseTags(t, cl, f)) > 0
 		c := startApply(t, url, dir)
 		byDelay := i%3 == 2
 		// Kill after a random share of what this run plans, so that the
@@ -168,6 +148,9 @@ func crashChain(t *testing.T, seed int64, kills int, counted bool) {
 			}
 		}
 		err := c.cmd.Wait()
+		if held && !strings.Contains(c.stderr.String(), "no longer running on this machine") {
+			t.Errorf("kill %d: the re-run did not release the killed apply's lease:\n%s", i+1, tail(c.stderr.String(), 40))
+		}
 		doneSoFar += done
 		how := fmt.Sprintf("kill %d (after %d steps this run, %d in all", i+1, done, doneSoFar)
 		if byDelay {
@@ -193,7 +176,6 @@ func crashChain(t *testing.T, seed int64, kills int, counted bool) {
 	}
 
 	// The last re-run, not killed, converges.
-	breakLeases(t, cl, f)
 	c := startApply(t, url, dir)
 	if err := c.wait(); err != nil || !strings.Contains(c.stderr.String(), "The cloud matches the desired state.") {
 		t.Fatalf("the final re-run: %v\n%s", err, tail(c.stderr.String(), 40))

@@ -67,7 +67,7 @@ func withLease(ctx context.Context, c *ecs.Client, f *schema.Fleet, a leaseArgs,
 		fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
 		return exitError
 	}
-	reportCleared(e, l)
+	reportCleared(e, l.Cleared)
 
 	lctx, stop := l.Keep(ctx)
 	code := fn(lctx)
@@ -99,12 +99,12 @@ func refuseHeld(e env, held *ecs.LeaseHeldError, timeout time.Duration) {
 	fmt.Fprintf(e.stderr, "ecsnet apply: %v; %s\n", held, how)
 }
 
-// reportCleared names the leases taking l removed: a holder that died on
+// reportCleared names the leases an apply removed: a holder that died on
 // this machine is released at once, and the operator should know that an
 // apply was killed there (its lock may record less than it did; this
 // apply's plan reads the cloud again and finishes the job).
-func reportCleared(e env, l *ecs.Lease) {
-	for _, c := range l.Cleared {
+func reportCleared(e env, cleared []ecs.ClearedLease) {
+	for _, c := range cleared {
 		who := c.Holder
 		if d := c.Describe(); d != "" {
 			who += " (" + d + ")"
@@ -118,7 +118,8 @@ func reportCleared(e env, l *ecs.Lease) {
 }
 
 // applyNothing runs an apply whose plan is empty. It takes no lease (it
-// changes nothing in the cloud) but it honours one: apply still writes the
+// changes nothing in the cloud; it only removes the lease of a holder
+// that died on this machine, or expired, and says so) but it honours one: apply still writes the
 // lock, from what the cloud shows, and another apply's attach in flight
 // shows as nothing to do while its lock is not yet written. So when
 // another apply holds the lease, this one refuses, naming it, or waits for
@@ -127,7 +128,7 @@ func reportCleared(e env, l *ecs.Lease) {
 // takes the lease in between re-reads the lock and cloud under it and
 // writes its own lock after its steps, so its lock is the one that stays.
 func applyNothing(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, client *ecs.Client, lockPath string, r *applyRun) (int, error) {
-	waited, err := client.WaitLeaseFree(ctx, f, ecs.LeaseWait{
+	waited, cleared, err := client.WaitLeaseFree(ctx, f, ecs.LeaseWait{
 		Timeout: a.lockTimeout,
 		Poll:    2 * time.Second,
 		Waiting: func(held *ecs.LeaseHeldError) {
@@ -144,8 +145,10 @@ func applyNothing(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, cli
 	case err != nil:
 		return 0, err
 	case waited:
+		reportCleared(e, cleared)
 		fmt.Fprintln(e.stderr, "ecsnet apply: the other apply finished; planning again")
 		return applyFleet(ctx, a, e, f)
 	}
+	reportCleared(e, cleared)
 	return executeApply(ctx, a, e, f, client, lockPath, r), nil
 }

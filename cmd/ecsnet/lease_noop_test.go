@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecsnet/ecsnet/ecs"
 	"github.com/ecsnet/ecsnet/ecs/emulator"
 	"github.com/ecsnet/ecsnet/schema"
 )
@@ -157,6 +159,27 @@ func TestApplyNoopMidAttach(t *testing.T) {
 		t.Fatalf("A: %v\n%s", err, a.stderr.String())
 	}
 	if got := leaseTags(t, soakClient(t, hs.URL, 0), f); len(got) != 0 {
+		t.Errorf("lease tags left: %v", got)
+	}
+}
+
+// TestApplyNoopReleasesDeadHolder: an apply with nothing to do, after an
+// apply on this machine was killed once the cloud had everything, releases
+// the dead apply's lease and says so, as an apply with changes does.
+func TestApplyNoopReleasesDeadHolder(t *testing.T) {
+	c := newE2E(t, nil)
+	c.apply()
+	f, cl := c.fleet(), c.client()
+	model, eni := modelLease(t, cl, f)
+	dead := pidField.ReplaceAllString(model, fmt.Sprintf("pid=%d start=1", os.Getpid()))
+	if err := cl.TagResources(context.Background(), []string{eni}, map[string]string{ecs.LeaseTagPrefix + "killed-9-cc": dead}); err != nil {
+		t.Fatal(err)
+	}
+	_, errs := c.apply()
+	if !strings.Contains(errs, "ecsnet apply: released the lease of killed-9-cc (pid ") || !strings.Contains(errs, "no longer running on this machine") {
+		t.Errorf("stderr does not say the dead holder's lease was released:\n%s", errs)
+	}
+	if got := leaseTags(t, cl, f); len(got) != 0 {
 		t.Errorf("lease tags left: %v", got)
 	}
 }
