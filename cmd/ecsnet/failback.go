@@ -88,3 +88,17 @@ func settleFailovers(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, 
 	}
 	return code
 }
+
+// failbackNotes are plan's notes for the moves apply's failback guard
+// will refuse, so that a pull request's plan says so before the merge.
+func failbackNotes(p *plan.Plan, f *schema.Fleet, obs *plan.Observed) []string {
+	es, ok := asErrors(plan.CheckFailback(p, f, obs))
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, fmt.Sprintf("apply will refuse this plan without --allow-failback: %s: %s; %s", e.Pos, e.Msg, e.Hint))
+	}
+	return out
+}

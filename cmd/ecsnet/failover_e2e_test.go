@@ -294,7 +294,10 @@ func TestFailbackGuardIgnoresSavedPlanAndLock(t *testing.T) {
 	c.writeFleet(string(before))
 	c.writeLock(func(l *schema.Lock) { l.Secondary("vip").Failover = nil })
 	saved := filepath.Join(t.TempDir(), "plan.json")
-	c.must(exitChanges, "plan", "--detailed-exitcode", "--save", saved, c.dir)
+	pout, _ := c.must(exitChanges, "plan", "--detailed-exitcode", "--save", saved, c.dir)
+	if !strings.Contains(pout, "apply will refuse this plan without --allow-failback: ") || !strings.Contains(pout, "fleet.cue:118:13") {
+		t.Errorf("the plan does not say apply will refuse it:\n%s", pout)
+	}
 	c.calls()
 	code, out, errs := c.run("apply", "--auto-approve", "--plan", saved, c.dir)
 	if code != exitError || !strings.Contains(errs, "ecsnet failover moved ENI") {

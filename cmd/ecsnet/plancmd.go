@@ -78,6 +78,7 @@ func runPlan(ctx context.Context, args []string, e env) int {
 			return fail(e, a.format, "ecsnet plan", err)
 		}
 	}
+	p.Notes = append(p.Notes, failbackNotes(p, m.fleet, m.obs)...) // after the save, as the note below
 	// Counted after the save: the note is for this output, not part of
 	// the plan apply --plan compares.
 	unrecorded := 0
