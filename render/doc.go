@@ -26,6 +26,12 @@
 // gateway never enters the main table. The primary ENI keeps the main
 // table: DHCP and cloud-init own its primary address and default route.
 //
+// Reboots: cloud-init rewrites the primary ENI's configuration at every
+// boot on Alibaba Cloud. Where the primary's secondary addresses live in
+// it (NetworkManager's profile, wicked's ifcfg-eth0), the bundle also
+// installs a boot unit that adds them again after cloud-init
+// (primaryboot.go); the other formats' files are ecsnet's own.
+//
 // Delivery (bundle.go, bundleps.go): Payload packs a bundle into one
 // self-contained script for Cloud Assistant that backs up, applies,
 // verifies and rolls itself back on the host; Invocations splits it for
