@@ -123,9 +123,32 @@
 //     cloud-init's 50-cloud-init bringing eth0 up by DHCP, empty hook
 //     directories, and ifupdown's state in /run/network saying lo and eth0
 //     are up. Tools are the machine's (ifupdown, iproute2, bash).
-//   - NetworkManager, netplan, wicked, networkd, ifcfg (initscripts) and
-//     Windows need a daemon or an OS that cannot run here: their commands
-//     are recorded and parse-checked (bash -n; for PowerShell a structural
+//   - NetworkManager, networkd and netplan run for real when there is a
+//     guest root (HostsConfig.GuestRoot; ecsnet emulator --guest-root,
+//     by default the one `ecsnet emulator --build-guest-root` or `make
+//     guest-root` caches): a Debian 12 root (internal/guestroot) booted by
+//     systemd-nspawn in the guest's network namespace (the NICs as above),
+//     with the stack's daemon enabled as the distribution enables it
+//     (NetworkManager.service; systemd-networkd, netplan's generator at
+//     boot), under an overlay whose upper layer is the guest's own: /etc
+//     and /var persist across Stop/Start/Reboot, /run is the guest's
+//     tmpfs and is lost. Before every boot the emulator replays
+//     cloud-init's per-boot network render for the primary ENI (cloud-init
+//     devel net-convert on the machine: netplan 50-cloud-init.yaml,
+//     networkd 10-cloud-init-eth0.network, NetworkManager
+//     cloud-init-eth0.nmconnection; ifupdown hosts get interfaces.d's
+//     50-cloud-init the same way), and when the wire side serves DHCP
+//     (dnsmasq installed) the guest's own stack takes the primary ENI by
+//     DHCP; otherwise its address is set with ip before boot, as for the
+//     namespace guests. A boot ends when the guest's systemd has started
+//     every unit (running or degraded), NetworkManager its startup, and
+//     eth0 has its address; its time is logged (Host.BootTimes). Commands
+//     enter the guest's PID 1's namespaces with nsenter; what the
+//     rehearsal changes from a real host is guestroot.Rewrites. Without a
+//     guest root these hosts are recorded as below, with a reason that
+//     says how to get one.
+//   - wicked, ifcfg (initscripts) and Windows need a daemon or an OS that
+//     cannot run here: their commands are recorded and parse-checked (bash -n; for PowerShell a structural
 //     check of brackets, strings, here-strings and comments), and answer
 //     Success with an output line saying so ("recorded, not executed"),
 //     or Failed with the checker's message and bash's exit code 2
@@ -147,7 +170,11 @@
 // its namespaces and live network state go; /etc, /var and /root stay);
 // back to Running it boots: fresh /run and /tmp, eth0 by DHCP, its NICs,
 // then what its configuration brings up at boot (ifup -a on ifupdown, the
-// ExecStart of the units it enabled in multi-user.target.wants).
+// ExecStart of the units it enabled in multi-user.target.wants; a booted
+// guest's systemd starts its units itself). A booted guest is powered off
+// first (SIGTERM to systemd-nspawn, which asks its systemd to shut down;
+// killed after 30 s). The API call that completes the transition waits
+// for the boot.
 //
 // Go API for tests: Server.Host(instanceID) and Server.Hosts return the
 // guests (nil without hosts mode). A Host tells its family (OS, Stack,
