@@ -27,6 +27,11 @@ func commandDoc(name string) (examples, exits string) {
   1  an error or a refusal (nothing was changed), or a failed step (the lock
      records what was done: run apply again)
 `
+	case "unlock":
+		return `  ecsnet unlock host-a-4242-0f1e2d3c fleet/   # the ID the refusal names
+`, `  0  the lease was broken
+  1  an error, or the lease has another ID or there is none (nothing was changed)
+`
 	case "failover":
 		return `  ecsnet failover vip --to lb-2 fleet/           # the cloud only
   ecsnet failover vip --to lb-2 --hosts fleet/   # and the two hosts, as apply --hosts

@@ -48,6 +48,7 @@ func commands() []command {
 		{name: "plan", summary: "show the ECS changes that bring the cloud to the desired state", usage: "[flags] PATH...", flags: func() *pflag.FlagSet { return planFlags(&planArgs{}) }, run: runPlan},
 		{name: "apply", summary: "make the changes, idempotently, and write the lock file", usage: "[flags] PATH...", flags: func() *pflag.FlagSet { return applyFlags(&applyArgs{}) }, run: runApply},
 		failoverCommand(),
+		unlockCommand(),
 		{name: "push", summary: "deliver the current render to the hosts through Cloud Assistant, with no cloud change", usage: "[flags] PATH...", help: pushHelp, flags: func() *pflag.FlagSet { return pushFlags(&pushArgs{}) }, run: runPush},
 		{name: "verify", summary: "compare every host's live addresses, routes and rules with the render (exit 2 on drift)", usage: "[flags] PATH...", help: verifyHelp, flags: func() *pflag.FlagSet { return verifyFlags(&verifyArgs{}) }, run: runVerify},
 		{name: "render", summary: "write each instance's network configuration for its OS (--check: exit 2 when out of date)", usage: "--out DIR [flags] PATH...", flags: func() *pflag.FlagSet { return renderFlags(&renderArgs{}) }, run: runRender},
