@@ -150,8 +150,12 @@ pf_cloud_init() {
 	wicked) where="/etc/sysconfig/network/ifcfg-eth0" ;;
 	*) where="" ;;
 	esac
-	if [ -n "$where" ] && pf_primary_addrs "$b" && ! pf_boot_reapply "$b"; then
-		pf_emit undo cloud-init "$what, rewriting $where, which holds the primary ENI's secondary addresses ecsnet adds" "$fix"
+	if [ -n "$where" ] && pf_primary_addrs "$b"; then
+		if ! pf_boot_reapply "$b"; then
+			pf_emit undo cloud-init "$what, rewriting $where, which holds the primary ENI's secondary addresses ecsnet adds" "$fix"
+			return 0
+		fi
+		pf_emit fight cloud-init "$what, rewriting $where without the primary ENI's secondary addresses; ecsnet's boot unit adds them again after it, so they are missing for a moment at each boot" "$fix"
 		return 0
 	fi
 	pf_emit fight cloud-init "$what (for every NIC in the metadata, by DHCP); ecsnet's own files are left alone, but cloud-init's are rewritten beside them" "$fix"
