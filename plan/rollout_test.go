@@ -149,3 +149,42 @@ func TestReachNotes(t *testing.T) {
 		t.Errorf("note %q", notes[1])
 	}
 }
+
+// unreachableRunner answers for the hosts named as Cloud Assistant does
+// for a host it cannot reach (ecs.Client.RunScript): no exit code, and
+// the error says so.
+type unreachableRunner struct {
+	fakeRunner
+	down string
+}
+
+func (r *unreachableRunner) RunScript(ctx context.Context, s HostScript) ([]HostResult, error) {
+	if slices.Contains(s.InstanceIDs, r.down) {
+		return []HostResult{{InstanceID: r.down, Status: "Failed", ExitCode: -1,
+			Error: notReachablePrefix + "the instance is not running (InstanceNotRunning: stopped)"}}, nil
+	}
+	return r.fakeRunner.RunScript(ctx, s)
+}
+
+// TestRolloutUnreachableWhenRun: a source that the cloud answers as not
+// reachable when its host-remove runs (stopped after the plan was made)
+// does not hold back the failover either.
+func TestRolloutUnreachableWhenRun(t *testing.T) {
+	p, g, o, l := hostsPlan(t)
+	cloud := &fakeCloud{obs: o}
+	r := &unreachableRunner{down: idLB1}
+	ho := &HostOptions{Runner: r, Payload: func(*Step, *schema.Lock) (HostPayload, error) {
+		return HostPayload{Scripts: [][]byte{[]byte("x")}}, nil
+	}}
+	rep, err := Apply(context.Background(), cloud, g, p, l, ApplyOptions{Hosts: ho})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(cloud.done, "attach eni/vip") || !slices.Contains(stepIDs(rep.Done), "host-apply host/lb-2") {
+		t.Errorf("the failover did not finish: cloud %v, done %v", cloud.done, stepIDs(rep.Done))
+	}
+	var ue *UnreachableError
+	if len(rep.Failed) != 1 || !errors.As(rep.Failed[0].Err, &ue) || !strings.Contains(ue.Reason, "InstanceNotRunning") {
+		t.Errorf("failed %v", rep.Failed)
+	}
+}

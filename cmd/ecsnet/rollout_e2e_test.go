@@ -190,3 +190,33 @@ func TestApplyHostsDeadSource(t *testing.T) {
 		t.Errorf("lb-1 never got a command")
 	}
 }
+
+// TestApplyHostsAgentDown: lb-1 runs, but its Cloud Assistant agent is
+// not installed (DescribeCloudAssistantStatus says false). The plan says
+// so; the failover goes on as for a stopped source, and lb-1 gets no
+// command.
+func TestApplyHostsAgentDown(t *testing.T) {
+	c, ran := newRunnerE2E(t, nil)
+	c.must(exitOK, "apply", "--auto-approve", "--hosts", c.dir)
+	if err := c.srv.SetAgent(lb1ID, "NotInstalled"); err != nil {
+		t.Fatal(err)
+	}
+	c.edit(`attachTo: "lb-1"`, `attachTo: "lb-2"`)
+	n := len(ran())
+	code, out, errs := c.run("apply", "--auto-approve", "--hosts", c.dir)
+	if code != exitError {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "host-remove host/lb-1 cannot run: the Cloud Assistant agent of lb-1 (i-bp1lb0000001) is not running") {
+		t.Errorf("the plan does not say lb-1's agent is down:\n%s", out)
+	}
+	if !strings.Contains(errs, "  done     attach eni/vip ") || !regexp.MustCompile(`(?m)^  lb-2 +i-bp1lb0000002 +applied `).MatchString(errs) {
+		t.Errorf("the VIP did not move to a configured lb-2:\n%s", errs)
+	}
+	if !strings.Contains(errs, "  skipped  host-remove host/lb-1 ") {
+		t.Errorf("lb-1's host-remove was not skipped:\n%s", errs)
+	}
+	if got := ran(); len(got) != n+1 || !slices.Contains(got, "i-bp1lb0000002") {
+		t.Errorf("hosts with a command: %v, want those before (%d) and lb-2", got, n)
+	}
+}
