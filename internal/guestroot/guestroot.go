@@ -34,6 +34,8 @@ var (
 	bootScript string
 	//go:embed vethmac.service
 	vethMACUnit []byte
+	//go:embed udevadm.sh
+	udevadmShim []byte
 )
 
 // Packages are what debootstrap adds to bookworm's minbase: systemd to
@@ -67,7 +69,7 @@ func Dir() string {
 
 // rootLayout changes when root.sh makes a root that differs in more than
 // its packages.
-const rootLayout = "1"
+const rootLayout = "2" // 2: NetworkManager is not enabled in the root
 
 func key() string {
 	h := sha256.New()
@@ -129,7 +131,8 @@ func look(name string) (string, error) {
 // Enable enables the stack's daemon in a guest's upper layer, as the
 // distribution does on a host of that stack: NetworkManager.service, or
 // systemd-networkd.service and its socket (netplan's generator runs at
-// boot by itself), plus, for netplan, the harness unit of Rewrites.
+// boot by itself), plus, for netplan, the harness unit and the udevadm
+// shim of Rewrites.
 func Enable(upper string, stack schema.Stack) error {
 	link := func(target, dir string) error {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -146,13 +149,28 @@ func Enable(upper string, stack schema.Stack) error {
 	var err error
 	switch stack {
 	case schema.StackNetworkManager:
-		err = link("/lib/systemd/system/NetworkManager.service", wants)
+		// What `systemctl enable NetworkManager` makes (its Also= and
+		// the dispatcher's Alias=).
+		err = errors.Join(link("/lib/systemd/system/NetworkManager.service", wants),
+			link("/lib/systemd/system/NetworkManager-wait-online.service", filepath.Join(sys, "network-online.target.wants")))
+		if err == nil {
+			l := filepath.Join(sys, "dbus-org.freedesktop.nm-dispatcher.service")
+			if _, e := os.Lstat(l); e != nil {
+				err = os.Symlink("/lib/systemd/system/NetworkManager-dispatcher.service", l)
+			}
+		}
 	case schema.StackNetworkd, schema.StackNetplan:
 		err = errors.Join(link("/lib/systemd/system/systemd-networkd.service", wants),
 			link("/lib/systemd/system/systemd-networkd.socket", filepath.Join(sys, "sockets.target.wants")))
 		if err == nil && stack == schema.StackNetplan {
 			if err = os.WriteFile(filepath.Join(sys, "ecsnet-veth-mac.service"), vethMACUnit, 0o644); err == nil {
 				err = link("/etc/systemd/system/ecsnet-veth-mac.service", filepath.Join(sys, "systemd-networkd.service.wants"))
+			}
+			if err == nil {
+				sbin := filepath.Join(upper, "usr/local/sbin")
+				if err = os.MkdirAll(sbin, 0o755); err == nil {
+					err = os.WriteFile(filepath.Join(sbin, "udevadm"), udevadmShim, 0o755)
+				}
 			}
 		}
 	default:

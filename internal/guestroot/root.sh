@@ -21,6 +21,12 @@ debootstrap --variant=minbase --include="$include" \
 	tail -20 "$dir.log" >&2
 	exit 1
 }
+# network-manager's postinst enables NetworkManager; each guest enables
+# its own stack's daemon (guestroot.Enable), so nothing is enabled here: a
+# networkd or netplan host runs no NetworkManager.
+rm -f "$dir.tmp/etc/systemd/system/multi-user.target.wants/NetworkManager.service" \
+	"$dir.tmp/etc/systemd/system/network-online.target.wants/NetworkManager-wait-online.service" \
+	"$dir.tmp/etc/systemd/system/dbus-org.freedesktop.nm-dispatcher.service"
 # The apt caches are not needed to boot; they are most of the size.
 rm -rf "$dir.tmp/var/cache/apt/archives/"*.deb "$dir.tmp/var/lib/apt/lists/"*
 printf '%s\n' "$include" >"$dir.tmp/.ecsnet-complete"

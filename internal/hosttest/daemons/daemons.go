@@ -33,6 +33,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecsnet/ecsnet/internal/guestroot"
 	"github.com/ecsnet/ecsnet/internal/hosttest"
 	"github.com/ecsnet/ecsnet/internal/hosttest/standin"
 	"github.com/ecsnet/ecsnet/render"
@@ -43,30 +44,11 @@ import (
 var Stacks = []schema.Stack{schema.StackNetworkManager, schema.StackNetworkd, schema.StackNetplan}
 
 // Rewrite is one way the rehearsal differs from a real host of a stack.
-type Rewrite struct {
-	Stack schema.Stack
-	What  string // what the harness changes or leaves out
-	Why   string
-}
+type Rewrite = guestroot.Rewrite
 
-// Rewrites lists every difference between a guest here and a real host,
-// for the README's gaps.
-var Rewrites = []Rewrite{
-	{schema.StackNetplan, "PermanentMACAddress= in the .network files netplan generates becomes MACAddress= (Boot: after netplan generate; BootNspawn: a unit, ecsnet-veth-mac.service, ordered after netplan's generator and before systemd-networkd)",
-		"netplan matches a NIC by its permanent MAC (an ENI's virtio NIC has one); a veth has none, so networkd would match nothing; the veths carry the ENIs' MACs as their current MAC"},
-	{schema.StackNetplan, "the .link files netplan generates are deleted with the same rewrite",
-		"they only rename NICs (set-name), and no udev runs here; the veths are created with their final names"},
-	{schema.StackNetworkManager, "the primary ENI has no profile (cloud-init's DHCP profile is not installed): NetworkManager keeps its address as external configuration, in a profile it generates (id eth0); the apply script adds the primary's secondary addresses to that one, which nmcli then saves as /etc/NetworkManager/system-connections/eth0.nmconnection",
-		"no DHCP server answers in the namespace; a DHCP profile would fail and take the primary's address down"},
-	{schema.StackNetworkManager, "Boot: NetworkManager runs with its own configuration (keyfile plugin only, no-auto-default=*, dns=none) and a private dbus-daemon; BootNspawn: the guest's own, Debian's defaults",
-		"the machine's NetworkManager.conf (Debian: plugins=ifupdown,keyfile) and system bus are not the guest's"},
-	{schema.StackNetworkd, "the primary ENI's DHCP lease is an address and default route set with ip before the daemon starts (cloud-init's DHCP .network file is installed, but no DHCP server answers)",
-		"the namespaces send nothing outside; networkd keeps the address"},
-	{schema.StackNetworkd, "the daemons see a read-only /sys (Boot: remounted; BootNspawn: nspawn's own) and no udev",
-		"it tells them no udev runs, so they configure links without waiting for udev to initialise them; a real host's udev would also apply .link files"},
-	{schema.StackNetworkManager, "BootNspawn: the guest gets CAP_NET_ADMIN explicitly",
-		"nspawn grants it only with a network namespace it makes itself; without it NetworkManager's link changes fail with EPERM"},
-}
+// Rewrites lists every difference between a guest here (or in hosts
+// mode) and a real host, for the README's gaps.
+var Rewrites = guestroot.Rewrites
 
 // Guest is a host's stand-in running its stack's daemon.
 type Guest struct {
