@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,20 @@ func TestUnlock(t *testing.T) {
 		t.Errorf("a second unlock: exit %d, stderr:\n%s", code, errs)
 	}
 	c.apply()
+
+	// A holder running here: unlock breaks it too, and says it stops at
+	// its next renewal.
+	live, err := cl.AcquireLease(ctx, f, "live-here", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = c.run("unlock", "live-here", c.dir)
+	if code != exitOK || !strings.Contains(out, "its process is still running on this machine: it stops at its next renewal") {
+		t.Errorf("unlock of a live holder here: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	if err := live.Renew(ctx); !errors.Is(err, ecs.ErrLeaseLost) {
+		t.Errorf("the broken lease renews: %v", err)
+	}
 
 	code, _, errs = c.run("unlock", c.dir)
 	if code != exitError || !strings.Contains(errs, "ecsnet unlock LEASE_ID PATH...") {
