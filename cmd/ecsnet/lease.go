@@ -117,16 +117,17 @@ func reportCleared(e env, cleared []ecs.ClearedLease) {
 	}
 }
 
-// applyNothing runs an apply whose plan is empty. It takes no lease (it
-// changes nothing in the cloud; it only removes the lease of a holder
-// that died on this machine, or expired, and says so) but it honours one: apply still writes the
-// lock, from what the cloud shows, and another apply's attach in flight
-// shows as nothing to do while its lock is not yet written. So when
-// another apply holds the lease, this one refuses, naming it, or waits for
-// it (--lock-timeout) and then plans again from the lock and cloud that
-// apply left. The check reads before the lock is written: an apply that
-// takes the lease in between re-reads the lock and cloud under it and
-// writes its own lock after its steps, so its lock is the one that stays.
+// applyNothing runs an apply whose plan is empty. It takes no lease, as
+// it changes nothing in the cloud (but for removing the lease of a holder
+// that died on this machine, or expired, which it names), yet it honours
+// one: it still writes the lock from what the cloud shows, and an attach
+// the cloud finished before its own apply saw it looks like nothing to do
+// while that apply's lock does not yet record it. So when another apply
+// holds the lease, this one refuses, naming it, or waits for it
+// (--lock-timeout) and then plans again from the lock and cloud it left.
+// An apply that takes the lease after the check re-reads the lock and the
+// cloud under it and writes its lock after its steps, so its lock is the
+// one that stays.
 func applyNothing(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, client *ecs.Client, lockPath string, r *applyRun) (int, error) {
 	waited, cleared, err := client.WaitLeaseFree(ctx, f, ecs.LeaseWait{
 		Timeout: a.lockTimeout,
