@@ -47,7 +47,7 @@ func FailoverTag(in *schema.Instance, at time.Time) string {
 func Failovers(f *schema.Fleet, obs *Observed) []Failover {
 	var out []Failover
 	for _, x := range f.ENIs {
-		o := fleetENI(f, obs, x)
+		o := FleetENI(f, obs, x)
 		if o == nil || o.Tags[TagFailover] == "" {
 			continue
 		}
@@ -71,9 +71,9 @@ func safeIndex(m []string, i int) string {
 	return ""
 }
 
-// fleetENI returns the observed ENI that is the desired state's ENI x:
+// FleetENI returns the observed ENI that is the desired state's ENI x:
 // the one adopted by id:, or the one tagged for the fleet with its name.
-func fleetENI(f *schema.Fleet, obs *Observed, x *schema.ENI) *ObservedENI {
+func FleetENI(f *schema.Fleet, obs *Observed, x *schema.ENI) *ObservedENI {
 	if x.ID != "" {
 		return obs.ENI(x.ID)
 	}

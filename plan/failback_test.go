@@ -17,7 +17,7 @@ func failedOver(t *testing.T) (*Observed, *schema.Lock) {
 	t.Helper()
 	f := loadExample(t)
 	obs, lock := converged(f)
-	vip := fleetENI(f, obs, f.ENI("vip"))
+	vip := FleetENI(f, obs, f.ENI("vip"))
 	vip.InstanceID = f.Instance("lb-2").ID
 	vip.Tags[TagFailover] = FailoverTag(f.Instance("lb-2"), time.Date(2026, 12, 7, 1, 2, 3, 0, time.UTC))
 	return obs, lock
@@ -52,7 +52,7 @@ func TestCheckFailback(t *testing.T) {
 	obs, lock := failedOver(t)
 	old := loadExample(t)
 	p := compute(t, old, obs, lock, Options{})
-	if !movesENI(p, fleetENI(old, obs, old.ENI("vip")).ID) {
+	if !movesENI(p, FleetENI(old, obs, old.ENI("vip")).ID) {
 		t.Fatalf("the old desired state's plan does not move vip back:\n%v", p.Steps)
 	}
 	err := CheckFailback(p, old, obs)
@@ -88,7 +88,7 @@ func TestCheckFailback(t *testing.T) {
 	}
 
 	// A record the fleet does not own is not read: untag the ENI.
-	vip := fleetENI(old, obs, old.ENI("vip"))
+	vip := FleetENI(old, obs, old.ENI("vip"))
 	delete(vip.Tags, TagFleet)
 	if got := Failovers(old, obs); len(got) != 0 {
 		t.Errorf("records on an ENI without the fleet's tag: %+v", got)
@@ -99,7 +99,7 @@ func TestCheckFailback(t *testing.T) {
 func TestCheckFailbackUnreadable(t *testing.T) {
 	obs, lock := failedOver(t)
 	f := loadExample(t)
-	fleetENI(f, obs, f.ENI("vip")).Tags[TagFailover] = "lb-2 yesterday"
+	FleetENI(f, obs, f.ENI("vip")).Tags[TagFailover] = "lb-2 yesterday"
 	err := CheckFailback(compute(t, f, obs, lock, Options{}), f, obs)
 	if !errors.Is(err, ErrFailback) || !strings.Contains(err.Error(), "cannot read") {
 		t.Errorf("CheckFailback: %v", err)
