@@ -63,7 +63,8 @@ func Compute(f *schema.Fleet, obs *Observed, lock *schema.Lock, opts Options) (*
 		return nil, c.errs.Sort()
 	}
 	c.p.Steps = order(c.steps)
-	c.p.Fingerprint, c.p.Touched = Fingerprint(obs, c.touchedIDs())
+	ids := c.touchedIDs()
+	c.p.Fingerprint, c.p.Touched, c.p.TouchedDigest = Fingerprint(obs, ids), len(ids), TouchedDigest(ids)
 	return c.p, nil
 }
 
@@ -1234,10 +1235,12 @@ func modifyReason(o *ObservedENI, m *ModifySpec) string {
 }
 
 // Fingerprint digests the observed state of the given resources (instances
-// and ENIs by ID), so apply can tell whether a saved plan is stale. A
-// resource that has disappeared digests differently from one that is
-// there.
-func Fingerprint(obs *Observed, ids []string) (string, []string) {
+// and ENIs by ID, sorted), so apply can tell whether a saved plan is stale.
+// A resource that has disappeared digests differently from one that is
+// there. The digest covers the IDs too, so two different sets of resources
+// never share a fingerprint. Its bytes are those of plan format_version 1,
+// whose saved plans therefore still check (format.go).
+func Fingerprint(obs *Observed, ids []string) string {
 	h := sha256.New()
 	// One buffer, appended to by hand: fmt per resource was a tenth of
 	// planning a 20,000-instance fleet.
@@ -1282,5 +1285,17 @@ func Fingerprint(obs *Observed, ids []string) (string, []string) {
 		}
 		h.Write(b)
 	}
-	return hex.EncodeToString(h.Sum(nil)), ids
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// TouchedDigest digests the IDs (sorted) a fingerprint covers, without
+// their state: when a saved plan's fingerprint differs from the plan made
+// now, equal digests say that the same resources changed in the cloud.
+func TouchedDigest(ids []string) string {
+	h := sha256.New()
+	for _, id := range ids {
+		h.Write([]byte(id))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -13,9 +13,17 @@ import (
 )
 
 // FormatVersion is the format_version of the plan document that WriteJSON
-// writes and ReadJSON accepts. A change that old readers would misread
-// bumps it; ReadJSON refuses any other version.
-const FormatVersion = "1"
+// writes. A change that old readers would misread bumps it; ReadJSON
+// refuses any version but this one and formatVersion1.
+const FormatVersion = "2"
+
+// formatVersion1 is the plan document before issue 18: it listed the IDs
+// the fingerprint covers ("touched": [...]) where version 2 has their
+// count and a digest of them. Its fingerprint is computed exactly as
+// version 2's, and apply never reads the list (it recomputes the set), so
+// a version 1 plan saved before an upgrade still applies, and is still
+// refused when it is stale.
+const formatVersion1 = "1"
 
 // The plan document is the hub of the plan's renderings (style.md §b.9,
 // after Terraform's jsonplan): WriteText and WriteMarkdown first convert
@@ -30,7 +38,8 @@ type planDoc struct {
 	Fleet           string          `json:"fleet"`
 	Region          string          `json:"region"`
 	Fingerprint     string          `json:"fingerprint"`
-	Touched         []string        `json:"touched"`
+	TouchedCount    int             `json:"touched_count"`
+	TouchedDigest   string          `json:"touched_digest"`
 	Summary         summaryDoc      `json:"summary"`
 	Steps           []stepDoc       `json:"steps"`
 	ResourceChanges []changeDoc     `json:"resource_changes"`
@@ -155,7 +164,8 @@ func newPlanDoc(p *Plan) *planDoc {
 		Fleet:         p.Fleet,
 		Region:        p.Region,
 		Fingerprint:   p.Fingerprint,
-		Touched:       nonNil(slices.Clone(p.Touched)),
+		TouchedCount:  p.Touched,
+		TouchedDigest: p.TouchedDigest,
 		Steps:         make([]stepDoc, 0, len(p.Steps)),
 		Unmanaged:     make([]unmanagedDoc, 0, len(p.Unmanaged)),
 		Unrecorded:    make([]unrecordedDoc, 0, len(p.Unrecorded)),
@@ -384,7 +394,8 @@ func WriteJSON(w io.Writer, p *Plan) error {
 // an unknown field, trailing data, an unknown action, a repeated step ID, a
 // dependency on a step that does not come earlier, or a summary or
 // resource change that no longer matches the steps is an error that says
-// what is wrong. Writing the result again gives the same bytes.
+// what is wrong. Writing the result again gives the same bytes (a
+// version 1 document comes out as version 2).
 func ReadJSON(r io.Reader) (*Plan, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -406,14 +417,20 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 		return nil, errors.New(`read plan: no "format_version": not an ecsnet plan`)
 	}
 	var version string
-	if err := json.Unmarshal(raw, &version); err != nil || version != FormatVersion {
-		return nil, fmt.Errorf("read plan: format_version %s is not supported (this ecsnet reads %q); plan again with this release",
-			bytes.TrimSpace(raw), FormatVersion)
+	if err := json.Unmarshal(raw, &version); err != nil || (version != FormatVersion && version != formatVersion1) {
+		return nil, fmt.Errorf("read plan: format_version %s is not supported (this ecsnet reads %q and %q); plan again with this release",
+			bytes.TrimSpace(raw), FormatVersion, formatVersion1)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var d planDoc
-	if err := dec.Decode(&d); err != nil {
+	if version == formatVersion1 {
+		var v1 planDocV1
+		if err := dec.Decode(&v1); err != nil {
+			return nil, fmt.Errorf("read plan: %w", err)
+		}
+		d = v1.planDoc()
+	} else if err := dec.Decode(&d); err != nil {
 		return nil, fmt.Errorf("read plan: %w", err)
 	}
 	p, err := d.plan()
@@ -438,7 +455,7 @@ func (d *planDoc) plan() (*Plan, error) {
 	if d.Fingerprint == "" {
 		return nil, errors.New(`no "fingerprint": apply could not tell whether the plan is stale`)
 	}
-	p := &Plan{Fleet: d.Fleet, Region: d.Region, Fingerprint: d.Fingerprint, Touched: nilIfEmpty(d.Touched), Notes: nilIfEmpty(d.Notes)}
+	p := &Plan{Fleet: d.Fleet, Region: d.Region, Fingerprint: d.Fingerprint, Touched: d.TouchedCount, TouchedDigest: d.TouchedDigest, Notes: nilIfEmpty(d.Notes)}
 	actions := map[string]Action{}
 	for _, a := range Actions() {
 		actions[a.String()] = a

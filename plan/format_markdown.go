@@ -306,7 +306,7 @@ func (d *planDoc) mdTail(lv mdLevel, opts MarkdownOptions) string {
 		}
 	}
 	fmt.Fprintf(&t, "\n<sub>Fingerprint %s over %s; plan format_version %s.</sub>\n",
-		mdText(displayIdent(d.Fingerprint)), plural.Count(len(d.Touched), "observed resource", "observed resources"), mdText(d.FormatVersion))
+		mdText(displayIdent(d.Fingerprint)), plural.Count(d.TouchedCount, "observed resource", "observed resources"), mdText(d.FormatVersion))
 	return t.String()
 }
 

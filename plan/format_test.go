@@ -83,14 +83,15 @@ func formatSamplePlan() *Plan {
 		},
 		Notes:       []string{"instance type ecs.g7.large: the cloud reports 3 ENIs and 6 addresses per ENI, ecsnet's table says 3 and 10; the cloud's figures rule (add limits.instanceTypes to the file to match)"},
 		Fingerprint: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-		Touched: []string{"eni-cache1", "eni-db1", "eni-old1", "eni-pool1", "eni-pweb1", "eni-spare1", "eni-stby1", "eni-vip1",
-			"i-lb1", "i-lb2", "i-web1"},
+		Touched:     11,
+		TouchedDigest: TouchedDigest([]string{"eni-cache1", "eni-db1", "eni-old1", "eni-pool1", "eni-pweb1", "eni-spare1", "eni-stby1", "eni-vip1",
+			"i-lb1", "i-lb2", "i-web1"}),
 	}
 }
 
 func formatEmptyPlan() *Plan {
 	return &Plan{Fleet: "shop-prod", Region: "cn-hangzhou",
-		Fingerprint: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", Touched: []string{"i-web1"}}
+		Fingerprint: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", Touched: 1, TouchedDigest: TouchedDigest([]string{"i-web1"})}
 }
 
 // renderTwice runs a rendering twice and fails unless both give the same bytes.
@@ -247,9 +248,10 @@ func TestJSONReadStrict(t *testing.T) {
 	}{
 		{"not json", "plan", "not a JSON object"},
 		{"trailing data", good + "{}", "trailing data"},
-		{"no version", replace(`"format_version": "1",`, ""), `no "format_version"`},
-		{"other version", replace(`"format_version": "1"`, `"format_version": "2"`), `format_version "2" is not supported`},
-		{"numeric version", replace(`"format_version": "1"`, `"format_version": 1`), `format_version 1 is not supported`},
+		{"no version", replace(`"format_version": "2",`, ""), `no "format_version"`},
+		{"other version", replace(`"format_version": "2"`, `"format_version": "3"`), `format_version "3" is not supported`},
+		{"numeric version", replace(`"format_version": "2"`, `"format_version": 2`), `format_version 2 is not supported`},
+		{"version 1 with version 2's fields", replace(`"format_version": "2"`, `"format_version": "1"`), `unknown field "touched_count"`},
 		{"unknown field", replace(`"fleet": "shop-prod",`, `"fleet": "shop-prod", "colour": "red",`), `unknown field "colour"`},
 		{"unknown step field", replace(`"id": "unassign eni/pool",`, `"id": "unassign eni/pool", "retries": 3,`), `unknown field "retries"`},
 		{"unknown action", replace(`"action": "modify"`, `"action": "reboot"`), `step "modify eni/cache": unknown action "reboot"`},
@@ -319,7 +321,7 @@ func formatBigPlan(n int) *Plan {
 		mod := fmt.Sprintf("m%05d", k)
 		add(&Step{ID: "modify eni/" + mod, Action: ModifyENI, Target: ENITarget(mod), ENI: mod, ENIID: "eni-" + mod,
 			Modify: &ModifySpec{SecurityGroupIDs: []string{"sg-web2"}}, Reason: "security groups sg-web1 → sg-web2"})
-		p.Touched = append(p.Touched, "i-"+inst, "eni-"+old)
+		p.Touched += 2
 	}
 	return p
 }

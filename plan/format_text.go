@@ -97,7 +97,7 @@ func (d *planDoc) text(b *bytes.Buffer, color bool) {
 	if l := d.driftLine(); l != "" {
 		fmt.Fprintf(b, "\n%s\n", pt.bold(l))
 	}
-	fmt.Fprintf(b, "\nFingerprint %s over %s.\n", displayIdent(d.Fingerprint), plural.Count(len(d.Touched), "observed resource", "observed resources"))
+	fmt.Fprintf(b, "\nFingerprint %s over %s.\n", displayIdent(d.Fingerprint), plural.Count(d.TouchedCount, "observed resource", "observed resources"))
 	fmt.Fprintf(b, "\n%s\n", pt.bold(d.summaryLine()))
 	if l := d.hostLine(); l != "" {
 		fmt.Fprintf(b, "%s\n", pt.bold(l))

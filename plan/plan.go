@@ -170,8 +170,14 @@ type Plan struct {
 	// Fingerprint is a digest of the observed resources the plan touches;
 	// apply refuses a saved plan whose fingerprint no longer matches.
 	Fingerprint string
-	// Touched lists the IDs the fingerprint covers.
-	Touched []string
+	// Touched counts the observed resources the fingerprint covers, and
+	// TouchedDigest digests their IDs. A saved plan holds these, not the
+	// IDs: apply recomputes the set from the desired state, the lock and
+	// the cloud, so the file cannot name what apply checks, and its size
+	// follows the change rather than the fleet (issue 18). The digest only
+	// tells a stale plan's two refusals apart (see CheckSaved).
+	Touched       int
+	TouchedDigest string
 }
 
 // Unmanaged is an ENI ecsnet does not own.

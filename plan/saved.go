@@ -3,6 +3,8 @@ package plan
 import (
 	"fmt"
 	"os"
+
+	"github.com/ecsnet/ecsnet/internal/plural"
 )
 
 // This file holds the rules for a saved plan (plan --save, apply --plan):
@@ -71,16 +73,48 @@ func CheckSavedFor(saved *Plan, fleet string, hosts bool) error {
 }
 
 // CheckSaved decides whether the saved plan (read from name) may run: it
-// must have been made against the cloud as obs has it now (the
-// fingerprint of what it touches), and must be, step for step and
-// resource for resource, the plan made now from the desired state, the
-// lock and the cloud. Nothing of the file is executed: an edited file can
-// refuse but never widen what apply does. prune says whether apply runs
-// with --prune, for the hint when only that differs.
-func CheckSaved(saved, now *Plan, obs *Observed, name string, prune bool) error {
-	if fp, _ := Fingerprint(obs, saved.Touched); fp != saved.Fingerprint {
-		return fmt.Errorf("the cloud changed since %s was made (the resources it touches differ); run ecsnet plan again", name)
+// must have been made against the cloud as obs has it now, and must be,
+// step for step and resource for resource, the plan made now from the
+// desired state, the lock and the cloud. Nothing of the file is executed:
+// an edited file can refuse but never widen what apply does. prune says
+// whether apply runs with --prune, for the hint when only that differs.
+//
+// The resources the fingerprint covers are those the plan made now
+// touches (now.Touched of them), recomputed from the desired state, the
+// lock and the cloud; the file holds only their digest. Equal fingerprints
+// mean the same resources in the same observed state, since the digest
+// covers the IDs too. When they differ, the file's digest of the IDs
+// alone picks the message: the same resources means the cloud changed
+// under them; other resources mean the desired state, the lock or the
+// cloud's set of resources changed, and the step difference, when there
+// is one, says how. Either way apply refuses.
+func CheckSaved(saved, now *Plan, _ *Observed, name string, prune bool) error {
+	if saved.Fingerprint != now.Fingerprint {
+		if saved.TouchedDigest == now.TouchedDigest {
+			return fmt.Errorf("the cloud changed since %s was made (the %s it touches differ); run ecsnet plan again",
+				name, plural.Count(now.Touched, "observed resource", "observed resources"))
+		}
+		if err := mismatch(saved, now, name, prune); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s covers other resources than the plan made now (%s then, %d now): the desired state, the lock or the cloud changed since it was made; "+
+			"nothing was changed: run ecsnet plan --save again",
+			name, plural.Count(saved.Touched, "observed resource", "observed resources"), now.Touched)
 	}
+	if err := mismatch(saved, now, name, prune); err != nil {
+		return err
+	}
+	if saved.TouchedDigest != now.TouchedDigest || saved.Touched != now.Touched {
+		// The same fingerprint over other resources: the file's count or
+		// digest was edited. Refused, though nothing reads them to apply,
+		// so that what a reviewer read about the plan is what it is.
+		return fmt.Errorf("%s does not cover the resources the plan made now touches (was it edited?); nothing was changed: run ecsnet plan --save again", name)
+	}
+	return nil
+}
+
+// mismatch refuses a saved plan whose steps differ from the plan made now.
+func mismatch(saved, now *Plan, name string, prune bool) error {
 	if diff := Mismatch(saved, now); diff != "" {
 		hint := ""
 		if !prune && saved.Pruned() {
@@ -89,11 +123,6 @@ func CheckSaved(saved, now *Plan, obs *Observed, name string, prune bool) error 
 		return fmt.Errorf("%s does not match the plan made now from the desired state, the lock and the cloud%s: %s\n"+
 			"nothing was changed: a saved plan is applied only exactly as it was made and reviewed; run ecsnet plan --save again, review it, and apply that",
 			name, hint, diff)
-	}
-	if saved.Fingerprint != now.Fingerprint {
-		// Same steps over other resources: the file's touched list was
-		// edited.
-		return fmt.Errorf("%s does not cover the resources the plan made now touches (was it edited?); nothing was changed: run ecsnet plan --save again", name)
 	}
 	return nil
 }
@@ -106,14 +135,12 @@ func CheckSaved(saved, now *Plan, obs *Observed, name string, prune bool) error 
 // delete that a killed apply left in flight finishes while this one
 // waits for the dead holder's lease to lapse, which changes the ENI's
 // status (and so the fingerprint) but not the plan.
-func CheckUnchanged(confirmed, now *Plan, obs *Observed, name string) error {
+func CheckUnchanged(confirmed, now *Plan, _ *Observed, name string) error {
 	if diff := Mismatch(withoutFinishedResumes(confirmed, now), now); diff != "" { // resume.go
 		return fmt.Errorf("the cloud or the lock changed while this apply waited for the fleet's lease (%s); nothing was changed: run it again", diff)
 	}
-	if name != "" {
-		if fp, _ := Fingerprint(obs, confirmed.Touched); fp != confirmed.Fingerprint {
-			return fmt.Errorf("the cloud changed since %s was made (the resources it touches differ); nothing was changed: run ecsnet plan again", name)
-		}
+	if name != "" && now.Fingerprint != confirmed.Fingerprint {
+		return fmt.Errorf("the cloud changed since %s was made (the resources it touches differ); nothing was changed: run ecsnet plan again", name)
 	}
 	return nil
 }

@@ -517,7 +517,9 @@ func (c *config) oneChange(sec *section, fx *fixture, format, out string) {
 	}
 	v := c.run(c.ecsnet, prof("validate"), "validate", changed)
 	planPath := filepath.Join(fx.dir, "changed", "plan.json")
-	p := c.runOut(planPath, c.ecsnet, prof("plan"), "plan", "--observed", fx.snapPath, "--lock", fx.lockPath, "--detailed-exitcode", "--format", "json", changed)
+	savedPath := filepath.Join(fx.dir, "changed", "saved-plan.json")
+	p := c.runOut(planPath, c.ecsnet, prof("plan"), "plan", "--observed", fx.snapPath, "--lock", fx.lockPath, "--detailed-exitcode", "--format", "json",
+		"--save", savedPath, changed)
 	r := c.run(c.ecsnet, prof("render"), "render", "--lock", fx.lockPath, "--out", out, changed)
 	var where []string
 	for _, x := range []struct {
@@ -564,9 +566,22 @@ func (c *config) oneChange(sec *section, fx *fixture, format, out string) {
 		planOK = planOK && len(pl.Steps) == 2
 	}
 	if planOK {
-		sec.notef("%s: the JSON plan of the one-instance change is %.1f MiB: it lists %s touched resources for its fingerprint.",
-			format, float64(len(planJSON))/(1<<20), thousands(len(pl.Touched)))
+		sec.notef("%s: the JSON plan of the one-instance change is %.1f KiB; its fingerprint covers %s observed resources (their count and a digest, not their list).",
+			format, float64(len(planJSON))/(1<<10), thousands(pl.Touched))
 	}
+	// The saved plan (plan --save, for apply --plan) must grow with the
+	// change, not with the fleet (issue 18).
+	k = check{what: "one instance changed: the saved plan's size", size: size, goal: "≤ 64 KiB"}
+	if st, err := os.Stat(savedPath); err != nil {
+		k.measured, k.broken, k.note = "no saved plan", true, err.Error()
+	} else {
+		k.measured = fmt.Sprintf("%.1f KiB", float64(st.Size())/(1<<10))
+		k.pass = st.Size() <= 64<<10
+		if !k.pass {
+			k.note = "the saved plan holds more than its steps and the fingerprint"
+		}
+	}
+	sec.add(k)
 	k = check{what: "one instance changed: the re-plan", size: size,
 		measured: fmt.Sprintf("%d steps: %s", len(targets), strings.Join(targets, ", ")),
 		goal:     "unassign + assign on instance/" + in.Name, pass: planOK, broken: !planOK}
