@@ -1,8 +1,12 @@
 package guest
 
 import (
+	"bufio"
+	"fmt"
 	"maps"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -194,28 +198,57 @@ func TestProbeMACNeverAppears(t *testing.T) {
 	}
 }
 
-// TestProbeMACLate: an interface that appears while the payload waits is
-// configured.
+// TestProbeMACLate: an interface that appears while the payload waits
+// for it is configured. The interface is added once the payload says it
+// is waiting (its output is read as it runs), so the test does not depend
+// on how fast the payload gets there.
 func TestProbeMACLate(t *testing.T) {
 	h := probeHost(t)
 	without := *h
 	without.Secondary = nil
 	ns := probeStandin(t, &without)
-	go func() {
-		time.Sleep(1500 * time.Millisecond)
-		n := h.Secondary[0]
-		if err := ns.AddLink(n.Name(), n.MAC); err != nil {
-			t.Error(err)
-		}
-	}()
 	// The ENI's own gateway does not answer on this late link (the wire
 	// has no bridge for it): only the wait is under test here.
-	code, out := rtPayload(t, ns, probePayload(t, h, standin.Bundle(t, h), PayloadOptions{MACWait: 20 * time.Second, SkipProbes: []string{ProbeGateway}}))
-	if Exit(code) != Applied {
-		t.Fatalf("exit %d, want 0\n%s", code, out)
+	p := probePayload(t, h, standin.Bundle(t, h), PayloadOptions{MACWait: 60 * time.Second, SkipProbes: []string{ProbeGateway}})
+	parts, err := Invocations(p, false, maxContent)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(out, "waiting up to 20s for the interface of ENI edge-1-data") {
-		t.Errorf("the output does not say it waited:\n%s", out)
+	dir := t.TempDir()
+	var out strings.Builder
+	for i, part := range parts {
+		path := filepath.Join(dir, fmt.Sprintf("part%d.sh", i))
+		if err := os.WriteFile(path, part, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		cmd := ns.Command("/bin/bash", path)
+		cmd.Stderr = &out
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			out.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "waiting up to 60s for the interface of ENI edge-1-data") {
+				n := h.Secondary[0]
+				if err := ns.AddLink(n.Name(), n.MAC); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("part %d: %v\n%s", i+1, err, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), "waiting up to 60s for the interface of ENI edge-1-data") {
+		t.Errorf("the output does not say it waited:\n%s", out.String())
+	}
+	if res, _ := PayloadResult(out.String()); res != "applied and verified" {
+		t.Fatalf("result %q, want applied and verified\n%s", res, out.String())
 	}
 	standin.Expect(t, "after the apply", standin.Live(t, ns), standin.Want(h))
 }
