@@ -337,7 +337,9 @@ func TestParseLiveCompeting(t *testing.T) {
 // namespace standing in for it, on which Alibaba Cloud's multi-nic-util
 // is installed (it would take over the VIP's ENI at the next boot): the
 // host refuses (exit 3) before it changes anything, naming the finding
-// and the fix; with AllowCompeting it applies, converges and warns.
+// and the fix; with AllowCompeting it applies, converges and warns. A
+// later run that only removes goes ahead with the warning; one that adds
+// addresses is refused again.
 func TestPreflightRefusesInNamespace(t *testing.T) {
 	h := exampleHost(t, "lb-1")
 	hosttest.RequireTool(t, "ifup")
@@ -381,6 +383,27 @@ func TestPreflightRefusesInNamespace(t *testing.T) {
 	if d := rtDrift(t, ns, h); len(d) > 0 {
 		t.Errorf("drift after the apply:\n%s", strings.Join(d, "\n"))
 	}
+
+	// A run that only removes (the desired state dropped addresses, as
+	// a failover's source host does) goes ahead, with the warning: it
+	// adds nothing the finding could take away.
+	small := standin.Drop(h)
+	p, err := Payload(small, standin.Bundle(t, small), PayloadApply, PayloadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out = rtPayload(t, ns, p)
+	if result, _ := PayloadResult(out); code != 0 || result != "applied and verified" || !strings.Contains(out, "applying anyway: this run adds no address ecsnet has not configured here already") {
+		t.Fatalf("a run that only removes: exit %d, result %q; want it applied, with the warning\n%s", code, result, out)
+	}
+	// Adding the dropped addresses back is new: refused again, with
+	// nothing changed.
+	before = standin.Live(t, ns)
+	code, out = rtPayload(t, ns, payload(PayloadOptions{}))
+	if result, _ := PayloadResult(out); code != int(Refused) || !strings.HasPrefix(result, "refused: multi-nic-util would undo") {
+		t.Fatalf("a run that adds addresses back: exit %d, result %q; want refused\n%s", code, result, out)
+	}
+	standin.Expect(t, "after the second refusal", standin.Live(t, ns), before)
 }
 
 // TestVerifyScriptParses runs bash -n and shellcheck on the verify script

@@ -271,11 +271,25 @@ pf_scan() {
 	pf_nm_auto_default "$1"
 }
 
+# p_adds_nothing BUNDLE: whether the bundle adds no address that this
+# fleet's state record (the last run's ADDRS) does not list already: the
+# run removes what the desired state dropped (an ENI moving away in a
+# failover) or re-applies what is there. Refusing it protects nothing the
+# host does not already depend on, and would stop a failover at its source.
+p_adds_nothing() {
+	local key c
+	[ -f "$STATE_DIR/state" ] || return 1
+	while read -r key c _; do
+		grep -qxF "addr $key $c" "$STATE_DIR/state" || return 1
+	done < <(pf_block "$1" ADDRS)
+}
+
 # p_preflight runs in the apply payload before it changes anything: it
 # prints each finding as "ecsnet: <instance>: competing: <name>: ..." and,
 # when one would undo ecsnet's configuration at the next boot, ends the run
 # as refused (exit 3), unless ALLOW_COMPETING=1 (push/apply
-# --allow-competing), when that is a warning.
+# --allow-competing) or the run adds nothing the host did not have from
+# ecsnet already (p_adds_nothing), when that is a warning.
 p_preflight() {
 	local sev name detail fix first=""
 	while IFS=$'\t' read -r sev name detail fix; do
@@ -288,6 +302,10 @@ p_preflight() {
 	[ -n "$first" ] || return 0
 	if [ "${ALLOW_COMPETING:-0}" = 1 ]; then
 		p_warn "$first; applying anyway (--allow-competing)"
+		return 0
+	fi
+	if p_adds_nothing "$WORK/new"; then
+		p_warn "$first; applying anyway: this run adds no address ecsnet has not configured here already (it removes, or re-applies)"
 		return 0
 	fi
 	p_end 3 "refused: $first, or push --allow-competing; nothing was changed"
