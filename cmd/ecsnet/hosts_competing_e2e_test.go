@@ -16,7 +16,14 @@ import (
 // --allow-competing and apply --hosts --allow-competing apply it, and push
 // warns; verify shows the finding as a
 // warning, in text and JSON, and exits 0 unless there is drift (issue 15,
-// "Preflight on the host").
+// TestHostsE2ECompeting: a network manager that would undo ecsnet's
+// configuration at the next boot (here Alibaba Cloud's multi-nic-util on
+// lb-1, which takes over its secondary ENI) makes apply --hosts and push
+// refuse the host before it changes anything, naming the finding and the
+// fix; push --allow-competing applies it and warns; verify shows the
+// finding as a warning, in text, JSON and markdown, and exits 0 unless
+// there is drift; a later push that adds nothing new goes ahead with the
+// warning (issue 15, "Preflight on the host").
 func TestHostsE2ECompeting(t *testing.T) {
 	c := newHostsE2E(t)
 	g := c.guest("lb-1")
@@ -24,20 +31,49 @@ func TestHostsE2ECompeting(t *testing.T) {
 	if _, stderr, err := g.Exec(ctx, nil, "sh", "-c", "mkdir -p /etc/udev/rules.d && echo '# multi-nic-util (test stand-in)' >/etc/udev/rules.d/99-eni.rules"); err != nil {
 		t.Fatalf("install multi-nic-util's rule: %v: %s", err, stderr)
 	}
-	// apply --hosts --allow-competing configures lb-1 all the same (exit
-	// 1: the guests of the stacks the emulator only records are "not
-	// executed").
-	c.must(exitError, "apply", "--auto-approve", "--hosts", "--allow-competing", c.dir)
-	c.hostsRight("after apply --hosts --allow-competing")
+	const refusal = "refused: multi-nic-util would undo ecsnet's configuration at the next boot"
+	before := c.liveState("lb-1")
+	out, errs := c.must(exitError, "apply", "--auto-approve", "--hosts", c.dir)
+	if !regexp.MustCompile(`lb-1 +\S+ +refused`).MatchString(out+errs) || !strings.Contains(out+errs, refusal) {
+		t.Fatalf("apply --hosts: lb-1 was not refused\n%s\n%s", out, errs)
+	}
+	if after := c.liveState("lb-1"); !after.equal(before) {
+		t.Errorf("the refused apply changed lb-1:\n--- before\n%s\n--- after\n%s", before, after)
+	}
 
-	// verify: in sync, with the finding as a warning.
+	// verify: lb-1 lacks its VIP (drift) and shows the finding (a fight
+	// while no bundle of ecsnet's is kept there to judge it by).
 	const warning = "warning: competing: multi-nic-util: Alibaba Cloud's multi-nic-util is installed (/etc/udev/rules.d/99-eni.rules)"
 	code, vout := c.verify()
-	if code != exitOK || !strings.Contains(vout, warning) || !strings.Contains(vout, "(it would undo ecsnet's configuration at the next boot") ||
-		!strings.Contains(vout, "fix: uninstall multi-nic-util") {
-		t.Fatalf("verify with multi-nic-util on lb-1: exit %d, want %d and %q\n%s", code, exitOK, warning, vout)
+	if code != exitChanges || !strings.Contains(vout, warning) || !strings.Contains(vout, "fix: uninstall multi-nic-util") {
+		t.Fatalf("verify with multi-nic-util on lb-1: exit %d, want %d and %q\n%s", code, exitChanges, warning, vout)
 	}
-	code, out, errs := c.run("verify", "--format", "json", c.dir)
+	// push refuses lb-1 too, changing nothing, and repeats the finding.
+	code, out, errs = c.run("push", "--instance", "lb-1", c.dir)
+	if code != exitError || !regexp.MustCompile(`lb-1 +\S+ +refused`).MatchString(out) || !strings.Contains(out+errs, refusal) ||
+		!strings.Contains(out+errs, "or push --allow-competing; nothing was changed") {
+		t.Fatalf("push to lb-1 with multi-nic-util: exit %d, want %d and a refusal\n%s\n%s", code, exitError, out, errs)
+	}
+	if !strings.Contains(out, "ecsnet push: lb-1: "+warning) {
+		t.Errorf("push does not repeat the finding after its report:\n%s", out)
+	}
+	if after := c.liveState("lb-1"); !after.equal(before) {
+		t.Errorf("the refused push changed lb-1:\n--- before\n%s\n--- after\n%s", before, after)
+	}
+
+	// --allow-competing applies, and says what it found.
+	code, out, errs = c.run("push", "--allow-competing", "--instance", "lb-1", c.dir)
+	if code != exitOK || !regexp.MustCompile(`lb-1 +\S+ +applied`).MatchString(out) || !strings.Contains(out, "ecsnet push: lb-1: "+warning) {
+		t.Fatalf("push --allow-competing: exit %d, want %d, applied, with the warning\n%s\n%s", code, exitOK, out, errs)
+	}
+	c.hostsRight("after push --allow-competing")
+	// verify: in sync, with the finding, now judged by the bundle lb-1
+	// keeps: it would undo ecsnet at the next boot.
+	if code, vout := c.verify(); code != exitOK || !strings.Contains(vout, warning) || strings.Contains(vout, "DRIFT") ||
+		!strings.Contains(vout, "(it would undo ecsnet's configuration at the next boot") {
+		t.Errorf("verify after push --allow-competing: exit %d, want %d with the warning only\n%s", code, exitOK, vout)
+	}
+	code, out, errs = c.run("verify", "--format", "json", c.dir)
 	var doc struct {
 		Hosts []struct {
 			Instance  string `json:"instance"`
@@ -65,61 +101,33 @@ func TestHostsE2ECompeting(t *testing.T) {
 			t.Errorf("verify --format json: lb-1: competing %+v", h.Competing[0])
 		}
 	}
+	if !strings.Contains(out, `"competing": []`) {
+		t.Errorf("verify --format json: a host without findings lacks \"competing\": []\n%s", out)
+	}
 	code, out, errs = c.run("verify", "--format", "markdown", c.dir)
 	if code != exitOK || !strings.Contains(out, "| lb-1 | ") || !strings.Contains(out, "\n**lb-1**\n\n- "+warning) {
 		t.Errorf("verify --format markdown: exit %d, want %d with lb-1's warning\n%s\n%s", code, exitOK, out, errs)
 	}
-	code, out, errs = c.run("verify", "--format", "json", c.dir)
-	if !strings.Contains(out, `"competing": []`) {
-		t.Errorf("verify --format json: a host without findings lacks \"competing\": []\n%s", out)
-	}
 
-	// An address ecsnet wrote, deleted by hand, is drift; push refuses
-	// lb-1 and changes nothing, so it stays missing.
-	vip := c.wantState("lb-1").Addrs
+	// An address ecsnet wrote, deleted by hand: a push without the flag
+	// puts it back, since it adds nothing ecsnet had not configured.
 	var gone string
-	for _, a := range vip {
+	for _, a := range c.wantState("lb-1").Addrs {
 		if strings.HasPrefix(a, "eth1 ") && strings.Contains(a, "172.16.0.101/") {
 			gone = strings.TrimPrefix(a, "eth1 ")
 		}
 	}
 	if gone == "" {
-		t.Fatalf("lb-1's render has no 172.16.0.101 on eth1: %v", vip)
+		t.Fatalf("lb-1's render has no 172.16.0.101 on eth1: %v", c.wantState("lb-1").Addrs)
 	}
 	if _, stderr, err := g.Exec(ctx, nil, "ip", "addr", "del", gone, "dev", "eth1"); err != nil {
 		t.Fatalf("ip addr del: %v: %s", err, stderr)
 	}
-	before := c.liveState("lb-1")
-	code, out, errs = c.run("push", "--instance", "lb-1", c.dir)
-	if code != exitError || !regexp.MustCompile(`lb-1 +\S+ +refused`).MatchString(out) ||
-		!strings.Contains(out+errs, "refused: multi-nic-util would undo ecsnet's configuration at the next boot") ||
-		!strings.Contains(out+errs, "or push --allow-competing; nothing was changed") {
-		t.Fatalf("push to lb-1 with multi-nic-util: exit %d, want %d and a refusal\n%s\n%s", code, exitError, out, errs)
-	}
-	if !strings.Contains(out, "ecsnet push: lb-1: "+warning) {
-		t.Errorf("push does not repeat the finding after its report:\n%s", out)
-	}
-	if after := c.liveState("lb-1"); !after.equal(before) {
-		t.Errorf("the refused push changed lb-1:\n--- before\n%s\n--- after\n%s", before, after)
-	}
-	if code, vout := c.verify(); code != exitChanges || !strings.Contains(vout, gone+" is missing") || !strings.Contains(vout, warning) {
-		t.Errorf("verify after the refusal: exit %d, want %d with the drift and the warning\n%s", code, exitChanges, vout)
-	}
-
-	// --allow-competing applies, and says what it found.
-	code, out, errs = c.run("push", "--allow-competing", "--instance", "lb-1", c.dir)
-	if code != exitOK || !regexp.MustCompile(`lb-1 +\S+ +applied`).MatchString(out) || !strings.Contains(out, "ecsnet push: lb-1: "+warning) {
-		t.Fatalf("push --allow-competing: exit %d, want %d, applied, with the warning\n%s\n%s", code, exitOK, out, errs)
+	code, out, errs = c.run("push", "--format", "markdown", "--instance", "lb-1", c.dir)
+	if code != exitOK || !strings.Contains(out, "**Competing network managers** (warnings)\n\n- lb-1: multi-nic-util: ") {
+		t.Errorf("push --format markdown after a hand deletion: exit %d, want %d with the warnings listed\n%s\n%s", code, exitOK, out, errs)
 	}
 	if !slices.Contains(c.liveState("lb-1").Addrs, "eth1 "+gone) {
-		t.Errorf("push --allow-competing did not restore %s: %v", gone, c.liveState("lb-1").Addrs)
-	}
-	c.hostsRight("after push --allow-competing")
-	code, out, errs = c.run("push", "--allow-competing", "--format", "markdown", "--instance", "lb-1", c.dir)
-	if code != exitOK || !strings.Contains(out, "**Competing network managers** (warnings)\n\n- lb-1: multi-nic-util: ") {
-		t.Errorf("push --allow-competing --format markdown: exit %d\n%s\n%s", code, out, errs)
-	}
-	if code, vout := c.verify(); code != exitOK || !strings.Contains(vout, warning) || strings.Contains(vout, "DRIFT") {
-		t.Errorf("verify after push --allow-competing: exit %d, want %d with the warning only\n%s", code, exitOK, vout)
+		t.Errorf("push did not restore %s: %v", gone, c.liveState("lb-1").Addrs)
 	}
 }
