@@ -296,3 +296,36 @@ func TestProbeMetadataBroken(t *testing.T) {
 		// Assistant server is not known.
 		regexp.MustCompile(`(?m)^ecsnet: edge-1: probe: cloud-assistant: skipped: not probed: the metadata service did not name the region before the change$`))
 }
+
+// TestProbeNoPing: on a host without ping the gateway probes are skipped
+// and say so; never counted as passed. (ping is hidden from the payload
+// by a bind mount of /dev/null over it, in the payload's own mount
+// namespace.)
+func TestProbeNoPing(t *testing.T) {
+	h := probeHost(t)
+	ns := probeStandin(t, h)
+	parts, err := Invocations(probePayload(t, h, standin.Bundle(t, h), PayloadOptions{}), false, maxContent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var out strings.Builder
+	for i, part := range parts {
+		path := filepath.Join(dir, fmt.Sprintf("part%d.sh", i))
+		if err := os.WriteFile(path, part, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		o, e, err := ns.Exec(nil, "/bin/bash", "-c", `mount --bind /dev/null "$(command -v ping)" && exec /bin/bash "$1"`, "sh", path)
+		out.WriteString(o + e)
+		if err != nil {
+			t.Fatalf("part %d: %v\n%s", i+1, err, out.String())
+		}
+	}
+	wantLines(t, out.String(),
+		regexp.MustCompile(`(?m)^ecsnet: edge-1: probe: gateway primary: skipped: ping is not installed$`),
+		regexp.MustCompile(`(?m)^ecsnet: edge-1: probe: gateway edge-1-data: skipped: ping is not installed$`),
+		probeLine("address edge-1-data", "ok"))
+	if strings.Contains(out.String(), "probe: gateway primary: ok") {
+		t.Errorf("a gateway probe without ping says ok:\n%s", out.String())
+	}
+}

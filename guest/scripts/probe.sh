@@ -134,6 +134,13 @@ p_services_before() {
 	printf 'cloud-assistant %s 443 %s %s\n' "$addr" "$state" "$(p_route "$addr")" >>"$svcs"
 }
 
+# p_have_ping: whether an executable ping is there (bash's command -v also
+# names a file on PATH that is not executable).
+p_have_ping() {
+	local p
+	p="$(command -v ping 2>/dev/null)" && [ -f "$p" ] && [ -x "$p" ]
+}
+
 # p_probe_once KIND ARGS...: one try of one probe; prints the detail on
 # stdout and succeeds when it passes.
 p_probe_once() {
@@ -195,7 +202,7 @@ p_probe() {
 		fi
 		if p_probe_off gateway; then
 			p_probe_line "gateway $name" skipped "turned off (--skip-probes)"
-		elif ! command -v ping >/dev/null 2>&1; then
+		elif ! p_have_ping; then
 			p_probe_line "gateway $name" skipped "ping is not installed"
 		else
 			names+=("gateway $name") kinds+=(gateway) args+=("${addrs%% *} $gw")
