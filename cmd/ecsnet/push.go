@@ -70,7 +70,9 @@ cloud-init rendering the network at every boot, nm-cloud-setup,
 multi-nic-util, a netplan file that sorts after ecsnet's, NetworkManager's
 automatic DHCP profiles. One that would undo ecsnet's configuration at the
 next boot makes the host refuse (exit 3, nothing changed) with the fix,
-unless --allow-competing; the others are warnings. push repeats them
+unless --allow-competing or the run adds no address ecsnet had not
+configured there (it only removes, or re-applies); the others are
+warnings. push repeats them
 after its report; verify shows them too.
 `
 
