@@ -263,7 +263,7 @@ func executeApply(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, cli
 		hosts := plan.HostsToPush(r.p, rep.Done, f, r.obs)
 		writeHostsToPush(e.stderr, hosts, pushCommand(&a.cloud, hosts, a.paths))
 		if len(hosts) > 0 {
-			finish = append(finish, finishStep{Hosts: hosts, When: "now: this apply changed the cloud without configuring them (no --hosts)",
+			finish = append(finish, finishStep{Kind: finishPush, Hosts: hosts, When: "now: this apply changed the cloud without configuring them (no --hosts)",
 				Command: pushCommand(&a.cloud, hosts, a.paths)})
 		}
 	default:

@@ -24,12 +24,21 @@ import (
 
 // finishStep is one command that finishes what an apply left.
 type finishStep struct {
+	// Kind is finishApply, finishPush or finishPushWhenBack.
+	Kind string `json:"kind"`
 	// Hosts are the instances it configures; empty for an apply.
 	Hosts []string `json:"hosts,omitempty"`
 	// When says when to run it, and why it is needed.
 	When    string `json:"when"`
 	Command string `json:"command"`
 }
+
+// The kinds of finishStep.
+const (
+	finishApply        = "apply"          // the same apply: cloud steps not done
+	finishPush         = "push"           // hosts whose cloud steps ran, not configured
+	finishPushWhenBack = "push-when-back" // hosts Cloud Assistant could not reach
+)
 
 // applyFinish returns the commands that finish what an apply --hosts
 // left, in the order to run them.
@@ -86,15 +95,15 @@ func applyFinish(a *applyArgs, f *schema.Fleet, rep *plan.Report) []finishStep {
 				args = append(args, fl.name, fmt.Sprint(fl.v))
 			}
 		}
-		out = append(out, finishStep{When: fmt.Sprintf("once the failures above are dealt with: %s not done (failed, or not started because the rollout stopped); "+
+		out = append(out, finishStep{Kind: finishApply, When: fmt.Sprintf("once the failures above are dealt with: %s not done (failed, or not started because the rollout stopped); "+
 			"the same apply makes them and configures their hosts", plural.Count(len(left), "cloud step", "cloud steps")), Command: ecsnetCommand(&a.cloud, args, a.paths)})
 	}
 	if hosts := fleetOrder(f, notDone, unreachable); len(hosts) > 0 {
-		out = append(out, finishStep{Hosts: hosts, When: "once the cause on each host's line above is dealt with: the cloud changed for them, the hosts are not configured",
+		out = append(out, finishStep{Kind: finishPush, Hosts: hosts, When: "once the cause on each host's line above is dealt with: the cloud changed for them, the hosts are not configured",
 			Command: pushCommand(&a.cloud, hosts, a.paths)})
 	}
 	if hosts := fleetOrder(f, unreachable, nil); len(hosts) > 0 {
-		out = append(out, finishStep{Hosts: hosts, When: "when they are back (Running, with Cloud Assistant up): Cloud Assistant could not reach them in this run, " +
+		out = append(out, finishStep{Kind: finishPushWhenBack, Hosts: hosts, When: "when they are back (Running, with Cloud Assistant up): Cloud Assistant could not reach them in this run, " +
 			"so they still hold the configuration of what the cloud took away, or lack what it gave them",
 			Command: pushCommand(&a.cloud, hosts, a.paths)})
 	}
@@ -125,19 +134,18 @@ func fleetOrder(f *schema.Fleet, set, except map[string]bool) []string {
 // finish the job (nothing when it is finished).
 func writeFinish(w io.Writer, steps []finishStep) {
 	for _, s := range steps {
-		if len(s.Hosts) == 0 {
+		switch s.Kind {
+		case finishApply:
 			fmt.Fprintf(w, "\nTo finish: %s. Run:\n  %s\n", s.When, s.Command)
-			continue
-		}
-		if strings.HasPrefix(s.When, "when they are back") {
+		case finishPushWhenBack:
 			fmt.Fprintf(w, "\nHosts not reachable: %s %s not configured in this run: Cloud Assistant could not reach %s (the reason is on each host's line above); "+
 				"the cloud's changes were made all the same. When %s back (Running, with Cloud Assistant up), run:\n  %s\n",
 				strings.Join(s.Hosts, ", "), plural.Word(len(s.Hosts), "was", "were"), plural.Word(len(s.Hosts), "it", "them"),
 				plural.Word(len(s.Hosts), "it is", "they are"), s.Command)
-			continue
+		default:
+			fmt.Fprintf(w, "\nHosts to configure: %s %s not configured in this run (the reason is on each host's line above). Once the cause is dealt with, run:\n  %s\n",
+				strings.Join(s.Hosts, ", "), plural.Word(len(s.Hosts), "was", "were"), s.Command)
 		}
-		fmt.Fprintf(w, "\nHosts to configure: %s %s not configured in this run (the reason is on each host's line above). Once the cause is dealt with, run:\n  %s\n",
-			strings.Join(s.Hosts, ", "), plural.Word(len(s.Hosts), "was", "were"), s.Command)
 	}
 }
 
