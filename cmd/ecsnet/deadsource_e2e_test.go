@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -50,5 +52,41 @@ func TestHostsE2EDeadSource(t *testing.T) {
 	}
 	if code, vout := c.verify(); code != exitOK || !strings.Contains(vout, "Verify: 3 in sync, 0 with drift") {
 		t.Errorf("verify: exit %d\n%s", code, vout)
+	}
+}
+
+// TestHostsE2EOneFailsOthersConfigured: every real guest gains an
+// address; edge-1's ENI interface lost its MAC, so its payload refuses.
+// With --max-failures 0 (the default) the rollout stops, but lb-1 and
+// lb-2, admitted with edge-1 (one batch), are finished: configured as
+// rendered, not left with addresses the cloud gave them and they never
+// got (issue 16). apply exits 1 and names the push for edge-1 alone.
+func TestHostsE2EOneFailsOthersConfigured(t *testing.T) {
+	c := newHostsE2E(t)
+	c.must(exitError, "apply", "--auto-approve", "--hosts", c.dir) // the recorded guests are not executed
+	c.edit(`ip: "172.16.0.15", securityGroups: ["web"], secondaryIps: ["172.16.0.51"]`, `ip: "172.16.0.15", securityGroups: ["web"], secondaryIps: ["172.16.0.51", "172.16.0.52"]`)
+	c.edit(`secondaryIps: ["172.16.0.31"]`, `secondaryIps: ["172.16.0.31", "172.16.0.33"]`)
+	c.edit(`ip: "172.16.0.13", securityGroups: ["web"]`, `ip: "172.16.0.13", securityGroups: ["web"], secondaryIps: ["172.16.0.34"]`)
+	if _, stderr, err := c.guest("edge-1").Exec(context.Background(), nil, "ip", "link", "set", "dev", "eth1", "address", "02:00:00:00:00:99"); err != nil {
+		t.Fatalf("ip link set: %v: %s", err, stderr)
+	}
+	code, out, errs := c.run("apply", "--auto-approve", "--hosts", c.dir)
+	t.Logf("apply:\n%s\n%s", out, errs)
+	if code != exitError {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	if !regexp.MustCompile(`(?m)^  edge-1 +i-\S+ +refused `).MatchString(errs) {
+		t.Errorf("edge-1 is not reported refused")
+	}
+	for _, name := range []string{"lb-1", "lb-2"} {
+		if !regexp.MustCompile(`(?m)^  ` + name + ` +i-\S+ +applied `).MatchString(errs) {
+			t.Errorf("%s is not reported applied", name)
+		}
+		if got, want := c.liveState(name), c.wantState(name); !got.equal(want) {
+			t.Errorf("%s differs from the render\n--- got\n%s\n--- want\n%s", name, got, want)
+		}
+	}
+	if !strings.HasSuffix(errs, "run:\n  ecsnet push --instance edge-1 --endpoint "+c.url+" "+c.dir+"\n") {
+		t.Errorf("apply does not end with the push for edge-1")
 	}
 }
