@@ -25,6 +25,7 @@ type planArgs struct {
 	failUnrec    bool
 	prune        bool
 	rendered     string
+	check        bool
 	hosts        bool
 	paths        []string
 }
@@ -39,6 +40,7 @@ func planFlags(a *planArgs) *pflag.FlagSet {
 	fs.BoolVar(&a.prune, "prune", false, "also remove addresses the lock does not record (added by hand)")
 	fs.BoolVar(&a.hosts, "hosts", false, "also show the host steps apply --hosts would run (Cloud Assistant, before and after the cloud steps)")
 	fs.StringVar(&a.rendered, "rendered", "", "also list, per host, the files of this render directory (ecsnet render --out) that a render changes; values the cloud picks at apply show as <...>")
+	fs.BoolVar(&a.check, "check", false, "with --rendered DIR: instead of the list, check DIR as ecsnet render --check --out DIR does, in the same run (the pull-request job: the fleet is loaded once): its diff after the plan, exit 2 when DIR is out of date")
 	return fs
 }
 
@@ -54,6 +56,11 @@ func runPlan(ctx context.Context, args []string, e env) int {
 	a.paths = fs.Args()
 	if a.failUnrec && !a.detailedExit {
 		return flagError(fs, errors.New("--fail-on-unrecorded changes only the exit code of --detailed-exitcode: add --detailed-exitcode"), e)
+	}
+	if a.check {
+		if err := checkPlanCheckFlags(&a, e); err != nil { // plancheck.go
+			return flagError(fs, err, e)
+		}
 	}
 	if a.rendered != "" {
 		// Checked first: a mistyped directory would otherwise list every
@@ -92,7 +99,12 @@ func runPlan(ctx context.Context, args []string, e env) int {
 	if err := writePlan(e.stdout, p, a.format); err != nil {
 		return fail(e, a.format, "ecsnet plan", err)
 	}
-	if a.rendered != "" {
+	renderCode := exitOK
+	if a.rendered != "" && a.check {
+		if renderCode, err = planRenderCheck(e, &a, m); err != nil { // plancheck.go
+			return fail(e, formatText, "ecsnet render", err)
+		}
+	} else if a.rendered != "" {
 		// The host section is assembled here, from the fleet and the lock
 		// the plan was made from: plan and render are siblings and
 		// neither imports the other.
@@ -100,7 +112,7 @@ func runPlan(ctx context.Context, args []string, e env) int {
 			return fail(e, a.format, "ecsnet plan", fmt.Errorf("--rendered: %w", err))
 		}
 	}
-	if a.detailedExit && (!p.Empty() || unrecorded > 0) {
+	if (a.detailedExit && (!p.Empty() || unrecorded > 0)) || renderCode == exitChanges {
 		return exitChanges
 	}
 	return exitOK
