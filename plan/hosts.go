@@ -303,14 +303,15 @@ type HostOptions struct {
 	// what the cloud steps that wait for it are about to take away. It is
 	// called from several goroutines at once.
 	Payload func(s *Step, lock *schema.Lock) (HostPayload, error)
-	// Batch bounds the host steps in flight; 0 means 10.
+	// The rollout's unit is a host with its cloud steps (see rollout).
+	// Batch bounds the hosts admitted and not finished; 0 means 10.
 	Batch int
-	// Canary is how many host steps, first in plan order, run alone
-	// before any other starts; if one of them fails, no other host step
-	// runs.
+	// Canary is how many hosts, first in plan order, are admitted alone
+	// before any other; if one of them fails, no other host is admitted.
 	Canary int
-	// MaxFailures is how many host steps may fail before no further one
-	// starts (0: the first failure stops the rollout).
+	// MaxFailures is how many hosts may fail before no further one is
+	// admitted (0: the first failure stops the rollout). A host admitted
+	// is always finished.
 	MaxFailures int
 	// Timeout bounds each script on a host; 0 is the runner's default.
 	Timeout time.Duration

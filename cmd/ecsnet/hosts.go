@@ -27,9 +27,9 @@ type hostArgs struct {
 }
 
 func addHostFlags(fs *pflag.FlagSet, a *hostArgs) {
-	fs.IntVar(&a.batch, "hosts-batch", 10, "hosts reconfigured at once")
-	fs.IntVar(&a.canary, "canary", 0, "reconfigure this many hosts first, alone; if one fails, stop the rollout")
-	fs.IntVar(&a.maxFailures, "max-failures", 0, "stop the rollout once more than this many hosts failed")
+	fs.IntVar(&a.batch, "hosts-batch", 10, "hosts reconfigured at once (with apply --hosts: hosts whose cloud and host steps are under way)")
+	fs.IntVar(&a.canary, "canary", 0, "reconfigure this many hosts first, alone; if one fails, stop the rollout (with apply --hosts, before the other hosts' cloud steps)")
+	fs.IntVar(&a.maxFailures, "max-failures", 0, "stop the rollout once more than this many hosts failed; with apply --hosts, the hosts under way are finished and the others' cloud steps do not run")
 	fs.DurationVar(&a.timeout, "hosts-timeout", ecs.DefaultScriptTimeout, "time a host's script may run (Cloud Assistant's Timeout)")
 }
 
