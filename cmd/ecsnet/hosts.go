@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -101,10 +100,12 @@ func reportHosts(w io.Writer, reps []plan.HostReport, skipped []*plan.Step) {
 // not wait on it.
 func hostReach(ctx context.Context, client *ecs.Client, p *plan.Plan, obs *plan.Observed) (map[string]string, []string) {
 	var ids []string
+	seen := map[string]bool{}
 	for _, s := range p.Steps {
-		if !s.Action.Host() || slices.Contains(ids, s.InstanceID) {
+		if !s.Action.Host() || seen[s.InstanceID] {
 			continue
 		}
+		seen[s.InstanceID] = true
 		if oi := obs.Instance(s.InstanceID); oi != nil && oi.Status == plan.InstanceRunning {
 			ids = append(ids, s.InstanceID)
 		}
