@@ -97,8 +97,8 @@ func runFailover(ctx context.Context, args []string, e env) int {
 	return code
 }
 
-// failover checks, edits the file, then moves the ENI under the lease.
-// An error before the file is written has changed nothing.
+// failover checks, then, under the lease, edits the file and moves the
+// ENI. An error before the file is written has changed nothing.
 func failover(ctx context.Context, a *failoverArgs, e env, f *schema.Fleet) (int, error) {
 	x := f.ENI(a.eni)
 	if x == nil {
@@ -182,20 +182,11 @@ func failover(ctx context.Context, a *failoverArgs, e env, f *schema.Fleet) (int
 	}
 	aa.cloud, aa.autoApprove, aa.parallelism, aa.hosts, aa.host = a.cloud, true, a.parallelism, a.hosts, a.host
 	aa.lockTimeout, aa.paths, aa.allowFailback = a.lockTimeout, a.paths, true
-	if sp != nil {
-		st, err := os.Stat(sp.File)
-		if err != nil {
-			return 0, err
-		}
-		if now, err := os.ReadFile(sp.File); err != nil || !bytes.Equal(now, sp.Src) {
-			return 0, fmt.Errorf("%s changed while ecsnet failover was checking it; nothing was changed: run the command again", sp.File)
-		}
-		if err := safefile.WriteFile(sp.File, sp.Out, st.Mode().Perm()); err != nil {
-			return 0, err
-		}
-		fmt.Fprintf(e.stdout, "ecsnet failover: %s: %s: %q -> %q\n", sp.Pos, sp.Path, sp.Old, sp.New)
-	}
-
+	// The file is written under the lease, once the plan made there is
+	// only the move: a failover refused by another apply's lease, or by
+	// a cloud that changed, leaves the file as it was, so that it never
+	// says the ENI moved when it did not.
+	started := false
 	code := withLease(ctx, client, g, leaseArgs{timeout: a.lockTimeout}, e, func(ctx context.Context) int {
 		r, err := makeApply(ctx, aa, client, g, lockPath, a.hosts)
 		if err != nil {
@@ -204,6 +195,12 @@ func failover(ctx context.Context, a *failoverArgs, e env, f *schema.Fleet) (int
 		if err := onlyTheMove(r.p, o.ID, x.AttachTo, a.to); err != nil {
 			return fail(e, formatText, "ecsnet failover", err)
 		}
+		if sp != nil {
+			if err := writeSplice(e, sp); err != nil {
+				return fail(e, formatText, "ecsnet failover", err)
+			}
+		}
+		started = true
 		// The record goes on first: a failover cut short by a crash
 		// still keeps an older desired state from moving the ENI back.
 		at := time.Now().UTC().Truncate(time.Second)
@@ -224,8 +221,30 @@ func failover(ctx context.Context, a *failoverArgs, e env, f *schema.Fleet) (int
 		}
 		return executeApply(ctx, aa, e, g, client, lockPath, r)
 	})
-	writeCommitHint(e.stdout, x.AttachToPos.File, lockPath, x.Name, a.to)
+	if started {
+		if code != exitOK {
+			fmt.Fprintf(e.stdout, "\nThe move did not finish (see above); the desired state already says %s, so run the same ecsnet failover again to finish it.\n", a.to)
+		}
+		writeCommitHint(e.stdout, x.AttachToPos.File, lockPath, x.Name, a.to)
+	}
 	return code, nil
+}
+
+// writeSplice writes the edited desired state over its file, unless the
+// file changed since it was read.
+func writeSplice(e env, sp *schema.Splice) error {
+	st, err := os.Stat(sp.File)
+	if err != nil {
+		return fmt.Errorf("write the failover's edit: %w", err)
+	}
+	if now, err := os.ReadFile(sp.File); err != nil || !bytes.Equal(now, sp.Src) {
+		return fmt.Errorf("%s changed while ecsnet failover was checking it; nothing was changed: run the command again", sp.File)
+	}
+	if err := safefile.WriteFile(sp.File, sp.Out, st.Mode().Perm()); err != nil {
+		return fmt.Errorf("write the failover's edit: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "ecsnet failover: %s: %s: %q -> %q\n", sp.Pos, sp.Path, sp.Old, sp.New)
+	return nil
 }
 
 // notTheMove returns the steps of p that are not the detach or attach of
@@ -252,7 +271,7 @@ func onlyTheMove(p *plan.Plan, id, from, to string) error {
 		other = append(other, s)
 	}
 	if len(other) > 0 {
-		return fmt.Errorf("the cloud changed since the failover was checked; the plan now also has:\n%s\nthe ENI was not moved (the desired state already says %s): run ecsnet plan, then ecsnet apply", stepLines(other), to)
+		return fmt.Errorf("the cloud changed since the failover was checked; the plan now also has:\n%s\nnothing was changed (the ENI stays where it is, and the desired-state file as it was): run ecsnet plan, apply or revert those changes, then run the failover to %s again", stepLines(other), to)
 	}
 	return nil
 }
