@@ -47,8 +47,17 @@ func newHostsE2E(t *testing.T) *e2e {
 	return newHostsE2EWorld(t, func(*emulator.World) {})
 }
 
-// newHostsE2EWorld is newHostsE2E on the example world after edit.
+// newHostsE2EWorld is newHostsE2E on the example world after edit. It
+// gives the emulator no guest root: the NetworkManager, networkd and
+// netplan hosts record their commands (newBootedE2E boots them).
 func newHostsE2EWorld(t *testing.T, edit func(*emulator.World)) *e2e {
+	t.Helper()
+	return newHostsE2EConfig(t, edit, emulator.HostsConfig{})
+}
+
+// newHostsE2EConfig is newHostsE2EWorld with a hosts configuration (its
+// Log is the test's).
+func newHostsE2EConfig(t *testing.T, edit func(*emulator.World), cfg emulator.HostsConfig) *e2e {
 	t.Helper()
 	hosttest.RequireRoot(t)
 	for _, tool := range []string{"ip", "unshare", "nsenter", "bash", "ifup", "mount"} {
@@ -59,10 +68,11 @@ func newHostsE2EWorld(t *testing.T, edit func(*emulator.World)) *e2e {
 		t.Fatal(err)
 	}
 	edit(w)
+	cfg.Log = testLog{t}
 	var tick atomic.Int64
 	srv, err := emulator.New(w, emulator.Options{AsyncDelay: e2eAsyncDelay, Now: func() time.Time {
 		return time.Now().Add(time.Duration(tick.Add(1)) * e2eAsyncDelay)
-	}, Hosts: &emulator.HostsConfig{Log: testLog{t}}})
+	}, Hosts: &cfg})
 	if errors.Is(err, emulator.ErrHostsNeedRoot) {
 		hosttest.Unavailable(t, "%v", err)
 	}
@@ -183,7 +193,13 @@ func (c *e2e) wantState(name string) hostState {
 // hostsRight checks every real guest against the render.
 func (c *e2e) hostsRight(when string) {
 	c.t.Helper()
-	for _, name := range realGuests {
+	c.hostsRightOf(when, realGuests...)
+}
+
+// hostsRightOf checks the named guests against the render.
+func (c *e2e) hostsRightOf(when string, names ...string) {
+	c.t.Helper()
+	for _, name := range names {
 		if got, want := c.liveState(name), c.wantState(name); !got.equal(want) {
 			c.t.Errorf("%s: %s: the host differs from the render\n--- got\n%s\n--- want\n%s", when, name, got, want)
 		}

@@ -163,9 +163,11 @@ func (h *Host) haltGuestLocked() {
 		return
 	}
 	h.guest = nil
+	start := time.Now()
 	g.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-g.done:
+		h.set.logf("%s (%s): powered off in %v", h.name, h.id, time.Since(start).Round(time.Millisecond))
 	case <-time.After(guestHalt):
 		h.set.logf("%s: the guest did not power off in %v; killed", h.name, guestHalt)
 		g.cmd.Process.Kill()
