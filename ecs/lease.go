@@ -160,16 +160,10 @@ func (c *Client) acquireLease(ctx context.Context, f *schema.Fleet, holder strin
 	if held := l.other(leases, now, seen, &stale); held != nil {
 		return nil, held
 	}
-	if len(stale) > 0 {
-		keys := make([]string, len(stale))
-		for i, s := range stale {
-			keys[i] = LeaseTagPrefix + s.Holder
-		}
-		if err := c.UntagResources(ctx, []string{eniID}, keys); err != nil {
-			return nil, fmt.Errorf("ecs lease: remove expired leases: %w", err)
-		}
-		l.Cleared = stale
+	if err := c.removeStale(ctx, eniID, stale); err != nil {
+		return nil, err
 	}
+	l.Cleared = stale
 	if err := l.write(ctx); err != nil {
 		return nil, err
 	}
@@ -316,6 +310,23 @@ func (s leaseSightings) expiry(key, value string, r LeaseRecord, now time.Time) 
 		ahead = d
 	}
 	return limit, ahead
+}
+
+// removeStale removes the tags of leases that are not held (their
+// holder died on this machine, or they expired) from the ENI that carries
+// them; with none, it makes no call.
+func (c *Client) removeStale(ctx context.Context, eniID string, stale []ClearedLease) error {
+	if len(stale) == 0 {
+		return nil
+	}
+	keys := make([]string, len(stale))
+	for i, s := range stale {
+		keys[i] = LeaseTagPrefix + s.Holder
+	}
+	if err := c.UntagResources(ctx, []string{eniID}, keys); err != nil {
+		return fmt.Errorf("ecs lease: remove the leases of holders that are gone: %w", err)
+	}
+	return nil
 }
 
 // leaseENI returns the primary ENI of the fleet's first instance by name.

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/ecsnet/ecsnet/schema"
 )
@@ -51,41 +49,28 @@ func (c *Client) heldLease(ctx context.Context, f *schema.Fleet, seen leaseSight
 // machine, and expired ones, are removed (as taking the lease would) and
 // returned as cleared; when there are none, it made only read calls.
 func (c *Client) WaitLeaseFree(ctx context.Context, f *schema.Fleet, w LeaseWait) (waited bool, cleared []ClearedLease, err error) {
-	deadline := time.Now().Add(w.Timeout)
-	delay := w.Poll
+	type free struct {
+		stale []ClearedLease
+		eniID string
+	}
 	seen := leaseSightings{}
-	for {
+	got, waited, err := whileHeld(ctx, w, func() (free, error) {
 		held, stale, eniID, err := c.heldLease(ctx, f, seen)
 		if err != nil {
-			return waited, nil, err
+			return free{}, err
 		}
-		if held == nil {
-			if len(stale) == 0 {
-				return waited, nil, nil
-			}
-			keys := make([]string, len(stale))
-			for i, s := range stale {
-				keys[i] = LeaseTagPrefix + s.Holder
-			}
-			if err := c.UntagResources(ctx, []string{eniID}, keys); err != nil {
-				return waited, nil, fmt.Errorf("ecs lease: remove expired leases: %w", err)
-			}
-			return waited, stale, nil
+		if held != nil {
+			return free{}, held
 		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return waited, nil, held
-		}
-		if !waited && w.Waiting != nil {
-			w.Waiting(held)
-		}
-		waited = true
-		d := min(left, time.Duration((0.5+rand.Float64())*float64(delay)))
-		if err := sleepCtx(ctx, d); err != nil {
-			return waited, nil, err
-		}
-		delay = min(8*w.Poll, 2*delay)
+		return free{stale, eniID}, nil
+	})
+	if err != nil {
+		return waited, nil, err
 	}
+	if err := c.removeStale(ctx, got.eniID, got.stale); err != nil {
+		return waited, nil, err
+	}
+	return waited, got.stale, nil
 }
 
 // BrokenLease is a lease BreakLease removed.

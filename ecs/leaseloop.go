@@ -34,33 +34,39 @@ type LeaseWait struct {
 // while another holder has it until w.Timeout passes. Then the error is
 // the holder's *LeaseHeldError, as the last attempt found it.
 func (c *Client) WaitLease(ctx context.Context, f *schema.Fleet, holder string, ttl time.Duration, w LeaseWait) (*Lease, error) {
+	seen := leaseSightings{}
+	l, _, err := whileHeld(ctx, w, func() (*Lease, error) {
+		return c.acquireLease(ctx, f, holder, ttl, seen)
+	})
+	return l, err
+}
+
+// whileHeld calls try until it returns an error that is not a
+// *LeaseHeldError, or w.Timeout passes; then the error is the holder's, as
+// the last try found it. waited says whether it found the lease held at
+// least once. WaitLease and WaitLeaseFree wait the same way with it.
+func whileHeld[T any](ctx context.Context, w LeaseWait, try func() (T, error)) (v T, waited bool, err error) {
 	deadline := time.Now().Add(w.Timeout)
 	delay := w.Poll
-	said := false
-	seen := leaseSightings{}
 	for {
-		l, err := c.acquireLease(ctx, f, holder, ttl, seen)
+		v, err := try()
 		var held *LeaseHeldError
 		if !errors.As(err, &held) {
-			return l, err
+			return v, waited, err
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			return nil, held
+			return v, waited, held
 		}
-		if !said && w.Waiting != nil {
+		if !waited && w.Waiting != nil {
 			w.Waiting(held)
 		}
-		said = true
+		waited = true
 		// Jitter, so that two contenders that collided do not collide
 		// again.
 		d := min(left, time.Duration((0.5+rand.Float64())*float64(delay)))
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
+		if err := sleepCtx(ctx, d); err != nil {
+			return v, waited, err
 		}
 		delay = min(8*w.Poll, 2*delay)
 	}
