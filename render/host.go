@@ -25,6 +25,10 @@ type Host struct {
 	Stack      schema.Stack
 	Primary    NIC   // device index 0
 	Secondary  []NIC // attached secondary ENIs, by device index
+
+	// noReconcile leaves the reconcile unit out: set on the copies
+	// rendered without one ENI to learn what that ENI adds (reconcile.go).
+	noReconcile bool
 }
 
 // NIC is one ENI as the host sees it.

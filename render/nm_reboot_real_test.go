@@ -31,7 +31,8 @@ import (
 // later: the live state is gone and cloud-init has written its profile
 // again, without them (Debian's 22.4 does not, so the test does it). After
 // the boot, the addresses are back, put there by the bundle's boot unit,
-// and the whole live state is what the bundle wants.
+// and the whole live state is what the bundle wants. Neither the apply
+// nor a later reapply removes the primary's DHCP address, even briefly.
 func TestRealNMReboot(t *testing.T) {
 	if os.Getenv(daemons.NspawnEnv) != "1" {
 		t.Skipf("set %s=1 to boot guests with systemd-nspawn", daemons.NspawnEnv)
@@ -75,13 +76,41 @@ func TestRealNMReboot(t *testing.T) {
 	ns := pbBoot(t, h, pbRoot(t))
 	cloudInitRender()
 	g := nmBoot(t, root, upper, work, bundle, ns, h)
+	// The primary's DHCP address must stay on it throughout the apply:
+	// re-activating its profile would run DHCP again and drop it for a
+	// moment, cutting Cloud Assistant's connection on a live host.
+	mon := exec.Command("ip", "-n", ns.Name, "-o", "monitor", "address")
+	var monOut strings.Builder
+	mon.Stdout = &monOut
+	if err := mon.Start(); err != nil {
+		t.Fatalf("ip monitor: %v", err)
+	}
+	time.Sleep(200 * time.Millisecond)
 	out, errOut, err := g.exec(3*time.Minute, "/bin/bash", "/ecsnet-bundle/"+h.Name+"/"+render.ScriptName)
 	if err != nil {
+		mon.Process.Kill()
+		mon.Wait()
 		t.Fatalf("apply: %v\n%s%s\n%s", err, out, errOut, g.log())
 	}
 	t.Logf("apply:\n%s%s", out, errOut)
 	got := rtWait(t, ns, standin.Want(h), 30*time.Second)
 	standin.Expect(t, "after apply", got, standin.Want(h))
+	// A later reapply (as a DHCP renewal or another tool does) keeps the
+	// addresses the apply added with ip(8): the profile lists them.
+	if out, errOut, err := g.exec(time.Minute, "nmcli", "device", "reapply", h.Primary.Name()); err != nil {
+		t.Errorf("nmcli device reapply: %v\n%s%s", err, out, errOut)
+	}
+	time.Sleep(2 * time.Second)
+	standin.Expect(t, "after a later nmcli device reapply", rtWait(t, ns, standin.Want(h), 10*time.Second), standin.Want(h))
+	mon.Process.Kill()
+	mon.Wait()
+	primary := h.Primary.Address.String() + "/"
+	for _, l := range strings.Split(monOut.String(), "\n") {
+		if strings.HasPrefix(l, "Deleted") && strings.Contains(l, " "+primary) {
+			t.Errorf("the primary's DHCP address went away during the apply or the reapply after it:\n%s", monOut.String())
+			break
+		}
+	}
 	g.stop()
 	modified, err := os.ReadFile(filepath.Join(upper, profile))
 	if err != nil || string(modified) == cloudInit[profile] {

@@ -612,6 +612,10 @@ func checkPaths(files []File) error {
 // linuxBundle validates, renders the apply script and returns the bundle's
 // files.
 func linuxBundle(h *Host, s applyScript) ([]File, error) {
+	s, err := withReconcile(h, s)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkPaths(s.files); err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ ecsnet_apply() {
 	stack_take_down
 	ecsnet_install_files
 	stack_bring_up
+	if [ -n "${RECONCILE_UNIT:-}" ]; then ecsnet_enable_unit "$RECONCILE_UNIT" "$RECONCILE_SCRIPT"; fi
 	ecsnet_remove_dropped
 	ecsnet_drop_main_defaults
 	ecsnet_write_state

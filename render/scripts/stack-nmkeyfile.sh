@@ -89,14 +89,20 @@ nm_primary_addresses() {
 		ecsnet_log "reapplied the profile of $PRIMARY_DEV"
 		# NetworkManager 1.42 (observed with Debian 12's 1.42.4) does not
 		# put a DHCP profile's first static addresses on the device when
-		# the profile is reapplied, only when it is activated (later
-		# changes reapply fine): activate it again when reapply left the
-		# addresses out. That runs DHCP again, as at boot.
+		# the profile is reapplied, only when it is activated; activating
+		# it again would run DHCP again and drop the host's own address
+		# for a moment (and with it Cloud Assistant's connection). So the
+		# addresses reapply left out are added with ip(8): the profile,
+		# now listing them, is what NetworkManager applies from here on,
+		# and it keeps addresses its applied profile lists.
 		ecsnet_wait_nic primary 5
-		if ! ecsnet_check primary; then
-			nmcli --wait 90 connection up uuid "$NM_PRIMARY_UUID" ifname "$PRIMARY_DEV" >/dev/null
-			ecsnet_log "activated the profile of $PRIMARY_DEV again: reapply did not put its addresses on it"
-		fi
+		for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do
+			read -r key c n <<<"$rec"
+			[ "$key" = primary ] || continue
+			ecsnet_has_addr "$PRIMARY_DEV" "$c" && continue
+			ip -4 addr add "$c" dev "$PRIMARY_DEV"
+			ecsnet_log "added $c to $PRIMARY_DEV (reapply did not put it on the device)"
+		done
 	fi
 }
 

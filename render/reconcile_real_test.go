@@ -1,0 +1,154 @@
+package render_test
+
+import (
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ecsnet/ecsnet/internal/hosttest"
+	"github.com/ecsnet/ecsnet/internal/hosttest/standin"
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+// TestRealReconcileReturningHost: lb-1 (ifupdown) applies its bundle with
+// the floating ENI; it is stopped, the ENI moves away, and it boots again
+// without the NIC. Its reconcile unit's script, asking a metadata service
+// (served in the guest's namespace) that no longer lists the ENI's MAC,
+// removes the ENI's lines from the interfaces.d file, leaving exactly the
+// file of a bundle without the ENI, and its entries of the state record;
+// the push of the bundle without the ENI then finds nothing of it to
+// remove, and verifies clean. A second run changes
+// nothing; an answer it cannot parse makes it go by NIC presence.
+func TestRealReconcileReturningHost(t *testing.T) {
+	hosttest.RequireRoot(t)
+	hosttest.RequireTool(t, "ifup")
+	hosttest.RequireTool(t, "curl")
+	hosttest.RequireTool(t, "python3")
+	h := pbHosts(t, schema.StackIfupdown)[0]
+	if len(h.Secondary) == 0 {
+		t.Fatalf("%s has no secondary ENI", h.Name)
+	}
+	gone := h.Secondary[0]
+	ns := pbBoot(t, h, pbRoot(t))
+	dir := rtWrite(t, h, standin.Bundle(t, h))
+	if code, out := rtApply(t, ns, dir); code != 0 {
+		t.Fatalf("apply: exit %d\n%s", code, out)
+	}
+	// Stopped; the ENI moves to another instance; booted again.
+	if err := ns.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ns, err := hosttest.Create(h.Name, ns.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+	for _, nic := range standin.NICs(h) {
+		if nic.MAC == gone.MAC {
+			continue
+		}
+		if err := ns.AddLink(nic.Name(), nic.MAC); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ns.SetDHCPAddress(t, h.Primary.Name(), netip.PrefixFrom(h.Primary.Address, h.Primary.Bits()), h.Primary.Gateway)
+
+	// The boot brings up what the files have, as networking.service
+	// does (the departed ENI's stanza finds no NIC), before the unit runs.
+	out, errOut, _ := ns.Exec(nil, "ifup", "-a", "--exclude=lo", "--exclude="+h.Primary.Name())
+	t.Logf("ifup -a at boot:\n%s%s", out, errOut)
+
+	var macs strings.Builder
+	for _, nic := range standin.NICs(h) {
+		if nic.MAC != gone.MAC {
+			macs.WriteString(nic.MAC + "/\n")
+		}
+	}
+	meta := func(answer string) string {
+		t.Helper()
+		srv := ns.Command("python3", "-c", metaServer, answer)
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+		hosttest.WaitFor(10*time.Second, func() bool {
+			_, _, err := ns.Exec(nil, "curl", "-fsS", "-m", "1", "http://127.0.0.1:8780/latest/meta-data/network/interfaces/macs/")
+			return err == nil
+		})
+		return "http://127.0.0.1:8780"
+	}
+	reconcile := func(url string) string {
+		t.Helper()
+		out, errOut, err := ns.Exec(nil, "env", "ECSNET_METADATA_URL="+url, "RECONCILE_GRACE=1",
+			"/bin/bash", "/etc/ecsnet/"+h.Fleet+"/ecsnet-reconcile.sh")
+		if err != nil {
+			t.Fatalf("reconcile: %v\n%s%s", err, out, errOut)
+		}
+		t.Logf("reconcile:\n%s%s", out, errOut)
+		return out + errOut
+	}
+	log := reconcile(meta(macs.String()))
+	if !strings.Contains(log, "no longer attached to this instance (the metadata service does not list MAC "+gone.MAC) {
+		t.Errorf("the reconcile does not say which ENI it removed and why:\n%s", log)
+	}
+
+	h2 := *h
+	h2.Secondary = slices.Delete(slices.Clone(h.Secondary), 0, 1)
+	files2 := standin.Bundle(t, &h2)
+	for _, f := range rtFiles(files2, "etc/network/interfaces.d", "") {
+		got, ok := ns.ReadFile(t, "/"+f.Path)
+		if !ok || got != string(f.Data) {
+			t.Errorf("/%s after the reconcile is not the bundle's without %s:\n--- got\n%s\n--- want\n%s", f.Path, gone.ENI, got, f.Data)
+		}
+	}
+	state, _ := ns.ReadFile(t, "/var/lib/ecsnet/"+h.Fleet+"/state")
+	tbl := strconv.Itoa(gone.Table)
+	for _, l := range strings.Split(state, "\n") {
+		f := strings.Fields(l)
+		if strings.Contains(l, gone.MAC) || len(f) == 2 && f[0] == "table" && f[1] == tbl || len(f) == 4 && f[0] == "rule" && f[2] == tbl {
+			t.Errorf("the state record still has %s: %q\n%s", gone.ENI, l, state)
+		}
+	}
+	live := standin.Live(t, ns)
+	for _, s := range append(append(live.Addrs, live.Rules...), live.Routes...) {
+		for _, a := range gone.AllAddresses() {
+			if strings.Contains(s, a.String()+" ") || strings.Contains(s, a.String()+"/") {
+				t.Errorf("live state still has %s of %s: %s", a, gone.ENI, s)
+			}
+		}
+	}
+	// Again: nothing left to do.
+	before, _ := ns.ReadFile(t, "/etc/network/interfaces.d/60-ecsnet")
+	log = reconcile("http://127.0.0.1:9")
+	if !strings.Contains(log, "cannot say which ENIs") || !strings.Contains(log, "the state record has nothing of it") {
+		t.Errorf("a second reconcile, the metadata service unreachable:\n%s", log)
+	}
+	if after, _ := ns.ReadFile(t, "/etc/network/interfaces.d/60-ecsnet"); after != before {
+		t.Errorf("a second reconcile changed the file")
+	}
+	dir2 := rtWrite(t, &h2, files2)
+	// The next push installs the bundle without the ENI: nothing of the
+	// ENI is left for it to remove.
+	if code, out := rtApply(t, ns, dir2); code != 0 || strings.Contains(out, "removed rule") || strings.Contains(out, "flushed") || strings.Contains(out, gone.Address.String()) {
+		t.Errorf("apply of the bundle without %s: exit %d\n%s", gone.ENI, code, out)
+	}
+	if code, out := rtApply(t, ns, dir2, "verify"); code != 0 {
+		t.Errorf("verify with the bundle without %s: exit %d\n%s", gone.ENI, code, out)
+	}
+}
+
+// metaServer answers every GET with argv[1], as the metadata service
+// lists a directory; PUT (a token) gets 404, as a service in normal mode
+// without hardening could.
+const metaServer = `
+import http.server, sys
+body = sys.argv[1].encode()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Type", "text/plain"); self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", 8780), H).serve_forever()
+`
