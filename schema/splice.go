@@ -48,6 +48,10 @@ func SpliceAttachTo(f *Fleet, eni, instance string) (*Splice, error) {
 		return nil, fmt.Errorf("the desired state has no ENI %q (it has %s)", eni, strings.Join(eniNames(f), ", "))
 	}
 	path := fmt.Sprintf("enis.%q.attachTo", eni)
+	// spell writes the name unescaped: only a DNS label is safe to.
+	if !ValidName(instance) {
+		return nil, fmt.Errorf("%q is not an instance name (a DNS label), so ENI %s cannot be attached to it", instance, eni)
+	}
 	if !x.Bound() {
 		return nil, Errors{{Pos: x.Pos, Path: fmt.Sprintf("enis.%q", eni), Msg: "the ENI has no attachTo: it is unbound, so there is nothing to fail over",
 			Hint: fmt.Sprintf("to attach it, add attachTo: %q to the ENI in the file and run ecsnet apply", instance)}}
