@@ -79,6 +79,7 @@ func FuzzReadJSON(f *testing.F) {
 		filepath.Join("testdata", "format_empty_json.golden"),
 		filepath.Join("testdata", "format_hosts_json.golden"),
 		filepath.Join("..", "fixtures", "example", "want", "plan", "scratch.json"),
+		filepath.Join("testdata", "saved_v1.json"), // format_version 1
 	} {
 		if src, err := os.ReadFile(p); err == nil {
 			f.Add(src)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -224,5 +225,27 @@ func TestSavedPlanVersion1(t *testing.T) {
 	}
 	if err := plan.CheckSaved(old, now, obs, "v1.json", false); err == nil || !strings.Contains(err.Error(), "the cloud changed since v1.json was made") {
 		t.Errorf("a stale version 1 plan: %v", err)
+	}
+}
+
+// TestSavedPlanVersion1File: the example's plan from scratch as the
+// release before issue 18 saved it (format_version 1, its 29 IDs listed)
+// reads, and writes as the version 2 plan that release's successor makes
+// of the same cloud, byte for byte: the fingerprint is the same.
+func TestSavedPlanVersion1File(t *testing.T) {
+	old, err := plan.ReadFile("testdata/saved_v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := plan.WriteJSON(&out, old); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("../fixtures/example/want/plan/scratch.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Bytes(), want) {
+		t.Errorf("the version 1 plan written again is not the version 2 plan of the same cloud:\n%s\n---\n%s", out.Bytes(), want)
 	}
 }
