@@ -143,3 +143,22 @@ func TestHostsBootedGuestReboot(t *testing.T) {
 		}
 	}
 }
+
+// TestHostsNoGuestRoot: without a guest root, NetworkManager, networkd and
+// netplan hosts only record their commands, and the answer says how to get
+// a root; they never run or report success as if configured.
+func TestHostsNoGuestRoot(t *testing.T) {
+	e := newHostsEnv(t, exampleWorld(t))
+	for id, st := range bootedGuests {
+		h := e.srv.Host(id)
+		if h.Runs() || h.Up() {
+			t.Errorf("%s (%s): Runs %v, Up %v without a guest root", h.Hostname(), st, h.Runs(), h.Up())
+		}
+		r := e.invoke(t, "RunShellScript", "echo ran", id)[0]
+		out := str(r, "Output")
+		if strings.Contains(out, "ran") || !strings.Contains(out, "recorded, not executed (it needs ") ||
+			!strings.Contains(out, "the emulator has no guest root: build one with `ecsnet emulator --build-guest-root`") {
+			t.Errorf("%s (%s): %q", h.Hostname(), st, out)
+		}
+	}
+}
