@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecsnet/ecsnet/internal/guestroot"
 	"github.com/ecsnet/ecsnet/internal/hosttest"
 	"github.com/ecsnet/ecsnet/internal/hosttest/daemons"
 	"github.com/ecsnet/ecsnet/internal/hosttest/standin"
@@ -31,8 +32,9 @@ import (
 // later: the live state is gone and cloud-init has written its profile
 // again, without them (Debian's 22.4 does not, so the test does it). After
 // the boot, the addresses are back, put there by the bundle's boot unit,
-// and the whole live state is what the bundle wants. Neither the apply
-// nor a later reapply removes the primary's DHCP address, even briefly.
+// and the whole live state is what the bundle wants. The apply never
+// removes the primary's DHCP address, even briefly, and a DHCP renewal
+// keeps what it added.
 func TestRealNMReboot(t *testing.T) {
 	if os.Getenv(daemons.NspawnEnv) != "1" {
 		t.Skipf("set %s=1 to boot guests with systemd-nspawn", daemons.NspawnEnv)
@@ -50,6 +52,10 @@ func TestRealNMReboot(t *testing.T) {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The cached root has nothing enabled; a NetworkManager host has it.
+	if err := guestroot.Enable(upper, schema.StackNetworkManager); err != nil {
+		t.Fatal(err)
 	}
 	if err := render.WriteHost(bundle, h.Name, files); err != nil {
 		t.Fatal(err)
@@ -80,34 +86,40 @@ func TestRealNMReboot(t *testing.T) {
 	// re-activating its profile would run DHCP again and drop it for a
 	// moment, cutting Cloud Assistant's connection on a live host.
 	mon := exec.Command("ip", "-n", ns.Name, "-o", "monitor", "address")
+	var monMu sync.Mutex
 	var monOut strings.Builder
-	mon.Stdout = &monOut
+	monitor := func() string { monMu.Lock(); defer monMu.Unlock(); return monOut.String() }
+	mon.Stdout = writerTo(func(p []byte) { monMu.Lock(); defer monMu.Unlock(); monOut.Write(p) })
 	if err := mon.Start(); err != nil {
 		t.Fatalf("ip monitor: %v", err)
 	}
+	defer func() { mon.Process.Kill(); mon.Wait() }()
 	time.Sleep(200 * time.Millisecond)
 	out, errOut, err := g.exec(3*time.Minute, "/bin/bash", "/ecsnet-bundle/"+h.Name+"/"+render.ScriptName)
 	if err != nil {
-		mon.Process.Kill()
-		mon.Wait()
 		t.Fatalf("apply: %v\n%s%s\n%s", err, out, errOut, g.log())
 	}
 	t.Logf("apply:\n%s%s", out, errOut)
 	got := rtWait(t, ns, standin.Want(h), 30*time.Second)
 	standin.Expect(t, "after apply", got, standin.Want(h))
-	// A later reapply (as a DHCP renewal or another tool does) keeps the
-	// addresses the apply added with ip(8): the profile lists them.
-	if out, errOut, err := g.exec(time.Minute, "nmcli", "device", "reapply", h.Primary.Name()); err != nil {
-		t.Errorf("nmcli device reapply: %v\n%s%s", err, out, errOut)
+	// A DHCP renewal (the lease is pbLease; NetworkManager renews at half
+	// of it) keeps the addresses the apply added with ip(8).
+	primary := " " + h.Primary.Address.String() + "/"
+	applied := len(monitor())
+	if !hosttest.WaitFor(3*time.Minute, func() bool {
+		for _, l := range strings.Split(monitor()[applied:], "\n") {
+			if strings.Contains(l, primary) && !strings.HasPrefix(l, "Deleted") {
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Errorf("no DHCP renewal of %s within 3 minutes:\n%s", h.Primary.Address, monitor())
 	}
-	time.Sleep(2 * time.Second)
-	standin.Expect(t, "after a later nmcli device reapply", rtWait(t, ns, standin.Want(h), 10*time.Second), standin.Want(h))
-	mon.Process.Kill()
-	mon.Wait()
-	primary := h.Primary.Address.String() + "/"
-	for _, l := range strings.Split(monOut.String(), "\n") {
-		if strings.HasPrefix(l, "Deleted") && strings.Contains(l, " "+primary) {
-			t.Errorf("the primary's DHCP address went away during the apply or the reapply after it:\n%s", monOut.String())
+	standin.Expect(t, "after a DHCP renewal", rtWait(t, ns, standin.Want(h), 10*time.Second), standin.Want(h))
+	for _, l := range strings.Split(monitor(), "\n") {
+		if strings.HasPrefix(l, "Deleted") && strings.Contains(l, primary) {
+			t.Errorf("the primary's DHCP address went away during the apply or the renewal after it:\n%s", monitor())
 			break
 		}
 	}
@@ -260,7 +272,7 @@ func pbDHCP(t *testing.T, ns *hosttest.Netns, h *render.Host) {
 	dir := t.TempDir()
 	cmd := exec.Command("ip", "netns", "exec", ns.Peer, "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
 		"--port=0", "--user=root", "--interface="+peer, "--bind-interfaces", "--except-interface=lo",
-		"--dhcp-range="+p.Prefix.Addr().String()+",static,"+pbNetmask(p.Bits())+",12h",
+		"--dhcp-range="+p.Prefix.Addr().String()+",static,"+pbNetmask(p.Bits())+","+pbLease,
 		"--dhcp-host="+p.MAC+","+p.Address.String(),
 		"--dhcp-option=option:router,"+p.Gateway.String(),
 		"--dhcp-leasefile="+filepath.Join(dir, "leases"), "--pid-file="+filepath.Join(dir, "pid"), "--log-facility=-")
@@ -277,6 +289,10 @@ func pbDHCP(t *testing.T, ns *hosttest.Netns, h *render.Host) {
 		}
 	})
 }
+
+// pbLease is the DHCP lease time: dnsmasq's shortest, so that a test sees
+// NetworkManager renew it (at half of it).
+const pbLease = "2m"
 
 func pbNetmask(bits int) string {
 	m := ^uint32(0) << (32 - bits)

@@ -29,7 +29,8 @@ import (
 // and wicked reads exactly one ifcfg file per interface. The boot script
 // is the apply script's own code for the primary ENI: on NetworkManager,
 // `nmcli connection modify +ipv4.addresses` on the profile active on the
-// primary and `nmcli device reapply` (no link bounce, DHCP untouched); on
+// primary and `ip addr add` on the device (no reapply: NetworkManager 1.42
+// drops the DHCP address for a moment on reapply; stack-nmkeyfile.sh); on
 // wicked, `ip addr add` with the eth0:<n> labels ifcfg-eth0 gives them.
 // It adds only the bundle's addresses, so running it twice, or on a host
 // whose cloud-init network rendering is disabled (where the addresses

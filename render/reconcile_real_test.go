@@ -10,6 +10,7 @@ import (
 
 	"github.com/ecsnet/ecsnet/internal/hosttest"
 	"github.com/ecsnet/ecsnet/internal/hosttest/standin"
+	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -21,13 +22,32 @@ import (
 // file of a bundle without the ENI, and its entries of the state record;
 // the push of the bundle without the ENI then finds nothing of it to
 // remove, and verifies clean. A second run changes
-// nothing; an answer it cannot parse makes it go by NIC presence.
+// nothing; an answer it cannot parse makes it go by NIC presence. The same
+// for an iproute2 host (edge-1), whose ip(8) boot script then leaves the
+// ENI out instead of refusing for its missing NIC.
 func TestRealReconcileReturningHost(t *testing.T) {
 	hosttest.RequireRoot(t)
-	hosttest.RequireTool(t, "ifup")
 	hosttest.RequireTool(t, "curl")
 	hosttest.RequireTool(t, "python3")
-	h := pbHosts(t, schema.StackIfupdown)[0]
+	for _, stack := range []schema.Stack{schema.StackIfupdown, schema.StackIproute2} {
+		t.Run(string(stack), func(t *testing.T) { reconcileReturning(t, stack) })
+	}
+}
+
+func reconcileReturning(t *testing.T, stack schema.Stack) {
+	if stack == schema.StackIfupdown {
+		hosttest.RequireTool(t, "ifup")
+	}
+	var h *render.Host
+	for _, x := range rtHosts(t, stack) {
+		if len(x.Secondary) > 0 {
+			h = x
+			break
+		}
+	}
+	if h == nil {
+		t.Fatalf("the example has no %s host with a secondary ENI", stack)
+	}
 	if len(h.Secondary) == 0 {
 		t.Fatalf("%s has no secondary ENI", h.Name)
 	}
@@ -56,10 +76,12 @@ func TestRealReconcileReturningHost(t *testing.T) {
 	}
 	ns.SetDHCPAddress(t, h.Primary.Name(), netip.PrefixFrom(h.Primary.Address, h.Primary.Bits()), h.Primary.Gateway)
 
-	// The boot brings up what the files have, as networking.service
-	// does (the departed ENI's stanza finds no NIC), before the unit runs.
-	out, errOut, _ := ns.Exec(nil, "ifup", "-a", "--exclude=lo", "--exclude="+h.Primary.Name())
-	t.Logf("ifup -a at boot:\n%s%s", out, errOut)
+	if stack == schema.StackIfupdown {
+		// The boot brings up what the files have, as networking.service
+		// does (the departed ENI's stanza finds no NIC), before the unit runs.
+		out, errOut, _ := ns.Exec(nil, "ifup", "-a", "--exclude=lo", "--exclude="+h.Primary.Name())
+		t.Logf("ifup -a at boot:\n%s%s", out, errOut)
+	}
 
 	var macs strings.Builder
 	for _, nic := range standin.NICs(h) {
@@ -98,6 +120,14 @@ func TestRealReconcileReturningHost(t *testing.T) {
 	h2 := *h
 	h2.Secondary = slices.Delete(slices.Clone(h.Secondary), 0, 1)
 	files2 := standin.Bundle(t, &h2)
+	if stack == schema.StackIproute2 {
+		// The ip(8) boot script, which runs next, leaves the ENI out
+		// instead of refusing for its missing NIC.
+		out, errOut, err := ns.Exec(nil, "/bin/bash", "/etc/ecsnet/"+h.Fleet+"/ecsnet-ip.sh")
+		if err != nil || !strings.Contains(out+errOut, "left out") {
+			t.Errorf("ecsnet-ip.sh at boot, after the reconcile: %v\n%s%s", err, out, errOut)
+		}
+	}
 	for _, f := range rtFiles(files2, "etc/network/interfaces.d", "") {
 		got, ok := ns.ReadFile(t, "/"+f.Path)
 		if !ok || got != string(f.Data) {
@@ -121,12 +151,16 @@ func TestRealReconcileReturningHost(t *testing.T) {
 		}
 	}
 	// Again: nothing left to do.
-	before, _ := ns.ReadFile(t, "/etc/network/interfaces.d/60-ecsnet")
+	conf := "/etc/network/interfaces.d/60-ecsnet"
+	if stack == schema.StackIproute2 {
+		conf = "/etc/ecsnet/" + h.Fleet + "/ecsnet-ip.sh"
+	}
+	before, _ := ns.ReadFile(t, conf)
 	log = reconcile("http://127.0.0.1:9")
 	if !strings.Contains(log, "cannot say which ENIs") || !strings.Contains(log, "the state record has nothing of it") {
 		t.Errorf("a second reconcile, the metadata service unreachable:\n%s", log)
 	}
-	if after, _ := ns.ReadFile(t, "/etc/network/interfaces.d/60-ecsnet"); after != before {
+	if after, _ := ns.ReadFile(t, conf); after != before {
 		t.Errorf("a second reconcile changed the file")
 	}
 	dir2 := rtWrite(t, &h2, files2)

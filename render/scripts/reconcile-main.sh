@@ -3,6 +3,7 @@
 
 METADATA_URL="${ECSNET_METADATA_URL:-http://100.100.100.200}"
 RECONCILE_GRACE="${RECONCILE_GRACE:-60}"
+GONE=()               # the keys of the ENIs found gone
 declare -A META_MAC=() # the MACs the metadata service lists for this instance
 META_OK=0
 META_WHY=""
@@ -71,6 +72,7 @@ reconcile_gone() {
 	local -a dropped=() cuts=()
 	local what
 	what="$(ecsnet_what "$key")"
+	GONE+=("$key")
 	for rec in ${OLD_ADDRS[@]+"${OLD_ADDRS[@]}"} ${OLD_EXTRA[@]+"${OLD_EXTRA[@]}"}; do
 		case " $rec " in *" $key "*) have=1 ;; esac
 	done
@@ -193,7 +195,11 @@ up)
 		sleep 0.25
 	done
 	reconcile_reload
-	ecsnet_log "reconciled: every ENI of this bundle that ecsnet configured is attached, or its configuration is gone"
+	# The ENIs found gone, for the boot scripts that run after this one
+	# and would otherwise wait for their NICs (ecsnet-ip.sh).
+	mkdir -p "$ROOT_P/run/ecsnet/$FLEET"
+	printf '%s\n' ${GONE[@]+"${GONE[@]}"} >"$ROOT_P/run/ecsnet/$FLEET/gone"
+	ecsnet_log "reconciled: ${#GONE[@]} ENI(s) of this bundle gone from this instance"
 	;;
 *)
 	echo "usage: $0 [up]" >&2

@@ -56,10 +56,18 @@ stack_take_down() {
 }
 
 # nm_primary_addresses: the primary ENI's secondary addresses live in its
-# existing profile. Add the missing ones, remove the ones an earlier run
-# added and the bundle dropped, and reapply without a link bounce.
+# existing profile, so that they survive its next activation: add the
+# missing ones to it and remove the ones an earlier run added and the
+# bundle dropped. The live device gets them with ip(8), never by
+# `nmcli device reapply` or activating the profile again: NetworkManager
+# 1.42 (Debian 12's 1.42.4), on reapply of a DHCP profile, drops the
+# device's addresses, the DHCP one included, puts that one back and
+# leaves the new static ones out; activating again runs DHCP again. Both
+# take the host's own address away for a moment, and with it Cloud
+# Assistant's connection. NetworkManager leaves addresses it did not add
+# alone, also when the DHCP lease renews (TestRealNMReboot).
 nm_primary_addresses() {
-	local cur rec key c n a changed=0
+	local cur rec key c n a
 	local -a list=() add=() del=()
 	declare -A have=()
 	cur="$(nmcli -g ipv4.addresses connection show uuid "$NM_PRIMARY_UUID")"
@@ -77,33 +85,16 @@ nm_primary_addresses() {
 	for c in ${del[@]+"${del[@]}"}; do
 		nmcli connection modify uuid "$NM_PRIMARY_UUID" -ipv4.addresses "$c"
 		ecsnet_log "removed $c from the profile of $PRIMARY_DEV"
-		changed=1
 	done
 	if [ "${#add[@]}" -gt 0 ]; then
 		nmcli connection modify uuid "$NM_PRIMARY_UUID" +ipv4.addresses "$(IFS=,; echo "${add[*]}")"
 		ecsnet_log "added ${add[*]} to the profile of $PRIMARY_DEV"
-		changed=1
 	fi
-	if [ "$changed" = 1 ] || ! ecsnet_check primary; then
-		nmcli device reapply "$PRIMARY_DEV"
-		ecsnet_log "reapplied the profile of $PRIMARY_DEV"
-		# NetworkManager 1.42 (observed with Debian 12's 1.42.4) does not
-		# put a DHCP profile's first static addresses on the device when
-		# the profile is reapplied, only when it is activated; activating
-		# it again would run DHCP again and drop the host's own address
-		# for a moment (and with it Cloud Assistant's connection). So the
-		# addresses reapply left out are added with ip(8): the profile,
-		# now listing them, is what NetworkManager applies from here on,
-		# and it keeps addresses its applied profile lists.
-		ecsnet_wait_nic primary 5
-		for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do
-			read -r key c n <<<"$rec"
-			[ "$key" = primary ] || continue
-			ecsnet_has_addr "$PRIMARY_DEV" "$c" && continue
-			ip -4 addr add "$c" dev "$PRIMARY_DEV"
-			ecsnet_log "added $c to $PRIMARY_DEV (reapply did not put it on the device)"
-		done
-	fi
+	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do
+		read -r key c n <<<"$rec"
+		[ "$key" = primary ] || continue
+		ecsnet_addr_ensure "$PRIMARY_DEV" "$c" -
+	done
 }
 
 stack_bring_up() {
