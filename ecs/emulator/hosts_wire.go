@@ -318,7 +318,7 @@ func (h *Host) dhcpApplyLocked() error {
 	// is up. nsenter execs it, so its pid is dnsmasq's.
 	cmd := exec.Command(h.set.t.nsenter, "--net=/run/netns/"+h.ns.wire, "--", exe, "--keep-in-foreground", "--conf-file="+confPath)
 	cmd.Stdout, cmd.Stderr = errFile, errFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	setPgid(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("dnsmasq: %w", err)
 	}
@@ -336,7 +336,7 @@ func (h *Host) dhcpApplyLocked() error {
 		case <-time.After(10 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			killGroup(cmd.Process.Pid, syscall.SIGKILL)
 			<-done
 			return errors.New("dnsmasq did not start within 10 s")
 		}
@@ -351,11 +351,11 @@ func (h *Host) stopDHCPLocked() {
 		return
 	}
 	pid := h.wire.dhcp.Process.Pid
-	syscall.Kill(-pid, syscall.SIGTERM)
+	killGroup(pid, syscall.SIGTERM)
 	select {
 	case <-h.wire.done:
 	case <-time.After(2 * time.Second):
-		syscall.Kill(-pid, syscall.SIGKILL)
+		killGroup(pid, syscall.SIGKILL)
 		<-h.wire.done
 	}
 	h.wire.dhcp, h.wire.done, h.wire.conf = nil, nil, ""

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"runtime"
 	"syscall"
 
@@ -63,3 +64,10 @@ func listenInNetns(nsPath, addr string) (net.Listener, error) {
 func setns(f *os.File) error {
 	return unix.Setns(int(f.Fd()), unix.CLONE_NEWNET)
 }
+
+// setPgid starts cmd in a process group of its own, so that killGroup
+// reaches whatever it forks.
+func setPgid(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} }
+
+// killGroup signals the process group led by pid.
+func killGroup(pid int, sig syscall.Signal) { syscall.Kill(-pid, sig) }
