@@ -21,14 +21,22 @@ p_cleanup() {
 }
 
 # One payload at a time per fleet; a lock left by a run that died is
-# taken over.
+# taken over. Runs that find the same dead holder at once take it over
+# one at a time (the takeover directory), each reading the holder again
+# there: without that, a second run's removal would take away the lock
+# the first had just made, and both would change the host. A takeover
+# directory left by a run killed inside it is removed after a minute.
 p_lock() {
 	local lock="$STATE_DIR/payload.lock" pid i=0
 	while ! mkdir "$lock" 2>/dev/null; do
 		pid="$(cat "$lock/pid" 2>/dev/null || true)"
 		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-			rm -rf "$lock"
-			continue
+			if mkdir "$lock.takeover" 2>/dev/null; then
+				if [ "$(cat "$lock/pid" 2>/dev/null || true)" = "$pid" ]; then rm -rf "$lock"; fi
+				rmdir "$lock.takeover"
+				continue
+			fi
+			find "$lock.takeover" -maxdepth 0 -mmin +1 -exec rmdir {} + 2>/dev/null
 		fi
 		i=$((i + 1))
 		[ "$i" -le 600 ] || p_end 1 "another ecsnet payload (pid ${pid:-unknown}) holds $lock; nothing was changed"
