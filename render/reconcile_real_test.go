@@ -1,6 +1,7 @@
 package render_test
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -186,3 +187,97 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
 http.server.HTTPServer(("127.0.0.1", 8780), H).serve_forever()
 `
+
+// TestReconcileFilesEveryStack: for every example Linux host with a
+// secondary ENI, of every stack (ifcfg and wicked included, whose daemons
+// cannot run here, and NetworkManager, networkd and netplan, whose reload
+// finds no daemon in the namespace and only warns), and for each of its
+// secondary ENIs: with the bundle's files installed and a state record
+// naming them, a boot without that ENI's NIC, and a metadata service that
+// no longer lists it, the reconcile leaves every file exactly as the
+// bundle without that ENI has it, and removes the files only that ENI
+// needed. The boot scripts that carry the whole bundle's data
+// (ecsnet-ip.sh, ecsnet-primary.sh) are left for the next push.
+func TestReconcileFilesEveryStack(t *testing.T) {
+	hosttest.RequireRoot(t)
+	hosttest.RequireTool(t, "curl")
+	hosttest.RequireTool(t, "python3")
+	for _, h := range standin.ExampleHosts(t) {
+		if h.Stack == schema.StackWindows || len(h.Secondary) == 0 {
+			continue
+		}
+		for i, gone := range h.Secondary {
+			t.Run(h.Name+"/"+gone.ENI, func(t *testing.T) {
+				files := standin.Bundle(t, h)
+				ns, err := hosttest.Create(h.Name, pbRoot(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { ns.Close() })
+				var state strings.Builder
+				state.WriteString("# What ecsnet added (test stand-in).\n")
+				for _, a := range gone.AllAddresses() {
+					fmt.Fprintf(&state, "addr %s %s/%d\n", gone.MAC, a, gone.Bits())
+					fmt.Fprintf(&state, "rule %s %d %d\n", a, gone.Table, gone.Priority)
+				}
+				fmt.Fprintf(&state, "table %d\n", gone.Table)
+				for _, f := range files {
+					if strings.HasPrefix(f.Path, "etc/") {
+						ns.WriteFile(t, "/"+f.Path, f.Data, f.Mode)
+						fmt.Fprintf(&state, "file %s\n", f.Path)
+					}
+				}
+				ns.WriteFile(t, "/var/lib/ecsnet/"+h.Fleet+"/state", []byte(state.String()), 0o644)
+				var macs strings.Builder
+				for _, nic := range standin.NICs(h) {
+					if nic.MAC == gone.MAC {
+						continue
+					}
+					if err := ns.AddLink(nic.Name(), nic.MAC); err != nil {
+						t.Fatal(err)
+					}
+					macs.WriteString(nic.MAC + "/\n")
+				}
+				srv := ns.Command("python3", "-c", metaServer, macs.String())
+				if err := srv.Start(); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+				hosttest.WaitFor(10*time.Second, func() bool {
+					_, _, err := ns.Exec(nil, "curl", "-fsS", "-m", "1", "http://127.0.0.1:8780/")
+					return err == nil
+				})
+				out, errOut, err := ns.Exec(nil, "env", "ECSNET_METADATA_URL=http://127.0.0.1:8780", "RECONCILE_GRACE=1",
+					"/bin/bash", "/etc/ecsnet/"+h.Fleet+"/ecsnet-reconcile.sh")
+				if err != nil {
+					t.Fatalf("reconcile: %v\n%s%s", err, out, errOut)
+				}
+				t.Logf("reconcile:\n%s%s", out, errOut)
+
+				h2 := *h
+				h2.Secondary = slices.Delete(slices.Clone(h.Secondary), i, i+1)
+				reduced := map[string]string{}
+				for _, f := range standin.Bundle(t, &h2) {
+					reduced[f.Path] = string(f.Data)
+				}
+				for _, f := range files {
+					if !strings.HasPrefix(f.Path, "etc/") || strings.HasPrefix(f.Path, "etc/ecsnet/") || strings.Contains(f.Path, "-reconcile.service") {
+						continue
+					}
+					got, ok := ns.ReadFile(t, "/"+f.Path)
+					want, keep := reduced[f.Path]
+					switch {
+					case keep && got != want:
+						t.Errorf("/%s is not the bundle's without %s:\n--- got\n%s\n--- want\n%s", f.Path, gone.ENI, got, want)
+					case !keep && ok:
+						t.Errorf("/%s, only %s's, is still there", f.Path, gone.ENI)
+					}
+				}
+				st, _ := ns.ReadFile(t, "/var/lib/ecsnet/"+h.Fleet+"/state")
+				if strings.Contains(st, gone.MAC) || strings.Contains(st, "table "+strconv.Itoa(gone.Table)+"\n") {
+					t.Errorf("the state record still has %s:\n%s", gone.ENI, st)
+				}
+			})
+		}
+	}
+}
