@@ -160,6 +160,11 @@ func TestProbeRightGateway(t *testing.T) {
 		probeLine("address edge-1-data", "ok"),
 		regexp.MustCompile(`(?m)^ecsnet: edge-1: probe: metadata: skipped: not probed: 100\.100\.100\.200:80 was unreachable before the change$`),
 		regexp.MustCompile(`(?m)^ecsnet: edge-1: probe: cloud-assistant: skipped: not probed: .+$`))
+	// The probes not taken are named in the result line too, which is
+	// what every report prints for the host.
+	if res, _ := PayloadResult(out); res != "applied and verified; not probed: metadata, cloud-assistant (the probe lines say why)" {
+		t.Errorf("result %q does not name the probes not taken", res)
+	}
 	standin.Expect(t, "after the apply", standin.Live(t, ns), standin.Want(h))
 }
 
@@ -327,5 +332,8 @@ func TestProbeNoPing(t *testing.T) {
 		probeLine("address edge-1-data", "ok"))
 	if strings.Contains(out.String(), "probe: gateway primary: ok") {
 		t.Errorf("a gateway probe without ping says ok:\n%s", out.String())
+	}
+	if res, _ := PayloadResult(out.String()); !strings.HasPrefix(res, "applied and verified; not probed: gateway primary, gateway edge-1-data, ") {
+		t.Errorf("result %q does not name the gateway probes not taken", res)
 	}
 }

@@ -260,7 +260,7 @@ try {
     if (-not (Test-Path -LiteralPath $Current)) { New-Item -ItemType Directory -Path $Current | Out-Null }
     Copy-Item -LiteralPath $scriptPath -Destination (Join-Path $Current 'ecsnet-apply.ps1.new') -Force
     Move-Item -LiteralPath (Join-Path $Current 'ecsnet-apply.ps1.new') -Destination (Join-Path $Current 'ecsnet-apply.ps1') -Force
-    Stop-Payload 0 'applied and verified'
+    Stop-Payload 0 ('applied and verified' + (Get-ProbeResult))
 } catch {
     $why = $_.Exception.Message
     if ($Started) { Invoke-Rollback ('the payload failed: ' + $why) }

@@ -316,7 +316,7 @@ p_main() {
 	[ "$rc" = 0 ] || p_rollback "verification failed (ecsnet-apply.sh verify exit $rc): the live state does not match the bundle"
 	p_probe
 	p_keep_current
-	p_end 0 "applied and verified"
+	p_end 0 "applied and verified$(p_probe_result)"
 }
 
 p_main

@@ -12,8 +12,19 @@
 
 $MetadataAddr = '100.100.100.200'
 
+# The probes not taken: the result line names them, so that a report
+# never counts them as passed.
+$ProbesSkipped = New-Object System.Collections.Generic.List[string]
+
 function Write-Probe([string]$Name, [string]$Result, [string]$Detail) {
     [Console]::Out.WriteLine('ecsnet: ' + $Instance + ': probe: ' + $Name + ': ' + $Result + ': ' + $Detail)
+    if ($Result -eq 'skipped') { $ProbesSkipped.Add($Name) }
+}
+
+# What the result line adds about the probes not taken.
+function Get-ProbeResult {
+    if ($ProbesSkipped.Count -eq 0) { return '' }
+    return '; not probed: ' + ($ProbesSkipped -join ', ') + ' (the probe lines say why)'
 }
 
 function Test-ProbeOff([string]$Kind) {

@@ -26,8 +26,20 @@
 # The instance metadata service (ecs-api.md §7; host-config.md "metadata").
 METADATA_ADDR=100.100.100.200
 
+# PROBES_SKIPPED: the probes not taken, ", NAME" each: the result line
+# names them, so that a report never counts them as passed.
+PROBES_SKIPPED=""
+
 p_probe_line() { # NAME RESULT DETAIL
 	printf 'ecsnet: %s: probe: %s: %s: %s\n' "$INSTANCE" "$1" "$2" "$3"
+	if [ "$2" = skipped ]; then PROBES_SKIPPED="$PROBES_SKIPPED, $1"; fi
+}
+
+# p_probe_result: what the result line adds about the probes not taken,
+# or nothing when every probe was taken.
+p_probe_result() {
+	[ -n "$PROBES_SKIPPED" ] || return 0
+	printf '; not probed: %s (the probe lines say why)' "${PROBES_SKIPPED#, }"
 }
 
 # p_probe_off KIND: whether --skip-probes turned that kind of probe off.
