@@ -37,8 +37,12 @@ func CheckPaths(paths []string) error {
 // OwnedPaths are the paths h's apply script creates beside its bundle's
 // files (applyScript.owned), which a payload backs up too.
 func OwnedPaths(h *Host) []string {
+	var out []string
 	if h.Stack == schema.StackIproute2 || needsPrimaryBoot(h) {
-		return []string{iproute2WantsPath(h)}
+		out = append(out, iproute2WantsPath(h))
 	}
-	return nil
+	if needsReconcile(h) {
+		out = append(out, reconcileWantsPath(h))
+	}
+	return out
 }

@@ -49,6 +49,10 @@ func reconcileUnitName(h *Host) string {
 	return "ecsnet-" + h.Fleet + "-reconcile.service"
 }
 
+func reconcileWantsPath(h *Host) string {
+	return "etc/systemd/system/multi-user.target.wants/" + reconcileUnitName(h)
+}
+
 // needsReconcile reports whether h's bundle gets the reconcile unit.
 func needsReconcile(h *Host) bool {
 	return !h.noReconcile && len(h.Secondary) > 0 && h.Stack != schema.StackWindows
@@ -105,7 +109,7 @@ func withReconcile(h *Host, s applyScript) (applyScript, error) {
 	unit := File{Path: "etc/systemd/system/" + reconcileUnitName(h), Mode: 0o644,
 		Data: []byte(fmt.Sprintf(reconcileUnit, generatedBy("# ", h), h.Fleet, script.Path))}
 	s.files = append(s.files, script, unit)
-	s.owned = append(s.owned, "etc/systemd/system/multi-user.target.wants/"+reconcileUnitName(h))
+	s.owned = append(s.owned, reconcileWantsPath(h))
 	s.data += "# The boot unit that removes the configuration of ENIs this instance no\n# longer has.\nRECONCILE_UNIT=" +
 		shq(reconcileUnitName(h)) + "\nRECONCILE_SCRIPT=" + shq(script.Path) + "\n"
 	return s, nil

@@ -281,3 +281,51 @@ func TestReconcileFilesEveryStack(t *testing.T) {
 		}
 	}
 }
+
+// TestReconcileUnit: every Linux bundle with a secondary ENI carries the
+// reconcile script and its unit, ordered before the fleet's other ecsnet
+// unit, and its apply script owns the unit's symlink (render.OwnedPaths,
+// so a payload backs it up); a bundle without a secondary ENI has none.
+func TestReconcileUnit(t *testing.T) {
+	for _, h := range standin.ExampleHosts(t) {
+		if h.Stack == schema.StackWindows {
+			continue
+		}
+		t.Run(h.Name, func(t *testing.T) {
+			unitPath := "etc/systemd/system/ecsnet-" + h.Fleet + "-reconcile.service"
+			wants := "etc/systemd/system/multi-user.target.wants/ecsnet-" + h.Fleet + "-reconcile.service"
+			check := func(h *render.Host, want bool) {
+				t.Helper()
+				var unit, script, apply string
+				for _, f := range standin.Bundle(t, h) {
+					switch f.Path {
+					case unitPath:
+						unit = string(f.Data)
+					case "etc/ecsnet/" + h.Fleet + "/ecsnet-reconcile.sh":
+						script = string(f.Data)
+					case render.ScriptName:
+						apply = string(f.Data)
+					}
+				}
+				owned := slices.Contains(render.OwnedPaths(h), wants)
+				if !want {
+					if unit != "" || script != "" || owned || strings.Contains(apply, wants) {
+						t.Errorf("%d secondary ENIs: the bundle has the reconcile unit", len(h.Secondary))
+					}
+					return
+				}
+				if script == "" || !strings.Contains(unit, "\nBefore=ecsnet-"+h.Fleet+".service\n") ||
+					!strings.Contains(unit, "\nExecStart=/etc/ecsnet/"+h.Fleet+"/ecsnet-reconcile.sh\n") {
+					t.Errorf("no reconcile script, or its unit is not ordered before ecsnet-%s.service:\n%s", h.Fleet, unit)
+				}
+				if !owned || !strings.Contains(apply, "\n  "+render.ShellQuote(wants)+"\n") {
+					t.Errorf("the apply script does not own %s (OwnedPaths %q)", wants, render.OwnedPaths(h))
+				}
+			}
+			check(h, len(h.Secondary) > 0)
+			c := *h
+			c.Secondary = nil
+			check(&c, false)
+		})
+	}
+}
