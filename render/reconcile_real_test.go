@@ -209,50 +209,7 @@ func TestReconcileFilesEveryStack(t *testing.T) {
 		for i, gone := range h.Secondary {
 			t.Run(h.Name+"/"+gone.ENI, func(t *testing.T) {
 				files := standin.Bundle(t, h)
-				ns, err := hosttest.Create(h.Name, pbRoot(t))
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { ns.Close() })
-				var state strings.Builder
-				state.WriteString("# What ecsnet added (test stand-in).\n")
-				for _, a := range gone.AllAddresses() {
-					fmt.Fprintf(&state, "addr %s %s/%d\n", gone.MAC, a, gone.Bits())
-					fmt.Fprintf(&state, "rule %s %d %d\n", a, gone.Table, gone.Priority)
-				}
-				fmt.Fprintf(&state, "table %d\n", gone.Table)
-				for _, f := range files {
-					if strings.HasPrefix(f.Path, "etc/") {
-						ns.WriteFile(t, "/"+f.Path, f.Data, f.Mode)
-						fmt.Fprintf(&state, "file %s\n", f.Path)
-					}
-				}
-				ns.WriteFile(t, "/var/lib/ecsnet/"+h.Fleet+"/state", []byte(state.String()), 0o644)
-				var macs strings.Builder
-				for _, nic := range standin.NICs(h) {
-					if nic.MAC == gone.MAC {
-						continue
-					}
-					if err := ns.AddLink(nic.Name(), nic.MAC); err != nil {
-						t.Fatal(err)
-					}
-					macs.WriteString(nic.MAC + "/\n")
-				}
-				srv := ns.Command("python3", "-c", metaServer, macs.String())
-				if err := srv.Start(); err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
-				hosttest.WaitFor(10*time.Second, func() bool {
-					_, _, err := ns.Exec(nil, "curl", "-fsS", "-m", "1", "http://127.0.0.1:8780/")
-					return err == nil
-				})
-				out, errOut, err := ns.Exec(nil, "env", "ECSNET_METADATA_URL=http://127.0.0.1:8780", "RECONCILE_GRACE=1",
-					"/bin/bash", "/etc/ecsnet/"+h.Fleet+"/ecsnet-reconcile.sh")
-				if err != nil {
-					t.Fatalf("reconcile: %v\n%s%s", err, out, errOut)
-				}
-				t.Logf("reconcile:\n%s%s", out, errOut)
+				ns, _, _ := reconcileInstalled(t, h, files, gone, false, "")
 
 				h2 := *h
 				h2.Secondary = slices.Delete(slices.Clone(h.Secondary), i, i+1)
@@ -279,6 +236,110 @@ func TestReconcileFilesEveryStack(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// reconcileInstalled stands in for h booting with the bundle's files
+// installed and a state record naming them and gone's addresses, rules
+// and table; gone's NIC is there only when present. The metadata service
+// answers meta, or, when meta is "", the MACs of the NICs there. It runs
+// the reconcile script and returns its output.
+func reconcileInstalled(t *testing.T, h *render.Host, files []render.File, gone render.NIC, present bool, meta string) (*hosttest.Netns, string, string) {
+	t.Helper()
+	ns, err := hosttest.Create(h.Name, pbRoot(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+	var state strings.Builder
+	state.WriteString("# What ecsnet added (test stand-in).\n")
+	for _, a := range gone.AllAddresses() {
+		fmt.Fprintf(&state, "addr %s %s/%d\n", gone.MAC, a, gone.Bits())
+		fmt.Fprintf(&state, "rule %s %d %d\n", a, gone.Table, gone.Priority)
+	}
+	fmt.Fprintf(&state, "table %d\n", gone.Table)
+	for _, f := range files {
+		if strings.HasPrefix(f.Path, "etc/") {
+			ns.WriteFile(t, "/"+f.Path, f.Data, f.Mode)
+			fmt.Fprintf(&state, "file %s\n", f.Path)
+		}
+	}
+	ns.WriteFile(t, "/var/lib/ecsnet/"+h.Fleet+"/state", []byte(state.String()), 0o644)
+	var macs strings.Builder
+	for _, nic := range standin.NICs(h) {
+		if nic.MAC == gone.MAC && !present {
+			continue
+		}
+		if err := ns.AddLink(nic.Name(), nic.MAC); err != nil {
+			t.Fatal(err)
+		}
+		macs.WriteString(nic.MAC + "/\n")
+	}
+	if meta == "" {
+		meta = macs.String()
+	}
+	srv := ns.Command("python3", "-c", metaServer, meta)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	hosttest.WaitFor(10*time.Second, func() bool {
+		_, _, err := ns.Exec(nil, "curl", "-fsS", "-m", "1", "http://127.0.0.1:8780/")
+		return err == nil
+	})
+	out, errOut, err := ns.Exec(nil, "env", "ECSNET_METADATA_URL=http://127.0.0.1:8780", "RECONCILE_GRACE=1",
+		"/bin/bash", "/etc/ecsnet/"+h.Fleet+"/ecsnet-reconcile.sh")
+	if err != nil {
+		t.Fatalf("reconcile: %v\n%s%s", err, out, errOut)
+	}
+	t.Logf("reconcile:\n%s%s", out, errOut)
+	return ns, out, errOut
+}
+
+// TestReconcileDoubt: the reconcile removes nothing of an ENI whose NIC
+// is there, whatever the metadata service says, nor of one the service
+// lists though its NIC has not appeared (yet); an answer that is not a
+// list of MACs, or that lacks the primary ENI's, is not used: it goes by
+// the NICs present after the grace period.
+func TestReconcileDoubt(t *testing.T) {
+	hosttest.RequireRoot(t)
+	hosttest.RequireTool(t, "curl")
+	hosttest.RequireTool(t, "python3")
+	h := pbHosts(t, schema.StackIfupdown)[0]
+	gone := h.Secondary[0]
+	files := standin.Bundle(t, h)
+	const conf = "/etc/network/interfaces.d/60-ecsnet"
+	var full string
+	for _, f := range files {
+		if "/"+f.Path == conf {
+			full = string(f.Data)
+		}
+	}
+	for _, tt := range []struct {
+		name    string
+		present bool
+		meta    string
+		removed bool
+		says    string
+	}{
+		{"NIC there, not listed", true, h.Primary.MAC + "/\n", false, ""},
+		{"listed, NIC not there", false, h.Primary.MAC + "/\n" + gone.MAC + "/\n", false, "is attached (the metadata service lists it), but no NIC has its MAC yet: kept"},
+		{"answer not MACs", false, "<html>Not Found</html>\n", true, "has a line that is not a MAC"},
+		{"answer without the primary", false, gone.MAC + "/\n", true, "does not list the primary ENI's MAC"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ns, out, errOut := reconcileInstalled(t, h, files, gone, tt.present, tt.meta)
+			got, _ := ns.ReadFile(t, conf)
+			if removed := got != full; removed != tt.removed {
+				t.Errorf("removed the ENI's lines: %v, want %v", removed, tt.removed)
+			}
+			if !strings.Contains(out+errOut, tt.says) {
+				t.Errorf("the reconcile does not say %q", tt.says)
+			}
+			if tt.removed && !strings.Contains(out+errOut, "no NIC has its MAC 1s after boot") {
+				t.Errorf("the reconcile did not go by the NICs present")
+			}
+		})
 	}
 }
 
