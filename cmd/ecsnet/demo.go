@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -13,6 +15,7 @@ import (
 	"github.com/ecsnet/ecsnet/ecs"
 	"github.com/ecsnet/ecsnet/fixtures"
 	"github.com/ecsnet/ecsnet/guest"
+	"github.com/ecsnet/ecsnet/internal/guestroot"
 	"github.com/ecsnet/ecsnet/internal/plural"
 	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/render"
@@ -20,14 +23,16 @@ import (
 )
 
 type demoArgs struct {
-	dir  string
-	keep bool
+	dir       string
+	keep      bool
+	guestRoot string
 }
 
 func demoFlags(a *demoArgs) *pflag.FlagSet {
 	fs := newFlagSet("demo")
 	fs.StringVar(&a.dir, "dir", "", "work in this directory instead of a temporary one")
 	fs.BoolVar(&a.keep, "keep", false, "keep the temporary directory (fleet, lock, rendered hosts) and print its path")
+	fs.StringVar(&a.guestRoot, "guest-root", "", "as root: the Debian root the NetworkManager, networkd and netplan hosts boot, as ecsnet emulator --hosts --guest-root (default: the one make guest-root caches, when it is complete; without one those hosts are not executed)")
 	return fs
 }
 
@@ -52,7 +57,10 @@ func runDemo(ctx context.Context, args []string, e env) int {
 		}
 		dir = tmp
 	}
-	if err := demo(ctx, e, dir); err != nil {
+	if a.guestRoot == "" {
+		a.guestRoot = guestroot.Dir()
+	}
+	if err := demo(ctx, e, dir, a.guestRoot); err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet demo: %v\n", err)
 		return exitError
 	}
@@ -62,7 +70,9 @@ func runDemo(ctx context.Context, args []string, e env) int {
 	return exitOK
 }
 
-func demo(ctx context.Context, e env, dir string) error {
+// demo runs the job in dir; as root the hosts boot from guestRoot when it
+// is a complete root (demoEmulator).
+func demo(ctx context.Context, e env, dir, guestRoot string) error {
 	if err := copyFS(dir, fixtures.Example, "example"); err != nil {
 		return err
 	}
@@ -81,7 +91,7 @@ func demo(ctx context.Context, e env, dir string) error {
 	if err != nil {
 		return err
 	}
-	emu, err := startDemoEmulator(w, os.Geteuid() == 0)
+	emu, err := startDemoEmulator(w, os.Geteuid() == 0, guestRoot)
 	if err != nil {
 		return err
 	}
@@ -89,7 +99,7 @@ func demo(ctx context.Context, e env, dir string) error {
 	srv, endpoint, hosts := emu.srv, emu.endpoint, emu.cloudOnly == ""
 	fmt.Fprintf(e.stdout, "serving %s at %s\n", w.RegionId, endpoint)
 	if hosts {
-		fmt.Fprintln(e.stdout, "hosts mode: every instance has a guest; lb-1, lb-2 and edge-1 (ifupdown, iproute2) run what Cloud Assistant delivers in network namespaces, the others record it")
+		printDemoHosts(e.stdout, f, emu.demoMode)
 	} else {
 		fmt.Fprintln(e.stdout, emu.cloudOnly)
 	}
@@ -186,6 +196,38 @@ func demo(ctx context.Context, e env, dir string) error {
 	}
 	fmt.Fprintf(e.stdout, "each host's files, its apply script and manifest.json are under rendered/<instance>/\n")
 	return nil
+}
+
+// printDemoHosts says how the emulator runs each host in hosts mode: in
+// namespaces with this machine's tools, booted from the guest root, or
+// recorded and not executed (and then why), with how to get a guest root
+// when there is none, once.
+func printDemoHosts(w io.Writer, f *schema.Fleet, mode demoMode) {
+	var ns, booted, recorded []string
+	for _, in := range f.Instances {
+		name := fmt.Sprintf("%s (%s)", in.Name, in.Network)
+		switch {
+		case in.Network == schema.StackIfupdown || in.Network == schema.StackIproute2:
+			ns = append(ns, name)
+		case slices.Contains(guestroot.Stacks, in.Network):
+			booted = append(booted, name)
+		default:
+			recorded = append(recorded, name)
+		}
+	}
+	fmt.Fprintln(w, "hosts mode: every instance has a guest, and Cloud Assistant delivers each host's script to it")
+	fmt.Fprintf(w, "  run for real in network namespaces, with this machine's tools: %s\n", strings.Join(ns, ", "))
+	if mode.guestRoot != "" {
+		fmt.Fprintf(w, "  run for real under their own systemd, booted by systemd-nspawn from the guest root %s: %s\n", mode.guestRoot, strings.Join(booted, ", "))
+	} else if len(booted) > 0 {
+		fmt.Fprintf(w, "  not executed, recorded only: %s: %s\n", strings.Join(booted, ", "), mode.noGuestRoot)
+		if !strings.Contains(mode.noGuestRoot, "make guest-root") {
+			fmt.Fprintln(w, "  (make guest-root builds a guest root, and the demo then boots them)")
+		}
+	}
+	if len(recorded) > 0 {
+		fmt.Fprintf(w, "  not executed, recorded only (the emulator cannot run their stacks): %s\n", strings.Join(recorded, ", "))
+	}
 }
 
 // printLocked lists what the lock records of the ENIs and addresses the
