@@ -187,7 +187,7 @@ func failover(ctx context.Context, a *failoverArgs, e env, f *schema.Fleet) (int
 	// a cloud that changed, leaves the file as it was, so that it never
 	// says the ENI moved when it did not.
 	started := false
-	code := withLease(ctx, client, g, leaseArgs{timeout: a.lockTimeout}, e, func(ctx context.Context) int {
+	code := withLease(ctx, client, g, leaseArgs{timeout: a.lockTimeout, command: "ecsnet failover"}, e, func(ctx context.Context) int {
 		r, err := makeApply(ctx, aa, client, g, lockPath, a.hosts)
 		if err != nil {
 			return fail(e, formatText, "ecsnet failover", err)

@@ -27,7 +27,7 @@ func TestFailoverLeaseHeldChangesNothing(t *testing.T) {
 	defer busy.Release(context.Background())
 	c.calls()
 	code, out, errs := c.run("failover", "vip", "--to", "lb-2", c.dir)
-	if code != exitError || !strings.Contains(errs, "being changed by busy-apply") {
+	if code != exitError || !strings.Contains(errs, "ecsnet failover: fleet shop-prod is being changed by busy-apply") || strings.Contains(errs, "ecsnet apply:") {
 		t.Errorf("failover under another's lease: exit %d, want 1 naming the holder\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 	if now, _ := os.ReadFile(c.fleetPath()); !bytes.Equal(now, before) {

@@ -28,6 +28,9 @@ type leaseArgs struct {
 	// poll is the first delay between attempts while waiting (it grows to
 	// 8 times that, with jitter); 0 means 2 s.
 	poll time.Duration
+	// command names the command in its messages; "" means "ecsnet
+	// apply" (failover takes the lease too).
+	command string
 }
 
 // withLease runs fn while holding the fleet's lease, so that two applies
@@ -48,26 +51,29 @@ func withLease(ctx context.Context, c *ecs.Client, f *schema.Fleet, a leaseArgs,
 	if a.holder == "" {
 		a.holder = ecs.LeaseHolder()
 	}
+	if a.command == "" {
+		a.command = "ecsnet apply"
+	}
 	l, err := c.WaitLease(ctx, f, a.holder, a.ttl, ecs.LeaseWait{
 		Timeout: a.timeout,
 		Poll:    a.poll,
 		Waiting: func(held *ecs.LeaseHeldError) {
-			fmt.Fprintf(e.stderr, "ecsnet apply: waiting up to %s: %v\n", a.timeout, held)
+			fmt.Fprintf(e.stderr, "%s: waiting up to %s: %v\n", a.command, a.timeout, held)
 		},
 	})
 	var held *ecs.LeaseHeldError
 	switch {
 	case errors.Is(err, ecs.ErrNoLeaseResource):
-		fmt.Fprintf(e.stderr, "ecsnet apply: warning: %v; going on without a lease, so a concurrent apply of this fleet would not be stopped\n", err)
+		fmt.Fprintf(e.stderr, "%s: warning: %v; going on without a lease, so a concurrent apply of this fleet would not be stopped\n", a.command, err)
 		return fn(ctx)
 	case errors.As(err, &held):
-		refuseHeld(e, held, a.timeout)
+		refuseHeld(e, a.command, held, a.timeout)
 		return exitError
 	case err != nil:
-		fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
+		fmt.Fprintf(e.stderr, "%s: %v\n", a.command, err)
 		return exitError
 	}
-	reportCleared(e, l.Cleared)
+	reportCleared(e, a.command, l.Cleared)
 
 	lctx, stop := l.Keep(ctx)
 	code := fn(lctx)
@@ -76,17 +82,18 @@ func withLease(ctx context.Context, c *ecs.Client, f *schema.Fleet, a leaseArgs,
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if err := l.Release(rctx); err != nil {
-		fmt.Fprintf(e.stderr, "ecsnet apply: warning: %v; the lease lapses at %s\n", err, l.Expires.Format(time.RFC3339))
+		fmt.Fprintf(e.stderr, "%s: warning: %v; the lease lapses at %s\n", a.command, err, l.Expires.Format(time.RFC3339))
 	}
 	if cause := context.Cause(lctx); errors.Is(cause, ecs.ErrLeaseLost) {
-		fmt.Fprintf(e.stderr, "ecsnet apply: stopped: %v; another apply may have started, so run plan again before applying\n", cause)
+		fmt.Fprintf(e.stderr, "%s: stopped: %v; another apply may have started, so run plan again before applying\n", a.command, cause)
 		return exitError
 	}
 	return code
 }
 
-// refuseHeld says that another apply holds the lease, and what to do.
-func refuseHeld(e env, held *ecs.LeaseHeldError, timeout time.Duration) {
+// refuseHeld says that another apply holds the lease, and what to do;
+// command names the command that refuses.
+func refuseHeld(e env, command string, held *ecs.LeaseHeldError, timeout time.Duration) {
 	how := "wait for it with --lock-timeout DURATION"
 	if timeout > 0 {
 		how = "gave up after --lock-timeout " + timeout.String()
@@ -96,24 +103,24 @@ func refuseHeld(e env, held *ecs.LeaseHeldError, timeout time.Duration) {
 		// found dead): no advice to break its lease.
 		how += "; if that apply is no longer running (killed on another machine), break its lease with ecsnet unlock " + held.Holder + " PATH..."
 	}
-	fmt.Fprintf(e.stderr, "ecsnet apply: %v; %s\n", held, how)
+	fmt.Fprintf(e.stderr, "%s: %v; %s\n", command, held, how)
 }
 
 // reportCleared names the leases an apply removed: a holder that died on
 // this machine is released at once, and the operator should know that an
 // apply was killed there (its lock may record less than it did; this
 // apply's plan reads the cloud again and finishes the job).
-func reportCleared(e env, cleared []ecs.ClearedLease) {
+func reportCleared(e env, command string, cleared []ecs.ClearedLease) {
 	for _, c := range cleared {
 		who := c.Holder
 		if d := c.Describe(); d != "" {
 			who += " (" + d + ")"
 		}
 		if c.Dead {
-			fmt.Fprintf(e.stderr, "ecsnet apply: released the lease of %s: that process is no longer running on this machine (killed or crashed); the plan reads the cloud again and finishes what it left\n", who)
+			fmt.Fprintf(e.stderr, "%s: released the lease of %s: that process is no longer running on this machine (killed or crashed); the plan reads the cloud again and finishes what it left\n", command, who)
 			continue
 		}
-		fmt.Fprintf(e.stderr, "ecsnet apply: removed the expired lease of %s: its holder stopped renewing it\n", who)
+		fmt.Fprintf(e.stderr, "%s: removed the expired lease of %s: its holder stopped renewing it\n", command, who)
 	}
 }
 
@@ -141,15 +148,15 @@ func applyNothing(ctx context.Context, a *applyArgs, e env, f *schema.Fleet, cli
 	case errors.Is(err, ecs.ErrNoLeaseResource):
 		// No instance to hold a lease: no apply can hold one either.
 	case errors.As(err, &held):
-		refuseHeld(e, held, a.lockTimeout)
+		refuseHeld(e, "ecsnet apply", held, a.lockTimeout)
 		return exitError, nil
 	case err != nil:
 		return 0, err
 	case waited:
-		reportCleared(e, cleared)
+		reportCleared(e, "ecsnet apply", cleared)
 		fmt.Fprintln(e.stderr, "ecsnet apply: the other apply finished; planning again")
 		return applyFleet(ctx, a, e, f)
 	}
-	reportCleared(e, cleared)
+	reportCleared(e, "ecsnet apply", cleared)
 	return executeApply(ctx, a, e, f, client, lockPath, r), nil
 }
