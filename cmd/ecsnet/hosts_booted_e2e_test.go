@@ -65,7 +65,7 @@ func wantBootedOutcomes(t *testing.T, what, out string, applied ...string) {
 func wantApplied(t *testing.T, what, out string, applied ...string) {
 	t.Helper()
 	for _, name := range applied {
-		re := regexp.MustCompile(`(?m)^  ` + name + ` +i-\S+ +applied +\d+\.\ds  applied and verified$`)
+		re := regexp.MustCompile(`(?m)^  ` + name + ` +i-\S+ +applied +\d+\.\ds  applied and verified(; not probed: .+)?$`)
 		if !re.MatchString(out) {
 			t.Errorf("%s: %s is not reported as applied:\n%s", what, name, out)
 		}
