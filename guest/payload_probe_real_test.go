@@ -2,11 +2,8 @@ package guest
 
 import (
 	"bufio"
-	"fmt"
 	"maps"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -215,17 +212,8 @@ func TestProbeMACLate(t *testing.T) {
 	// The ENI's own gateway does not answer on this late link (the wire
 	// has no bridge for it): only the wait is under test here.
 	p := probePayload(t, h, standin.Bundle(t, h), PayloadOptions{MACWait: 60 * time.Second, SkipProbes: []string{ProbeGateway}})
-	parts, err := Invocations(p, false, maxContent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
 	var out strings.Builder
-	for i, part := range parts {
-		path := filepath.Join(dir, fmt.Sprintf("part%d.sh", i))
-		if err := os.WriteFile(path, part, 0o700); err != nil {
-			t.Fatal(err)
-		}
+	for i, path := range partFiles(t, p) {
 		cmd := ns.Command("/bin/bash", path)
 		cmd.Stderr = &out
 		stdout, err := cmd.StdoutPipe()
@@ -252,8 +240,10 @@ func TestProbeMACLate(t *testing.T) {
 	if !strings.Contains(out.String(), "waiting up to 60s for the interface of ENI edge-1-data") {
 		t.Errorf("the output does not say it waited:\n%s", out.String())
 	}
-	if res, _ := PayloadResult(out.String()); res != "applied and verified" {
-		t.Fatalf("result %q, want applied and verified\n%s", res, out.String())
+	// --skip-probes gateway: applied, and the result says the gateway
+	// probes were not taken.
+	if res, _ := PayloadResult(out.String()); !strings.HasPrefix(res, "applied and verified; not probed: gateway primary, gateway edge-1-data") {
+		t.Fatalf("result %q, want applied and verified with the gateway probes not taken\n%s", res, out.String())
 	}
 	standin.Expect(t, "after the apply", standin.Live(t, ns), standin.Want(h))
 }
@@ -309,17 +299,8 @@ func TestProbeMetadataBroken(t *testing.T) {
 func TestProbeNoPing(t *testing.T) {
 	h := probeHost(t)
 	ns := probeStandin(t, h)
-	parts, err := Invocations(probePayload(t, h, standin.Bundle(t, h), PayloadOptions{}), false, maxContent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
 	var out strings.Builder
-	for i, part := range parts {
-		path := filepath.Join(dir, fmt.Sprintf("part%d.sh", i))
-		if err := os.WriteFile(path, part, 0o700); err != nil {
-			t.Fatal(err)
-		}
+	for i, path := range partFiles(t, probePayload(t, h, standin.Bundle(t, h), PayloadOptions{})) {
 		o, e, err := ns.Exec(nil, "/bin/bash", "-c", `mount --bind /dev/null "$(command -v ping)" && exec /bin/bash "$1"`, "sh", path)
 		out.WriteString(o + e)
 		if err != nil {

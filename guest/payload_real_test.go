@@ -2,6 +2,7 @@ package guest
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"net/netip"
 	"os"
@@ -16,23 +17,34 @@ import (
 	"github.com/ecsnet/ecsnet/schema"
 )
 
-// rtPayload delivers a payload to a namespace the way Cloud Assistant
-// would: split for RunCommand, each invocation a script run by bash as
-// root, one after another. It returns the last exit code and all output.
-func rtPayload(t *testing.T, ns *hosttest.Netns, payload []byte) (int, string) {
+// partFiles writes the invocations of a Linux payload (split as
+// RunCommand's limit makes it) to files in a temporary directory, in the
+// order they run.
+func partFiles(t *testing.T, payload []byte) []string {
 	t.Helper()
 	parts, err := Invocations(payload, false, maxContent)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	var out strings.Builder
-	code := 0
+	paths := make([]string, len(parts))
 	for i, p := range parts {
-		path := filepath.Join(dir, "part"+string(rune('0'+i))+".sh")
-		if err := os.WriteFile(path, p, 0o700); err != nil {
+		paths[i] = filepath.Join(dir, fmt.Sprintf("part%d.sh", i))
+		if err := os.WriteFile(paths[i], p, 0o700); err != nil {
 			t.Fatal(err)
 		}
+	}
+	return paths
+}
+
+// rtPayload delivers a payload to a namespace the way Cloud Assistant
+// would: split for RunCommand, each invocation a script run by bash as
+// root, one after another. It returns the last exit code and all output.
+func rtPayload(t *testing.T, ns *hosttest.Netns, payload []byte) (int, string) {
+	t.Helper()
+	var out strings.Builder
+	code := 0
+	for _, path := range partFiles(t, payload) {
 		o, e, err := ns.Exec(nil, "/bin/bash", path)
 		out.WriteString(o + e)
 		code = 0
