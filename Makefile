@@ -37,6 +37,9 @@ guest-root:
 	$(GO) run ./cmd/ecsnet emulator --build-guest-root
 
 # The main job on the embedded example fleet, in a temporary directory.
+# As root it configures the emulated hosts too: with the guest root
+# (make guest-root) its NetworkManager, networkd and netplan hosts boot
+# and run for real; without one they are not executed, and it says so.
 demo:
 	$(GO) run ./cmd/ecsnet demo
 
