@@ -26,9 +26,10 @@ type Host struct {
 	Primary    NIC   // device index 0
 	Secondary  []NIC // attached secondary ENIs, by device index
 
-	// noReconcile leaves the reconcile unit out: set on the copies
-	// rendered without one ENI to learn what that ENI adds (reconcile.go).
-	noReconcile bool
+	// configOnly renders the configuration files only: no apply script,
+	// boot scripts or units. Set on the copies rendered without one ENI to
+	// learn what that ENI adds (reconcile.go).
+	configOnly bool
 }
 
 // NIC is one ENI as the host sees it.

@@ -16,6 +16,9 @@ func iproute2(h *Host) ([]File, error) {
 	if err := checkHost(h); err != nil {
 		return nil, err
 	}
+	if h.configOnly {
+		return nil, nil // its only files are the boot script and unit
+	}
 	boot := applyScript{stack: "iproute2", header: iproute2BootHeader, code: iproute2Code, main: iproute2BootMain}.render(h)
 	boot.Path = iproute2BootPath(h)
 	unit := File{Path: iproute2UnitPath(h), Mode: 0o644, Data: []byte(fmt.Sprintf(iproute2Unit, generatedBy("# ", h), h.Fleet, boot.Path))}

@@ -66,7 +66,7 @@ func primaryBootPath(h *Host) string { return "etc/ecsnet/" + h.Fleet + "/ecsnet
 // names (UNIT, BOOT_SCRIPT) to s, an apply script of h's stack, when h's
 // primary ENI has secondary addresses.
 func withPrimaryBoot(h *Host, s applyScript) applyScript {
-	if !needsPrimaryBoot(h) {
+	if !needsPrimaryBoot(h) || h.configOnly {
 		return s
 	}
 	boot := applyScript{stack: s.stack, header: primaryBootHeader, data: s.data, code: s.code, main: primaryBootMain}.render(h)

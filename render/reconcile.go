@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	_ "embed"
 
@@ -55,7 +56,7 @@ func reconcileWantsPath(h *Host) string {
 
 // needsReconcile reports whether h's bundle gets the reconcile unit.
 func needsReconcile(h *Host) bool {
-	return !h.noReconcile && len(h.Secondary) > 0 && h.Stack != schema.StackWindows
+	return !h.configOnly && len(h.Secondary) > 0 && h.Stack != schema.StackWindows
 }
 
 // withReconcile adds the reconcile script, its unit and the unit's
@@ -64,9 +65,15 @@ func withReconcile(h *Host, s applyScript) (applyScript, error) {
 	if !needsReconcile(h) {
 		return s, nil
 	}
-	// The primary's boot script acts on the primary ENI only, though it
-	// carries the whole bundle's data.
-	skip := primaryBootPath(h)
+	// Only configuration files are compared: ecsnet's own boot scripts
+	// and units carry the whole bundle's data (the primary's acts on the
+	// primary only; ecsnet-ip.sh leaves the ENIs the reconcile found
+	// gone out), and the copies without an ENI are rendered without them
+	// (configOnly), since rendering them again would cost a full script
+	// per secondary ENI.
+	skip := func(p string) bool {
+		return strings.HasPrefix(p, "etc/ecsnet/") || strings.HasPrefix(p, "etc/systemd/system/")
+	}
 	var data text
 	data.str("# RECONCILE: what to do for an ENI that left this instance: its key (MAC),\n" +
 		"# then \"drop PATH\" (a file only it needs), \"cut PATH FIRST LAST SHA256\"\n" +
@@ -74,9 +81,9 @@ func withReconcile(h *Host, s applyScript) (applyScript, error) {
 		"# changes otherwise: left for the next push).\nRECONCILE=(\n")
 	for i, n := range h.Secondary {
 		h2 := *h
-		h2.noReconcile = true
+		h2.configOnly = true
 		h2.Secondary = slices.Delete(slices.Clone(h.Secondary), i, i+1)
-		files, err := ForHost(&h2)
+		files, err := stackFiles(&h2)
 		if err != nil {
 			return s, fmt.Errorf("render without ENI %s: %w", n.ENI, err)
 		}
@@ -85,7 +92,7 @@ func withReconcile(h *Host, s applyScript) (applyScript, error) {
 			rest[f.Path] = f.Data
 		}
 		for _, f := range s.files {
-			if f.Path == skip {
+			if skip(f.Path) {
 				continue
 			}
 			r, ok := rest[f.Path]
@@ -104,7 +111,8 @@ func withReconcile(h *Host, s applyScript) (applyScript, error) {
 		}
 	}
 	data.str(")\n")
-	script := applyScript{stack: s.stack, header: reconcileHeader, data: string(data.b), main: reconcileMain}.render(h)
+	script := applyScript{stack: s.stack, header: reconcileHeader, data: string(data.b), main: reconcileMain,
+		lib: scriptLibBase, nicsOnly: true}.render(h)
 	script.Path = reconcilePath(h)
 	unit := File{Path: "etc/systemd/system/" + reconcileUnitName(h), Mode: 0o644,
 		Data: []byte(fmt.Sprintf(reconcileUnit, generatedBy("# ", h), h.Fleet, script.Path))}

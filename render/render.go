@@ -27,28 +27,7 @@ const ManifestName = "manifest.json"
 // script and the manifest. It never writes to disk, runs a tool or reads
 // the environment.
 func ForHost(h *Host) ([]File, error) {
-	var files []File
-	var err error
-	switch h.Stack {
-	case schema.StackIfcfg:
-		files, err = ifcfg(h)
-	case schema.StackNetworkManager:
-		files, err = nmKeyfile(h)
-	case schema.StackIfupdown:
-		files, err = ifupdown(h)
-	case schema.StackNetplan:
-		files, err = netplan(h)
-	case schema.StackWicked:
-		files, err = wicked(h)
-	case schema.StackNetworkd:
-		files, err = networkd(h)
-	case schema.StackIproute2:
-		files, err = iproute2(h)
-	case schema.StackWindows:
-		files, err = powershell(h)
-	default:
-		return nil, fmt.Errorf("render %s: no renderer for network stack %q", h.Name, h.Stack)
-	}
+	files, err := stackFiles(h)
 	if err != nil {
 		return nil, fmt.Errorf("render %s (%s): %w", h.Name, h.Stack, err)
 	}
@@ -157,4 +136,31 @@ func Check(dir string, bundles map[string][]File) (string, error) {
 	}
 	defer o.Close()
 	return o.Check(bundles)
+}
+
+// stackFiles renders h's bundle by its stack, without the manifest.
+func stackFiles(h *Host) ([]File, error) {
+	var files []File
+	var err error
+	switch h.Stack {
+	case schema.StackIfcfg:
+		files, err = ifcfg(h)
+	case schema.StackNetworkManager:
+		files, err = nmKeyfile(h)
+	case schema.StackIfupdown:
+		files, err = ifupdown(h)
+	case schema.StackNetplan:
+		files, err = netplan(h)
+	case schema.StackWicked:
+		files, err = wicked(h)
+	case schema.StackNetworkd:
+		files, err = networkd(h)
+	case schema.StackIproute2:
+		files, err = iproute2(h)
+	case schema.StackWindows:
+		files, err = powershell(h)
+	default:
+		return nil, fmt.Errorf("render %s: no renderer for network stack %q", h.Name, h.Stack)
+	}
+	return files, err
 }

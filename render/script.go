@@ -379,6 +379,11 @@ type applyScript struct {
 	// header and main replace the default ones (apply and verify), for
 	// scripts that are not apply scripts (the generic stack's boot script).
 	header, main string
+	// lib replaces the shared library (scriptLib), for scripts that need
+	// only its base (scriptLibBase); nicsOnly leaves everything but the
+	// NICs out of the data section.
+	lib      string
+	nicsOnly bool
 }
 
 // ScriptName is the apply script at the top of every Linux bundle.
@@ -395,7 +400,11 @@ func (s applyScript) render(h *Host) File {
 	if main == "" {
 		main = scriptMain
 	}
-	size := len(scriptStart) + len(gen) + len(scriptRestart) + len(data.b) + len(s.data) + 1 + len(scriptLib) + len(s.code) + len(main)
+	lib := s.lib
+	if lib == "" {
+		lib = scriptLib
+	}
+	size := len(scriptStart) + len(gen) + len(scriptRestart) + len(data.b) + len(s.data) + 1 + len(lib) + len(s.code) + len(main)
 	if s.header != "" {
 		size += len(s.header)
 	} else {
@@ -410,7 +419,7 @@ func (s applyScript) render(h *Host) File {
 	}
 	b.str(scriptRestart)
 	b.b = append(b.b, data.b...)
-	b.str(s.data, "\n", scriptLib, s.code, main)
+	b.str(s.data, "\n", lib, s.code, main)
 	return File{Path: ScriptName, Mode: 0o755, Data: b.bytes()}
 }
 
@@ -497,6 +506,9 @@ func scriptData(b *text, h *Host, s applyScript) {
 		nic(n)
 	}
 	b.str(")\n")
+	if s.nicsOnly {
+		return
+	}
 	b.str("# ADDRS: NIC key, address/prefix, alias number (the label is <dev>:<n>; - for none).\n" +
 		"# The primary ENI's own primary address belongs to DHCP and is never listed.\n")
 	b.str("ADDRS=(\n")
@@ -612,6 +624,9 @@ func checkPaths(files []File) error {
 // linuxBundle validates, renders the apply script and returns the bundle's
 // files.
 func linuxBundle(h *Host, s applyScript) ([]File, error) {
+	if h.configOnly {
+		return s.files, nil
+	}
 	s, err := withReconcile(h, s)
 	if err != nil {
 		return nil, err
@@ -622,12 +637,18 @@ func linuxBundle(h *Host, s applyScript) ([]File, error) {
 	return append(slices.Clone(s.files), s.render(h)), nil
 }
 
-// scriptLib is the shared bash library. Like every script under scripts/,
-// it is embedded and never changed at run time: the data section above is
-// the only generated part of a script.
-//
+// scriptLib is the shared bash library: its base (what every ecsnet
+// script needs: messages, the NICs, the state record and the lock), then
+// the rest. Like every script under scripts/, it is embedded and never
+// changed at run time: the data section above is the only generated part
+// of a script.
+var scriptLib = scriptLibBase + "\n" + scriptLibRest
+
+//go:embed scripts/lib-base.sh
+var scriptLibBase string
+
 //go:embed scripts/lib.sh
-var scriptLib string
+var scriptLibRest string
 
 // scriptMain runs a command. It is fixed text, like the library.
 //
