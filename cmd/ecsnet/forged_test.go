@@ -14,8 +14,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ecsnet/ecsnet/ecs"
 	"github.com/ecsnet/ecsnet/ecs/emulator"
+	"github.com/ecsnet/ecsnet/guest"
 	"github.com/ecsnet/ecsnet/plan"
+	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
@@ -290,7 +293,7 @@ func TestE2ESavedPlanWithHosts(t *testing.T) {
 	if !strings.Contains(errs, "not run  host-apply host/web-1") {
 		t.Errorf("stderr:\n%s", errs)
 	}
-	c.wantCalls(map[string]int{"AssignPrivateIpAddresses": 1, "RunCommand": 2}) // the host step sends two scripts
+	c.wantCalls(map[string]int{"AssignPrivateIpAddresses": 1, "RunCommand": c.payloadParts("web-1")}) // the host step sends its payload's parts
 
 	c.edit(`secondaryIps: ["172.16.0.21", "172.16.0.22", "172.16.0.23"]`, `secondaryIps: ["172.16.0.21", "172.16.0.22", "172.16.0.23", "172.16.0.24"]`)
 	plain := filepath.Join(t.TempDir(), "plain.json")
@@ -300,5 +303,24 @@ func TestE2ESavedPlanWithHosts(t *testing.T) {
 	if !strings.Contains(errs, "not run  host-apply host/web-1") {
 		t.Errorf("stderr:\n%s", errs)
 	}
-	c.wantCalls(map[string]int{"AssignPrivateIpAddresses": 1, "RunCommand": 2}) // the host step sends two scripts
+	c.wantCalls(map[string]int{"AssignPrivateIpAddresses": 1, "RunCommand": c.payloadParts("web-1")})
+}
+
+// payloadParts is how many RunCommand calls delivering the host's payload
+// takes: one per part (guest.Invocations), for the bundle the lock now
+// routes to it.
+func (c *e2e) payloadParts(instance string) int {
+	c.t.Helper()
+	h, err := render.LockedHost(c.fleet(), c.lock(), instance)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	p, err := guest.HostPayload(h, guest.PayloadOptions{}, ecs.MaxCommandContent)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if len(p.Scripts) < 1 {
+		c.t.Fatalf("%s: a payload of no scripts", instance)
+	}
+	return len(p.Scripts)
 }

@@ -57,7 +57,9 @@ func TestImportDirection(t *testing.T) {
 		"plan":         {"schema"},
 		"render":       {"schema"},
 		"ecs":          {"schema", "plan"},
-		"ecs/emulator": {"schema"},
+		// The emulator's hosts mode boots guests from the Debian root
+		// internal/guestroot builds (and only reads schema's names).
+		"ecs/emulator": {"schema", "internal/guestroot"},
 		// guest, what runs inside an instance, wraps render's bundles
 		// into plan's host payloads and judges what hosts report through
 		// plan's HostRunner; it never talks to the cloud itself, and
