@@ -53,10 +53,10 @@ func TestImportDirection(t *testing.T) {
 	// allowed lists, for each product package, the ecsnet packages it may
 	// reach (directly or not).
 	allowed := map[string][]string{
-		"schema":       nil,
-		"plan":         {"schema"},
-		"render":       {"schema"},
-		"ecs":          {"schema", "plan"},
+		"schema": nil,
+		"plan":   {"schema"},
+		"render": {"schema"},
+		"ecs":    {"schema", "plan"},
 		// The emulator's hosts mode boots guests from the Debian root
 		// internal/guestroot builds (and only reads schema's names).
 		"ecs/emulator": {"schema", "internal/guestroot"},
