@@ -19,6 +19,7 @@ import (
 // configuration lb-1 kept, and verify is clean on both (issue 16). The
 // boot-time reconcile that would clean lb-1 by itself is not built yet.
 func TestHostsE2EDeadSource(t *testing.T) {
+	t.Parallel() // hosts mode: each test has its own emulator and namespaces
 	c := newHostsE2E(t)
 	c.must(exitError, "apply", "--auto-approve", "--hosts", c.dir) // the recorded guests are not executed
 	c.hostsRight("after the first apply --hosts")
@@ -62,6 +63,7 @@ func TestHostsE2EDeadSource(t *testing.T) {
 // rendered, not left with addresses the cloud gave them and they never
 // got (issue 16). apply exits 1 and names the push for edge-1 alone.
 func TestHostsE2EOneFailsOthersConfigured(t *testing.T) {
+	t.Parallel() // hosts mode: each test has its own emulator and namespaces
 	c := newHostsE2E(t)
 	c.must(exitError, "apply", "--auto-approve", "--hosts", c.dir) // the recorded guests are not executed
 	c.edit(`ip: "172.16.0.15", securityGroups: ["web"], secondaryIps: ["172.16.0.51"]`, `ip: "172.16.0.15", securityGroups: ["web"], secondaryIps: ["172.16.0.51", "172.16.0.52"]`)

@@ -12,6 +12,7 @@ import (
 // VIP's addresses as the render says, lb-1 none of them, and verify is
 // clean.
 func TestFailoverE2EHosts(t *testing.T) {
+	t.Parallel() // hosts mode: each test has its own emulator and namespaces
 	c := newHostsE2E(t)
 	// Other stacks are recorded, not executed, so this apply exits 1.
 	c.must(exitError, "apply", "--auto-approve", "--hosts", c.dir)

@@ -117,6 +117,7 @@ func (c *e2e) reboot(instanceID string) {
 // ifcfg, wicked and Windows hosts are "not executed" in text, JSON and
 // markdown, never applied.
 func TestHostsE2EBootedGuests(t *testing.T) {
+	t.Parallel() // hosts mode: each test has its own emulator and namespaces
 	c := newBootedE2E(t)
 
 	out, errs := c.must(exitError, "apply", "--auto-approve", "--hosts", c.dir)

@@ -25,6 +25,7 @@ import (
 // there is drift; a later push that adds nothing new goes ahead with the
 // warning (issue 15, "Preflight on the host").
 func TestHostsE2ECompeting(t *testing.T) {
+	t.Parallel() // hosts mode: each test has its own emulator and namespaces
 	c := newHostsE2E(t)
 	g := c.guest("lb-1")
 	ctx := context.Background()

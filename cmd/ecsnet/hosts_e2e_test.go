@@ -214,6 +214,7 @@ func (c *e2e) verify(args ...string) (int, string) {
 }
 
 func TestHostsE2E(t *testing.T) {
+	t.Parallel() // hosts mode: each test has its own emulator and namespaces
 	c := newHostsE2E(t)
 
 	// From nothing to the example fleet, hosts included.
@@ -476,6 +477,7 @@ func newRunnerE2E(t *testing.T, fail func(instanceID string) bool) (*e2e, func()
 // layers). The apply ends with the exact commands that finish the job;
 // once the cause is dealt with, they do.
 func TestHostsRolloutCanary(t *testing.T) {
+	t.Parallel() // hosts mode: each test has its own emulator and namespaces
 	var broken atomic.Bool
 	broken.Store(true)
 	c, ran := newRunnerE2E(t, func(id string) bool { return broken.Load() && id == "i-bp1db0000001" })
@@ -529,6 +531,7 @@ func TestHostsRolloutCanary(t *testing.T) {
 // third failure stops the rollout. Every host fails, so exactly three
 // get a command, and the hosts after them keep their cloud state.
 func TestHostsRolloutMaxFailures(t *testing.T) {
+	t.Parallel() // hosts mode: each test has its own emulator and namespaces
 	c, ran := newRunnerE2E(t, func(string) bool { return true })
 	code, out, errs := c.run("apply", "--auto-approve", "--hosts", "--hosts-batch", "1", "--max-failures", "2", c.dir)
 	if code != exitError {

@@ -15,6 +15,7 @@ import (
 // drift that push restores: TestHostsE2E, "a host changed by hand shows
 // as drift".)
 func TestHostsE2EForeignAddress(t *testing.T) {
+	t.Parallel() // hosts mode: each test has its own emulator and namespaces
 	c := newHostsE2E(t)
 	// exit 1: the guests of the stacks the emulator only records are
 	// "not executed".

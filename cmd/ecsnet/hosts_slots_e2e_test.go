@@ -65,6 +65,7 @@ func (c *e2e) wantStateByMAC(name string) hostState {
 // holds whether or not the account sees the preview field
 // Attachment.DeviceIndex, and the lock is the same either way.
 func TestHostsE2ESlotsDifferFromKernelNames(t *testing.T) {
+	t.Parallel() // hosts mode: each test has its own emulator and namespaces
 	var locks []string
 	for _, preview := range []bool{false, true} {
 		t.Run(fmt.Sprintf("preview fields %t", preview), func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 // then applies, and edge-1 is as rendered. (--skip-probes: guest's
 // TestProbeWrongGateway.)
 func TestHostsE2EProbeWrongGateway(t *testing.T) {
+	t.Parallel() // hosts mode: each test has its own emulator and namespaces
 	c := newHostsE2E(t)
 	c.must(exitOK, "apply", "--auto-approve", c.dir)
 	before := c.liveState("edge-1")
