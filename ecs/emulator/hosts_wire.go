@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/ecsnet/ecsnet/schema"
 )
 
 // The far side of a host's NICs: what the vSwitch shows the guest. Each
@@ -42,10 +44,27 @@ import (
 //     ifcfg-eth1 BOOTPROTO=dhcp, "iface eth1 inet dhcp", netplan dhcp4;
 //     https://www.alibabacloud.com/help/en/ecs/user-guide/create-and-use-an-eni,
 //     https://www.alibabacloud.com/help/doc-detail/56955.htm (ifcfg-eth1
-//     made from eth0's), and ../shared/ref/host-config.md §3.1). No DNS
-//     (port=0). When dnsmasq
-//     is not installed, the log says so once and no DHCP is served; the
-//     guests still get their primary address as before.
+//     made from eth0's), and ../shared/ref/host-config.md §3.1). When
+//     dnsmasq is not installed, the log says so once and no DHCP (nor DNS)
+//     is served; the guests still get their primary address as before.
+//   - the VPC's resolvers, 100.100.2.136 and .138 (addresses of br0, the
+//     servers a VPC's DHCP hands out and the metadata service lists in
+//     dns-conf/nameservers; host-config.md §2.7 and §5), are the same
+//     dnsmasq, and know exactly one name: the Cloud Assistant server of
+//     the region, <region>.axt.aliyun.com, which the agent reaches on TCP
+//     443 (https://www.alibabacloud.com/help/en/ecs/user-guide/configure-network-permissions-for-the-cloud-assistant-agent;
+//     the agent's own source names the domain ".axt.aliyun.com" for VPC
+//     instances, aliyun/aliyun_assist_client common/apiserver). Any other
+//     name is refused: there is no upstream, nothing leaves the wire
+//     namespace. DHCP hands the resolvers out (option dns-server), so a
+//     guest's own DHCP client configures them; a guest whose primary
+//     address the emulator sets with ip gets them in /etc/resolv.conf from
+//     the emulator, as its DHCP client would have written them
+//     (guestResolvConfLocked).
+//   - the Cloud Assistant server's address, cloudAssistantAddr, is an
+//     address of br0 where a TCP listener made inside the wire namespace
+//     accepts connections on 443 and closes them: enough for the payload's
+//     probe (a TCP connect), which is all that ever connects to it.
 //   - the instance metadata service listens on 100.100.100.200:80, an
 //     address of br0, so the guest reaches it through its default route.
 //     The emulator process serves it itself: the listening socket is made
@@ -58,6 +77,23 @@ import (
 
 // metadataAddr is where the ECS metadata service answers (host-config.md §5).
 const metadataAddr = "100.100.100.200"
+
+// vpcResolvers are the VPC's DNS servers: what DHCP hands out on Alibaba
+// Cloud unless a DHCP options set says otherwise (host-config.md §2.7:
+// "100.100.2.136/.138 are the Alibaba resolvers seen in metadata
+// dns-conf/nameservers examples"; the PrivateZone API reserves
+// 100.100.2.136-138 for them).
+const vpcResolver1, vpcResolver2 = "100.100.2.136", "100.100.2.138"
+
+// cloudAssistantAddr is where <region>.axt.aliyun.com resolves on the
+// emulator's vSwitches. The real server's addresses differ by region and
+// no document in our references lists them (the payload learns them by
+// resolving the name, as the agent does); this one is the emulator's
+// choice, in 100.100.0.0/16 beside the VPC's other services.
+const cloudAssistantAddr = "100.100.45.1"
+
+// cloudAssistantHost is the Cloud Assistant server's name in a region.
+func cloudAssistantHost(region string) string { return region + ".axt.aliyun.com" }
 
 // gatewayMAC is br0's MAC, fixed so that it does not follow the lowest MAC
 // of its ports as ENIs come and go (a guest's ARP entry for its gateway
@@ -74,12 +110,13 @@ type wireSet struct {
 	srv     *Server // the metadata service reads its state
 	dnsmasq string  // dnsmasq's path; "" when it is not installed
 	bridge  string  // the bridge command's path
+	region  string  // the emulator's region, which names the Cloud Assistant server
 }
 
 // newWireSet finds the tools of the wire side and says in the log what is
 // missing. Called by startHosts.
 func (s *Server) newWireSet(hs *hostSet) wireSet {
-	ws := wireSet{srv: s}
+	ws := wireSet{srv: s, region: s.cloud.region}
 	ws.dnsmasq, _ = lookTool("dnsmasq")
 	if ws.dnsmasq == "" {
 		hs.logf("dnsmasq is not installed: the vSwitches answer no DHCP (guests keep their primary address as set at boot); apt-get install dnsmasq-base")
@@ -103,6 +140,7 @@ type wireState struct {
 	gws  map[netip.Prefix]bool // gateway addresses on br0
 	arp  map[netip.Addr]string // permanent neighbour entries on br0 -> MAC
 	http *http.Server          // the metadata service
+	axt  net.Listener          // the Cloud Assistant server's port 443
 	dhcp *exec.Cmd             // dnsmasq
 	done chan struct{}         // closed when dnsmasq exited
 	conf string                // the configuration dnsmasq runs with
@@ -134,6 +172,9 @@ func (h *Host) wireUpLocked(ctx context.Context, peer string, n hostNIC) error {
 		{"-n", ns, "link", "add", "br0", "address", gatewayMAC, "type", "bridge", "stp_state", "0"},
 		{"-n", ns, "link", "set", "br0", "up"},
 		{"-n", ns, "addr", "add", metadataAddr + "/32", "dev", "br0"},
+		{"-n", ns, "addr", "add", vpcResolver1 + "/32", "dev", "br0"},
+		{"-n", ns, "addr", "add", vpcResolver2 + "/32", "dev", "br0"},
+		{"-n", ns, "addr", "add", cloudAssistantAddr + "/32", "dev", "br0"},
 	} {
 		if err := runTool(ctx, h.set.t.ip, s...); err != nil {
 			return fmt.Errorf("vSwitch side: %w", err)
@@ -145,7 +186,69 @@ func (h *Host) wireUpLocked(ctx context.Context, peer string, n hostNIC) error {
 	}
 	h.wire.http = &http.Server{Handler: http.HandlerFunc(h.serveMetadata), ReadHeaderTimeout: 10 * time.Second}
 	go h.wire.http.Serve(ln) // ends with ErrServerClosed at wireDownLocked
+	axt, err := listenInNetns("/run/netns/"+ns, cloudAssistantAddr+":443")
+	if err != nil {
+		return fmt.Errorf("vSwitch side: the Cloud Assistant server: %w", err)
+	}
+	h.wire.axt = axt
+	go acceptAndClose(axt) // ends when wireDownLocked closes it
+	if err := h.guestResolvConfLocked(ctx); err != nil {
+		return fmt.Errorf("vSwitch side: %w", err)
+	}
 	return h.wireNICLocked(ctx, peer, n)
+}
+
+// acceptAndClose answers TCP connections by closing them: the Cloud
+// Assistant server as the payload's probe sees it (a connect that opens).
+func acceptAndClose(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		c.Close()
+	}
+}
+
+// resolvConf is what a DHCP client writes into /etc/resolv.conf from the
+// VPC's DHCP answer (dhclient-script writes the servers it was given).
+const resolvConf = "# written by the ecsnet emulator, as the DHCP client would from the vSwitch's answer\n" +
+	"nameserver " + vpcResolver1 + "\nnameserver " + vpcResolver2 + "\n"
+
+// guestResolvConfLocked gives the guest the VPC's resolvers where nothing
+// in the guest would write them from DHCP, at boot, when the vSwitch side
+// serves DNS:
+//
+//   - a namespace guest (ifupdown, iproute2) has eth0 set by the emulator
+//     with ip, as its DHCP client would leave it; a real host's DHCP client
+//     (dhclient on Debian's "iface eth0 inet dhcp") also writes the
+//     servers into /etc/resolv.conf, so the emulator does that too;
+//   - a booted networkd or netplan guest runs its own DHCP client, but
+//     networkd hands the servers to systemd-resolved, which the guest root
+//     lacks (a real Debian or Ubuntu host has it, and resolves through
+//     it): the file is written into the guest's layer before it boots, a
+//     stand-in for resolved (a harness gap);
+//   - a booted NetworkManager guest writes /etc/resolv.conf itself from
+//     its DHCP lease: nothing to do.
+func (h *Host) guestResolvConfLocked(ctx context.Context) error {
+	if h.set.wire.dnsmasq == "" || h.root == "" {
+		return nil
+	}
+	if !h.fam.nspawn {
+		// The machine's /etc/resolv.conf shows through the overlay and may
+		// be a symbolic link: replaced, not written through.
+		_, _, err := h.execNS(ctx, []byte(resolvConf), "/bin/sh", "-c", "rm -f /etc/resolv.conf && cat >/etc/resolv.conf")
+		return err
+	}
+	if h.fam.stack == schema.StackNetworkManager {
+		return nil
+	}
+	p := filepath.Join(h.root, "guest.up", "etc", "resolv.conf")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	os.Remove(p) // a symbolic link the guest made is replaced, not followed
+	return os.WriteFile(p, []byte(resolvConf), 0o644)
 }
 
 // wireNICLocked connects a NIC's peer to br0 once it is up, and brings
@@ -245,31 +348,38 @@ func (h *Host) wireDownLocked() {
 	if h.wire.http != nil {
 		h.wire.http.Close()
 	}
+	if h.wire.axt != nil {
+		h.wire.axt.Close()
+	}
 	h.stopDHCPLocked()
 	h.wire.wireState = wireState{}
 }
 
 // dhcpConfLocked is dnsmasq's configuration for the connected NICs: one
 // static range per vSwitch (tagged so that each gets its own router), one
-// host line per ENI, and nothing for any other MAC.
+// host line per ENI, and nothing for any other MAC; DNS on the VPC's
+// resolver addresses only (not on the gateways nor the metadata address),
+// knowing the Cloud Assistant server's name and nothing else.
 func (h *Host) dhcpConfLocked() string {
 	dir := filepath.Join(h.root, "wire")
 	var b strings.Builder
 	fmt.Fprintf(&b, `# dnsmasq for %s's vSwitch side (ecsnet emulator, hosts mode)
-port=0
-interface=br0
+listen-address=%s,%s
 bind-interfaces
 user=root
 group=root
 no-resolv
 no-hosts
+host-record=%s,%s
+dhcp-option=option:dns-server,%s,%s
 dhcp-authoritative
 dhcp-ignore=tag:!known
 dhcp-leasefile=%s
 pid-file=%s
 log-facility=%s
 log-dhcp
-`, h.name, filepath.Join(dir, "dnsmasq.leases"), filepath.Join(dir, "dnsmasq.pid"), filepath.Join(dir, "dnsmasq.log"))
+`, h.name, vpcResolver1, vpcResolver2, cloudAssistantHost(h.set.wire.region), cloudAssistantAddr, vpcResolver1, vpcResolver2,
+		filepath.Join(dir, "dnsmasq.leases"), filepath.Join(dir, "dnsmasq.pid"), filepath.Join(dir, "dnsmasq.log"))
 	nets := map[netip.Prefix]netip.Addr{}
 	for _, n := range h.wire.nics {
 		if n.gw.IsValid() && n.addr.IsValid() {
@@ -417,7 +527,10 @@ func (s *Server) metadataOf(in *instance) metaDir {
 		"hostname":    cmp.Or(in.name, in.id),
 		"region-id":   c.region,
 		"zone-id":     in.zone,
-		"network":     metaDir{"interfaces": metaDir{"macs": macs}},
+		// The VPC's resolvers, which DHCP hands out (host-config.md §5:
+		// newline-separated).
+		"dns-conf": metaDir{"nameservers": vpcResolver1 + "\n" + vpcResolver2},
+		"network":  metaDir{"interfaces": metaDir{"macs": macs}},
 	}
 	if p := in.primary; p != nil {
 		m["mac"] = p.mac

@@ -118,9 +118,9 @@ dhclient -4 -x -cf /tmp/dhcp/dhclient.conf -sf /tmp/dhcp/record -lf /tmp/dhcp/%[
 grep BOUND /tmp/dhcp/got`, dev, limit))
 		}
 		for dev, want := range map[string]string{
-			"eth0": "BOUND eth0 172.16.0.12 255.255.255.0 172.16.0.253 dns=",
-			appDev: "BOUND " + appDev + " 172.16.0.50 255.255.255.0 172.16.0.253 dns=",
-			nfsDev: "BOUND " + nfsDev + " 172.16.2.200 255.255.255.0 172.16.2.253 dns=",
+			"eth0": "BOUND eth0 172.16.0.12 255.255.255.0 172.16.0.253 dns=100.100.2.136 100.100.2.138",
+			appDev: "BOUND " + appDev + " 172.16.0.50 255.255.255.0 172.16.0.253 dns=100.100.2.136 100.100.2.138",
+			nfsDev: "BOUND " + nfsDev + " 172.16.2.200 255.255.255.0 172.16.2.253 dns=100.100.2.136 100.100.2.138",
 		} {
 			start := time.Now()
 			out, err := dhcp(dev, 30)
@@ -153,6 +153,54 @@ grep BOUND /tmp/dhcp/got`, dev, limit))
 	}
 	const md = "/latest/meta-data/"
 	const macs = md + "network/interfaces/macs/"
+
+	t.Run("dns", func(t *testing.T) {
+		// As the payload's Cloud Assistant probe does: the region from the
+		// metadata service, the server's name resolved, TCP 443 opened.
+		region := must("curl -sS -m 5 http://100.100.100.200/latest/meta-data/region-id")
+		if region != e.srv.cloud.region {
+			t.Fatalf("region-id = %q, want %q", region, e.srv.cloud.region)
+		}
+		name := region + ".axt.aliyun.com"
+		if got := must("cat /etc/resolv.conf"); !strings.Contains(got, "nameserver 100.100.2.136\nnameserver 100.100.2.138\n") {
+			t.Errorf("lb-1's /etc/resolv.conf lacks the VPC's resolvers:\n%s", got)
+		}
+		if out, err := sh("timeout 3 getent ahostsv4 " + name); err != nil || !strings.HasPrefix(out, cloudAssistantAddr+" ") {
+			t.Errorf("getent ahostsv4 %s: %v\n%s\nwant %s", name, err, out, cloudAssistantAddr)
+		}
+		if out, err := sh(`timeout 3 bash -c 'exec 3<>/dev/tcp/$1/443' tcp $(timeout 3 getent ahostsv4 ` + name + ` | awk '{ print $1; exit }')`); err != nil {
+			t.Errorf("TCP connect to %s:443: %v\n%s", name, err, out)
+		}
+		// Nothing else resolves: no upstream, not even the metadata
+		// service's name or another region's server.
+		for _, other := range []string{"example.com", "cn-beijing.axt.aliyun.com", "x." + name, "localhost.localdomain"} {
+			if other == name {
+				continue
+			}
+			if out, err := sh("timeout 3 getent ahostsv4 " + other); err == nil {
+				t.Errorf("%s resolved:\n%s", other, out)
+			}
+		}
+		// The resolvers answer on their own addresses only: nothing listens
+		// on port 53 at the gateways or the metadata address.
+		udp, err := exec.Command("ip", "netns", "exec", h.ns.wire, "cat", "/proc/net/udp").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dns []string
+		for _, line := range strings.Split(string(udp), "\n")[1:] {
+			if f := strings.Fields(line); len(f) > 1 && strings.HasSuffix(f[1], ":0035") {
+				dns = append(dns, f[1])
+			}
+		}
+		slices.Sort(dns)
+		if !slices.Equal(dns, []string{"88026464:0035", "8A026464:0035"}) { // as /proc writes 100.100.2.136:53 and .138:53
+			t.Errorf("DNS listens on %v in the wire namespace; want 100.100.2.136:53 and 100.100.2.138:53 only", dns)
+		}
+		if got := meta(md + "dns-conf/nameservers")[md+"dns-conf/nameservers"]; got != "100.100.2.136\n100.100.2.138" {
+			t.Errorf("dns-conf/nameservers = %q", got)
+		}
+	})
 
 	t.Run("metadata", func(t *testing.T) {
 		ok(t, e.cl.ecs(t, "AssignPrivateIpAddresses", "NetworkInterfaceId", app, "PrivateIpAddress.1", "172.16.0.51"))
