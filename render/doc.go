@@ -30,7 +30,10 @@
 // boot on Alibaba Cloud. Where the primary's secondary addresses live in
 // it (NetworkManager's profile, wicked's ifcfg-eth0), the bundle also
 // installs a boot unit that adds them again after cloud-init
-// (primaryboot.go); the other formats' files are ecsnet's own.
+// (primaryboot.go); the other formats' files are ecsnet's own. A bundle
+// with a secondary ENI also installs a boot unit that removes, when the
+// host comes back after that ENI moved away, what ecsnet wrote for it
+// (reconcile.go).
 //
 // Delivery (bundle.go, bundleps.go): Payload packs a bundle into one
 // self-contained script for Cloud Assistant that backs up, applies,
