@@ -42,14 +42,23 @@ func planRenderCheck(e env, a *planArgs, m *madePlan) (int, error) {
 	if err := m.lock.CheckVSwitches(m.fleet).Err(); err != nil {
 		return 0, err
 	}
+	// The verdict is plan's, and its commands carry plan's paths and
+	// flags: the render reads the lock only, the apply the cloud too.
+	lock := &cloudArgs{lockPath: a.cloud.lockPath}
+	fix := renderFix{
+		who:   "ecsnet plan",
+		apply: ecsnetCommand(&a.cloud, []string{"apply"}, a.paths),
+		after: ecsnetCommand(lock, []string{"render", "--out", a.rendered}, a.paths),
+	}
+	fix.render = fix.after
 	if a.format != formatMarkdown {
-		return checkRender(e, a.rendered, m.fleet, m.lock)
+		return checkRender(e, fix, a.rendered, m.fleet, m.lock)
 	}
 	// In a pull-request comment the diff goes in a fence of its own.
 	var b bytes.Buffer
 	md := e
 	md.stdout = &b
-	code, err := checkRender(md, a.rendered, m.fleet, m.lock)
+	code, err := checkRender(md, fix, a.rendered, m.fleet, m.lock)
 	if err != nil || b.Len() == 0 {
 		return code, err
 	}

@@ -46,6 +46,10 @@ func TestPlanRenderCheckSameAsSeparate(t *testing.T) {
 			if want != exitError && oout != pout+rout {
 				t.Errorf("%s %v: plan --rendered --check's stdout is not plan's, then render --check's:\n%s\n---\n%s%s", what, detailed, oout, pout, rout)
 			}
+			// render --check's verdict, in plan's name, and its apply
+			// with plan's cloud flags (TestRenderCheckHintPasteable).
+			rerr = strings.ReplaceAll(rerr, "ecsnet render: ", "ecsnet plan: ")
+			rerr = strings.ReplaceAll(rerr, "run ecsnet apply ", "run ecsnet apply --endpoint "+c.url+" ")
 			if want != exitError && oerr != perr+rerr {
 				t.Errorf("%s %v: plan --rendered --check's stderr %q, want plan's then render --check's %q", what, detailed, oerr, perr+rerr)
 			}

@@ -78,7 +78,7 @@ func runRender(ctx context.Context, args []string, e env) int {
 		err = lock.CheckVSwitches(f).Err()
 	}
 	if err == nil && a.check {
-		code, err = checkRender(e, a.out, f, lock)
+		code, err = checkRender(e, renderFixes(&a, paths), a.out, f, lock)
 	} else if err == nil {
 		code, err = writeRender(e, a.out, f, lock)
 	}
@@ -102,10 +102,38 @@ func writeRender(e env, out string, f *schema.Fleet, lock *schema.Lock) (int, er
 	return exitOK, nil
 }
 
+// renderFix is what checkRender's verdict says, when out is out of date:
+// who checked, and the complete commands that bring out up to date, with
+// the paths and flags of the run that checked, shell-quoted, so that the
+// line can be pasted as it is (a CI log is read by someone who did not
+// write the job).
+type renderFix struct {
+	who    string // the message's prefix: "ecsnet render" or "ecsnet plan"
+	render string // writes out from what the check compared with
+	apply  string // settles what the cloud picks at apply
+	after  string // writes out after that apply: from the lock it wrote
+}
+
+// renderFixes is render --check's renderFix. After an apply the render
+// reads the lock that apply wrote, not a snapshot taken before it.
+func renderFixes(a *renderArgs, paths []string) renderFix {
+	lock := &cloudArgs{lockPath: a.lockPath}
+	fix := renderFix{
+		who:   "ecsnet render",
+		apply: ecsnetCommand(lock, []string{"apply"}, paths),
+		after: ecsnetCommand(lock, []string{"render", "--out", a.out}, paths),
+	}
+	fix.render = fix.after
+	if a.observed != "" {
+		fix.render = ecsnetCommand(lock, []string{"render", "--out", a.out, "--observed", a.observed}, paths)
+	}
+	return fix
+}
+
 // checkRender compares a render with out (--check), for review: hosts
 // that need what the cloud picks at apply are compared with placeholders
 // where those values go.
-func checkRender(e env, out string, f *schema.Fleet, lock *schema.Lock) (int, error) {
+func checkRender(e env, fix renderFix, out string, f *schema.Fleet, lock *schema.Lock) (int, error) {
 	r, err := render.ReviewFleet(f, lock)
 	if err != nil {
 		return 0, err
@@ -133,10 +161,10 @@ func checkRender(e env, out string, f *schema.Fleet, lock *schema.Lock) (int, er
 	}
 	fmt.Fprint(e.stdout, diff)
 	if len(r.Pending) > 0 {
-		fmt.Fprintf(e.stderr, "ecsnet render: %s is out of date, and %s what the cloud picks (shown as <...>): run ecsnet apply, then ecsnet render --out %s\n",
-			out, r.PendingNames(), out)
+		fmt.Fprintf(e.stderr, "%s: %s is out of date, and %s what the cloud picks (shown as <...>): run %s, then %s\n",
+			fix.who, out, r.PendingNames(), fix.apply, fix.after)
 	} else {
-		fmt.Fprintf(e.stderr, "ecsnet render: %s is out of date; run ecsnet render --out %s\n", out, out)
+		fmt.Fprintf(e.stderr, "%s: %s is out of date; run %s\n", fix.who, out, fix.render)
 	}
 	return exitChanges, nil
 }
