@@ -346,9 +346,11 @@ func lastOr(b []byte, def byte) byte {
 }
 
 // noGuestRootReason is why a booted family's commands are recorded: what
-// it needs, and how to get it.
+// it needs. It is on every output of every such host, so how to get a
+// guest root is left to the emulator's startup line and the demo, which
+// say it once.
 func noGuestRootReason(stack schema.Stack) string {
-	return daemonOf(stack) + " under systemd in a booted guest, and the emulator has no guest root: build one with `ecsnet emulator --build-guest-root` (or make guest-root) and start the emulator again (ecsnet emulator --hosts finds it; --guest-root DIR names another)"
+	return daemonOf(stack) + " under systemd in a booted guest, and the emulator has no guest root (see the emulator's startup line)"
 }
 
 // reason says why the family's commands are recorded ("" when they run).

@@ -157,7 +157,7 @@ func TestHostsNoGuestRoot(t *testing.T) {
 		r := e.invoke(t, "RunShellScript", "echo ran", id)[0]
 		out := str(r, "Output")
 		if strings.Contains(out, "ran") || !strings.Contains(out, "recorded, not executed (it needs ") ||
-			!strings.Contains(out, "the emulator has no guest root: build one with `ecsnet emulator --build-guest-root`") {
+			!strings.Contains(out, "the emulator has no guest root (see the emulator's startup line)") || strings.Contains(out, "--build-guest-root") {
 			t.Errorf("%s (%s): %q", h.Hostname(), st, out)
 		}
 	}
