@@ -10,6 +10,7 @@ BACKUP="$STATE_DIR/backup"
 declare -A DEV=()          # NIC key -> kernel name, found at run time
 declare -A RENAME=()       # a name the files give a NIC -> its kernel name, where they differ
 declare -A WANT_ADDR=()    # "key cidr" of ADDRS
+declare -A WANT_IP=()      # "key address" of ADDRS, without the prefix
 declare -A WANT_RULE=()    # "from table prio" of RULES
 declare -A WANT_TABLE=()   # table numbers of ROUTES
 declare -A WANT_PATH=()    # paths of FILES and OWNED

@@ -129,7 +129,7 @@ ecsnet_check_bundle() {
 
 ecsnet_want_sets() {
 	local rec key c n from t p path mode sum
-	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do read -r key c n <<<"$rec"; WANT_ADDR["$key $c"]=1; done
+	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do read -r key c n <<<"$rec"; WANT_ADDR["$key $c"]=1; WANT_IP["$key ${c%/*}"]=1; done
 	for rec in ${RULES[@]+"${RULES[@]}"}; do read -r from t p <<<"$rec"; WANT_RULE["$from $t $p"]=1; done
 	for rec in ${ROUTES[@]+"${ROUTES[@]}"}; do read -r t key c n <<<"$rec"; WANT_TABLE[$t]=1; done
 	for rec in ${FILES[@]+"${FILES[@]}"}; do read -r path mode sum <<<"$rec"; WANT_PATH[$(ecsnet_host_path "$path")]=1; done
@@ -311,7 +311,11 @@ ecsnet_want_route() { # TABLE DEST
 }
 
 # ecsnet_remove_dropped: remove what an earlier run added and this bundle
-# no longer has. The primary ENI's own primary address is never touched.
+# no longer has. The primary ENI's own primary address is never touched,
+# nor is an address the bundle still wants on the same NIC with another
+# prefix (a vSwitch block fixed from /25 to /24): the apply has just
+# replaced it with the new prefix, and removing it by address would take
+# the new one away.
 ecsnet_remove_dropped() {
 	local rec key c dev have from t p
 	ecsnet_nic primary
@@ -320,6 +324,7 @@ ecsnet_remove_dropped() {
 		[ -n "${WANT_ADDR[$rec]:-}" ] && continue
 		read -r key c <<<"$rec"
 		[ "${c%/*}" = "$primary_addr" ] && continue
+		[ -n "${WANT_IP[$key ${c%/*}]:-}" ] && continue
 		dev="$(ecsnet_dev "$key")" || continue # the NIC is gone, and its addresses with it
 		for have in $(ecsnet_addr_on "$dev" "${c%/*}"); do
 			if ip -4 addr del "$have" dev "$dev"; then
@@ -403,6 +408,7 @@ ecsnet_check() {
 		for rec in ${OLD_ADDRS[@]+"${OLD_ADDRS[@]}"}; do
 			[ -n "${WANT_ADDR[$rec]:-}" ] && continue
 			read -r key c <<<"$rec"
+			[ -n "${WANT_IP[$key ${c%/*}]:-}" ] && continue # wanted with another prefix: checked above
 			dev="$(ecsnet_dev "$key")" || continue
 			[ -z "$(ecsnet_addr_on "$dev" "${c%/*}")" ] || ecsnet_problem "${c%/*} is still on $dev though the bundle dropped it"
 		done
