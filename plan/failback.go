@@ -128,6 +128,14 @@ func CheckFailback(p *Plan, f *schema.Fleet, obs *Observed) error {
 		what := fmt.Sprintf("ecsnet failover moved ENI %s to %s (%s) at %s; the desired state %s, so this apply would move it back",
 			fo.ENIID, fo.To, fo.ToID, fo.At.Format(time.RFC3339), want)
 		hint := fmt.Sprintf("commit the failover (attachTo: %q) to the desired state, or rerun with --allow-failback to move the ENI back on purpose", fo.To)
+		if o := FleetENI(f, obs, x); o != nil && !o.Attached() && x.Bound() {
+			// A move back that was interrupted between its detach and its
+			// attach (a killed apply --allow-failback): the address is
+			// down now, so the refusal says so first.
+			what = fmt.Sprintf("ecsnet failover moved ENI %s to %s (%s) at %s, and it is attached to no instance now: its addresses are served nowhere (an apply that was moving it was interrupted?); the desired state %s, so this apply would attach it there",
+				fo.ENIID, fo.To, fo.ToID, fo.At.Format(time.RFC3339), want)
+			hint = fmt.Sprintf("finishing the move is urgent: rerun with --allow-failback to attach it to %s, or commit the failover (attachTo: %q) to the desired state and apply to attach it to %s", x.AttachTo, fo.To, fo.To)
+		}
 		if fo.Unreadable {
 			what = fmt.Sprintf("ENI %s carries a failover record (tag %s) that ecsnet cannot read, so this apply may undo a failover", fo.ENIID, TagFailover)
 			hint = "rerun with --allow-failback if the ENI should go where the desired state says"
