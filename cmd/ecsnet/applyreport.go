@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ecsnet/ecsnet/guest"
 	"github.com/ecsnet/ecsnet/internal/plural"
 	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/schema"
@@ -99,7 +98,7 @@ func applyFinish(a *applyArgs, f *schema.Fleet, rep *plan.Report) []finishStep {
 			"the same apply makes them and configures their hosts", plural.Count(len(left), "cloud step", "cloud steps")), Command: ecsnetCommand(&a.cloud, args, a.paths)})
 	}
 	if hosts := fleetOrder(f, notDone, unreachable); len(hosts) > 0 {
-		out = append(out, finishStep{Kind: finishPush, Hosts: hosts, When: "once the cause on each host's line above is dealt with: the cloud changed for them, the hosts are not configured",
+		out = append(out, finishStep{Kind: finishPush, Hosts: hosts, When: "once the cause on each host's line above is dealt with: the cloud changed for them, and this run did not configure them",
 			Command: pushCommand(&a.cloud, hosts, a.paths)})
 	}
 	if hosts := fleetOrder(f, unreachable, nil); len(hosts) > 0 {
@@ -154,9 +153,12 @@ func writeFinish(w io.Writer, steps []finishStep) {
 type applyDoc struct {
 	pushDoc
 	Steps struct {
-		Done    int `json:"done"`
-		Failed  int `json:"failed"`
-		Skipped int `json:"skipped"`
+		Done   int `json:"done"`
+		Failed int `json:"failed"`
+		// NotExecuted are host steps whose script did not run
+		// (plan.NotExecutedError): neither done nor failed.
+		NotExecuted int `json:"not_executed"`
+		Skipped     int `json:"skipped"`
 	} `json:"steps"`
 	// Converged is true when the cloud was read back after the apply and
 	// a fresh plan is empty.
@@ -164,14 +166,64 @@ type applyDoc struct {
 	ToFinish  []finishStep `json:"to_finish"`
 }
 
+// notExecuted returns why a failed step did not run, and whether it is a
+// host step whose script did not run (plan.NotExecutedError): not done,
+// and not a failure of the host either, so every report counts it apart.
+func notExecuted(err error) (string, bool) {
+	var ne *plan.NotExecutedError
+	if errors.As(err, &ne) {
+		return ne.Reason, true
+	}
+	return "", false
+}
+
+// failedCounts counts rep's failed steps: those that failed, and the
+// host steps whose script did not run.
+func failedCounts(rep *plan.Report) (failed, notExec int) {
+	for _, f := range rep.Failed {
+		if _, ok := notExecuted(f.Err); ok {
+			notExec++
+		} else {
+			failed++
+		}
+	}
+	return failed, notExec
+}
+
+// stepCounts says how the steps went: "27 done, 0 failed, 9 not
+// executed, 0 skipped" (not executed only when there are any).
+func stepCounts(rep *plan.Report) string {
+	failed, notExec := failedCounts(rep)
+	s := fmt.Sprintf("%d done, %d failed, ", len(rep.Done), failed)
+	if notExec > 0 {
+		s += fmt.Sprintf("%d not executed, ", notExec)
+	}
+	return s + fmt.Sprintf("%d skipped", len(rep.Skipped))
+}
+
+// writeApplySteps writes apply's text summary: how the steps went, each
+// step not done and why, then what each host step did.
+func writeApplySteps(w io.Writer, rep *plan.Report, lockPath string, took time.Duration) {
+	fmt.Fprintf(w, "\nApply: %s in %.1fs; lock written to %s\n", stepCounts(rep), took.Seconds(), lockPath)
+	for _, f := range rep.Failed {
+		if why, ok := notExecuted(f.Err); ok {
+			fmt.Fprintf(w, "  not executed: %s: %s\n", f.Step.ID, why)
+		} else {
+			fmt.Fprintf(w, "  failed: %s: %v\n", f.Step.ID, f.Err)
+		}
+	}
+	writeHostReports(w, hostReports(rep.Hosts, rep.Skipped))
+}
+
 // writeApplyReport writes apply's report as JSON or markdown.
 func writeApplyReport(w io.Writer, format, fleet string, rep *plan.Report, err error, finish []finishStep, took time.Duration) {
-	outs := guest.Outcomes(rep.Hosts, rep.Skipped)
+	outs := hostReports(rep.Hosts, rep.Skipped)
 	converged := err == nil && rep.Drift != nil && rep.Drift.Empty()
+	failed, notExecuted := failedCounts(rep)
 	switch format {
 	case formatJSON:
 		doc := applyDoc{pushDoc: newPushDoc(fleet, outs, took), Converged: converged, ToFinish: finish}
-		doc.Steps.Done, doc.Steps.Failed, doc.Steps.Skipped = len(rep.Done), len(rep.Failed), len(rep.Skipped)
+		doc.Steps.Done, doc.Steps.Failed, doc.Steps.NotExecuted, doc.Steps.Skipped = len(rep.Done), failed, notExecuted, len(rep.Skipped)
 		if doc.ToFinish == nil {
 			doc.ToFinish = []finishStep{}
 		}
@@ -179,7 +231,7 @@ func writeApplyReport(w io.Writer, format, fleet string, rep *plan.Report, err e
 		w.Write(append(data, '\n'))
 	case formatMarkdown:
 		fmt.Fprintf(w, "### ecsnet apply: fleet %s\n\n", mdCell(fleet))
-		fmt.Fprintf(w, "Steps: %d done, %d failed, %d skipped; ", len(rep.Done), len(rep.Failed), len(rep.Skipped))
+		fmt.Fprintf(w, "Steps: %s; ", stepCounts(rep))
 		if converged {
 			fmt.Fprintf(w, "the cloud matches the desired state.\n\n")
 		} else {

@@ -126,12 +126,7 @@ func reportApply(e env, rep *plan.Report, err error, lockPath, recheck string, t
 		fmt.Fprintf(e.stderr, "ecsnet apply: %v\n", err)
 		return exitError
 	}
-	fmt.Fprintf(e.stderr, "\nApply: %d done, %d failed, %d skipped in %.1fs; lock written to %s\n",
-		len(rep.Done), len(rep.Failed), len(rep.Skipped), took.Seconds(), lockPath)
-	for _, f := range rep.Failed {
-		fmt.Fprintf(e.stderr, "  failed: %s: %v\n", f.Step.ID, f.Err)
-	}
-	reportHosts(e.stderr, rep.Hosts, rep.Skipped)
+	writeApplySteps(e.stderr, rep, lockPath, took)
 	if errors.Is(err, plan.ErrUnverified) {
 		fmt.Fprintf(e.stderr, "warning: %v\nThe steps above are done and recorded in the lock; to see whether anything is left to do, run: %s\n", err, recheck)
 		if len(rep.Failed) > 0 {
@@ -156,6 +151,9 @@ func reportApply(e env, rep *plan.Report, err error, lockPath, recheck string, t
 	}
 	if len(rep.Failed) > 0 {
 		return exitError
+	}
+	if len(rep.Hosts) > 0 {
+		fmt.Fprintln(e.stderr) // after the Hosts block
 	}
 	fmt.Fprintln(e.stderr, "The cloud matches the desired state.")
 	return exitOK

@@ -146,8 +146,8 @@ func demo(ctx context.Context, e env, dir, guestRoot string) error {
 		}
 		// apply exits 1 for them, as it must; the demo knows that the
 		// emulator only records these hosts, so it goes on.
-		fmt.Fprintf(e.stdout, "\nThe demo goes on: the %s above %s that the emulator only records, not executed (apply exits 1 for them, as it must).\n",
-			plural.Count(len(rep.Failed), "failed step", "failed steps"), plural.Word(len(rep.Failed), "is a host", "are hosts"))
+		fmt.Fprintf(e.stdout, "\nThe demo goes on: the %s not executed above %s that the emulator only records (apply exits 1 for them, as it must).\n",
+			plural.Count(len(rep.Failed), "host step", "host steps"), plural.Word(len(rep.Failed), "is a host", "are hosts"))
 	}
 
 	step("ecsnet plan example/ (again: nothing to do)")

@@ -122,8 +122,8 @@ func TestDemoNoGuestRoot(t *testing.T) {
 		t.Errorf("without a guest root the demo claims booted guests:\n%s", out)
 	}
 	wantDemoHosts(t, out, demoNamespaceHosts, append(demoBootedHosts, demoRecordedHosts...))
-	if !strings.Contains(out, "\nThe demo goes on: the 7 failed steps above are hosts that the emulator only records, not executed") {
-		t.Errorf("the demo does not say why it goes on after apply's 7 failed steps:\n%s", out)
+	if !strings.Contains(out, "\nThe demo goes on: the 7 host steps not executed above are hosts that the emulator only records") {
+		t.Errorf("the demo does not say why it goes on after apply's 7 host steps not executed:\n%s", out)
 	}
 }
 
@@ -143,7 +143,7 @@ func TestDemoGuestRoot(t *testing.T) {
 		t.Errorf("with a guest root the demo still says how to get one:\n%s", out)
 	}
 	wantDemoHosts(t, out, append(demoNamespaceHosts, demoBootedHosts...), demoRecordedHosts)
-	if !strings.Contains(out, "\nThe demo goes on: the 3 failed steps above are hosts that the emulator only records, not executed") {
+	if !strings.Contains(out, "\nThe demo goes on: the 3 host steps not executed above are hosts that the emulator only records") {
 		t.Errorf("the demo does not say why it goes on after apply's 3 failed steps:\n%s", out)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,11 +23,122 @@ import (
 var outcomeOrder = [...]guest.Outcome{guest.OutcomeApplied, guest.OutcomeUnchanged, guest.OutcomeRefused, guest.OutcomeRolledBack,
 	guest.OutcomeFailed, guest.OutcomeNotExecuted, guest.OutcomeNotReachable}
 
+// hostReport is one host's outcome as push and apply --hosts report it:
+// with what the payload printed that the outcome's one line does not
+// say, the probes that did not pass and the addresses push --prune
+// removed.
+type hostReport struct {
+	guest.HostOutcome
+	// ProbesNotOK are the probes the payload skipped or that failed
+	// (guest/scripts/probe.sh), in its order: "applied and verified; not
+	// probed: cloud-assistant" says only which.
+	ProbesNotOK []probeResult `json:"probes_not_ok,omitempty"`
+	// Removed are push --prune's removals, as the payload printed them
+	// ("removed 172.16.0.9/24 from eth1: not in the desired state and
+	// not ecsnet's (push --prune)").
+	Removed []string `json:"removed,omitempty"`
+}
+
+// probeResult is one probe's result line: "ecsnet: <instance>: probe:
+// <name>: ok|failed|skipped: <detail>".
+type probeResult struct {
+	Name   string `json:"name"`
+	Result string `json:"result"` // failed or skipped
+	Detail string `json:"detail"`
+}
+
+func (p probeResult) String() string { return "probe: " + p.Name + ": " + p.Result + ": " + p.Detail }
+
+// hostReports are the host steps' outcomes (guest.Outcomes: those that
+// ran, in plan order, then those skipped), each with what its output
+// says besides.
+func hostReports(reps []plan.HostReport, skipped []*plan.Step) []hostReport {
+	var out []hostReport
+	for _, o := range guest.Outcomes(reps, skipped) {
+		out = append(out, hostReport{HostOutcome: o})
+	}
+	// guest.Outcomes lists reps first, one outcome each.
+	for i, r := range reps {
+		out[i].ProbesNotOK, out[i].Removed = payloadFindings(r.Step.Instance, r.Result.Output)
+	}
+	return out
+}
+
+// payloadFindings returns the probes that did not pass and the addresses
+// removed by push --prune that a host's payload printed (instance is
+// the name in its lines).
+func payloadFindings(instance, output string) (probes []probeResult, removed []string) {
+	prefix := "ecsnet: " + instance + ": "
+	sc := bufio.NewScanner(strings.NewReader(output))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(strings.TrimRight(sc.Text(), "\r"), prefix)
+		if !ok {
+			continue
+		}
+		if p, ok := strings.CutPrefix(rest, "probe: "); ok {
+			// The name may hold a space ("gateway lb-1-data"), never ": ".
+			name, after, ok1 := strings.Cut(p, ": ")
+			result, detail, ok2 := strings.Cut(after, ": ")
+			if ok1 && ok2 && (result == "failed" || result == "skipped") {
+				probes = append(probes, probeResult{Name: name, Result: result, Detail: detail})
+			}
+			continue
+		}
+		if strings.HasPrefix(rest, "removed ") && strings.HasSuffix(rest, "(push --prune)") {
+			removed = append(removed, rest)
+		}
+	}
+	return probes, removed
+}
+
+// hostReportLine writes one host's lines: guest's outcome line and its
+// output tail (hostLine), then the probes that did not pass and the
+// addresses removed, those the tail already shows left out.
+func hostReportLine(w io.Writer, h hostReport) {
+	hostLine(w, h.HostOutcome)
+	for _, l := range h.findings() {
+		if !strings.Contains(h.Output, l) {
+			fmt.Fprintf(w, "      %s\n", l)
+		}
+	}
+}
+
+// findings are the lines hostReportLine adds under a host.
+func (h hostReport) findings() []string {
+	var out []string
+	for _, p := range h.ProbesNotOK {
+		out = append(out, p.String())
+	}
+	return append(out, h.Removed...)
+}
+
+// writeHostReports is the text report's Hosts block (nothing without
+// hosts).
+func writeHostReports(w io.Writer, hosts []hostReport) {
+	if len(hosts) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nHosts (Cloud Assistant):\n")
+	for _, h := range hosts {
+		hostReportLine(w, h)
+	}
+}
+
+// outcomesOf are the hosts' outcomes alone.
+func outcomesOf(hosts []hostReport) []guest.HostOutcome {
+	out := make([]guest.HostOutcome, len(hosts))
+	for i, h := range hosts {
+		out[i] = h.HostOutcome
+	}
+	return out
+}
+
 // pushDoc is push's JSON report.
 type pushDoc struct {
-	FormatVersion string              `json:"format_version"`
-	Fleet         string              `json:"fleet"`
-	Hosts         []guest.HostOutcome `json:"hosts"`
+	FormatVersion string       `json:"format_version"`
+	Fleet         string       `json:"fleet"`
+	Hosts         []hostReport `json:"hosts"`
 	// Summary counts the hosts by outcome, every outcome named
 	// ("not executed" is not_executed), and Done those configured.
 	Summary map[string]int `json:"summary"`
@@ -67,11 +179,11 @@ func outcomeSummary(outs []guest.HostOutcome) string {
 
 // newPushDoc is the JSON report of outs, push's and the part of apply's
 // that reports the hosts.
-func newPushDoc(fleet string, outs []guest.HostOutcome, took time.Duration) pushDoc {
-	counts, done := outcomeCounts(outs)
-	doc := pushDoc{FormatVersion: "1", Fleet: fleet, Hosts: outs, Summary: map[string]int{}, Done: done, TookMS: took.Milliseconds()}
+func newPushDoc(fleet string, hosts []hostReport, took time.Duration) pushDoc {
+	counts, done := outcomeCounts(outcomesOf(hosts))
+	doc := pushDoc{FormatVersion: "1", Fleet: fleet, Hosts: hosts, Summary: map[string]int{}, Done: done, TookMS: took.Milliseconds()}
 	if doc.Hosts == nil {
-		doc.Hosts = []guest.HostOutcome{}
+		doc.Hosts = []hostReport{}
 	}
 	for i, k := range outcomeOrder {
 		doc.Summary[strings.ReplaceAll(k.String(), " ", "_")] = counts[i]
@@ -79,32 +191,38 @@ func newPushDoc(fleet string, outs []guest.HostOutcome, took time.Duration) push
 	return doc
 }
 
-// writeOutcomeTable writes outs as a markdown table and its summary line.
-func writeOutcomeTable(w io.Writer, outs []guest.HostOutcome) {
+// writeOutcomeTable writes hosts as a markdown table and its summary
+// line, then each host's probes that did not pass and removals as a list.
+func writeOutcomeTable(w io.Writer, hosts []hostReport) {
+	outs := outcomesOf(hosts)
 	_, done := outcomeCounts(outs)
 	fmt.Fprintf(w, "| host | instance | outcome | reason |\n|---|---|---|---|\n")
 	for _, o := range outs {
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", mdCell(o.Instance), mdCell(o.InstanceID), o.Outcome, mdCell(o.Reason))
 	}
 	fmt.Fprintf(w, "\n%s of %d configured: %s.\n", plural.Count(done, "host", "hosts"), len(outs), outcomeSummary(outs))
+	for _, h := range hosts {
+		if l := h.findings(); len(l) > 0 {
+			fmt.Fprintf(w, "\n**%s**\n\n", mdCell(h.Instance))
+			for _, x := range l {
+				fmt.Fprintf(w, "- %s\n", mdCell(x))
+			}
+		}
+	}
 }
 
-func writePushReport(w io.Writer, format, fleet string, outs []guest.HostOutcome, took time.Duration) {
+func writePushReport(w io.Writer, format, fleet string, hosts []hostReport, took time.Duration) {
+	outs := outcomesOf(hosts)
 	_, done := outcomeCounts(outs)
 	switch format {
 	case formatJSON:
-		data, _ := json.MarshalIndent(newPushDoc(fleet, outs, took), "", "  ")
+		data, _ := json.MarshalIndent(newPushDoc(fleet, hosts, took), "", "  ")
 		w.Write(append(data, '\n'))
 	case formatMarkdown:
 		fmt.Fprintf(w, "### ecsnet push: fleet %s\n\n", mdCell(fleet))
-		writeOutcomeTable(w, outs)
+		writeOutcomeTable(w, hosts)
 	default:
-		if len(outs) > 0 {
-			fmt.Fprintf(w, "\nHosts (Cloud Assistant):\n")
-		}
-		for _, o := range outs {
-			hostLine(w, o)
-		}
+		writeHostReports(w, hosts)
 		fmt.Fprintf(w, "\nPush: %s done of %d: %s in %.1fs.\n", plural.Count(done, "host", "hosts"), len(outs), outcomeSummary(outs), took.Seconds())
 		if done < len(outs) {
 			fmt.Fprintf(w, "%s not configured as rendered; the reason is on each host's line above.\n",

@@ -78,19 +78,6 @@ func hostLine(w io.Writer, o guest.HostOutcome) {
 	}
 }
 
-// reportHosts prints what each host step did (guest.Outcomes): those
-// that ran, in plan order, then those that never started.
-func reportHosts(w io.Writer, reps []plan.HostReport, skipped []*plan.Step) {
-	outs := guest.Outcomes(reps, skipped)
-	if len(outs) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\nHosts (Cloud Assistant):\n")
-	for _, o := range outs {
-		hostLine(w, o)
-	}
-}
-
 // hostReach says, by instance ID, why Cloud Assistant cannot reach a
 // host of p's host steps (plan.Unreachable): the observed state of the
 // instance, and for the Running ones the agent's status

@@ -81,8 +81,10 @@ func TestApplyHostsPlainEmulatorNotExecuted(t *testing.T) {
 	if n := len(line.FindAllString(errs, -1)); n != 9 {
 		t.Errorf("%d hosts are reported not executed, want 9:\n%s", n, errs)
 	}
-	if !strings.Contains(errs, "Apply: 27 done, 9 failed, 0 skipped") {
-		t.Errorf("the host steps are not counted as failed:\n%s", errs)
+	// Neither done nor failed: not executed, with the reason.
+	if !strings.Contains(errs, "Apply: 27 done, 0 failed, 9 not executed, 0 skipped") || strings.Contains(errs, "  failed: host-apply") ||
+		strings.Count(errs, "\n  not executed: host-apply host/") != 9 {
+		t.Errorf("the host steps are not counted as not executed:\n%s", errs)
 	}
 	hosts := "api-1,app-1,cache-1,db-1,db-2,edge-1,lb-1,web-1,win-1"
 	want := "\nHosts to configure: " + strings.ReplaceAll(hosts, ",", ", ") + " were not configured in this run (the reason is on each host's line above). " +
@@ -92,6 +94,23 @@ func TestApplyHostsPlainEmulatorNotExecuted(t *testing.T) {
 	}
 	// The cloud side is done all the same.
 	c.must(exitOK, "plan", "--detailed-exitcode", c.dir)
+}
+
+// TestVerifyInstance: verify --instance checks the instances named
+// only, with push's syntax (commas or repeats), and refuses a name the
+// desired state lacks.
+func TestVerifyInstance(t *testing.T) {
+	c := appliedE2E(t, nil)
+	code, out, errs := c.run("verify", "--instance", "lb-1,web-1", c.dir)
+	if code != exitError || !strings.Contains(out, "ecsnet verify: fleet shop-prod, 2 hosts\n") ||
+		!strings.Contains(out, "\n  lb-1 ") || !strings.Contains(out, "\n  web-1 ") || strings.Contains(out, "\n  db-1 ") ||
+		!strings.Contains(out, "Verify: 0 in sync, 0 with drift, 2 errors, 0 not checked.") {
+		t.Errorf("verify --instance lb-1,web-1: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = c.run("verify", "--instance", "nope", c.dir)
+	if code != exitError || out != "" || !strings.Contains(errs, "ecsnet verify: --instance nope: no such instance in the desired state") {
+		t.Errorf("verify --instance nope: exit %d\n%s\n%s", code, out, errs)
+	}
 }
 
 // TestPushNotReachableSaysWhy: a stopped instance's host is "not

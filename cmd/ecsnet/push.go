@@ -107,7 +107,7 @@ func runPush(ctx context.Context, args []string, e env) int {
 	}
 	hosts, problems := guest.Pushable(f, lock)
 	p := &plan.Plan{Fleet: f.Name, Region: f.Region}
-	var refused []guest.HostOutcome
+	var refused []hostReport
 	for _, in := range f.Instances {
 		if len(a.instances) > 0 && !slices.Contains(a.instances, in.Name) {
 			continue
@@ -120,8 +120,8 @@ func runPush(ctx context.Context, args []string, e env) int {
 		}
 		if why, bad := problems[in.Name]; bad {
 			fmt.Fprintf(e.stderr, "ecsnet push: %s: not pushed: %s\n", in.Name, why)
-			refused = append(refused, guest.HostOutcome{Step: "host-apply " + plan.HostTarget(in.Name).String(), Instance: in.Name,
-				InstanceID: in.ID, Outcome: guest.OutcomeRefused, ExitCode: -1, Reason: "not pushed: " + why})
+			refused = append(refused, hostReport{HostOutcome: guest.HostOutcome{Step: "host-apply " + plan.HostTarget(in.Name).String(), Instance: in.Name,
+				InstanceID: in.ID, Outcome: guest.OutcomeRefused, ExitCode: -1, Reason: "not pushed: " + why}})
 			continue
 		}
 		p.Steps = append(p.Steps, &plan.Step{ID: "host-apply host/" + in.Name, Action: plan.HostApply, Target: plan.HostTarget(in.Name),
@@ -159,7 +159,7 @@ func runPush(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "ecsnet push: %v\n", err)
 		return exitError
 	}
-	outs := append(guest.Outcomes(rep.Hosts, rep.Skipped), refused...)
+	outs := append(hostReports(rep.Hosts, rep.Skipped), refused...)
 	writePushReport(e.stdout, a.format, f.Name, outs, time.Since(start))
 	writeCompeting(e.stdout, e.stderr, a.format, rep.Hosts)
 	for _, o := range outs {

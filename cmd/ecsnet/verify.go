@@ -6,24 +6,28 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/ecsnet/ecsnet/guest"
 	"github.com/ecsnet/ecsnet/internal/plural"
+	"github.com/ecsnet/ecsnet/plan"
 	"github.com/ecsnet/ecsnet/schema"
 )
 
 type verifyArgs struct {
-	cloud   cloudArgs
-	format  string
-	timeout time.Duration
+	cloud     cloudArgs
+	instances []string
+	format    string
+	timeout   time.Duration
 }
 
 func verifyFlags(a *verifyArgs) *pflag.FlagSet {
 	fs := newFlagSet("verify")
 	addCloudFlags(fs, &a.cloud, false)
+	fs.StringSliceVar(&a.instances, "instance", nil, "verify these instances only (by name; repeat or separate with commas)")
 	fs.StringVar(&a.format, "format", formatText, "output format: text, json or markdown (for a pull request or an incident note)")
 	fs.DurationVar(&a.timeout, "timeout", time.Minute, "time a host may take to report")
 	return fs
@@ -154,6 +158,16 @@ func runVerify(ctx context.Context, args []string, e env) int {
 	if f == nil {
 		return code
 	}
+	// The same checks as push's --instance.
+	only := map[string]bool{} // instance IDs; empty: all
+	for _, n := range a.instances {
+		in := f.Instance(n)
+		if in == nil {
+			fmt.Fprintf(e.stderr, "ecsnet verify: --instance %s: no such instance in the desired state\n", n)
+			return exitError
+		}
+		only[in.ID] = true
+	}
 	lock, err := schema.ReadLockFile(a.cloud.lockFile(paths))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet verify: %v\n", err)
@@ -165,7 +179,11 @@ func runVerify(ctx context.Context, args []string, e env) int {
 		return exitError
 	}
 	defer client.Close()
-	rep, err := guest.Verify(ctx, client, f, lock, guest.VerifyOptions{Timeout: a.timeout, Wait: func(what string) func() {
+	var run plan.HostRunner = client
+	if len(only) > 0 {
+		run = onlyInstances{run: client, ids: only}
+	}
+	rep, err := guest.Verify(ctx, run, f, lock, guest.VerifyOptions{Timeout: a.timeout, Wait: func(what string) func() {
 		hb := startHeartbeat(e.stderr, heartbeatEvery(e))
 		hb.begin("verify", what)
 		return hb.Stop
@@ -173,6 +191,9 @@ func runVerify(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ecsnet verify: %v\n", err)
 		return exitError
+	}
+	if len(only) > 0 {
+		rep.Hosts = slices.DeleteFunc(rep.Hosts, func(h guest.HostCheck) bool { return !only[h.InstanceID] })
 	}
 	doc := newVerifyDoc(rep)
 	switch a.format {
@@ -193,16 +214,41 @@ func runVerify(ctx context.Context, args []string, e env) int {
 	return exitOK
 }
 
+// onlyInstances runs verify's script on the instances of ids alone
+// (verify --instance): guest.Verify checks every instance of the fleet,
+// and verify then leaves the others out of its report.
+type onlyInstances struct {
+	run plan.HostRunner
+	ids map[string]bool
+}
+
+func (o onlyInstances) RunScript(ctx context.Context, s plan.HostScript) ([]plan.HostResult, error) {
+	s.InstanceIDs = slices.DeleteFunc(slices.Clone(s.InstanceIDs), func(id string) bool { return !o.ids[id] })
+	if len(s.InstanceIDs) == 0 {
+		return nil, nil
+	}
+	return o.run.RunScript(ctx, s)
+}
+
 // newVerifyDoc is the report as verify's JSON output has it.
 func newVerifyDoc(rep *guest.Report) verifyDoc {
 	doc := verifyDoc{FormatVersion: "1", Fleet: rep.Fleet, Summary: verifySummary{Hosts: len(rep.Hosts),
 		InSync: rep.Count(guest.InSync), Drift: rep.Count(guest.Drifted), Errors: rep.Count(guest.CheckFailed), NotChecked: rep.Count(guest.NotChecked)}}
 	for _, h := range rep.Hosts {
 		doc.Hosts = append(doc.Hosts, verifyHost{Instance: h.Instance, InstanceID: h.InstanceID, Status: h.Verdict.String(),
-			Drift: h.Drift, Foreign: nonNil(h.Foreign), Competing: newVerifyCompeting(h.Competing), Error: h.Reason, ExitCode: h.ExitCode, TookMS: h.Took.Milliseconds(), OutputTail: h.OutputTail,
+			Drift: h.Drift, Foreign: nonNil(h.Foreign), Competing: newVerifyCompeting(h.Competing), Error: h.Reason, ExitCode: h.ExitCode, TookMS: h.Took.Milliseconds(), OutputTail: withoutLive(h.OutputTail),
 			Live: newVerifyLive(h.Live)})
 	}
 	return doc
+}
+
+// withoutLive is a host's output tail without the line that carries its
+// live state (guest.LiveMarker): a long Base64 blob that verify parses
+// into live, not one for reading.
+func withoutLive(tail string) string {
+	lines := strings.Split(tail, "\n")
+	lines = slices.DeleteFunc(lines, func(l string) bool { return strings.HasPrefix(l, guest.LiveMarker) })
+	return strings.Join(lines, "\n")
 }
 
 // nonNil is s, or an empty list for JSON's [] in place of null.
