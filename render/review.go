@@ -228,6 +228,20 @@ func (p *Pending) renderPair(vals []picked) ([]File, error) {
 			sa, sb := sha256.Sum256(a.Data), sha256.Sum256(b.Data)
 			subs[0].add(hex.EncodeToString(sa[:]), placeholderHash, boundAlnum)
 			subs[1].add(hex.EncodeToString(sb[:]), placeholderHash, boundAlnum)
+			// A checksum inside a file over part of another (the boot
+			// reconcile's "cut PATH FIRST LAST SHA256" lines) differs too:
+			// the n-th checksum of one render stands where the n-th of the
+			// other does. A wrong pairing cannot slip through: the renders
+			// are compared after the replacement.
+			ha, hb := sha256Tokens(a.Data), sha256Tokens(b.Data)
+			if len(ha) == len(hb) {
+				for k := range ha {
+					if ha[k] != hb[k] {
+						subs[0].add(ha[k], placeholderHash, boundAlnum)
+						subs[1].add(hb[k], placeholderHash, boundAlnum)
+					}
+				}
+			}
 		}
 	}
 	var out [2][]File
@@ -265,6 +279,29 @@ func (p *Pending) renderPair(vals []picked) ([]File, error) {
 
 func (p *Pending) mismatch(what string) error {
 	return fmt.Errorf("render %s for review: a value the cloud picks cannot be shown as a placeholder (%s); run ecsnet apply, then render", p.Name, what)
+}
+
+// sha256Tokens returns, in order, the words of data that look like a
+// hex-encoded sha256: 64 lower-case hex digits between characters that are
+// neither letters nor digits.
+func sha256Tokens(data []byte) []string {
+	var out []string
+	alnum := func(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+	for i := 0; i < len(data); {
+		if !alnum(data[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(data) && alnum(data[j]) {
+			j++
+		}
+		if w := data[i:j]; len(w) == 64 && bytes.IndexFunc(w, func(r rune) bool { return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') }) < 0 {
+			out = append(out, string(w))
+		}
+		i = j
+	}
+	return out
 }
 
 func withoutManifest(files []File) []File {

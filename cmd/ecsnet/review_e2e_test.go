@@ -88,7 +88,7 @@ func TestE2EReviewBeforeApply(t *testing.T) {
 			t.Errorf("render --check's diff lacks %q", want)
 		}
 	}
-	if !strings.Contains(stderr, "hosts app-1, lb-2 need what the cloud picks (shown as <...>): run ecsnet apply, then ecsnet render --out") {
+	if !strings.Contains(stderr, "hosts app-1, lb-2 need what the cloud picks (shown as <...>): run ecsnet apply "+c.dir+", then ecsnet render --out "+out+" "+c.dir) {
 		t.Errorf("render --check's message: %s", stderr)
 	}
 	c.wantCalls(map[string]int{})
