@@ -110,15 +110,26 @@ ecsnet_load_state() {
 
 # One apply at a time. A directory, not flock on an open descriptor: a
 # daemon started by a hook (if-up.d) would inherit the descriptor and hold
-# the lock for ever. A lock left by a run that died is taken over.
+# the lock for ever. A lock left by a run that died is taken over, by
+# one run at a time (the takeover directory), each reading the holder
+# again there: runs that found the same dead holder at once would each
+# remove the lock, the second taking away the one the first had just
+# made, and both would change the host (the fix of guest/scripts/
+# payload.sh's p_lock, e7bbf9c). A takeover directory left by a run
+# killed inside it is removed after a minute.
 ecsnet_lock() {
 	mkdir -p "$STATE_DIR"
 	local lock="$STATE_DIR/lock" pid i=0
 	while ! mkdir "$lock" 2>/dev/null; do
 		pid="$(cat "$lock/pid" 2>/dev/null || true)"
 		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-			rm -rf "$lock"
-			continue
+			if mkdir "$lock.takeover" 2>/dev/null; then
+				if [ "$(cat "$lock/pid" 2>/dev/null || true)" = "$pid" ]; then rm -rf "$lock"; fi
+				rmdir "$lock.takeover" 2>/dev/null || true
+				continue
+			fi
+			# Under set -e: the directory may be gone by now.
+			find "$lock.takeover" -maxdepth 0 -mmin +1 -exec rmdir {} + 2>/dev/null || true
 		fi
 		i=$((i + 1))
 		[ "$i" -le 240 ] || ecsnet_die "another ecsnet apply (pid ${pid:-unknown}) holds $lock"
