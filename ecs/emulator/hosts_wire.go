@@ -227,7 +227,11 @@ const resolvConf = "# written by the ecsnet emulator, as the DHCP client would f
 //     networkd hands the servers to systemd-resolved, which the guest root
 //     lacks (a real Debian or Ubuntu host has it, and resolves through
 //     it): the file is written into the guest's layer before it boots, a
-//     stand-in for resolved (a harness gap);
+//     stand-in for resolved (a harness gap), and /etc/resolv.conf is a
+//     symbolic link to it, as resolved's is to its own: systemd-nspawn's
+//     default (--resolv-conf=auto, which copies the machine's file over a
+//     regular file in a network namespace it did not make) leaves a
+//     symbolic link alone (systemd-nspawn(1), "copy-host");
 //   - a booted NetworkManager guest writes /etc/resolv.conf itself from
 //     its DHCP lease: nothing to do.
 func (h *Host) guestResolvConfLocked(ctx context.Context) error {
@@ -243,13 +247,21 @@ func (h *Host) guestResolvConfLocked(ctx context.Context) error {
 	if h.fam.stack == schema.StackNetworkManager {
 		return nil
 	}
-	p := filepath.Join(h.root, "guest.up", "etc", "resolv.conf")
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	etc := filepath.Join(h.root, "guest.up", "etc")
+	if err := os.MkdirAll(filepath.Join(etc, guestResolvDir), 0o755); err != nil {
 		return err
 	}
-	os.Remove(p) // a symbolic link the guest made is replaced, not followed
-	return os.WriteFile(p, []byte(resolvConf), 0o644)
+	if err := os.WriteFile(filepath.Join(etc, guestResolvDir, "resolv.conf"), []byte(resolvConf), 0o644); err != nil {
+		return err
+	}
+	link := filepath.Join(etc, "resolv.conf")
+	os.Remove(link) // whatever the guest left there is replaced, not followed
+	return os.Symlink(guestResolvDir+"/resolv.conf", link)
 }
+
+// guestResolvDir is the directory of a booted guest's /etc (relative to
+// it) that holds the resolv.conf standing in for systemd-resolved's.
+const guestResolvDir = "ecsnet-emulator"
 
 // wireNICLocked connects a NIC's peer to br0 once it is up, and brings
 // the gateways, neighbour entries and DHCP in line.
