@@ -22,12 +22,18 @@ type check struct {
 	// only a FAIL row.
 	broken bool
 	note   string // why, when it failed
+	// label, when set, is the verdict of a row that has no goal: a
+	// figure that is only measured ("measured"), or a table that could
+	// not run here ("skipped"). Such rows count neither as PASS nor FAIL.
+	label string
 }
 
 func (k check) verdict() string {
 	switch {
 	case k.broken:
 		return "**BROKEN**"
+	case k.label != "":
+		return k.label
 	case k.pass:
 		return "PASS"
 	}
@@ -67,7 +73,7 @@ func (s *section) print(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	for _, k := range s.rows {
-		if k.note != "" && !k.pass {
+		if k.note != "" && (!k.pass || k.label != "") {
 			fmt.Fprintf(w, "- %s %s (%s): %s\n", k.verdict(), k.what, k.size, k.note)
 		}
 	}
