@@ -3,6 +3,8 @@ package render_test
 import (
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,11 +33,33 @@ func TestRealReconcileReturningHost(t *testing.T) {
 	hosttest.RequireTool(t, "curl")
 	hosttest.RequireTool(t, "python3")
 	for _, stack := range []schema.Stack{schema.StackIfupdown, schema.StackIproute2} {
-		t.Run(string(stack), func(t *testing.T) { reconcileReturning(t, stack) })
+		t.Run(string(stack), func(t *testing.T) { reconcileReturning(t, stack, true) })
 	}
+	// Minimal images, and the emulator's guest root, have no curl: the
+	// reconcile asks the metadata service over bash's /dev/tcp instead of
+	// waiting out the grace period and going by the NICs present.
+	t.Run("ifupdown-without-curl", func(t *testing.T) { reconcileReturning(t, schema.StackIfupdown, false) })
 }
 
-func reconcileReturning(t *testing.T, stack schema.Stack) {
+// pathWithout returns a PATH of one directory holding a link to every
+// command of the usual directories but the ones named.
+func pathWithout(t *testing.T, names ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"} {
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			if slices.Contains(names, e.Name()) {
+				continue
+			}
+			// The first directory of PATH wins; a later one's link fails.
+			_ = os.Symlink(filepath.Join(d, e.Name()), filepath.Join(dir, e.Name()))
+		}
+	}
+	return dir
+}
+
+func reconcileReturning(t *testing.T, stack schema.Stack, curl bool) {
 	if stack == schema.StackIfupdown {
 		hosttest.RequireTool(t, "ifup")
 	}
@@ -103,10 +127,14 @@ func reconcileReturning(t *testing.T, stack schema.Stack) {
 		})
 		return "http://127.0.0.1:8780"
 	}
+	env := []string{"env", "RECONCILE_GRACE=1"}
+	if !curl {
+		env = append(env, "PATH="+pathWithout(t, "curl"))
+	}
 	reconcile := func(url string) string {
 		t.Helper()
-		out, errOut, err := ns.Exec(nil, "env", "ECSNET_METADATA_URL="+url, "RECONCILE_GRACE=1",
-			"/bin/bash", "/etc/ecsnet/"+h.Fleet+"/ecsnet-reconcile.sh")
+		out, errOut, err := ns.Exec(nil, append(env, "ECSNET_METADATA_URL="+url,
+			"/bin/bash", "/etc/ecsnet/"+h.Fleet+"/ecsnet-reconcile.sh")...)
 		if err != nil {
 			t.Fatalf("reconcile: %v\n%s%s", err, out, errOut)
 		}

@@ -8,18 +8,92 @@ declare -A META_MAC=() # the MACs the metadata service lists for this instance
 META_OK=0
 META_WHY=""
 
+# reconcile_get_curl PATH: prints the body of the metadata service's answer
+# to GET PATH and succeeds when it is 200; prints the error otherwise.
+# Hardened mode wants a token; normal mode takes one too.
+reconcile_get_curl() {
+	local tok
+	tok="$(curl -fsS -m 3 -X PUT -H 'X-aliyun-ecs-metadata-token-ttl-seconds: 60' "$METADATA_URL/latest/api/token" 2>/dev/null)" || tok=""
+	[[ "$tok" =~ ^[A-Za-z0-9._~+/=-]{1,512}$ ]] || tok=""
+	curl -fsS -m 5 ${tok:+-H "X-aliyun-ecs-metadata-token: $tok"} "$METADATA_URL$1" 2>&1
+}
+
+# reconcile_get_tcp PATH: as reconcile_get_curl, with an HTTP/1.0 request
+# over bash's /dev/tcp, each exchange bounded by timeout(1). The answer is
+# only parsed, strictly: a status line HTTP/1.x 200, header lines, an
+# empty line, the body (at most 64 KiB); nothing of it is ever run.
+reconcile_get_tcp() {
+	local host port tok
+	if [[ ! "$METADATA_URL" =~ ^http://([A-Za-z0-9.-]+)(:([0-9]{1,5}))?$ ]]; then
+		echo "cannot ask $METADATA_URL without curl (only http://HOST[:PORT])"
+		return 1
+	fi
+	host="${BASH_REMATCH[1]}" port="${BASH_REMATCH[3]:-80}"
+	tok="$(reconcile_http "$host" "$port" PUT /latest/api/token 'X-aliyun-ecs-metadata-token-ttl-seconds: 60' 2>/dev/null)" || tok=""
+	[[ "$tok" =~ ^[A-Za-z0-9._~+/=-]{1,512}$ ]] || tok=""
+	reconcile_http "$host" "$port" GET "$1" ${tok:+"X-aliyun-ecs-metadata-token: $tok"}
+}
+
+# reconcile_http HOST PORT METHOD PATH [HEADER]: one HTTP/1.0 exchange;
+# prints the body and succeeds on status 200 with the whole body (as long
+# as Content-Length says, when the answer has one); prints why and fails
+# otherwise.
+reconcile_http() {
+	local req raw head body line status="" len="" nl=$'\n' cr=$'\r'
+	local status_re=$'^HTTP/1\\.[01] ([0-9]{3})( [^\r\n]*)?\r?$'
+	req="$3 $4 HTTP/1.0$cr${nl}Host: $1$cr${nl}Content-Length: 0$cr$nl${5:+$5$cr$nl}$cr$nl"
+	# HTTP/1.0: the server closes the connection after its answer, so the
+	# whole answer is read to its end; timeout bounds connect and read.
+	# shellcheck disable=SC2016 # the inner script's own arguments
+	raw="$(timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2" || exit 1; printf "%s" "$3" >&3; head -c 65536 <&3' \
+		reconcile-http "$1" "$2" "$req" 2>/dev/null | tr -d '\0' || true; printf .)"
+	raw="${raw%.}"
+	if [ -z "$raw" ]; then
+		echo "no answer from $1:$2"
+		return 1
+	fi
+	case "$raw" in
+	*"$cr$nl$cr$nl"*) head="${raw%%"$cr$nl$cr$nl"*}" body="${raw#*"$cr$nl$cr$nl"}" ;;
+	*"$nl$nl"*) head="${raw%%"$nl$nl"*}" body="${raw#*"$nl$nl"}" ;;
+	*)
+		echo "the answer from $1:$2 is not HTTP (no end of headers)"
+		return 1
+		;;
+	esac
+	while IFS= read -r line; do
+		if [ -z "$status" ]; then
+			[[ "$line" =~ $status_re ]] || { echo "the answer from $1:$2 is not HTTP: $(printf '%q' "${line:0:80}")"; return 1; }
+			status="${BASH_REMATCH[1]}"
+			continue
+		fi
+		line="${line%"$cr"}"
+		shopt -s nocasematch
+		if [[ "$line" =~ ^content-length:[[:blank:]]*([0-9]{1,9})[[:blank:]]*$ ]]; then len="${BASH_REMATCH[1]}"; fi
+		shopt -u nocasematch
+	done <<<"$head"
+	if [ "$status" != 200 ]; then
+		echo "HTTP status $status"
+		return 1
+	fi
+	if [ -n "$len" ] && [ "$(printf '%s' "$body" | wc -c)" -ne "$len" ]; then
+		echo "the answer from $1:$2 is cut short (Content-Length $len)"
+		return 1
+	fi
+	printf '%s' "$body"
+}
+
 # reconcile_metadata: fills META_MAC from the metadata service's list of
 # this instance's MACs and sets META_OK=1; leaves META_OK=0 and says why in
 # META_WHY when the service does not answer, or answers something that is
-# not a list of MACs including the primary ENI's.
+# not a list of MACs including the primary ENI's. It asks with curl where
+# there is one, else with bash's /dev/tcp (minimal images, and the
+# emulator's guest root, have no curl).
 # https://www.alibabacloud.com/help/en/ecs/user-guide/view-instance-metadata
 reconcile_metadata() {
-	local path=/latest/meta-data/network/interfaces/macs/ out="" tok="" i line primary
-	ecsnet_has curl || { META_WHY="curl is not installed"; return 0; }
+	local path=/latest/meta-data/network/interfaces/macs/ out="" i line primary get=reconcile_get_tcp
+	ecsnet_has curl && get=reconcile_get_curl
 	for i in 1 2 3 4 5; do
-		# Hardened mode wants a token; normal mode takes one too.
-		tok="$(curl -fsS -m 3 -X PUT -H 'X-aliyun-ecs-metadata-token-ttl-seconds: 60' "$METADATA_URL/latest/api/token" 2>/dev/null)" || tok=""
-		if out="$(curl -fsS -m 5 ${tok:+-H "X-aliyun-ecs-metadata-token: $tok"} "$METADATA_URL$path" 2>&1)"; then
+		if out="$("$get" "$path")"; then
 			break
 		fi
 		META_WHY="GET $METADATA_URL$path: ${out:-no answer}"
