@@ -342,7 +342,7 @@ func (c *config) measureAll(w io.Writer) bool {
 
 	// The verdicts, once more, in one list.
 	fmt.Fprintf(w, "## Summary\n\n")
-	pass, fail, broken := 0, 0, 0
+	pass, fail, broken, measured := 0, 0, 0, 0
 	for _, s := range sections {
 		for _, k := range s.rows {
 			switch {
@@ -352,6 +352,7 @@ func (c *config) measureAll(w io.Writer) bool {
 				fmt.Fprintf(w, "- BROKEN: %s: %s (%s)\n", s.title, k.what, k.size)
 			case k.label != "":
 				// Measured without a goal, or skipped: neither PASS nor FAIL.
+				measured++
 			case !k.pass:
 				fail++
 				fmt.Fprintf(w, "- FAIL: %s: %s (%s): %s against %s\n", s.title, k.what, k.size, k.measured, k.goal)
@@ -360,8 +361,8 @@ func (c *config) measureAll(w io.Writer) bool {
 			}
 		}
 	}
-	fmt.Fprintf(w, "\n%d PASS, %d FAIL, %d BROKEN in the goal tables (the validate budgets are listed with their table). "+
-		"Took %s; load average at the end: %s.\n", pass, fail, broken, time.Since(start).Round(time.Second), loadAvg())
+	fmt.Fprintf(w, "\n%d PASS, %d FAIL, %d BROKEN in the goal tables (the validate budgets are listed with their table); %d rows measured or skipped without a goal. "+
+		"Took %s; load average at the end: %s.\n", pass, fail, broken, measured, time.Since(start).Round(time.Second), loadAvg())
 	return ok
 }
 
