@@ -116,15 +116,28 @@ func reconcileReturning(t *testing.T, stack schema.Stack, curl bool) {
 	}
 	meta := func(answer string) string {
 		t.Helper()
-		srv := ns.Command("python3", "-c", metaServer, answer)
+		// Debian's python3 (cloud-init's), not a shim on PATH that may
+		// need an environment the namespace's commands do not get.
+		py := "/usr/bin/python3"
+		if _, err := os.Stat(py); err != nil {
+			py = "python3"
+		}
+		srv := ns.Command(py, "-c", metaServer, answer)
+		var srvErr strings.Builder
+		srv.Stderr = &srvErr
 		if err := srv.Start(); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
-		hosttest.WaitFor(10*time.Second, func() bool {
+		// Under a loaded machine python takes seconds to start; a stand-in
+		// that never answers must fail the test, not send the reconcile
+		// down its fallback.
+		if !hosttest.WaitFor(30*time.Second, func() bool {
 			_, _, err := ns.Exec(nil, "curl", "-fsS", "-m", "1", "http://127.0.0.1:8780/latest/meta-data/network/interfaces/macs/")
 			return err == nil
-		})
+		}) {
+			t.Fatalf("the metadata stand-in did not answer within 30 s: %s", srvErr.String())
+		}
 		return "http://127.0.0.1:8780"
 	}
 	env := []string{"env", "RECONCILE_GRACE=1"}

@@ -43,5 +43,6 @@ func TestNoScriptsInGoStrings(t *testing.T) {
 	hosttest.CheckNoScriptsInGoStrings(t, ".", map[string]string{
 		"iproute2Unit":    "a systemd unit (a fmt template), not a script",
 		"primaryBootUnit": "a systemd unit (a fmt template), not a script; TestRealBootUnitsVerify checks it with systemd-analyze verify",
+		"reconcileUnit":   "a systemd unit (a fmt template), not a script",
 	})
 }

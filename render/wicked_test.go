@@ -41,7 +41,7 @@ func TestWickedErrata(t *testing.T) {
 			t.Errorf("%s: no ifcfg-eth0 (it is always rendered, so a later bundle never leaves eth0 without one)", name)
 		}
 		for p, f := range files {
-			if p == ScriptName || p == ManifestName || p == primaryBootPath(h) {
+			if p == ScriptName || p == ManifestName || p == primaryBootPath(h) || p == reconcilePath(h) {
 				continue // scripts
 			}
 			if f.Mode != 0o644 {
