@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -122,7 +123,15 @@ func reconcileReturning(t *testing.T, stack schema.Stack, curl bool) {
 		if _, err := os.Stat(py); err != nil {
 			py = "python3"
 		}
-		srv := ns.Command(py, "-c", metaServer, answer)
+		// Only its network namespace: ns.Command would mount the
+		// namespace's private /etc overlay for as long as the server
+		// runs, and the overlay cannot be mounted twice at once (the
+		// reconcile's own commands mount it too).
+		nsenter, err := hosttest.LookTool("nsenter")
+		if err != nil {
+			t.Skip(err)
+		}
+		srv := exec.Command(nsenter, "--net=/run/netns/"+ns.Name, "--", py, "-c", metaServer, answer)
 		var srvErr strings.Builder
 		srv.Stderr = &srvErr
 		if err := srv.Start(); err != nil {
