@@ -117,36 +117,7 @@ func reconcileReturning(t *testing.T, stack schema.Stack, curl bool) {
 	}
 	meta := func(answer string) string {
 		t.Helper()
-		// Debian's python3 (cloud-init's), not a shim on PATH that may
-		// need an environment the namespace's commands do not get.
-		py := "/usr/bin/python3"
-		if _, err := os.Stat(py); err != nil {
-			py = "python3"
-		}
-		// Only its network namespace: ns.Command would mount the
-		// namespace's private /etc overlay for as long as the server
-		// runs, and the overlay cannot be mounted twice at once (the
-		// reconcile's own commands mount it too).
-		nsenter, err := hosttest.LookTool("nsenter")
-		if err != nil {
-			t.Skip(err)
-		}
-		srv := exec.Command(nsenter, "--net=/run/netns/"+ns.Name, "--", py, "-c", metaServer, answer)
-		var srvErr strings.Builder
-		srv.Stderr = &srvErr
-		if err := srv.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
-		// Under a loaded machine python takes seconds to start; a stand-in
-		// that never answers must fail the test, not send the reconcile
-		// down its fallback.
-		if !hosttest.WaitFor(30*time.Second, func() bool {
-			_, _, err := ns.Exec(nil, "curl", "-fsS", "-m", "1", "http://127.0.0.1:8780/latest/meta-data/network/interfaces/macs/")
-			return err == nil
-		}) {
-			t.Fatalf("the metadata stand-in did not answer within 30 s: %s", srvErr.String())
-		}
+		startMetaStandIn(t, ns, answer, "/latest/meta-data/network/interfaces/macs/")
 		return "http://127.0.0.1:8780"
 	}
 	env := []string{"env", "RECONCILE_GRACE=1"}
@@ -222,6 +193,42 @@ func reconcileReturning(t *testing.T, stack schema.Stack, curl bool) {
 	}
 	if code, out := rtApply(t, ns, dir2, "verify"); code != 0 {
 		t.Errorf("verify with the bundle without %s: exit %d\n%s", gone.ENI, code, out)
+	}
+}
+
+// startMetaStandIn serves answer at 127.0.0.1:8780 in ns (metaServer)
+// until the test ends, and waits until path answers.
+func startMetaStandIn(t *testing.T, ns *hosttest.Netns, answer, path string) {
+	t.Helper()
+	// Debian's python3 (cloud-init's), not a shim on PATH that may need
+	// an environment the namespace's commands do not get.
+	py := "/usr/bin/python3"
+	if _, err := os.Stat(py); err != nil {
+		py = "python3"
+	}
+	// Only its network namespace: ns.Command would mount the namespace's
+	// private /etc overlay for as long as the server runs, and the
+	// overlay cannot be mounted twice at once (the reconcile's own
+	// commands mount it too).
+	nsenter, err := hosttest.LookTool("nsenter")
+	if err != nil {
+		t.Skip(err)
+	}
+	srv := exec.Command(nsenter, "--net=/run/netns/"+ns.Name, "--", py, "-c", metaServer, answer)
+	var srvErr strings.Builder
+	srv.Stderr = &srvErr
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	// Under a loaded machine python takes seconds to start; a stand-in
+	// that never answers must fail the test, not send the reconcile down
+	// its fallback.
+	if !hosttest.WaitFor(30*time.Second, func() bool {
+		_, _, err := ns.Exec(nil, "curl", "-fsS", "-m", "1", "http://127.0.0.1:8780"+path)
+		return err == nil
+	}) {
+		t.Fatalf("the metadata stand-in did not answer within 30 s: %s", srvErr.String())
 	}
 }
 
@@ -328,15 +335,7 @@ func reconcileInstalled(t *testing.T, h *render.Host, files []render.File, gone 
 	if meta == "" {
 		meta = macs.String()
 	}
-	srv := ns.Command("python3", "-c", metaServer, meta)
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
-	hosttest.WaitFor(10*time.Second, func() bool {
-		_, _, err := ns.Exec(nil, "curl", "-fsS", "-m", "1", "http://127.0.0.1:8780/")
-		return err == nil
-	})
+	startMetaStandIn(t, ns, meta, "/")
 	out, errOut, err := ns.Exec(nil, "env", "ECSNET_METADATA_URL=http://127.0.0.1:8780", "RECONCILE_GRACE=1",
 		"/bin/bash", "/etc/ecsnet/"+h.Fleet+"/ecsnet-reconcile.sh")
 	if err != nil {
