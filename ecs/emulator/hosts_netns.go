@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/ecsnet/ecsnet/internal/guestroot"
 )
 
 // The namespace plumbing of hosts mode. Each emulated host is
@@ -46,20 +48,8 @@ var staleRE = regexp.MustCompile(`^` + hostsPrefix + `(\d+)-`)
 // hostPath is the PATH every command in a host runs with.
 const hostPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-// lookTool finds a command on PATH or in the sbin directories a non-root
-// PATH often lacks.
-func lookTool(name string) (string, error) {
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	for _, d := range []string{"/usr/local/sbin", "/usr/sbin", "/sbin"} {
-		p := filepath.Join(d, name)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%s is not installed (not on PATH nor in /usr/local/sbin, /usr/sbin, /sbin)", name)
-}
+// lookTool finds a command the way the guest root's builder does.
+func lookTool(name string) (string, error) { return guestroot.LookTool(name) }
 
 // nsTools are the paths of the commands hosts mode runs itself.
 type nsTools struct {

@@ -103,7 +103,7 @@ func Build(ctx context.Context, dir string, w io.Writer) error {
 		return errors.New("building a guest root needs root (debootstrap)")
 	}
 	for _, tool := range []string{"debootstrap", "flock"} {
-		if _, err := look(tool); err != nil {
+		if _, err := LookTool(tool); err != nil {
 			return fmt.Errorf("building a guest root needs %s: %w (apt-get install debootstrap util-linux)", tool, err)
 		}
 	}
@@ -115,7 +115,9 @@ func Build(ctx context.Context, dir string, w io.Writer) error {
 	return Check(dir)
 }
 
-func look(name string) (string, error) {
+// LookTool finds a command on PATH or in the sbin directories a non-root
+// PATH often lacks.
+func LookTool(name string) (string, error) {
 	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
@@ -125,7 +127,7 @@ func look(name string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("%s is not installed", name)
+	return "", fmt.Errorf("%s is not installed (not on PATH nor in /usr/local/sbin, /usr/sbin, /sbin)", name)
 }
 
 // Enable enables the stack's daemon in a guest's upper layer, as the
