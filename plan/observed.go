@@ -74,7 +74,8 @@ type ObservedVSwitch struct {
 	VPC          string
 	Zone         string
 	CIDR         netip.Prefix
-	AvailableIPs int // AvailableIpAddressCount: free addresses left
+	IPv6CIDR     netip.Prefix // Ipv6CidrBlock; zero when the vSwitch has no IPv6 block
+	AvailableIPs int          // AvailableIpAddressCount: free addresses left
 }
 
 // TypeQuota holds the live network quotas of one instance type, as
@@ -86,6 +87,12 @@ type TypeQuota struct {
 	// MaxIPsPerENI is EniPrivateIpAddressQuantity: private IPv4 addresses
 	// per ENI, the ENI's primary address included.
 	MaxIPsPerENI int
+	// MaxIPv6PerENI is EniIpv6AddressQuantity, NetworkCards is
+	// NetworkCardQuantity and MaxQueuesPerENI is MaximumQueueNumberPerEni
+	// (0: not reported).
+	MaxIPv6PerENI   int
+	NetworkCards    int
+	MaxQueuesPerENI int
 }
 
 // ObservedInstance is an instance of the fleet, with its primary ENI.
@@ -104,6 +111,8 @@ type ObservedInstance struct {
 	MAC          string
 	PrimaryIP    netip.Addr
 	SecondaryIPs []netip.Addr
+	IPv6         []netip.Addr   // the primary ENI's IPv6 addresses (Ipv6Sets)
+	Prefixes     []netip.Prefix // the primary ENI's IPv4 prefixes (Ipv4PrefixSets)
 
 	SecurityGroups []string
 }
@@ -123,6 +132,10 @@ type ObservedENI struct {
 	MAC          string
 	PrimaryIP    netip.Addr
 	SecondaryIPs []netip.Addr
+	IPv6         []netip.Addr   // Ipv6Sets
+	Prefixes     []netip.Prefix // Ipv4PrefixSets
+	NetworkCard  int            // Attachment.NetworkCardIndex; 0 when not attached or not reported
+	QueueNumber  int            // 0 when not reported
 
 	SecurityGroups []string
 	Tags           map[string]string

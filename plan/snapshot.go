@@ -35,13 +35,17 @@ type vswitchJSON struct {
 	VPC          string       `json:"vpc_id"`
 	Zone         string       `json:"zone"`
 	CIDR         netip.Prefix `json:"cidr"`
+	IPv6CIDR     netip.Prefix `json:"ipv6_cidr,omitempty"`
 	AvailableIPs int          `json:"available_ip_address_count"`
 }
 
 type typeJSON struct {
-	Name         string `json:"name"`
-	MaxENIs      int    `json:"eni_quantity"`
-	MaxIPsPerENI int    `json:"eni_private_ip_address_quantity"`
+	Name            string `json:"name"`
+	MaxENIs         int    `json:"eni_quantity"`
+	MaxIPsPerENI    int    `json:"eni_private_ip_address_quantity"`
+	MaxIPv6PerENI   int    `json:"eni_ipv6_address_quantity,omitempty"`
+	NetworkCards    int    `json:"network_card_quantity,omitempty"`
+	MaxQueuesPerENI int    `json:"maximum_queue_number_per_eni,omitempty"`
 }
 
 type instanceJSON struct {
@@ -57,6 +61,8 @@ type instanceJSON struct {
 	MAC            string         `json:"mac"`
 	PrimaryIP      netip.Addr     `json:"primary_ip"`
 	SecondaryIPs   []netip.Addr   `json:"secondary_ips"`
+	IPv6           []netip.Addr   `json:"ipv6_ips,omitempty"`
+	Prefixes       []netip.Prefix `json:"ipv4_prefixes,omitempty"`
 	SecurityGroups []string       `json:"security_groups"`
 }
 
@@ -74,6 +80,10 @@ type eniJSON struct {
 	MAC            string            `json:"mac"`
 	PrimaryIP      netip.Addr        `json:"primary_ip"`
 	SecondaryIPs   []netip.Addr      `json:"secondary_ips"`
+	IPv6           []netip.Addr      `json:"ipv6_ips,omitempty"`
+	Prefixes       []netip.Prefix    `json:"ipv4_prefixes,omitempty"`
+	NetworkCard    int               `json:"network_card_index,omitempty"`
+	QueueNumber    int               `json:"queue_number,omitempty"`
 	SecurityGroups []string          `json:"security_groups"`
 	Tags           map[string]string `json:"tags"`
 }

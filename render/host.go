@@ -46,6 +46,14 @@ type NIC struct {
 	Prefix      netip.Prefix // the vSwitch block (masked)
 	Gateway     netip.Addr   // the vSwitch gateway: broadcast minus two
 	Secondary   []netip.Addr // secondary addresses, sorted
+	// IPv6 holds the ENI's IPv6 addresses, sorted; IPv6Prefix is the
+	// vSwitch's IPv6 block (zero when the ENI has no IPv6 addresses).
+	IPv6       []netip.Addr
+	IPv6Prefix netip.Prefix
+	// Prefixes are the ENI's /28 IPv4 prefixes, sorted. Renderers
+	// configure them only when PrefixesOnHost is set (ipv4PrefixesOnHost).
+	Prefixes       []netip.Prefix
+	PrefixesOnHost bool
 	// Table and Priority are the route table and rule priority of a
 	// secondary ENI's policy routing; 0 for the primary ENI.
 	Table    int

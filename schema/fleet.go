@@ -36,11 +36,16 @@ type VSwitch struct {
 	ID   string
 	Zone string
 	CIDR netip.Prefix
+	// IPv6CIDR is the vSwitch's IPv6 block (DescribeVSwitches
+	// Ipv6CidrBlock, a /64), or the zero Prefix when the vSwitch has none:
+	// then no ENI in it may ask for IPv6 addresses.
+	IPv6CIDR netip.Prefix
 
-	Pos     Pos // where the vSwitch's name is written
-	IDPos   Pos
-	ZonePos Pos
-	CIDRPos Pos
+	Pos         Pos // where the vSwitch's name is written
+	IDPos       Pos
+	ZonePos     Pos
+	CIDRPos     Pos
+	IPv6CIDRPos Pos
 }
 
 // SecurityGroup names a security group by its ID.
@@ -65,6 +70,70 @@ type Secondaries struct {
 	Count    int       // secondaryIpCount, when Counted
 	Counted  bool
 	CountPos Pos
+}
+
+// IPv6 is the IPv6 addresses an ENI should carry: pinned (ipv6Ips) or a
+// count the cloud fills (ipv6IpCount), never both. The zero value wants
+// none.
+type IPv6 struct {
+	Pinned   []Address // ipv6Ips, in the order written
+	Count    int       // ipv6IpCount, when Counted
+	Counted  bool
+	CountPos Pos
+}
+
+// N returns the number of IPv6 addresses wanted.
+func (v IPv6) N() int {
+	if v.Counted {
+		return v.Count
+	}
+	return len(v.Pinned)
+}
+
+// PinnedAddrs returns the pinned IPv6 addresses without their positions.
+func (v IPv6) PinnedAddrs() []netip.Addr {
+	out := make([]netip.Addr, len(v.Pinned))
+	for i, a := range v.Pinned {
+		out[i] = a.Addr
+	}
+	return out
+}
+
+// PrefixAt is an IPv4 prefix and where the user wrote it.
+type PrefixAt struct {
+	Prefix netip.Prefix
+	Pos    Pos
+}
+
+// Prefixes is the /28 IPv4 prefixes an ENI should carry (prefix mode):
+// pinned (ipv4Prefixes) or a count the cloud fills (ipv4PrefixCount),
+// never both. OnHost (ipv4PrefixesOnHost) asks the host renderers to make
+// the host answer for them; by default the prefixes are left to whatever
+// consumes them (a CNI routes them itself).
+type Prefixes struct {
+	Pinned    []PrefixAt // ipv4Prefixes, in the order written
+	Count     int        // ipv4PrefixCount, when Counted
+	Counted   bool
+	CountPos  Pos
+	OnHost    bool
+	OnHostPos Pos
+}
+
+// N returns the number of prefixes wanted.
+func (p Prefixes) N() int {
+	if p.Counted {
+		return p.Count
+	}
+	return len(p.Pinned)
+}
+
+// PinnedPrefixes returns the pinned prefixes without their positions.
+func (p Prefixes) PinnedPrefixes() []netip.Prefix {
+	out := make([]netip.Prefix, len(p.Pinned))
+	for i, x := range p.Pinned {
+		out[i] = x.Prefix
+	}
+	return out
 }
 
 // N returns the number of secondary addresses wanted.
@@ -108,6 +177,8 @@ type PrimaryENI struct {
 	IP             netip.Addr
 	SecurityGroups []string // optional; counted towards each group's address quota
 	Secondaries
+	IPv6     IPv6     // ipv6Ips / ipv6IpCount
+	Prefixes Prefixes // ipv4Prefixes / ipv4PrefixCount / ipv4PrefixesOnHost
 
 	Pos        Pos
 	IPPos      Pos
@@ -126,13 +197,26 @@ type ENI struct {
 	PrimaryIP      netip.Addr // zero: the cloud picks
 	AttachTo       string     // instance name; empty: unbound (Available)
 	Secondaries
+	IPv6     IPv6     // ipv6Ips / ipv6IpCount
+	Prefixes Prefixes // ipv4Prefixes / ipv4PrefixCount / ipv4PrefixesOnHost
+	// NetworkCard is the network card the ENI attaches to
+	// (AttachNetworkInterface NetworkCardIndex); 0 unless the file says.
+	// Only types with several cards (NetworkCardQuantity > 1) take another.
+	NetworkCard    int
+	NetworkCardSet bool
+	// Queues is the ENI's queue number (QueueNumber on
+	// CreateNetworkInterface and ModifyNetworkInterfaceAttribute); 0: the
+	// cloud's default for the instance type.
+	Queues int
 
-	Pos          Pos
-	IDPos        Pos
-	PrimaryIPPos Pos
-	AttachToPos  Pos
-	VSwitchPos   Pos
-	GroupPos     []Pos // one per SecurityGroups entry
+	Pos            Pos
+	IDPos          Pos
+	PrimaryIPPos   Pos
+	AttachToPos    Pos
+	VSwitchPos     Pos
+	GroupPos       []Pos // one per SecurityGroups entry
+	NetworkCardPos Pos
+	QueuesPos      Pos
 }
 
 // Bound reports whether the ENI should be attached to an instance.

@@ -14,6 +14,16 @@ type InstanceType struct {
 	// AttachNeedsStopped is set for types without NIC hot-plug: ENIs can be
 	// attached or detached only while the instance is Stopped.
 	AttachNeedsStopped bool
+	// MaxIPv6PerENI is EniIpv6AddressQuantity: IPv6 addresses per ENI; 0
+	// for a type without IPv6.
+	MaxIPv6PerENI int
+	// NetworkCards is NetworkCardQuantity: 0 or 1 for the usual single
+	// card, more for types whose ENIs can attach to another card
+	// (AttachNetworkInterface NetworkCardIndex).
+	NetworkCards int
+	// MaxQueuesPerENI is MaximumQueueNumberPerEni: the most queues one ENI
+	// may have (QueueNumber); 0 when unknown, and then not checked.
+	MaxQueuesPerENI int
 }
 
 // MaxSecondaryIPs returns how many secondary addresses one ENI may carry.

@@ -57,6 +57,16 @@ type LockedENI struct {
 	DeviceIndex int    // ecsnet's slot for a secondary ENI (plan/slot.go), kept while detached; 0 for a primary ENI
 	PrimaryIP   netip.Addr
 	Secondary   []LockedAddr // sorted by address
+	// IPv6 holds the ENI's IPv6 addresses, sorted, including those the
+	// cloud picked for ipv6IpCount; Prefixes its /28 IPv4 prefixes, sorted,
+	// including those the cloud picked for ipv4PrefixCount. Added has the
+	// meaning it has for Secondary. Locks written before ecsnet knew them
+	// have neither.
+	IPv6     []LockedAddr
+	Prefixes []LockedPrefix
+	// NetworkCard is the card the ENI was attached to (0 unless the file
+	// asked for another).
+	NetworkCard int
 	// Generation grows every time ecsnet changes the ENI. ClientTokens are
 	// derived from it, so a retry or a re-run after a crash sends the same
 	// token (and the cloud does the work once), while a later change, or an
@@ -90,6 +100,12 @@ const MaxGeneration = 1<<53 - 1
 type LockedAddr struct {
 	Addr  netip.Addr
 	Added bool
+}
+
+// LockedPrefix is an IPv4 prefix of an ENI and whether ecsnet assigned it.
+type LockedPrefix struct {
+	Prefix netip.Prefix
+	Added  bool
 }
 
 // Key identifies a locked ENI: "instance/<name>" for a primary ENI,
