@@ -35,7 +35,7 @@ type vswitchJSON struct {
 	VPC          string       `json:"vpc_id"`
 	Zone         string       `json:"zone"`
 	CIDR         netip.Prefix `json:"cidr"`
-	IPv6CIDR     netip.Prefix `json:"ipv6_cidr,omitempty"`
+	IPv6CIDR     netip.Prefix `json:"ipv6_cidr,omitzero"`
 	AvailableIPs int          `json:"available_ip_address_count"`
 }
 
