@@ -56,8 +56,9 @@ type vpc struct {
 type vswitch struct {
 	id, name, vpcID, zone string
 	cidr                  netip.Prefix
-	base                  uint32 // network address
-	size                  uint32 // addresses in the block
+	ipv6                  netip.Prefix // Ipv6CidrBlock; zero: no IPv6 block
+	base                  uint32       // network address
+	size                  uint32       // addresses in the block
 	used                  map[uint32]string
 	enis                  []*eni // sorted by ID
 }
@@ -82,7 +83,11 @@ type eni struct {
 	primary          bool // Type Primary: the instance's own, never detached
 	groups           []string
 	ip               netip.Addr
-	secondaries      []netip.Addr // sorted
+	secondaries      []netip.Addr   // sorted
+	ipv6             []netip.Addr   // sorted
+	prefixes         []netip.Prefix // /28 IPv4 prefixes, sorted
+	networkCard      int            // NetworkCardIndex of the attachment
+	queues           int            // QueueNumber; 0: the type's default
 	mac, status      string
 	instanceID       string
 	deviceIndex      int
