@@ -68,6 +68,45 @@ func (n NIC) Name() string { return "eth" + strconv.Itoa(n.DeviceIndex) }
 // Bits returns the prefix length of the NIC's vSwitch block.
 func (n NIC) Bits() int { return n.Prefix.Bits() }
 
+// IPv6Gateway returns the vSwitch's IPv6 gateway: the first of the nine
+// addresses at the end of its IPv6 block that the vSwitch reserves (the
+// block's last address minus eight), or the zero Addr when the NIC has no
+// IPv6 block. Alibaba Cloud's instance metadata shows ipv6-gateway
+// 2408:XXXX:325:a204:ffff:ffff:ffff:fff7 for vswitch-ipv6-cidr-block
+// 2408:XXXX:325:a204::/64
+// (https://help.aliyun.com/zh/ecs/user-guide/view-instance-metadata), and
+// the reserved tail is documented at
+// https://help.aliyun.com/zh/vpc/vpc-and-vswitch (系统保留地址): the same rule
+// as IPv4's gateway, the first of the three tail reservations. Its static
+// guides configure that gateway as the default route; they document no
+// router advertisements, so no stack relies on them
+// (/tmp/brief4/ipv6-gateway.md has the decision per stack).
+func (n NIC) IPv6Gateway() netip.Addr {
+	if !n.IPv6Prefix.IsValid() || !n.IPv6Prefix.Addr().Is6() {
+		return netip.Addr{}
+	}
+	a := lastOf(n.IPv6Prefix.Masked())
+	for range 8 {
+		a = a.Prev()
+	}
+	return a
+}
+
+// IPv6Bits returns the prefix length of the NIC's IPv6 block (64).
+func (n NIC) IPv6Bits() int { return n.IPv6Prefix.Bits() }
+
+// HasIPv6 reports whether the host configures IPv6 addresses on the NIC.
+func (n NIC) HasIPv6() bool { return len(n.IPv6) > 0 && n.IPv6Prefix.IsValid() }
+
+// HostPrefixes returns the IPv4 prefixes the host configures: all of
+// them when the desired state asks (ipv4PrefixesOnHost), else none.
+func (n NIC) HostPrefixes() []netip.Prefix {
+	if !n.PrefixesOnHost {
+		return nil
+	}
+	return n.Prefixes
+}
+
 // MACUpper returns the MAC in upper case, as NetworkManager writes it.
 func (n NIC) MACUpper() string { return strings.ToUpper(n.MAC) }
 
@@ -154,6 +193,9 @@ func resolve(f *schema.Fleet, lock *schema.Lock, in *schema.Instance, picks *[]p
 		miss = append(miss, Missing{Instance: in.Name, What: countWhat(in.Primary.Count, locked)})
 	}
 	h.Primary.Secondary = sec
+	if what := resolveV6AndPrefixes(&h.Primary, vsw, in.Primary.IPv6, in.Primary.Prefixes, locked); len(what) > 0 {
+		miss = append(miss, Missing{Instance: in.Name, What: strings.Join(what, "; ")})
+	}
 
 	for _, e := range f.AttachedTo(in.Name) {
 		l := lock.Secondary(e.Name)
@@ -210,6 +252,7 @@ func resolve(f *schema.Fleet, lock *schema.Lock, in *schema.Instance, picks *[]p
 			what = append(what, countWhat(e.Count, l))
 		}
 		nic.Secondary = s
+		what = append(what, resolveV6AndPrefixes(&nic, v, e.IPv6, e.Prefixes, l)...)
 		if len(what) > 0 {
 			miss = append(miss, Missing{Instance: in.Name, ENI: e.Name, What: strings.Join(what, "; ")})
 			continue
@@ -269,4 +312,62 @@ func secondaries(want schema.Secondaries, l *schema.LockedENI) ([]netip.Addr, bo
 	out := l.Addrs()
 	slices.SortFunc(out, netip.Addr.Compare)
 	return out, true
+}
+
+// resolveV6AndPrefixes fills a NIC's IPv6 addresses, its vSwitch's IPv6
+// block and its IPv4 prefixes: the pinned ones, or for a count those the
+// lock records. It returns what the lock lacks, as countWhat does for
+// IPv4 addresses.
+func resolveV6AndPrefixes(nic *NIC, v *schema.VSwitch, v6 schema.IPv6, px schema.Prefixes, l *schema.LockedENI) []string {
+	var what []string
+	switch {
+	case !v6.Counted:
+		nic.IPv6 = v6.PinnedAddrs()
+	case v6.Count == 0:
+	case l != nil && len(l.IPv6) >= v6.Count:
+		for _, a := range l.IPv6 {
+			nic.IPv6 = append(nic.IPv6, a.Addr)
+		}
+	default:
+		have := 0
+		if l != nil {
+			have = len(l.IPv6)
+		}
+		w := plural.Count(v6.Count, "IPv6 address", "IPv6 addresses") + " the cloud picks"
+		if have > 0 {
+			w = fmt.Sprintf("%s the cloud picks (the lock has %d of %d)", plural.Count(v6.Count-have, "more IPv6 address", "more IPv6 addresses"), have, v6.Count)
+		}
+		what = append(what, w)
+	}
+	slices.SortFunc(nic.IPv6, netip.Addr.Compare)
+	if len(nic.IPv6) > 0 && v != nil {
+		nic.IPv6Prefix = v.IPv6CIDR.Masked()
+	}
+	switch {
+	case !px.Counted:
+		nic.Prefixes = px.PinnedPrefixes()
+	case px.Count == 0:
+	case l != nil && len(l.Prefixes) >= px.Count:
+		for _, p := range l.Prefixes {
+			nic.Prefixes = append(nic.Prefixes, p.Prefix)
+		}
+	default:
+		have := 0
+		if l != nil {
+			have = len(l.Prefixes)
+		}
+		w := plural.Count(px.Count, "IPv4 prefix", "IPv4 prefixes") + " the cloud picks"
+		if have > 0 {
+			w = fmt.Sprintf("%s the cloud picks (the lock has %d of %d)", plural.Count(px.Count-have, "more IPv4 prefix", "more IPv4 prefixes"), have, px.Count)
+		}
+		what = append(what, w)
+	}
+	slices.SortFunc(nic.Prefixes, func(a, b netip.Prefix) int {
+		if c := a.Addr().Compare(b.Addr()); c != 0 {
+			return c
+		}
+		return a.Bits() - b.Bits()
+	})
+	nic.PrefixesOnHost = px.OnHost
+	return what
 }

@@ -416,12 +416,17 @@ func (p *Pending) addrPair(n *NIC, taken map[netip.Addr]bool, offsets map[uint32
 	return netip.Addr{}, netip.Addr{}, false
 }
 
-// lastOf returns the last address (the broadcast address) of p.
+// lastOf returns the last address of p (for IPv4, the broadcast address).
 func lastOf(p netip.Prefix) netip.Addr {
-	b := p.Masked().Addr().As4()
-	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-	v |= ^uint32(0) >> p.Bits()
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	b := p.Masked().Addr().AsSlice()
+	for i := range b {
+		// The bits of byte i past the prefix length are set.
+		if host := p.Bits() - 8*i; host < 8 {
+			b[i] |= byte(0xff >> max(host, 0))
+		}
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
 }
 
 // nic returns the base host's NIC of an ENI ("" for the primary).
