@@ -94,7 +94,8 @@ type hostHW struct {
 	mac     string
 	addr    netip.Prefix // primary address, vSwitch prefix length
 	gw      netip.Addr
-	nics    []hostNIC // secondary ENIs present in the guest, by device index
+	gw6     netip.Prefix // the primary's vSwitch IPv6 gateway, block length; zero: no IPv6 block
+	nics    []hostNIC    // secondary ENIs present in the guest, by device index
 }
 
 type hostNIC struct {
@@ -102,6 +103,7 @@ type hostNIC struct {
 	mac   string
 	addr  netip.Prefix // the ENI's primary address, vSwitch prefix length
 	gw    netip.Addr   // its vSwitch's gateway
+	gw6   netip.Prefix // its vSwitch's IPv6 gateway, block length; zero: no IPv6 block
 }
 
 type hostSet struct {
@@ -281,12 +283,12 @@ func (s *Server) hostSnapshot(in *instance) hostHW {
 	c := s.cloud
 	v := c.vswitches[in.vsw]
 	hw := hostHW{gen: s.hosts.gen.Add(1), running: in.status == "Running", mac: in.primary.mac,
-		addr: netip.PrefixFrom(in.primary.ip, v.cidr.Bits()), gw: u32ToAddr(v.base + v.size - 3)}
+		addr: netip.PrefixFrom(in.primary.ip, v.cidr.Bits()), gw: u32ToAddr(v.base + v.size - 3), gw6: ipv6Gateway(v.ipv6)}
 	for _, e := range in.enis {
 		if !e.primary && e.instanceID == in.id && (e.status == stInUse || e.status == stDetaching) {
 			n := hostNIC{index: e.deviceIndex, mac: e.mac}
 			if ev := c.vswitches[e.vsw]; ev != nil {
-				n.addr, n.gw = netip.PrefixFrom(e.ip, ev.cidr.Bits()), u32ToAddr(ev.base+ev.size-3)
+				n.addr, n.gw, n.gw6 = netip.PrefixFrom(e.ip, ev.cidr.Bits()), u32ToAddr(ev.base+ev.size-3), ipv6Gateway(ev.ipv6)
 			}
 			hw.nics = append(hw.nics, n)
 		}
@@ -483,7 +485,7 @@ func (h *Host) plugNICsLocked(ctx context.Context) error {
 			return fmt.Errorf("boot %s: %w", h.name, err)
 		}
 	}
-	if err := h.wireUpLocked(ctx, "w0", hostNIC{mac: hw.mac, addr: hw.addr, gw: hw.gw}); err != nil {
+	if err := h.wireUpLocked(ctx, "w0", hostNIC{mac: hw.mac, addr: hw.addr, gw: hw.gw, gw6: hw.gw6}); err != nil {
 		h.haltLocked()
 		return fmt.Errorf("boot %s: %w", h.name, err)
 	}

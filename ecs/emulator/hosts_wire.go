@@ -37,7 +37,11 @@ import (
 //     knows them from the control plane: a reply goes out the port of the
 //     ENI that owns the address, never by learning or flooding. Nothing is
 //     routed out: the wire namespace forwards nothing and has no other
-//     interface.
+//     interface. A vSwitch with an IPv6 block also has its IPv6 gateway
+//     on br0 (hosts_wire6.go: a fixed address of the block, answered by
+//     neighbour discovery, no router advertisements); the guest's IPv6
+//     addresses are found by neighbour discovery, as IPv4 secondaries are
+//     by ARP.
 //   - dnsmasq answers DHCP for every attached ENI's MAC, with the ENI's
 //     primary address, the vSwitch prefix and router = gateway, and for no
 //     other MAC (Alibaba's own guides configure secondary ENIs by DHCP:
@@ -169,7 +173,10 @@ func (h *Host) wireUpLocked(ctx context.Context, peer string, n hostNIC) error {
 	h.wire.wireState = wireState{up: true, nics: map[string]hostNIC{}, gws: map[netip.Prefix]bool{}, arp: map[netip.Addr]string{}}
 	for _, s := range [][]string{
 		{"-n", ns, "link", "set", "lo", "up"},
-		{"-n", ns, "link", "add", "br0", "address", gatewayMAC, "type", "bridge", "stp_state", "0"},
+		// No multicast snooping: a guest's neighbour solicitation for its
+		// IPv6 gateway reaches br0 whether or not anything sent an MLD
+		// report, as on the cloud's vSwitch.
+		{"-n", ns, "link", "add", "br0", "address", gatewayMAC, "type", "bridge", "stp_state", "0", "mcast_snooping", "0"},
 		{"-n", ns, "link", "set", "br0", "up"},
 		{"-n", ns, "addr", "add", metadataAddr + "/32", "dev", "br0"},
 		{"-n", ns, "addr", "add", vpcResolver1 + "/32", "dev", "br0"},
@@ -307,6 +314,9 @@ func (h *Host) wireApplyLocked(ctx context.Context) error {
 			gws[netip.PrefixFrom(n.gw, n.addr.Bits())] = true
 			arp[n.addr.Addr()] = n.mac
 		}
+		if n.gw6.IsValid() {
+			gws[n.gw6] = true
+		}
 	}
 	var errs []error
 	for g := range h.wire.gws {
@@ -329,7 +339,13 @@ func (h *Host) wireApplyLocked(ctx context.Context) error {
 		if h.wire.gws[g] {
 			continue
 		}
-		if err := runTool(ctx, ip, "-n", ns, "addr", "replace", g.String(), "dev", "br0"); err != nil {
+		args := []string{"-n", ns, "addr", "replace", g.String(), "dev", "br0"}
+		if g.Addr().Is6() {
+			// Usable at once, as the cloud's gateway is: no duplicate
+			// address detection holding it tentative for a second.
+			args = append(args, "nodad")
+		}
+		if err := runTool(ctx, ip, args...); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -528,6 +544,7 @@ func (s *Server) metadataOf(in *instance) metaDir {
 			d["netmask"] = net.IP(net.CIDRMask(v.cidr.Bits(), 32)).String()
 			d["gateway"] = u32ToAddr(v.base + v.size - 3).String()
 		}
+		addIPv6Metadata(d, e, c.vswitches[e.vsw])
 		if p := c.vpcs[e.vpcID]; p != nil {
 			d["vpc-id"] = p.id
 			d["vpc-cidr-block"] = p.cidr.String()
