@@ -19,16 +19,17 @@ import (
 var (
 	topFields      = []string{"fleet", "region", "vswitches", "securityGroups", "instances", "enis", "limits"}
 	topRequired    = []string{"fleet", "region", "vswitches", "instances"}
-	vswitchFields  = []string{"id", "zone", "cidr"}
+	vswitchFields  = []string{"id", "zone", "cidr", "ipv6Cidr"}
+	vswitchReq     = []string{"id", "zone", "cidr"}
 	groupFields    = []string{"id"}
 	instanceFields = []string{"id", "type", "os", "network", "primary"}
 	instanceReq    = []string{"id", "type", "os", "primary"}
-	primaryFields  = []string{"vswitch", "ip", "secondaryIps", "secondaryIpCount", "securityGroups"}
+	primaryFields  = []string{"vswitch", "ip", "secondaryIps", "secondaryIpCount", "securityGroups", "ipv6Ips", "ipv6IpCount", "ipv4Prefixes", "ipv4PrefixCount", "ipv4PrefixesOnHost"}
 	primaryReq     = []string{"vswitch", "ip"}
-	eniFields      = []string{"id", "vswitch", "securityGroups", "description", "primaryIp", "secondaryIps", "secondaryIpCount", "attachTo"}
+	eniFields      = []string{"id", "vswitch", "securityGroups", "description", "primaryIp", "secondaryIps", "secondaryIpCount", "attachTo", "ipv6Ips", "ipv6IpCount", "ipv4Prefixes", "ipv4PrefixCount", "ipv4PrefixesOnHost", "networkCard", "queues"}
 	eniReq         = []string{"vswitch", "securityGroups"}
 	limitsFields   = []string{"unboundEniMaxSecondaryIps", "securityGroupMaxIps", "instanceTypes"}
-	typeFields     = []string{"maxEnis", "maxIpsPerEni", "attachNeedsStopped"}
+	typeFields     = []string{"maxEnis", "maxIpsPerEni", "attachNeedsStopped", "maxIpv6PerEni", "networkCards", "maxQueuesPerEni"}
 	typeReq        = []string{"maxEnis", "maxIpsPerEni"}
 )
 
@@ -270,7 +271,7 @@ func (d *decoder) decode(root *node) *Fleet {
 		case "vswitches":
 			d.each(fl.val, p, "vswitches", func(e field, ep path) {
 				d.name(e, ep, "vSwitch")
-				if !d.object(e.val, ep, "a vSwitch", vswitchFields, vswitchFields) {
+				if !d.object(e.val, ep, "a vSwitch", vswitchFields, vswitchReq) {
 					return
 				}
 				v := &VSwitch{Name: e.name, Pos: e.pos}
@@ -285,6 +286,10 @@ func (d *decoder) decode(root *node) *Fleet {
 				if x := e.val.lookup("cidr"); x != nil {
 					v.CIDRPos = x.val.pos
 					v.CIDR = d.cidr(x.val, ep.field("cidr"))
+				}
+				if x := e.val.lookup("ipv6Cidr"); x != nil {
+					v.IPv6CIDRPos = x.val.pos
+					v.IPv6CIDR = d.cidr6(x.val, ep.field("ipv6Cidr"))
 				}
 				f.VSwitches = append(f.VSwitches, v)
 			})
@@ -423,6 +428,8 @@ func (d *decoder) instance(e field, p path) *Instance {
 				in.Primary.SecurityGroups, in.Primary.GroupPos = d.groupRefs(y.val, pp.field("securityGroups"))
 			}
 			in.Primary.Secondaries = d.secondaries(pn, pp)
+			in.Primary.IPv6 = d.ipv6(pn, pp)
+			in.Primary.Prefixes = d.prefixes(pn, pp)
 		}
 	}
 	return in
@@ -471,6 +478,9 @@ func (d *decoder) eni(e field, p path) *ENI {
 		}
 	}
 	x.Secondaries = d.secondaries(n, p)
+	x.IPv6 = d.ipv6(n, p)
+	x.Prefixes = d.prefixes(n, p)
+	d.cardAndQueues(n, p, x)
 	return x
 }
 
@@ -532,6 +542,9 @@ func (d *decoder) limits(n *node, p path, l *Limits) {
 			}
 			if y := e.val.lookup("attachNeedsStopped"); y != nil {
 				t.AttachNeedsStopped, _ = d.boolv(y.val, ep.field("attachNeedsStopped"))
+			}
+			if !d.typeColumns6(e.val, ep, &t) {
+				ok = false
 			}
 			if ok {
 				if l.InstanceTypes == nil {
