@@ -24,6 +24,14 @@ import _ "embed"
 // and one [RoutingPolicyRule] per address has an explicit Priority. It is
 // not required for "online", so boot does not wait for it.
 //
+// IPv6 and IPv4 prefixes (dualstack.go): a NIC with IPv6 addresses gets
+// them as [Address] sections, IPv6AcceptRA=no, and the default route via
+// the vSwitch's IPv6 gateway (a secondary ENI's in its table, beside its
+// IPv6 block, with one rule per address; the primary's in main). Prefixes
+// the host answers for are [Route] Type=local, in the ENI's table with a
+// rule each (the primary's in table local). The primary ENI's file is
+// written when it has any of these, even without IPv4 secondaries.
+//
 // Live: `networkctl reload` when a file changed (networkd reconfigures the
 // links whose file changed), `networkctl reconfigure` for a link whose
 // state drifted.
@@ -42,7 +50,7 @@ func networkd(h *Host) ([]File, error) {
 		data.shqText(nicKey(n), " ", f.Path)
 		data.str("'\n")
 	}
-	if p := h.Primary; len(p.Secondary) > 0 {
+	if p := h.Primary; len(p.Secondary) > 0 || hasDual(p) {
 		add(p, networkdFile(gen, p))
 	}
 	for _, n := range h.Secondary {
@@ -68,18 +76,30 @@ func networkdFile(gen string, n NIC) []byte {
 	if !primary {
 		addrs = n.AllAddresses()
 	}
+	v6 := n.HasIPv6()
+	prefixes := n.HostPrefixes()
 	// Room for the fixed text and every address's lines: one allocation.
-	w := newINI(768 + 96*len(addrs))
+	w := newINI(768 + 96*len(addrs) + 160*dualCount(n))
 	w.str(gen)
 	if primary {
 		w.str("# The ", nicTitle(n), ": DHCP, plus its secondary addresses.\n",
 			"# networkd applies only the first .network file that matches an interface;\n",
 			"# this one sorts before cloud-init's and netplan's (10-...) so that it is that file.\n")
+		if v6 {
+			w.str("# Its IPv6 addresses are static, with the vSwitch's IPv6 gateway as the\n",
+				"# default route; router advertisements are not accepted.\n")
+		}
 	} else {
 		w.str("# ", upperFirst(nicTitle(n)), ".\n", describe("# ", n),
 			"# Static, and no gateway in [Network]: its default route is in table ")
 		w.int(n.Table)
 		w.str(",\n# which one rule per address selects.\n")
+		if v6 {
+			w.str("# The same for IPv6; router advertisements are not accepted.\n")
+		}
+	}
+	if len(prefixes) > 0 {
+		w.str("# Its IPv4 prefixes are local routes: the host answers for every address in them.\n")
 	}
 	w.section("Match")
 	if n.MAC == "" {
@@ -97,11 +117,32 @@ func networkdFile(gen string, n NIC) []byte {
 	} else {
 		w.set("DHCP", "no")
 	}
+	if v6 {
+		w.set("IPv6AcceptRA", "no")
+	}
 	for _, a := range addrs {
 		w.section("Address")
 		w.setCIDR("Address", a, n.Bits())
 	}
+	if v6 {
+		for _, a := range n.IPv6 {
+			w.section("Address")
+			w.setCIDR("Address", a, n.IPv6Bits())
+		}
+	}
 	if primary {
+		// No table: the main table's default route, and the local
+		// table (networkd's default for Type=local) for the prefixes.
+		if v6 {
+			w.section("Route")
+			w.setAddr("Gateway", n.IPv6Gateway())
+		}
+		for _, p := range prefixes {
+			w.section("Route")
+			w.setPrefix("Destination", p)
+			w.set("Type", "local")
+			w.set("Table", "local")
+		}
 		return w.bytes()
 	}
 	w.section("Route")
@@ -111,11 +152,39 @@ func networkdFile(gen string, n NIC) []byte {
 	w.section("Route")
 	w.setAddr("Gateway", n.Gateway)
 	w.setInt("Table", n.Table)
+	if v6 {
+		w.section("Route")
+		w.setPrefix("Destination", n.IPv6Prefix)
+		w.setInt("Table", n.Table)
+		w.section("Route")
+		w.setAddr("Gateway", n.IPv6Gateway())
+		w.setInt("Table", n.Table)
+	}
+	for _, p := range prefixes {
+		w.section("Route")
+		w.setPrefix("Destination", p)
+		w.set("Type", "local")
+		w.setInt("Table", n.Table)
+	}
 	for _, a := range addrs {
 		w.section("RoutingPolicyRule")
 		w.setAddr("From", a)
 		w.setInt("Table", n.Table)
 		w.setInt("Priority", n.Priority)
+	}
+	for _, p := range prefixes {
+		w.section("RoutingPolicyRule")
+		w.setPrefix("From", p)
+		w.setInt("Table", n.Table)
+		w.setInt("Priority", n.Priority)
+	}
+	if v6 {
+		for _, a := range n.IPv6 {
+			w.section("RoutingPolicyRule")
+			w.setAddr("From", a)
+			w.setInt("Table", n.Table)
+			w.setInt("Priority", n.Priority)
+		}
 	}
 	return w.bytes()
 }

@@ -1,0 +1,275 @@
+package render_test
+
+// Issue 17 on the six configuration-file stacks: IPv6 statics with their
+// default route in the ENI's own table and ip -6 rules, the primary ENI's
+// IPv6 in the main table, and IPv4 prefixes as local routes only when the
+// desired state asks. Each stack's files go through its own tool here (the
+// daemon itself where one runs: systemd-networkd, NetworkManager, ifupdown;
+// netplan generate; bash and ip(8) as initscripts and wicked apply the
+// route and rule files) and the live IPv6 addresses, routes and rules are
+// read back with ip -j in a namespace.
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ecsnet/ecsnet/internal/hosttest"
+	"github.com/ecsnet/ecsnet/render"
+	"github.com/ecsnet/ecsnet/schema"
+)
+
+// dsHost is a dual-stack host: the primary ENI with a secondary IPv4
+// address, two IPv6 addresses and a prefix on the host; ENI data-a with
+// IPv6 and two prefixes on the host; ENI data-b with a prefix the host
+// leaves alone (a CNI's) and no IPv6.
+func dsHost(stack schema.Stack, os schema.OS) *render.Host {
+	a, p, pf := netip.MustParseAddr, netip.MustParsePrefix, func(s ...string) []netip.Prefix {
+		var out []netip.Prefix
+		for _, x := range s {
+			out = append(out, netip.MustParsePrefix(x))
+		}
+		return out
+	}
+	return &render.Host{Name: "dual-1", InstanceID: "i-bp1dual00001", Fleet: "shop-prod", OS: os, Stack: stack,
+		Primary: render.NIC{ENIID: "eni-bp1dual1primary", MAC: "00:16:3e:20:00:01",
+			Prefix: p("172.16.0.0/24"), Gateway: a("172.16.0.253"), Address: a("172.16.0.10"),
+			Secondary:  []netip.Addr{a("172.16.0.21")},
+			IPv6:       []netip.Addr{a("2408:4005:3aa:1b00::10"), a("2408:4005:3aa:1b00::11")},
+			IPv6Prefix: p("2408:4005:3aa:1b00::/64"),
+			Prefixes:   pf("172.16.0.32/28"), PrefixesOnHost: true},
+		Secondary: []render.NIC{
+			{ENI: "data-a", ENIID: "eni-bp1dataa0000", MAC: "00:16:3e:20:01:14", DeviceIndex: 1,
+				Prefix: p("172.16.1.0/24"), Gateway: a("172.16.1.253"), Address: a("172.16.1.20"),
+				Secondary:  []netip.Addr{a("172.16.1.21")},
+				IPv6:       []netip.Addr{a("2408:4005:3aa:1b01::20"), a("2408:4005:3aa:1b01::21")},
+				IPv6Prefix: p("2408:4005:3aa:1b01::/64"),
+				Prefixes:   pf("172.16.1.48/28", "172.16.1.64/28"), PrefixesOnHost: true,
+				Table: 1001, Priority: 1001},
+			{ENI: "data-b", ENIID: "eni-bp1datab0000", MAC: "00:16:3e:20:02:1e", DeviceIndex: 2,
+				Prefix: p("172.16.2.0/24"), Gateway: a("172.16.2.253"), Address: a("172.16.2.30"),
+				Prefixes: pf("172.16.2.48/28"),
+				Table:    1002, Priority: 1002},
+		}}
+}
+
+// dsNICs returns the host's NICs, primary first.
+func dsNICs(h *render.Host) []render.NIC { return append([]render.NIC{h.Primary}, h.Secondary...) }
+
+// dsWant is the IPv6 and prefix state the host's files must give, in
+// dsLive's lines.
+func dsWant(h *render.Host) []string {
+	var s []string
+	for _, n := range dsNICs(h) {
+		for _, x := range n.IPv6 {
+			s = append(s, fmt.Sprintf("addr %s %s/%d", n.Name(), x, n.IPv6Bits()))
+		}
+		if n.Table == 0 {
+			if n.HasIPv6() {
+				s = append(s, fmt.Sprintf("route6 main default via %s dev %s", n.IPv6Gateway(), n.Name()))
+			}
+			for _, p := range n.HostPrefixes() {
+				s = append(s, fmt.Sprintf("local local %s dev %s", p, n.Name()))
+			}
+			continue
+		}
+		if n.HasIPv6() {
+			s = append(s, fmt.Sprintf("route6 %d default via %s dev %s", n.Table, n.IPv6Gateway(), n.Name()),
+				fmt.Sprintf("route6 %d %s dev %s", n.Table, n.IPv6Prefix, n.Name()))
+			for _, x := range n.IPv6 {
+				s = append(s, fmt.Sprintf("rule6 %d from %s lookup %d", n.Priority, x, n.Table))
+			}
+		}
+		for _, p := range n.HostPrefixes() {
+			s = append(s, fmt.Sprintf("local %d %s dev %s", n.Table, p, n.Name()),
+				fmt.Sprintf("rule4 %d from %s lookup %d", n.Priority, p, n.Table))
+		}
+	}
+	slices.Sort(s)
+	return s
+}
+
+// dsIP runs ip -j in the namespace and decodes its answer.
+func dsIP(t testing.TB, ns *hosttest.Netns, v any, args ...string) {
+	t.Helper()
+	out, err := exec.Command("ip", append([]string{"-n", ns.Name, "-j"}, args...)...).Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok && strings.Contains(string(ee.Stderr), "does not exist") {
+			return // a table nothing was ever added to
+		}
+		t.Fatalf("ip %s: %v", strings.Join(args, " "), err)
+	}
+	if err := json.Unmarshal(out, v); err != nil {
+		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// dsLive reads the namespace's IPv6 addresses (global), IPv6 routes in
+// the host's tables and main's IPv6 default routes, every IPv6 rule and
+// IPv4 rule from a prefix, and the IPv4 local routes of prefixes.
+func dsLive(t testing.TB, ns *hosttest.Netns, h *render.Host) []string {
+	t.Helper()
+	var s []string
+	var links []struct {
+		IfName   string `json:"ifname"`
+		AddrInfo []struct {
+			Family    string `json:"family"`
+			Local     string `json:"local"`
+			PrefixLen int    `json:"prefixlen"`
+			Scope     string `json:"scope"`
+		} `json:"addr_info"`
+	}
+	dsIP(t, ns, &links, "addr", "show")
+	for _, l := range links {
+		for _, x := range l.AddrInfo {
+			if x.Family == "inet6" && x.Scope == "global" {
+				s = append(s, fmt.Sprintf("addr %s %s/%d", l.IfName, x.Local, x.PrefixLen))
+			}
+		}
+	}
+	type route struct {
+		Type    string `json:"type"`
+		Dst     string `json:"dst"`
+		Gateway string `json:"gateway"`
+		Dev     string `json:"dev"`
+	}
+	tables := []string{"main"}
+	for _, n := range h.Secondary {
+		tables = append(tables, fmt.Sprint(n.Table))
+	}
+	for _, tb := range tables {
+		var rs []route
+		dsIP(t, ns, &rs, "-6", "route", "show", "table", tb)
+		for _, r := range rs {
+			if tb == "main" && r.Dst != "default" {
+				continue // the kernel's own prefix and link-local routes
+			}
+			line := fmt.Sprintf("route6 %s %s", tb, r.Dst)
+			if r.Gateway != "" {
+				line += " via " + r.Gateway
+			}
+			s = append(s, line+" dev "+r.Dev)
+		}
+		rs = nil
+		dsIP(t, ns, &rs, "-4", "route", "show", "table", tb, "type", "local")
+		for _, r := range rs {
+			s = append(s, fmt.Sprintf("local %s %s dev %s", tb, r.Dst, r.Dev))
+		}
+	}
+	var locals []route
+	dsIP(t, ns, &locals, "-4", "route", "show", "table", "local", "type", "local")
+	for _, r := range locals {
+		// The kernel's own: each address (no length) and loopback.
+		if strings.Contains(r.Dst, "/") && !strings.HasPrefix(r.Dst, "127.") {
+			s = append(s, fmt.Sprintf("local local %s dev %s", r.Dst, r.Dev))
+		}
+	}
+	type rule struct {
+		Priority int    `json:"priority"`
+		Src      string `json:"src"`
+		SrcLen   int    `json:"srclen"`
+		Table    string `json:"table"`
+	}
+	var rules []rule
+	dsIP(t, ns, &rules, "-6", "rule", "show")
+	for _, r := range rules {
+		if r.Table == "local" || r.Table == "main" {
+			continue
+		}
+		src := r.Src
+		if r.SrcLen != 0 && r.SrcLen != 128 {
+			src += fmt.Sprintf("/%d", r.SrcLen)
+		}
+		s = append(s, fmt.Sprintf("rule6 %d from %s lookup %s", r.Priority, src, r.Table))
+	}
+	rules = nil
+	dsIP(t, ns, &rules, "-4", "rule", "show")
+	for _, r := range rules {
+		if r.SrcLen != 0 && r.SrcLen != 32 {
+			s = append(s, fmt.Sprintf("rule4 %d from %s/%d lookup %s", r.Priority, r.Src, r.SrcLen, r.Table))
+		}
+	}
+	slices.Sort(s)
+	return s
+}
+
+// dsWait polls the live state until it is want.
+func dsWait(t testing.TB, ns *hosttest.Netns, h *render.Host, timeout time.Duration) []string {
+	t.Helper()
+	want := dsWant(h)
+	var got []string
+	hosttest.WaitFor(timeout, func() bool { got = dsLive(t, ns, h); return slices.Equal(got, want) })
+	return got
+}
+
+// dsExpect fails t when the live state is not what h wants.
+func dsExpect(t testing.TB, what string, got []string, h *render.Host) {
+	t.Helper()
+	if want := dsWant(h); !slices.Equal(got, want) {
+		t.Errorf("%s: live IPv6/prefix state differs\n--- got\n\t%s\n--- want\n\t%s", what, strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+	}
+}
+
+// dsNetns makes a namespace for h: one veth per ENI with its MAC, the
+// primary's IPv4 address and default route as DHCP leaves them.
+func dsNetns(t testing.TB, h *render.Host) *hosttest.Netns {
+	t.Helper()
+	hosttest.RequireRoot(t)
+	ns := hosttest.NewNetns(t, h.Name)
+	for _, n := range dsNICs(h) {
+		if err := ns.AddLink(n.Name(), n.MAC); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ns.SetDHCPAddress(t, h.Primary.Name(), netip.PrefixFrom(h.Primary.Address, h.Primary.Bits()), h.Primary.Gateway)
+	return ns
+}
+
+// dsRender renders h and returns its files by path.
+func dsRender(t testing.TB, h *render.Host) map[string]render.File {
+	t.Helper()
+	files, err := render.ForHost(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]render.File{}
+	for _, f := range files {
+		out[f.Path] = f
+	}
+	return out
+}
+
+// TestDualStackNetworkdReal runs systemd-networkd on the rendered .network
+// files and reads the IPv6 and prefix state back.
+func TestDualStackNetworkdReal(t *testing.T) {
+	h := dsHost(schema.StackNetworkd, "debian12")
+	files := dsRender(t, h)
+	ns := dsNetns(t, h)
+	n := 0
+	for p, f := range files {
+		if strings.HasPrefix(p, "etc/systemd/network/") {
+			ns.WriteFile(t, "/"+p, f.Data, f.Mode)
+			n++
+		}
+	}
+	if n != 3 {
+		t.Fatalf("%d .network files, want 3 (the primary's and two ENIs')", n)
+	}
+	stop, log := ns.StartNetworkd(t)
+	got := dsWait(t, ns, h, 20*time.Second)
+	stop()
+	dsExpect(t, "systemd-networkd", got, h)
+	if t.Failed() {
+		t.Logf("systemd-networkd log:\n%s", log())
+	}
+}
+
+var _ = os.WriteFile
+var _ = filepath.Join
