@@ -31,6 +31,7 @@ func check(f *Fleet) Errors {
 		c.eni(e)
 	}
 	c.enisPerInstance()
+	c.overlaps()
 	c.groupTotals()
 	c.capacity()
 	return c.errs
@@ -49,6 +50,8 @@ type checker struct {
 	sg     map[string]int // security group name -> private addresses
 	vsw    map[string]int // vSwitch name -> addresses wanted
 	idSeen map[string]use // instance and ENI IDs
+	// prefixUses holds every pinned IPv4 prefix, for the overlap check.
+	prefixUses []prefixUse
 }
 
 // use records where a value was first seen.
@@ -255,6 +258,13 @@ func (c *checker) addr(a netip.Addr, pos Pos, where string, idx int, v *VSwitch)
 				"%s is reserved in vSwitch %q", a, v.Name)
 		}
 	}
+	c.dup(a, pos, where, idx)
+}
+
+// dup reports an address already used elsewhere in the fleet, IPv4 or
+// IPv6, and records its first use.
+func (c *checker) dup(a netip.Addr, pos Pos, where string, idx int) {
+	p := use{where: where, idx: int32(idx)}.path
 	var first int32
 	var dup bool
 	if a.Is4() {
@@ -315,13 +325,19 @@ func (c *checker) instance(in *Instance) {
 	}
 	n := 1 + pr.N()
 	if v != nil {
-		c.want(v.Name, n)
+		c.want(v.Name, n+16*pr.Prefixes.N())
 	}
 	c.groupRefs(pr.SecurityGroups, pr.GroupPos, pp.field("securityGroups"), n)
-	if t.MaxIPsPerENI > 0 && n > t.MaxIPsPerENI {
-		c.errorf(c.secondariesPos(pr.Secondaries, pr.Pos), pp.String(),
-			fmt.Sprintf("%s allows %d private addresses per ENI (the primary included): keep at most %d secondary addresses here, or move some to a secondary ENI", t.Name, t.MaxIPsPerENI, t.MaxSecondaryIPs()),
-			"the primary ENI would carry %d private addresses; instance type %s allows %d", n, t.Name, t.MaxIPsPerENI)
+	c.ipv6s(pr.IPv6, pp, v, t, t.MaxIPsPerENI > 0, "the primary ENI")
+	c.prefixes(pr.Prefixes, pp, v)
+	if k := slots(pr.Secondaries, pr.Prefixes); t.MaxIPsPerENI > 0 && k > t.MaxIPsPerENI {
+		what := "secondary addresses"
+		if pr.Prefixes.N() > 0 {
+			what = "secondary addresses and prefixes together"
+		}
+		c.errorf(c.slotsPos(pr.Secondaries, pr.Prefixes, pr.Pos), pp.String(),
+			fmt.Sprintf("%s allows %d private addresses per ENI (the primary included): keep at most %d %s here, or move some to a secondary ENI", t.Name, t.MaxIPsPerENI, t.MaxSecondaryIPs(), what),
+			"the primary ENI would carry %d %s; instance type %s allows %d", k, slotWords(pr.Secondaries, pr.Prefixes), t.Name, t.MaxIPsPerENI)
 	}
 	c.ids(in.ID, "instance", p, in.IDPos)
 }
@@ -366,20 +382,31 @@ func (c *checker) eni(e *ENI) {
 	}
 	n := 1 + e.N()
 	if v != nil {
-		c.want(v.Name, n)
+		c.want(v.Name, n+16*e.Prefixes.N())
 	}
 	c.groupRefs(e.SecurityGroups, e.GroupPos, p.field("securityGroups"), n)
 	c.ids(e.ID, "ENI", p, e.IDPos)
+	c.prefixes(e.Prefixes, p, v)
 	if !e.Bound() {
-		if max := c.f.Limits.UnboundENIMaxSecondaryIPs; e.N() > max {
-			c.errorf(c.secondariesPos(e.Secondaries, e.Pos), p.String(),
-				fmt.Sprintf("attach it to an instance (attachTo), keep at most %d secondary addresses, or raise limits.unboundEniMaxSecondaryIps if your account allows more", max),
-				"an unbound ENI can carry at most %d secondary addresses, this one wants %d", max, e.N())
+		c.ipv6s(e.IPv6, p, v, InstanceType{}, false, "the ENI")
+		// An Available ENI's prefixes take slots like its secondaries
+		// (up to 49 of them by AssignPrivateIpAddresses: ip-prefix page).
+		if max, k := c.f.Limits.UnboundENIMaxSecondaryIPs, e.N()+e.Prefixes.N(); k > max {
+			if e.Prefixes.N() == 0 {
+				c.errorf(c.secondariesPos(e.Secondaries, e.Pos), p.String(),
+					fmt.Sprintf("attach it to an instance (attachTo), keep at most %d secondary addresses, or raise limits.unboundEniMaxSecondaryIps if your account allows more", max),
+					"an unbound ENI can carry at most %d secondary addresses, this one wants %d", max, e.N())
+			} else {
+				c.errorf(c.slotsPos(e.Secondaries, e.Prefixes, e.Pos), p.String(),
+					fmt.Sprintf("attach it to an instance (attachTo), keep at most %d secondary addresses and prefixes together (each prefix takes one slot), or raise limits.unboundEniMaxSecondaryIps if your account allows more", max),
+					"an unbound ENI can carry at most %d secondary addresses and prefixes, this one wants %d (%d addresses, %s)", max, k, e.N(), plural.Count(e.Prefixes.N(), "prefix", "prefixes"))
+			}
 		}
 		return
 	}
 	in := c.f.Instance(e.AttachTo)
 	if in == nil {
+		c.ipv6s(e.IPv6, p, v, InstanceType{}, false, "the ENI")
 		if c.f.misspelt["instances"] {
 			return
 		}
@@ -392,10 +419,20 @@ func (c *checker) eni(e *ENI) {
 			fmt.Sprintf("an ENI attaches only to instances in its vSwitch's zone: use a vSwitch in %s, or attach it to an instance in %s", iz, z),
 			"vSwitch %q is in zone %s but instance %q is in zone %s", e.VSwitch, z, in.Name, iz)
 	}
-	if t, ok := c.f.InstanceType(in.Type); ok && n > t.MaxIPsPerENI {
-		c.errorf(c.secondariesPos(e.Secondaries, e.Pos), p.String(),
-			fmt.Sprintf("%s allows %d private addresses per ENI (the ENI's primary included): keep at most %d secondary addresses", t.Name, t.MaxIPsPerENI, t.MaxSecondaryIPs()),
-			"the ENI would carry %d private addresses; instance %q (%s) allows %d per ENI", n, in.Name, t.Name, t.MaxIPsPerENI)
+	t, ok := c.f.InstanceType(in.Type)
+	c.ipv6s(e.IPv6, p, v, t, ok, "the ENI")
+	if !ok {
+		return
+	}
+	c.cardAndQueues(e, p, in, t)
+	if k := slots(e.Secondaries, e.Prefixes); k > t.MaxIPsPerENI {
+		what := "secondary addresses"
+		if e.Prefixes.N() > 0 {
+			what = "secondary addresses and prefixes together"
+		}
+		c.errorf(c.slotsPos(e.Secondaries, e.Prefixes, e.Pos), p.String(),
+			fmt.Sprintf("%s allows %d private addresses per ENI (the ENI's primary included): keep at most %d %s", t.Name, t.MaxIPsPerENI, t.MaxSecondaryIPs(), what),
+			"the ENI would carry %d %s; instance %q (%s) allows %d per ENI", k, slotWords(e.Secondaries, e.Prefixes), in.Name, t.Name, t.MaxIPsPerENI)
 	}
 }
 
