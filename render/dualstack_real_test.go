@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/ecsnet/ecsnet/internal/hosttest"
+	"github.com/ecsnet/ecsnet/internal/hosttest/standin"
 	"github.com/ecsnet/ecsnet/render"
 	"github.com/ecsnet/ecsnet/schema"
 )
@@ -271,5 +272,45 @@ func TestDualStackNetworkdReal(t *testing.T) {
 	}
 }
 
-var _ = os.WriteFile
-var _ = filepath.Join
+// TestDualStackNetplanReal checks the drop-in with netplan generate beside
+// cloud-init's 50-cloud-init.yaml, then runs systemd-networkd on what
+// netplan generated.
+func TestDualStackNetplanReal(t *testing.T) {
+	h := dsHost(schema.StackNetplan, "ubuntu22.04")
+	files := dsRender(t, h)
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "etc/netplan"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc/netplan/50-cloud-init.yaml"), standin.CloudInitNetplan(h), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f := files["etc/netplan/60-ecsnet.yaml"]
+	if err := os.WriteFile(filepath.Join(root, "etc/netplan/60-ecsnet.yaml"), f.Data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	generated, warnings := hosttest.NetplanGenerate(t, root)
+	if warnings != "" {
+		t.Errorf("netplan generate warned:\n%s", warnings)
+	}
+	ns := dsNetns(t, h)
+	n := 0
+	for p, data := range generated {
+		if strings.HasPrefix(p, "run/systemd/network/") && strings.HasSuffix(p, ".network") {
+			// A veth has no permanent MAC (TestRealNetplan says more).
+			data = strings.ReplaceAll(data, "PermanentMACAddress=", "MACAddress=")
+			ns.WriteFile(t, "/"+p, []byte(data), 0o644)
+			n++
+		}
+	}
+	if n != 3 {
+		t.Fatalf("netplan generated %d .network files, want 3 (one per NIC)", n)
+	}
+	stop, log := ns.StartNetworkd(t)
+	got := dsWait(t, ns, h, 20*time.Second)
+	stop()
+	dsExpect(t, "systemd-networkd on netplan's output", got, h)
+	if t.Failed() {
+		t.Logf("systemd-networkd log:\n%s", log())
+	}
+}

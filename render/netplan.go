@@ -29,6 +29,14 @@ import (
 // 1000+N and one routing-policy entry with a priority per address. It
 // never gets a gateway in the main table.
 //
+// IPv6 and IPv4 prefixes (dualstack.go): IPv6 addresses join the
+// addresses list, with accept-ra false and a route to ::/0 via the
+// vSwitch's IPv6 gateway (a secondary ENI's in its table, beside its IPv6
+// block, with one routing-policy entry per address; the primary's in
+// main). Prefixes the host answers for are routes of type local (in the
+// ENI's table with a routing-policy entry; the primary's in table 255,
+// local).
+//
 // The apply script runs `netplan generate` first (restoring the old file
 // if netplan rejects the new one), then `netplan apply` only when the file
 // changed or the live state drifted. It refuses when netplan renders with
@@ -66,18 +74,44 @@ func netplanYAML(h *Host) []byte {
 	y.str(generatedBy("# ", h), netplanHeader)
 	y.open("network")
 	y.setInt("version", 2)
-	if len(h.Primary.Secondary) > 0 || len(h.Secondary) > 0 {
+	if len(h.Primary.Secondary) > 0 || hasDual(h.Primary) || len(h.Secondary) > 0 {
 		y.open("ethernets")
 	}
-	if p := h.Primary; len(p.Secondary) > 0 {
+	if p := h.Primary; len(p.Secondary) > 0 || hasDual(p) {
 		y.open(p.Name())
 		y.comment("Secondary addresses of the ", nicTitle(p), ";")
 		y.comment("DHCP keeps the primary one.")
-		y.open("addresses")
-		for _, a := range p.Secondary {
-			y.itemCIDR(a, p.Bits())
+		if p.HasIPv6() {
+			y.comment("IPv6: static, with the vSwitch's IPv6 gateway as the default route.")
+			y.set("accept-ra", "false")
 		}
-		y.close()
+		if len(p.Secondary) > 0 || p.HasIPv6() {
+			y.open("addresses")
+			for _, a := range p.Secondary {
+				y.itemCIDR(a, p.Bits())
+			}
+			netplanV6Addrs(y, p)
+			y.close()
+		}
+		if hasDual(p) {
+			y.open("routes")
+			if p.HasIPv6() {
+				y.item()
+				y.set("to", `"`, v6Default, `"`)
+				y.setAddr("via", p.IPv6Gateway())
+				y.close()
+			}
+			// Local routes of prefixes: the kernel's local table, as
+			// for a primary's own addresses.
+			for _, x := range p.HostPrefixes() {
+				y.item()
+				y.setPrefix("to", x)
+				y.set("type", "local")
+				y.setInt("table", localTable)
+				y.close()
+			}
+			y.close()
+		}
 		y.close()
 	}
 	for _, n := range h.Secondary {
@@ -93,11 +127,15 @@ func netplanYAML(h *Host) []byte {
 		y.close()
 		y.set("set-name", n.Name())
 		y.set("dhcp4", "false")
+		if n.HasIPv6() {
+			y.set("accept-ra", "false")
+		}
 		addrs := n.AllAddresses()
 		y.open("addresses")
 		for _, a := range addrs {
 			y.itemCIDR(a, n.Bits())
 		}
+		netplanV6Addrs(y, n)
 		y.close()
 		y.open("routes")
 		y.item()
@@ -110,6 +148,24 @@ func netplanYAML(h *Host) []byte {
 		y.setAddr("via", n.Gateway)
 		y.setInt("table", n.Table)
 		y.close()
+		if n.HasIPv6() {
+			y.item()
+			y.setPrefix("to", n.IPv6Prefix)
+			y.setInt("table", n.Table)
+			y.close()
+			y.item()
+			y.set("to", `"`, v6Default, `"`)
+			y.setAddr("via", n.IPv6Gateway())
+			y.setInt("table", n.Table)
+			y.close()
+		}
+		for _, x := range n.HostPrefixes() {
+			y.item()
+			y.setPrefix("to", x)
+			y.set("type", "local")
+			y.setInt("table", n.Table)
+			y.close()
+		}
 		y.close()
 		y.open("routing-policy")
 		for _, a := range addrs {
@@ -119,10 +175,37 @@ func netplanYAML(h *Host) []byte {
 			y.setInt("priority", n.Priority)
 			y.close()
 		}
+		for _, x := range n.HostPrefixes() {
+			y.item()
+			y.setPrefix("from", x)
+			y.setInt("table", n.Table)
+			y.setInt("priority", n.Priority)
+			y.close()
+		}
+		if n.HasIPv6() {
+			for _, a := range n.IPv6 {
+				y.item()
+				y.setAddr("from", a)
+				y.setInt("table", n.Table)
+				y.setInt("priority", n.Priority)
+				y.close()
+			}
+		}
 		y.close()
 		y.close()
 	}
 	return y.bytes()
+}
+
+// netplanV6Addrs writes a NIC's IPv6 addresses as items of its
+// addresses list.
+func netplanV6Addrs(y *yaml, n NIC) {
+	if !n.HasIPv6() {
+		return
+	}
+	for _, a := range n.IPv6 {
+		y.itemCIDR(a, n.IPv6Bits())
+	}
 }
 
 //go:embed scripts/stack-netplan.sh
