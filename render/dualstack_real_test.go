@@ -314,3 +314,62 @@ func TestDualStackNetplanReal(t *testing.T) {
 		t.Logf("systemd-networkd log:\n%s", log())
 	}
 }
+
+// dsSecondaryOnly is h as far as files of secondary ENIs configure it:
+// the primary ENI's IPv6 and prefixes left to the apply script
+// (NetworkManager, ifcfg).
+func dsSecondaryOnly(h *render.Host) *render.Host {
+	c := *h
+	c.Primary.IPv6, c.Primary.IPv6Prefix, c.Primary.Prefixes, c.Primary.PrefixesOnHost = nil, netip.Prefix{}, nil, false
+	return &c
+}
+
+// TestDualStackNMKeyfiles passes the dual-stack keyfiles through
+// nmcli --offline (nothing may be dropped: an invalid route or rule is
+// dropped silently), then runs NetworkManager itself on them in a
+// namespace and reads the IPv6 and prefix state back.
+func TestDualStackNMKeyfiles(t *testing.T) {
+	h := dsHost(schema.StackNetworkManager, "rocky9")
+	files := dsRender(t, h)
+	var keyfiles []render.File
+	for p, f := range files {
+		if strings.HasPrefix(p, "etc/NetworkManager/system-connections/") {
+			keyfiles = append(keyfiles, f)
+		}
+	}
+	if len(keyfiles) != 2 {
+		t.Fatalf("%d keyfiles, want 2", len(keyfiles))
+	}
+	for _, f := range keyfiles {
+		out := hosttest.NMOfflineRoundTrip(t, f.Data)
+		if lost := hosttest.NMLost(f.Data, out); len(lost) > 0 {
+			t.Errorf("%s: nmcli dropped or changed %q", f.Path, lost)
+		}
+		kf := hosttest.NMKeyfile(out)
+		switch {
+		case strings.Contains(f.Path, "data-a"):
+			if kf["ipv6"]["method"] != "manual" || kf["ipv6"]["never-default"] != "true" || kf["ipv6"]["gateway"] != "" {
+				t.Errorf("%s [ipv6] after nmcli: %v", f.Path, kf["ipv6"])
+			}
+		default:
+			if kf["ipv6"]["method"] != "ignore" {
+				t.Errorf("%s [ipv6] after nmcli: %v; an IPv4-only ENI keeps method=ignore", f.Path, kf["ipv6"])
+			}
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	ns := dsNetns(t, h)
+	for _, f := range keyfiles {
+		ns.WriteFile(t, "/"+f.Path, f.Data, f.Mode)
+	}
+	d := ns.StartNetworkManager(t)
+	want := dsSecondaryOnly(h)
+	got := dsWait(t, ns, want, 20*time.Second)
+	d.Stop()
+	dsExpect(t, "NetworkManager", got, want)
+	if t.Failed() {
+		t.Logf("NetworkManager log:\n%s", d.Log())
+	}
+}

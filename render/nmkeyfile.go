@@ -33,6 +33,15 @@ import (
 // the ENI's name, so it is stable across renders and re-attachments. The
 // apply script reloads the profiles and activates the ENI's profile on the
 // interface that has its MAC.
+//
+// IPv6 and IPv4 prefixes (dualstack.go): a secondary ENI with IPv6
+// addresses gets [ipv6] method=manual (no router advertisements),
+// never-default, its IPv6 block and ::/0 via the vSwitch's IPv6 gateway in
+// its table, and one routing rule per IPv6 address; without, [ipv6]
+// method=ignore as before. Prefixes the host answers for are [ipv4]
+// routes with type=local in its table, and a routing rule each. The
+// primary ENI's IPv6 addresses and prefixes, like its IPv4 secondaries,
+// are the apply script's (nmcli on the existing profile).
 func nmKeyfile(h *Host) ([]File, error) {
 	if err := checkHost(h); err != nil {
 		return nil, err
@@ -83,12 +92,19 @@ func nmUUID(h *Host, n NIC) string {
 // nmConnection is the keyfile of a secondary ENI.
 func nmConnection(h *Host, n NIC, gen, uuid string) []byte {
 	addrs := n.AllAddresses()
+	prefixes := n.HostPrefixes()
 	// Room for the fixed text and every address's lines: one allocation.
-	w := newINI(768 + 96*len(addrs))
+	w := newINI(768 + 96*len(addrs) + 128*dualCount(n))
 	w.str(gen, "# ", upperFirst(nicTitle(n)), ".\n", describe("# ", n),
 		"# Static addresses; never the default route: its gateway lives in\n# table ")
 	w.int(n.Table)
 	w.str(", which the routing rules select for traffic from its addresses.\n")
+	if n.HasIPv6() {
+		w.str("# The same for IPv6 (method manual: no router advertisements).\n")
+	}
+	if len(prefixes) > 0 {
+		w.str("# Its IPv4 prefixes are local routes: the host answers for every address in them.\n")
+	}
 	w.section("connection")
 	w.set("id", "ecsnet-", n.ENI)
 	w.set("uuid", uuid)
@@ -117,6 +133,19 @@ func nmConnection(h *Host, n NIC, gen, uuid string) []byte {
 	w.str("table=")
 	w.int(n.Table)
 	w.end()
+	// A route of type local has no gateway (route<N>_options type=local,
+	// nm-settings-nmcli(5)).
+	for i, p := range prefixes {
+		w.keyN("route", 3+i)
+		w.prefix(p)
+		w.end()
+		w.str("route")
+		w.int(3 + i)
+		w.str("_options=table=")
+		w.int(n.Table)
+		w.str(",type=local")
+		w.end()
+	}
 	for i, a := range addrs {
 		w.keyN("routing-rule", i+1)
 		w.str("priority ")
@@ -127,8 +156,51 @@ func nmConnection(h *Host, n NIC, gen, uuid string) []byte {
 		w.int(n.Table)
 		w.end()
 	}
+	for i, p := range prefixes {
+		w.keyN("routing-rule", len(addrs)+i+1)
+		w.str("priority ")
+		w.int(n.Priority)
+		w.str(" from ")
+		w.prefix(p)
+		w.str(" table ")
+		w.int(n.Table)
+		w.end()
+	}
 	w.section("ipv6")
-	w.set("method", "ignore")
+	if !n.HasIPv6() {
+		w.set("method", "ignore")
+		return w.bytes()
+	}
+	w.set("method", "manual")
+	for i, a := range n.IPv6 {
+		w.keyN("address", i+1)
+		w.cidr(a, n.IPv6Bits())
+		w.end()
+	}
+	w.set("never-default", "true")
+	w.setPrefix("route1", n.IPv6Prefix)
+	w.key("route1_options")
+	w.str("table=")
+	w.int(n.Table)
+	w.end()
+	w.key("route2")
+	w.str(v6Default, ",")
+	w.addr(n.IPv6Gateway())
+	w.end()
+	w.key("route2_options")
+	w.str("table=")
+	w.int(n.Table)
+	w.end()
+	for i, a := range n.IPv6 {
+		w.keyN("routing-rule", i+1)
+		w.str("priority ")
+		w.int(n.Priority)
+		w.str(" from ")
+		w.addr(a)
+		w.str(" table ")
+		w.int(n.Table)
+		w.end()
+	}
 	return w.bytes()
 }
 
