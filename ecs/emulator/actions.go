@@ -39,6 +39,8 @@ func init() {
 		"ModifyNetworkInterfaceAttribute":   {run: modifyNetworkInterfaceAttribute, mutating: true},
 		"AssignPrivateIpAddresses":          {run: assignPrivateIpAddresses, mutating: true},
 		"UnassignPrivateIpAddresses":        {run: unassignPrivateIpAddresses, mutating: true},
+		"AssignIpv6Addresses":               {run: assignIpv6Addresses, mutating: true},
+		"UnassignIpv6Addresses":             {run: unassignIpv6Addresses, mutating: true},
 		"TagResources":                      {run: tagResources, mutating: true},
 		"UntagResources":                    {run: untagResources, mutating: true},
 		"ListTagResources":                  {run: listTagResources},
@@ -62,7 +64,7 @@ type requestOnly struct {
 
 // Idempotency (ecs-api.md §5.4): ClientToken is honoured only by the
 // actions whose request has one (CreateNetworkInterface,
-// AssignPrivateIpAddresses, RunCommand). The same token with the same
+// AssignPrivateIpAddresses, AssignIpv6Addresses, RunCommand). The same token with the same
 // business parameters answers the first success again (with a fresh
 // RequestId) and changes nothing; with other parameters it is
 // IdempotentParameterMismatch. Failed calls are not remembered, so a retry

@@ -110,6 +110,7 @@ func (b *builder) instanceTypes(overrides []InstanceType) {
 	for _, t := range schema.BuiltinInstanceTypes() {
 		cpu, mem := typeSize(t.Name)
 		c.types[t.Name] = instanceType{id: t.Name, maxENIs: t.MaxENIs, maxIPs: t.MaxIPsPerENI,
+			maxIPv6: t.MaxIPv6PerENI, cards: t.NetworkCards, maxQueues: t.MaxQueuesPerENI,
 			needsStopped: t.AttachNeedsStopped, cpu: cpu, mem: mem}
 	}
 	seenType := map[string]bool{}
@@ -142,6 +143,18 @@ func (b *builder) instanceTypes(overrides []InstanceType) {
 		}
 		if o.CpuCoreCount > 0 {
 			t.cpu = o.CpuCoreCount
+		}
+		if o.EniIpv6AddressQuantity < 0 || o.NetworkCardQuantity < 0 || o.MaximumQueueNumberPerEni < 0 {
+			b.errs.add("InstanceTypes[%d] %s: quantities must not be negative", i, o.InstanceTypeId)
+		}
+		if o.EniIpv6AddressQuantity > 0 {
+			t.maxIPv6 = o.EniIpv6AddressQuantity
+		}
+		if o.NetworkCardQuantity > 0 {
+			t.cards = o.NetworkCardQuantity
+		}
+		if o.MaximumQueueNumberPerEni > 0 {
+			t.maxQueues = o.MaximumQueueNumberPerEni
 		}
 		if o.MemorySize > 0 {
 			t.mem = o.MemorySize
@@ -226,8 +239,13 @@ func (b *builder) vswitches(vsws []VSwitch) {
 		if overlap {
 			continue
 		}
+		v6, ok := b.ipv6Block(where, s.Ipv6CidrBlock) // world6.go
+		if !ok {
+			continue
+		}
 		c.vswitches[s.VSwitchId] = &vswitch{id: s.VSwitchId, name: s.VSwitchName, vpcID: s.VpcId, zone: s.ZoneId,
-			cidr: p, base: addrToU32(p.Addr()), size: 1 << (32 - p.Bits()), used: map[uint32]string{}}
+			cidr: p, ipv6: v6, base: addrToU32(p.Addr()), size: 1 << (32 - p.Bits()), used: map[uint32]string{},
+			used6: map[netip.Addr]string{}}
 		c.vswIDs = append(c.vswIDs, s.VSwitchId)
 	}
 }
@@ -376,6 +394,9 @@ func (b *builder) instances(list []Instance) {
 		if !b.addrs(where, v, e, in.PrivateIpAddress, in.SecondaryPrivateIpAddresses, in.InstanceId) {
 			bad = true
 		}
+		if !b.extras(where, v, e, in.Ipv6Addresses, in.Ipv4Prefixes, in.InstanceId) { // world6.go
+			bad = true
+		}
 		if bad {
 			continue
 		}
@@ -425,6 +446,9 @@ func (b *builder) networkInterfaces(list []NetworkInterface) {
 		}
 		owner := cmp.Or(n.NetworkInterfaceId, where)
 		if !b.addrs(where, v, e, n.PrivateIpAddress, n.SecondaryPrivateIpAddresses, owner) {
+			bad = true
+		}
+		if !b.extras(where, v, e, n.Ipv6Addresses, n.Ipv4Prefixes, owner) || !b.cardAndQueues(where, n, e) { // world6.go
 			bad = true
 		}
 		if !bad {
@@ -570,8 +594,11 @@ func (c *cloud) toWorld(seed int64) *World {
 	}
 	for _, id := range c.vswIDs {
 		v := c.vswitches[id]
-		w.VSwitches = append(w.VSwitches, VSwitch{VSwitchId: v.id, VSwitchName: v.name, VpcId: v.vpcID,
-			ZoneId: v.zone, CidrBlock: v.cidr.String()})
+		vs := VSwitch{VSwitchId: v.id, VSwitchName: v.name, VpcId: v.vpcID, ZoneId: v.zone, CidrBlock: v.cidr.String()}
+		if v.ipv6.IsValid() {
+			vs.Ipv6CidrBlock = v.ipv6.String()
+		}
+		w.VSwitches = append(w.VSwitches, vs)
 	}
 	for _, id := range c.groupIDs {
 		g := c.groups[id]
@@ -583,6 +610,7 @@ func (c *cloud) toWorld(seed int64) *World {
 			Status: in.status, OSType: in.osType, OSName: in.osName, ZoneId: in.zone, VSwitchId: in.vsw,
 			PrivateIpAddress: p.ip.String(), NetworkInterfaceId: p.id, MacAddress: p.mac,
 			SecurityGroupIds: slices.Clone(p.groups), SecondaryPrivateIpAddresses: addrStrings(p.secondaries),
+			Ipv6Addresses: addrStrings(p.ipv6), Ipv4Prefixes: prefixStringsOrNil(p.prefixes),
 			EcsnetOS: in.ecsnetOS, EcsnetNetwork: in.ecsnetNetwork})
 	}
 	for _, e := range c.eniList {
@@ -593,7 +621,8 @@ func (c *cloud) toWorld(seed int64) *World {
 			NetworkInterfaceName: e.name, Description: e.desc, VSwitchId: e.vsw, SecurityGroupIds: slices.Clone(e.groups),
 			PrivateIpAddress: e.ip.String(), SecondaryPrivateIpAddresses: addrStrings(e.secondaries),
 			MacAddress: e.mac, Status: e.status, InstanceId: e.instanceID, DeviceIndex: e.deviceIndex,
-			Tags: slices.Clone(e.tags)})
+			Tags: slices.Clone(e.tags), Ipv6Addresses: addrStrings(e.ipv6), Ipv4Prefixes: prefixStringsOrNil(e.prefixes),
+			NetworkCardIndex: e.networkCard, QueueNumber: e.queues})
 	}
 	return w
 }

@@ -42,10 +42,16 @@ type instanceType struct {
 	id           string
 	maxENIs      int // EniQuantity, primary included
 	maxIPs       int // EniPrivateIpAddressQuantity, primary address included
+	maxIPv6      int // EniIpv6AddressQuantity; 0: the type has no IPv6
+	cards        int // NetworkCardQuantity; 0 or 1: one card
+	maxQueues    int // MaximumQueueNumberPerEni; 0: unknown, not checked
 	needsStopped bool
 	cpu          int
 	mem          float64
 }
+
+// networkCards returns how many network cards the type has: at least one.
+func (t instanceType) networkCards() int { return max(1, t.cards) }
 
 type vpc struct {
 	id, name string
@@ -59,8 +65,12 @@ type vswitch struct {
 	ipv6                  netip.Prefix // Ipv6CidrBlock; zero: no IPv6 block
 	base                  uint32       // network address
 	size                  uint32       // addresses in the block
-	used                  map[uint32]string
-	enis                  []*eni // sorted by ID
+	// used holds the IPv4 addresses ENIs hold, by offset, each ENI's
+	// /28 prefixes included address by address (a prefix takes its 16
+	// addresses out of AvailableIpAddressCount; ipv6.go).
+	used  map[uint32]string
+	used6 map[netip.Addr]string // IPv6 addresses held, by ENI ID
+	enis  []*eni                // sorted by ID
 }
 
 type group struct {
@@ -182,6 +192,10 @@ func (e *eni) addrs() []netip.Addr {
 
 func (e *eni) ipCount() int { return 1 + len(e.secondaries) }
 
+// slots is what the ENI takes of EniPrivateIpAddressQuantity: its
+// addresses and one per /28 prefix (ipv6.go).
+func (e *eni) slots() int { return 1 + len(e.secondaries) + len(e.prefixes) }
+
 func (e *eni) typ() string {
 	if e.primary {
 		return "Primary"
@@ -247,6 +261,12 @@ func (c *cloud) addENI(e *eni) {
 	for _, a := range e.addrs() {
 		v.take(a, e.id)
 	}
+	for _, a := range e.ipv6 {
+		v.used6[a] = e.id
+	}
+	for _, p := range e.prefixes {
+		v.takePrefix(p, e.id)
+	}
 	for _, g := range e.groups {
 		c.groups[g].ips += e.ipCount()
 	}
@@ -271,6 +291,12 @@ func (c *cloud) removeENI(e *eni) {
 	p.enis = removeByID(p.enis, e.id)
 	for _, a := range e.addrs() {
 		v.release(a)
+	}
+	for _, a := range e.ipv6 {
+		delete(v.used6, a)
+	}
+	for _, p := range e.prefixes {
+		v.releasePrefix(p)
 	}
 	for _, g := range e.groups {
 		c.groups[g].ips -= e.ipCount()

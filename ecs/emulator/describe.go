@@ -213,6 +213,13 @@ type eniItem struct {
 	PrivateIpSets        privateIPSets    `json:"PrivateIpSets"`
 	Tags                 tagSet           `json:"Tags"`
 	Attachment           *attachment      `json:"Attachment,omitempty"`
+	// Ipv6Sets and Ipv4PrefixSets are left out when empty (ipv6.go);
+	// QueueNumber is shown when one was set (CreateNetworkInterface or
+	// ModifyNetworkInterfaceAttribute): the emulator does not know the
+	// type's default (SecondaryEniQueueNumber).
+	Ipv6Sets       *ipv6Sets   `json:"Ipv6Sets,omitempty"`
+	Ipv4PrefixSets *prefixSets `json:"Ipv4PrefixSets,omitempty"`
+	QueueNumber    int         `json:"QueueNumber,omitempty"`
 }
 
 // attachment is present while the ENI is bound (Attaching, InUse,
@@ -241,9 +248,10 @@ func toENIItem(e *eni, preview bool) eniItem {
 		Type: e.typ(), InstanceId: e.instanceID, VpcId: e.vpcID, VSwitchId: e.vsw, ZoneId: e.zone,
 		PrivateIpAddress: e.ip.String(), MacAddress: e.mac, CreationTime: e.created,
 		SecurityGroupIds: securityGroupIDs{slices.Clone(e.groups)}, PrivateIpSets: ipSets(e), Tags: tags(e),
+		Ipv6Sets: ipv6SetsOf(e), Ipv4PrefixSets: prefixSetsOf(e), QueueNumber: e.queues,
 	}
 	if preview && e.bound() {
-		it.Attachment = &attachment{InstanceId: e.instanceID, DeviceIndex: e.deviceIndex}
+		it.Attachment = &attachment{InstanceId: e.instanceID, DeviceIndex: e.deviceIndex, NetworkCardIndex: e.networkCard}
 	}
 	return it
 }
@@ -257,7 +265,11 @@ const tagFilterLimit = 1000
 
 func describeNetworkInterfaces(s *Server, q *call) (any, *apiError) {
 	c, p := s.cloud, q.p
-	if err := p.rejectUnsupported("Ipv6Address.", "ResourceGroupId"); err != nil {
+	if err := p.rejectUnsupported("ResourceGroupId"); err != nil {
+		return nil, err
+	}
+	v6filter, err := p.addr6List("Ipv6Address", 100)
+	if err != nil {
 		return nil, err
 	}
 	pg, err := readPaging(p, 10, 100, 10, 500)
@@ -305,7 +317,7 @@ func describeNetworkInterfaces(s *Server, q *call) (any, *apiError) {
 		}
 	}
 	onlyIndex := indexed <= 1 && !serviceManaged && status == "" && typ == "" && group == "" && name == "" &&
-		!primaryIP.IsValid() && len(addrs) == 0 && len(tagFilter) == 0
+		!primaryIP.IsValid() && len(addrs) == 0 && len(tagFilter) == 0 && len(v6filter) == 0
 	var cands []*eni
 	switch {
 	case len(ids) > 0:
@@ -339,6 +351,9 @@ func describeNetworkInterfaces(s *Server, q *call) (any, *apiError) {
 			return false
 		}
 		if len(addrs) > 0 && !slices.ContainsFunc(addrs, e.hasAddr) {
+			return false
+		}
+		if len(v6filter) > 0 && !slices.ContainsFunc(v6filter, e.hasIPv6) {
 			return false
 		}
 		for _, t := range tagFilter {
@@ -434,6 +449,11 @@ type instanceENI struct {
 	PrimaryIpAddress   string        `json:"PrimaryIpAddress"`
 	MacAddress         string        `json:"MacAddress"`
 	PrivateIpSets      privateIPSets `json:"PrivateIpSets"`
+	// The primary ENI's IPv6 addresses and prefixes, with
+	// NETWORK_PRIMARY_ENI_IP only, like its secondary addresses
+	// (ecs-api.md §2.8); left out when empty.
+	Ipv6Sets       *ipv6Sets   `json:"Ipv6Sets,omitempty"`
+	Ipv4PrefixSets *prefixSets `json:"Ipv4PrefixSets,omitempty"`
 }
 
 type describeInstancesResponse struct {
@@ -570,12 +590,12 @@ func (s *Server) instanceItem(in *instance, withPrimaryIPs bool) instanceItem {
 	slices.SortFunc(bound, func(a, b *eni) int { return a.deviceIndex - b.deviceIndex })
 	it.NetworkInterfaces.NetworkInterface = make([]instanceENI, len(bound))
 	for i, e := range bound {
-		sets := privateIPSets{PrivateIpSet: []privateIP{{e.ip.String(), true}}}
+		n := instanceENI{NetworkInterfaceId: e.id, Type: e.typ(), PrimaryIpAddress: e.ip.String(), MacAddress: e.mac,
+			PrivateIpSets: privateIPSets{PrivateIpSet: []privateIP{{e.ip.String(), true}}}}
 		if e.primary && withPrimaryIPs {
-			sets = ipSets(e)
+			n.PrivateIpSets, n.Ipv6Sets, n.Ipv4PrefixSets = ipSets(e), ipv6SetsOf(e), prefixSetsOf(e)
 		}
-		it.NetworkInterfaces.NetworkInterface[i] = instanceENI{NetworkInterfaceId: e.id, Type: e.typ(),
-			PrimaryIpAddress: e.ip.String(), MacAddress: e.mac, PrivateIpSets: sets}
+		it.NetworkInterfaces.NetworkInterface[i] = n
 	}
 	return it
 }
@@ -590,6 +610,22 @@ type instanceTypeItem struct {
 	EniQuantity                 int     `json:"EniQuantity"`
 	EniPrivateIpAddressQuantity int     `json:"EniPrivateIpAddressQuantity"`
 	EniTotalQuantity            int     `json:"EniTotalQuantity"`
+	// IPv6, network cards and queues (the SDK's InstanceType:
+	// EniIpv6AddressQuantity, NetworkCardQuantity, NetworkCards.NetworkCardInfo[].NetworkCardIndex,
+	// MaximumQueueNumberPerEni). A type whose queue limit the emulator
+	// does not know leaves MaximumQueueNumberPerEni out.
+	EniIpv6AddressQuantity   int          `json:"EniIpv6AddressQuantity"`
+	NetworkCardQuantity      int          `json:"NetworkCardQuantity"`
+	NetworkCards             networkCards `json:"NetworkCards"`
+	MaximumQueueNumberPerEni int          `json:"MaximumQueueNumberPerEni,omitempty"`
+}
+
+type networkCards struct {
+	NetworkCardInfo []networkCardInfo `json:"NetworkCardInfo"`
+}
+
+type networkCardInfo struct {
+	NetworkCardIndex int `json:"NetworkCardIndex"`
 }
 
 type describeTypesResponse struct {
@@ -635,9 +671,15 @@ func describeInstanceTypes(s *Server, q *call) (any, *apiError) {
 	resp.InstanceTypes.InstanceType = make([]instanceTypeItem, len(page))
 	for i, id := range page {
 		t := c.types[id]
-		resp.InstanceTypes.InstanceType[i] = instanceTypeItem{InstanceTypeId: t.id, InstanceTypeFamily: typeFamily(t.id),
+		it := instanceTypeItem{InstanceTypeId: t.id, InstanceTypeFamily: typeFamily(t.id),
 			CpuCoreCount: t.cpu, MemorySize: t.mem, EniQuantity: t.maxENIs, EniPrivateIpAddressQuantity: t.maxIPs,
-			EniTotalQuantity: t.maxENIs}
+			EniTotalQuantity: t.maxENIs, EniIpv6AddressQuantity: t.maxIPv6, NetworkCardQuantity: t.networkCards(),
+			MaximumQueueNumberPerEni: t.maxQueues}
+		it.NetworkCards.NetworkCardInfo = make([]networkCardInfo, t.networkCards())
+		for n := range it.NetworkCards.NetworkCardInfo {
+			it.NetworkCards.NetworkCardInfo[n].NetworkCardIndex = n
+		}
+		resp.InstanceTypes.InstanceType[i] = it
 	}
 	return resp, nil
 }
@@ -655,6 +697,9 @@ type vswitchItem struct {
 	Description             string `json:"Description"`
 	IsDefault               bool   `json:"IsDefault"`
 	CreationTime            string `json:"CreationTime"`
+	// Ipv6CidrBlock is the vSwitch's IPv6 /64, left out when it has none
+	// (the SDK's VSwitch.Ipv6CidrBlock, a string).
+	Ipv6CidrBlock string `json:"Ipv6CidrBlock,omitempty"`
 }
 
 type describeVSwitchesResponse struct {
@@ -675,9 +720,14 @@ func describeVSwitches(s *Server, q *call) (any, *apiError) {
 	if err := rejectDryRun(p); err != nil {
 		return nil, err
 	}
-	if v6, err := p.boolean("EnableIpv6"); err != nil || v6 {
-		return nil, errUnsupported("EnableIpv6", "the emulator models IPv4 only")
+	// EnableIpv6 filters: true lists the vSwitches with an IPv6 block,
+	// false those without
+	// (https://www.alibabacloud.com/help/en/vpc/developer-reference/api-vpc-2016-04-28-describevswitches).
+	v6only, err := p.boolean("EnableIpv6")
+	if err != nil {
+		return nil, err
 	}
+	v6set := p.has("EnableIpv6")
 	isDefault, err := p.boolean("IsDefault")
 	if err != nil {
 		return nil, err
@@ -690,7 +740,7 @@ func describeVSwitches(s *Server, q *call) (any, *apiError) {
 	match := func(id string) bool {
 		v := c.vswitches[id]
 		return !isDefault && (vpcID == "" || v.vpcID == vpcID) && (vswID == "" || v.id == vswID) &&
-			(zone == "" || v.zone == zone) && (name == "" || v.name == name)
+			(zone == "" || v.zone == zone) && (name == "" || v.name == name) && (!v6set || v.ipv6.IsValid() == v6only)
 	}
 	page, total, _ := paginate(c.vswIDs, self, match, pg, 0)
 	resp := describeVSwitchesResponse{RequestId: q.requestID, TotalCount: total, PageNumber: pg.pageNumber, PageSize: pg.pageSize}
@@ -701,6 +751,9 @@ func describeVSwitches(s *Server, q *call) (any, *apiError) {
 		resp.VSwitches.VSwitch[i] = vswitchItem{VSwitchId: v.id, VpcId: v.vpcID, Status: "Available",
 			CidrBlock: v.cidr.String(), ZoneId: v.zone, AvailableIpAddressCount: int64(v.free()),
 			VSwitchName: v.name, CreationTime: created}
+		if v.ipv6.IsValid() {
+			resp.VSwitches.VSwitch[i].Ipv6CidrBlock = v.ipv6.String()
+		}
 	}
 	return resp, nil
 }

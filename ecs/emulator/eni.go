@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -164,6 +165,8 @@ type createResponse struct {
 	SecurityGroupIds     securityGroupIDs `json:"SecurityGroupIds"`
 	PrivateIpSets        privateIPSets    `json:"PrivateIpSets"`
 	Tags                 tagSet           `json:"Tags"`
+	Ipv6Sets             *ipv6Sets        `json:"Ipv6Sets,omitempty"`
+	Ipv4PrefixSets       *prefixSets      `json:"Ipv4PrefixSets,omitempty"`
 }
 
 func (r createResponse) replay(id string) any { r.RequestId = id; return r }
@@ -172,8 +175,8 @@ func (r createResponse) replay(id string) any { r.RequestId = id; return r }
 // call returns (ecs-api.md §2.2).
 func createNetworkInterface(s *Server, q *call) (any, *apiError) {
 	c, p := s.cloud, q.p
-	if err := p.rejectUnsupported("Ipv6Address.", "Ipv6AddressCount", "Ipv4Prefix.", "Ipv4PrefixCount",
-		"Ipv6Prefix.", "Ipv6PrefixCount", "NetworkInterfaceTrafficMode", "BusinessType", "InstanceType"); err != nil {
+	if err := p.rejectUnsupported("NetworkInterfaceTrafficMode", "BusinessType", "InstanceType",
+		"TxQueueSize", "RxQueueSize", "QueuePairNumber"); err != nil {
 		return nil, err
 	}
 	if r, err := s.replayed(q); r != nil || err != nil {
@@ -228,6 +231,22 @@ func createNetworkInterface(s *Server, q *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
+	v6, count6, err := ipv6Request(p)
+	if err != nil {
+		return nil, err
+	}
+	pinnedPrefixes, countPrefixes, err := prefixRequest(p)
+	if err != nil {
+		return nil, err
+	}
+	if countPrefixes > 0 && count > 0 {
+		// ipv6.go: one call carries addresses or prefixes, not both.
+		return nil, errConflict("SecondaryPrivateIpAddressCount or PrivateIpAddress.N", "Ipv4PrefixCount or Ipv4Prefix.N")
+	}
+	queues, err := checkQueueNumber(p)
+	if err != nil {
+		return nil, err
+	}
 	v := c.vswitches[vswID]
 	if v == nil {
 		return nil, errVSwitchNotFound(vswID)
@@ -235,7 +254,10 @@ func createNetworkInterface(s *Server, q *call) (any, *apiError) {
 	if err := c.checkGroups("SecurityGroupIds", groups, v.vpcID); err != nil {
 		return nil, err
 	}
-	if count > c.quotas.UnboundEniMaxSecondaryIps {
+	if count6 > 0 && !v.ipv6.IsValid() {
+		return nil, errIPv6NotTurnOn(v)
+	}
+	if count+countPrefixes > c.quotas.UnboundEniMaxSecondaryIps {
 		return nil, newErr(http.StatusForbidden, "MaxEniPrivateIpsCountExceeded",
 			"An unattached ENI carries at most %d secondary private IP addresses.", c.quotas.UnboundEniMaxSecondaryIps)
 	}
@@ -260,6 +282,20 @@ func createNetworkInterface(s *Server, q *call) (any, *apiError) {
 	if v.free()-len(asked) < needAuto {
 		return nil, errIPNotEnough(v)
 	}
+	if err := c.checkIPv6(v, nil, v6); err != nil {
+		return nil, err
+	}
+	if err := c.checkPrefixes(v, nil, pinnedPrefixes); err != nil {
+		return nil, err
+	}
+	if len(pinnedPrefixes) == 0 && countPrefixes > 0 {
+		// The primary address comes first and may split a block; a
+		// vSwitch with exactly enough blocks and no other free address
+		// is refused, which a real one may not do (undocumented).
+		if free := len(v.freePrefixes()); free < countPrefixes || v.free()-len(asked)-needAuto < countPrefixes*prefixSize {
+			return nil, errPrefixNotEnough(v, countPrefixes, free)
+		}
+	}
 	if err := c.checkGroupRoom(groups, 1+count); err != nil {
 		return nil, err
 	}
@@ -267,7 +303,7 @@ func createNetworkInterface(s *Server, q *call) (any, *apiError) {
 	e := &eni{
 		id:   c.gen.id("eni-", p.fingerprint(), func(id string) bool { return c.enis[id] != nil || c.instances[id] != nil }),
 		name: name, desc: desc, vsw: v.id, vpcID: v.vpcID, zone: v.zone, groups: groups,
-		status: stAvailable, tags: tagList, created: c.stamp(),
+		status: stAvailable, tags: tagList, created: c.stamp(), queues: queues,
 	}
 	e.mac = c.gen.mac(e.id, func(m string) bool { return c.macs[m] })
 	sortTags(e.tags)
@@ -282,9 +318,31 @@ func createNetworkInterface(s *Server, q *call) (any, *apiError) {
 	} else {
 		e.secondaries = c.allocate(v, count, e.id)
 	}
+	// Prefixes before the pinned ones are taken would be wrong, so the
+	// pinned ones are taken now and addENI takes them again.
+	for _, pf := range pinnedPrefixes {
+		v.takePrefix(pf, e.id)
+	}
+	e.prefixes = slices.Clone(pinnedPrefixes)
+	if countPrefixes > 0 && len(pinnedPrefixes) == 0 {
+		if free := len(v.freePrefixes()); free < countPrefixes {
+			// The auto-picked primary took the last block's address.
+			for _, a := range e.addrs() {
+				v.release(a)
+			}
+			return nil, errPrefixNotEnough(v, countPrefixes, free)
+		}
+		e.prefixes = c.allocatePrefixes(v, countPrefixes, e.id)
+	}
+	e.ipv6 = slices.Clone(v6)
+	if count6 > 0 && len(v6) == 0 {
+		e.ipv6 = c.allocate6(v, count6, e.id)
+	}
 	// allocate took the auto-picked addresses already; addENI takes the
 	// rest and charges the groups.
 	slices.SortFunc(e.secondaries, netip.Addr.Compare)
+	slices.SortFunc(e.ipv6, netip.Addr.Compare)
+	slices.SortFunc(e.prefixes, comparePrefix)
 	c.addENI(e)
 	s.markBusy(e, q.now)
 	q.changed = true
@@ -294,6 +352,7 @@ func createNetworkInterface(s *Server, q *call) (any, *apiError) {
 		VSwitchId: e.vsw, ZoneId: e.zone, PrivateIpAddress: e.ip.String(), MacAddress: e.mac,
 		NetworkInterfaceName: e.name, Description: e.desc,
 		SecurityGroupIds: securityGroupIDs{slices.Clone(e.groups)}, PrivateIpSets: ipSets(e), Tags: tags(e),
+		Ipv6Sets: ipv6SetsOf(e), Ipv4PrefixSets: prefixSetsOf(e),
 	}
 	s.remember(q, resp)
 	return resp, nil
@@ -324,8 +383,9 @@ func attachNetworkInterface(s *Server, q *call) (any, *apiError) {
 	if err := p.rejectUnsupported("TrunkNetworkInstanceId"); err != nil {
 		return nil, err
 	}
-	if _, err := p.integer("NetworkCardIndex", 0, 0, 0); err != nil {
-		return nil, errUnsupported("NetworkCardIndex", "the emulator models one network card (index 0)")
+	card, err := p.integer("NetworkCardIndex", 0, 0, 1<<16)
+	if err != nil {
+		return nil, err
 	}
 	e, err := s.lookupENI(p)
 	if err != nil {
@@ -364,11 +424,30 @@ func attachNetworkInterface(s *Server, q *call) (any, *apiError) {
 	// per ENI. The documentation does not say what attaching it does; the
 	// emulator refuses, so that a plan never relies on the cloud trimming
 	// addresses (ecs-api.md §8 style ambiguity).
-	if e.ipCount() > t.maxIPs {
-		return nil, errIPsPerENI(e, t.maxIPs, "instance type "+in.typ)
+	if e.slots() > t.maxIPs {
+		return nil, errIPsPerENI(e, t.maxIPs, "instance type "+in.typ+", each /28 prefix counting as one")
+	}
+	switch {
+	case len(e.ipv6) > 0 && t.maxIPv6 == 0:
+		return nil, newErr(http.StatusForbidden, "InvalidOperation.Ipv6NotSupport",
+			"The instanceType of %s not support ipv6: the ENI %s carries IPv6 addresses.", in.typ, e.id)
+	case len(e.ipv6) > t.maxIPv6:
+		return nil, errIPv6Count(e, t.maxIPv6, "instance type "+in.typ)
+	}
+	if err := checkQueuesFit(e, e.queues, t); err != nil {
+		return nil, err
+	}
+	// NetworkCardIndex: 0 up to NetworkCardQuantity-1 of the type
+	// (DescribeInstanceTypes NetworkCards lists the indexes,
+	// https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-attachnetworkinterface).
+	// The reference lists no code of its own for a wrong index;
+	// InvalidParameter is what the gateway answers for a value out of range.
+	if card >= t.networkCards() {
+		return nil, errInvalid("NetworkCardIndex", fmt.Sprintf("instance type %s has %d network card(s): the index is 0 to %d",
+			in.typ, t.networkCards(), t.networkCards()-1))
 	}
 	s.touch(e, q.now)
-	e.status, e.instanceID = stAttaching, in.id
+	e.status, e.instanceID, e.networkCard = stAttaching, in.id, card
 	e.deviceIndex = c.freeDeviceIndex(in)
 	in.enis = insertByID(in.enis, e)
 	s.schedule(e, q.now, s.stuck(q))
@@ -451,7 +530,7 @@ func deleteNetworkInterface(s *Server, q *call) (any, *apiError) {
 // description.
 func modifyNetworkInterfaceAttribute(s *Server, q *call) (any, *apiError) {
 	c, p := s.cloud, q.p
-	if err := p.rejectUnsupported("QueueNumber", "TxQueueSize", "RxQueueSize", "SourceDestCheck", "DeleteOnRelease",
+	if err := p.rejectUnsupported("TxQueueSize", "RxQueueSize", "SourceDestCheck", "DeleteOnRelease",
 		"QueuePairNumber", "NetworkInterfaceTrafficConfig.", "EnhancedNetwork.", "ConnectionTrackingConfiguration."); err != nil {
 		return nil, err
 	}
@@ -484,6 +563,15 @@ func modifyNetworkInterfaceAttribute(s *Server, q *call) (any, *apiError) {
 	}
 	if e.status == stDeleting {
 		return nil, errENIState(e, "modify")
+	}
+	queues, err := checkQueueNumber(p)
+	if err != nil {
+		return nil, err
+	}
+	if queues > 0 {
+		if err := c.checkQueueChange(e, queues); err != nil {
+			return nil, err
+		}
 	}
 	if len(groups) > 0 {
 		var joining []string
@@ -518,7 +606,39 @@ func modifyNetworkInterfaceAttribute(s *Server, q *call) (any, *apiError) {
 		s.markBusy(e, q.now)
 		e.desc, q.changed = desc, true
 	}
+	if queues > 0 && queues != e.queues {
+		s.touch(e, q.now)
+		s.markBusy(e, q.now)
+		e.queues, q.changed = queues, true
+	}
 	return requestOnly{q.requestID}, nil
+}
+
+// checkQueueChange enforces ModifyNetworkInterfaceAttribute's rules for
+// QueueNumber (the 2021 reference, AlibabaCloudDocs/ecs
+// cn.zh-CN/API参考/弹性网卡/ModifyNetworkInterfaceAttribute.md, and
+// https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-modifynetworkinterfaceattribute):
+// only a secondary ENI's queues change, and only while it is Available or
+// InUse on a Stopped instance; at most the type's MaximumQueueNumberPerEni.
+// The total over an instance's ENIs (TotalEniQueueQuantity) is not
+// modelled.
+func (c *cloud) checkQueueChange(e *eni, queues int) *apiError {
+	if e.primary {
+		return newErr(http.StatusForbidden, "InvalidOperation.InvalidEniType",
+			"The ENI %s is a primary ENI; only a secondary ENI's QueueNumber can be modified.", e.id)
+	}
+	switch e.status {
+	case stAvailable:
+		return nil
+	case stInUse:
+		in := c.instances[e.instanceID]
+		if in.status != "Stopped" {
+			return errECSState(in, "modifying the QueueNumber of its ENI "+e.id+" (allowed while Stopped)")
+		}
+		t, _ := c.instanceType(in.typ)
+		return checkQueuesFit(e, queues, t)
+	}
+	return errENIState(e, "modifying QueueNumber")
 }
 
 // checkIPState enforces the preconditions of assign and unassign
@@ -563,9 +683,6 @@ const maxPerRequest = 50
 // AssignPrivateIpAddresses adds secondary addresses, synchronously.
 func assignPrivateIpAddresses(s *Server, q *call) (any, *apiError) {
 	c, p := s.cloud, q.p
-	if err := p.rejectUnsupported("Ipv4Prefix.", "Ipv4PrefixCount"); err != nil {
-		return nil, err
-	}
 	if r, err := s.replayed(q); r != nil || err != nil {
 		return r, err
 	}
@@ -576,7 +693,15 @@ func assignPrivateIpAddresses(s *Server, q *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	if count == 0 {
+	pinnedPrefixes, countPrefixes, err := prefixRequest(p)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case count > 0 && countPrefixes > 0:
+		// ipv6.go: one call carries addresses or prefixes, not both.
+		return nil, errConflict("PrivateIpAddress.N or SecondaryPrivateIpAddressCount", "Ipv4Prefix.N or Ipv4PrefixCount")
+	case count == 0 && countPrefixes == 0:
 		if p.has("SecondaryPrivateIpAddressCount") {
 			return nil, errInvalid("SecondaryPrivateIpAddressCount", "must be at least 1")
 		}
@@ -592,18 +717,13 @@ func assignPrivateIpAddresses(s *Server, q *call) (any, *apiError) {
 	if err := c.checkIPState(e, "assigning private IP addresses"); err != nil {
 		return nil, err
 	}
-	if e.status == stAvailable {
-		if len(e.secondaries)+count > c.quotas.UnboundEniMaxSecondaryIps {
-			return nil, errIPsPerENI(e, c.quotas.UnboundEniMaxSecondaryIps, "secondary addresses of an unattached ENI")
-		}
-	} else {
-		in := c.instances[e.instanceID]
-		t, _ := c.instanceType(in.typ)
-		if e.ipCount()+count > t.maxIPs {
-			return nil, errIPsPerENI(e, t.maxIPs, "addresses per ENI of "+in.typ+", primary included")
-		}
+	if err := c.checkSlots(e, count+countPrefixes); err != nil {
+		return nil, err
 	}
 	v := c.vswitches[e.vsw]
+	if countPrefixes > 0 {
+		return s.assignPrefixes(q, e, v, pinnedPrefixes, countPrefixes)
+	}
 	if err := c.checkAddrs(v, e, explicit); err != nil {
 		return nil, err
 	}
@@ -637,14 +757,45 @@ func assignPrivateIpAddresses(s *Server, q *call) (any, *apiError) {
 	return resp, nil
 }
 
+// assignPrefixes is AssignPrivateIpAddresses with Ipv4Prefix.N or
+// Ipv4PrefixCount (ipv6.go); the answer lists the prefixes in
+// Ipv4PrefixSet.Ipv4Prefixes and no address.
+func (s *Server) assignPrefixes(q *call, e *eni, v *vswitch, pinned []netip.Prefix, count int) (any, *apiError) {
+	c := s.cloud
+	if err := c.checkPrefixes(v, e, pinned); err != nil {
+		return nil, err
+	}
+	if len(pinned) == 0 {
+		if free := len(v.freePrefixes()); free < count {
+			return nil, errPrefixNotEnough(v, count, free)
+		}
+	}
+	s.touch(e, q.now)
+	s.markBusy(e, q.now)
+	added := pinned
+	if len(added) > 0 {
+		for _, pf := range added {
+			v.takePrefix(pf, e.id)
+		}
+	} else {
+		added = c.allocatePrefixes(v, count, e.id)
+	}
+	e.prefixes = append(e.prefixes, added...)
+	slices.SortFunc(e.prefixes, comparePrefix)
+	q.changed = true
+	resp := assignResponse{RequestId: q.requestID}
+	resp.AssignedPrivateIpAddressesSet.NetworkInterfaceId = e.id
+	resp.AssignedPrivateIpAddressesSet.PrivateIpSet.PrivateIpAddress = []string{}
+	resp.AssignedPrivateIpAddressesSet.Ipv4PrefixSet.Ipv4Prefixes = prefixStrings(added)
+	s.remember(q, resp)
+	return resp, nil
+}
+
 // UnassignPrivateIpAddresses removes secondary addresses. An address the
 // ENI does not hold is 403 InvalidIp.IpUnassigned (ecs-api.md §2.7), which
 // callers treat as already done.
 func unassignPrivateIpAddresses(s *Server, q *call) (any, *apiError) {
 	c, p := s.cloud, q.p
-	if err := p.rejectUnsupported("Ipv4Prefix."); err != nil {
-		return nil, err
-	}
 	if _, err := p.required("NetworkInterfaceId"); err != nil {
 		return nil, err
 	}
@@ -652,7 +803,15 @@ func unassignPrivateIpAddresses(s *Server, q *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	if len(addrs) == 0 {
+	prefixes, err := p.prefixList("Ipv4Prefix", maxPrefixesPerCall)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(addrs) > 0 && len(prefixes) > 0:
+		// ipv6.go: one call carries addresses or prefixes, not both.
+		return nil, errConflict("PrivateIpAddress.N", "Ipv4Prefix.N")
+	case len(addrs) == 0 && len(prefixes) == 0:
 		return nil, errMissing("PrivateIpAddress.1")
 	}
 	e, err := s.lookupENI(p)
@@ -664,6 +823,9 @@ func unassignPrivateIpAddresses(s *Server, q *call) (any, *apiError) {
 	}
 	if err := c.checkIPState(e, "unassigning private IP addresses"); err != nil {
 		return nil, err
+	}
+	if len(prefixes) > 0 {
+		return s.unassignPrefixes(q, e, prefixes)
 	}
 	seen := map[netip.Addr]bool{}
 	for _, a := range addrs {
@@ -687,6 +849,32 @@ func unassignPrivateIpAddresses(s *Server, q *call) (any, *apiError) {
 	}
 	for _, g := range e.groups {
 		c.groups[g].ips -= len(addrs)
+	}
+	q.changed = true
+	return requestOnly{q.requestID}, nil
+}
+
+// unassignPrefixes is UnassignPrivateIpAddresses with Ipv4Prefix.N. A
+// prefix the ENI does not hold is 403 InvalidIp.IpUnassigned, as for an
+// address.
+func (s *Server) unassignPrefixes(q *call, e *eni, prefixes []netip.Prefix) (any, *apiError) {
+	seen := map[netip.Prefix]bool{}
+	for _, pf := range prefixes {
+		switch {
+		case seen[pf]:
+			return nil, errIPRepeated(pf.String())
+		case !e.hasPrefix(pf):
+			return nil, newErr(http.StatusForbidden, "InvalidIp.IpUnassigned",
+				"The prefix %s is not assigned to the ENI %s.", pf, e.id)
+		}
+		seen[pf] = true
+	}
+	v := s.cloud.vswitches[e.vsw]
+	s.touch(e, q.now)
+	s.markBusy(e, q.now)
+	e.prefixes = slices.DeleteFunc(e.prefixes, func(pf netip.Prefix) bool { return seen[pf] })
+	for pf := range seen {
+		v.releasePrefix(pf)
 	}
 	q.changed = true
 	return requestOnly{q.requestID}, nil

@@ -86,7 +86,7 @@ func (s *Server) complete(e *eni, fail bool) {
 		if fail {
 			in := c.instances[e.instanceID]
 			in.enis = removeByID(in.enis, e.id)
-			e.status, e.instanceID, e.deviceIndex = stAvailable, "", 0
+			e.status, e.instanceID, e.deviceIndex, e.networkCard = stAvailable, "", 0, 0
 			return
 		}
 		e.status = stInUse
@@ -94,7 +94,7 @@ func (s *Server) complete(e *eni, fail bool) {
 	case stDetaching:
 		in := c.instances[e.instanceID]
 		in.enis = removeByID(in.enis, e.id)
-		e.status, e.instanceID, e.deviceIndex = stAvailable, "", 0
+		e.status, e.instanceID, e.deviceIndex, e.networkCard = stAvailable, "", 0, 0
 		s.hostChanged(in) // and vanishes
 	case stDeleting:
 		c.removeENI(e)

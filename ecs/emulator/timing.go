@@ -166,6 +166,8 @@ func (s *Server) touch(e *eni, now time.Time) {
 	c := *e
 	c.history = nil
 	c.secondaries = slices.Clone(e.secondaries)
+	c.ipv6 = slices.Clone(e.ipv6)
+	c.prefixes = slices.Clone(e.prefixes)
 	c.groups = slices.Clone(e.groups)
 	c.tags = slices.Clone(e.tags)
 	e.history = append(e.history, snapshot{until: now.Add(s.timing.readLag), e: &c})

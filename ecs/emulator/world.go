@@ -109,6 +109,12 @@ type InstanceType struct {
 	AttachNeedsStopped          bool    `json:"AttachNeedsStopped,omitempty"`
 	CpuCoreCount                int     `json:"CpuCoreCount,omitempty"`
 	MemorySize                  float64 `json:"MemorySize,omitempty"` // GiB
+	// EniIpv6AddressQuantity, NetworkCardQuantity and
+	// MaximumQueueNumberPerEni are DescribeInstanceTypes' columns for
+	// IPv6 addresses per ENI, network cards and queues per ENI.
+	EniIpv6AddressQuantity   int `json:"EniIpv6AddressQuantity,omitempty"`
+	NetworkCardQuantity      int `json:"NetworkCardQuantity,omitempty"`
+	MaximumQueueNumberPerEni int `json:"MaximumQueueNumberPerEni,omitempty"`
 }
 
 // Vpc is a virtual private cloud.
@@ -118,13 +124,15 @@ type Vpc struct {
 	CidrBlock string `json:"CidrBlock"`
 }
 
-// VSwitch is a vSwitch: an IPv4 block of a VPC in one zone.
+// VSwitch is a vSwitch: an IPv4 block of a VPC in one zone, and
+// optionally an IPv6 /64.
 type VSwitch struct {
-	VSwitchId   string `json:"VSwitchId"`
-	VSwitchName string `json:"VSwitchName,omitempty"`
-	VpcId       string `json:"VpcId"`
-	ZoneId      string `json:"ZoneId"`
-	CidrBlock   string `json:"CidrBlock"`
+	VSwitchId     string `json:"VSwitchId"`
+	VSwitchName   string `json:"VSwitchName,omitempty"`
+	VpcId         string `json:"VpcId"`
+	ZoneId        string `json:"ZoneId"`
+	CidrBlock     string `json:"CidrBlock"`
+	Ipv6CidrBlock string `json:"Ipv6CidrBlock,omitempty"`
 }
 
 // SecurityGroup is a basic security group of a VPC.
@@ -151,6 +159,9 @@ type Instance struct {
 	MacAddress                  string   `json:"MacAddress,omitempty"`
 	SecurityGroupIds            []string `json:"SecurityGroupIds"`
 	SecondaryPrivateIpAddresses []string `json:"SecondaryPrivateIpAddresses,omitempty"`
+	// Ipv6Addresses and Ipv4Prefixes (/28s) are the primary ENI's.
+	Ipv6Addresses []string `json:"Ipv6Addresses,omitempty"`
+	Ipv4Prefixes  []string `json:"Ipv4Prefixes,omitempty"`
 	// EcsnetOS and EcsnetNetwork are not API fields: they say what the
 	// guest runs, as the desired state's os and network fields name it,
 	// for hosts mode. Left out, the OS is guessed from OSName and the
@@ -181,6 +192,13 @@ type NetworkInterface struct {
 	InstanceId                  string   `json:"InstanceId,omitempty"`
 	DeviceIndex                 int      `json:"DeviceIndex,omitempty"`
 	Tags                        []Tag    `json:"Tags,omitempty"`
+	Ipv6Addresses               []string `json:"Ipv6Addresses,omitempty"`
+	Ipv4Prefixes                []string `json:"Ipv4Prefixes,omitempty"` // /28s
+	// NetworkCardIndex is the attachment's network card (needs
+	// InstanceId; below the type's NetworkCardQuantity). QueueNumber is
+	// the ENI's queues, 1-2048; 0 leaves it unset.
+	NetworkCardIndex int `json:"NetworkCardIndex,omitempty"`
+	QueueNumber      int `json:"QueueNumber,omitempty"`
 }
 
 // Tag is a resource tag, with the key names DescribeNetworkInterfaces uses.
@@ -288,6 +306,8 @@ func (w *World) clone() *World {
 		in := &c.Instances[i]
 		in.SecurityGroupIds = slices.Clone(in.SecurityGroupIds)
 		in.SecondaryPrivateIpAddresses = slices.Clone(in.SecondaryPrivateIpAddresses)
+		in.Ipv6Addresses = slices.Clone(in.Ipv6Addresses)
+		in.Ipv4Prefixes = slices.Clone(in.Ipv4Prefixes)
 	}
 	c.NetworkInterfaces = slices.Clone(w.NetworkInterfaces)
 	for i := range c.NetworkInterfaces {
@@ -295,6 +315,8 @@ func (w *World) clone() *World {
 		n.SecurityGroupIds = slices.Clone(n.SecurityGroupIds)
 		n.SecondaryPrivateIpAddresses = slices.Clone(n.SecondaryPrivateIpAddresses)
 		n.Tags = slices.Clone(n.Tags)
+		n.Ipv6Addresses = slices.Clone(n.Ipv6Addresses)
+		n.Ipv4Prefixes = slices.Clone(n.Ipv4Prefixes)
 	}
 	return &c
 }
