@@ -60,6 +60,12 @@ func newServer(t *testing.T) (*emulator.Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serve(t, w)
+}
+
+// serve serves an emulator of w on loopback.
+func serve(t *testing.T, w *emulator.World) (*emulator.Server, string) {
+	t.Helper()
 	runner := func(_ context.Context, c emulator.Command) (emulator.CommandResult, error) {
 		return emulator.CommandResult{Output: []byte("ran on " + c.InstanceId + ": " + c.Content)}, nil
 	}
