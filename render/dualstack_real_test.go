@@ -373,3 +373,47 @@ func TestDualStackNMKeyfiles(t *testing.T) {
 		t.Logf("NetworkManager log:\n%s", d.Log())
 	}
 }
+
+// TestDualStackIfupdownReal brings the dual-stack interfaces.d file up
+// with ifup in a namespace (both ifupdown forms: stanzas bound by MAC on
+// Debian 12, named after the interface on Debian 9), reads the IPv6 and
+// prefix state back, brings it down and checks that nothing of it is left
+// and the primary interface is still up.
+func TestDualStackIfupdownReal(t *testing.T) {
+	for _, osName := range []schema.OS{"debian12", "debian9"} {
+		t.Run(string(osName), func(t *testing.T) {
+			h := dsHost(schema.StackIfupdown, osName)
+			var f render.File
+			for p, x := range dsRender(t, h) {
+				if strings.HasPrefix(p, "etc/network/interfaces.d/") {
+					f = x
+				}
+			}
+			hosttest.RequireTool(t, "ifup")
+			ns := dsNetns(t, h)
+			ns.WriteFile(t, "/"+f.Path, f.Data, f.Mode)
+			ifupdown := func(cmd string) {
+				t.Helper()
+				out, errOut, err := ns.Exec(nil, cmd, "-i", "/"+f.Path, "--state-dir", "/run/network", "--no-scripts", "-a")
+				if err != nil || strings.Contains(errOut, "failed") || strings.Contains(errOut, "RTNETLINK") {
+					t.Fatalf("%s -a -i %s: %v\n%s%s", cmd, f.Path, err, out, errOut)
+				}
+			}
+			ifupdown("ifup")
+			dsExpect(t, "after ifup", dsLive(t, ns, h), h)
+			ifupdown("ifup") // again: "already configured", nothing changes
+			dsExpect(t, "after a second ifup", dsLive(t, ns, h), h)
+			ifupdown("ifdown")
+			if got := dsLive(t, ns, h); len(got) != 0 {
+				t.Errorf("after ifdown, left behind:\n\t%s", strings.Join(got, "\n\t"))
+			}
+			var links []struct {
+				Flags []string `json:"flags"`
+			}
+			dsIP(t, ns, &links, "link", "show", "dev", h.Primary.Name())
+			if len(links) != 1 || !slices.Contains(links[0].Flags, "UP") {
+				t.Errorf("after ifdown the primary interface is not up: %+v", links)
+			}
+		})
+	}
+}
