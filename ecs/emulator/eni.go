@@ -288,12 +288,24 @@ func createNetworkInterface(s *Server, q *call) (any, *apiError) {
 	if err := c.checkPrefixes(v, nil, pinnedPrefixes); err != nil {
 		return nil, err
 	}
+	if primary.IsValid() && slices.ContainsFunc(pinnedPrefixes, func(pf netip.Prefix) bool { return pf.Contains(primary) }) {
+		return nil, errIPDuplicated(primary.String())
+	}
 	if len(pinnedPrefixes) == 0 && countPrefixes > 0 {
-		// The primary address comes first and may split a block; a
-		// vSwitch with exactly enough blocks and no other free address
-		// is refused, which a real one may not do (undocumented).
-		if free := len(v.freePrefixes()); free < countPrefixes || v.free()-len(asked)-needAuto < countPrefixes*prefixSize {
+		// Prefixes are picked before an automatic primary address, which
+		// then comes from what they leave; a pinned primary inside a free
+		// block takes that block away.
+		free := 0
+		for _, off := range v.freePrefixes() {
+			if !primary.IsValid() || !netip.PrefixFrom(u32ToAddr(v.base+off), prefixBits).Contains(primary) {
+				free++
+			}
+		}
+		if free < countPrefixes {
 			return nil, errPrefixNotEnough(v, countPrefixes, free)
+		}
+		if needAuto > 0 && v.free()-len(asked)-countPrefixes*prefixSize < needAuto {
+			return nil, errIPNotEnough(v)
 		}
 	}
 	if err := c.checkGroupRoom(groups, 1+count); err != nil {
@@ -310,29 +322,24 @@ func createNetworkInterface(s *Server, q *call) (any, *apiError) {
 	e.ip = primary
 	if e.ip.IsValid() {
 		v.take(e.ip, e.id) // before allocate, which must not pick it again
-	} else {
+	}
+	// Prefixes before the automatic addresses (see the check above); the
+	// pinned ones are taken now so that allocate avoids them, and addENI
+	// takes them again.
+	for _, pf := range pinnedPrefixes {
+		v.takePrefix(pf, e.id)
+	}
+	e.prefixes = slices.Clone(pinnedPrefixes)
+	if countPrefixes > 0 && len(pinnedPrefixes) == 0 {
+		e.prefixes = c.allocatePrefixes(v, countPrefixes, e.id)
+	}
+	if !e.ip.IsValid() {
 		e.ip = c.allocate(v, 1, e.id)[0]
 	}
 	if len(explicit) > 0 {
 		e.secondaries = slices.Clone(explicit)
 	} else {
 		e.secondaries = c.allocate(v, count, e.id)
-	}
-	// Prefixes before the pinned ones are taken would be wrong, so the
-	// pinned ones are taken now and addENI takes them again.
-	for _, pf := range pinnedPrefixes {
-		v.takePrefix(pf, e.id)
-	}
-	e.prefixes = slices.Clone(pinnedPrefixes)
-	if countPrefixes > 0 && len(pinnedPrefixes) == 0 {
-		if free := len(v.freePrefixes()); free < countPrefixes {
-			// The auto-picked primary took the last block's address.
-			for _, a := range e.addrs() {
-				v.release(a)
-			}
-			return nil, errPrefixNotEnough(v, countPrefixes, free)
-		}
-		e.prefixes = c.allocatePrefixes(v, countPrefixes, e.id)
 	}
 	e.ipv6 = slices.Clone(v6)
 	if count6 > 0 && len(v6) == 0 {

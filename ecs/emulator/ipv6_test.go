@@ -397,6 +397,12 @@ func TestIPv4Prefixes(t *testing.T) {
 			pinned = p
 		}
 	}
+	// A create whose pinned primary address is inside its pinned prefix.
+	cr = ecssdk.CreateCreateNetworkInterfaceRequest()
+	cr.VSwitchId, cr.SecurityGroupId = "vsw-a", "sg-a"
+	cr.PrimaryIpAddress, cr.Ipv4Prefix = pinned.Addr().Next().String(), &[]string{pinned.String()}
+	_, err = s.ecs.CreateNetworkInterface(cr)
+	wantCode(t, err, "InvalidPrivateIpAddress.Duplicated")
 	tok := func(r *ecssdk.AssignPrivateIpAddressesRequest) {
 		r.Ipv4Prefix, r.ClientToken = &[]string{pinned.String()}, "pfx-1"
 	}
