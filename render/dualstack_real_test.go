@@ -417,3 +417,80 @@ func TestDualStackIfupdownReal(t *testing.T) {
 		})
 	}
 }
+
+// dsReplay passes every line of a route-/rule-/route6-/rule6- file to
+// ip, as initscripts' ifup-routes (handle_ip_file) does: ip -6 for the
+// files whose kind ends in 6.
+func dsReplay(t *testing.T, ns *hosttest.Netns, f render.File) {
+	t.Helper()
+	kind, _, _ := strings.Cut(filepath.Base(f.Path), "-")
+	proto, obj := "-4", kind
+	if strings.HasSuffix(kind, "6") {
+		proto, obj = "-6", strings.TrimSuffix(kind, "6")
+	}
+	for _, line := range strings.Split(string(f.Data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		ns.Run(t, append([]string{"ip", proto, obj, "add"}, strings.Fields(line)...)...)
+	}
+}
+
+// TestDualStackIfcfg sources every RHEL ifcfg file with bash, adds the
+// IPv6 addresses it names (IPV6ADDR, IPV6ADDR_SECONDARIES) as ifup-ipv6
+// does, replays the route/rule files with ip(8) as ifup-routes does, and
+// reads the state back. The primary ENI's IPv6 and prefixes have no file
+// in this stack (its ifcfg-eth0 is cloud-init's): the apply script's.
+func TestDualStackIfcfg(t *testing.T) {
+	h := dsHost(schema.StackIfcfg, "centos7")
+	files := dsRender(t, h)
+	dir := t.TempDir()
+	ns := dsNetns(t, h)
+	var replay []render.File
+	for p, f := range files {
+		base := filepath.Base(p)
+		if !strings.HasPrefix(p, "etc/sysconfig/network-scripts/") {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(base, "ifcfg-"):
+			file := filepath.Join(dir, base)
+			if err := os.WriteFile(file, f.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			vars := hosttest.SourceIfcfg(t, file)
+			dev, _, alias := strings.Cut(strings.TrimPrefix(base, "ifcfg-"), ":")
+			if alias {
+				continue
+			}
+			var n render.NIC
+			for _, x := range h.Secondary {
+				if x.Name() == dev {
+					n = x
+				}
+			}
+			if !n.HasIPv6() {
+				if vars["IPV6INIT"] != "no" {
+					t.Errorf("%s: IPV6INIT=%q on an IPv4-only ENI", base, vars["IPV6INIT"])
+				}
+				continue
+			}
+			if vars["IPV6INIT"] != "yes" || vars["IPV6_AUTOCONF"] != "no" || vars["IPV6_DEFAULTGW"] != "" {
+				t.Errorf("%s: IPV6INIT=%q IPV6_AUTOCONF=%q IPV6_DEFAULTGW=%q, want yes, no and none", base, vars["IPV6INIT"], vars["IPV6_AUTOCONF"], vars["IPV6_DEFAULTGW"])
+			}
+			for _, a := range append([]string{vars["IPV6ADDR"]}, strings.Fields(vars["IPV6ADDR_SECONDARIES"])...) {
+				ns.Run(t, "ip", "-6", "addr", "add", a, "dev", dev, "nodad")
+			}
+		case strings.HasPrefix(base, "route"), strings.HasPrefix(base, "rule"):
+			replay = append(replay, f)
+		}
+	}
+	// Routes first, as ifup-routes does (route-, route6-, rule-, rule6-).
+	slices.SortFunc(replay, func(a, b render.File) int { return strings.Compare(a.Path, b.Path) })
+	for _, f := range replay {
+		dsReplay(t, ns, f)
+	}
+	want := dsSecondaryOnly(h)
+	dsExpect(t, "ifcfg files sourced, route and rule files replayed with ip", dsLive(t, ns, want), want)
+}

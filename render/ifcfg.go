@@ -26,7 +26,17 @@ import (
 // value is KEY=value with no spaces around '=' and no quotes needed: the
 // values are addresses, numbers and names checked by checkHost (seed
 // erratum E1 was spaces around '=', which bash, sourcing the file, runs as
-// a command).
+// a command); the one list, IPV6ADDR_SECONDARIES, is double-quoted.
+//
+// IPv6 and IPv4 prefixes (dualstack.go), secondary ENIs: ifcfg-ethN gets
+// IPV6INIT=yes, IPV6_AUTOCONF=no (no router advertisements), IPV6ADDR and
+// IPV6ADDR_SECONDARIES; route6-ethN its IPv6 block and default route via
+// the vSwitch's IPv6 gateway in its table, rule6-ethN one rule per IPv6
+// address (ifup-routes passes their lines to ip -6). Prefixes the host
+// answers for are local routes in route-ethN and rules in rule-ethN. The
+// primary ENI's IPv6 addresses and prefixes have no file: they would
+// belong in cloud-init's ifcfg-eth0 (alias files are IPv4 only), so the
+// apply script adds them with ip(8).
 //
 // The apply script installs the files and applies them live with ip(8),
 // as ifup-aliases and ifup-routes would, without ifup/ifdown of eth0; it
@@ -68,11 +78,35 @@ func ifcfg(h *Host) ([]File, error) {
 		b.addr(n.Address)
 		b.str("\nPREFIX=")
 		b.int(n.Bits())
-		b.str("\nDEFROUTE=no\nPEERDNS=no\nIPV6INIT=no\nNM_CONTROLLED=no\n")
+		b.str("\nDEFROUTE=no\nPEERDNS=no\n")
+		if n.HasIPv6() {
+			// ifup-ipv6: static addresses, IPV6_AUTOCONF=no turns
+			// autoconfiguration and router advertisements off; no
+			// IPV6_DEFAULTGW (route6-ethN has the default route, in
+			// the ENI's table). The list of further addresses is one
+			// value with spaces, hence the quotes.
+			b.str("IPV6INIT=yes\nIPV6_AUTOCONF=no\nIPV6_DEFROUTE=no\nIPV6ADDR=")
+			b.cidr(n.IPv6[0], n.IPv6Bits())
+			b.byte('\n')
+			if len(n.IPv6) > 1 {
+				b.str("IPV6ADDR_SECONDARIES=\"")
+				for i, a := range n.IPv6[1:] {
+					if i > 0 {
+						b.byte(' ')
+					}
+					b.cidr(a, n.IPv6Bits())
+				}
+				b.str("\"\n")
+			}
+		} else {
+			b.str("IPV6INIT=no\n")
+		}
+		b.str("NM_CONTROLLED=no\n")
 		files = append(files, File{Path: dir + "ifcfg-" + name, Mode: 0o644, Data: b.bytes()})
 		aliases(n)
 
-		b = newText(len(gen) + len(title) + 200)
+		prefixes := n.HostPrefixes()
+		b = newText(len(gen) + len(title) + 200 + 64*len(prefixes))
 		b.str(gen, "# Routes of ", title, ", in its own table.\n")
 		b.prefix(n.Prefix)
 		b.str(" dev ", name, " table ")
@@ -82,9 +116,19 @@ func ifcfg(h *Host) ([]File, error) {
 		b.str(" dev ", name, " table ")
 		b.int(n.Table)
 		b.byte('\n')
+		if len(prefixes) > 0 {
+			b.str("# Its IPv4 prefixes: local routes, so that the host answers for every address in them.\n")
+		}
+		for _, x := range prefixes {
+			b.str("local ")
+			b.prefix(x)
+			b.str(" dev ", name, " table ")
+			b.int(n.Table)
+			b.byte('\n')
+		}
 		files = append(files, File{Path: dir + "route-" + name, Mode: 0o644, Data: b.bytes()})
 
-		b = newText(len(gen) + len(title) + 100 + 60*(1+len(n.Secondary)))
+		b = newText(len(gen) + len(title) + 100 + 60*(1+len(n.Secondary)+len(prefixes)))
 		b.str(gen, "# Traffic from the addresses of ", title, " uses table ")
 		b.int(n.Table)
 		b.str(".\n")
@@ -92,7 +136,36 @@ func ifcfg(h *Host) ([]File, error) {
 			b.rule(a, n)
 			b.byte('\n')
 		}
+		for _, x := range prefixes {
+			b.ruleFrom(x, n)
+			b.byte('\n')
+		}
 		files = append(files, File{Path: dir + "rule-" + name, Mode: 0o644, Data: b.bytes()})
+
+		if !n.HasIPv6() {
+			continue
+		}
+		b = newText(len(gen) + len(title) + 300)
+		b.str(gen, "# IPv6 routes of ", title, ", in its own table (ip -6 route add).\n")
+		b.prefix(n.IPv6Prefix)
+		b.str(" dev ", name, " table ")
+		b.int(n.Table)
+		b.str("\ndefault via ")
+		b.addr(n.IPv6Gateway())
+		b.str(" dev ", name, " table ")
+		b.int(n.Table)
+		b.byte('\n')
+		files = append(files, File{Path: dir + "route6-" + name, Mode: 0o644, Data: b.bytes()})
+
+		b = newText(len(gen) + len(title) + 100 + 80*len(n.IPv6))
+		b.str(gen, "# Traffic from the IPv6 addresses of ", title, " uses table ")
+		b.int(n.Table)
+		b.str(" (ip -6 rule add).\n")
+		for _, a := range n.IPv6 {
+			b.rule(a, n)
+			b.byte('\n')
+		}
+		files = append(files, File{Path: dir + "rule6-" + name, Mode: 0o644, Data: b.bytes()})
 	}
 	return linuxBundle(h, applyScript{
 		stack:     "ifcfg",
