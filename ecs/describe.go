@@ -107,6 +107,14 @@ func instanceFromSDK(s ecssdk.Instance) (*plan.ObservedInstance, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ecs DescribeInstances: instance %s: %w", in.ID, err)
 		}
+		// The primary ENI's IPv6 addresses and prefixes come with its
+		// secondary addresses (NETWORK_PRIMARY_ENI_IP).
+		if in.IPv6, err = ipv6Of(primary.Ipv6Sets.Ipv6Set); err != nil {
+			return nil, fmt.Errorf("ecs DescribeInstances: instance %s: IPv6: %w", in.ID, err)
+		}
+		if in.Prefixes, err = prefixesOf(primary.Ipv4PrefixSets.Ipv4PrefixSet); err != nil {
+			return nil, fmt.Errorf("ecs DescribeInstances: instance %s: %w", in.ID, err)
+		}
 	}
 	if !in.PrimaryIP.IsValid() && len(s.VpcAttributes.PrivateIpAddress.IpAddress) > 0 {
 		a, err := netip.ParseAddr(s.VpcAttributes.PrivateIpAddress.IpAddress[0])
@@ -146,6 +154,11 @@ func (c *Client) DescribeInstanceTypes(ctx context.Context, names []string) ([]p
 					Name:         cmpOr(t.InstanceTypeId, t.InstanceType),
 					MaxENIs:      t.EniQuantity,
 					MaxIPsPerENI: t.EniPrivateIpAddressQuantity,
+					// 0 where the answer has no figure: the plan then
+					// takes the file's or ecsnet's table.
+					MaxIPv6PerENI:   t.EniIpv6AddressQuantity,
+					NetworkCards:    t.NetworkCardQuantity,
+					MaxQueuesPerENI: t.MaximumQueueNumberPerEni,
 				})
 			}
 			if resp.NextToken == "" || resp.NextToken == token || len(resp.InstanceTypes.InstanceType) == 0 {
@@ -195,6 +208,13 @@ func (c *Client) DescribeVSwitches(ctx context.Context, q VSwitchQuery) ([]*plan
 					return nil, fmt.Errorf("ecs DescribeVSwitches: vSwitch %s: CIDR %q: %w", v.VSwitchId, v.CidrBlock, err)
 				}
 				sw.CIDR = p
+			}
+			if v.Ipv6CidrBlock != "" {
+				p, err := netip.ParsePrefix(v.Ipv6CidrBlock)
+				if err != nil {
+					return nil, fmt.Errorf("ecs DescribeVSwitches: vSwitch %s: IPv6 block %q: %w", v.VSwitchId, v.Ipv6CidrBlock, err)
+				}
+				sw.IPv6CIDR = p.Masked()
 			}
 			out = append(out, sw)
 		}

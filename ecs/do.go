@@ -32,17 +32,18 @@ func (c *Client) Do(ctx context.Context, s *plan.Step) (plan.Result, error) {
 			VSwitchID: spec.VSwitchID, SecurityGroupIDs: spec.SecurityGroupIDs, PrimaryIP: spec.PrimaryIP,
 			SecondaryIPs: spec.IPs, SecondaryIPCount: spec.Count, Name: spec.Name, Description: spec.Description,
 			Tags: spec.Tags, ClientToken: s.Token,
+			IPv6: spec.IPv6, IPv6Count: spec.IPv6Count, Prefixes: spec.Prefixes, PrefixCount: spec.PrefixCount, QueueNumber: spec.QueueNumber,
 		})
 		if err != nil {
 			return plan.Result{}, err
 		}
-		return plan.Result{ENIID: e.ID, MAC: e.MAC, PrimaryIP: e.PrimaryIP, IPs: e.SecondaryIPs}, nil
+		return plan.Result{ENIID: e.ID, MAC: e.MAC, PrimaryIP: e.PrimaryIP, IPs: e.SecondaryIPs, IPv6: e.IPv6, Prefixes: e.Prefixes}, nil
 
 	case plan.AttachENI:
 		if s.InstanceID == "" {
 			return plan.Result{}, fmt.Errorf("ecs: attach step %q has no instance ID", s.ID)
 		}
-		if err := c.AttachNetworkInterface(ctx, s.ENIID, s.InstanceID); err != nil {
+		if err := c.AttachNetworkInterfaceCard(ctx, s.ENIID, s.InstanceID, s.NetworkCard); err != nil {
 			return plan.Result{}, err
 		}
 		e, err := c.WaitENI(ctx, s.ENIID, plan.ENIInUse)
@@ -83,6 +84,9 @@ func (c *Client) Do(ctx context.Context, s *plan.Step) (plan.Result, error) {
 			return plan.Result{}, fmt.Errorf("ecs: modify step %q has no parameters", s.ID)
 		}
 		in := ModifyENIInput{ENIID: s.ENIID, SecurityGroupIDs: m.SecurityGroupIDs}
+		if m.QueueNumber != nil {
+			in.QueueNumber = *m.QueueNumber
+		}
 		if m.Name != nil {
 			in.Name = *m.Name
 		}
@@ -104,6 +108,26 @@ func (c *Client) Do(ctx context.Context, s *plan.Step) (plan.Result, error) {
 
 	case plan.UnassignIPs:
 		return plan.Result{}, c.UnassignPrivateIpAddresses(ctx, s.ENIID, s.IPs)
+
+	case plan.AssignIPv6:
+		ips, err := c.AssignIpv6Addresses(ctx, AssignIPv6Input{ENIID: s.ENIID, IPs: s.IPs, Count: s.Count, ClientToken: s.Token})
+		if err != nil {
+			return plan.Result{}, err
+		}
+		return plan.Result{IPv6: ips}, nil
+
+	case plan.UnassignIPv6:
+		return plan.Result{}, c.UnassignIpv6Addresses(ctx, s.ENIID, s.IPs)
+
+	case plan.AssignPrefixes:
+		ps, err := c.AssignIpv4Prefixes(ctx, AssignPrefixesInput{ENIID: s.ENIID, Prefixes: s.Prefixes, Count: s.Count, ClientToken: s.Token})
+		if err != nil {
+			return plan.Result{}, err
+		}
+		return plan.Result{Prefixes: ps}, nil
+
+	case plan.UnassignPrefixes:
+		return plan.Result{}, c.UnassignIpv4Prefixes(ctx, s.ENIID, s.Prefixes)
 	}
 	return plan.Result{}, fmt.Errorf("ecs: step %q has unknown action %v", s.ID, s.Action)
 }

@@ -110,10 +110,13 @@ func (c *Client) listENIs(ctx context.Context, filter func(*ecssdk.DescribeNetwo
 }
 
 // eniFromSDK reads one ENI of a DescribeNetworkInterfaces answer. It reads
-// only fields the API reference gives every account: never Attachment
+// only fields the API reference gives every account, and of Attachment
 // (DeviceIndex, InstanceId, NetworkCardIndex), which the reference marks
 // as an invitational preview, unavailable to general users
-// (https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-describenetworkinterfaces).
+// (https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-describenetworkinterfaces),
+// only NetworkCardIndex, which has a value only when an attach gave one:
+// the plan takes a 0 there for "not reported" and goes by the card the
+// lock records (plan.cardOf).
 // The instance an ENI is attached to is the set's own InstanceId, the
 // host finds the interface by MacAddress, and the slot that numbers it on
 // the host is ecsnet's (plan/slot.go), so an account with or without the
@@ -135,6 +138,16 @@ func eniFromSDK(s ecssdk.NetworkInterfaceSet) (*plan.ObservedENI, error) {
 	var err error
 	if e.PrimaryIP, e.SecondaryIPs, err = splitIPs(s.PrivateIpAddress, s.PrivateIpSets.PrivateIpSet); err != nil {
 		return nil, fmt.Errorf("ecs DescribeNetworkInterfaces: ENI %s: %w", e.ID, err)
+	}
+	if e.IPv6, err = ipv6Of(s.Ipv6Sets.Ipv6Set); err != nil {
+		return nil, fmt.Errorf("ecs DescribeNetworkInterfaces: ENI %s: IPv6: %w", e.ID, err)
+	}
+	if e.Prefixes, err = prefixesOf(s.Ipv4PrefixSets.Ipv4PrefixSet); err != nil {
+		return nil, fmt.Errorf("ecs DescribeNetworkInterfaces: ENI %s: %w", e.ID, err)
+	}
+	e.QueueNumber = s.QueueNumber
+	if e.InstanceID != "" {
+		e.NetworkCard = s.Attachment.NetworkCardIndex
 	}
 	e.Tags = tagsFromSDK(s.Tags.Tag)
 	slices.Sort(e.SecurityGroups)
@@ -204,9 +217,17 @@ type CreateENIInput struct {
 	PrimaryIP        netip.Addr   // zero: the cloud picks a free address
 	SecondaryIPs     []netip.Addr // pinned secondary addresses
 	SecondaryIPCount int          // or: how many the cloud picks; not with SecondaryIPs
-	Name             string
-	Description      string
-	Tags             map[string]string // at most 20
+	// IPv6 addresses (or a count of them) and /28 IPv4 prefixes (or a
+	// count; at most 10, and not beside secondary IPv4 addresses), and
+	// the queue number (0: the type's default).
+	IPv6        []netip.Addr
+	IPv6Count   int
+	Prefixes    []netip.Prefix
+	PrefixCount int
+	QueueNumber int
+	Name        string
+	Description string
+	Tags        map[string]string // at most 20
 	// ClientToken makes the call idempotent: the same token with the same
 	// parameters returns the ENI the first call created. It is required,
 	// at most 64 ASCII characters, and sent unchanged on every retry.
@@ -228,6 +249,12 @@ func (c *Client) CreateNetworkInterface(ctx context.Context, in CreateENIInput) 
 		return nil, errors.New("ecs CreateNetworkInterface: pinned secondary addresses and a count are mutually exclusive")
 	case len(in.Tags) > tagsPerCall:
 		return nil, fmt.Errorf("ecs CreateNetworkInterface: %d tags, the API takes at most %d", len(in.Tags), tagsPerCall)
+	case len(in.IPv6) > 0 && in.IPv6Count > 0, len(in.Prefixes) > 0 && in.PrefixCount > 0:
+		return nil, errors.New("ecs CreateNetworkInterface: pinned IPv6 addresses or prefixes and a count of them are mutually exclusive")
+	case (len(in.Prefixes) > 0 || in.PrefixCount > 0) && (len(in.SecondaryIPs) > 0 || in.SecondaryIPCount > 0):
+		return nil, errors.New("ecs CreateNetworkInterface: one call takes secondary addresses or prefixes, not both")
+	case len(in.Prefixes) > plan.PrefixesPerCall || in.PrefixCount > plan.PrefixesPerCall:
+		return nil, fmt.Errorf("ecs CreateNetworkInterface: at most %d prefixes per call", plan.PrefixesPerCall)
 	}
 	var resp *ecssdk.CreateNetworkInterfaceResponse
 	err := c.run(ctx, actCreateENI, func(cn *conn) error {
@@ -242,6 +269,21 @@ func (c *Client) CreateNetworkInterface(ctx context.Context, in CreateENIInput) 
 		}
 		if in.SecondaryIPCount > 0 {
 			req.SecondaryPrivateIpAddressCount = requests.NewInteger(in.SecondaryIPCount)
+		}
+		if len(in.IPv6) > 0 {
+			req.Ipv6Address = ptr(addrStrings(in.IPv6))
+		}
+		if in.IPv6Count > 0 {
+			req.Ipv6AddressCount = requests.NewInteger(in.IPv6Count)
+		}
+		if len(in.Prefixes) > 0 {
+			req.Ipv4Prefix = ptr(prefixStrings(in.Prefixes))
+		}
+		if in.PrefixCount > 0 {
+			req.Ipv4PrefixCount = requests.NewInteger(in.PrefixCount)
+		}
+		if in.QueueNumber > 0 {
+			req.QueueNumber = requests.NewInteger(in.QueueNumber)
 		}
 		req.NetworkInterfaceName = in.Name
 		req.Description = in.Description
@@ -263,6 +305,9 @@ func (c *Client) CreateNetworkInterface(ctx context.Context, in CreateENIInput) 
 		return err
 	}, nil)
 	if err != nil {
+		if in.PrefixCount > 0 || len(in.Prefixes) > 0 {
+			return nil, noFreePrefix(in.Name+" (being created)", err)
+		}
 		return nil, err
 	}
 	e := &plan.ObservedENI{
@@ -282,6 +327,13 @@ func (c *Client) CreateNetworkInterface(ctx context.Context, in CreateENIInput) 
 	if e.PrimaryIP, e.SecondaryIPs, err = splitIPs(resp.PrivateIpAddress, resp.PrivateIpSets.PrivateIpSet); err != nil {
 		return nil, fmt.Errorf("ecs CreateNetworkInterface: ENI %s: %w", e.ID, err)
 	}
+	if e.IPv6, err = ipv6Of(resp.Ipv6Sets.Ipv6Set); err != nil {
+		return nil, fmt.Errorf("ecs CreateNetworkInterface: ENI %s: IPv6: %w", e.ID, err)
+	}
+	if e.Prefixes, err = prefixesOf(resp.Ipv4PrefixSets.Ipv4PrefixSet); err != nil {
+		return nil, fmt.Errorf("ecs CreateNetworkInterface: ENI %s: %w", e.ID, err)
+	}
+	e.QueueNumber = in.QueueNumber
 	return e, nil
 }
 
@@ -294,13 +346,27 @@ func (c *Client) CreateNetworkInterface(ctx context.Context, in CreateENIInput) 
 // or retried attach safe; attached to another instance is an error; any
 // other state (detaching, not yet visible as Available) is retried.
 func (c *Client) AttachNetworkInterface(ctx context.Context, eniID, instanceID string) error {
+	return c.AttachNetworkInterfaceCard(ctx, eniID, instanceID, 0)
+}
+
+// AttachNetworkInterfaceCard is AttachNetworkInterface on a network card:
+// NetworkCardIndex, sent when card is not 0, for types with several cards
+// (DescribeInstanceTypes NetworkCardQuantity;
+// https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-attachnetworkinterface).
+func (c *Client) AttachNetworkInterfaceCard(ctx context.Context, eniID, instanceID string, card int) error {
 	if eniID == "" || instanceID == "" {
 		return errors.New("ecs AttachNetworkInterface: ENI and instance IDs are required")
+	}
+	if card < 0 {
+		return fmt.Errorf("ecs AttachNetworkInterface: network card %d", card)
 	}
 	return c.run(ctx, actAttach, func(cn *conn) error {
 		req := ecssdk.CreateAttachNetworkInterfaceRequest()
 		req.NetworkInterfaceId = eniID
 		req.InstanceId = instanceID
+		if card > 0 {
+			req.NetworkCardIndex = requests.NewInteger(card)
+		}
 		_, err := cn.ecs.AttachNetworkInterface(req)
 		return err
 	}, c.stateJudge(actAttach, eniID, func(e *plan.ObservedENI) verdict {
@@ -402,6 +468,9 @@ type ModifyENIInput struct {
 	SecurityGroupIDs []string // the complete new set
 	Name             string
 	Description      string
+	// QueueNumber changes the ENI's queues (0 leaves them); the API takes
+	// it only while the ENI is Available or its instance Stopped.
+	QueueNumber int
 }
 
 // ModifyNetworkInterfaceAttribute changes an ENI's security groups, name or
@@ -410,7 +479,7 @@ func (c *Client) ModifyNetworkInterfaceAttribute(ctx context.Context, in ModifyE
 	if in.ENIID == "" {
 		return errors.New("ecs ModifyNetworkInterfaceAttribute: no ENI ID")
 	}
-	if len(in.SecurityGroupIDs) == 0 && in.Name == "" && in.Description == "" {
+	if len(in.SecurityGroupIDs) == 0 && in.Name == "" && in.Description == "" && in.QueueNumber == 0 {
 		return errors.New("ecs ModifyNetworkInterfaceAttribute: nothing to change")
 	}
 	return c.run(ctx, actModifyENI, func(cn *conn) error {
@@ -421,6 +490,9 @@ func (c *Client) ModifyNetworkInterfaceAttribute(ctx context.Context, in ModifyE
 		}
 		req.NetworkInterfaceName = in.Name
 		req.Description = in.Description
+		if in.QueueNumber > 0 {
+			req.QueueNumber = requests.NewInteger(in.QueueNumber)
+		}
 		_, err := cn.ecs.ModifyNetworkInterfaceAttribute(req)
 		return err
 	}, nil)

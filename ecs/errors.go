@@ -276,13 +276,13 @@ func transientCodes(action string) []string {
 		// first call with this ClientToken is still running: asking again
 		// with the same token returns its result.
 		return []string{"IncorrectVSwitchStatus", "LastTokenProcessing"}
-	case actAssign:
+	case actAssign, actAssignIPv6:
 		// TF (assign/unassign/modify) and Terway (Operation.Conflict): a
 		// concurrent change to the same ENI or instance, or an ENI in
 		// transition, clears by itself.
 		return []string{"Operation.Conflict", "OperationConflict", "InvalidOperation.InvalidEcsState",
 			"InvalidOperation.InvalidEniState", "LastTokenProcessing"}
-	case actUnassign, actModifyENI:
+	case actUnassign, actModifyENI, actUnassignIPv6:
 		return []string{"Operation.Conflict", "OperationConflict", "InvalidOperation.InvalidEcsState",
 			"InvalidOperation.InvalidEniState"}
 	case actAttach, actDetach:
@@ -323,7 +323,7 @@ func AlreadyDone(action string, err error) bool {
 		return false
 	}
 	switch action {
-	case actUnassign:
+	case actUnassign, actUnassignIPv6:
 		return ae.Code == "InvalidIp.IpUnassigned" || ae.Code == "InvalidEniId.NotFound"
 	case actDetach:
 		return ae.Code == "InvalidEniId.NotFound" || ae.Code == "InvalidEcsId.NotFound"
@@ -355,4 +355,6 @@ const (
 	actDescribeVSwitches     = "DescribeVSwitches"
 	actRunCommand            = "RunCommand"
 	actDescribeInvocations   = "DescribeInvocationResults"
+	actAssignIPv6            = "AssignIpv6Addresses"
+	actUnassignIPv6          = "UnassignIpv6Addresses"
 )

@@ -31,6 +31,8 @@ func DefaultRateLimits() map[string]RateLimit {
 		actDetach:                {PerMinute: 400},
 		actAssign:                {PerMinute: 400},
 		actUnassign:              {PerMinute: 400},
+		actAssignIPv6:            {PerMinute: 400}, // as AssignPrivateIpAddresses: Terway has no figure of its own
+		actUnassignIPv6:          {PerMinute: 400},
 		actDescribeENIs:          {PerMinute: 800},
 		actDescribeInstanceTypes: {PerMinute: 400},
 		actDescribeVSwitches:     {PerMinute: 300},

@@ -32,6 +32,10 @@ type Result struct {
 	MAC       string       // create
 	PrimaryIP netip.Addr   // create
 	IPs       []netip.Addr // create and assign: the secondary addresses assigned
+	// IPv6 and Prefixes are the IPv6 addresses and IPv4 prefixes a create,
+	// assign-ipv6 or assign-prefixes assigned.
+	IPv6     []netip.Addr
+	Prefixes []netip.Prefix
 }
 
 // ApplyOptions adjust Apply. The zero value applies nothing destructive,
@@ -565,36 +569,29 @@ func (ex *executor) record(s *Step, res Result) {
 		for _, a := range res.IPs {
 			e.Secondary = append(e.Secondary, schema.LockedAddr{Addr: a, Added: true})
 		}
+		e.IPv6, e.Prefixes, e.NetworkCard = nil, nil, 0
+		addV6(e, append(slices.Clone(s.Create.IPv6), res.IPv6...))
+		addPrefixes(e, append(slices.Clone(s.Create.Prefixes), res.Prefixes...))
 	case AttachENI:
 		slot, ok := ex.slots[s.ID]
 		if !ok {
 			slot = freeSlot(usedSlots(ex.lock, s.Instance, e.Name), e.DeviceIndex)
 		}
-		e.AttachedTo, e.DeviceIndex = s.Instance, slot
+		e.AttachedTo, e.DeviceIndex, e.NetworkCard = s.Instance, slot, s.NetworkCard
 	case DetachENI:
 		// The slot stays with the ENI, for its next attach.
-		e.AttachedTo = ""
+		e.AttachedTo, e.NetworkCard = "", 0
 	case DeleteENI:
 		// Keep the entry without an ID: its generation must outlive the
 		// ENI, so a new ENI of the same name gets new tokens. Its slot
 		// goes to the ENI that replaces it, if the file still has one.
 		e.ID, e.MAC, e.PrimaryIP, e.Secondary, e.AttachedTo = "", "", netip.Addr{}, nil, ""
+		e.IPv6, e.Prefixes, e.NetworkCard = nil, nil, 0
 		if ex.f.ENI(e.Name) == nil {
 			e.DeviceIndex = 0
 		}
 	case AssignIPs:
-		if e.ID != s.ENIID && e.Name != "" {
-			// An ENI ecsnet created whose lock write was lost (a killed
-			// apply): Compute planned this assign counting the addresses
-			// the create gave it as ecsnet's (ownedUnrecorded), so record
-			// them too, or the re-plan after the apply would find them
-			// unrecorded and ask the cloud for as many again.
-			x, o := ex.f.ENI(e.Name), ex.obs.ENI(s.ENIID)
-			if x != nil && x.ID == "" && o != nil && o.Tags[TagFleet] == ex.f.Name && o.Tags[TagENI] == e.Name {
-				u := ownedUnrecorded(e.Name, o, e.Generation)
-				e.ID, e.MAC, e.PrimaryIP, e.Secondary = u.ID, strings.ToLower(u.MAC), u.PrimaryIP, u.Secondary
-			}
-		}
+		ex.adoptUnrecorded(e, s)
 		if e.ID == "" {
 			e.ID = s.ENIID
 		}
@@ -606,11 +603,101 @@ func (ex *executor) record(s *Step, res Result) {
 		}
 	case UnassignIPs:
 		e.Secondary = slices.DeleteFunc(e.Secondary, func(x schema.LockedAddr) bool { return slices.Contains(s.IPs, x.Addr) })
+	case AssignIPv6, AssignPrefixes:
+		ex.adoptUnrecorded(e, s)
+		if e.ID == "" {
+			e.ID = s.ENIID
+		}
+		addV6(e, append(slices.Clone(s.IPs), res.IPv6...))
+		addPrefixes(e, append(slices.Clone(s.Prefixes), res.Prefixes...))
+	case UnassignIPv6:
+		e.IPv6 = slices.DeleteFunc(e.IPv6, func(x schema.LockedAddr) bool { return slices.Contains(s.IPs, x.Addr) })
+	case UnassignPrefixes:
+		e.Prefixes = slices.DeleteFunc(e.Prefixes, func(x schema.LockedPrefix) bool { return slices.Contains(s.Prefixes, x.Prefix) })
 	}
 	// Saturate rather than overflow: ReadLock refuses a generation above
 	// schema.MaxGeneration, and no fleet ever changes an ENI that often.
 	e.Generation = min(e.Generation+1, schema.MaxGeneration)
 	ex.lock.Put(e)
+}
+
+// adoptUnrecorded fills in the lock entry of an ENI ecsnet created whose
+// lock write was lost (a killed apply), before an assign to it is
+// recorded: Compute planned the assign counting the addresses and
+// prefixes the create gave it as ecsnet's (ownedUnrecorded), so they are
+// recorded too, or the re-plan after the apply would find them unrecorded
+// and ask the cloud for as many again.
+func (ex *executor) adoptUnrecorded(e *schema.LockedENI, s *Step) {
+	if e.ID == s.ENIID || e.Name == "" || ex.obs == nil {
+		return
+	}
+	x, o := ex.f.ENI(e.Name), ex.obs.ENI(s.ENIID)
+	if x != nil && x.ID == "" && o != nil && o.Tags[TagFleet] == ex.f.Name && o.Tags[TagENI] == e.Name {
+		u := ownedUnrecorded(e.Name, o, e.Generation)
+		e.ID, e.MAC, e.PrimaryIP, e.Secondary = u.ID, strings.ToLower(u.MAC), u.PrimaryIP, u.Secondary
+		e.IPv6, e.Prefixes = u.IPv6, u.Prefixes
+	}
+}
+
+// addV6 records IPv6 addresses ecsnet assigned, sorted, once each.
+func addV6(e *schema.LockedENI, as []netip.Addr) {
+	for _, a := range as {
+		if !lockedHasV6(e, a) {
+			e.IPv6 = append(e.IPv6, schema.LockedAddr{Addr: a, Added: true})
+		}
+	}
+	slices.SortFunc(e.IPv6, func(x, y schema.LockedAddr) int { return x.Addr.Compare(y.Addr) })
+}
+
+// addPrefixes records prefixes ecsnet assigned, sorted, once each.
+func addPrefixes(e *schema.LockedENI, ps []netip.Prefix) {
+	for _, p := range ps {
+		if !lockedHasPrefix(e, p) {
+			e.Prefixes = append(e.Prefixes, schema.LockedPrefix{Prefix: p, Added: true})
+		}
+	}
+	slices.SortFunc(e.Prefixes, func(x, y schema.LockedPrefix) int { return comparePrefix(x.Prefix, y.Prefix) })
+}
+
+// refreshExtras is Reconcile's refresh for IPv6 addresses, prefixes and
+// the network card: it keeps the recorded values the cloud still holds and
+// records the wanted (pinned) ones it holds; it never records one that is
+// neither wanted nor recorded. The card is the cloud's when it reports one
+// (an invitational preview), else the recorded one while the ENI stays
+// attached.
+func refreshExtras(e *schema.LockedENI, o *ObservedENI, v6 schema.IPv6, pfx schema.Prefixes) {
+	var keep6 []schema.LockedAddr
+	pinned6 := v6.PinnedAddrs()
+	for _, a := range o.IPv6 {
+		i := slices.IndexFunc(e.IPv6, func(x schema.LockedAddr) bool { return x.Addr == a })
+		switch {
+		case i >= 0:
+			keep6 = append(keep6, e.IPv6[i])
+		case slices.Contains(pinned6, a):
+			keep6 = append(keep6, schema.LockedAddr{Addr: a})
+		}
+	}
+	slices.SortFunc(keep6, func(x, y schema.LockedAddr) int { return x.Addr.Compare(y.Addr) })
+	e.IPv6 = keep6
+	var keepP []schema.LockedPrefix
+	pinnedP := pfx.PinnedPrefixes()
+	for _, p := range o.Prefixes {
+		i := slices.IndexFunc(e.Prefixes, func(x schema.LockedPrefix) bool { return x.Prefix == p })
+		switch {
+		case i >= 0:
+			keepP = append(keepP, e.Prefixes[i])
+		case slices.Contains(pinnedP, p):
+			keepP = append(keepP, schema.LockedPrefix{Prefix: p})
+		}
+	}
+	slices.SortFunc(keepP, func(x, y schema.LockedPrefix) int { return comparePrefix(x.Prefix, y.Prefix) })
+	e.Prefixes = keepP
+	switch {
+	case e.AttachedTo == "":
+		e.NetworkCard = 0
+	case o.NetworkCard != 0:
+		e.NetworkCard = o.NetworkCard
+	}
 }
 
 // lockEntry returns a copy of the lock entry a target names (that of the
@@ -633,6 +720,8 @@ func (ex *executor) lockEntry(t Target) *schema.LockedENI {
 	}
 	c := *old
 	c.Secondary = slices.Clone(old.Secondary)
+	c.IPv6 = slices.Clone(old.IPv6)
+	c.Prefixes = slices.Clone(old.Prefixes)
 	return &c
 }
 
@@ -655,7 +744,7 @@ func Reconcile(lock *schema.Lock, f *schema.Fleet, obs *Observed) {
 		nameOf[in.ID] = in.Name
 	}
 	moved := map[string]bool{} // secondary ENIs whose attachment the lock had otherwise
-	refresh := func(e *schema.LockedENI, o *ObservedENI, want schema.Secondaries) {
+	refresh := func(e *schema.LockedENI, o *ObservedENI, want schema.Secondaries, v6 schema.IPv6, pfx schema.Prefixes) {
 		e.ID, e.MAC, e.PrimaryIP = o.ID, strings.ToLower(o.MAC), o.PrimaryIP
 		was := e.AttachedTo
 		e.AttachedTo = ""
@@ -680,6 +769,7 @@ func Reconcile(lock *schema.Lock, f *schema.Fleet, obs *Observed) {
 			}
 		}
 		e.Secondary = keep
+		refreshExtras(e, o, v6, pfx)
 	}
 	for _, in := range f.Instances {
 		oi := obs.Instance(in.ID)
@@ -695,9 +785,10 @@ func Reconcile(lock *schema.Lock, f *schema.Fleet, obs *Observed) {
 		}
 		o := obs.ENI(oi.PrimaryENI)
 		if o == nil {
-			o = &ObservedENI{ID: oi.PrimaryENI, MAC: oi.MAC, PrimaryIP: oi.PrimaryIP, SecondaryIPs: oi.SecondaryIPs, InstanceID: oi.ID}
+			o = &ObservedENI{ID: oi.PrimaryENI, MAC: oi.MAC, PrimaryIP: oi.PrimaryIP, SecondaryIPs: oi.SecondaryIPs, IPv6: oi.IPv6, Prefixes: oi.Prefixes, InstanceID: oi.ID}
 		}
-		refresh(e, o, in.Primary.Secondaries)
+		refresh(e, o, in.Primary.Secondaries, in.Primary.IPv6, in.Primary.Prefixes)
+		e.NetworkCard = 0
 		e.AttachedTo, e.DeviceIndex = "", 0 // a primary ENI is its instance's
 		lock.Put(e)
 	}
@@ -723,13 +814,15 @@ func Reconcile(lock *schema.Lock, f *schema.Fleet, obs *Observed) {
 		case o == nil:
 			// Gone: the slot stays for the ENI that apply creates again.
 			e.ID, e.MAC, e.PrimaryIP, e.Secondary, e.AttachedTo = "", "", netip.Addr{}, nil, ""
+			e.IPv6, e.Prefixes, e.NetworkCard = nil, nil, 0
 		case x.ID == "" && e.ID != o.ID:
 			// Created by ecsnet but never recorded (the lock write was
 			// lost): its addresses came from ecsnet's create.
-			e.Secondary = ownedUnrecorded(x.Name, o, e.Generation).Secondary
-			refresh(e, o, x.Secondaries)
+			u := ownedUnrecorded(x.Name, o, e.Generation)
+			e.Secondary, e.IPv6, e.Prefixes = u.Secondary, u.IPv6, u.Prefixes
+			refresh(e, o, x.Secondaries, x.IPv6, x.Prefixes)
 		default:
-			refresh(e, o, x.Secondaries)
+			refresh(e, o, x.Secondaries, x.IPv6, x.Prefixes)
 		}
 		if x.ID != "" {
 			e.Adopted = true
@@ -740,6 +833,7 @@ func Reconcile(lock *schema.Lock, f *schema.Fleet, obs *Observed) {
 	for _, e := range lock.ENIs {
 		if e.Name != "" && f.ENI(e.Name) == nil && (e.ID == "" || obs.ENI(e.ID) == nil) {
 			e.ID, e.MAC, e.PrimaryIP, e.Secondary, e.AttachedTo, e.DeviceIndex = "", "", netip.Addr{}, nil, "", 0
+			e.IPv6, e.Prefixes, e.NetworkCard = nil, nil, 0
 		}
 	}
 	settleSlots(lock, moved)

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -43,7 +44,8 @@ func Compute(f *schema.Fleet, obs *Observed, lock *schema.Lock, opts Options) (*
 	}
 	c := &computer{f: f, obs: obs, lock: lock, opts: opts, p: &Plan{Fleet: f.Name, Region: f.Region},
 		steps: map[string]*Step{}, holder: map[netip.Addr]*ObservedENI{}, releasing: map[netip.Addr]string{},
-		owned: map[string][]*ObservedENI{}, touched: map[string]bool{}}
+		owned: map[string][]*ObservedENI{}, touched: map[string]bool{},
+		prefixHolder: map[netip.Prefix]*ObservedENI{}, releasingPrefix: map[netip.Prefix]string{}}
 	c.index()
 	c.checkLock()
 	for _, in := range f.Instances {
@@ -104,6 +106,12 @@ type computer struct {
 	// footprints records the addresses and groups of the ENIs this plan
 	// creates, changes or removes, for checkQuotas.
 	footprints footprints
+	// prefixHolder, releasingPrefix and prefixWants are holder,
+	// releasing and wants for IPv4 prefixes (extras.go). IPv6 addresses
+	// share holder, releasing and wants with the IPv4 ones.
+	prefixHolder    map[netip.Prefix]*ObservedENI
+	releasingPrefix map[netip.Prefix]string
+	prefixWants     []prefixWant
 }
 
 type want struct {
@@ -133,6 +141,12 @@ func (c *computer) index() {
 		for _, a := range e.SecondaryIPs {
 			c.holder[a] = e
 		}
+		for _, a := range e.IPv6 {
+			c.holder[a] = e
+		}
+		for _, p := range e.Prefixes {
+			c.prefixHolder[p] = e
+		}
 		if e.Tags[TagFleet] == c.f.Name && e.Tags[TagENI] != "" && e.Type != ENIPrimary {
 			c.owned[e.Tags[TagENI]] = append(c.owned[e.Tags[TagENI]], e)
 		}
@@ -143,12 +157,18 @@ func (c *computer) index() {
 			continue
 		}
 		pe := &ObservedENI{ID: in.PrimaryENI, Type: ENIPrimary, Status: ENIInUse, InstanceID: in.ID, MAC: in.MAC,
-			PrimaryIP: in.PrimaryIP, SecondaryIPs: in.SecondaryIPs}
+			PrimaryIP: in.PrimaryIP, SecondaryIPs: in.SecondaryIPs, IPv6: in.IPv6, Prefixes: in.Prefixes}
 		if in.PrimaryIP.IsValid() {
 			c.holder[in.PrimaryIP] = pe
 		}
 		for _, a := range in.SecondaryIPs {
 			c.holder[a] = pe
+		}
+		for _, a := range in.IPv6 {
+			c.holder[a] = pe
+		}
+		for _, p := range in.Prefixes {
+			c.prefixHolder[p] = pe
 		}
 	}
 }
@@ -208,6 +228,12 @@ func ownedUnrecorded(name string, o *ObservedENI, gen int) *schema.LockedENI {
 	e := &schema.LockedENI{Name: name, ID: o.ID, MAC: o.MAC, PrimaryIP: o.PrimaryIP, Generation: gen}
 	for _, a := range o.SecondaryIPs {
 		e.Secondary = append(e.Secondary, schema.LockedAddr{Addr: a, Added: true})
+	}
+	for _, a := range o.IPv6 {
+		e.IPv6 = append(e.IPv6, schema.LockedAddr{Addr: a, Added: true})
+	}
+	for _, p := range o.Prefixes {
+		e.Prefixes = append(e.Prefixes, schema.LockedPrefix{Prefix: p, Added: true})
 	}
 	return e
 }
@@ -425,6 +451,7 @@ func (c *computer) instance(in *schema.Instance) {
 	d := c.diffAddrs(in.Primary.Secondaries, oi.SecondaryIPs, locked)
 	target := InstanceTarget(in.Name)
 	c.noteUnrecorded(target, oi.PrimaryENI, d)
+	c.primaryExtras(in, oi, locked, d.final)
 	if len(d.remove) == 0 && len(d.add) == 0 && d.count == 0 {
 		return
 	}
@@ -464,7 +491,16 @@ func (c *computer) instance(in *schema.Instance) {
 
 func (c *computer) quota(typ string) (schema.InstanceType, bool) {
 	if t, ok := c.obs.InstanceType(typ); ok {
-		return schema.InstanceType{Name: typ, MaxENIs: t.MaxENIs, MaxIPsPerENI: t.MaxIPsPerENI}, true
+		q := schema.InstanceType{Name: typ, MaxENIs: t.MaxENIs, MaxIPsPerENI: t.MaxIPsPerENI,
+			MaxIPv6PerENI: t.MaxIPv6PerENI, NetworkCards: t.NetworkCards, MaxQueuesPerENI: t.MaxQueuesPerENI}
+		// A figure the cloud does not report (0) is taken from the
+		// file's or ecsnet's table, if it has one.
+		if mine, ok := c.f.InstanceType(typ); ok {
+			q.MaxIPv6PerENI = cmp.Or(q.MaxIPv6PerENI, mine.MaxIPv6PerENI)
+			q.NetworkCards = cmp.Or(q.NetworkCards, mine.NetworkCards)
+			q.MaxQueuesPerENI = cmp.Or(q.MaxQueuesPerENI, mine.MaxQueuesPerENI)
+		}
+		return q, true
 	}
 	return c.f.InstanceType(typ)
 }
@@ -600,15 +636,23 @@ func (c *computer) eni(e *schema.ENI) {
 		return
 	}
 	j.o = o
+	var mod *Step
 	if m := modifySpec(o, e, j.sgIDs); m != nil {
 		hostName, hostID := j.host()
-		c.add(&Step{ID: "modify " + j.target.String(), Action: ModifyENI, Target: j.target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, Modify: m, Reason: modifyReason(o, m)})
+		mod = c.add(&Step{ID: "modify " + j.target.String(), Action: ModifyENI, Target: j.target, ENI: e.Name, ENIID: o.ID, Instance: hostName, InstanceID: hostID, Modify: m, Reason: modifyReason(o, m)})
+	}
+	if !c.checkQueues(e, j.path, j.oi) {
+		return
 	}
 	detach, attach, ok := c.attachment(j)
+	if !ok || !c.queues(j, mod, detach, attach) {
+		return
+	}
+	final, ok := c.eniAddrs(j, detach, attach)
 	if !ok {
 		return
 	}
-	c.eniAddrs(j, detach, attach)
+	c.eniExtras(j, detach, attach, final)
 }
 
 // host returns the instance the ENI ends up on: it names the host a
@@ -664,11 +708,17 @@ func (c *computer) attachment(j *eniJob) (detach, attach *Step, ok bool) {
 			return nil, nil, false
 		}
 		attach = c.add(&Step{ID: "attach " + j.target.String(), Action: AttachENI, Target: j.target, ENI: e.Name, ENIID: o.ID,
-			Instance: inst.Name, InstanceID: oi.ID, Reason: resumePrefix + "the ENI is still Attaching to " + inst.Name})
+			Instance: inst.Name, InstanceID: oi.ID, NetworkCard: e.NetworkCard, Reason: resumePrefix + "the ENI is still Attaching to " + inst.Name})
 		return nil, attach, true
 	}
+	recard := false
 	if o.InstanceID == wantInst {
-		return nil, nil, true
+		if oi == nil || cardOf(o, j.locked) == e.NetworkCard {
+			return nil, nil, true
+		}
+		// AttachNetworkInterface sets the card; nothing changes it on an
+		// attached ENI: detach, then attach on the new card.
+		recard = true
 	}
 	if o.InstanceID != "" {
 		from := c.obs.Instance(o.InstanceID)
@@ -680,7 +730,10 @@ func (c *computer) attachment(j *eniJob) (detach, attach *Step, ok bool) {
 			}
 		}
 		why := "attachTo was removed: the ENI becomes unbound"
-		if wantInst != "" {
+		switch {
+		case recard:
+			why = fmt.Sprintf("its network card changes from %d to %d, which only an attach sets: detaching it to attach it again", cardOf(o, j.locked), e.NetworkCard)
+		case wantInst != "":
 			why = fmt.Sprintf("moving to %s", e.AttachTo)
 		}
 		detach = c.add(&Step{ID: "detach " + j.target.String(), Action: DetachENI, Target: j.target, ENI: e.Name, ENIID: o.ID,
@@ -692,16 +745,19 @@ func (c *computer) attachment(j *eniJob) (detach, attach *Step, ok bool) {
 			return detach, nil, false
 		}
 		attach = c.add(&Step{ID: "attach " + j.target.String(), Action: AttachENI, Target: j.target, ENI: e.Name, ENIID: o.ID,
-			Instance: inst.Name, InstanceID: oi.ID, Reason: "attachTo " + inst.Name})
+			Instance: inst.Name, InstanceID: oi.ID, NetworkCard: e.NetworkCard, Reason: "attachTo " + inst.Name})
 		if detach != nil {
 			attach.DependsOn = append(attach.DependsOn, detach.ID)
 			attach.Reason = fmt.Sprintf("failover from %s to %s", detach.Instance, inst.Name)
+			if recard {
+				attach.Reason = fmt.Sprintf("again to %s, on network card %d", inst.Name, e.NetworkCard)
+			}
 		}
 		c.attachTo[oi.ID] = append(c.attachTo[oi.ID], attach.ID)
 	}
 	// The lock records the ENI where the file still wants it: the cloud
 	// moved it, not the desired state.
-	if l := j.locked; l != nil && l.ID == o.ID && l.AttachedTo == e.AttachTo {
+	if l := j.locked; l != nil && l.ID == o.ID && l.AttachedTo == e.AttachTo && !recard {
 		attachDrift(e, detach, attach)
 	}
 	return detach, attach, true
@@ -709,7 +765,7 @@ func (c *computer) attachment(j *eniJob) (detach, attach *Step, ok bool) {
 
 // eniAddrs plans the unassign and assign that give an observed ENI the
 // file's secondary addresses, ordered against its detach and attach.
-func (c *computer) eniAddrs(j *eniJob, detach, attach *Step) {
+func (c *computer) eniAddrs(j *eniJob, detach, attach *Step) (final int, ok bool) {
 	e, o := j.e, j.o
 	locked := j.locked
 	if e.ID == "" && (locked == nil || locked.ID != o.ID) {
@@ -729,7 +785,7 @@ func (c *computer) eniAddrs(j *eniJob, detach, attach *Step) {
 	if d.final > capacity {
 		c.errorf(e.Pos, j.path, c.tooManyHint(d),
 			"ENI %s would carry %d secondary addresses, over the %d it may hold", o.ID, d.final, capacity)
-		return
+		return 0, false
 	}
 	if d.final != len(o.SecondaryIPs) || !slices.Equal(o.SecurityGroups, j.sgIDs) {
 		c.footprints.set(o.ID, footprint{addrs: 1 + d.final, groups: groupsOf(j.sgIDs), pos: e.Pos})
@@ -761,6 +817,7 @@ func (c *computer) eniAddrs(j *eniJob, detach, attach *Step) {
 			c.wants = append(c.wants, want{step: s.ID, addr: a, pos: d.addPos[i].Pos, path: j.path + ".secondaryIps"})
 		}
 	}
+	return d.final, true
 }
 
 // createDrift labels the steps that create an ENI again that the lock
@@ -831,7 +888,7 @@ func (c *computer) canAttach(e *schema.ENI, path string, inst *schema.Instance, 
 			"instance %s (%s) is Running, but its type attaches ENIs only while Stopped", inst.Name, oi.Type)
 		return false
 	}
-	return true
+	return c.checkCard(e, path, oi)
 }
 
 func (c *computer) create(e *schema.ENI, target Target, vswID string, sgIDs []string, inst *schema.Instance, oi *ObservedInstance, gen int) {
@@ -882,10 +939,21 @@ func (c *computer) create(e *schema.ENI, target Target, vswID string, sgIDs []st
 	}
 	var attach *Step
 	if oi != nil {
+		if !c.checkQueues(e, path, oi) {
+			return
+		}
 		attach = c.add(&Step{ID: "attach " + target.String(), Action: AttachENI, Target: target, ENI: e.Name, Instance: inst.Name, InstanceID: oi.ID,
-			DependsOn: []string{s.ID}, Reason: "attachTo " + inst.Name})
+			NetworkCard: e.NetworkCard, DependsOn: []string{s.ID}, Reason: "attachTo " + inst.Name})
 		c.attachTo[oi.ID] = append(c.attachTo[oi.ID], attach.ID)
 	}
+	defer func() {
+		// After the IPv4 assign, which the prefix assign waits for.
+		c.createExtras(e, target, spec, s, attach, inst, oi, gen)
+		if x := createExtrasString(spec); x != "" {
+			// Only then: the tokens of creates without them stay as they were.
+			s.Token = c.token(s.ID, gen, vswID, strings.Join(sgIDs, ","), spec.PrimaryIP.String(), addrsString(spec.IPs), fmt.Sprint(spec.Count), e.Description, x)
+		}
+	}()
 	if len(rest) > 0 || restCount > 0 {
 		a := c.add(&Step{ID: "assign " + target.String(), Action: AssignIPs, Target: target, ENI: e.Name, IPs: rest, Count: restCount, Instance: attachName(inst), InstanceID: attachID(oi),
 			DependsOn: []string{s.ID}, Reason: fmt.Sprintf("more addresses than CreateNetworkInterface takes (%d)", max)})
@@ -979,6 +1047,10 @@ func (c *computer) remove(o *ObservedENI, name, why string) {
 	freed := append([]netip.Addr{o.PrimaryIP}, o.SecondaryIPs...)
 	del := c.add(&Step{ID: "delete " + target.String(), Action: DeleteENI, Target: target, ENI: name, ENIID: o.ID, DependsOn: deps, Destroys: true, Reason: why, IPs: freed})
 	c.releases(del.ID, append([]netip.Addr{o.PrimaryIP}, o.SecondaryIPs...))
+	c.releases(del.ID, o.IPv6)
+	for _, p := range o.Prefixes {
+		c.releasingPrefix[p] = del.ID
+	}
 	c.footprints.set(o.ID, footprint{})
 }
 
@@ -1046,6 +1118,8 @@ func (c *computer) crossDeps() {
 			}
 		}
 	}
+	c.prefixDeps()
+	c.sameENIOrder()
 	c.picksAfterPins()
 	for _, s := range c.steps {
 		slices.Sort(s.DependsOn)
@@ -1139,14 +1213,15 @@ func (c *computer) picksAfterPins() {
 	picks := func(s *Step) bool {
 		switch s.Action {
 		case CreateENI:
-			return !s.Create.PrimaryIP.IsValid() || s.Create.Count > 0
-		case AssignIPs:
+			return !s.Create.PrimaryIP.IsValid() || s.Create.Count > 0 || s.Create.IPv6Count > 0 || s.Create.PrefixCount > 0
+		case AssignIPs, AssignPrefixes, AssignIPv6:
 			return s.Count > 0
 		}
 		return false
 	}
 	pins := func(s *Step) bool {
-		return s.Action == CreateENI && !picks(s) || s.Action == AssignIPs && len(s.IPs) > 0 && s.Count == 0
+		return s.Action == CreateENI && !picks(s) || (s.Action == AssignIPs || s.Action == AssignIPv6) && len(s.IPs) > 0 && s.Count == 0 ||
+			s.Action == AssignPrefixes && len(s.Prefixes) > 0 && s.Count == 0
 	}
 	// pickAncestor memoises whether a step depends, at any depth, on a pick.
 	memo := map[string]bool{}
@@ -1214,6 +1289,13 @@ func modifySpec(o *ObservedENI, e *schema.ENI, sgIDs []string) *ModifySpec {
 		m.Description, m.OldDescription = &desc, &old
 		changed = true
 	}
+	// A queue number the cloud does not report (0) is left alone: there
+	// is nothing to compare.
+	if e.Queues > 0 && o.QueueNumber > 0 && o.QueueNumber != e.Queues {
+		q, old := e.Queues, o.QueueNumber
+		m.QueueNumber, m.OldQueueNumber = &q, &old
+		changed = true
+	}
 	if !changed {
 		return nil
 	}
@@ -1230,6 +1312,9 @@ func modifyReason(o *ObservedENI, m *ModifySpec) string {
 	}
 	if m.Description != nil {
 		parts = append(parts, fmt.Sprintf("description %q → %q", o.Description, *m.Description))
+	}
+	if m.QueueNumber != nil {
+		parts = append(parts, fmt.Sprintf("queues %d → %d", o.QueueNumber, *m.QueueNumber))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -1259,6 +1344,26 @@ func Fingerprint(obs *Observed, ids []string) string {
 			b = append(b, ' ')
 		}
 	}
+	// extras digests issue 17's fields, only when there are any: the
+	// fingerprint of a resource without them is the one it always was.
+	extras := func(v6 []netip.Addr, ps []netip.Prefix, card, queues int) {
+		if len(v6) == 0 && len(ps) == 0 && card == 0 && queues == 0 {
+			return
+		}
+		b = append(b, " v6="...)
+		addrs(v6)
+		b = append(b, " p="...)
+		for i, p := range ps {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = p.AppendTo(b)
+		}
+		b = append(b, " c="...)
+		b = strconv.AppendInt(b, int64(card), 10)
+		b = append(b, " q="...)
+		b = strconv.AppendInt(b, int64(queues), 10)
+	}
 	for _, id := range ids {
 		b = append(b[:0], id...)
 		b = append(b, 0)
@@ -1267,6 +1372,7 @@ func Fingerprint(obs *Observed, ids []string) string {
 			b = in.PrimaryIP.AppendTo(b)
 			b = append(b, ' ')
 			addrs(in.SecondaryIPs)
+			extras(in.IPv6, in.Prefixes, 0, 0)
 			b = append(b, 0)
 		}
 		if e := obs.ENI(id); e != nil {
@@ -1281,6 +1387,7 @@ func Fingerprint(obs *Observed, ids []string) string {
 			b = strconv.AppendQuote(b, e.Name)
 			b = append(b, ' ')
 			b = strconv.AppendQuote(b, e.Description)
+			extras(e.IPv6, e.Prefixes, e.NetworkCard, e.QueueNumber)
 			b = append(b, 0)
 		}
 		h.Write(b)

@@ -75,6 +75,14 @@ type stepDoc struct {
 	Reason      string       `json:"reason"`
 	// Drift marks a step that undoes a change made outside ecsnet.
 	Drift bool `json:"drift"`
+	// The fields of issue 17 are written only when set, so that a plan
+	// without IPv6 addresses, prefixes or network cards is the document it
+	// was (and an older ecsnet refuses, as an unknown field, a plan that
+	// has them rather than misread it). Calls is derived (Step.Calls) for
+	// the prefix steps, and checked when read.
+	Prefixes    []netip.Prefix `json:"prefixes,omitempty"`
+	NetworkCard int            `json:"network_card,omitempty"`
+	Calls       int            `json:"calls,omitempty"`
 }
 
 type createDoc struct {
@@ -86,6 +94,11 @@ type createDoc struct {
 	Name             string            `json:"name"`
 	Description      string            `json:"description"`
 	Tags             map[string]string `json:"tags"`
+	IPv6             []netip.Addr      `json:"ipv6,omitempty"`
+	IPv6Count        int               `json:"ipv6_count,omitempty"`
+	Prefixes         []netip.Prefix    `json:"prefixes,omitempty"`
+	PrefixCount      int               `json:"prefix_count,omitempty"`
+	QueueNumber      int               `json:"queue_number,omitempty"`
 }
 
 // modifyDoc keeps the model's "nil means unchanged": null in JSON. The
@@ -97,6 +110,8 @@ type modifyDoc struct {
 	OldSecurityGroupIDs []string `json:"old_security_group_ids"`
 	OldName             *string  `json:"old_name"`
 	OldDescription      *string  `json:"old_description"`
+	QueueNumber         *int     `json:"queue_number,omitempty"`
+	OldQueueNumber      *int     `json:"old_queue_number,omitempty"`
 }
 
 // changeDoc is one resource's change, gathered from the steps that share a
@@ -131,6 +146,14 @@ type changeDoc struct {
 	IPsAdded   []netip.Addr `json:"ips_added"`
 	CountAdded int          `json:"count_added"`
 	IPsRemoved []netip.Addr `json:"ips_removed"`
+	// IPv6 addresses are in IPsAdded and IPsRemoved beside the IPv4 ones;
+	// IPv6CountAdded more the cloud picks. The prefixes likewise.
+	IPv6CountAdded   int            `json:"ipv6_count_added,omitempty"`
+	PrefixesAdded    []netip.Prefix `json:"prefixes_added,omitempty"`
+	PrefixCountAdded int            `json:"prefix_count_added,omitempty"`
+	PrefixesRemoved  []netip.Prefix `json:"prefixes_removed,omitempty"`
+	// NetworkCard is the card an attach puts the ENI on, when not 0.
+	NetworkCard int `json:"network_card,omitempty"`
 	// Steps are the IDs of the steps that make the change, in plan order.
 	Steps []string `json:"steps"`
 }
@@ -143,10 +166,11 @@ type unmanagedDoc struct {
 }
 
 type unrecordedDoc struct {
-	Target string       `json:"target"`
-	ENIID  string       `json:"eni_id"`
-	IPs    []netip.Addr `json:"ips"`
-	Pruned bool         `json:"pruned"`
+	Target   string         `json:"target"`
+	ENIID    string         `json:"eni_id"`
+	IPs      []netip.Addr   `json:"ips"`
+	Pruned   bool           `json:"pruned"`
+	Prefixes []netip.Prefix `json:"prefixes,omitempty"`
 }
 
 // The action names of resource changes.
@@ -178,7 +202,8 @@ func newPlanDoc(p *Plan) *planDoc {
 		d.Unmanaged = append(d.Unmanaged, unmanagedDoc{ENIID: u.ID, Name: u.Name, InstanceID: u.InstanceID, IPs: nonNil(slices.Clone(u.IPs))})
 	}
 	for _, u := range p.Unrecorded {
-		d.Unrecorded = append(d.Unrecorded, unrecordedDoc{Target: u.Target.String(), ENIID: u.ENIID, IPs: nonNil(slices.Clone(u.IPs)), Pruned: u.Pruned})
+		d.Unrecorded = append(d.Unrecorded, unrecordedDoc{Target: u.Target.String(), ENIID: u.ENIID, IPs: nonNil(slices.Clone(u.IPs)), Pruned: u.Pruned,
+			Prefixes: nilIfEmpty(u.Prefixes)})
 	}
 	// Host steps change no cloud resource: they are steps, and the text
 	// and markdown views list them in a section of their own.
@@ -196,6 +221,10 @@ func newStepDoc(s *Step) stepDoc {
 		ID: s.ID, Action: s.Action.String(), Target: s.Target.String(), ENI: s.ENI, ENIID: s.ENIID,
 		Instance: s.Instance, InstanceID: s.InstanceID, IPs: nonNil(slices.Clone(s.IPs)), Count: s.Count,
 		ClientToken: s.Token, DependsOn: nonNil(slices.Clone(s.DependsOn)), Destroys: s.Destroys, Reason: s.Reason, Drift: s.Drift,
+		Prefixes: nilIfEmpty(s.Prefixes), NetworkCard: s.NetworkCard,
+	}
+	if s.Action == AssignPrefixes || s.Action == UnassignPrefixes {
+		j.Calls = s.Calls()
 	}
 	if c := s.Create; c != nil {
 		tags := maps.Clone(c.Tags)
@@ -203,11 +232,13 @@ func newStepDoc(s *Step) stepDoc {
 			tags = map[string]string{}
 		}
 		j.Create = &createDoc{VSwitchID: c.VSwitchID, SecurityGroupIDs: nonNil(slices.Clone(c.SecurityGroupIDs)), PrimaryIP: c.PrimaryIP,
-			IPs: nonNil(slices.Clone(c.IPs)), Count: c.Count, Name: c.Name, Description: c.Description, Tags: tags}
+			IPs: nonNil(slices.Clone(c.IPs)), Count: c.Count, Name: c.Name, Description: c.Description, Tags: tags,
+			IPv6: nilIfEmpty(c.IPv6), IPv6Count: c.IPv6Count, Prefixes: nilIfEmpty(c.Prefixes), PrefixCount: c.PrefixCount, QueueNumber: c.QueueNumber}
 	}
 	if m := s.Modify; m != nil {
 		j.Modify = &modifyDoc{SecurityGroupIDs: slices.Clone(m.SecurityGroupIDs), Name: clonePtr(m.Name), Description: clonePtr(m.Description),
-			OldSecurityGroupIDs: slices.Clone(m.OldSecurityGroupIDs), OldName: clonePtr(m.OldName), OldDescription: clonePtr(m.OldDescription)}
+			OldSecurityGroupIDs: slices.Clone(m.OldSecurityGroupIDs), OldName: clonePtr(m.OldName), OldDescription: clonePtr(m.OldDescription),
+			QueueNumber: clonePtr(m.QueueNumber), OldQueueNumber: clonePtr(m.OldQueueNumber)}
 	}
 	return j
 }
@@ -281,6 +312,7 @@ func replacementOf(steps []stepDoc, byTarget map[string][]int, target string) (s
 func changeFor(steps []stepDoc, address string, idx []int, replaces bool) changeDoc {
 	c := changeDoc{Address: address, Kind: "primary_eni", Steps: make([]string, 0, len(idx))}
 	var added, removed []netip.Addr
+	var pAdded, pRemoved []netip.Prefix
 	var create, del, attach, detach bool
 	var stays, staysID string // the instance named by a step that neither attaches nor detaches
 	for _, i := range idx {
@@ -302,6 +334,10 @@ func changeFor(steps []stepDoc, address string, idx []int, replaces bool) change
 				c.Create = &cd
 				added = append(added, s.Create.IPs...)
 				c.CountAdded += s.Create.Count
+				added = append(added, s.Create.IPv6...)
+				c.IPv6CountAdded += s.Create.IPv6Count
+				pAdded = append(pAdded, s.Create.Prefixes...)
+				c.PrefixCountAdded += s.Create.PrefixCount
 			}
 		case DeleteENI.String():
 			del = true
@@ -309,6 +345,7 @@ func changeFor(steps []stepDoc, address string, idx []int, replaces bool) change
 		case AttachENI.String():
 			attach = true
 			c.Instance, c.InstanceID = s.Instance, s.InstanceID
+			c.NetworkCard = s.NetworkCard
 		case DetachENI.String():
 			detach = true
 			c.PreviousInstance, c.PreviousInstanceID = s.Instance, s.InstanceID
@@ -322,6 +359,16 @@ func changeFor(steps []stepDoc, address string, idx []int, replaces bool) change
 			c.CountAdded += s.Count
 		case UnassignIPs.String():
 			removed = append(removed, s.IPs...)
+		case AssignIPv6.String():
+			added = append(added, s.IPs...)
+			c.IPv6CountAdded += s.Count
+		case UnassignIPv6.String():
+			removed = append(removed, s.IPs...)
+		case AssignPrefixes.String():
+			pAdded = append(pAdded, s.Prefixes...)
+			c.PrefixCountAdded += s.Count
+		case UnassignPrefixes.String():
+			pRemoved = append(pRemoved, s.Prefixes...)
 		}
 		if s.Action != AttachENI.String() && s.Action != DetachENI.String() && stays == "" && staysID == "" {
 			stays, staysID = s.Instance, s.InstanceID
@@ -345,7 +392,20 @@ func changeFor(steps []stepDoc, address string, idx []int, replaces bool) change
 	}
 	c.IPsAdded = sortedAddrs(added)
 	c.IPsRemoved = sortedAddrs(removed)
+	c.PrefixesAdded = sortedPrefixes(pAdded)
+	c.PrefixesRemoved = sortedPrefixes(pRemoved)
 	return c
+}
+
+// sortedPrefixes sorts and dedupes prefixes; nil when there are none
+// (the fields that hold them are omitted when empty).
+func sortedPrefixes(ps []netip.Prefix) []netip.Prefix {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := slices.Clone(ps)
+	slices.SortFunc(out, comparePrefix)
+	return slices.Compact(out)
 }
 
 func sortedAddrs(as []netip.Addr) []netip.Addr {
@@ -477,7 +537,7 @@ func (d *planDoc) plan() (*Plan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("unrecorded[%d]: %w", i, err)
 		}
-		p.Unrecorded = append(p.Unrecorded, Unrecorded{Target: target, ENIID: u.ENIID, IPs: nilIfEmpty(u.IPs), Pruned: u.Pruned})
+		p.Unrecorded = append(p.Unrecorded, Unrecorded{Target: target, ENIID: u.ENIID, IPs: nilIfEmpty(u.IPs), Pruned: u.Pruned, Prefixes: nilIfEmpty(u.Prefixes)})
 	}
 	return p, nil
 }
@@ -519,7 +579,21 @@ func (j *stepDoc) step(i int, actions map[string]Action, seen map[string]bool) (
 		}
 	}
 	s := &Step{ID: j.ID, Action: a, Target: target, ENI: j.ENI, ENIID: j.ENIID, Instance: j.Instance, InstanceID: j.InstanceID,
-		IPs: nilIfEmpty(j.IPs), Count: j.Count, Token: j.ClientToken, DependsOn: nilIfEmpty(j.DependsOn), Reason: j.Reason, Drift: j.Drift}
+		IPs: nilIfEmpty(j.IPs), Count: j.Count, Token: j.ClientToken, DependsOn: nilIfEmpty(j.DependsOn), Reason: j.Reason, Drift: j.Drift,
+		Prefixes: nilIfEmpty(j.Prefixes), NetworkCard: j.NetworkCard}
+	if s.Action == AssignPrefixes || s.Action == UnassignPrefixes {
+		if j.Calls != s.Calls() {
+			return nil, fmt.Errorf("%s: calls %d does not match its prefixes, which take %d (was the file edited?)", where, j.Calls, s.Calls())
+		}
+	} else if j.Calls != 0 {
+		return nil, fmt.Errorf("%s: only a prefix step carries \"calls\"", where)
+	}
+	if len(s.Prefixes) > 0 && a != AssignPrefixes && a != UnassignPrefixes {
+		return nil, fmt.Errorf("%s: only a prefix step carries \"prefixes\"", where)
+	}
+	if s.NetworkCard != 0 && a != AttachENI {
+		return nil, fmt.Errorf("%s: only an attach step carries \"network_card\"", where)
+	}
 	// "destroys" is derived, never read: a file that says false on a
 	// delete must not hide it from --allow-destroy or the views.
 	s.Destroys = s.Destructive()
@@ -529,11 +603,13 @@ func (j *stepDoc) step(i int, actions map[string]Action, seen map[string]bool) (
 			tags = maps.Clone(c.Tags)
 		}
 		s.Create = &CreateSpec{VSwitchID: c.VSwitchID, SecurityGroupIDs: nilIfEmpty(c.SecurityGroupIDs), PrimaryIP: c.PrimaryIP,
-			IPs: nilIfEmpty(c.IPs), Count: c.Count, Name: c.Name, Description: c.Description, Tags: tags}
+			IPs: nilIfEmpty(c.IPs), Count: c.Count, Name: c.Name, Description: c.Description, Tags: tags,
+			IPv6: nilIfEmpty(c.IPv6), IPv6Count: c.IPv6Count, Prefixes: nilIfEmpty(c.Prefixes), PrefixCount: c.PrefixCount, QueueNumber: c.QueueNumber}
 	}
 	if m := j.Modify; m != nil {
 		s.Modify = &ModifySpec{SecurityGroupIDs: slices.Clone(m.SecurityGroupIDs), Name: clonePtr(m.Name), Description: clonePtr(m.Description),
-			OldSecurityGroupIDs: slices.Clone(m.OldSecurityGroupIDs), OldName: clonePtr(m.OldName), OldDescription: clonePtr(m.OldDescription)}
+			OldSecurityGroupIDs: slices.Clone(m.OldSecurityGroupIDs), OldName: clonePtr(m.OldName), OldDescription: clonePtr(m.OldDescription),
+			QueueNumber: clonePtr(m.QueueNumber), OldQueueNumber: clonePtr(m.OldQueueNumber)}
 	}
 	return s, nil
 }

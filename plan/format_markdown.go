@@ -215,7 +215,7 @@ func (d *planDoc) mdHead(lv mdLevel, opts MarkdownOptions) string {
 		fmt.Fprintf(&h, "### %s: %d to create, %d to change, %d to destroy\n\n", mdText(title), d.Summary.Create, d.Summary.Change, d.Summary.Destroy)
 		unrecorded := 0
 		for _, u := range d.Unrecorded {
-			unrecorded += len(u.IPs)
+			unrecorded += len(u.IPs) + len(u.Prefixes)
 		}
 		h.WriteString("| Create | Change | Destroy | Steps | Unmanaged ENIs | Unrecorded addresses |\n")
 		h.WriteString("|---:|---:|---:|---:|---:|---:|\n")

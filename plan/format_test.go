@@ -132,6 +132,7 @@ func TestFormatGolden(t *testing.T) {
 	}{
 		{"sample", formatSamplePlan},
 		{"empty", formatEmptyPlan},
+		{"v6", formatV6Plan},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := tc.plan()
@@ -149,7 +150,7 @@ func TestFormatSampleCoversEveryAction(t *testing.T) {
 			continue // the hosts sample has them: TestWithHostsFormats
 		}
 		found := false
-		for _, s := range p.Steps {
+		for _, s := range append(slices.Clone(p.Steps), formatV6Plan().Steps...) { // the v6 sample has issue 17's
 			found = found || s.Action == a
 		}
 		if !found {

@@ -232,6 +232,11 @@ func changeComments(c *changeDoc, sym string, byID map[string]*stepDoc) []string
 	case symMove:
 		comments = []string{fmt.Sprintf("%s will move from %s to %s", addr,
 			instanceLabel(c.PreviousInstance, c.PreviousInstanceID), instanceLabel(c.Instance, c.InstanceID))}
+		if c.PreviousInstanceID == c.InstanceID {
+			// A change of network card: only an attach sets it.
+			comments = []string{fmt.Sprintf("%s will be detached from %s and attached again, on network card %d", addr,
+				instanceLabel(c.Instance, c.InstanceID), c.NetworkCard)}
+		}
 		reasons = movesNothing
 	default:
 		comments = []string{addr + " will be updated in place"}
@@ -273,6 +278,12 @@ func changeAttrs(c *changeDoc, sym string) []textAttr {
 			attrs = append(attrs, textAttr{symCreate, "description", strconv.Quote(cr.Description)})
 		}
 		attrs = append(attrs, textAttr{symCreate, "instance", instanceLabel(c.Instance, c.InstanceID)})
+		if cr.QueueNumber > 0 {
+			attrs = append(attrs, textAttr{symCreate, "queues", strconv.Itoa(cr.QueueNumber)})
+		}
+	}
+	if c.NetworkCard > 0 {
+		attrs = append(attrs, textAttr{symCreate, "network_card", strconv.Itoa(c.NetworkCard)})
 	}
 	if m := c.Modify; m != nil {
 		// Old → new, as the instance line shows a move; a plan saved
@@ -290,6 +301,13 @@ func changeAttrs(c *changeDoc, sym string) []textAttr {
 		if m.Description != nil {
 			attrs = append(attrs, textAttr{symUpdate, "description", oldNew(m.OldDescription, *m.Description)})
 		}
+		if m.QueueNumber != nil {
+			v := strconv.Itoa(*m.QueueNumber)
+			if m.OldQueueNumber != nil {
+				v = strconv.Itoa(*m.OldQueueNumber) + " → " + v
+			}
+			attrs = append(attrs, textAttr{symUpdate, "queues", v})
+		}
 	}
 	switch {
 	case sym == symDelete:
@@ -306,8 +324,20 @@ func changeAttrs(c *changeDoc, sym string) []textAttr {
 	if c.CountAdded > 0 {
 		attrs = append(attrs, textAttr{sym: symCreate, value: "(" + plural.Count(c.CountAdded, "address", "addresses") + " picked by the cloud)"})
 	}
+	if c.IPv6CountAdded > 0 {
+		attrs = append(attrs, textAttr{sym: symCreate, value: "(" + plural.Count(c.IPv6CountAdded, "IPv6 address", "IPv6 addresses") + " picked by the cloud)"})
+	}
+	for _, p := range c.PrefixesAdded {
+		attrs = append(attrs, textAttr{sym: symCreate, value: "prefix " + p.String()})
+	}
+	if c.PrefixCountAdded > 0 {
+		attrs = append(attrs, textAttr{sym: symCreate, value: "(" + plural.Count(c.PrefixCountAdded, "/28 prefix", "/28 prefixes") + " picked by the cloud)"})
+	}
 	for _, a := range c.IPsRemoved {
 		attrs = append(attrs, textAttr{sym: symDelete, value: a.String()})
+	}
+	for _, p := range c.PrefixesRemoved {
+		attrs = append(attrs, textAttr{sym: symDelete, value: "prefix " + p.String()})
 	}
 	return attrs
 }
@@ -442,7 +472,14 @@ func (d *planDoc) sections() []textSection {
 		if u.ENIID != "" && !strings.HasSuffix(u.Target, "@"+u.ENIID) {
 			item += " (" + displayIdent(u.ENIID) + ")"
 		}
-		item += ": " + addrList(u.IPs)
+		switch {
+		case len(u.Prefixes) == 0:
+			item += ": " + addrList(u.IPs)
+		case len(u.IPs) == 0:
+			item += ": prefixes " + prefixesString(u.Prefixes)
+		default:
+			item += ": " + addrList(u.IPs) + "; prefixes " + prefixesString(u.Prefixes)
+		}
 		if u.Pruned {
 			pruned.items = append(pruned.items, item)
 		} else {

@@ -70,7 +70,7 @@ func WithHosts(p *Plan, f *schema.Fleet, obs *Observed) *Plan {
 	}
 	for _, s := range p.Steps {
 		switch s.Action {
-		case UnassignIPs:
+		case UnassignIPs, UnassignIPv6, UnassignPrefixes:
 			// The host that holds the addresses now: the instance of a
 			// primary ENI, or where the ENI is attached before the plan
 			// (an ENI moving elsewhere sheds them first).
@@ -96,9 +96,9 @@ func WithHosts(p *Plan, f *schema.Fleet, obs *Observed) *Plan {
 			h.removals = append(h.removals, s.ID)
 			h.enisOut = append(h.enisOut, s.ENI)
 			if o := obs.ENI(s.ENIID); o != nil {
-				h.leaving = append(append(h.leaving, o.PrimaryIP), o.SecondaryIPs...)
+				h.leaving = append(append(append(h.leaving, o.PrimaryIP), o.SecondaryIPs...), o.IPv6...)
 			}
-		case AssignIPs:
+		case AssignIPs, AssignIPv6, AssignPrefixes:
 			var in *schema.Instance
 			if s.Target.Kind == TargetInstance {
 				in = f.Instance(s.Target.Name)
@@ -111,7 +111,9 @@ func WithHosts(p *Plan, f *schema.Fleet, obs *Observed) *Plan {
 			h := get(in)
 			h.touches = append(h.touches, s.ID)
 			h.joining = append(h.joining, s.IPs...)
-			h.picked += s.Count
+			if s.Action != AssignPrefixes { // a count of prefixes, not of addresses
+				h.picked += s.Count
+			}
 			h.adds = true
 		case AttachENI:
 			in := named(s.Instance, s.InstanceID)
@@ -514,7 +516,7 @@ func newRollout(p *Plan, opts HostOptions) *rollout {
 	for _, s := range p.Steps {
 		for _, d := range s.DependsOn {
 			ds := byID[d]
-			if ds == nil || host[s.ID] == "" || host[d] == "" || ds.Action != DetachENI && ds.Action != UnassignIPs {
+			if ds == nil || host[s.ID] == "" || host[d] == "" || ds.Action != DetachENI && !ds.Action.Unassigns() {
 				continue
 			}
 			if a, b := find(host[s.ID]), find(host[d]); a != b {
@@ -656,6 +658,10 @@ func hostLock(lock *schema.Lock, p *Plan, s *Step) *schema.Lock {
 		switch c.Action {
 		case UnassignIPs:
 			e.Secondary = slices.DeleteFunc(e.Secondary, func(x schema.LockedAddr) bool { return slices.Contains(c.IPs, x.Addr) })
+		case UnassignIPv6:
+			e.IPv6 = slices.DeleteFunc(e.IPv6, func(x schema.LockedAddr) bool { return slices.Contains(c.IPs, x.Addr) })
+		case UnassignPrefixes:
+			e.Prefixes = slices.DeleteFunc(e.Prefixes, func(x schema.LockedPrefix) bool { return slices.Contains(c.Prefixes, x.Prefix) })
 		case DetachENI:
 			e.AttachedTo, e.DeviceIndex = "", 0
 		}

@@ -213,6 +213,8 @@ func (o *Observed) indexInstances(bad func(string, ...any)) {
 		}
 		in.MAC = strings.ToLower(in.MAC)
 		sortAddrs(&in.SecondaryIPs, "instance "+in.ID, bad)
+		slices.SortFunc(in.IPv6, netip.Addr.Compare)
+		slices.SortFunc(in.Prefixes, comparePrefix)
 		slices.Sort(in.SecurityGroups)
 		o.instances[in.ID] = in
 	}
@@ -233,6 +235,8 @@ func (o *Observed) indexENIs(bad func(string, ...any)) {
 		}
 		e.MAC = strings.ToLower(e.MAC)
 		sortAddrs(&e.SecondaryIPs, "ENI "+e.ID, bad)
+		slices.SortFunc(e.IPv6, netip.Addr.Compare)
+		slices.SortFunc(e.Prefixes, comparePrefix)
 		slices.Sort(e.SecurityGroups)
 		o.enis[e.ID] = e
 		if e.InstanceID != "" {

@@ -45,7 +45,7 @@ func order(steps map[string]*Step) []*Step {
 		ks = append(ks, keyed{s, visit(id, map[string]bool{}), s.Target.String()})
 	}
 	slices.SortFunc(ks, func(a, b keyed) int {
-		return cmp.Or(cmp.Compare(a.depth, b.depth), cmp.Compare(a.s.Action, b.s.Action),
+		return cmp.Or(cmp.Compare(a.depth, b.depth), cmp.Compare(a.s.Action.rank(), b.s.Action.rank()),
 			strings.Compare(a.target, b.target), strings.Compare(a.s.ID, b.s.ID))
 	})
 	out := make([]*Step, len(ks))

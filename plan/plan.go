@@ -22,7 +22,73 @@ const (
 	// HostApply delivers an instance's configuration after the cloud
 	// assigned it addresses or attached an ENI.
 	HostApply
+	// UnassignIPv6 and AssignIPv6 remove and add an ENI's IPv6 addresses
+	// (UnassignIpv6Addresses, AssignIpv6Addresses): IPs pinned, or Count
+	// for the cloud to pick. UnassignPrefixes and AssignPrefixes remove and
+	// add its /28 IPv4 prefixes (Ipv4Prefix.N / Ipv4PrefixCount of
+	// UnassignPrivateIpAddresses and AssignPrivateIpAddresses): Prefixes
+	// pinned, or Count, in calls of at most ten (Step.Calls). They come
+	// after the host actions so that the values of the older actions, and
+	// so saved plans, stay as they were; order ranks them with the other
+	// unassigns and assigns (rank).
+	UnassignIPv6
+	UnassignPrefixes
+	AssignIPv6
+	AssignPrefixes
 )
+
+// PrefixesPerCall is the most IPv4 prefixes one call assigns or
+// unassigns (Ipv4Prefix.N and Ipv4PrefixCount: 1 to 10, ecs-api.md §9;
+// https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-assignprivateipaddresses).
+const PrefixesPerCall = 10
+
+// Calls returns how many API calls the step makes when none is retried:
+// a prefix step splits its prefixes (or its count) into calls of at most
+// PrefixesPerCall; every other cloud step makes one call (plus the reads
+// that wait for an asynchronous result); a host step none.
+func (s *Step) Calls() int {
+	switch {
+	case s.Action.Host():
+		return 0
+	case s.Action == AssignPrefixes || s.Action == UnassignPrefixes:
+		n := len(s.Prefixes) + s.Count
+		return max(1, (n+PrefixesPerCall-1)/PrefixesPerCall)
+	}
+	return 1
+}
+
+// rank is the action's place among steps of equal depth: removals before
+// additions, the IPv6 and prefix actions beside the IPv4 ones.
+func (a Action) rank() int {
+	switch a {
+	case UnassignIPs, UnassignIPv6, UnassignPrefixes:
+		return 1
+	case DetachENI:
+		return 2
+	case DeleteENI:
+		return 3
+	case CreateENI:
+		return 4
+	case ModifyENI:
+		return 5
+	case AttachENI:
+		return 6
+	case AssignIPs, AssignIPv6, AssignPrefixes:
+		return 7
+	case HostRemove:
+		return 8
+	case HostApply:
+		return 9
+	}
+	return 10
+}
+
+// Assigns reports whether the action adds addresses or prefixes to an
+// ENI; Unassigns whether it takes them away.
+func (a Action) Assigns() bool { return a == AssignIPs || a == AssignIPv6 || a == AssignPrefixes }
+func (a Action) Unassigns() bool {
+	return a == UnassignIPs || a == UnassignIPv6 || a == UnassignPrefixes
+}
 
 // String returns the action's stable name, as the JSON plan spells it.
 func (a Action) String() string {
@@ -45,6 +111,14 @@ func (a Action) String() string {
 		return "host-remove"
 	case HostApply:
 		return "host-apply"
+	case AssignIPv6:
+		return "assign-ipv6"
+	case UnassignIPv6:
+		return "unassign-ipv6"
+	case AssignPrefixes:
+		return "assign-prefixes"
+	case UnassignPrefixes:
+		return "unassign-prefixes"
 	}
 	return "unknown"
 }
@@ -62,7 +136,8 @@ func (a Action) Host() bool { return a == HostRemove || a == HostApply }
 
 // Actions lists every action.
 func Actions() []Action {
-	return []Action{UnassignIPs, DetachENI, DeleteENI, CreateENI, ModifyENI, AttachENI, AssignIPs, HostRemove, HostApply}
+	return []Action{UnassignIPs, DetachENI, DeleteENI, CreateENI, ModifyENI, AttachENI, AssignIPs, HostRemove, HostApply,
+		UnassignIPv6, UnassignPrefixes, AssignIPv6, AssignPrefixes}
 }
 
 // Tag keys ecsnet writes on the ENIs it creates. An ENI without the fleet
@@ -91,11 +166,19 @@ type Step struct {
 	// targets, or the instance owning a primary ENI.
 	Instance   string
 	InstanceID string
-	// IPs are the addresses to assign (pinned) or unassign; for a host
-	// step, the addresses that leave or join the host.
+	// IPs are the addresses to assign (pinned) or unassign, IPv4 or, for
+	// the IPv6 actions, IPv6; for a host step, the addresses that leave or
+	// join the host.
 	IPs []netip.Addr
-	// Count is how many addresses the cloud picks (assign by count).
+	// Prefixes are the /28 IPv4 prefixes a prefix step assigns (pinned) or
+	// unassigns.
+	Prefixes []netip.Prefix
+	// Count is how many addresses (or, for AssignPrefixes, prefixes) the
+	// cloud picks (assign by count).
 	Count int
+	// NetworkCard is the card an attach puts the ENI on
+	// (AttachNetworkInterface NetworkCardIndex); 0 sends none.
+	NetworkCard int
 	// Create and Modify carry the parameters of those actions.
 	Create *CreateSpec
 	Modify *ModifySpec
@@ -129,9 +212,20 @@ type CreateSpec struct {
 	PrimaryIP        netip.Addr   // zero: the cloud picks
 	IPs              []netip.Addr // pinned secondary addresses assigned at creation
 	Count            int          // or: secondary addresses the cloud picks at creation
-	Name             string
-	Description      string
-	Tags             map[string]string
+	// IPv6 addresses and /28 IPv4 prefixes at creation: pinned, or a
+	// count for the cloud to pick (Ipv6Address.N / Ipv6AddressCount,
+	// Ipv4Prefix.N / Ipv4PrefixCount). Prefixes are never asked for beside
+	// secondary IPv4 addresses in one create: those ENIs get them from an
+	// assign-prefixes step.
+	IPv6        []netip.Addr
+	IPv6Count   int
+	Prefixes    []netip.Prefix
+	PrefixCount int
+	// QueueNumber is the ENI's queue number; 0 leaves the type's default.
+	QueueNumber int
+	Name        string
+	Description string
+	Tags        map[string]string
 }
 
 // ModifySpec holds the changes of ModifyNetworkInterfaceAttribute; nil
@@ -140,12 +234,17 @@ type ModifySpec struct {
 	SecurityGroupIDs []string
 	Name             *string
 	Description      *string
+	// QueueNumber changes the ENI's queues. The API takes it only while
+	// the ENI is Available or its instance is Stopped
+	// (https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-modifynetworkinterfaceattribute).
+	QueueNumber *int
 	// The Old fields hold the observed values of the fields that change,
 	// so a reviewer sees both sides; nil beside an unchanged field. The
 	// executor never reads them.
 	OldSecurityGroupIDs []string
 	OldName             *string
 	OldDescription      *string
+	OldQueueNumber      *int
 }
 
 // Plan is the ordered list of steps that takes the cloud from what was
@@ -193,8 +292,10 @@ type Unmanaged struct {
 type Unrecorded struct {
 	Target Target
 	ENIID  string
-	IPs    []netip.Addr
-	Pruned bool
+	IPs    []netip.Addr // IPv4 and IPv6
+	// Prefixes are the unrecorded IPv4 prefixes.
+	Prefixes []netip.Prefix
+	Pruned   bool
 }
 
 // Empty reports whether the plan changes nothing.

@@ -60,8 +60,10 @@ func ReachNotes(p *Plan, unreachable map[string]string) []string {
 				switch c.Action {
 				case DetachENI:
 					takes = append(takes, "detaches ENI "+c.ENI)
-				case UnassignIPs:
+				case UnassignIPs, UnassignIPv6:
 					takes = append(takes, "unassigns "+addrList(c.IPs))
+				case UnassignPrefixes:
+					takes = append(takes, "unassigns prefixes "+prefixesString(c.Prefixes))
 				}
 			}
 			notes = append(notes, fmt.Sprintf("%s cannot run: %s. apply --hosts skips it (outcome: not reachable, not done) and goes on: "+

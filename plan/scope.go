@@ -82,7 +82,7 @@ func (sc *scope) check(s *Step, eniID string) error {
 		return refuse("names no ENI, and no create step of the plan makes one for %s", s.Target)
 	}
 	switch s.Action {
-	case AssignIPs, UnassignIPs:
+	case AssignIPs, UnassignIPs, AssignIPv6, UnassignIPv6, AssignPrefixes, UnassignPrefixes:
 		if !sc.owns(eniID) {
 			return foreign(eniID)
 		}

@@ -70,6 +70,29 @@ func (ex *executor) shows(obs *Observed, done []*Step) bool {
 			if o := obs.ENI(id); o != nil && slices.ContainsFunc(s.IPs, func(a netip.Addr) bool { return slices.Contains(o.SecondaryIPs, a) }) {
 				return false
 			}
+		case AssignIPv6, AssignPrefixes:
+			o, e := obs.ENI(id), ex.lockEntry(s.Target)
+			if o == nil {
+				return false
+			}
+			for _, a := range e.IPv6 {
+				if !slices.Contains(o.IPv6, a.Addr) {
+					return false
+				}
+			}
+			for _, p := range e.Prefixes {
+				if !slices.Contains(o.Prefixes, p.Prefix) {
+					return false
+				}
+			}
+		case UnassignIPv6:
+			if o := obs.ENI(id); o != nil && slices.ContainsFunc(s.IPs, func(a netip.Addr) bool { return slices.Contains(o.IPv6, a) }) {
+				return false
+			}
+		case UnassignPrefixes:
+			if o := obs.ENI(id); o != nil && slices.ContainsFunc(s.Prefixes, func(p netip.Prefix) bool { return slices.Contains(o.Prefixes, p) }) {
+				return false
+			}
 		}
 	}
 	return true
