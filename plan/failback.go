@@ -46,8 +46,9 @@ func FailoverTag(in *schema.Instance, at time.Time) string {
 // ENIs that are not the fleet's are never read.
 func Failovers(f *schema.Fleet, obs *Observed) []Failover {
 	var out []Failover
+	fe := newFleetENIs(f, obs) // fleeteni.go
 	for _, x := range f.ENIs {
-		o := FleetENI(f, obs, x)
+		o := fe.of(x)
 		if o == nil || o.Tags[TagFailover] == "" {
 			continue
 		}
