@@ -295,14 +295,8 @@ func createNetworkInterface(s *Server, q *call) (any, *apiError) {
 		// Prefixes are picked before an automatic primary address, which
 		// then comes from what they leave; a pinned primary inside a free
 		// block takes that block away.
-		free := 0
-		for _, off := range v.freePrefixes() {
-			if !primary.IsValid() || !netip.PrefixFrom(u32ToAddr(v.base+off), prefixBits).Contains(primary) {
-				free++
-			}
-		}
-		if free < countPrefixes {
-			return nil, errPrefixNotEnough(v, countPrefixes, free)
+		if v.freePrefixes(countPrefixes, primary) < countPrefixes {
+			return nil, errPrefixNotEnough(v, countPrefixes, v.freePrefixes(0, primary))
 		}
 		if needAuto > 0 && v.free()-len(asked)-countPrefixes*prefixSize < needAuto {
 			return nil, errIPNotEnough(v)
@@ -772,10 +766,8 @@ func (s *Server) assignPrefixes(q *call, e *eni, v *vswitch, pinned []netip.Pref
 	if err := c.checkPrefixes(v, e, pinned); err != nil {
 		return nil, err
 	}
-	if len(pinned) == 0 {
-		if free := len(v.freePrefixes()); free < count {
-			return nil, errPrefixNotEnough(v, count, free)
-		}
+	if len(pinned) == 0 && v.freePrefixes(count, netip.Addr{}) < count {
+		return nil, errPrefixNotEnough(v, count, v.freePrefixes(0, netip.Addr{}))
 	}
 	s.touch(e, q.now)
 	s.markBusy(e, q.now)

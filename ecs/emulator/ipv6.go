@@ -131,29 +131,35 @@ func (v *vswitch) releasePrefix(p netip.Prefix) {
 	}
 }
 
-// freePrefixes returns the offsets of v's free aligned /28s, in order.
-func (v *vswitch) freePrefixes() []uint32 {
-	var out []uint32
+// freePrefixes counts v's free aligned /28s, stopping at limit (0: no
+// limit); skip, when valid, is an address whose block does not count.
+func (v *vswitch) freePrefixes(limit int, skip netip.Addr) int {
+	n := 0
 	for off := uint32(0); off+prefixSize <= v.size; off += prefixSize {
-		if v.prefixFree(off) {
-			out = append(out, off)
+		if v.prefixFree(off) && !(skip.IsValid() && addrToU32(skip)-v.base-off < prefixSize) {
+			n++
+			if n == limit {
+				break
+			}
 		}
 	}
-	return out
+	return n
 }
 
-// allocatePrefixes takes n free aligned /28s of v for eniID, each drawn
-// from the ENI's stream among the free ones. The caller has checked that n
-// are free.
+// allocatePrefixes takes n free aligned /28s of v for eniID: each a draw
+// of the ENI's stream among the blocks, searched onwards from there to the
+// next free one, like allocate. The caller has checked that n are free.
 func (c *cloud) allocatePrefixes(v *vswitch, n int, eniID string) []netip.Prefix {
-	free := v.freePrefixes()
+	blocks := v.size / prefixSize
 	out := make([]netip.Prefix, 0, n)
 	for range n {
-		i := int(c.gen.pick(eniID, uint64(len(free))))
-		p := netip.PrefixFrom(u32ToAddr(v.base+free[i]), prefixBits)
+		b := uint32(c.gen.pick(eniID, uint64(blocks)))
+		for !v.prefixFree(b * prefixSize) {
+			b = (b + 1) % blocks
+		}
+		p := netip.PrefixFrom(u32ToAddr(v.base+b*prefixSize), prefixBits)
 		v.takePrefix(p, eniID)
 		out = append(out, p)
-		free = slices.Delete(free, i, i+1)
 	}
 	return out
 }
