@@ -494,3 +494,99 @@ func TestDualStackIfcfg(t *testing.T) {
 	want := dsSecondaryOnly(h)
 	dsExpect(t, "ifcfg files sourced, route and rule files replayed with ip", dsLive(t, ns, want), want)
 }
+
+// TestDualStackWicked reads every SUSE file the way wicked does (no line
+// skipped, the values bash reads), adds the IPADDR* addresses, replays the
+// ifroute (Destination Gateway Netmask Interface Options) and ifrule
+// ([ipv4|ipv6] selector action) lines with ip(8), and reads the state
+// back: wicked's files carry the primary ENI's IPv6 and prefixes too.
+func TestDualStackWicked(t *testing.T) {
+	h := dsHost(schema.StackWicked, "sles15")
+	files := dsRender(t, h)
+	dir := t.TempDir()
+	ns := dsNetns(t, h)
+	var routes, rules []render.File
+	for p, f := range files {
+		base := filepath.Base(p)
+		if !strings.HasPrefix(p, "etc/sysconfig/network/") {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(base, "ifroute-"):
+			routes = append(routes, f)
+		case strings.HasPrefix(base, "ifrule-"):
+			rules = append(rules, f)
+		case strings.HasPrefix(base, "ifcfg-"):
+			vars, ignored := hosttest.ReadWickedSysconfig(f.Data)
+			for _, l := range ignored {
+				t.Errorf("%s: wicked skips the line %q", base, l)
+			}
+			file := filepath.Join(dir, base)
+			if err := os.WriteFile(file, f.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if bash := hosttest.SourceIfcfg(t, file); fmt.Sprint(vars) != fmt.Sprint(bash) {
+				t.Errorf("%s: wicked reads %v, bash %v", base, vars, bash)
+			}
+			dev := strings.TrimPrefix(base, "ifcfg-")
+			for k, v := range vars {
+				suffix, ok := strings.CutPrefix(k, "IPADDR")
+				if !ok || v == "" || k == "IPADDR" && dev == h.Primary.Name() {
+					continue
+				}
+				args := []string{"ip", "addr", "add", v, "dev", dev}
+				if strings.Contains(v, ":") {
+					if vars["LABEL"+suffix] != "" {
+						t.Errorf("%s: %s has a label; labels are IPv4's", base, k)
+					}
+					args = append(args, "nodad")
+				} else if l := vars["LABEL"+suffix]; l != "" {
+					args = append(args, "label", dev+":"+l)
+				}
+				ns.Run(t, args...)
+			}
+		}
+	}
+	for _, f := range routes {
+		for _, line := range strings.Split(string(f.Data), "\n") {
+			c := strings.Fields(line)
+			if len(c) == 0 || strings.HasPrefix(c[0], "#") {
+				continue
+			}
+			if len(c) < 4 || c[2] != "-" {
+				t.Errorf("%s: %q: want four columns and no netmask", f.Path, line)
+				continue
+			}
+			args := []string{"ip", "route", "add"}
+			opts := c[4:]
+			if i := slices.Index(opts, "type"); i >= 0 && i+1 < len(opts) {
+				args = append(args, opts[i+1]) // ip(8) takes the type before the prefix
+				opts = slices.Delete(slices.Clone(opts), i, i+2)
+			}
+			dst := c[0]
+			if dst == "default" && strings.Contains(c[1], ":") {
+				args = append(args[:1], append([]string{"-6"}, args[1:]...)...)
+			}
+			args = append(args, dst)
+			if c[1] != "-" {
+				args = append(args, "via", c[1])
+			}
+			ns.Run(t, append(append(args, "dev", c[3]), opts...)...)
+		}
+	}
+	for _, f := range rules {
+		for _, line := range strings.Split(string(f.Data), "\n") {
+			c := strings.Fields(line)
+			if len(c) == 0 || strings.HasPrefix(c[0], "#") {
+				continue
+			}
+			family := map[string]string{"ipv4": "-4", "ipv6": "-6"}[c[0]]
+			if family == "" {
+				t.Errorf("%s: %q does not name its family", f.Path, line)
+				continue
+			}
+			ns.Run(t, append([]string{"ip", family, "rule", "add"}, c[1:]...)...)
+		}
+	}
+	dsExpect(t, "addresses, ifroute and ifrule replayed with ip", dsLive(t, ns, h), h)
+}

@@ -26,6 +26,16 @@ import _ "embed"
 // 'dhcp', so converting a host changes its addresses only. n is the
 // address's offset in its vSwitch block, as in alias names.
 //
+// IPv6 and IPv4 prefixes (dualstack.go): IPv6 addresses are
+// IPADDR_V6_<i>='A/len' in the NIC's ifcfg file. A secondary ENI's
+// ifroute file adds its IPv6 block and the default route via the
+// vSwitch's IPv6 gateway in its table, and its ifrule file one ipv6 rule
+// per address; prefixes the host answers for are routes with options
+// `table T type local` and ipv4 rules. The primary ENI's IPv6 default
+// route (main) and prefix routes (table local) are in ifroute-eth0,
+// written only when it has them. wicked takes router advertisements'
+// acceptance from sysctl (ifsysctl(5)), which the bundle does not set.
+//
 // Live, the primary ENI's addresses are added with ip(8) rather than by
 // `wicked ifreload eth0`, which takes a changed interface down and up (and
 // the host's own address and DHCP lease with it). cloud-init rewrites
@@ -59,12 +69,41 @@ func wicked(h *Host) ([]File, error) {
 			b.uint32(k)
 			b.str("'\n")
 		}
+		if !n.HasIPv6() {
+			return
+		}
+		// IPv6 addresses take the suffix _V6_<i>: no label (labels
+		// are IPv4's), no clash with the IPv4 offsets.
+		for i, a := range n.IPv6 {
+			b.str("IPADDR_V6_")
+			b.int(i + 1)
+			b.str("='")
+			b.cidr(a, n.IPv6Bits())
+			b.str("'\n")
+		}
 	}
-	p := newText(len(gen) + 200 + 64*len(h.Primary.Secondary))
+	p := newText(len(gen) + 200 + 64*(len(h.Primary.Secondary)+len(h.Primary.IPv6)))
 	p.str(gen, "# The ", nicTitle(h.Primary), ": DHCP, plus its secondary addresses.\n")
 	p.str("BOOTPROTO='dhcp'\nSTARTMODE='auto'\n")
 	suffixed(p, h.Primary)
 	add("ifcfg-"+h.Primary.Name(), p)
+	if pr := h.Primary; hasDual(pr) {
+		// The primary ENI's IPv6 default route (main table) and its
+		// prefixes' local routes (table local): no rules.
+		name := pr.Name()
+		b := newText(len(gen) + 300 + 64*len(pr.HostPrefixes()))
+		b.str(gen, "# Routes of the ", nicTitle(pr), ": Destination Gateway Netmask Interface Options.\n")
+		if pr.HasIPv6() {
+			b.str("default ")
+			b.addr(pr.IPv6Gateway())
+			b.str(" - ", name, "\n")
+		}
+		for _, x := range pr.HostPrefixes() {
+			b.prefix(x)
+			b.str(" - - ", name, " table local type local\n")
+		}
+		add("ifroute-"+name, b)
+	}
 	data := newText(200 + 48*len(h.Secondary))
 	data.str("# WICKED_IFS: NIC key and interface of each secondary ENI.\nWICKED_IFS=(\n")
 	for _, n := range h.Secondary {
@@ -94,9 +133,25 @@ func wicked(h *Host) ([]File, error) {
 		b.str(" - ", name, " table ")
 		b.int(n.Table)
 		b.byte('\n')
+		if n.HasIPv6() {
+			b.prefix(n.IPv6Prefix)
+			b.str(" - - ", name, " table ")
+			b.int(n.Table)
+			b.str("\ndefault ")
+			b.addr(n.IPv6Gateway())
+			b.str(" - ", name, " table ")
+			b.int(n.Table)
+			b.byte('\n')
+		}
+		for _, x := range n.HostPrefixes() {
+			b.prefix(x)
+			b.str(" - - ", name, " table ")
+			b.int(n.Table)
+			b.str(" type local\n")
+		}
 		add("ifroute-"+name, b)
 
-		b = newText(len(gen) + len(title) + 100 + 64*(1+len(n.Secondary)))
+		b = newText(len(gen) + len(title) + 100 + 64*(1+len(n.Secondary)+dualCount(n)))
 		b.str(gen, "# Traffic from the addresses of ", title, " uses table ")
 		b.int(n.Table)
 		b.str(".\n")
@@ -104,6 +159,18 @@ func wicked(h *Host) ([]File, error) {
 			b.str("ipv4 ")
 			b.rule(a, n)
 			b.byte('\n')
+		}
+		for _, x := range n.HostPrefixes() {
+			b.str("ipv4 ")
+			b.ruleFrom(x, n)
+			b.byte('\n')
+		}
+		if n.HasIPv6() {
+			for _, a := range n.IPv6 {
+				b.str("ipv6 ")
+				b.rule(a, n)
+				b.byte('\n')
+			}
 		}
 		add("ifrule-"+name, b)
 	}
