@@ -590,3 +590,55 @@ func TestDualStackWicked(t *testing.T) {
 	}
 	dsExpect(t, "addresses, ifroute and ifrule replayed with ip", dsLive(t, ns, h), h)
 }
+
+// TestDualStackPrefixesOnlyWhenAsked renders the dual-stack host for every
+// configuration-file stack: a prefix the host is not asked to answer for
+// (data-b's, a CNI's) appears in no configuration file, one it is asked for
+// does, and every IPv6 address and gateway is there.
+func TestDualStackPrefixesOnlyWhenAsked(t *testing.T) {
+	for _, c := range []struct {
+		stack schema.Stack
+		os    schema.OS
+	}{
+		{schema.StackNetworkd, "debian12"}, {schema.StackNetplan, "ubuntu22.04"},
+		{schema.StackNetworkManager, "rocky9"}, {schema.StackIfupdown, "debian12"},
+		{schema.StackIfcfg, "centos7"}, {schema.StackWicked, "sles15"},
+	} {
+		t.Run(string(c.stack), func(t *testing.T) {
+			h := dsHost(c.stack, c.os)
+			var config strings.Builder
+			for p, f := range dsRender(t, h) {
+				// The configuration files: not the apply script, its
+				// boot scripts and units, nor the manifest.
+				if strings.HasPrefix(p, "etc/") && !strings.HasPrefix(p, "etc/ecsnet/") && !strings.HasPrefix(p, "etc/systemd/system/") {
+					config.Write(f.Data)
+				}
+			}
+			s := config.String()
+			if strings.Contains(s, "172.16.2.48") {
+				t.Errorf("data-b's prefix 172.16.2.48/28 is configured, though ipv4PrefixesOnHost is not set")
+			}
+			want := []string{"172.16.1.48/28", "172.16.1.64/28"}
+			for _, n := range h.Secondary {
+				for _, a := range n.IPv6 {
+					want = append(want, a.String())
+				}
+				if n.HasIPv6() {
+					want = append(want, n.IPv6Gateway().String(), n.IPv6Prefix.String())
+				}
+			}
+			if c.stack != schema.StackNetworkManager && c.stack != schema.StackIfcfg {
+				// The primary ENI's are in these stacks' files.
+				want = append(want, "172.16.0.32/28", h.Primary.IPv6Gateway().String())
+				for _, a := range h.Primary.IPv6 {
+					want = append(want, a.String())
+				}
+			}
+			for _, w := range want {
+				if !strings.Contains(s, w) {
+					t.Errorf("%s is in no configuration file", w)
+				}
+			}
+		})
+	}
+}
