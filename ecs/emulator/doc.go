@@ -44,20 +44,24 @@
 //	  "Quotas": {"MaxNetworkInterfaces": 100, "UnboundEniMaxSecondaryIps": 49,
 //	             "SecurityGroupMaxIps": 2000, "CreateMaxSecondaryIps": 49, "MaxSecurityGroupsPerEni": 5},
 //	  "InstanceTypes": [{"InstanceTypeId": "ecs.g7.large", "EniQuantity": 3,
-//	                     "EniPrivateIpAddressQuantity": 6, "AttachNeedsStopped": false}],
+//	                     "EniPrivateIpAddressQuantity": 6, "AttachNeedsStopped": false,
+//	                     "EniIpv6AddressQuantity": 6, "NetworkCardQuantity": 1, "MaximumQueueNumberPerEni": 2}],
 //	  "Vpcs": [{"VpcId": "vpc-…", "CidrBlock": "10.0.0.0/16"}],
-//	  "VSwitches": [{"VSwitchId": "vsw-…", "VpcId": "vpc-…", "ZoneId": "cn-hangzhou-h", "CidrBlock": "10.0.1.0/24"}],
+//	  "VSwitches": [{"VSwitchId": "vsw-…", "VpcId": "vpc-…", "ZoneId": "cn-hangzhou-h", "CidrBlock": "10.0.1.0/24",
+//	                 "Ipv6CidrBlock": "2408:4005:3aa:1b00::/64"}],
 //	  "SecurityGroups": [{"SecurityGroupId": "sg-…", "VpcId": "vpc-…"}],
 //	  "Instances": [{"InstanceId": "i-…", "InstanceName": "web-1", "InstanceType": "ecs.g7.large",
 //	                 "Status": "Running", "OSType": "linux", "OSName": "Ubuntu 22.04 64位",
 //	                 "ZoneId": "cn-hangzhou-h", "VSwitchId": "vsw-…", "PrivateIpAddress": "10.0.1.10",
 //	                 "NetworkInterfaceId": "eni-…", "MacAddress": "00:16:3e:…",
 //	                 "SecurityGroupIds": ["sg-…"], "SecondaryPrivateIpAddresses": ["10.0.1.11"],
+//	                 "Ipv6Addresses": ["2408:4005:3aa:1b00::10"], "Ipv4Prefixes": ["10.0.1.16/28"],
 //	                 "EcsnetAgent": "Running"}],
 //	  "NetworkInterfaces": [{"NetworkInterfaceId": "eni-…", "NetworkInterfaceName": "…", "Description": "…",
 //	                 "VSwitchId": "vsw-…", "SecurityGroupIds": ["sg-…"], "PrivateIpAddress": "10.0.1.20",
 //	                 "SecondaryPrivateIpAddresses": [], "MacAddress": "00:16:3e:…", "Status": "InUse",
-//	                 "InstanceId": "i-…", "DeviceIndex": 1, "Tags": [{"TagKey": "k", "TagValue": "v"}]}]
+//	                 "InstanceId": "i-…", "DeviceIndex": 1, "Tags": [{"TagKey": "k", "TagValue": "v"}],
+//	                 "Ipv6Addresses": [], "Ipv4Prefixes": [], "NetworkCardIndex": 0, "QueueNumber": 0}]
 //	}
 //
 // Instances carry their primary ENI; NetworkInterfaces are the secondary
@@ -231,7 +235,8 @@
 //     describenetworkinterfaces, describenetworkinterfaceattribute,
 //     createnetworkinterface, attachnetworkinterface, detachnetworkinterface,
 //     deletenetworkinterface, modifynetworkinterfaceattribute,
-//     assignprivateipaddresses, unassignprivateipaddresses, tagresources,
+//     assignprivateipaddresses, unassignprivateipaddresses,
+//     assignipv6addresses, unassignipv6addresses, tagresources,
 //     untagresources, listtagresources, runcommand,
 //     describeinvocationresults, describeinvocations,
 //     describecloudassistantstatus, stopinstance, startinstance,
@@ -244,6 +249,10 @@
 //   - Idempotence: https://www.alibabacloud.com/help/en/ecs/developer-reference/how-to-ensure-idempotence
 //   - Limits: https://www.alibabacloud.com/help/en/ecs/user-guide/overview-of-instance-families
 //     (per-type ENI quotas, in package schema's table).
+//   - IP prefixes: https://www.alibabacloud.com/help/en/ecs/user-guide/ip-prefix
+//     (/28, aligned, one slot of the per-ENI quota each; ipv6.go has the
+//     rest, with the 2021 reference's error tables where the current pages
+//     list none).
 //
 // # Choices where the cloud is ambiguous (ecs-api.md §8)
 //
@@ -280,6 +289,23 @@
 //     ENIs by ID, TotalCount included.
 //   - DescribeInstances lists the primary ENI and InUse secondary ENIs; the
 //     primary's secondary addresses only with NETWORK_PRIMARY_ENI_IP.
+//   - IPv6 and IPv4 prefixes (ipv6.go): a vSwitch's IPv6 block is a /64 of
+//     which the network address and the last nine are reserved; a /28
+//     prefix takes 16 addresses of its vSwitch and one slot of the ENI's
+//     EniPrivateIpAddressQuantity; a call never carries addresses and
+//     prefixes together (InvalidParameter.Conflict, as Terway says ECS
+//     refuses); a vSwitch with free addresses but no free aligned /28
+//     answers InvalidVSwitchId.IpNotEnough and says so; prefixes come from
+//     the whole block (vSwitch CIDR reservations are not modelled) and do
+//     not count towards the 2,000 addresses of a security group;
+//     Ipv6Prefix.N and Ipv6PrefixCount are not modelled. Ipv6Sets and
+//     Ipv4PrefixSets are left out when empty, QueueNumber when never set
+//     (the emulator does not know the type's default queue count).
+//   - NetworkCardIndex is 0 to the type's NetworkCardQuantity-1, else
+//     InvalidParameter; it shows only in the preview Attachment.
+//     QueueNumber changes only on a secondary ENI that is Available or on
+//     a Stopped instance, up to MaximumQueueNumberPerEni (checked on
+//     attach too); TotalEniQueueQuantity is not modelled.
 //   - Requests without Format=JSON are refused (the cloud would answer
 //     XML); parameters the real API has but the emulator does not model
 //     are refused with UnsupportedParameter rather than ignored.
