@@ -29,6 +29,20 @@ func checkVSwitches(f *schema.Fleet, obs *Observed) schema.Errors {
 		if o.CIDR.IsValid() && v.CIDR.IsValid() && o.CIDR.Masked() != v.CIDR.Masked() {
 			errs = append(errs, schema.VSwitchBlockError(v, o.CIDR, ""))
 		}
+		if v.IPv6CIDR.IsValid() {
+			// As the IPv4 block: render derives the hosts' IPv6 prefix
+			// from it, and validate checked the IPv6 addresses against it.
+			switch {
+			case !o.IPv6CIDR.IsValid():
+				errs = append(errs, &schema.Error{Pos: orPos(v.IPv6CIDRPos, v.Pos), Path: path + ".ipv6Cidr",
+					Msg:  fmt.Sprintf("ipv6Cidr %s: vSwitch %s has no IPv6 block in the cloud", v.IPv6CIDR, v.ID),
+					Hint: "enable IPv6 on the vSwitch (the VPC console, or the VPC API), then write the block it gets; or remove ipv6Cidr and the IPv6 addresses in it"})
+			case o.IPv6CIDR.Masked() != v.IPv6CIDR.Masked():
+				errs = append(errs, &schema.Error{Pos: orPos(v.IPv6CIDRPos, v.Pos), Path: path + ".ipv6Cidr",
+					Msg:  fmt.Sprintf("ipv6Cidr %s differs from the cloud's %s for vSwitch %s", v.IPv6CIDR, o.IPv6CIDR, v.ID),
+					Hint: fmt.Sprintf("write the cloud's block, ipv6Cidr: %q, and check the IPv6 addresses against it", o.IPv6CIDR.Masked())})
+			}
+		}
 		if o.Zone != "" && v.Zone != "" && o.Zone != v.Zone {
 			errs = append(errs, &schema.Error{Pos: orPos(v.ZonePos, v.Pos), Path: path + ".zone",
 				Msg:  fmt.Sprintf("zone %s differs from the cloud's %s for vSwitch %s", v.Zone, o.Zone, v.ID),
