@@ -401,6 +401,15 @@ func TestDualStackIfupdownReal(t *testing.T) {
 			}
 			ifupdown("ifup")
 			dsExpect(t, "after ifup", dsLive(t, ns, h), h)
+			for _, n := range dsNICs(h) {
+				if !n.HasIPv6() {
+					continue
+				}
+				// Router advertisements off wherever IPv6 is static.
+				if v := ns.Run(t, "cat", "/proc/sys/net/ipv6/conf/"+n.Name()+"/accept_ra"); strings.TrimSpace(v) != "0" {
+					t.Errorf("%s: accept_ra is %q after ifup, want 0", n.Name(), strings.TrimSpace(v))
+				}
+			}
 			ifupdown("ifup") // again: "already configured", nothing changes
 			dsExpect(t, "after a second ifup", dsLive(t, ns, h), h)
 			ifupdown("ifdown")

@@ -239,6 +239,8 @@ func ifupdownPrimaryDual(b *text, p NIC, record func(string, string, int, []neti
 		b.str("\n# IPv6 addresses of the ", nicTitle(p), ",\n",
 			"# and its IPv6 default route via the vSwitch's IPv6 gateway, in the main table.\n")
 		b.str("auto ", name, "\niface ", name, " inet manual\n")
+		// As inet6 static's accept_ra 0 does for a secondary ENI.
+		b.str(`    up sysctl -q -e -w net.ipv6.conf."${IFACE%%:*}".accept_ra=0`, "\n")
 		for _, a := range p.IPv6 {
 			b.str("    up ip -6 addr replace ")
 			b.cidr(a, p.IPv6Bits())
