@@ -289,3 +289,41 @@ func TestPlanIPv6BlockMismatch(t *testing.T) {
 		})
 	}
 }
+
+// TestPruneIPv6AndPrefixes: an IPv6 address and a prefix assigned by hand
+// to a managed ENI are listed as unrecorded and left alone, like an IPv4
+// address; plan --prune unassigns them.
+func TestPruneIPv6AndPrefixes(t *testing.T) {
+	e := startEmu(t, v6World(), emulator.Options{})
+	c := newClient(t, fastConfig(e.URL))
+	f := loadFleet(t, v6Fleet(`, "ipv6IpCount": 1`, `"10.0.1.160/28"`))
+	_, rep := planApply(t, c, f, nil)
+	ctx := context.Background()
+	pinp := rep.Lock.Secondary("pinp").ID
+	if _, err := c.AssignIpv6Addresses(ctx, AssignIPv6Input{ENIID: rep.Lock.Secondary("dual").ID, IPs: mustAddrs("2408:4005:3aa:1b00::99"), ClientToken: "by-hand-6"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AssignIpv4Prefixes(ctx, AssignPrefixesInput{ENIID: pinp, Prefixes: []netip.Prefix{netip.MustParsePrefix("10.0.1.192/28")}, ClientToken: "by-hand-p"}); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := c.Observe(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Compute(f, obs, rep.Lock, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Empty() || len(p.Unrecorded) != 2 {
+		t.Fatalf("without --prune: steps %s, unrecorded %+v", stepIDs(p), p.Unrecorded)
+	}
+	pr, err := plan.Compute(f, obs, rep.Lock, plan.Options{Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	un6, unp := stepOf(pr, "unassign-ipv6 eni/dual"), stepOf(pr, "unassign-prefixes eni/pinp")
+	if len(pr.Steps) != 2 || un6 == nil || un6.IPs[0] != netip.MustParseAddr("2408:4005:3aa:1b00::99") || !un6.Drift ||
+		unp == nil || unp.Prefixes[0] != netip.MustParsePrefix("10.0.1.192/28") {
+		t.Fatalf("with --prune: %s", stepIDs(pr))
+	}
+}

@@ -199,7 +199,9 @@ func (c *computer) extras(x *extraJob) {
 	if len(dv6.add)+dv6.count > 0 {
 		ok = c.checkIPv6Block(x.vswitch, x.path, x.v6) && ok
 	}
-	if x.hasQuota && x.quota.MaxIPv6PerENI >= 0 && dv6.final > x.quota.MaxIPv6PerENI && !dv6.empty() {
+	// 0 is a figure neither the cloud nor the tables report: the cloud
+	// judges at apply.
+	if x.hasQuota && x.quota.MaxIPv6PerENI > 0 && dv6.final > x.quota.MaxIPv6PerENI && !dv6.empty() {
 		c.errorf(orPos(x.v6.CountPos, x.pos), x.path, "ask for fewer IPv6 addresses, or choose a type that allows more",
 			"ENI %s would carry %d IPv6 %s, over its type %s's %d", x.eniID, dv6.final, plural.Word(dv6.final, "address", "addresses"), x.quota.Name, x.quota.MaxIPv6PerENI)
 		ok = false
@@ -499,6 +501,20 @@ func (c *computer) createExtras(e *schema.ENI, target Target, spec *CreateSpec, 
 	restV6Count := 0
 	if e.IPv6.N() > 0 && !c.checkIPv6Block(e.VSwitch, path, e.IPv6) {
 		return
+	}
+	if oi != nil {
+		if t, ok := c.quota(oi.Type); ok {
+			if t.MaxIPv6PerENI > 0 && e.IPv6.N() > t.MaxIPv6PerENI {
+				c.errorf(orPos(e.IPv6.CountPos, e.Pos), path, "ask for fewer IPv6 addresses, or choose a type that allows more",
+					"ENI %s would carry %d IPv6 addresses, over instance %s's type %s's %d", e.Name, e.IPv6.N(), oi.ID, oi.Type, t.MaxIPv6PerENI)
+				return
+			}
+			if n := e.N() + e.Prefixes.N(); e.Prefixes.N() > 0 && n > t.MaxIPsPerENI-1 {
+				c.errorf(orPos(e.Prefixes.CountPos, e.Pos), path, "ask for fewer prefixes or secondary addresses: each /28 prefix takes one of the ENI's private IPv4 address slots",
+					"ENI %s would carry %d secondary addresses and %d IPv4 prefixes, over the %d instance %s's type %s allows", e.Name, e.N(), e.Prefixes.N(), t.MaxIPsPerENI-1, oi.ID, oi.Type)
+				return
+			}
+		}
 	}
 	if e.IPv6.Counted {
 		spec.IPv6Count = min(e.IPv6.Count, max)
