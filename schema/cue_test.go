@@ -102,11 +102,20 @@ func generatedCUE() string {
 	b.WriteString("// A row of limits.instanceTypes adds a type or replaces a row.\n")
 	b.WriteString("#builtinInstanceTypes: {\n")
 	for _, it := range BuiltinInstanceTypes() {
-		stopped := ""
+		var extra strings.Builder
 		if it.AttachNeedsStopped {
-			stopped = ", attachNeedsStopped: true"
+			extra.WriteString(", attachNeedsStopped: true")
 		}
-		fmt.Fprintf(&b, "\t%q: {maxEnis: %d, maxIpsPerEni: %d%s}\n", it.Name, it.MaxENIs, it.MaxIPsPerENI, stopped)
+		if it.MaxIPv6PerENI > 0 {
+			fmt.Fprintf(&extra, ", maxIpv6PerEni: %d", it.MaxIPv6PerENI)
+		}
+		if it.NetworkCards > 1 {
+			fmt.Fprintf(&extra, ", networkCards: %d", it.NetworkCards)
+		}
+		if it.MaxQueuesPerENI > 0 {
+			fmt.Fprintf(&extra, ", maxQueuesPerEni: %d", it.MaxQueuesPerENI)
+		}
+		fmt.Fprintf(&b, "\t%q: {maxEnis: %d, maxIpsPerEni: %d%s}\n", it.Name, it.MaxENIs, it.MaxIPsPerENI, extra.String())
 	}
 	b.WriteString("}\n")
 	return b.String()
@@ -173,6 +182,9 @@ func TestCUESchemaMatchesGoConstants(t *testing.T) {
 	}
 	for p, want := range map[string]int64{
 		"#maxSecondaryIps":                  maxSecondaryIPs,
+		"#maxIpv6PerEni":                    maxIPv6PerENI,
+		"#maxNetworkCards":                  maxNetworkCards,
+		"#maxQueuesPerEni":                  maxQueuesPerENI,
 		"#maxGroupsPerEni":                  maxGroupsPerENI,
 		"#defaultUnboundEniMaxSecondaryIps": DefaultUnboundENIMaxSecondaryIPs,
 		"#defaultSecurityGroupMaxIps":       DefaultSecurityGroupMaxIPs,
@@ -720,9 +732,13 @@ func freshAddrs(p netip.Prefix, k int) []any {
 func typeOf(d map[string]any, in map[string]any) (InstanceType, bool) {
 	name, _ := in["type"].(string)
 	if row := sub(d, "limits", "instanceTypes", name); row != nil {
-		me, _ := row["maxEnis"].(json.Number).Int64()
-		mi, _ := row["maxIpsPerEni"].(json.Number).Int64()
-		return InstanceType{Name: name, MaxENIs: int(me), MaxIPsPerENI: int(mi)}, true
+		num := func(k string) int {
+			n, _ := row[k].(json.Number)
+			v, _ := n.Int64()
+			return int(v)
+		}
+		return InstanceType{Name: name, MaxENIs: num("maxEnis"), MaxIPsPerENI: num("maxIpsPerEni"),
+			MaxIPv6PerENI: num("maxIpv6PerEni"), NetworkCards: num("networkCards"), MaxQueuesPerENI: num("maxQueuesPerEni")}, true
 	}
 	return BuiltinInstanceType(name)
 }
@@ -1034,6 +1050,9 @@ var mutations = []mutation{
 		kinds := map[string]string{"instances": "i", "enis": "eni", "vswitches": "vsw", "securityGroups": "sg"}
 		coll := pick(r, []string{"instances", "enis", "vswitches", "securityGroups"})
 		n, m := pickIn(r, d, coll)
+		if m == nil {
+			return "no " + coll // an earlier mutation emptied it
+		}
 		var v any
 		if r.IntN(3) == 0 {
 			v = pick(r, goodIDs[kinds[coll]])
@@ -1229,6 +1248,186 @@ var mutations = []mutation{
 		enis["tiny-1"] = map[string]any{"vswitch": "tiny-h", "securityGroups": []any{"web"}, "secondaryIpCount": json.Number(fmt.Sprint(k))}
 		return fmt.Sprintf("an unbound ENI with 1+%d addresses in a /29 (4 usable)", k)
 	}},
+	// Issue 17's fields.
+	{"ipv6Cidr", func(r *rand.Rand, d map[string]any) string {
+		name, v := pickIn(r, d, "vswitches")
+		if v == nil {
+			return "no vSwitch"
+		}
+		val := pick(r, []any{"2408:4005:3aa:1b00::/64", "2408:4005:3AA:1B00::/64", "::/64", "2408:4005:3aa:1b00::/56",
+			"2408:4005:3aa:1b00::/80", "2408:4005:3aa:1b00::1/64", "2408:4005:3aa:1b00::/064", "172.16.0.0/24", "::ffff:172.16.0.0/120",
+			" 2408:4005:3aa:1b00::/64", "2408:4005:3aa:1b00::", "", json.Number("64"), nil})
+		v["ipv6Cidr"] = val
+		return fmt.Sprintf("vswitches.%s.ipv6Cidr = %#v", name, val)
+	}},
+	{"ipv6 addresses", func(r *rand.Rand, d map[string]any) string {
+		labels, enis := eniLike(d)
+		i := r.IntN(len(enis))
+		e := enis[i]
+		what := labels[i]
+		blk := netip.MustParsePrefix("2408:4005:3aa:1bff::/64") // for addresses when the vSwitch has no block
+		if v := sub(d, "vswitches", fmt.Sprint(e["vswitch"])); v != nil {
+			if r.IntN(4) != 0 {
+				v["ipv6Cidr"] = "2408:4005:3aa:1b00::/64"
+				what += " (its vSwitch gets 2408:4005:3aa:1b00::/64)"
+			}
+			if c, ok := v["ipv6Cidr"].(string); ok {
+				if p, err := netip.ParsePrefix(c); err == nil && p.Addr().Is6() {
+					blk = p.Masked()
+				}
+			}
+		}
+		at := func(i uint64) string {
+			b := blk.Addr().As16()
+			for k := 15; k >= 8; k-- {
+				b[k] = byte(i)
+				i >>= 8
+			}
+			return netip.AddrFrom16(b).String()
+		}
+		pool := []any{at(0x21), at(0x22), at(0x23), at(0xfffffffffffffff6), strings.ToUpper(at(0x24)),
+			at(0), at(0xfffffffffffffff7), at(0xffffffffffffffff), "2408:4005:3aa:1c00::21",
+			"172.16.0.9", "fe80::1%eth0", "::ffff:172.16.0.9", at(0x25) + " ", "2408:4005:3aa:1b00::/64", "not-an-address", json.Number("6"), nil}
+		switch r.IntN(4) {
+		case 0:
+			c := pick(r, []any{json.Number("0"), json.Number("1"), json.Number("2"), json.Number("6"), json.Number("7"),
+				json.Number("15"), json.Number("16"), json.Number("50"), json.Number("51"), json.Number("-1"), "1", json.Number("2.5")})
+			e["ipv6IpCount"] = c
+			return fmt.Sprintf("%s.ipv6IpCount = %v", what, c)
+		case 1, 2:
+			var l []any
+			for range 1 + r.IntN(3) {
+				l = append(l, pick(r, pool))
+			}
+			e["ipv6Ips"] = l
+			if r.IntN(5) == 0 {
+				e["ipv6IpCount"] = json.Number("1")
+				return fmt.Sprintf("%s.ipv6Ips = %v and ipv6IpCount = 1", what, l)
+			}
+			return fmt.Sprintf("%s.ipv6Ips = %v", what, l)
+		default:
+			var l []any
+			for k := range 51 {
+				l = append(l, at(uint64(0x100+k)))
+			}
+			e["ipv6Ips"] = l
+			return what + ".ipv6Ips lists 51 addresses"
+		}
+	}},
+	{"ipv4 prefixes", func(r *rand.Rand, d map[string]any) string {
+		labels, enis := eniLike(d)
+		i := r.IntN(len(enis))
+		e := enis[i]
+		blk, ok := block(d, e)
+		if !ok {
+			blk = netip.MustParsePrefix("172.16.0.0/24")
+		}
+		pf := func(n, bits int) string { return fmt.Sprintf("%s/%d", nth(blk, n), bits) }
+		pool := []any{pf(160, 28), pf(176, 28), pf(192, 28), pf(168, 28), pf(160, 27), pf(160, 29), pf(0, 28), pf(-16, 28),
+			"10.9.9.0/28", "172.016.0.160/28", " " + pf(160, 28), "2408:4005:3aa:1b00::/80", pf(160, 28) + "/28", json.Number("28"), nil}
+		what := labels[i]
+		switch r.IntN(4) {
+		case 0:
+			c := pick(r, []any{json.Number("0"), json.Number("1"), json.Number("3"), json.Number("5"), json.Number("6"),
+				json.Number("14"), json.Number("49"), json.Number("50"), json.Number("-1"), "2"})
+			e["ipv4PrefixCount"] = c
+			what += fmt.Sprintf(".ipv4PrefixCount = %v", c)
+		case 1, 2:
+			var l []any
+			for range 1 + r.IntN(3) {
+				l = append(l, pick(r, pool))
+			}
+			e["ipv4Prefixes"] = l
+			what += fmt.Sprintf(".ipv4Prefixes = %v", l)
+			if r.IntN(5) == 0 {
+				e["ipv4PrefixCount"] = json.Number("1")
+				what += " and ipv4PrefixCount = 1"
+			}
+		default:
+			var l []any
+			for k := range 50 {
+				l = append(l, fmt.Sprintf("10.%d.%d.0/28", k/16, (k%16)*16))
+			}
+			e["ipv4Prefixes"] = l
+			what += ".ipv4Prefixes lists 50 prefixes"
+		}
+		if r.IntN(3) == 0 {
+			v := pick(r, []any{true, false, "yes", json.Number("1")})
+			e["ipv4PrefixesOnHost"] = v
+			what += fmt.Sprintf(", ipv4PrefixesOnHost = %#v", v)
+		}
+		return what
+	}},
+	{"network card and queues", func(r *rand.Rand, d map[string]any) string {
+		name, e := pickIn(r, d, "enis")
+		if e == nil {
+			return "no ENI"
+		}
+		var what []string
+		if r.IntN(3) != 0 {
+			c := pick(r, []any{json.Number("0"), json.Number("1"), json.Number("2"), json.Number("7"), json.Number("8"), json.Number("-1"), "0", json.Number("1.5")})
+			e["networkCard"] = c
+			what = append(what, fmt.Sprintf("enis.%s.networkCard = %v", name, c))
+		}
+		if r.IntN(2) == 0 {
+			q := pick(r, []any{json.Number("1"), json.Number("4"), json.Number("8"), json.Number("16"), json.Number("64"), json.Number("65"), json.Number("0"), "4"})
+			e["queues"] = q
+			what = append(what, fmt.Sprintf("enis.%s.queues = %v", name, q))
+		}
+		if in := sub(d, "instances", fmt.Sprint(e["attachTo"])); in != nil && r.IntN(2) == 0 {
+			if t, ok := typeOf(d, in); ok {
+				row := map[string]any{"maxEnis": json.Number(fmt.Sprint(t.MaxENIs)), "maxIpsPerEni": json.Number(fmt.Sprint(t.MaxIPsPerENI))}
+				if t.MaxIPv6PerENI > 0 {
+					row["maxIpv6PerEni"] = json.Number(fmt.Sprint(t.MaxIPv6PerENI))
+				}
+				row["networkCards"] = pick(r, []any{json.Number("1"), json.Number("2"), json.Number("4"), json.Number("8"), json.Number("9"), json.Number("0")})
+				if r.IntN(2) == 0 {
+					row["maxQueuesPerEni"] = pick(r, []any{json.Number("4"), json.Number("16"), json.Number("64"), json.Number("65"), json.Number("0")})
+				}
+				setTypeRow(d, t.Name, row)
+				what = append(what, fmt.Sprintf("limits.instanceTypes.%q = %v", t.Name, row))
+			}
+		}
+		if len(what) == 0 {
+			return "nothing"
+		}
+		return strings.Join(what, ", ")
+	}},
+	{"ipv6 type quota", func(r *rand.Rand, d map[string]any) string {
+		name, in := pickIn(r, d, "instances")
+		if in == nil {
+			return "no instance"
+		}
+		t, ok := typeOf(d, in)
+		if !ok {
+			return "unknown type"
+		}
+		max6 := pick(r, []any{json.Number("0"), json.Number("1"), json.Number("6"), json.Number("50"), json.Number("51"), json.Number("-1")})
+		row := map[string]any{"maxEnis": json.Number(fmt.Sprint(t.MaxENIs)), "maxIpsPerEni": json.Number(fmt.Sprint(t.MaxIPsPerENI)), "maxIpv6PerEni": max6}
+		setTypeRow(d, t.Name, row)
+		n := pick(r, []any{json.Number("1"), json.Number("3"), json.Number("6"), json.Number("7")})
+		p := sub(d, "instances", name, "primary")
+		p["ipv6IpCount"] = n
+		if v := sub(d, "vswitches", fmt.Sprint(p["vswitch"])); v != nil {
+			v["ipv6Cidr"] = "2408:4005:3aa:1b00::/64"
+		}
+		return fmt.Sprintf("limits.instanceTypes.%q.maxIpv6PerEni = %v, instances.%s.primary.ipv6IpCount = %v", t.Name, max6, name, n)
+	}},
+}
+
+// setTypeRow adds or replaces a row of limits.instanceTypes.
+func setTypeRow(d map[string]any, name string, row map[string]any) {
+	lim, _ := d["limits"].(map[string]any)
+	if lim == nil {
+		lim = map[string]any{}
+		d["limits"] = lim
+	}
+	types, _ := lim["instanceTypes"].(map[string]any)
+	if types == nil {
+		types = map[string]any{}
+		lim["instanceTypes"] = types
+	}
+	types[name] = row
 }
 
 // dedicatedCases are hand-made variants: the known Go gaps, and inputs
@@ -1380,7 +1579,58 @@ enis: [string]: securityGroups: [_, ...]
 	text("json-description-invalid-utf8", caseFile{"fleet.json", []byte(`{"fleet": "a", "region": "cn-hangzhou", "vswitches": {"app-h": {"id": "vsw-bp1app0000h", "zone": "cn-hangzhou-h", "cidr": "172.16.0.0/24"}}, "securityGroups": {"web": {"id": "sg-bp1web000001"}}, "instances": {}, "enis": {"e-1": {"vswitch": "app-h", "securityGroups": ["web"], "description": "bad ` + "\xff" + ` byte"}}}`)})
 	text("json-truncated", caseFile{"fleet.json", []byte(`{"fleet": "a", "region": `)})
 
-	refuse := []string{"cue-bytes-literal", "zone-empty", "primary-vswitch-empty", "eni-vswitch-empty", "attach-to-empty", "limits-row-replaces-builtin",
+	// Issue 17: dual stack, prefixes, cards and queues.
+	dual := func(d map[string]any) map[string]any {
+		sub(d, "vswitches", "app-h")["ipv6Cidr"] = "2408:4005:3aa:1b00::/64"
+		return sub(d, "instances", "lb-2", "primary") // ecs.g7.large: 6 IPv6 addresses per ENI
+	}
+	tree("v6-dual-stack", func(d map[string]any) {
+		dual(d)["ipv6Ips"] = []any{"2408:4005:3aa:1b00::21", "2408:4005:3aa:1b00:ffff:ffff:ffff:fff6"}
+	})
+	tree("v6-count-at-quota", func(d map[string]any) { dual(d)["ipv6IpCount"] = json.Number("6") })
+	tree("v6-count-over-quota", func(d map[string]any) { dual(d)["ipv6IpCount"] = json.Number("7") })
+	tree("v6-reserved-last-nine", func(d map[string]any) { dual(d)["ipv6Ips"] = []any{"2408:4005:3aa:1b00:ffff:ffff:ffff:fff7"} })
+	tree("v6-reserved-first", func(d map[string]any) { dual(d)["ipv6Ips"] = []any{"2408:4005:3aa:1b00::"} })
+	tree("v6-outside", func(d map[string]any) { dual(d)["ipv6Ips"] = []any{"2408:4005:3aa:1b01::21"} })
+	tree("v6-without-block", func(d map[string]any) { sub(d, "instances", "lb-2", "primary")["ipv6IpCount"] = json.Number("1") })
+	tree("v6-type-without", func(d map[string]any) {
+		sub(d, "vswitches", "app-h")["ipv6Cidr"] = "2408:4005:3aa:1b00::/64"
+		sub(d, "instances", "edge-1", "primary")["ipv6IpCount"] = json.Number("1") // ecs.g6.large: none in the table
+	})
+	tree("v6-cidr-not-64", func(d map[string]any) { sub(d, "vswitches", "app-h")["ipv6Cidr"] = "2408:4005:3aa:1b00::/56" })
+	tree("v6-cidr-host-bits", func(d map[string]any) { sub(d, "vswitches", "app-h")["ipv6Cidr"] = "2408:4005:3aa:1b00::1/64" })
+	tree("prefix-pinned", func(d map[string]any) {
+		sub(d, "instances", "lb-2", "primary")["ipv4Prefixes"] = []any{"172.16.0.160/28"}
+	})
+	tree("prefix-not-aligned", func(d map[string]any) {
+		sub(d, "instances", "lb-2", "primary")["ipv4Prefixes"] = []any{"172.16.0.168/28"}
+	})
+	tree("prefix-first-28", func(d map[string]any) {
+		sub(d, "instances", "lb-2", "primary")["ipv4Prefixes"] = []any{"172.16.0.0/28"}
+	})
+	tree("prefix-last-28", func(d map[string]any) {
+		sub(d, "instances", "lb-2", "primary")["ipv4Prefixes"] = []any{"172.16.0.240/28"}
+	})
+	tree("prefix-slots-at-quota", func(d map[string]any) { sub(d, "instances", "lb-2", "primary")["ipv4PrefixCount"] = json.Number("5") })
+	tree("prefix-slots-over-quota", func(d map[string]any) {
+		p := sub(d, "instances", "lb-2", "primary")
+		p["ipv4PrefixCount"], p["secondaryIpCount"] = json.Number("4"), json.Number("2")
+	})
+	tree("card-on-single-card-type", func(d map[string]any) { sub(d, "enis", "vip")["networkCard"] = json.Number("1") })
+	tree("card-on-two-card-row", func(d map[string]any) {
+		setTypeRow(d, "ecs.g7.large", map[string]any{"maxEnis": json.Number("3"), "maxIpsPerEni": json.Number("6"), "networkCards": json.Number("2"), "maxQueuesPerEni": json.Number("4")})
+		sub(d, "enis", "vip")["networkCard"] = json.Number("1")
+		sub(d, "enis", "vip")["queues"] = json.Number("4")
+	})
+	tree("queues-over-row", func(d map[string]any) {
+		setTypeRow(d, "ecs.g7.large", map[string]any{"maxEnis": json.Number("3"), "maxIpsPerEni": json.Number("6"), "maxQueuesPerEni": json.Number("4")})
+		sub(d, "enis", "vip")["queues"] = json.Number("5")
+	})
+
+	refuse := []string{"v6-count-over-quota", "v6-reserved-last-nine", "v6-reserved-first", "v6-outside", "v6-without-block", "v6-type-without",
+		"v6-cidr-not-64", "v6-cidr-host-bits", "prefix-not-aligned", "prefix-first-28", "prefix-last-28", "prefix-slots-over-quota",
+		"card-on-single-card-type", "queues-over-row",
+		"cue-bytes-literal", "zone-empty", "primary-vswitch-empty", "eni-vswitch-empty", "attach-to-empty", "limits-row-replaces-builtin",
 		"broken-limits-row-for-used-type", "region-ending-in-digit-dash-zone", "windows-with-linux-network", "one-builtin-type-over-quota",
 		"secondary-ips-50", "limits-row-bound-eni-over-quota-by-one", "cue-float-count", "cue-comprehension-breaks-a-rule", "cue-incomplete",
 		"cue-unknown-top-level-field", "cue-conflict-in-file", "files-split-bad-eni", "files-conflict"}

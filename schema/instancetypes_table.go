@@ -68,7 +68,10 @@ var builtinTypes = []InstanceType{
 	{Name: "ecs.g7.4xlarge", MaxENIs: 8, MaxIPsPerENI: 30},
 	{Name: "ecs.g7.6xlarge", MaxENIs: 8, MaxIPsPerENI: 30},
 	{Name: "ecs.g7.8xlarge", MaxENIs: 8, MaxIPsPerENI: 30},
-	{Name: "ecs.g7.large", MaxENIs: 3, MaxIPsPerENI: 6},
+	// g7.large's IPv6 addresses per ENI: "An ecs.g7.large instance supports up to six IPv6 addresses per ENI",
+	// https://www.alibabacloud.com/help/en/ecs/user-guide/ip-prefix (the other g7 rows' IPv6 figure is not verified:
+	// they take none until limits.instanceTypes gives maxIpv6PerEni).
+	{Name: "ecs.g7.large", MaxENIs: 3, MaxIPsPerENI: 6, MaxIPv6PerENI: 6},
 	{Name: "ecs.g7.xlarge", MaxENIs: 4, MaxIPsPerENI: 15},
 	// g7a: ecs-api.md §4 (FAMILIES, current). DOCS21 g7a table (invitational preview) lists ENIs only (large: 3), no IPv4-per-ENI column.
 	{Name: "ecs.g7a.large", MaxENIs: 3, MaxIPsPerENI: 6},
@@ -123,11 +126,14 @@ var builtinTypes = []InstanceType{
 	{Name: "ecs.t5-lc1m4.large", MaxENIs: 2, MaxIPsPerENI: 2, AttachNeedsStopped: true},
 	{Name: "ecs.t5-lc2m1.nano", MaxENIs: 2, MaxIPsPerENI: 2, AttachNeedsStopped: true},
 	// t6 (burstable): AlibabaCloudDocs/ecs:intl.en-US/Instance/Instance type families/Burstable instance types/Overview.md@e1900296. Stopped-only attach/detach for the .large sizes listed in the page note; c1m1.large and c4m1.large also in ecs-api.md §4.
-	{Name: "ecs.t6-c1m1.large", MaxENIs: 2, MaxIPsPerENI: 2, AttachNeedsStopped: true},
+	// The three t6 rows with MaxIPv6PerENI are DescribeInstanceTypes answers (EniIpv6AddressQuantity 1,
+	// NetworkCardQuantity 0, MaximumQueueNumberPerEni 0: unknown) captured in ap-northeast-2 on 2026-03-25 by
+	// cloud-barista/cm-beetle's test results for ALIBABA (their EniQuantity and EniPrivateIpAddressQuantity agree with the rows).
+	{Name: "ecs.t6-c1m1.large", MaxENIs: 2, MaxIPsPerENI: 2, AttachNeedsStopped: true, MaxIPv6PerENI: 1},
 	{Name: "ecs.t6-c1m2.large", MaxENIs: 2, MaxIPsPerENI: 2, AttachNeedsStopped: true},
 	{Name: "ecs.t6-c1m4.2xlarge", MaxENIs: 2, MaxIPsPerENI: 6},
-	{Name: "ecs.t6-c1m4.large", MaxENIs: 2, MaxIPsPerENI: 2, AttachNeedsStopped: true},
-	{Name: "ecs.t6-c1m4.xlarge", MaxENIs: 2, MaxIPsPerENI: 6},
+	{Name: "ecs.t6-c1m4.large", MaxENIs: 2, MaxIPsPerENI: 2, AttachNeedsStopped: true, MaxIPv6PerENI: 1},
+	{Name: "ecs.t6-c1m4.xlarge", MaxENIs: 2, MaxIPsPerENI: 6, MaxIPv6PerENI: 1},
 	{Name: "ecs.t6-c2m1.large", MaxENIs: 2, MaxIPsPerENI: 2, AttachNeedsStopped: true},
 	{Name: "ecs.t6-c4m1.large", MaxENIs: 2, MaxIPsPerENI: 2, AttachNeedsStopped: true},
 	// u1 (universal; shared category): ecs-api.md §4 (FAMILIES, current). No per-type Stopped note was found, so not marked.
