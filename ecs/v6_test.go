@@ -327,3 +327,33 @@ func TestPruneIPv6AndPrefixes(t *testing.T) {
 		t.Fatalf("with --prune: %s", stepIDs(pr))
 	}
 }
+
+// TestApplyIPv6PrefixesFaults: the same fleet converges when the cloud
+// throttles, fails answers, and commits a call but fails or drops its
+// answer: the retried assigns replay their ClientTokens (a prefix count
+// split into calls, each with its own), so no IPv6 address or prefix is
+// assigned twice, and the plan after the apply is empty.
+func TestApplyIPv6PrefixesFaults(t *testing.T) {
+	w := v6World()
+	w.VSwitches[0].CidrBlock = "10.0.0.0/22" // room for 25 prefixes among picked addresses
+	e := startEmu(t, w, emulator.Options{ThrottleRate: 0.1, ServerErrorRate: 0.05, CommitThenFailRate: 0.2, CommitThenDropRate: 0.1})
+	c := newClient(t, fastConfig(e.URL))
+	src := strings.Replace(v6Fleet(`, "ipv6IpCount": 2`, `"10.0.1.160/28", "10.0.1.176/28"`), `"ipv4PrefixCount": 12`, `"ipv4PrefixCount": 25`, 1)
+	src = strings.Replace(src, `"cidr": "10.0.0.0/23"`, `"cidr": "10.0.0.0/22"`, 1)
+	f := loadFleet(t, src)
+	p, rep := planApply(t, c, f, nil)
+	if s := stepOf(p, "assign-prefixes eni/pods"); s == nil || s.Calls() != 2 {
+		t.Fatalf("assign-prefixes eni/pods: %+v", s)
+	}
+	if n := len(rep.Lock.Secondary("pods").Prefixes); n != 25 {
+		t.Errorf("pods has %d prefixes in the lock, want 25", n)
+	}
+	obs, err := c.Observe(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := obs.ENI(rep.Lock.Secondary("pods").ID)
+	if o == nil || len(o.Prefixes) != 25 || len(obs.ENI(rep.Lock.Secondary("dual").ID).IPv6) != 2 {
+		t.Errorf("the cloud holds %d prefixes on pods (want 25) and IPv6 %v on dual", len(o.Prefixes), obs.ENI(rep.Lock.Secondary("dual").ID).IPv6)
+	}
+}
