@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -282,7 +283,18 @@ func TestDualStackNetplanReal(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(root, "etc/netplan"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(root, "etc/netplan/50-cloud-init.yaml"), standin.CloudInitNetplan(h), 0o600); err != nil {
+	// cloud-init's AliYun datasource with apply_full_imds_network_config:
+	// every NIC by DHCP, dhcp6 too where the NIC has IPv6 addresses
+	// (host-config.md §3.3). The drop-in turns a secondary ENI's off.
+	ci := string(standin.CloudInitNetplan(h)) + fmt.Sprintf(`            dhcp6: true
+        %s:
+            dhcp4: true
+            dhcp6: true
+            match:
+                macaddress: %s
+            set-name: %[1]s
+`, h.Secondary[0].Name(), h.Secondary[0].MAC)
+	if err := os.WriteFile(filepath.Join(root, "etc/netplan/50-cloud-init.yaml"), []byte(ci), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	f := files["etc/netplan/60-ecsnet.yaml"]
@@ -296,6 +308,10 @@ func TestDualStackNetplanReal(t *testing.T) {
 	ns := dsNetns(t, h)
 	n := 0
 	for p, data := range generated {
+		if strings.HasSuffix(p, ".network") && strings.Contains(data, "MACAddress="+h.Secondary[0].MAC) &&
+			regexp.MustCompile(`(?m)^DHCP=(yes|ipv4|ipv6)$`).MatchString(data) {
+			t.Errorf("%s: the secondary ENI keeps a DHCP client:\n%s", p, data)
+		}
 		if strings.HasPrefix(p, "run/systemd/network/") && strings.HasSuffix(p, ".network") {
 			// A veth has no permanent MAC (TestRealNetplan says more).
 			data = strings.ReplaceAll(data, "PermanentMACAddress=", "MACAddress=")

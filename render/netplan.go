@@ -128,6 +128,9 @@ func netplanYAML(h *Host) []byte {
 		y.set("set-name", n.Name())
 		y.set("dhcp4", "false")
 		if n.HasIPv6() {
+			// cloud-init's AliYun datasource gives a NIC with IPv6
+			// addresses dhcp6: true; the statics own them here.
+			y.set("dhcp6", "false")
 			y.set("accept-ra", "false")
 		}
 		addrs := n.AllAddresses()
