@@ -10,8 +10,9 @@ import (
 )
 
 // check runs the semantic rules on a decoded fleet: references, addresses,
-// per-type quotas, and the fleet-wide rules (duplicates, security-group
-// totals, vSwitch capacity, ENIs per instance). The fleet-wide rules are Go
+// per-type quotas, and the fleet-wide rules (duplicates, IPv4 and IPv6;
+// prefixes that repeat or hold an address; security-group totals, vSwitch
+// capacity, ENIs per instance). The fleet-wide rules are Go
 // on purpose: in CUE they grow as n^2.5 (cue-notes.md §5).
 func check(f *Fleet) Errors {
 	n := 0

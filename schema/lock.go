@@ -152,6 +152,8 @@ func (l *Lock) find(key string) *LockedENI {
 // Put adds or replaces an entry, keeping the lock sorted.
 func (l *Lock) Put(e *LockedENI) {
 	slices.SortFunc(e.Secondary, func(a, b LockedAddr) int { return a.Addr.Compare(b.Addr) })
+	slices.SortFunc(e.IPv6, func(a, b LockedAddr) int { return a.Addr.Compare(b.Addr) })
+	slices.SortFunc(e.Prefixes, func(a, b LockedPrefix) int { return comparePrefix(a.Prefix, b.Prefix) })
 	i, ok := slices.BinarySearchFunc(l.ENIs, e.Key(), func(x *LockedENI, k string) int { return strings.Compare(x.Key(), k) })
 	if ok {
 		l.ENIs[i] = e
@@ -170,6 +172,8 @@ func (l *Lock) Clone() *Lock {
 	for i, e := range l.ENIs {
 		x := *e
 		x.Secondary = slices.Clone(e.Secondary)
+		x.IPv6 = slices.Clone(e.IPv6)
+		x.Prefixes = slices.Clone(e.Prefixes)
 		if e.Failover != nil {
 			fo := *e.Failover
 			x.Failover = &fo
@@ -216,6 +220,16 @@ type lockENIJSON struct {
 	// out unless ecsnet failover moved the ENI, so every other lock is
 	// written byte for byte as before, and older locks read as before.
 	Failover *lockFailoverJSON `json:"failover,omitempty"`
+	// The IPv6 addresses, /28 IPv4 prefixes and network card of issue 17,
+	// added within version 2 the same way: each is left out when empty
+	// (card 0), so locks without them are written and read as before.
+	// found_ipv6 and found_prefixes list those ecsnet found rather than
+	// assigned, as found_ips does.
+	IPv6          []string `json:"ipv6_ips,omitempty"`
+	FoundIPv6     []string `json:"found_ipv6_ips,omitempty"`
+	Prefixes      []string `json:"ipv4_prefixes,omitempty"`
+	FoundPrefixes []string `json:"found_ipv4_prefixes,omitempty"`
+	NetworkCard   int      `json:"network_card,omitempty"`
 }
 
 type lockFailoverJSON struct {
@@ -347,6 +361,7 @@ func MarshalLock(l *Lock) []byte {
 		if e.Failover != nil {
 			j.Failover = &lockFailoverJSON{To: e.Failover.To, At: e.Failover.At.UTC().Format(time.RFC3339)}
 		}
+		j.IPv6, j.FoundIPv6, j.Prefixes, j.FoundPrefixes, j.NetworkCard = marshalIssue17(e)
 		sec := slices.Clone(e.Secondary)
 		slices.SortFunc(sec, func(a, b LockedAddr) int { return a.Addr.Compare(b.Addr) })
 		j.Secondary.addrs = make([]netip.Addr, 0, len(sec))
@@ -459,6 +474,9 @@ func ReadLock(r io.Reader, name string) (*Lock, error) {
 				return nil, fmt.Errorf("lock %s: %s: found_ips lists %s, which secondary_ips does not", name, e.Key(), a)
 			}
 			e.Secondary[k].Added = false
+		}
+		if err := readIssue17(e, j, doc.FormatVersion); err != nil {
+			return nil, fmt.Errorf("lock %s: %s: %w; restore the lock from version control, or delete the entry and run ecsnet apply", name, e.Key(), err)
 		}
 		if j.Generation < 0 || j.DeviceIndex < 0 {
 			return nil, fmt.Errorf("lock %s: %s: negative generation or device index", name, e.Key())
