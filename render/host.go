@@ -322,7 +322,9 @@ func resolveV6AndPrefixes(nic *NIC, v *schema.VSwitch, v6 schema.IPv6, px schema
 	var what []string
 	switch {
 	case !v6.Counted:
-		nic.IPv6 = v6.PinnedAddrs()
+		if len(v6.Pinned) > 0 {
+			nic.IPv6 = v6.PinnedAddrs()
+		}
 	case v6.Count == 0:
 	case l != nil && len(l.IPv6) >= v6.Count:
 		for _, a := range l.IPv6 {
@@ -345,7 +347,9 @@ func resolveV6AndPrefixes(nic *NIC, v *schema.VSwitch, v6 schema.IPv6, px schema
 	}
 	switch {
 	case !px.Counted:
-		nic.Prefixes = px.PinnedPrefixes()
+		if len(px.Pinned) > 0 {
+			nic.Prefixes = px.PinnedPrefixes()
+		}
 	case px.Count == 0:
 	case l != nil && len(l.Prefixes) >= px.Count:
 		for _, p := range l.Prefixes {
@@ -362,12 +366,17 @@ func resolveV6AndPrefixes(nic *NIC, v *schema.VSwitch, v6 schema.IPv6, px schema
 		}
 		what = append(what, w)
 	}
-	slices.SortFunc(nic.Prefixes, func(a, b netip.Prefix) int {
+	sortPrefixes(nic.Prefixes)
+	nic.PrefixesOnHost = px.OnHost
+	return what
+}
+
+// sortPrefixes sorts prefixes by address, then length.
+func sortPrefixes(ps []netip.Prefix) {
+	slices.SortFunc(ps, func(a, b netip.Prefix) int {
 		if c := a.Addr().Compare(b.Addr()); c != 0 {
 			return c
 		}
 		return a.Bits() - b.Bits()
 	})
-	nic.PrefixesOnHost = px.OnHost
-	return what
 }

@@ -31,6 +31,7 @@ func LockedHost(f *schema.Fleet, lock *schema.Lock, instance string) (*Host, err
 		h.Primary.ENIID, h.Primary.MAC = l.ID, strings.ToLower(l.MAC)
 		h.Primary.Secondary = sortedAddrs(l.Addrs())
 	}
+	lockedV6AndPrefixes(&h.Primary, vsw, in.Primary.Prefixes, lock.Primary(in.Name))
 	for _, e := range f.ENIs {
 		l := lock.Secondary(e.Name)
 		if l == nil || l.AttachedTo != in.Name || l.ID == "" {
@@ -48,6 +49,7 @@ func LockedHost(f *schema.Fleet, lock *schema.Lock, instance string) (*Host, err
 		h.Secondary = append(h.Secondary, NIC{ENI: e.Name, ENIID: l.ID, Description: e.Description, MAC: strings.ToLower(l.MAC),
 			DeviceIndex: l.DeviceIndex, Address: l.PrimaryIP, Prefix: v.CIDR.Masked(), Gateway: v.Gateway(),
 			Secondary: sortedAddrs(l.Addrs()), Table: RouteTableBase + l.DeviceIndex, Priority: RouteTableBase + l.DeviceIndex})
+		lockedV6AndPrefixes(&h.Secondary[len(h.Secondary)-1], v, e.Prefixes, l)
 	}
 	slices.SortFunc(h.Secondary, func(a, b NIC) int { return a.DeviceIndex - b.DeviceIndex })
 	for i := 1; i < len(h.Secondary); i++ {
@@ -63,4 +65,25 @@ func sortedAddrs(as []netip.Addr) []netip.Addr {
 	out := slices.Clone(as)
 	slices.SortFunc(out, netip.Addr.Compare)
 	return out
+}
+
+// lockedV6AndPrefixes gives a NIC the IPv6 addresses and IPv4 prefixes
+// the lock records for its ENI; whether the host answers for the
+// prefixes is the desired state's to say.
+func lockedV6AndPrefixes(n *NIC, v *schema.VSwitch, px schema.Prefixes, l *schema.LockedENI) {
+	n.PrefixesOnHost = px.OnHost
+	if l == nil {
+		return
+	}
+	for _, a := range l.IPv6 {
+		n.IPv6 = append(n.IPv6, a.Addr)
+	}
+	slices.SortFunc(n.IPv6, netip.Addr.Compare)
+	if len(n.IPv6) > 0 && v != nil {
+		n.IPv6Prefix = v.IPv6CIDR.Masked()
+	}
+	for _, p := range l.Prefixes {
+		n.Prefixes = append(n.Prefixes, p.Prefix)
+	}
+	sortPrefixes(n.Prefixes)
 }

@@ -158,7 +158,36 @@ func powershell(h *Host) ([]File, error) {
 			}
 			b.str(psQuote(a.String()))
 		}
-		b.str(") }\n")
+		b.str(")")
+		if n.HasIPv6() {
+			b.str("\n       IPv6 = @(")
+			for i, a := range n.IPv6 {
+				if i > 0 {
+					b.str(", ")
+				}
+				b.str(psQuote(a.String()))
+			}
+			b.str("); IPv6PrefixLength = ")
+			b.int(n.IPv6Bits())
+			b.str("; IPv6Gateway = ", psQuote(n.IPv6Gateway().String()))
+		}
+		if ps := n.HostPrefixes(); len(ps) > 0 {
+			// Windows has no local routes: the host answers for a prefix
+			// when every address of it is on the adapter.
+			b.str("\n       PrefixAddresses = @(")
+			first := true
+			for _, p := range ps {
+				for a := p.Addr(); p.Contains(a); a = a.Next() {
+					if !first {
+						b.str(", ")
+					}
+					first = false
+					b.str(psQuote(a.String()))
+				}
+			}
+			b.str(")")
+		}
+		b.str(" }\n")
 	}
 	b.str(")\n")
 
@@ -215,6 +244,9 @@ func psCheckNIC(n NIC, primary bool) error {
 		if !a.Is4() || !n.Prefix.Contains(a) {
 			return fmt.Errorf("address %v is not an IPv4 address of %v", a, n.Prefix)
 		}
+	}
+	if err := checkNIC6(n); err != nil {
+		return err
 	}
 	if !primary && (n.Priority < 1 || n.Priority > 9999) {
 		return fmt.Errorf("interface metric %d: Windows takes 1 to 9999", n.Priority)

@@ -330,3 +330,48 @@ func TestPowerShellRejects(t *testing.T) {
 		t.Error("primary ENI without MAC not rendered with an empty Mac")
 	}
 }
+
+// TestPowerShellDualStack: a Windows host with IPv6 addresses on both ENIs
+// and a prefix on the host for the secondary one gets them in its data
+// block (IPv6 with the block's length and gateway, the prefix as its 16
+// addresses); the body adds them (SkipAsSource but the first IPv6
+// address), routes ::/0 via the IPv6 gateway, checks and records them; an
+// IPv4-only host's data block has none of the new keys. The script parses.
+func TestPowerShellDualStack(t *testing.T) {
+	h := psWinHost()
+	h.Primary.IPv6Prefix = netip.MustParsePrefix("2408:4005:3aa:1b00::/64")
+	h.Primary.IPv6 = []netip.Addr{netip.MustParseAddr("2408:4005:3aa:1b00::14")}
+	d := &h.Secondary[0]
+	d.IPv6Prefix = netip.MustParsePrefix("2408:4005:3aa:1b02::/64")
+	d.IPv6 = []netip.Addr{netip.MustParseAddr("2408:4005:3aa:1b02::40"), netip.MustParseAddr("2408:4005:3aa:1b02::41")}
+	d.Prefixes, d.PrefixesOnHost = []netip.Prefix{netip.MustParsePrefix("172.16.2.64/28")}, true
+	s := string(renderPS(t, h))
+	for _, want := range []string{
+		"Secondary = @('172.16.0.41', '172.16.0.42')\r\n       IPv6 = @('2408:4005:3aa:1b00::14'); IPv6PrefixLength = 64; IPv6Gateway = '2408:4005:3aa:1b00:ffff:ffff:ffff:fff7' }",
+		"IPv6 = @('2408:4005:3aa:1b02::40', '2408:4005:3aa:1b02::41'); IPv6PrefixLength = 64; IPv6Gateway = '2408:4005:3aa:1b02:ffff:ffff:ffff:fff7'",
+		"PrefixAddresses = @('172.16.2.64', '172.16.2.65', ",
+		"'172.16.2.79') }",
+		"for ($i = 0; $i -lt $v6.Count; $i++) { Add-Address $Eni $Index $v6[$i] ($i -gt 0) }",
+		"New-NetRoute -InterfaceIndex $Index -AddressFamily IPv6 -DestinationPrefix '::/0' -NextHop $Eni.IPv6Gateway",
+		"$addrs = @($eni.Secondary) + @($eni.IPv6) + @($eni.PrefixAddresses)",
+		"Set-Eni6 $eni $idx",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("script lacks %q", want)
+		}
+	}
+	if n := strings.Count(s, "'172.16.2."); n != 3+16 {
+		t.Errorf("%d addresses of 172.16.2.0/24 in the data block, want 3 and the prefix's 16", n)
+	}
+	hosttest.PowerShellSyntax(t, []byte(s))
+
+	// The prefix stays off the host unless asked.
+	d.PrefixesOnHost = false
+	if s := string(renderPS(t, h)); strings.Contains(s, "PrefixAddresses = @(") {
+		t.Error("a prefix the desired state leaves to a CNI is on the host")
+	}
+	v4 := string(renderPS(t, psWinHost()))
+	if strings.Contains(v4, "IPv6 = @(") || strings.Contains(v4, "PrefixAddresses = @(") {
+		t.Error("an IPv4-only host's data block has IPv6 or prefix keys")
+	}
+}

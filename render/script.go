@@ -234,10 +234,55 @@ func checkNIC(n NIC, primary bool) error {
 	if !slices.IsSortedFunc(n.Secondary, netip.Addr.Compare) {
 		return fmt.Errorf("secondary addresses are not sorted")
 	}
+	if err := checkNIC6(n); err != nil {
+		return err
+	}
 	nameLen := len(n.Name())
 	for _, a := range n.Secondary {
 		if nameLen+1+decimalLen(aliasNum(n, a)) > aliasMax {
 			return fmt.Errorf("alias label for %s would be longer than %d characters", a, aliasMax)
+		}
+	}
+	return nil
+}
+
+// checkNIC6 validates a NIC's IPv6 addresses, its IPv6 block and its
+// IPv4 prefixes.
+func checkNIC6(n NIC) error {
+	if len(n.IPv6) > 0 {
+		p := n.IPv6Prefix
+		if !p.IsValid() || !p.Addr().Is6() || p.Addr().Is4In6() || p.Bits() < 48 || p.Bits() > 120 || p != p.Masked() {
+			return fmt.Errorf("vSwitch IPv6 block %v is not a masked IPv6 prefix between /48 and /120", p)
+		}
+		gw := n.IPv6Gateway()
+		for i, a := range n.IPv6 {
+			if !a.Is6() || a.Is4In6() || a.Zone() != "" || !p.Contains(a) || a == p.Addr() || a.Compare(gw) >= 0 {
+				return fmt.Errorf("IPv6 address %v is not a host address of the vSwitch IPv6 block %v", a, p)
+			}
+			if i > 0 && n.IPv6[i-1].Compare(a) >= 0 {
+				return fmt.Errorf("IPv6 addresses are not sorted, or %v is listed twice", a)
+			}
+		}
+	}
+	for i, x := range n.Prefixes {
+		// The cloud assigns /28 prefixes (AssignPrivateIpAddresses
+		// Ipv4Prefix.N).
+		if !x.IsValid() || !x.Addr().Is4() || x != x.Masked() || x.Bits() != 28 || !n.Prefix.Contains(x.Addr()) {
+			return fmt.Errorf("IPv4 prefix %v is not a masked /28 inside the vSwitch block %v", x, n.Prefix)
+		}
+		if x.Contains(n.Address) || x.Contains(n.Gateway) {
+			return fmt.Errorf("IPv4 prefix %v holds the ENI's primary address or the gateway", x)
+		}
+		for _, a := range n.Secondary {
+			if x.Contains(a) {
+				return fmt.Errorf("IPv4 prefix %v holds the secondary address %v", x, a)
+			}
+		}
+		if i > 0 && n.Prefixes[i-1].Overlaps(x) {
+			return fmt.Errorf("IPv4 prefixes %v and %v overlap", n.Prefixes[i-1], x)
+		}
+		if i > 0 && n.Prefixes[i-1].Addr().Compare(x.Addr()) > 0 {
+			return fmt.Errorf("IPv4 prefixes are not sorted")
 		}
 	}
 	return nil
@@ -528,6 +573,12 @@ func scriptData(b *text, h *Host, s applyScript) {
 			b.uint32(aliasNum(n, a))
 			b.str("'\n")
 		}
+		for _, a := range n.IPv6 {
+			b.str("  '")
+			b.shqText(key, " ")
+			b.cidr(a, n.IPv6Bits())
+			b.str(" -'\n")
+		}
 	}
 	addrs(h.Primary)
 	for _, n := range h.Secondary {
@@ -547,6 +598,17 @@ func scriptData(b *text, h *Host, s applyScript) {
 		b.shqText(" ", key, " default ")
 		b.addr(n.Gateway)
 		b.str("'\n")
+		if n.HasIPv6() {
+			b.str("  '")
+			b.int(n.Table)
+			b.shqText(" ", key, " ")
+			b.prefix(n.IPv6Prefix)
+			b.str(" -'\n  '")
+			b.int(n.Table)
+			b.shqText(" ", key, " default ")
+			b.addr(n.IPv6Gateway())
+			b.str("'\n")
+		}
 	}
 	b.str(")\n")
 	b.str("# RULES: from address, table, priority: one per address of a secondary ENI.\n")
@@ -565,8 +627,21 @@ func scriptData(b *text, h *Host, s applyScript) {
 		for _, a := range n.Secondary {
 			rule(a)
 		}
+		for _, a := range n.IPv6 {
+			rule(a)
+		}
+		for _, p := range n.HostPrefixes() {
+			b.str("  '")
+			b.prefix(p)
+			b.byte(' ')
+			b.int(n.Table)
+			b.byte(' ')
+			b.int(n.Priority)
+			b.str("'\n")
+		}
 	}
 	b.str(")\n")
+	scriptData6(b, h)
 	b.str("# FILES: path in the bundle and on the host, mode, sha256.\n")
 	b.str("FILES=(\n")
 	for _, f := range s.files {
@@ -654,3 +729,36 @@ var scriptLibRest string
 //
 //go:embed scripts/main.sh
 var scriptMain string
+
+// scriptData6 writes the parts of the data section only a host with IPv6
+// addresses or IPv4 prefixes on the host has; an IPv4-only host's script
+// has neither array (the library takes them as empty).
+func scriptData6(b *text, h *Host) {
+	nics := append([]NIC{h.Primary}, h.Secondary...)
+	locals := false
+	for _, n := range nics {
+		locals = locals || len(n.HostPrefixes()) > 0
+	}
+	if locals {
+		b.str("# LOCALS: NIC key, IPv4 prefix the host answers for (a local route in table local).\n")
+		b.str("LOCALS=(\n")
+		for _, n := range nics {
+			for _, p := range n.HostPrefixes() {
+				b.str("  '")
+				b.shqText(nicKey(n), " ")
+				b.prefix(p)
+				b.str("'\n")
+			}
+		}
+		b.str(")\n")
+	}
+	if h.Primary.HasIPv6() {
+		// The primary ENI's IPv6 default route is the host's, in the main
+		// table, as Alibaba's guides configure it (IPV6_DEFAULTGW).
+		b.str("# MAIN6: NIC key, gateway of the main table's IPv6 default route.\n")
+		b.str("MAIN6=(\n  '")
+		b.shqText(nicKey(h.Primary), " ")
+		b.addr(h.Primary.IPv6Gateway())
+		b.str("'\n)\n")
+	}
+}

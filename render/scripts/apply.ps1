@@ -7,6 +7,12 @@ function Write-Step([string]$Message) {
     Write-Output ('ecsnet: ' + $Message)
 }
 
+# Get-Family says which address family an address (or prefix) is of.
+function Get-Family([string]$Address) {
+    if ($Address.Contains(':')) { return 'IPv6' }
+    return 'IPv4'
+}
+
 function Get-EniKey($Eni) {
     if ($Eni.Mac -ne '') { return $Eni.Mac }
     return 'primary'
@@ -64,7 +70,7 @@ function Read-State {
         throw ($StateFile + ' belongs to another fleet or format (fleet ' + $doc.fleet + ', format ' + $doc.format_version + ')')
     }
     foreach ($e in @($doc.enis)) {
-        $state[[string]$e.key] = @{ Addresses = @($e.addresses | Where-Object { $_ } | ForEach-Object { [string]$_ }); Gateway = [string]$e.gateway; Static = [bool]$e.static }
+        $state[[string]$e.key] = @{ Addresses = @($e.addresses | Where-Object { $_ } | ForEach-Object { [string]$_ }); Gateway = [string]$e.gateway; Gateway6 = [string]$e.gateway6; Static = [bool]$e.static }
     }
     return $state
 }
@@ -76,7 +82,9 @@ function Write-State($State) {
     $enis = @()
     foreach ($key in @($State.Keys | Sort-Object)) {
         $s = $State[$key]
-        $enis += @{ key = $key; addresses = @($s.Addresses | Sort-Object -Unique); gateway = $s.Gateway; static = $s.Static }
+        $e = @{ key = $key; addresses = @($s.Addresses | Sort-Object -Unique); gateway = $s.Gateway; static = $s.Static }
+        if ([string]$s.Gateway6 -ne '') { $e.gateway6 = $s.Gateway6 }
+        $enis += $e
     }
     $json = ConvertTo-Json -InputObject @{ format_version = 1; fleet = $Fleet; instance = $Instance; enis = $enis } -Depth 5
     $tmp = $StateFile + '.tmp'
@@ -88,7 +96,7 @@ function Write-State($State) {
 # configuration and the one Windows restores at boot.
 function Remove-Address([int]$Index, [string]$Address) {
     foreach ($store in @('ActiveStore', 'PersistentStore')) {
-        $have = @(Get-NetIPAddress -InterfaceIndex $Index -AddressFamily IPv4 -IPAddress $Address -PolicyStore $store -ErrorAction SilentlyContinue)
+        $have = @(Get-NetIPAddress -InterfaceIndex $Index -AddressFamily (Get-Family $Address) -IPAddress $Address -PolicyStore $store -ErrorAction SilentlyContinue)
         foreach ($a in $have) {
             Remove-NetIPAddress -InterfaceIndex $Index -IPAddress $Address -PolicyStore $store -Confirm:$false
         }
@@ -106,17 +114,33 @@ function Remove-DefaultRoutes([int]$Index, [string]$Except) {
     }
 }
 
+# Remove-DefaultRoutes6 is Remove-DefaultRoutes for IPv6 (::/0).
+function Remove-DefaultRoutes6([int]$Index, [string]$Except) {
+    foreach ($store in @('ActiveStore', 'PersistentStore')) {
+        $routes = @(Get-NetRoute -InterfaceIndex $Index -AddressFamily IPv6 -DestinationPrefix '::/0' -PolicyStore $store -ErrorAction SilentlyContinue)
+        foreach ($r in $routes) {
+            if ($r.NextHop -ne $Except) {
+                Remove-NetRoute -InterfaceIndex $Index -DestinationPrefix '::/0' -NextHop $r.NextHop -PolicyStore $store -Confirm:$false
+            }
+        }
+    }
+}
+
 # Add-Address puts an address on an adapter unless it is there already,
-# and sets its SkipAsSource either way.
+# and sets its SkipAsSource either way. An IPv6 address takes the length
+# of the vSwitch's IPv6 block.
 function Add-Address($Eni, [int]$Index, [string]$Address, [bool]$SkipAsSource) {
-    $have = @(Get-NetIPAddress -AddressFamily IPv4 -IPAddress $Address -ErrorAction SilentlyContinue)
+    $family = Get-Family $Address
+    $length = $Eni.PrefixLength
+    if ($family -eq 'IPv6') { $length = $Eni.IPv6PrefixLength }
+    $have = @(Get-NetIPAddress -AddressFamily $family -IPAddress $Address -ErrorAction SilentlyContinue)
     $elsewhere = @($have | Where-Object { $_.InterfaceIndex -ne $Index })
     if ($elsewhere.Count -gt 0) {
         throw ('{0}: {1} is already on another adapter (ifIndex {2}); remove it there first' -f $Eni.Label, $Address, $elsewhere[0].InterfaceIndex)
     }
     $mine = @($have | Where-Object { $_.InterfaceIndex -eq $Index })
-    if ($mine.Count -gt 0 -and $mine[0].PrefixLength -ne $Eni.PrefixLength) {
-        Write-Step ('{0}: {1}/{2} has the wrong prefix length; replacing it with /{3}' -f $Eni.Label, $Address, $mine[0].PrefixLength, $Eni.PrefixLength)
+    if ($mine.Count -gt 0 -and $mine[0].PrefixLength -ne $length) {
+        Write-Step ('{0}: {1}/{2} has the wrong prefix length; replacing it with /{3}' -f $Eni.Label, $Address, $mine[0].PrefixLength, $length)
         Remove-Address $Index $Address
         $mine = @()
     }
@@ -127,8 +151,38 @@ function Add-Address($Eni, [int]$Index, [string]$Address, [bool]$SkipAsSource) {
         }
         return
     }
-    New-NetIPAddress -InterfaceIndex $Index -AddressFamily IPv4 -IPAddress $Address -PrefixLength $Eni.PrefixLength -SkipAsSource $SkipAsSource | Out-Null
-    Write-Step ('{0}: added {1}/{2}' -f $Eni.Label, $Address, $Eni.PrefixLength)
+    New-NetIPAddress -InterfaceIndex $Index -AddressFamily $family -IPAddress $Address -PrefixLength $length -SkipAsSource $SkipAsSource | Out-Null
+    Write-Step ('{0}: added {1}/{2}' -f $Eni.Label, $Address, $length)
+}
+
+# Set-Eni6 gives an ENI its IPv6 addresses (the first one a source, the
+# others SkipAsSource, as the IPv4 secondaries), the addresses of the
+# IPv4 prefixes the host answers for (SkipAsSource), and its IPv6 default
+# route via the vSwitch's IPv6 gateway (the first of the block's reserved
+# tail addresses; Alibaba Cloud documents no router advertisements). A
+# secondary ENI's route has the interface's high metric, as its IPv4 one.
+function Set-Eni6($Eni, [int]$Index) {
+    foreach ($a in @($Eni.PrefixAddresses)) { Add-Address $Eni $Index $a $true }
+    $v6 = @($Eni.IPv6)
+    if ($v6.Count -eq 0) { return }
+    for ($i = 0; $i -lt $v6.Count; $i++) { Add-Address $Eni $Index $v6[$i] ($i -gt 0) }
+    if (-not $Eni.Primary) {
+        $if = Get-NetIPInterface -InterfaceIndex $Index -AddressFamily IPv6
+        if ($if.AutomaticMetric -eq 'Enabled' -or $if.InterfaceMetric -ne $Eni.InterfaceMetric) {
+            Set-NetIPInterface -InterfaceIndex $Index -AddressFamily IPv6 -InterfaceMetric $Eni.InterfaceMetric
+            Write-Step ('{0}: IPv6 interface metric {1}' -f $Eni.Label, $Eni.InterfaceMetric)
+        }
+        if ($if.WeakHostSend -ne 'Disabled') {
+            Set-NetIPInterface -InterfaceIndex $Index -AddressFamily IPv6 -WeakHostSend Disabled
+            Write-Step ('{0}: IPv6 WeakHostSend disabled' -f $Eni.Label)
+        }
+    }
+    Remove-DefaultRoutes6 $Index $Eni.IPv6Gateway
+    $route = @(Get-NetRoute -InterfaceIndex $Index -AddressFamily IPv6 -DestinationPrefix '::/0' -ErrorAction SilentlyContinue | Where-Object { $_.NextHop -eq $Eni.IPv6Gateway })
+    if ($route.Count -eq 0) {
+        New-NetRoute -InterfaceIndex $Index -AddressFamily IPv6 -DestinationPrefix '::/0' -NextHop $Eni.IPv6Gateway | Out-Null
+        Write-Step ('{0}: IPv6 default route via {1}' -f $Eni.Label, $Eni.IPv6Gateway)
+    }
 }
 
 # ConvertTo-Static makes the primary ENI's DHCP address static, keeping its
@@ -216,6 +270,7 @@ function Set-SecondaryEni($Eni, [int]$Index) {
 # has but that is still attached (it is about to be detached).
 function Reset-Eni([string]$Key, $Old, [int]$Index) {
     foreach ($a in @($Old.Addresses)) { Remove-Address $Index $a }
+    if ([string]$Old.Gateway6 -ne '') { Remove-DefaultRoutes6 $Index '' }
     if ($Old.Static) {
         if ($Old.Gateway -ne '') { Remove-DefaultRoutes $Index '' }
         Set-NetIPInterface -InterfaceIndex $Index -AddressFamily IPv4 -AutomaticMetric Enabled
@@ -239,11 +294,32 @@ function Test-Eni($Eni, [int]$Index) {
         $route = @(Get-NetRoute -InterfaceIndex $Index -AddressFamily IPv4 -DestinationPrefix '0.0.0.0/0' -ErrorAction SilentlyContinue | Where-Object { $_.NextHop -eq $Eni.Gateway })
         if ($route.Count -eq 0) { $bad += ('{0}: no default route via {1}' -f $Eni.Label, $Eni.Gateway) }
     }
+    foreach ($a in @($Eni.PrefixAddresses)) {
+        $have = @(Get-NetIPAddress -InterfaceIndex $Index -AddressFamily IPv4 -IPAddress $a -ErrorAction SilentlyContinue)
+        if ($have.Count -eq 0) { $bad += ('{0}: {1} (of a prefix) missing' -f $Eni.Label, $a) }
+    }
+    $v6 = @($Eni.IPv6)
+    for ($i = 0; $i -lt $v6.Count; $i++) {
+        $have = @(Get-NetIPAddress -InterfaceIndex $Index -AddressFamily IPv6 -IPAddress $v6[$i] -ErrorAction SilentlyContinue)
+        if ($have.Count -eq 0) { $bad += ('{0}: {1} missing' -f $Eni.Label, $v6[$i]); continue }
+        if ([bool]$have[0].SkipAsSource -ne ($i -gt 0)) { $bad += ('{0}: {1} SkipAsSource is not {2}' -f $Eni.Label, $v6[$i], ($i -gt 0)) }
+    }
+    if ($v6.Count -gt 0) {
+        $route = @(Get-NetRoute -InterfaceIndex $Index -AddressFamily IPv6 -DestinationPrefix '::/0' -ErrorAction SilentlyContinue | Where-Object { $_.NextHop -eq $Eni.IPv6Gateway })
+        if ($route.Count -eq 0) { $bad += ('{0}: no IPv6 default route via {1}' -f $Eni.Label, $Eni.IPv6Gateway) }
+    }
     return $bad
 }
 
 function Invoke-Apply {
     Assert-Host
+    # An ENI without IPv6 or prefixes on the host has no such keys: @($null)
+    # would be a list of one.
+    foreach ($eni in $Enis) {
+        foreach ($k in @('IPv6', 'PrefixAddresses')) {
+            if (-not $eni.ContainsKey($k)) { $eni[$k] = @() }
+        }
+    }
     $old = Read-State
     # A lock that has since learnt the primary ENI's MAC renames its record.
     $primaryKey = Get-EniKey $Enis[0]
@@ -263,18 +339,22 @@ function Invoke-Apply {
     # run cut short still knows what to remove later.
     $new = @{}
     foreach ($eni in $Enis) {
-        $addrs = @($eni.Secondary)
+        $addrs = @($eni.Secondary) + @($eni.IPv6) + @($eni.PrefixAddresses)
         if (-not $eni.Primary) { $addrs += $eni.Address }
         $gateway = ''
         if (-not $eni.Primary) { $gateway = $eni.Gateway }
+        $gateway6 = ''
+        if (@($eni.IPv6).Count -gt 0) { $gateway6 = [string]$eni.IPv6Gateway }
         $static = (-not $eni.Primary) -or (@($eni.Secondary).Count -gt 0)
-        $new[(Get-EniKey $eni)] = @{ Addresses = $addrs; Gateway = $gateway; Static = $static }
+        $new[(Get-EniKey $eni)] = @{ Addresses = $addrs; Gateway = $gateway; Gateway6 = $gateway6; Static = $static }
     }
     $merged = @{}
     foreach ($key in $old.Keys) { $merged[$key] = $old[$key] }
     foreach ($key in $new.Keys) {
         if ($merged.ContainsKey($key)) {
-            $merged[$key] = @{ Addresses = @($merged[$key].Addresses) + @($new[$key].Addresses); Gateway = $new[$key].Gateway; Static = ($merged[$key].Static -or $new[$key].Static) }
+            $gateway6 = $new[$key].Gateway6
+            if ($gateway6 -eq '') { $gateway6 = [string]$merged[$key].Gateway6 }
+            $merged[$key] = @{ Addresses = @($merged[$key].Addresses) + @($new[$key].Addresses); Gateway = $new[$key].Gateway; Gateway6 = $gateway6; Static = ($merged[$key].Static -or $new[$key].Static) }
         } else {
             $merged[$key] = $new[$key]
         }
@@ -290,6 +370,10 @@ function Invoke-Apply {
                     Write-Step ('adapter {0}: removed {1}, which the file no longer has' -f $key, $a)
                 }
             }
+            if ([string]$old[$key].Gateway6 -ne '' -and $new[$key].Gateway6 -eq '') {
+                Remove-DefaultRoutes6 $index[$key] ''
+                Write-Step ('adapter {0}: removed the IPv6 default route, which the file no longer has' -f $key)
+            }
             continue
         }
         $idx = Find-AdapterByKey $key
@@ -299,6 +383,7 @@ function Invoke-Apply {
     foreach ($eni in $Enis) {
         $idx = $index[(Get-EniKey $eni)]
         if ($eni.Primary) { Set-PrimaryEni $eni $idx } else { Set-SecondaryEni $eni $idx }
+        Set-Eni6 $eni $idx
     }
 
     $bad = @()

@@ -24,6 +24,9 @@ ecsnet_drop_gone() {
 		keep=()
 		for rec in ${RULES[@]+"${RULES[@]}"}; do read -r n k n <<<"$rec"; [ "$k" = "$t" ] || keep+=("$rec"); done
 		RULES=(${keep[@]+"${keep[@]}"})
+		keep=()
+		for rec in ${LOCALS[@]+"${LOCALS[@]}"}; do read -r k n <<<"$rec"; [ "$k" = "$key" ] || keep+=("$rec"); done
+		LOCALS=(${keep[@]+"${keep[@]}"})
 	done <"$f"
 }
 

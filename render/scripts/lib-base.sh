@@ -13,8 +13,10 @@ declare -A WANT_ADDR=()    # "key cidr" of ADDRS
 declare -A WANT_IP=()      # "key address" of ADDRS, without the prefix
 declare -A WANT_RULE=()    # "from table prio" of RULES
 declare -A WANT_TABLE=()   # table numbers of ROUTES
+declare -A WANT_LOCAL=()   # "key prefix" of LOCALS
+declare -A WANT_MAIN6=()   # "key gateway" of MAIN6
 declare -A WANT_PATH=()    # paths of FILES and OWNED
-OLD_ADDRS=() OLD_RULES=() OLD_TABLES=() OLD_FILES=() OLD_EXTRA=()
+OLD_ADDRS=() OLD_RULES=() OLD_TABLES=() OLD_FILES=() OLD_EXTRA=() OLD_LOCALS=() OLD_MAIN6=()
 CHANGED_FILES=()
 PRIMARY_DEV=""
 STAGE="$STATE_DIR/stage"   # the files as this host names its interfaces, when RENAME is not empty
@@ -44,6 +46,21 @@ ecsnet_what() { # KEY -> words for messages
 	if [ "$N_ENI" = primary ]; then printf 'the primary ENI'; else printf 'ENI %s (%s, MAC %s)' "$N_ENI" "$N_ENIID" "$N_MAC"; fi
 }
 
+# ecsnet_fam ADDR...: -6 when any ADDR (an address, a prefix, or
+# "default") is IPv6, else -4: ip(8) shows and changes one family at a
+# time, and the records of both families share the arrays.
+ecsnet_fam() {
+	local a
+	for a in "$@"; do case "$a" in *:*) echo -6; return ;; esac; done
+	echo -4
+}
+
+# ecsnet_host_prefix FROM: FROM as a rule's selector: a prefix as it is,
+# an address as a host route (/32, /128).
+ecsnet_host_prefix() {
+	case "$1" in */*) echo "$1" ;; *:*) echo "$1/128" ;; *) echo "$1/32" ;; esac
+}
+
 # ecsnet_devs_by_mac MAC: prints the interfaces with that MAC, one a line.
 ecsnet_devs_by_mac() {
 	ip -o link show | awk -v mac="$1" '{
@@ -59,23 +76,23 @@ ecsnet_dev_by_addr() {
 }
 
 ecsnet_has_addr() { # DEV CIDR: exactly this address and prefix
-	ip -o -4 addr show dev "$1" 2>/dev/null | awk -v c="$2" '$4 == c { f = 1 } END { exit !f }'
+	ip -o "$(ecsnet_fam "$2")" addr show dev "$1" 2>/dev/null | awk -v c="$2" '$4 == c { f = 1 } END { exit !f }'
 }
 
 ecsnet_addr_on() { # DEV ADDR: prints ADDR/len when ADDR is on DEV with any prefix
-	ip -o -4 addr show dev "$1" 2>/dev/null | awk -v a="$2" '{ split($4, p, "/"); if (p[1] == a) print $4 }'
+	ip -o "$(ecsnet_fam "$2")" addr show dev "$1" 2>/dev/null | awk -v a="$2" '{ split($4, p, "/"); if (p[1] == a) print $4 }'
 }
 
-ecsnet_has_rule() { # FROM TABLE PRIO
-	ip -4 rule show | awk -v p="$3:" -v f="$1" -v t="$2" '
-		$1 == p && $2 == "from" && ($3 == f || $3 == f "/32") {
+ecsnet_has_rule() { # FROM TABLE PRIO (FROM: an address or a prefix)
+	ip "$(ecsnet_fam "$1")" rule show | awk -v p="$3:" -v f="$1" -v t="$2" '
+		$1 == p && $2 == "from" && ($3 == f || $3 == f "/32" || $3 == f "/128") {
 			for (i = 4; i < NF; i++) if (($i == "lookup" || $i == "table") && $(i+1) == t) ok = 1
 		}
 		END { exit !ok }'
 }
 
 ecsnet_has_route() { # TABLE DEV DEST GW
-	ip -4 route show table "$1" 2>/dev/null | awk -v dev="$2" -v dst="$3" -v gw="$4" '
+	ip "$(ecsnet_fam "$3" "$4")" route show table "$1" 2>/dev/null | awk -v dev="$2" -v dst="$3" -v gw="$4" '
 		$1 == dst {
 			d = ""; v = "-"
 			for (i = 2; i < NF; i++) { if ($i == "dev") d = $(i+1); if ($i == "via") v = $(i+1) }
@@ -94,12 +111,15 @@ ecsnet_link_up() { ip -o link show dev "$1" 2>/dev/null | grep -q '[<,]UP[,>]'; 
 ecsnet_load_state() {
 	[ -f "$STATE_FILE" ] || return 0
 	local kind a b c n=0 ip='[0-9]{1,3}(\.[0-9]{1,3}){3}' key='(primary|[0-9a-f]{2}(:[0-9a-f]{2}){5})'
+	local ip6='[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7}'
 	while read -r kind a b c; do
 		n=$((n + 1))
 		case "$kind" in
 		"" | "#"*) continue ;;
-		addr) [[ "$a" =~ ^$key$ && "$b" =~ ^$ip/[0-9]{1,2}$ && -z "$c" ]] && { OLD_ADDRS+=("$a $b"); continue; } ;;
-		rule) [[ "$a" =~ ^$ip$ && "$b" =~ ^[0-9]{1,10}$ && "$c" =~ ^[0-9]{1,10}$ ]] && { OLD_RULES+=("$a $b $c"); continue; } ;;
+		addr) [[ "$a" =~ ^$key$ && ("$b" =~ ^$ip/[0-9]{1,2}$ || "$b" =~ ^$ip6/[0-9]{1,3}$) && -z "$c" ]] && { OLD_ADDRS+=("$a $b"); continue; } ;;
+		rule) [[ ("$a" =~ ^$ip(/[0-9]{1,2})?$ || "$a" =~ ^$ip6$) && "$b" =~ ^[0-9]{1,10}$ && "$c" =~ ^[0-9]{1,10}$ ]] && { OLD_RULES+=("$a $b $c"); continue; } ;;
+		local) [[ "$a" =~ ^$key$ && "$b" =~ ^$ip/[0-9]{1,2}$ && -z "$c" ]] && { OLD_LOCALS+=("$a $b"); continue; } ;;
+		main6) [[ "$a" =~ ^$key$ && "$b" =~ ^$ip6$ && -z "$c" ]] && { OLD_MAIN6+=("$a $b"); continue; } ;;
 		table) [[ "$a" =~ ^[0-9]{1,10}$ && -z "$b" ]] && { OLD_TABLES+=("$a"); continue; } ;;
 		file) [[ "$a" =~ ^(etc|usr/local)/[A-Za-z0-9._:/-]+$ && "$a" != *..* && -z "$b" ]] && { OLD_FILES+=("$a"); continue; } ;;
 		ifup | nm) [[ "$a" =~ ^[A-Za-z0-9:._=-]+$ && "$b" =~ ^[A-Za-z0-9:._-]*$ && "$c" =~ ^[A-Za-z0-9:._/-]*$ ]] && { OLD_EXTRA+=("$kind $a $b $c"); continue; } ;;
@@ -158,7 +178,21 @@ ecsnet_rule_remove() { # FROM TABLE PRIO
 	local _
 	for _ in 1 2 3 4 5 6 7 8; do
 		ecsnet_has_rule "$1" "$2" "$3" || return 0
-		ip -4 rule del from "$1/32" table "$2" priority "$3"
+		ip "$(ecsnet_fam "$1")" rule del from "$(ecsnet_host_prefix "$1")" table "$2" priority "$3"
+	done
+}
+
+# ecsnet_flush_table TABLE WHY: empties a secondary ENI's route table,
+# both families.
+ecsnet_flush_table() {
+	local fam label
+	for fam in -4 -6; do
+		if [ -n "$(ip "$fam" route show table "$1" 2>/dev/null)" ]; then
+			ip "$fam" route flush table "$1"
+			label=""
+			[ "$fam" = -6 ] && label=" (IPv6)"
+			ecsnet_log "flushed route table $1$label${2:+ $2}"
+		fi
 	done
 }
 

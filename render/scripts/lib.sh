@@ -132,6 +132,8 @@ ecsnet_want_sets() {
 	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do read -r key c n <<<"$rec"; WANT_ADDR["$key $c"]=1; WANT_IP["$key ${c%/*}"]=1; done
 	for rec in ${RULES[@]+"${RULES[@]}"}; do read -r from t p <<<"$rec"; WANT_RULE["$from $t $p"]=1; done
 	for rec in ${ROUTES[@]+"${ROUTES[@]}"}; do read -r t key c n <<<"$rec"; WANT_TABLE[$t]=1; done
+	for rec in ${LOCALS[@]+"${LOCALS[@]}"}; do read -r key c <<<"$rec"; WANT_LOCAL["$key $c"]=1; done
+	for rec in ${MAIN6[@]+"${MAIN6[@]}"}; do read -r key c <<<"$rec"; WANT_MAIN6["$key $c"]=1; done
 	for rec in ${FILES[@]+"${FILES[@]}"}; do read -r path mode sum <<<"$rec"; WANT_PATH[$(ecsnet_host_path "$path")]=1; done
 	for path in ${OWNED[@]+"${OWNED[@]}"}; do WANT_PATH[$path]=1; done
 }
@@ -145,6 +147,8 @@ ecsnet_write_state() {
 		for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do read -r key c n <<<"$rec"; echo "addr $key $c"; done
 		for rec in ${RULES[@]+"${RULES[@]}"}; do read -r from t p <<<"$rec"; echo "rule $from $t $p"; done
 		for t in ${WANT_TABLE[@]+"${!WANT_TABLE[@]}"}; do echo "table $t"; done | sort
+		for rec in ${LOCALS[@]+"${LOCALS[@]}"}; do echo "local $rec"; done
+		for rec in ${MAIN6[@]+"${MAIN6[@]}"}; do echo "main6 $rec"; done
 		for rec in ${FILES[@]+"${FILES[@]}"}; do read -r path mode sum <<<"$rec"; echo "file $(ecsnet_host_path "$path")"; done
 		for path in ${OWNED[@]+"${OWNED[@]}"}; do echo "file $path"; done
 		stack_state
@@ -241,13 +245,20 @@ ecsnet_restore_file() {
 
 # ---- applying and removing live state with ip(8) ----
 
+# An IPv6 address is added without duplicate address detection
+# (nodad): the vSwitch assigned it to this ENI alone, and a tentative
+# address could not be the source of the check's or the probes' packets
+# for a second or more.
 ecsnet_addr_ensure() { # DEV CIDR N
-	local dev="$1" c="$2" n="$3" have
+	local dev="$1" c="$2" n="$3" have fam
+	fam="$(ecsnet_fam "$c")"
 	ecsnet_has_addr "$dev" "$c" && return 0
 	for have in $(ecsnet_addr_on "$dev" "${c%/*}"); do
-		ip -4 addr del "$have" dev "$dev"
+		ip "$fam" addr del "$have" dev "$dev"
 	done
-	if [ "$n" = - ]; then
+	if [ "$fam" = -6 ]; then
+		ip -6 addr add "$c" dev "$dev" nodad
+	elif [ "$n" = - ]; then
 		ip -4 addr add "$c" dev "$dev"
 	else
 		ip -4 addr add "$c" dev "$dev" label "$dev:$n"
@@ -257,8 +268,24 @@ ecsnet_addr_ensure() { # DEV CIDR N
 
 ecsnet_rule_ensure() { # FROM TABLE PRIO
 	ecsnet_has_rule "$1" "$2" "$3" && return 0
-	ip -4 rule add from "$1/32" table "$2" priority "$3"
+	ip "$(ecsnet_fam "$1")" rule add from "$(ecsnet_host_prefix "$1")" table "$2" priority "$3"
 	ecsnet_log "added rule from $1 lookup $2 priority $3"
+}
+
+# IPv4 prefixes the host answers for (LOCALS): a route of type local in
+# table local, where the kernel keeps the host's own addresses, so every
+# address of the prefix is delivered here; the ENI's rule (RULES) sends
+# the replies out through its table.
+ecsnet_has_local() { # DEV PREFIX
+	ip -4 route show table local type local 2>/dev/null | awk -v dev="$1" -v p="$2" '
+		($1 == p || ($1 == "local" && $2 == p)) { for (i = 2; i < NF; i++) if ($i == "dev" && $(i+1) == dev) ok = 1 }
+		END { exit !ok }'
+}
+
+# ecsnet_main6_on DEV: prints the gateways of the main table's IPv6
+# default routes through DEV.
+ecsnet_main6_on() {
+	ip -6 route show default dev "$1" 2>/dev/null | awk '$1 == "default" { for (i = 2; i < NF; i++) if ($i == "via") print $(i+1) }'
 }
 
 
@@ -281,31 +308,52 @@ ecsnet_converge_ip() {
 		dev="${DEV[$key]}"
 		ecsnet_has_route "$t" "$dev" "$dst" "$gw" && continue
 		if [ "$gw" = - ]; then
-			ip -4 route replace "$dst" dev "$dev" scope link table "$t"
+			if [ "$(ecsnet_fam "$dst")" = -6 ]; then
+				ip -6 route replace "$dst" dev "$dev" table "$t"
+			else
+				ip -4 route replace "$dst" dev "$dev" scope link table "$t"
+			fi
 			ecsnet_log "added route $dst dev $dev to table $t"
 		else
-			ip -4 route replace "$dst" via "$gw" dev "$dev" table "$t"
+			ip "$(ecsnet_fam "$gw")" route replace "$dst" via "$gw" dev "$dev" table "$t"
 			ecsnet_log "added route $dst via $gw dev $dev to table $t"
 		fi
 	done
+	local fam
 	for t in ${WANT_TABLE[@]+"${!WANT_TABLE[@]}"}; do
-		for dst in $(ip -4 route show table "$t" | awk '$1 == "default" || $1 ~ /^[0-9.\/]+$/ { print $1 }'); do
-			ecsnet_want_route "$t" "$dst" && continue
-			ip -4 route del "$dst" table "$t" || ecsnet_warn "could not remove route $dst from table $t"
-			ecsnet_log "removed stray route $dst from table $t"
+		for fam in -4 -6; do
+			for dst in $(ip "$fam" route show table "$t" 2>/dev/null | awk '$1 == "default" || $1 ~ /^[0-9a-f.:]+(\/[0-9]+)?$/ { print $1 }'); do
+				ecsnet_want_route "$t" "$dst" "$fam" && continue
+				ip "$fam" route del "$dst" table "$t" || ecsnet_warn "could not remove route $dst from table $t"
+				ecsnet_log "removed stray route $dst from table $t"
+			done
 		done
 	done
 	for rec in ${RULES[@]+"${RULES[@]}"}; do
 		read -r from t p <<<"$rec"
 		ecsnet_rule_ensure "$from" "$t" "$p"
 	done
+	for rec in ${LOCALS[@]+"${LOCALS[@]}"}; do
+		read -r key dst <<<"$rec"
+		dev="${DEV[$key]}"
+		ecsnet_has_local "$dev" "$dst" && continue
+		ip -4 route replace local "$dst" dev "$dev" table local
+		ecsnet_log "added local route $dst dev $dev (the host answers for the prefix)"
+	done
+	for rec in ${MAIN6[@]+"${MAIN6[@]}"}; do
+		read -r key gw <<<"$rec"
+		dev="${DEV[$key]}"
+		[ "$(ecsnet_main6_on "$dev")" = "$gw" ] && continue
+		ip -6 route replace default via "$gw" dev "$dev"
+		ecsnet_log "added the IPv6 default route via $gw dev $dev to the main table"
+	done
 }
 
-ecsnet_want_route() { # TABLE DEST
+ecsnet_want_route() { # TABLE DEST FAMILY
 	local rec t key dst gw
 	for rec in ${ROUTES[@]+"${ROUTES[@]}"}; do
 		read -r t key dst gw <<<"$rec"
-		[ "$t" = "$1" ] && [ "$dst" = "$2" ] && return 0
+		[ "$t" = "$1" ] && [ "$dst" = "$2" ] && [ "$(ecsnet_fam "$dst" "$gw")" = "$3" ] && return 0
 	done
 	return 1
 }
@@ -317,7 +365,7 @@ ecsnet_want_route() { # TABLE DEST
 # replaced it with the new prefix, and removing it by address would take
 # the new one away.
 ecsnet_remove_dropped() {
-	local rec key c dev have from t p
+	local rec key c dev have from t p gw
 	ecsnet_nic primary
 	local primary_addr="${N_CIDR%/*}"
 	for rec in ${OLD_ADDRS[@]+"${OLD_ADDRS[@]}"}; do
@@ -327,7 +375,7 @@ ecsnet_remove_dropped() {
 		[ -n "${WANT_IP[$key ${c%/*}]:-}" ] && continue
 		dev="$(ecsnet_dev "$key")" || continue # the NIC is gone, and its addresses with it
 		for have in $(ecsnet_addr_on "$dev" "${c%/*}"); do
-			if ip -4 addr del "$have" dev "$dev"; then
+			if ip "$(ecsnet_fam "$c")" addr del "$have" dev "$dev"; then
 				ecsnet_log "removed $have from $dev (no longer in the bundle)"
 			else
 				ecsnet_warn "could not remove $have from $dev"
@@ -344,9 +392,24 @@ ecsnet_remove_dropped() {
 	done
 	for t in ${OLD_TABLES[@]+"${OLD_TABLES[@]}"}; do
 		[ -n "${WANT_TABLE[$t]:-}" ] && continue
-		if [ -n "$(ip -4 route show table "$t" 2>/dev/null)" ]; then
-			ip -4 route flush table "$t"
-			ecsnet_log "flushed route table $t (no longer in the bundle)"
+		ecsnet_flush_table "$t" "(no longer in the bundle)"
+	done
+	for rec in ${OLD_LOCALS[@]+"${OLD_LOCALS[@]}"}; do
+		[ -n "${WANT_LOCAL[$rec]:-}" ] && continue
+		read -r key c <<<"$rec"
+		dev="$(ecsnet_dev "$key")" || continue
+		if ecsnet_has_local "$dev" "$c"; then
+			ip -4 route del local "$c" dev "$dev" table local || ecsnet_warn "could not remove the local route $c dev $dev"
+			ecsnet_log "removed local route $c dev $dev (no longer in the bundle)"
+		fi
+	done
+	for rec in ${OLD_MAIN6[@]+"${OLD_MAIN6[@]}"}; do
+		[ -n "${WANT_MAIN6[$rec]:-}" ] && continue
+		read -r key gw <<<"$rec"
+		dev="$(ecsnet_dev "$key")" || continue
+		if [ -n "$(ecsnet_main6_on "$dev" | grep -xF "$gw")" ]; then
+			ip -6 route del default via "$gw" dev "$dev" || ecsnet_warn "could not remove the IPv6 default route via $gw dev $dev"
+			ecsnet_log "removed the IPv6 default route via $gw dev $dev (no longer in the bundle)"
 		fi
 	done
 }
@@ -365,6 +428,11 @@ ecsnet_drop_main_defaults() {
 			ip -4 route del default via "$gw" dev "$dev"
 			ecsnet_log "removed the main-table default route via $gw dev $dev (its place is table $(ecsnet_nic "$key"; echo "$N_TABLE"))"
 		done < <(ip -4 route show default dev "$dev" 2>/dev/null | awk '$1 == "default" { for (i = 2; i < NF; i++) if ($i == "via") print $(i+1) }')
+		while read -r gw; do
+			[ -n "$gw" ] || continue
+			ip -6 route del default via "$gw" dev "$dev"
+			ecsnet_log "removed the main-table IPv6 default route via $gw dev $dev (its place is table $(ecsnet_nic "$key"; echo "$N_TABLE"))"
+		done < <(ecsnet_main6_on "$dev")
 	done
 }
 
@@ -382,6 +450,9 @@ ecsnet_check() {
 			ecsnet_link_up "$dev" || ecsnet_problem "$dev ($(ecsnet_what "$key")) is down"
 			if [ -n "$(ip -4 route show default dev "$dev" 2>/dev/null)" ]; then
 				ecsnet_problem "the main table has a default route via $dev; it belongs in table $t only"
+			fi
+			if [ -n "$(ecsnet_main6_on "$dev")" ]; then
+				ecsnet_problem "the main table has an IPv6 default route via $dev; it belongs in table $t only"
 			fi
 		fi
 	done
@@ -403,6 +474,16 @@ ecsnet_check() {
 			[ "$N_TABLE" = "$t" ] || continue
 		fi
 		ecsnet_has_rule "$from" "$t" "$p" || ecsnet_problem "no rule from $from lookup $t priority $p"
+	done
+	for rec in ${LOCALS[@]+"${LOCALS[@]}"}; do
+		read -r key dst <<<"$rec"
+		[ -n "$only" ] && [ "$key" != "$only" ] && continue
+		ecsnet_has_local "${DEV[$key]}" "$dst" || ecsnet_problem "table local lacks the local route to $dst dev ${DEV[$key]} (the host does not answer for the prefix)"
+	done
+	for rec in ${MAIN6[@]+"${MAIN6[@]}"}; do
+		read -r key gw <<<"$rec"
+		[ -n "$only" ] && [ "$key" != "$only" ] && continue
+		ecsnet_main6_on "${DEV[$key]}" | grep -qxF "$gw" || ecsnet_problem "the main table lacks the IPv6 default route via $gw dev ${DEV[$key]}"
 	done
 	if [ -z "$only" ]; then
 		for rec in ${OLD_ADDRS[@]+"${OLD_ADDRS[@]}"}; do

@@ -131,7 +131,7 @@ reconcile_state_drop() {
 	[ -f "$STATE_FILE" ] || return 0
 	awk -v key="$key" -v t="$t" -v files="$*" '
 		BEGIN { n = split(files, f, " "); for (i = 1; i <= n; i++) drop[f[i]] = 1 }
-		$1 == "addr" && $2 == key { next }
+		($1 == "addr" || $1 == "local") && $2 == key { next }
 		$1 == "rule" && $3 == t { next }
 		$1 == "table" && $2 == t { next }
 		$1 == "file" && ($2 in drop) { next }
@@ -164,10 +164,7 @@ reconcile_gone() {
 			ecsnet_log "removed rule from $from lookup $tt priority $p"
 		fi
 	done
-	if [ -n "$(ip -4 route show table "$t" 2>/dev/null)" ]; then
-		ip -4 route flush table "$t"
-		ecsnet_log "flushed route table $t"
-	fi
+	ecsnet_flush_table "$t" ""
 	for rec in ${RECONCILE[@]+"${RECONCILE[@]}"}; do
 		read -r k op path first last sum <<<"$rec"
 		[ "$k" = "$key" ] || continue

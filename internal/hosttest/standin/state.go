@@ -51,6 +51,9 @@ func Want(h *render.Host) State {
 		for _, a := range n.AllAddresses() {
 			s.Rules = append(s.Rules, fmt.Sprintf("%d: from %s lookup %d", n.Priority, a, n.Table))
 		}
+		for _, p := range n.HostPrefixes() { // IPv4 prefixes the host answers for
+			s.Rules = append(s.Rules, fmt.Sprintf("%d: from %s lookup %d", n.Priority, p, n.Table))
+		}
 		s.Routes = append(s.Routes,
 			fmt.Sprintf("%d %s dev %s", n.Table, n.Prefix, n.Name()),
 			fmt.Sprintf("%d default via %s dev %s", n.Table, n.Gateway, n.Name()))
