@@ -101,7 +101,8 @@ func dsWant(h *render.Host) []string {
 // dsIP runs ip -j in the namespace and decodes its answer.
 func dsIP(t testing.TB, ns *hosttest.Netns, v any, args ...string) {
 	t.Helper()
-	out, err := exec.Command("ip", append([]string{"-n", ns.Name, "-j"}, args...)...).Output()
+	bin := hosttest.RequireTool(t, "ip")
+	out, err := exec.Command(bin, append([]string{"-n", ns.Name, "-j"}, args...)...).Output()
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok && strings.Contains(string(ee.Stderr), "does not exist") {
 			return // a table nothing was ever added to
