@@ -78,8 +78,10 @@ func TestDescribeInstancesAndTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(types) != 2 || types[0] != (plan.TypeQuota{Name: "ecs.g7.large", MaxENIs: 3, MaxIPsPerENI: 6}) ||
-		types[1] != (plan.TypeQuota{Name: "ecs.g7.xlarge", MaxENIs: 4, MaxIPsPerENI: 15}) {
+	// The emulator's table: ecs.g7.large has IPv6 (6 per ENI), and both
+	// report one network card and no queue figure (issue 17's columns).
+	if len(types) != 2 || types[0] != (plan.TypeQuota{Name: "ecs.g7.large", MaxENIs: 3, MaxIPsPerENI: 6, MaxIPv6PerENI: 6, NetworkCards: 1}) ||
+		types[1] != (plan.TypeQuota{Name: "ecs.g7.xlarge", MaxENIs: 4, MaxIPsPerENI: 15, NetworkCards: 1}) {
 		t.Errorf("types = %+v", types)
 	}
 }
