@@ -357,3 +357,44 @@ func TestApplyIPv6PrefixesFaults(t *testing.T) {
 		t.Errorf("the cloud holds %d prefixes on pods (want 25) and IPv6 %v on dual", len(o.Prefixes), obs.ENI(rep.Lock.Secondary("dual").ID).IPv6)
 	}
 }
+
+// TestPlanCallsFormula: the calls apply makes, as the emulator counts
+// them, are the plan's call-count formula (plan.Plan.Calls): one per
+// step, ⌈n/10⌉ for a prefix step of n prefixes.
+func TestPlanCallsFormula(t *testing.T) {
+	w := v6World()
+	w.VSwitches[0].CidrBlock = "10.0.0.0/22"
+	w.InstanceTypes[0].EniIpv6AddressQuantity = 20
+	e := startEmu(t, w, emulator.Options{})
+	c := newClient(t, fastConfig(e.URL))
+	src := strings.Replace(v6Fleet(`, "ipv6IpCount": 12`, `"10.0.1.160/28", "10.0.1.176/28"`), `"ipv4PrefixCount": 12`, `"ipv4PrefixCount": 25`, 1)
+	src = strings.Replace(src, `"cidr": "10.0.0.0/23"`, `"cidr": "10.0.0.0/22"`, 1)
+	src = strings.Replace(src, `"maxIpv6PerEni": 10`, `"maxIpv6PerEni": 20`, 1)
+	f := loadFleet(t, src)
+	ctx := context.Background()
+	obs, err := c.Observe(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Compute(f, obs, nil, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := p.Calls()
+	if want["AssignPrivateIpAddresses"] != 2 || want["AssignIpv6Addresses"] != 2 {
+		// pods: 10 prefixes on the create, 15 in 2 calls; web-1's
+		// pinned IPv6 and dual's 2 beyond the create's 10.
+		t.Errorf("formula %v", want)
+	}
+	before := e.Calls()
+	rep, err := plan.Apply(ctx, c, f, p, nil, plan.ApplyOptions{Observed: obs})
+	if err != nil || len(rep.Failed) > 0 {
+		t.Fatalf("apply: %v %v", err, rep.Failed)
+	}
+	after := e.Calls()
+	for action, n := range want {
+		if got := after[action] - before[action]; got != n {
+			t.Errorf("%s: %d calls, the formula says %d", action, got, n)
+		}
+	}
+}
