@@ -47,13 +47,13 @@ func (p *Plan) Pruned() bool {
 	return false
 }
 
-// KeptUnrecorded counts the addresses the lock does not record that the
+// KeptUnrecorded counts the addresses and prefixes the lock does not record that the
 // plan keeps (a plan made with Options.Prune removes them in its steps).
 func (p *Plan) KeptUnrecorded() int {
 	n := 0
 	for _, u := range p.Unrecorded {
 		if !u.Pruned {
-			n += len(u.IPs)
+			n += len(u.IPs) + len(u.Prefixes)
 		}
 	}
 	return n
