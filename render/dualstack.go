@@ -23,10 +23,14 @@ import "net/netip"
 //   - IPv4 prefixes are configured only when the desired state asks
 //     (ipv4PrefixesOnHost; they usually feed a CNI that routes them
 //     itself): a route of type local per prefix, so that the host answers
-//     for every address in it, in the ENI's table with a rule from the
-//     prefix to that table; for the primary ENI in the local table (the
-//     kernel's own place for local routes, where ip(8) and networkd put
-//     them when no table is named), with no rule.
+//     for every address in it, in table local, and for a secondary ENI a
+//     rule from the prefix to its table, which sends the replies out
+//     through the ENI. Table local, not the ENI's: the kernel consults it
+//     first for every packet, while the ENI's table is reached only by
+//     the rule, which matches packets from the prefix; an arriving packet
+//     to the prefix would never find a local route there (ip route get
+//     ... iif shows it). It is also where ip(8) and networkd put local
+//     routes when no table is named.
 //
 // An IPv4-only NIC renders exactly as before: every addition below is
 // conditional on the NIC having IPv6 addresses or prefixes on the host.

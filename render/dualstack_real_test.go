@@ -73,6 +73,9 @@ func dsWant(h *render.Host) []string {
 		for _, x := range n.IPv6 {
 			s = append(s, fmt.Sprintf("addr %s %s/%d", n.Name(), x, n.IPv6Bits()))
 		}
+		for _, p := range n.HostPrefixes() {
+			s = append(s, fmt.Sprintf("answers %s on %s", p.Addr().Next().Next(), n.Name()))
+		}
 		if n.Table == 0 {
 			if n.HasIPv6() {
 				s = append(s, fmt.Sprintf("route6 main default via %s dev %s", n.IPv6Gateway(), n.Name()))
@@ -90,7 +93,12 @@ func dsWant(h *render.Host) []string {
 			}
 		}
 		for _, p := range n.HostPrefixes() {
-			s = append(s, fmt.Sprintf("local %d %s dev %s", n.Table, p, n.Name()),
+			// The local route in table local, which the kernel consults
+			// first for every packet: in the ENI's table, which only the
+			// rule from the prefix selects, an arriving packet (from
+			// elsewhere) would never find it. The rule sends replies out
+			// through the ENI's table.
+			s = append(s, fmt.Sprintf("local local %s dev %s", p, n.Name()),
 				fmt.Sprintf("rule4 %d from %s lookup %d", n.Priority, p, n.Table))
 		}
 	}
@@ -164,6 +172,19 @@ func dsLive(t testing.TB, ns *hosttest.Netns, h *render.Host) []string {
 		dsIP(t, ns, &rs, "-4", "route", "show", "table", tb, "type", "local")
 		for _, r := range rs {
 			s = append(s, fmt.Sprintf("local %s %s dev %s", tb, r.Dst, r.Dev))
+		}
+	}
+	// The host answers for a prefix when a packet arriving on the ENI for
+	// an address in it, from another address of the vSwitch, is
+	// delivered locally: ip route get with iif runs the input lookup.
+	for _, n := range dsNICs(h) {
+		for _, p := range n.Prefixes {
+			to := p.Addr().Next().Next()
+			out, _ := exec.Command(hosttest.RequireTool(t, "ip"), "-n", ns.Name, "route", "get", to.String(),
+				"from", n.Gateway.String(), "iif", n.Name()).CombinedOutput()
+			if strings.HasPrefix(string(out), "local ") {
+				s = append(s, fmt.Sprintf("answers %s on %s", to, n.Name()))
+			}
 		}
 	}
 	var locals []route

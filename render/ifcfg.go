@@ -33,7 +33,8 @@ import (
 // IPV6ADDR_SECONDARIES; route6-ethN its IPv6 block and default route via
 // the vSwitch's IPv6 gateway in its table, rule6-ethN one rule per IPv6
 // address (ifup-routes passes their lines to ip -6). Prefixes the host
-// answers for are local routes in route-ethN and rules in rule-ethN. The
+// answers for are local routes (table local) in route-ethN and rules in
+// rule-ethN. The
 // primary ENI's IPv6 addresses and prefixes have no file: they would
 // belong in cloud-init's ifcfg-eth0 (alias files are IPv4 only), so the
 // apply script adds them with ip(8).
@@ -117,14 +118,12 @@ func ifcfg(h *Host) ([]File, error) {
 		b.int(n.Table)
 		b.byte('\n')
 		if len(prefixes) > 0 {
-			b.str("# Its IPv4 prefixes: local routes, so that the host answers for every address in them.\n")
+			b.str("# Its IPv4 prefixes: local routes (table local), so that the host answers for\n# every address in them.\n")
 		}
 		for _, x := range prefixes {
 			b.str("local ")
 			b.prefix(x)
-			b.str(" dev ", name, " table ")
-			b.int(n.Table)
-			b.byte('\n')
+			b.str(" dev ", name, " table local\n")
 		}
 		files = append(files, File{Path: dir + "route-" + name, Mode: 0o644, Data: b.bytes()})
 

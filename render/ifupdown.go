@@ -44,7 +44,8 @@ import (
 // addresses are inet6 static stanzas of its name (accept_ra 0), the
 // first holding its IPv6 block and default route via the vSwitch's IPv6
 // gateway in its table and one ip -6 rule per address; the prefixes it
-// answers for are local routes and rules on its first stanza. The primary
+// answers for are local routes (table local) and rules on its first
+// stanza. The primary
 // ENI's are alias stanzas eth0:v6 and eth0:px (ifupdownPrimaryDual).
 func ifupdown(h *Host) ([]File, error) {
 	if err := checkHost(h); err != nil {
@@ -124,9 +125,7 @@ func ifupdown(h *Host) ([]File, error) {
 			for _, x := range n.HostPrefixes() {
 				b.str("    up ip -4 route replace local ")
 				b.prefix(x)
-				b.str(" dev \"$IFACE\" table ")
-				b.int(n.Table)
-				b.byte('\n')
+				b.str(" dev \"$IFACE\" table local\n")
 			}
 			for _, r := range addrs {
 				b.str("    up ip -4 rule del ")
@@ -150,7 +149,9 @@ func ifupdown(h *Host) ([]File, error) {
 			for _, x := range n.HostPrefixes() {
 				b.str("    down ip -4 rule del ")
 				b.ruleFrom(x, n)
-				b.str(" || true\n")
+				b.str(" || true\n    down ip -4 route del local ")
+				b.prefix(x)
+				b.str(" dev \"$IFACE\" table local || true\n")
 			}
 			b.str("    down ip -4 route flush table ")
 			b.int(n.Table)

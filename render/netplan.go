@@ -33,9 +33,9 @@ import (
 // addresses list, with accept-ra false and a route to ::/0 via the
 // vSwitch's IPv6 gateway (a secondary ENI's in its table, beside its IPv6
 // block, with one routing-policy entry per address; the primary's in
-// main). Prefixes the host answers for are routes of type local (in the
-// ENI's table with a routing-policy entry; the primary's in table 255,
-// local).
+// main). Prefixes the host answers for are routes of type local in table
+// 255 (local), with a routing-policy entry each to a secondary ENI's
+// table.
 //
 // The apply script runs `netplan generate` first (restoring the old file
 // if netplan rejects the new one), then `netplan apply` only when the file
@@ -102,7 +102,7 @@ func netplanYAML(h *Host) []byte {
 				y.close()
 			}
 			// Local routes of prefixes: the kernel's local table, as
-			// for a primary's own addresses.
+			// for the host's own addresses (dualstack.go).
 			for _, x := range p.HostPrefixes() {
 				y.item()
 				y.setPrefix("to", x)
@@ -166,7 +166,7 @@ func netplanYAML(h *Host) []byte {
 			y.item()
 			y.setPrefix("to", x)
 			y.set("type", "local")
-			y.setInt("table", n.Table)
+			y.setInt("table", localTable)
 			y.close()
 		}
 		y.close()

@@ -28,8 +28,8 @@ import _ "embed"
 // them as [Address] sections, IPv6AcceptRA=no, and the default route via
 // the vSwitch's IPv6 gateway (a secondary ENI's in its table, beside its
 // IPv6 block, with one rule per address; the primary's in main). Prefixes
-// the host answers for are [Route] Type=local, in the ENI's table with a
-// rule each (the primary's in table local). The primary ENI's file is
+// the host answers for are [Route] Type=local in table local, with a
+// rule each to a secondary ENI's table. The primary ENI's file is
 // written when it has any of these, even without IPv4 secondaries.
 //
 // Live: `networkctl reload` when a file changed (networkd reconfigures the
@@ -164,7 +164,7 @@ func networkdFile(gen string, n NIC) []byte {
 		w.section("Route")
 		w.setPrefix("Destination", p)
 		w.set("Type", "local")
-		w.setInt("Table", n.Table)
+		w.set("Table", "local")
 	}
 	for _, a := range addrs {
 		w.section("RoutingPolicyRule")

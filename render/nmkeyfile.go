@@ -39,7 +39,8 @@ import (
 // never-default, its IPv6 block and ::/0 via the vSwitch's IPv6 gateway in
 // its table, and one routing rule per IPv6 address; without, [ipv6]
 // method=ignore as before. Prefixes the host answers for are [ipv4]
-// routes with type=local in its table, and a routing rule each. The
+// routes with type=local in table 255 (local), and a routing rule each to
+// its table. The
 // primary ENI's IPv6 addresses and prefixes, like its IPv4 secondaries,
 // are the apply script's (nmcli on the existing profile).
 func nmKeyfile(h *Host) ([]File, error) {
@@ -142,7 +143,7 @@ func nmConnection(h *Host, n NIC, gen, uuid string) []byte {
 		w.str("route")
 		w.int(3 + i)
 		w.str("_options=table=")
-		w.int(n.Table)
+		w.int(localTable)
 		w.str(",type=local")
 		w.end()
 	}

@@ -31,7 +31,7 @@ import _ "embed"
 // ifroute file adds its IPv6 block and the default route via the
 // vSwitch's IPv6 gateway in its table, and its ifrule file one ipv6 rule
 // per address; prefixes the host answers for are routes with options
-// `table T type local` and ipv4 rules. The primary ENI's IPv6 default
+// `table local type local` and ipv4 rules. The primary ENI's IPv6 default
 // route (main) and prefix routes (table local) are in ifroute-eth0,
 // written only when it has them. wicked takes router advertisements'
 // acceptance from sysctl (ifsysctl(5)), which the bundle does not set.
@@ -145,9 +145,7 @@ func wicked(h *Host) ([]File, error) {
 		}
 		for _, x := range n.HostPrefixes() {
 			b.prefix(x)
-			b.str(" - - ", name, " table ")
-			b.int(n.Table)
-			b.str(" type local\n")
+			b.str(" - - ", name, " table local type local\n")
 		}
 		add("ifroute-"+name, b)
 
