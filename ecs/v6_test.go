@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -398,5 +399,35 @@ func TestPlanCallsFormula(t *testing.T) {
 		if got := after[action] - before[action]; got != n {
 			t.Errorf("%s: %d calls, the formula says %d", action, got, n)
 		}
+	}
+}
+
+// TestWithHostsIPv6Prefixes: with --hosts, a host stops using IPv6
+// addresses and prefixes before the cloud unassigns them (host-remove
+// first), and is configured after the cloud assigns them (host-apply
+// after).
+func TestWithHostsIPv6Prefixes(t *testing.T) {
+	e := startEmu(t, v6World(), emulator.Options{})
+	c := newClient(t, fastConfig(e.URL))
+	_, rep := planApply(t, c, loadFleet(t, v6Fleet(`, "ipv6IpCount": 2`, `"10.0.1.160/28", "10.0.1.176/28"`)), nil)
+	f := loadFleet(t, v6Fleet(`, "ipv6IpCount": 3`, `"10.0.1.160/28"`))
+	obs, err := c.Observe(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Compute(f, obs, rep.Lock, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := plan.WithHosts(p, f, obs)
+	dependsOn := func(id, dep string) bool {
+		s := stepOf(h, id)
+		return s != nil && slices.Contains(s.DependsOn, dep)
+	}
+	if !dependsOn("unassign-prefixes eni/pinp", "host-remove host/web-2") {
+		t.Errorf("unassign-prefixes does not wait for web-2's host-remove: %s", stepIDs(h))
+	}
+	if !dependsOn("host-apply host/web-1", "assign-ipv6 eni/dual") {
+		t.Errorf("web-1's host-apply does not wait for assign-ipv6: %s", stepIDs(h))
 	}
 }
