@@ -431,3 +431,39 @@ func TestWithHostsIPv6Prefixes(t *testing.T) {
 		t.Errorf("web-1's host-apply does not wait for assign-ipv6: %s", stepIDs(h))
 	}
 }
+
+// TestPlanQueues: a queue number changes with a modify while the ENI is
+// Available; on an ENI attached to a running instance the API refuses
+// it, so the plan does, at the file's queues, saying what to do.
+func TestPlanQueues(t *testing.T) {
+	e := startEmu(t, v6World(), emulator.Options{})
+	c := newClient(t, fastConfig(e.URL))
+	src := v6Fleet(``, `"10.0.1.160/28"`)
+	_, rep := planApply(t, c, loadFleet(t, src), nil)
+	f := loadFleet(t, strings.Replace(src, `"queues": 4`, `"queues": 8`, 1))
+	obs, err := c.Observe(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = plan.Compute(f, obs, rep.Lock, plan.Options{})
+	var es schema.Errors
+	if !errors.As(err, &es) || len(es) != 1 || !strings.Contains(es[0].Msg, "queue number (4 → 8) only while the ENI is Available or its instance is Stopped") ||
+		es[0].Path != `enis."card1".queues` || !strings.Contains(es[0].Hint, "stop the instance yourself") {
+		t.Fatalf("running: %v", err)
+	}
+
+	// Unbound, the ENI is Available: a modify, applied.
+	unbound := strings.Replace(strings.Replace(src, `"queues": 4`, `"queues": 8`, 1), `"networkCard": 1, "queues": 8, "attachTo": "web-1"`, `"queues": 8`, 1)
+	p, rep2 := planApply(t, c, loadFleet(t, unbound), rep.Lock)
+	m := stepOf(p, "modify eni/card1")
+	if m == nil || m.Modify.QueueNumber == nil || *m.Modify.QueueNumber != 8 || !slices.Contains(m.DependsOn, "detach eni/card1") {
+		t.Fatalf("unbound: %s", stepIDs(p))
+	}
+	obs, err = c.Observe(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := obs.ENI(rep2.Lock.Secondary("card1").ID); o.QueueNumber != 8 || o.InstanceID != "" {
+		t.Errorf("card1: queues %d on %q", o.QueueNumber, o.InstanceID)
+	}
+}
