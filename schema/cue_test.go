@@ -1618,12 +1618,12 @@ enis: [string]: securityGroups: [_, ...]
 	})
 	tree("card-on-single-card-type", func(d map[string]any) { sub(d, "enis", "vip")["networkCard"] = json.Number("1") })
 	tree("card-on-two-card-row", func(d map[string]any) {
-		setTypeRow(d, "ecs.g7.large", map[string]any{"maxEnis": json.Number("3"), "maxIpsPerEni": json.Number("6"), "networkCards": json.Number("2"), "maxQueuesPerEni": json.Number("4")})
+		setTypeRow(d, "ecs.g7.large", map[string]any{"maxEnis": json.Number("3"), "maxIpsPerEni": json.Number("6"), "maxIpv6PerEni": json.Number("6"), "networkCards": json.Number("2"), "maxQueuesPerEni": json.Number("4")})
 		sub(d, "enis", "vip")["networkCard"] = json.Number("1")
 		sub(d, "enis", "vip")["queues"] = json.Number("4")
 	})
 	tree("queues-over-row", func(d map[string]any) {
-		setTypeRow(d, "ecs.g7.large", map[string]any{"maxEnis": json.Number("3"), "maxIpsPerEni": json.Number("6"), "maxQueuesPerEni": json.Number("4")})
+		setTypeRow(d, "ecs.g7.large", map[string]any{"maxEnis": json.Number("3"), "maxIpsPerEni": json.Number("6"), "maxIpv6PerEni": json.Number("6"), "maxQueuesPerEni": json.Number("4")})
 		sub(d, "enis", "vip")["queues"] = json.Number("5")
 	})
 

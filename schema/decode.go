@@ -187,7 +187,7 @@ func (d *decoder) ipv4At(n *node, base path, idx int) (netip.Addr, bool) {
 		case strings.TrimSpace(s) != s:
 			why = "it has leading or trailing spaces"
 		case err == nil:
-			why = "it is an IPv6 address; ecsnet manages IPv4 only"
+			why = "it is an IPv6 address; IPv6 addresses go in ipv6Ips (on a vSwitch with an ipv6Cidr)"
 		default:
 			why = strings.TrimPrefix(err.Error(), fmt.Sprintf("ParseAddr(%q): ", s))
 		}
