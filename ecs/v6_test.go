@@ -467,3 +467,37 @@ func TestPlanQueues(t *testing.T) {
 		t.Errorf("card1: queues %d on %q", o.QueueNumber, o.InstanceID)
 	}
 }
+
+// TestChoosePrimaryOutsidePrefixes: the primary address ecsnet chooses
+// for a new ENI (the lowest free one) is never inside a /28 the file pins
+// as a prefix: the create would take an address the prefix needs.
+func TestChoosePrimaryOutsidePrefixes(t *testing.T) {
+	w := v6World()
+	w.VSwitches[0].CidrBlock = "10.0.1.0/24"
+	w.Instances[1].PrivateIpAddress = "10.0.1.40"
+	var held []string
+	for i := 2; i < 16; i++ {
+		if i != 10 {
+			held = append(held, fmt.Sprintf("10.0.1.%d", i))
+		}
+	}
+	w.NetworkInterfaces = append(w.NetworkInterfaces, emulator.NetworkInterface{NetworkInterfaceId: "eni-hand", VSwitchId: "vsw-bp1aaaa",
+		SecurityGroupIds: []string{"sg-bp1web1"}, PrivateIpAddress: "10.0.1.1", SecondaryPrivateIpAddresses: held, MacAddress: "00:16:3e:00:01:09"})
+	e := startEmu(t, w, emulator.Options{})
+	c := newClient(t, fastConfig(e.URL))
+	f := loadFleet(t, `{
+	"fleet": "six", "region": "cn-hangzhou",
+	"vswitches": {"app": {"id": "vsw-bp1aaaa", "zone": "cn-hangzhou-h", "cidr": "10.0.1.0/24"}},
+	"securityGroups": {"web": {"id": "sg-bp1web1"}},
+	"limits": {"instanceTypes": {"ecs.g8i.4xlarge": {"maxEnis": 8, "maxIpsPerEni": 30}}},
+	"instances": {"web-1": {"id": "i-bp1web1", "type": "ecs.g8i.4xlarge", "os": "rocky9", "primary": {"vswitch": "app", "ip": "10.0.1.10", "securityGroups": ["web"]}}},
+	"enis": {
+		"aa": {"vswitch": "app", "securityGroups": ["web"], "secondaryIps": ["10.0.1.100"], "attachTo": "web-1"},
+		"pp": {"vswitch": "app", "securityGroups": ["web"], "primaryIp": "10.0.1.101", "ipv4Prefixes": ["10.0.1.16/28"], "attachTo": "web-1"}
+	}
+}`)
+	p, _ := planApply(t, c, f, nil)
+	if s := stepOf(p, "create eni/aa"); s == nil || s.Create.PrimaryIP != netip.MustParseAddr("10.0.1.32") {
+		t.Fatalf("create eni/aa: %+v", s)
+	}
+}

@@ -112,6 +112,9 @@ type computer struct {
 	prefixHolder    map[netip.Prefix]*ObservedENI
 	releasingPrefix map[netip.Prefix]string
 	prefixWants     []prefixWant
+	// takenPrefix holds the /28s choose never picks an address in:
+	// pinned in the file, held in the cloud, recorded in the lock.
+	takenPrefix map[netip.Prefix]bool
 }
 
 type want struct {
@@ -1015,13 +1018,14 @@ func (c *computer) choose(vswName string) (netip.Addr, bool) {
 			}
 		}
 		c.cursor = map[string]netip.Addr{}
+		c.takenPrefix = takenPrefixes(c.f, c.prefixHolder, c.lock)
 	}
 	a, ok := c.cursor[vswName]
 	if !ok {
 		a = v.CIDR.Masked().Addr()
 	}
 	for a = a.Next(); v.CIDR.Contains(a); a = a.Next() {
-		if !v.Reserved(a) && !c.taken[a] {
+		if !v.Reserved(a) && !c.taken[a] && !c.takenPrefix[netip.PrefixFrom(a, prefixBits).Masked()] {
 			c.taken[a] = true
 			c.cursor[vswName] = a
 			return a, true

@@ -646,3 +646,39 @@ func (c *computer) eniExtras(j *eniJob, detach, attach *Step, v4final int) {
 	}
 	c.extras(x)
 }
+
+// prefixBits is the length of an IPv4 prefix ENIs take (a /28).
+const prefixBits = 28
+
+// takenPrefixes returns the /28s whose addresses are not free for choose:
+// the file's pinned prefixes, the prefixes the cloud holds (held) and
+// those the lock records.
+func takenPrefixes(f *schema.Fleet, held map[netip.Prefix]*ObservedENI, lock *schema.Lock) map[netip.Prefix]bool {
+	m := map[netip.Prefix]bool{}
+	add := func(p netip.Prefix) {
+		if p.IsValid() && p.Addr().Is4() && p.Bits() <= prefixBits {
+			// A /28 is the only size ENIs take; a shorter one (never
+			// valid here) still marks its first /28.
+			m[netip.PrefixFrom(p.Addr(), prefixBits).Masked()] = true
+		}
+	}
+	for _, in := range f.Instances {
+		for _, p := range in.Primary.Prefixes.Pinned {
+			add(p.Prefix)
+		}
+	}
+	for _, e := range f.ENIs {
+		for _, p := range e.Prefixes.Pinned {
+			add(p.Prefix)
+		}
+	}
+	for p := range held {
+		add(p)
+	}
+	for _, l := range lock.ENIs {
+		for _, p := range l.Prefixes {
+			add(p.Prefix)
+		}
+	}
+	return m
+}
