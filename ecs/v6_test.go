@@ -501,3 +501,37 @@ func TestChoosePrimaryOutsidePrefixes(t *testing.T) {
 		t.Fatalf("create eni/aa: %+v", s)
 	}
 }
+
+// TestPlanPrefixOverlapsCloud: a pinned prefix that takes an address an
+// ENI outside the file holds, and a pinned address inside a prefix the
+// cloud has on such an ENI, are refused at plan time, where the file pins
+// them, rather than by the cloud half-way through the apply.
+func TestPlanPrefixOverlapsCloud(t *testing.T) {
+	w := v6World()
+	w.NetworkInterfaces = append(w.NetworkInterfaces, emulator.NetworkInterface{NetworkInterfaceId: "eni-hand", VSwitchId: "vsw-bp1aaaa",
+		SecurityGroupIds: []string{"sg-bp1web1"}, PrivateIpAddress: "10.0.1.200", MacAddress: "00:16:3e:00:01:09", Ipv4Prefixes: []string{"10.0.1.224/28"}})
+	e := startEmu(t, w, emulator.Options{})
+	c := newClient(t, fastConfig(e.URL))
+	src := strings.Replace(v6Fleet(``, `"10.0.1.192/28"`), `"secondaryIpCount": 1`, `"secondaryIps": ["10.0.1.230"]`, 1)
+	f := loadFleet(t, src)
+	obs, err := c.Observe(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = plan.Compute(f, obs, nil, plan.Options{})
+	var es schema.Errors
+	if !errors.As(err, &es) || len(es) != 2 {
+		t.Fatalf("want two errors, got %v", err)
+	}
+	var msgs []string
+	for _, x := range es {
+		msgs = append(msgs, x.Path+": "+x.Msg)
+	}
+	got := strings.Join(msgs, "\n")
+	for _, want := range []string{`enis."pinp".ipv4Prefixes: prefix 10.0.1.192/28 takes 10.0.1.200, which is held by ENI eni-hand`,
+		`enis."dual".secondaryIps: 10.0.1.230 is inside prefix 10.0.1.224/28, which is held by ENI eni-hand`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the errors do not say %q:\n%s", want, got)
+		}
+	}
+}

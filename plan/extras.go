@@ -406,6 +406,45 @@ func (c *computer) prefixDeps() {
 			s.DependsOn = append(s.DependsOn, rel)
 		}
 	}
+	// A prefix and an address overlap when the address is inside it: the
+	// cloud refuses either while the other is held
+	// (InvalidPrivateIpAddress.Duplicated).
+	for _, w := range c.prefixWants {
+		s := c.steps[w.step]
+		for a := w.prefix.Masked().Addr(); w.prefix.Contains(a); a = a.Next() {
+			if h := c.holder[a]; h != nil {
+				c.overlapDep(s, c.releasing[a], w.pos, w.path, fmt.Sprintf("prefix %s takes %s, which is held by %s", w.prefix, a, holderName(h)))
+			}
+		}
+	}
+	for _, w := range c.wants {
+		if !w.addr.Is4() {
+			continue
+		}
+		p := netip.PrefixFrom(w.addr, prefixBits).Masked()
+		if h := c.prefixHolder[p]; h != nil {
+			c.overlapDep(c.steps[w.step], c.releasingPrefix[p], w.pos, w.path, fmt.Sprintf("%s is inside prefix %s, which is held by %s", w.addr, p, holderName(h)))
+		}
+	}
+}
+
+// overlapDep orders step s after rel, the step that frees what is in
+// its way, or reports msg when nothing in the plan frees it.
+func (c *computer) overlapDep(s *Step, rel string, pos schema.Pos, path, msg string) {
+	if rel == "" {
+		c.errorf(pos, path, "pick another address or prefix, or release the one in the way from that ENI first", "%s", msg)
+		return
+	}
+	if !slices.Contains(s.DependsOn, rel) {
+		s.DependsOn = append(s.DependsOn, rel)
+	}
+}
+
+func holderName(h *ObservedENI) string {
+	if h.Type == ENIPrimary {
+		return "the primary ENI " + h.ID + " of instance " + h.InstanceID
+	}
+	return "ENI " + h.ID
 }
 
 // cardOf returns the network card an observed ENI is attached to: the
