@@ -392,7 +392,7 @@ func TestRealNMKeyfiles(t *testing.T) {
 					continue
 				}
 				seen[mac] = true
-				got, want := rtNMSets(kf["ipv4"]), rtNMWant(*nic)
+				got, want := rtNMSets(kf["ipv4"], kf["ipv6"]), rtNMWant(*nic)
 				if !got.Equal(want) {
 					t.Errorf("%s after nmcli:\n--- got\n%s\n--- want\n%s", f.Path, got, want)
 				}
@@ -415,22 +415,30 @@ func TestRealNMKeyfiles(t *testing.T) {
 	}
 }
 
-// rtNMSets reads an [ipv4] section as standin.State lines.
-func rtNMSets(sec map[string]string) standin.State {
+// rtNMSets reads the [ipv4] and [ipv6] sections as standin.State lines.
+func rtNMSets(secs ...map[string]string) standin.State {
 	var s standin.State
-	for k, v := range sec {
-		switch {
-		case strings.HasPrefix(k, "address"):
-			s.Addrs = append(s.Addrs, strings.SplitN(v, ",", 2)[0])
-		case strings.HasPrefix(k, "routing-rule"):
-			s.Rules = append(s.Rules, v)
-		case strings.HasPrefix(k, "route") && !strings.HasSuffix(k, "_options"):
-			s.Routes = append(s.Routes, v+" "+sec[k+"_options"])
+	for _, sec := range secs {
+		if sec["method"] == "ignore" {
+			continue
+		}
+		for k, v := range sec {
+			switch {
+			case strings.HasPrefix(k, "address"):
+				s.Addrs = append(s.Addrs, strings.SplitN(v, ",", 2)[0])
+			case strings.HasPrefix(k, "routing-rule"):
+				s.Rules = append(s.Rules, v)
+			case strings.HasPrefix(k, "route") && !strings.HasSuffix(k, "_options"):
+				s.Routes = append(s.Routes, v+" "+sec[k+"_options"])
+			}
 		}
 	}
 	return s.Sorted()
 }
 
+// rtNMWant is a secondary ENI's keyfile in rtNMSets' lines: its IPv4 and
+// IPv6 addresses, a rule from each and from each prefix the host answers
+// for, its routes and the prefixes' local routes (table local).
 func rtNMWant(n render.NIC) standin.State {
 	var s standin.State
 	for _, a := range n.AllAddresses() {
@@ -438,6 +446,17 @@ func rtNMWant(n render.NIC) standin.State {
 		s.Rules = append(s.Rules, fmt.Sprintf("priority %d from %s table %d", n.Priority, a, n.Table))
 	}
 	s.Routes = []string{fmt.Sprintf("%s table=%d", n.Prefix, n.Table), fmt.Sprintf("0.0.0.0/0,%s table=%d", n.Gateway, n.Table)}
+	for _, p := range n.HostPrefixes() {
+		s.Rules = append(s.Rules, fmt.Sprintf("priority %d from %s table %d", n.Priority, p, n.Table))
+		s.Routes = append(s.Routes, fmt.Sprintf("%s table=255,type=local", p))
+	}
+	if n.HasIPv6() {
+		for _, a := range n.IPv6 {
+			s.Addrs = append(s.Addrs, fmt.Sprintf("%s/%d", a, n.IPv6Bits()))
+			s.Rules = append(s.Rules, fmt.Sprintf("priority %d from %s table %d", n.Priority, a, n.Table))
+		}
+		s.Routes = append(s.Routes, fmt.Sprintf("%s table=%d", n.IPv6Prefix, n.Table), fmt.Sprintf("::/0,%s table=%d", n.IPv6Gateway(), n.Table))
+	}
 	return s.Sorted()
 }
 
