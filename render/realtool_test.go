@@ -135,6 +135,7 @@ func TestRealIfupdown(t *testing.T) {
 			ifupdown("ifup")
 			standin.Expect(t, "after ifup", standin.Live(t, ns), standin.Want(h))
 			standin.CheckMain(t, ns, h)
+			dsExpect(t, "after ifup", dsLive(t, ns, h), h)
 			ifupdown("ifup") // again: "already configured", nothing changes
 			standin.Expect(t, "after a second ifup", standin.Live(t, ns), standin.Want(h))
 			ifupdown("ifdown")
@@ -260,11 +261,16 @@ func TestRealIproute2BootScript(t *testing.T) {
 	}
 }
 
-// rtNetworkdUp starts systemd-networkd in ns and waits for want.
-func rtNetworkdUp(t *testing.T, ns *hosttest.Netns, want standin.State) standin.State {
+// rtNetworkdUp starts systemd-networkd in ns and waits for h's state:
+// standin.Want's, then the IPv6 and prefix lines of dsWant.
+func rtNetworkdUp(t *testing.T, ns *hosttest.Netns, h *render.Host) standin.State {
 	t.Helper()
+	want := standin.Want(h)
 	stop, log := ns.StartNetworkd(t)
 	got := rtWait(t, ns, want, 15*time.Second)
+	// IPv6 routes may follow the IPv4 state (DAD): wait for them too
+	// before networkd stops.
+	dsWait(t, ns, h, 15*time.Second)
 	stop()
 	if !got.Equal(want) {
 		t.Logf("systemd-networkd log:\n%s", log())
@@ -290,9 +296,10 @@ func TestRealNetworkd(t *testing.T) {
 			if n == 0 {
 				t.Fatal("no etc/systemd/network file in the bundle")
 			}
-			got := rtNetworkdUp(t, ns, standin.Want(h))
+			got := rtNetworkdUp(t, ns, h)
 			standin.Expect(t, "systemd-networkd on the rendered files", got, standin.Want(h))
 			standin.CheckMain(t, ns, h)
+			dsExpect(t, "systemd-networkd on the rendered files", dsLive(t, ns, h), h)
 		})
 	}
 }
@@ -353,9 +360,10 @@ func TestRealNetplan(t *testing.T) {
 					ns.WriteFile(t, "/"+p, []byte(data), 0o644)
 				}
 			}
-			got := rtNetworkdUp(t, ns, standin.Want(h))
+			got := rtNetworkdUp(t, ns, h)
 			standin.Expect(t, "systemd-networkd on netplan's output", got, standin.Want(h))
 			standin.CheckMain(t, ns, h)
+			dsExpect(t, "systemd-networkd on netplan's output", dsLive(t, ns, h), h)
 		})
 	}
 }
