@@ -31,7 +31,19 @@ func checkPlanCheckFlags(a *planArgs, e env) error {
 		inputs = append(inputs, render.Input{What: "the desired state", Path: p})
 	}
 	inputs = append(inputs, render.Input{What: "the lock", Path: a.cloud.lockFile(a.paths)}, render.Input{What: "the snapshot", Path: a.cloud.observed})
-	return render.CheckOutDir(a.rendered, inputs, homeDir(e))
+	if err := render.CheckOutDir(a.rendered, inputs, homeDir(e)); err != nil {
+		return err
+	}
+	// The cache directory is refused before the plan is made too.
+	if dir := a.cache; dir != cacheOff {
+		if dir == "" {
+			dir = defaultCacheDir(e)
+		}
+		if dir != "" {
+			return checkCacheDir(dir, a.paths, a.rendered) // cachedcheck.go
+		}
+	}
+	return nil
 }
 
 // planRenderCheck checks a.rendered against a render of the fleet and the
@@ -51,6 +63,14 @@ func planRenderCheck(e env, a *planArgs, m *madePlan) (int, error) {
 		after: ecsnetCommand(lock, []string{"render", "--out", a.rendered}, a.paths),
 	}
 	fix.render = fix.after
+	cache, err := openCheckCache(e, a) // cachedcheck.go
+	if err != nil {
+		return 0, err
+	}
+	if cache != nil {
+		fix.cache = cache.c
+		defer cache.save()
+	}
 	if a.format != formatMarkdown {
 		return checkRender(e, fix, a.rendered, m.fleet, m.lock)
 	}

@@ -26,6 +26,7 @@ type planArgs struct {
 	prune        bool
 	rendered     string
 	check        bool
+	cache        string // --cache, for --check (cachedcheck.go)
 	hosts        bool
 	paths        []string
 }
@@ -41,6 +42,7 @@ func planFlags(a *planArgs) *pflag.FlagSet {
 	fs.BoolVar(&a.hosts, "hosts", false, "also show the host steps apply --hosts would run (Cloud Assistant, before and after the cloud steps)")
 	fs.StringVar(&a.rendered, "rendered", "", "also list, per host, the files of this render directory (ecsnet render --out) that a render changes; values the cloud picks at apply show as <...>")
 	fs.BoolVar(&a.check, "check", false, "with --rendered DIR: instead of the list, check DIR as ecsnet render --check --out DIR does, in the same run (the pull-request job: the fleet is loaded once): its diff after the plan, exit 2 when DIR is out of date")
+	addCacheFlag(fs, &a.cache) // cachedcheck.go
 	return fs
 }
 

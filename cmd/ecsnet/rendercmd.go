@@ -112,6 +112,9 @@ type renderFix struct {
 	render string // writes out from what the check compared with
 	apply  string // settles what the cloud picks at apply
 	after  string // writes out after that apply: from the lock it wrote
+	// cache, when set, lets the check take hosts whose directory is
+	// current from it (plan --check --cache; cachedcheck.go).
+	cache *render.HostCache
 }
 
 // renderFixes is render --check's renderFix. After an apply the render
@@ -134,15 +137,7 @@ func renderFixes(a *renderArgs, paths []string) renderFix {
 // that need what the cloud picks at apply are compared with placeholders
 // where those values go.
 func checkRender(e env, fix renderFix, out string, f *schema.Fleet, lock *schema.Lock) (int, error) {
-	r, err := render.ReviewFleet(f, lock)
-	if err != nil {
-		return 0, err
-	}
-	if r.Missing != nil {
-		return 0, r.Missing
-	}
-	// What a render would remove comes first, then the file diffs.
-	diff, err := r.Check(out, f.Name)
+	r, diff, err := reviewCheck(out, f, lock, fix.cache) // cachedcheck.go
 	if err != nil {
 		return 0, err
 	}
