@@ -215,9 +215,15 @@ func (c *checker) overlaps() {
 	if len(c.prefixUses) == 0 {
 		return
 	}
-	first := make(map[netip.Prefix]int, len(c.prefixUses))
+	// Keyed by the prefix's top 28 bits: an address's key is its own top
+	// 28 bits.
+	key := func(a netip.Addr) uint32 {
+		b := a.As4()
+		return (uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])) >> (32 - prefixBits)
+	}
+	first := make(map[uint32]int, len(c.prefixUses))
 	for i, u := range c.prefixUses {
-		if j, dup := first[u.at.Prefix]; dup {
+		if j, dup := first[key(u.at.Prefix.Addr())]; dup {
 			prev := c.prefixUses[j]
 			pp := use{where: u.where, idx: int32(u.idx)}.path()
 			hint := "a prefix can belong to one ENI only; remove one of the two"
@@ -227,16 +233,18 @@ func (c *checker) overlaps() {
 			c.fleetf(u.at.Pos, pp, hint, "%s is already used at %s (%s)", u.at.Prefix, prev.at.Pos, use{where: prev.where, idx: int32(prev.idx)}.path()).Related = []Pos{prev.at.Pos}
 			continue
 		}
-		first[u.at.Prefix] = i
+		first[key(u.at.Prefix.Addr())] = i
 	}
-	check := func(a netip.Addr, pos Pos, where string, idx int) {
+	// The paths are built only for an address that lies in a prefix: the
+	// loop visits every address of the fleet.
+	hit := func(a netip.Addr) (int, bool) {
 		if !a.Is4() {
-			return
+			return 0, false
 		}
-		j, in := first[netip.PrefixFrom(a, prefixBits).Masked()]
-		if !in {
-			return
-		}
+		j, in := first[key(a)]
+		return j, in
+	}
+	report := func(j int, a netip.Addr, pos Pos, where string, idx int) {
 		u := c.prefixUses[j]
 		up := use{where: u.where, idx: int32(u.idx)}.path()
 		c.fleetf(pos, use{where: where, idx: int32(idx)}.path(),
@@ -244,19 +252,24 @@ func (c *checker) overlaps() {
 			"%s lies in prefix %s at %s (%s)", a, u.at.Prefix, u.at.Pos, up).Related = []Pos{u.at.Pos}
 	}
 	for _, in := range c.f.Instances {
-		pp := path{"instances", in.Name, "primary"}
-		check(in.Primary.IP, in.Primary.IPPos, pp.field("ip").String(), -1)
-		for i, a := range in.Primary.Pinned {
-			check(a.Addr, a.Pos, pp.field("secondaryIps").String(), i)
+		pr := &in.Primary
+		if j, ok := hit(pr.IP); ok {
+			report(j, pr.IP, pr.IPPos, path{"instances", in.Name, "primary", "ip"}.String(), -1)
+		}
+		for i, a := range pr.Pinned {
+			if j, ok := hit(a.Addr); ok {
+				report(j, a.Addr, a.Pos, path{"instances", in.Name, "primary", "secondaryIps"}.String(), i)
+			}
 		}
 	}
 	for _, e := range c.f.ENIs {
-		p := path{"enis", e.Name}
-		if e.PrimaryIP.IsValid() {
-			check(e.PrimaryIP, e.PrimaryIPPos, p.field("primaryIp").String(), -1)
+		if j, ok := hit(e.PrimaryIP); ok {
+			report(j, e.PrimaryIP, e.PrimaryIPPos, path{"enis", e.Name, "primaryIp"}.String(), -1)
 		}
 		for i, a := range e.Pinned {
-			check(a.Addr, a.Pos, p.field("secondaryIps").String(), i)
+			if j, ok := hit(a.Addr); ok {
+				report(j, a.Addr, a.Pos, path{"enis", e.Name, "secondaryIps"}.String(), i)
+			}
 		}
 	}
 }

@@ -4,7 +4,8 @@
 //	go run ./internal/fleetgen -instances 1000 -format cue -o fleet.cue
 //
 // The fleet's shape (3 ENIs per instance, 11 addresses per ENI, an OS mix
-// over every family) is documented in package testfleet. It is a developer
+// over every family; with -dual-stack, IPv6 addresses and IPv4 prefixes on
+// a tenth of the ENIs each) is documented in package testfleet. It is a developer
 // tool, not part of the product; it uses the standard flag package for that
 // reason.
 package main
@@ -27,6 +28,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&opts.Instances, "instances", 100, "number of instances (1 to 491520)")
 	fs.StringVar(&opts.Format, "format", "cue", "output syntax: cue, json or yaml")
 	fs.Int64Var(&opts.Seed, "seed", 1, "seed for the generated IDs")
+	fs.BoolVar(&opts.DualStack, "dual-stack", false, "a tenth of the ENIs dual-stack and a tenth with an IPv4 prefix; IPv6 blocks on the vSwitches (issue 17)")
 	out := fs.String("o", "", "write to this file instead of standard output")
 	if err := fs.Parse(args); err != nil {
 		return 2

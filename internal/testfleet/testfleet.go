@@ -30,6 +30,21 @@
 //     like the cloud's (i-bp1…, vsw-bp1…, sg-bp1…) and are unique because
 //     they end in the index in base 36; the rest is derived from the seed.
 //
+// With Options.DualStack (issue 17's bench shape) the fleet also has:
+//
+//   - an IPv6 /64 on every vSwitch (2408:4005:3aa:<0x1000+v>::/64 for
+//     vSwitch v);
+//   - a tenth of the ENIs dual-stack (ENI k of the fleet, counting the
+//     primary ENIs, with k%10 == 3): every other one pins two IPv6
+//     addresses, the rest ask for two with ipv6IpCount;
+//   - another tenth (k%10 == 7) carrying one pinned /28 IPv4 prefix,
+//     placed after the block's addresses, on top of its 11 addresses;
+//   - InstancesPerVSwitchDualStack (100) instances per vSwitch, not 120,
+//     so that the prefixes fit: 3,300 addresses and 30 prefixes of 16
+//     in a /20;
+//   - a limits row for ecs.g7.xlarge with maxIpv6PerEni 15, as ecsnet's
+//     table does not give that type IPv6 addresses.
+//
 // Output is deterministic: the same Options give the same bytes. Maps are
 // written in sorted key order, and CUE output is plain data in the layout
 // cue fmt produces, so the loader takes its fast path for literal data.
@@ -50,19 +65,27 @@ type Options struct {
 	// Format is "cue" (the default when empty), "json" or "yaml".
 	Format string
 	// Seed varies the IDs only. Names, addresses and layout depend on
-	// Instances alone, so fleets generated with two seeds differ only in
-	// their id fields.
+	// Instances (and DualStack) alone, so fleets generated with two seeds
+	// differ only in their id fields.
 	Seed int64
+	// DualStack adds issue 17's IPv6 addresses and IPv4 prefixes to a
+	// tenth of the ENIs each (see the package comment).
+	DualStack bool
 }
 
 // The fixed shape of every instance.
 const (
-	InstanceType             = "ecs.g7.xlarge"
-	ENIsPerInstance          = 3  // the primary and two secondary ENIs
-	SecondaryIPsPerENI       = 10 // pinned, besides the ENI's primary address
-	AddressesPerENI          = 1 + SecondaryIPsPerENI
-	AddressesPerInstance     = ENIsPerInstance * AddressesPerENI // 33
-	InstancesPerVSwitch      = 120
+	InstanceType         = "ecs.g7.xlarge"
+	ENIsPerInstance      = 3  // the primary and two secondary ENIs
+	SecondaryIPsPerENI   = 10 // pinned, besides the ENI's primary address
+	AddressesPerENI      = 1 + SecondaryIPsPerENI
+	AddressesPerInstance = ENIsPerInstance * AddressesPerENI // 33
+	InstancesPerVSwitch  = 120
+	// InstancesPerVSwitchDualStack is the block's share with DualStack.
+	InstancesPerVSwitchDualStack = 100
+	// ipv6PerENI is the maxIpv6PerEni of the limits row DualStack adds
+	// (the built-in table gives ecs.g7.xlarge no IPv6 addresses).
+	ipv6PerENI               = 15
 	InstancesPerGroup        = 60
 	MaxInstances             = vswitchesIn10 * InstancesPerVSwitch // 491,520
 	vswitchesIn10            = 1 << (20 - 8)                       // /20 blocks in 10.0.0.0/8
@@ -94,8 +117,12 @@ func Generate(opts Options) []byte {
 
 // Write writes the fleet that opts describe to w.
 func Write(w io.Writer, opts Options) error {
-	if opts.Instances < 1 || opts.Instances > MaxInstances {
-		return fmt.Errorf("instances must be from 1 to %d, got %d", MaxInstances, opts.Instances)
+	limit := MaxInstances
+	if opts.DualStack {
+		limit = vswitchesIn10 * InstancesPerVSwitchDualStack
+	}
+	if opts.Instances < 1 || opts.Instances > limit {
+		return fmt.Errorf("instances must be from 1 to %d, got %d", limit, opts.Instances)
 	}
 	format := opts.Format
 	if format == "" {
@@ -105,7 +132,10 @@ func Write(w io.Writer, opts Options) error {
 	if !ok {
 		return fmt.Errorf("format must be cue, json or yaml, got %q", opts.Format)
 	}
-	g := &gen{n: opts.Instances, seed: uint64(opts.Seed)}
+	g := &gen{n: opts.Instances, seed: uint64(opts.Seed), per: InstancesPerVSwitch, dual: opts.DualStack}
+	if opts.DualStack {
+		g.per = InstancesPerVSwitchDualStack
+	}
 	bw := bufio.NewWriterSize(w, 1<<16)
 	g.write(bw, &st)
 	return bw.Flush()
@@ -114,9 +144,11 @@ func Write(w io.Writer, opts Options) error {
 type gen struct {
 	n    int
 	seed uint64
+	per  int  // instances per vSwitch
+	dual bool // Options.DualStack
 }
 
-func (g *gen) vswitches() int { return (g.n + InstancesPerVSwitch - 1) / InstancesPerVSwitch }
+func (g *gen) vswitches() int { return (g.n + g.per - 1) / g.per }
 func (g *gen) groups() int    { return (g.n + InstancesPerGroup - 1) / InstancesPerGroup }
 
 // splitmix64 is a small, well-mixed hash; it turns (seed, kind, index) into
@@ -185,13 +217,50 @@ func appendCIDR(b []byte, v int) []byte {
 // addr returns address k (0 to 32) of instance i. Within its block, the
 // instance owns 33 consecutive addresses starting at the block's second
 // address, so the reserved first address and last three stay free.
-func addr(i, k int) uint32 {
-	return block(i/InstancesPerVSwitch) + 1 + uint32(i%InstancesPerVSwitch*AddressesPerInstance+k)
+func (g *gen) addr(i, k int) uint32 {
+	return block(i/g.per) + 1 + uint32(i%g.per*AddressesPerInstance+k)
 }
 
 // eniAddrs returns the first address of ENI e (0: primary, 1 and 2:
 // secondary) of instance i.
-func eniAddr(i, e int) uint32 { return addr(i, e*AddressesPerENI) }
+func (g *gen) eniAddr(i, e int) uint32 { return g.addr(i, e*AddressesPerENI) }
+
+// What DualStack adds to ENI e of instance i: its number in the fleet
+// decides.
+func (g *gen) dualStack(i, e int) bool { return g.dual && (i*ENIsPerInstance+e)%10 == 3 }
+func (g *gen) prefixed(i, e int) bool  { return g.dual && (i*ENIsPerInstance+e)%10 == 7 }
+
+// pinnedV6 reports whether a dual-stack ENI pins its addresses (every
+// other one) rather than counting them.
+func pinnedV6(i, e int) bool { return (i*ENIsPerInstance+e)/10%2 == 0 }
+
+// prefixBase is where a block's prefixes start: the first multiple of 16
+// after its instances' addresses.
+func (g *gen) prefixBase(v int) uint32 {
+	used := uint32(1 + g.per*AddressesPerInstance)
+	return block(v) + (used+15)/16*16
+}
+
+// prefix returns the /28 of ENI e of instance i (one that prefixed holds):
+// the block's prefixes are numbered by the ENI's place in the block.
+func (g *gen) prefix(i, e int) uint32 {
+	local := (i%g.per*ENIsPerInstance + e) / 10
+	return g.prefixBase(i/g.per) + uint32(16*local)
+}
+
+// appendIPv6Block appends vSwitch v's IPv6 /64 without the length.
+func appendIPv6Block(b []byte, v int) []byte {
+	b = append(b, "2408:4005:3aa:"...)
+	return strconv.AppendUint(b, uint64(0x1000+v), 16)
+}
+
+// appendIPv6 appends address id (an interface identifier below 2^16) of
+// vSwitch v's block.
+func appendIPv6(b []byte, v int, id int) []byte {
+	b = appendIPv6Block(b, v)
+	b = append(b, "::"...)
+	return strconv.AppendUint(b, uint64(id), 16)
+}
 
 // style is what differs between the three syntaxes. The document's
 // structure is written once, in write.
@@ -379,6 +448,11 @@ func (g *gen) write(w *bufio.Writer, st *style) {
 		l.inline("cidr", false)
 		scratch = appendCIDR(scratch[:0], v)
 		l.quoted(scratch)
+		if g.dual {
+			l.inline("ipv6Cidr", false)
+			scratch = append(appendIPv6Block(scratch[:0], v), "::/64"...)
+			l.quoted(scratch)
+		}
 		l.str("}")
 		l.end(v == nv-1)
 		l.flush(w)
@@ -406,7 +480,7 @@ func (g *gen) write(w *bufio.Writer, st *style) {
 	l.open(0, "instances", nil)
 	for i := range g.n {
 		name = g.appendInstanceName(name[:0], i)
-		vsw := i / InstancesPerVSwitch
+		vsw := i / g.per
 		l.open(1, "", name)
 		l.field(2, "id", 4)
 		scratch = g.appendID(scratch[:0], "i-", 3, i)
@@ -422,11 +496,12 @@ func (g *gen) write(w *bufio.Writer, st *style) {
 		l.inline("vswitch", true)
 		l.quoted(appendVSwitchName(scratch[:0], vsw))
 		l.inline("ip", false)
-		l.ip(eniAddr(i, 0))
+		l.ip(g.eniAddr(i, 0))
 		l.inline("securityGroups", false)
 		l.groups(i / InstancesPerGroup)
 		l.inline("secondaryIps", false)
-		l.secondaries(eniAddr(i, 0))
+		l.secondaries(g.eniAddr(i, 0))
+		g.issue17(l, i, 0, true)
 		l.str("}")
 		l.end(true)
 		l.close(1, i == g.n-1)
@@ -437,7 +512,7 @@ func (g *gen) write(w *bufio.Writer, st *style) {
 	blank()
 	l.open(0, "enis", nil)
 	for i := range g.n {
-		vsw := i / InstancesPerVSwitch
+		vsw := i / g.per
 		for e := 1; e <= secondaryENIsPerInstance; e++ {
 			name = g.appendInstanceName(name[:0], i)
 			name = append(name, "-eth"...)
@@ -462,18 +537,76 @@ func (g *gen) write(w *bufio.Writer, st *style) {
 			l.quoted(g.appendInstanceName(scratch[:0], i))
 			l.end(false)
 			l.field(2, "primaryIp", 11)
-			l.ip(eniAddr(i, e))
+			l.ip(g.eniAddr(i, e))
 			l.end(false)
 			l.field(2, "secondaryIps", 0)
-			l.secondaries(eniAddr(i, e))
+			l.secondaries(g.eniAddr(i, e))
+			if g.dualStack(i, e) || g.prefixed(i, e) {
+				l.end(false)
+				l.indent(2)
+				g.issue17(l, i, e, false)
+			}
 			l.end(true)
 			l.close(1, i == g.n-1 && e == secondaryENIsPerInstance)
 			l.flush(w)
 		}
 	}
-	l.close(0, true)
+	l.close(0, !g.dual)
+	if g.dual {
+		// limits: instanceTypes: "ecs.g7.xlarge": {...}, with IPv6.
+		blank()
+		l.open(0, "limits", nil)
+		l.open(1, "instanceTypes", nil)
+		l.indent(2)
+		l.nameKey([]byte(InstanceType))
+		l.str(": ")
+		l.inline("maxEnis", true)
+		l.str("4")
+		l.inline("maxIpsPerEni", false)
+		l.str("15")
+		l.inline("maxIpv6PerEni", false)
+		l.str(strconv.Itoa(ipv6PerENI))
+		l.str("}")
+		l.end(true)
+		l.close(1, true)
+		l.close(0, true)
+	}
 	if st.json {
 		l.str("}\n")
 	}
 	l.flush(w)
+}
+
+// issue17 writes what DualStack adds to ENI e of instance i, if anything:
+// inline as more members of the primary ENI's struct, or as one field of a
+// secondary ENI's block (the caller has indented it). Each ENI gets one
+// field at most, a list or a lone number, so no alignment run changes.
+func (g *gen) issue17(l *line, i, e int, inline bool) {
+	start := func(k string) {
+		if inline {
+			l.inline(k, false)
+			return
+		}
+		l.key(k)
+		l.str(": ")
+	}
+	v := i / g.per
+	switch {
+	case g.dualStack(i, e) && pinnedV6(i, e):
+		start("ipv6Ips")
+		id := 0x100 + (i%g.per*ENIsPerInstance+e)*2
+		l.str(`["`)
+		l.b = appendIPv6(l.b, v, id)
+		l.str(`", "`)
+		l.b = appendIPv6(l.b, v, id+1)
+		l.str(`"]`)
+	case g.dualStack(i, e):
+		start("ipv6IpCount")
+		l.str("2")
+	case g.prefixed(i, e):
+		start("ipv4Prefixes")
+		l.str(`["`)
+		l.b = appendIPv4(l.b, g.prefix(i, e))
+		l.str(`/28"]`)
+	}
 }

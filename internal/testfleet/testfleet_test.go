@@ -119,3 +119,75 @@ func BenchmarkGenerate20k(b *testing.B) {
 		})
 	}
 }
+
+// TestDualStack checks issue 17's shape: valid in every syntax, a tenth of
+// the ENIs dual-stack (pinned and counted), a tenth with a prefix, every
+// vSwitch with an IPv6 block, the CUE in cue fmt layout, and the default
+// fleet without any of it.
+func TestDualStack(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []int{1, 10, 250} {
+		for _, format := range []string{"cue", "json", "yaml"} {
+			opts := testfleet.Options{Instances: n, Format: format, Seed: 7, DualStack: true}
+			src := testfleet.Generate(opts)
+			name := filepath.Join(dir, "fleet-"+format+"."+format)
+			if err := os.WriteFile(name, src, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := schema.Load([]string{name}, schema.LoadOptions{})
+			if err != nil {
+				t.Fatalf("%d/%s: generated fleet is invalid:\n%v", n, format, err)
+			}
+			var enis, pinned6, counted6, prefixed, addrs int
+			count := func(v6 schema.IPv6, px schema.Prefixes, s schema.Secondaries) {
+				enis++
+				addrs += 1 + s.N()
+				switch {
+				case v6.Counted:
+					counted6++
+				case len(v6.Pinned) > 0:
+					pinned6++
+				}
+				if px.N() > 0 {
+					prefixed++
+				}
+			}
+			for _, in := range f.Instances {
+				count(in.Primary.IPv6, in.Primary.Prefixes, in.Primary.Secondaries)
+			}
+			for _, e := range f.ENIs {
+				count(e.IPv6, e.Prefixes, e.Secondaries)
+			}
+			for _, v := range f.VSwitches {
+				if !v.IPv6CIDR.IsValid() {
+					t.Errorf("%d/%s: vSwitch %s has no IPv6 block", n, format, v.Name)
+				}
+			}
+			if addrs != testfleet.AddressesPerInstance*n {
+				t.Errorf("%d/%s: %d IPv4 addresses, want %d", n, format, addrs, testfleet.AddressesPerInstance*n)
+			}
+			// ENI k is dual-stack when k%10 == 3 and prefixed when k%10 == 7.
+			want := func(r int) int { return (enis - r + 9) / 10 }
+			if pinned6+counted6 != want(3) || prefixed != want(7) {
+				t.Errorf("%d/%s: %d of %d ENIs dual-stack (%d pinned), %d with prefixes; want %d and %d",
+					n, format, pinned6+counted6, enis, pinned6, prefixed, want(3), want(7))
+			}
+			if n == 250 && (pinned6 == 0 || counted6 == 0) {
+				t.Errorf("%d/%s: dual-stack ENIs are %d pinned, %d counted; want both kinds", n, format, pinned6, counted6)
+			}
+		}
+	}
+	src := testfleet.Generate(testfleet.Options{Instances: 250, Format: "cue", DualStack: true})
+	if got, err := format.Source(src); err != nil || !bytes.Equal(got, src) {
+		t.Errorf("DualStack CUE output is not in cue fmt layout (%v); first difference at byte %d", err, firstDiff(got, src))
+	}
+	plain := testfleet.Generate(testfleet.Options{Instances: 250, Format: "cue"})
+	for _, s := range []string{"ipv6", "ipv4Prefixes", "limits"} {
+		if bytes.Contains(plain, []byte(s)) {
+			t.Errorf("the default fleet mentions %s", s)
+		}
+	}
+	if err := testfleet.Write(&bytes.Buffer{}, testfleet.Options{Instances: 4096*testfleet.InstancesPerVSwitchDualStack + 1, DualStack: true}); err == nil {
+		t.Error("DualStack accepted more instances than its /20s hold")
+	}
+}
