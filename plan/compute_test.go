@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -27,7 +28,7 @@ func loadExample(t *testing.T) *schema.Fleet {
 func bare(f *schema.Fleet) *Observed {
 	o := &Observed{Region: f.Region}
 	for _, v := range f.VSwitches {
-		o.VSwitches = append(o.VSwitches, &ObservedVSwitch{ID: v.ID, VPC: "vpc-1", Zone: v.Zone, CIDR: v.CIDR})
+		o.VSwitches = append(o.VSwitches, &ObservedVSwitch{ID: v.ID, VPC: "vpc-1", Zone: v.Zone, CIDR: v.CIDR, IPv6CIDR: v.IPv6CIDR})
 	}
 	for i, in := range f.Instances {
 		o.Instances = append(o.Instances, &ObservedInstance{ID: in.ID, Name: in.Name, Type: in.Type, Status: InstanceRunning,
@@ -42,11 +43,16 @@ func bare(f *schema.Fleet) *Observed {
 }
 
 // converged returns a cloud that matches f, and the lock an apply would
-// have written: counted addresses are filled from the top of each vSwitch.
+// have written: counted addresses are filled from the top of each vSwitch,
+// counted prefixes from the /28 at its middle up, counted IPv6 addresses
+// from ::1000 of its IPv6 block up; network cards are recorded in the lock
+// only (the cloud does not report them) and queue numbers observed.
 func converged(f *schema.Fleet) (*Observed, *schema.Lock) {
 	o := bare(f)
 	lock := &schema.Lock{Fleet: f.Name}
 	next := map[string]netip.Addr{}
+	taken := map[netip.Prefix]bool{} // the counted prefixes picked
+	inPrefix := func(a netip.Addr) bool { return taken[netip.PrefixFrom(a, 28).Masked()] }
 	pick := func(vswName string) netip.Addr {
 		v := f.VSwitch(vswName)
 		a, ok := next[vswName]
@@ -55,11 +61,74 @@ func converged(f *schema.Fleet) (*Observed, *schema.Lock) {
 		}
 		for {
 			a = a.Prev()
-			if !usedIn(f, a) {
+			if !usedIn(f, a) && !inPrefix(a) {
 				next[vswName] = a
 				return a
 			}
 		}
+	}
+	nextPrefix := map[string]netip.Prefix{}
+	pickPrefix := func(vswName string) netip.Prefix {
+		v := f.VSwitch(vswName)
+		p, ok := nextPrefix[vswName]
+		if !ok {
+			p = netip.PrefixFrom(nextAddrBy(v.CIDR.Masked().Addr(), 1<<(31-v.CIDR.Bits())), 28)
+		}
+		for ; ; p = netip.PrefixFrom(nextAddrBy(p.Addr(), 16), 28) {
+			free := !taken[p]
+			for a := p.Addr(); free && p.Contains(a); a = a.Next() {
+				free = !usedIn(f, a) && !slices.Contains(slices.Collect(maps.Values(next)), a)
+			}
+			if free {
+				taken[p] = true
+				nextPrefix[vswName] = netip.PrefixFrom(nextAddrBy(p.Addr(), 16), 28)
+				return p
+			}
+		}
+	}
+	nextV6 := map[string]netip.Addr{}
+	pickV6 := func(vswName string) netip.Addr {
+		v := f.VSwitch(vswName)
+		a, ok := nextV6[vswName]
+		if !ok {
+			a = nextAddrBy(v.IPv6CIDR.Masked().Addr(), 0x1000)
+		}
+		nextV6[vswName] = a.Next()
+		return a
+	}
+	fill6 := func(x schema.IPv6, vsw string) []netip.Addr {
+		if !x.Counted {
+			return x.PinnedAddrs()
+		}
+		var out []netip.Addr
+		for range x.Count {
+			out = append(out, pickV6(vsw))
+		}
+		return out
+	}
+	fillP := func(x schema.Prefixes, vsw string) []netip.Prefix {
+		if !x.Counted {
+			return x.PinnedPrefixes()
+		}
+		var out []netip.Prefix
+		for range x.Count {
+			out = append(out, pickPrefix(vsw))
+		}
+		return out
+	}
+	locked6 := func(as []netip.Addr) []schema.LockedAddr {
+		var out []schema.LockedAddr
+		for _, a := range as {
+			out = append(out, schema.LockedAddr{Addr: a, Added: true})
+		}
+		return out
+	}
+	lockedP := func(ps []netip.Prefix) []schema.LockedPrefix {
+		var out []schema.LockedPrefix
+		for _, p := range ps {
+			out = append(out, schema.LockedPrefix{Prefix: p, Added: true})
+		}
+		return out
 	}
 	fill := func(s schema.Secondaries, vsw string) []netip.Addr {
 		if !s.Counted {
@@ -81,8 +150,11 @@ func converged(f *schema.Fleet) (*Observed, *schema.Lock) {
 	for _, in := range f.Instances {
 		oi := o.Instance(in.ID)
 		oi.SecondaryIPs = fill(in.Primary.Secondaries, in.Primary.VSwitch)
-		o.ENI(oi.PrimaryENI).SecondaryIPs = oi.SecondaryIPs
-		lock.Put(&schema.LockedENI{Instance: in.Name, ID: oi.PrimaryENI, PrimaryIP: in.Primary.IP, Secondary: locked(oi.SecondaryIPs)})
+		oi.IPv6, oi.Prefixes = fill6(in.Primary.IPv6, in.Primary.VSwitch), fillP(in.Primary.Prefixes, in.Primary.VSwitch)
+		pe := o.ENI(oi.PrimaryENI)
+		pe.SecondaryIPs, pe.IPv6, pe.Prefixes = oi.SecondaryIPs, oi.IPv6, oi.Prefixes
+		lock.Put(&schema.LockedENI{Instance: in.Name, ID: oi.PrimaryENI, PrimaryIP: in.Primary.IP, Secondary: locked(oi.SecondaryIPs),
+			IPv6: locked6(oi.IPv6), Prefixes: lockedP(oi.Prefixes)})
 	}
 	for i, e := range f.ENIs {
 		x := &ObservedENI{ID: fmt.Sprintf("eni-sec%04d", i), Name: e.Name, Description: e.Description, Type: ENISecondary, Status: ENIAvailable,
@@ -96,16 +168,28 @@ func converged(f *schema.Fleet) (*Observed, *schema.Lock) {
 			x.PrimaryIP = pick(e.VSwitch)
 		}
 		x.SecondaryIPs = fill(e.Secondaries, e.VSwitch)
+		x.IPv6, x.Prefixes, x.QueueNumber = fill6(e.IPv6, e.VSwitch), fillP(e.Prefixes, e.VSwitch), e.Queues
+		card := 0
 		if e.Bound() {
 			x.Status, x.InstanceID, x.DeviceIndex = ENIInUse, f.Instance(e.AttachTo).ID, 1
+			card = e.NetworkCard
 		}
 		o.ENIs = append(o.ENIs, x)
-		lock.Put(&schema.LockedENI{Name: e.Name, ID: x.ID, PrimaryIP: x.PrimaryIP, Secondary: locked(x.SecondaryIPs)})
+		lock.Put(&schema.LockedENI{Name: e.Name, ID: x.ID, PrimaryIP: x.PrimaryIP, Secondary: locked(x.SecondaryIPs),
+			IPv6: locked6(x.IPv6), Prefixes: lockedP(x.Prefixes), NetworkCard: card})
 	}
 	if err := o.Normalize(); err != nil {
 		panic(err)
 	}
 	return o, lock
+}
+
+// nextAddrBy returns a + n.
+func nextAddrBy(a netip.Addr, n int) netip.Addr {
+	for range n {
+		a = a.Next()
+	}
+	return a
 }
 
 func usedIn(f *schema.Fleet, a netip.Addr) bool {
@@ -163,7 +247,11 @@ func TestFromScratch(t *testing.T) {
 	// The call formula: every new ENI costs one create, every bound one an
 	// attach, and an assign only for addresses beyond what create takes;
 	// primary ENIs with secondaries cost one assign each.
+	// IPv6 addresses and prefixes: on the create up to 10 (prefixes only
+	// without secondary addresses), an assign for the rest; a primary ENI
+	// one assign of each it has.
 	bound, extra, primaries := 0, 0, 0
+	want := map[Action]int{}
 	for _, e := range f.ENIs {
 		if e.Bound() {
 			bound++
@@ -171,13 +259,25 @@ func TestFromScratch(t *testing.T) {
 		if e.N() > 10 {
 			extra++
 		}
+		if e.IPv6.N() > 10 {
+			want[AssignIPv6]++
+		}
+		if e.Prefixes.N() > 10 || e.Prefixes.N() > 0 && e.N() > 0 {
+			want[AssignPrefixes]++
+		}
 	}
 	for _, in := range f.Instances {
 		if in.Primary.N() > 0 {
 			primaries++
 		}
+		if in.Primary.IPv6.N() > 0 {
+			want[AssignIPv6]++
+		}
+		if in.Primary.Prefixes.N() > 0 {
+			want[AssignPrefixes]++
+		}
 	}
-	want := map[Action]int{CreateENI: len(f.ENIs), AttachENI: bound, AssignIPs: extra + primaries}
+	want[CreateENI], want[AttachENI], want[AssignIPs] = len(f.ENIs), bound, extra+primaries
 	if d := cmp.Diff(want, count(p)); d != "" {
 		t.Errorf("calls differ from the formula (-want +got):\n%s", d)
 	}
@@ -190,8 +290,8 @@ func TestFromScratch(t *testing.T) {
 		t.Errorf("create vip: %+v", c)
 	}
 	for _, s := range p.Steps {
-		if (s.Action == CreateENI || s.Action == AssignIPs) != (s.Token != "") {
-			t.Errorf("%s: token %q (only create and assign take one)", s.ID, s.Token)
+		if (s.Action == CreateENI || s.Action.Assigns()) != (s.Token != "") {
+			t.Errorf("%s: token %q (only create and the assigns take one)", s.ID, s.Token)
 		}
 		if len(s.Token) > 64 {
 			t.Errorf("%s: token longer than 64 characters", s.ID)

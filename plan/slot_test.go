@@ -72,6 +72,8 @@ func observedFromLock(t *testing.T, f *schema.Fleet, l *schema.Lock) *Observed {
 		oi := o.Instance(in.ID)
 		oe := o.ENI(oi.PrimaryENI)
 		oi.SecondaryIPs, oe.SecondaryIPs = e.Addrs(), e.Addrs()
+		oi.IPv6, oe.IPv6 = lockedV6(e), lockedV6(e)
+		oi.Prefixes, oe.Prefixes = lockedPrefixes(e), lockedPrefixes(e)
 		oi.MAC, oe.MAC = e.MAC, e.MAC
 		oi.PrimaryENI, oe.ID = e.ID, e.ID
 	}
@@ -79,7 +81,8 @@ func observedFromLock(t *testing.T, f *schema.Fleet, l *schema.Lock) *Observed {
 		e := l.Secondary(x.Name)
 		v := f.VSwitch(x.VSwitch)
 		oe := &ObservedENI{ID: e.ID, Type: ENISecondary, Status: ENIAvailable, VSwitch: v.ID, Zone: v.Zone, VPC: "vpc-1",
-			MAC: e.MAC, PrimaryIP: e.PrimaryIP, SecondaryIPs: e.Addrs(), Tags: map[string]string{TagFleet: f.Name, TagENI: x.Name}}
+			MAC: e.MAC, PrimaryIP: e.PrimaryIP, SecondaryIPs: e.Addrs(), IPv6: lockedV6(e), Prefixes: lockedPrefixes(e),
+			Tags: map[string]string{TagFleet: f.Name, TagENI: x.Name}}
 		if e.AttachedTo != "" {
 			oe.Status, oe.InstanceID = ENIInUse, f.Instance(e.AttachedTo).ID
 		}
@@ -89,6 +92,22 @@ func observedFromLock(t *testing.T, f *schema.Fleet, l *schema.Lock) *Observed {
 		t.Fatal(err)
 	}
 	return o
+}
+
+func lockedV6(e *schema.LockedENI) []netip.Addr {
+	var out []netip.Addr
+	for _, a := range e.IPv6 {
+		out = append(out, a.Addr)
+	}
+	return out
+}
+
+func lockedPrefixes(e *schema.LockedENI) []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range e.Prefixes {
+		out = append(out, p.Prefix)
+	}
+	return out
 }
 
 // TestReconcileKeepsOldLock: a lock written by a release that recorded the
