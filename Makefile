@@ -72,6 +72,9 @@ release:
 # The hardening tests at full size: 100 seeded fault soaks, 5 chains of 20
 # SIGKILLed applies, and every secret-leak failure path at its full retry
 # length (make test runs them small, under -race). About 2.5 minutes.
+# Then the host cache's differential test at full size (issue 18): 1,000
+# seeded edits at 2,000 instances, each checked with and without the cache.
 soak:
 	ECSNET_SOAK_RUNS=100 ECSNET_CRASH_CHAINS=5 ECSNET_SECRETS_FULL=1 \
 		$(GO) test -count=1 -timeout 30m -run 'TestSoakFaults|TestCrashApply|TestSecretsNeverWritten' ./cmd/ecsnet
+	ECSNET_CACHE_SOAK=1 $(GO) test -count=1 -timeout 120m -run TestCachedCheckSameAsCold ./render
