@@ -29,6 +29,7 @@ type ImportedFleet struct {
 type ImportedVSwitch struct {
 	ID, Zone string
 	CIDR     netip.Prefix
+	IPv6CIDR netip.Prefix // the zero Prefix: none
 }
 
 // ImportedInstance is one instances: entry.
@@ -46,6 +47,8 @@ type ImportedPrimary struct {
 	IP             netip.Addr
 	SecurityGroups []string
 	SecondaryIPs   []netip.Addr
+	IPv6           []netip.Addr
+	Prefixes       []netip.Prefix
 }
 
 // ImportedENI is one enis: entry.
@@ -58,7 +61,10 @@ type ImportedENI struct {
 	Check        string // a "check: …" note for the reviewer, or ""
 	PrimaryIP    netip.Addr
 	SecondaryIPs []netip.Addr
+	IPv6         []netip.Addr
+	Prefixes     []netip.Prefix
 	AttachTo     string
+	NetworkCard  int // written when not 0
 }
 
 // ImportedLimits are the limits: entries where the cloud differs from
@@ -74,6 +80,8 @@ type ImportedType struct {
 	Name                  string
 	MaxENIs, MaxIPsPerENI int
 	AttachNeedsStopped    bool
+	// Written when not 0 (networkCards: when above 1).
+	MaxIPv6PerENI, NetworkCards, MaxQueuesPerENI int
 }
 
 // WriteCUE writes f as a CUE file. The output depends only on f, so the
@@ -90,7 +98,11 @@ func (f *ImportedFleet) WriteCUE(w io.Writer) error {
 
 	b.WriteString("\nvswitches: {\n")
 	for _, v := range f.VSwitches {
-		fmt.Fprintf(&b, "\t%s: {id: %s, zone: %s, cidr: %s}\n", cueString(v.ID), cueString(v.ID), cueString(v.Zone), cueString(v.CIDR.String()))
+		v6 := ""
+		if v.IPv6CIDR.IsValid() {
+			v6 = ", ipv6Cidr: " + cueString(v.IPv6CIDR.String())
+		}
+		fmt.Fprintf(&b, "\t%s: {id: %s, zone: %s, cidr: %s%s}\n", cueString(v.ID), cueString(v.ID), cueString(v.Zone), cueString(v.CIDR.String()), v6)
 	}
 	b.WriteString("}\n")
 
@@ -122,6 +134,12 @@ func (f *ImportedFleet) WriteCUE(w io.Writer) error {
 		if len(p.SecondaryIPs) > 0 {
 			fmt.Fprintf(&b, ", secondaryIps: %s", cueAddrs(p.SecondaryIPs))
 		}
+		if len(p.IPv6) > 0 {
+			fmt.Fprintf(&b, ", ipv6Ips: %s", cueAddrs(p.IPv6))
+		}
+		if len(p.Prefixes) > 0 {
+			fmt.Fprintf(&b, ", ipv4Prefixes: %s", cuePrefixes(p.Prefixes))
+		}
 		b.WriteString("}\n\t}\n")
 	}
 	b.WriteString("}\n")
@@ -145,6 +163,15 @@ func (f *ImportedFleet) WriteCUE(w io.Writer) error {
 		row := fmt.Sprintf("\t\t%s: {maxEnis: %d, maxIpsPerEni: %d", cueString(t.Name), t.MaxENIs, t.MaxIPsPerENI)
 		if t.AttachNeedsStopped {
 			row += ", attachNeedsStopped: true"
+		}
+		if t.MaxIPv6PerENI > 0 {
+			row += fmt.Sprintf(", maxIpv6PerEni: %d", t.MaxIPv6PerENI)
+		}
+		if t.NetworkCards > 1 {
+			row += fmt.Sprintf(", networkCards: %d", t.NetworkCards)
+		}
+		if t.MaxQueuesPerENI > 0 {
+			row += fmt.Sprintf(", maxQueuesPerEni: %d", t.MaxQueuesPerENI)
 		}
 		rows = append(rows, row+"} // the cloud's figures (DescribeInstanceTypes)")
 	}
@@ -194,8 +221,17 @@ func (x ImportedENI) write(b *bytes.Buffer, indent string) {
 	if len(x.SecondaryIPs) > 0 {
 		fmt.Fprintf(b, "%ssecondaryIps: %s\n", in, cueAddrs(x.SecondaryIPs))
 	}
+	if len(x.IPv6) > 0 {
+		fmt.Fprintf(b, "%sipv6Ips: %s\n", in, cueAddrs(x.IPv6))
+	}
+	if len(x.Prefixes) > 0 {
+		fmt.Fprintf(b, "%sipv4Prefixes: %s\n", in, cuePrefixes(x.Prefixes))
+	}
 	if x.AttachTo != "" {
 		fmt.Fprintf(b, "%sattachTo:       %s\n", in, cueString(x.AttachTo))
+	}
+	if x.NetworkCard != 0 {
+		fmt.Fprintf(b, "%snetworkCard:    %d\n", in, x.NetworkCard)
 	}
 	fmt.Fprintf(b, "%s}\n", indent)
 }
@@ -242,6 +278,14 @@ func cueAddrs(as []netip.Addr) string {
 	ss := make([]string, len(as))
 	for i, a := range as {
 		ss[i] = a.String()
+	}
+	return cueList(ss)
+}
+
+func cuePrefixes(ps []netip.Prefix) string {
+	ss := make([]string, len(ps))
+	for i, p := range ps {
+		ss[i] = p.String()
 	}
 	return cueList(ss)
 }
