@@ -2,8 +2,10 @@ package render_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/netip"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -273,4 +275,69 @@ func TestRealDualStackIproute2(t *testing.T) {
 	want.addrs = map[string][]string{sec.Name(): {byHand.String()}}
 	expect6(t, "after the IPv4-only apply", readLive6(t, ns, table), want)
 	standin.Expect(t, "IPv4 after the IPv4-only apply", standin.Live(t, ns), standin.Want(base))
+}
+
+// TestRealDualStackNMPrimary: on NetworkManager the primary ENI's profile
+// is cloud-init's (a stand-in here, IPv6 method ignore). The apply script
+// adds the primary's IPv6 addresses to that profile (method switched to
+// manual, ipv6.gateway the vSwitch's IPv6 gateway) and live, with the
+// IPv6 default route in main and the local route of its prefix; the
+// secondary ENI's IPv6 comes from its keyfile. A second apply changes
+// nothing; the IPv4-only bundle takes the primary's IPv6 addresses out of
+// the profile again.
+func TestRealDualStackNMPrimary(t *testing.T) {
+	hosttest.RequireRoot(t)
+	base := rtHosts(t, schema.StackNetworkManager)[0]
+	h := dualOf(t, base)
+	// The secondary ENI's prefixes are its keyfile's business (another
+	// test's); here only the primary's.
+	h.Secondary[0].PrefixesOnHost = false
+	ns := standin.Netns(t, h)
+	p := h.Primary
+	ns.WriteFile(t, "/etc/NetworkManager/system-connections/cloud-init-"+p.Name()+".nmconnection", []byte(
+		"[connection]\nid=cloud-init "+p.Name()+"\nuuid=1dd9a779-d327-56e1-8454-c65e2556c12c\ntype=ethernet\ninterface-name="+p.Name()+"\n\n"+
+			"[ipv4]\nmethod=manual\naddress1="+netip.PrefixFrom(p.Address, p.Bits()).String()+","+p.Gateway.String()+"\n\n[ipv6]\nmethod=ignore\n"), 0o600)
+	d := ns.StartNetworkManager(t)
+	run := func(dir string) (int, string) {
+		out, errOut, err := d.Exec(nil, "/bin/bash", filepath.Join(dir, render.ScriptName))
+		code := 0
+		var ee interface{ ExitCode() int }
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, out + errOut
+	}
+	dir := rtWrite(t, h, standin.Bundle(t, h))
+	code, out := run(dir)
+	t.Logf("apply:\n%s", out)
+	if code != 0 {
+		t.Fatalf("apply: exit %d\nNetworkManager:\n%s", code, d.Log())
+	}
+	table := itoa(h.Secondary[0].Table)
+	expect6(t, "after apply", readLive6(t, ns, table), want6(h))
+	prof, _, err := d.Exec(nil, "nmcli", "-g", "ipv6.method,ipv6.addresses,ipv6.gateway", "connection", "show", "uuid", "1dd9a779-d327-56e1-8454-c65e2556c12c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof = strings.ReplaceAll(prof, `\:`, ":")
+	for _, want := range []string{"manual", netip.PrefixFrom(p.IPv6[0], 64).String(), netip.PrefixFrom(p.IPv6[1], 64).String(), p.IPv6Gateway().String()} {
+		if !strings.Contains(prof, want) {
+			t.Errorf("the primary's profile lacks %s:\n%s", want, prof)
+		}
+	}
+	if code, out := run(dir); code != 0 || strings.Contains(out, "added ") || strings.Contains(out, "removed ") {
+		t.Errorf("a second apply changed something: exit %d\n%s", code, out)
+	}
+	code, out = run(rtWrite(t, base, standin.Bundle(t, base)))
+	t.Logf("apply of the IPv4-only bundle:\n%s", out)
+	if code != 0 {
+		t.Fatalf("apply of the IPv4-only bundle: exit %d", code)
+	}
+	expect6(t, "after the IPv4-only apply", readLive6(t, ns, table), want6(base))
+	prof, _, _ = d.Exec(nil, "nmcli", "-g", "ipv6.addresses", "connection", "show", "uuid", "1dd9a779-d327-56e1-8454-c65e2556c12c")
+	if strings.TrimSpace(prof) != "" {
+		t.Errorf("the primary's profile keeps IPv6 addresses: %s", prof)
+	}
 }

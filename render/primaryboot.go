@@ -57,14 +57,15 @@ var primaryBootStacks = map[schema.Stack]string{
 // needsPrimaryBoot reports whether h's bundle has the boot unit.
 func needsPrimaryBoot(h *Host) bool {
 	_, ok := primaryBootStacks[h.Stack]
-	return ok && len(h.Primary.Secondary) > 0
+	p := h.Primary
+	return ok && (len(p.Secondary) > 0 || p.HasIPv6() || len(p.HostPrefixes()) > 0)
 }
 
 func primaryBootPath(h *Host) string { return "etc/ecsnet/" + h.Fleet + "/ecsnet-primary.sh" }
 
 // withPrimaryBoot adds the boot script, the unit, its symlink and their
 // names (UNIT, BOOT_SCRIPT) to s, an apply script of h's stack, when h's
-// primary ENI has secondary addresses.
+// primary ENI has secondary addresses, IPv6 addresses or prefixes on the host.
 func withPrimaryBoot(h *Host, s applyScript) applyScript {
 	if !needsPrimaryBoot(h) || h.configOnly {
 		return s

@@ -333,8 +333,17 @@ ecsnet_converge_ip() {
 		read -r from t p <<<"$rec"
 		ecsnet_rule_ensure "$from" "$t" "$p"
 	done
+	ecsnet_converge_extras ""
+}
+
+# ecsnet_converge_extras [KEY]: adds the local routes of the prefixes the
+# host answers for (LOCALS) and the main table's IPv6 default route
+# (MAIN6) that are missing, of one NIC (or all).
+ecsnet_converge_extras() {
+	local rec key dst gw dev
 	for rec in ${LOCALS[@]+"${LOCALS[@]}"}; do
 		read -r key dst <<<"$rec"
+		[ -n "$1" ] && [ "$key" != "$1" ] && continue
 		dev="${DEV[$key]}"
 		ecsnet_has_local "$dev" "$dst" && continue
 		ip -4 route replace local "$dst" dev "$dev" table local
@@ -342,6 +351,7 @@ ecsnet_converge_ip() {
 	done
 	for rec in ${MAIN6[@]+"${MAIN6[@]}"}; do
 		read -r key gw <<<"$rec"
+		[ -n "$1" ] && [ "$key" != "$1" ] && continue
 		dev="${DEV[$key]}"
 		[ "$(ecsnet_main6_on "$dev")" = "$gw" ] && continue
 		ip -6 route replace default via "$gw" dev "$dev"

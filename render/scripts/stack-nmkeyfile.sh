@@ -67,34 +67,71 @@ stack_take_down() {
 # Assistant's connection. NetworkManager leaves addresses it did not add
 # alone, also when the DHCP lease renews (TestRealNMReboot).
 nm_primary_addresses() {
-	local cur rec key c n a
-	local -a list=() add=() del=()
-	declare -A have=()
-	cur="$(nmcli -g ipv4.addresses connection show uuid "$NM_PRIMARY_UUID")"
-	IFS=', ' read -r -a list <<<"$cur"
-	for a in ${list[@]+"${list[@]}"}; do have[$a]=1; done
-	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do
-		read -r key c n <<<"$rec"
-		[ "$key" = primary ] && [ -z "${have[$c]:-}" ] && add+=("$c")
-	done
-	for rec in ${OLD_ADDRS[@]+"${OLD_ADDRS[@]}"}; do
-		[ -n "${WANT_ADDR[$rec]:-}" ] && continue
-		read -r key c <<<"$rec"
-		[ "$key" = primary ] && [ -n "${have[$c]:-}" ] && del+=("$c")
-	done
-	for c in ${del[@]+"${del[@]}"}; do
-		nmcli connection modify uuid "$NM_PRIMARY_UUID" -ipv4.addresses "$c"
-		ecsnet_log "removed $c from the profile of $PRIMARY_DEV"
-	done
-	if [ "${#add[@]}" -gt 0 ]; then
-		nmcli connection modify uuid "$NM_PRIMARY_UUID" +ipv4.addresses "$(IFS=,; echo "${add[*]}")"
-		ecsnet_log "added ${add[*]} to the profile of $PRIMARY_DEV"
-	fi
+	local fam
+	for fam in 4 6; do nm_primary_family "$fam"; done
+	local rec key c n
 	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do
 		read -r key c n <<<"$rec"
 		[ "$key" = primary ] || continue
 		ecsnet_addr_ensure "$PRIMARY_DEV" "$c" -
 	done
+	# The primary ENI's IPv6 default route (MAIN6): ipv6.gateway of its
+	# profile, for the next activation. It, and the local routes of the
+	# prefixes the host answers for, go live with ip(8); at boot, after
+	# cloud-init rewrote the profile, the boot unit does this again.
+	for rec in ${MAIN6[@]+"${MAIN6[@]}"}; do
+		read -r key c <<<"$rec"
+		n="$(nmcli -g ipv6.gateway connection show uuid "$NM_PRIMARY_UUID")"
+		if [ "${n//\\:/:}" != "$c" ]; then
+			nmcli connection modify uuid "$NM_PRIMARY_UUID" ipv6.gateway "$c"
+			ecsnet_log "set the IPv6 gateway $c in the profile of $PRIMARY_DEV"
+		fi
+	done
+	ecsnet_converge_extras primary
+}
+
+# nm_primary_family 4|6: the profile's ipv4.addresses or ipv6.addresses
+# gain the bundle's addresses of that family and lose those an earlier run
+# added and the bundle dropped, in one change (NetworkManager checks the
+# profile after each). A profile whose IPv6 method takes no static
+# addresses (ignore, disabled, link-local: cloud-init's for an IPv4 VPC)
+# is switched to manual with them, which also stops NetworkManager from
+# acting on router advertisements there; when the last address ecsnet
+# added goes, it goes back to ignore, and the IPv6 gateway an earlier run
+# set goes with it.
+nm_primary_family() {
+	local f="$1" cur rec key c n a method left
+	local -a list=() add=() del=() args=()
+	declare -A have=()
+	cur="$(nmcli -g "ipv$f.addresses" connection show uuid "$NM_PRIMARY_UUID")"
+	cur="${cur//\\:/:}" # -g escapes the colons of IPv6 addresses
+	IFS=', ' read -r -a list <<<"$cur"
+	for a in ${list[@]+"${list[@]}"}; do have[$a]=1; done
+	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do
+		read -r key c n <<<"$rec"
+		[ "$(ecsnet_fam "$c")" = "-$f" ] || continue
+		[ "$key" = primary ] && [ -z "${have[$c]:-}" ] && add+=("$c")
+	done
+	for rec in ${OLD_ADDRS[@]+"${OLD_ADDRS[@]}"}; do
+		[ -n "${WANT_ADDR[$rec]:-}" ] && continue
+		read -r key c <<<"$rec"
+		[ "$(ecsnet_fam "$c")" = "-$f" ] || continue
+		[ "$key" = primary ] && [ -n "${have[$c]:-}" ] && del+=("$c")
+	done
+	[ "${#add[@]}" -gt 0 ] || [ "${#del[@]}" -gt 0 ] || return 0
+	for c in ${del[@]+"${del[@]}"}; do args+=("-ipv$f.addresses" "$c"); done
+	if [ "${#add[@]}" -gt 0 ]; then args+=("+ipv$f.addresses" "$(IFS=,; echo "${add[*]}")"); fi
+	if [ "$f" = 6 ]; then
+		method="$(nmcli -g ipv6.method connection show uuid "$NM_PRIMARY_UUID")"
+		left=$((${#list[@]} - ${#del[@]} + ${#add[@]}))
+		case "$method" in
+		ignore | disabled | link-local | "") [ "$left" -gt 0 ] && args+=(ipv6.method manual) ;;
+		manual) [ "$left" = 0 ] && args+=(ipv6.method ignore ipv6.gateway "") ;;
+		esac
+	fi
+	nmcli connection modify uuid "$NM_PRIMARY_UUID" "${args[@]}"
+	for c in ${del[@]+"${del[@]}"}; do ecsnet_log "removed $c from the profile of $PRIMARY_DEV"; done
+	if [ "${#add[@]}" -gt 0 ]; then ecsnet_log "added ${add[*]} to the profile of $PRIMARY_DEV"; fi
 }
 
 stack_bring_up() {

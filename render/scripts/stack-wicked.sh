@@ -98,6 +98,7 @@ stack_boot_primary() {
 		[ "$key" = primary ] || continue
 		ecsnet_addr_ensure "$PRIMARY_DEV" "$c" "$n"
 	done
+	ecsnet_converge_extras primary
 }
 
 stack_verify() { return 0; }
