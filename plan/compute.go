@@ -1350,8 +1350,11 @@ func Fingerprint(obs *Observed, ids []string) string {
 	}
 	// extras digests issue 17's fields, only when there are any: the
 	// fingerprint of a resource without them is the one it always was.
-	extras := func(v6 []netip.Addr, ps []netip.Prefix, card, queues int) {
-		if len(v6) == 0 && len(ps) == 0 && card == 0 && queues == 0 {
+	// The queue number is left out: the cloud reports one for every ENI,
+	// so it would make every plan saved before the upgrade stale, and a
+	// modify sets it whatever it was.
+	extras := func(v6 []netip.Addr, ps []netip.Prefix, card int) {
+		if len(v6) == 0 && len(ps) == 0 && card == 0 {
 			return
 		}
 		b = append(b, " v6="...)
@@ -1365,8 +1368,6 @@ func Fingerprint(obs *Observed, ids []string) string {
 		}
 		b = append(b, " c="...)
 		b = strconv.AppendInt(b, int64(card), 10)
-		b = append(b, " q="...)
-		b = strconv.AppendInt(b, int64(queues), 10)
 	}
 	for _, id := range ids {
 		b = append(b[:0], id...)
@@ -1376,7 +1377,7 @@ func Fingerprint(obs *Observed, ids []string) string {
 			b = in.PrimaryIP.AppendTo(b)
 			b = append(b, ' ')
 			addrs(in.SecondaryIPs)
-			extras(in.IPv6, in.Prefixes, 0, 0)
+			extras(in.IPv6, in.Prefixes, 0)
 			b = append(b, 0)
 		}
 		if e := obs.ENI(id); e != nil {
@@ -1391,7 +1392,7 @@ func Fingerprint(obs *Observed, ids []string) string {
 			b = strconv.AppendQuote(b, e.Name)
 			b = append(b, ' ')
 			b = strconv.AppendQuote(b, e.Description)
-			extras(e.IPv6, e.Prefixes, e.NetworkCard, e.QueueNumber)
+			extras(e.IPv6, e.Prefixes, e.NetworkCard)
 			b = append(b, 0)
 		}
 		h.Write(b)

@@ -96,3 +96,35 @@ func TestFormatV6RoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestFingerprintV6: a saved plan goes stale when an ENI's IPv6 addresses,
+// prefixes or reported card change, and not for its queue number (which
+// the cloud reports for every ENI: counting it would make every plan
+// saved before the upgrade stale); without them the fingerprint is the
+// one it always was.
+func TestFingerprintV6(t *testing.T) {
+	obs := func(mod func(e *ObservedENI)) *Observed {
+		e := &ObservedENI{ID: "eni-1", Type: ENISecondary, Status: ENIInUse, InstanceID: "i-1", VSwitch: "vsw-1",
+			PrimaryIP: netip.MustParseAddr("10.0.0.5"), SecondaryIPs: addrs("10.0.0.6")}
+		mod(e)
+		o := &Observed{ENIs: []*ObservedENI{e}}
+		if err := o.Normalize(); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	ids := []string{"eni-1"}
+	base := Fingerprint(obs(func(*ObservedENI) {}), ids)
+	if got := Fingerprint(obs(func(e *ObservedENI) { e.QueueNumber = 4 }), ids); got != base {
+		t.Error("the queue number changes the fingerprint")
+	}
+	for name, mod := range map[string]func(e *ObservedENI){
+		"ipv6":     func(e *ObservedENI) { e.IPv6 = addrs("2408::1") },
+		"prefixes": func(e *ObservedENI) { e.Prefixes = []netip.Prefix{netip.MustParsePrefix("10.0.0.16/28")} },
+		"card":     func(e *ObservedENI) { e.NetworkCard = 1 },
+	} {
+		if Fingerprint(obs(mod), ids) == base {
+			t.Errorf("%s does not change the fingerprint", name)
+		}
+	}
+}
