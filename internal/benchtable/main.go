@@ -125,7 +125,7 @@ type config struct {
 	renderRuns       int
 }
 
-var allTables = []string{"validate", "observe", "plan", "render", "scale", "apply", "failover"}
+var allTables = []string{"validate", "observe", "plan", "render", "scale", "prjob", "apply", "failover"}
 
 // result is one run of one tool on one file.
 type result struct {
@@ -306,7 +306,7 @@ func (c *config) measureAll(w io.Writer) bool {
 	if c.tables["observe"] {
 		emit(c.observeSection())
 	}
-	if c.tables["plan"] || c.tables["render"] || c.tables["scale"] {
+	if c.tables["plan"] || c.tables["render"] || c.tables["scale"] || c.tables["prjob"] {
 		fmt.Fprintf(c.progress, "building the %d-instance fixture ...\n", c.scale)
 		fx, err := c.buildFixture(c.scale)
 		if err != nil {
@@ -328,6 +328,9 @@ func (c *config) measureAll(w io.Writer) bool {
 			}
 			if c.tables["scale"] {
 				emit(c.scaleSection(fx, rows, rr))
+			}
+			if c.tables["prjob"] {
+				emit(c.prJobSection(fx)) // prjob.go
 			}
 			// The rendered trees (about 700 MiB each) go with the work
 			// directory at the very end, not between measurements.
