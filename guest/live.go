@@ -44,6 +44,12 @@ type Live struct {
 	// payload does).
 	Competing      []Competing
 	CompetingKnown bool
+	// V6 is the host's IPv6 addresses (global scope), IPv6 rules and
+	// routes, and the IPv4 routes of type local in table local (the
+	// prefixes the host answers for); V6Known says the host reported them
+	// (a verify payload older than issue 17, or ip without JSON, did not).
+	V6      Live6
+	V6Known bool
 }
 
 // WrittenAddr is one address of an ecsnet state record.
@@ -180,11 +186,22 @@ func parseIPJSON(data []byte) (*Live, error) {
 		// output.
 		Written   *[]string `json:"written"`
 		Competing *[]string `json:"competing"`
+		// Issue 17's, absent from an older payload's output.
+		Rule6  json.RawMessage `json:"rule6"`
+		Route6 json.RawMessage `json:"route6"`
+		Local  json.RawMessage `json:"local"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("live state: %w", err)
 	}
 	l := &Live{}
+	if len(doc.Rule6) > 0 && len(doc.Route6) > 0 && len(doc.Local) > 0 {
+		v6, err := parseIPJSON6(doc.Addr, doc.Rule6, doc.Route6, doc.Local)
+		if err != nil {
+			return nil, err
+		}
+		l.V6, l.V6Known = v6, true
+	}
 	if doc.Written != nil {
 		l.WrittenKnown = true
 		for _, line := range *doc.Written {
@@ -405,6 +422,9 @@ func parseWindowsLive(data []byte) (*Live, error) {
 		Routes    json.RawMessage `json:"routes"`
 		// Written is absent from an older payload's output.
 		Written json.RawMessage `json:"written"`
+		// Issue 17's, absent from an older payload's output.
+		Addresses6 json.RawMessage `json:"addresses6"`
+		Routes6    json.RawMessage `json:"routes6"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("live state: %w", err)
@@ -422,6 +442,29 @@ func parseWindowsLive(data []byte) (*Live, error) {
 		return nil, err
 	}
 	l := &Live{Windows: true}
+	if len(doc.Addresses6) > 0 && len(doc.Routes6) > 0 {
+		var a6 []addr
+		var r6 []route
+		if err := psList(doc.Addresses6, &a6); err != nil {
+			return nil, err
+		}
+		if err := psList(doc.Routes6, &r6); err != nil {
+			return nil, err
+		}
+		l.V6Known = true
+		for _, a := range a6 {
+			ip, err := netip.ParseAddr(a.Address)
+			if err != nil || !ip.Is6() || ip.IsLoopback() || ip.IsLinkLocalUnicast() {
+				continue
+			}
+			l.V6.Addrs = append(l.V6.Addrs, LiveAddr{Dev: "ifindex " + strconv.Itoa(a.IfIndex), Prefix: netip.PrefixFrom(ip, a.PrefixLen), SkipAsSource: a.SkipAsSource})
+		}
+		for _, r := range r6 {
+			if g, err := netip.ParseAddr(r.Gateway); err == nil && g.Is6() && !g.IsUnspecified() {
+				l.V6.Routes = append(l.V6.Routes, LiveRoute{Table: "main", Dst: "default", Gateway: g, Dev: "ifindex " + strconv.Itoa(r.IfIndex)})
+			}
+		}
+	}
 	if len(doc.Written) > 0 {
 		var written []string
 		if err := psList(doc.Written, &written); err != nil {
@@ -549,7 +592,8 @@ func compare(h *render.Host, l *Live) (drift, foreign []string) {
 	}
 	tables := map[string]bool{}
 	secondaryDev := map[string]render.NIC{}
-	for _, n := range append([]render.NIC{h.Primary}, h.Secondary...) {
+	devOf := map[int]string{} // NIC index (0: the primary) -> its interface
+	for i, n := range append([]render.NIC{h.Primary}, h.Secondary...) {
 		k, ok := find(n)
 		if !ok {
 			if n.MAC != "" && len(byMAC[n.MAC]) > 1 {
@@ -563,6 +607,7 @@ func compare(h *render.Host, l *Live) (drift, foreign []string) {
 			continue
 		}
 		dev := k.Name
+		devOf[i] = dev
 		what := driftWho(n, dev)
 		if n.ENI != "" {
 			secondaryDev[k.Name] = n
@@ -572,7 +617,17 @@ func compare(h *render.Host, l *Live) (drift, foreign []string) {
 		}
 		want := map[netip.Addr]bool{}
 		skip := map[netip.Addr]bool{}
-		for _, a := range n.AllAddresses() {
+		addrs := n.AllAddresses()
+		if l.Windows {
+			// Windows answers for a prefix with every address of it on
+			// the adapter (ecsnet-apply.ps1's PrefixAddresses).
+			for _, p := range n.HostPrefixes() {
+				for a := p.Addr(); p.Contains(a); a = a.Next() {
+					addrs = append(addrs, a)
+				}
+			}
+		}
+		for _, a := range addrs {
 			want[a] = true
 			skip[a] = a != n.Address || n.ENI == ""
 		}
@@ -580,7 +635,7 @@ func compare(h *render.Host, l *Live) (drift, foreign []string) {
 		for _, a := range addrsOf[k.Name] {
 			have[a.Prefix.Addr()] = a
 		}
-		for _, a := range n.AllAddresses() {
+		for _, a := range addrs {
 			x, ok := have[a]
 			switch {
 			case !ok:
@@ -654,23 +709,24 @@ func compare(h *render.Host, l *Live) (drift, foreign []string) {
 		if !haveRoutes[fmt.Sprintf("default %s %s", n.Gateway, k.Name)] {
 			add("%s: table %s lacks the default route via %s", what, t, n.Gateway)
 		}
-		for _, a := range n.AllAddresses() {
+		for _, from := range ruleSources4(n) {
 			found := false
 			for _, r := range l.Rules {
-				if r.Priority == n.Priority && r.Table == t && r.From == netip.PrefixFrom(a, 32) && !r.Other {
+				if r.Priority == n.Priority && r.Table == t && r.From == from && !r.Other {
 					found = true
 				}
 			}
 			if !found {
-				add("%s: no rule from %s lookup %s priority %d", what, a, t, n.Priority)
+				add("%s: no rule from %s lookup %s priority %d", what, ruleText(from), t, n.Priority)
 			}
 		}
 	}
+	out = append(out, compare6(h, l, devOf, tables)...)
 	if !l.Windows {
 		wantRule := map[string]bool{}
 		for _, n := range h.Secondary {
-			for _, a := range n.AllAddresses() {
-				wantRule[fmt.Sprintf("%d %s %d", n.Priority, netip.PrefixFrom(a, 32), n.Table)] = true
+			for _, from := range ruleSources4(n) {
+				wantRule[fmt.Sprintf("%d %s %d", n.Priority, from, n.Table)] = true
 			}
 		}
 		for _, r := range l.Rules {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -33,6 +34,7 @@ func ipJSON(h *render.Host) []byte {
 		Family    string `json:"family"`
 		Local     string `json:"local"`
 		PrefixLen int    `json:"prefixlen"`
+		Scope     string `json:"scope,omitempty"`
 	}
 	type link struct {
 		IfName   string   `json:"ifname"`
@@ -41,10 +43,17 @@ func ipJSON(h *render.Host) []byte {
 		Flags    []string `json:"flags"`
 		AddrInfo []ai     `json:"addr_info"`
 	}
-	links := []link{{IfName: "lo", LinkType: "loopback", Address: "00:00:00:00:00:00", Flags: []string{"UP"}, AddrInfo: []ai{{"inet", "127.0.0.1", 8}}}}
+	links := []link{{IfName: "lo", LinkType: "loopback", Address: "00:00:00:00:00:00", Flags: []string{"UP"}, AddrInfo: []ai{{"inet", "127.0.0.1", 8, ""}, {"inet6", "::1", 128, "host"}}}}
 	var rules []map[string]any
 	rules = append(rules, map[string]any{"priority": 0, "src": "all", "table": "local"}, map[string]any{"priority": 32766, "src": "all", "table": "main"})
 	routes := []map[string]any{{"dst": "default", "gateway": h.Primary.Gateway.String(), "dev": "eth0", "protocol": "dhcp"}}
+	// Issue 17's: IPv6 rules and routes (every table) and table local's
+	// local routes.
+	rules6 := []map[string]any{{"priority": 0, "src": "all", "table": "local"}, {"priority": 32766, "src": "all", "table": "main"}}
+	var routes6, locals []map[string]any
+	if p := h.Primary; p.HasIPv6() {
+		routes6 = append(routes6, map[string]any{"dst": "default", "gateway": p.IPv6Gateway().String(), "dev": "eth0", "metric": 1024})
+	}
 	for _, n := range append([]render.NIC{h.Primary}, h.Secondary...) {
 		mac := n.MAC
 		if mac == "" {
@@ -52,11 +61,30 @@ func ipJSON(h *render.Host) []byte {
 		}
 		l := link{IfName: n.Name(), LinkType: "ether", Address: mac, Flags: []string{"BROADCAST", "UP", "LOWER_UP"}}
 		for _, a := range n.AllAddresses() {
-			l.AddrInfo = append(l.AddrInfo, ai{"inet", a.String(), n.Bits()})
+			l.AddrInfo = append(l.AddrInfo, ai{"inet", a.String(), n.Bits(), ""})
 		}
+		for _, a := range n.IPv6 {
+			l.AddrInfo = append(l.AddrInfo, ai{"inet6", a.String(), n.IPv6Bits(), "global"})
+		}
+		l.AddrInfo = append(l.AddrInfo, ai{"inet6", "fe80::216:3eff:fe00:1", 64, "link"})
 		links = append(links, l)
+		for _, p := range n.HostPrefixes() {
+			locals = append(locals, map[string]any{"type": "local", "dst": p.String(), "dev": n.Name(), "table": "local", "scope": "host"})
+		}
+		routes6 = append(routes6, map[string]any{"dst": "fe80::/64", "dev": n.Name(), "protocol": "kernel", "metric": 256})
 		if n.ENI == "" {
 			continue
+		}
+		for _, p := range n.HostPrefixes() {
+			rules = append(rules, map[string]any{"priority": n.Priority, "src": p.Addr().String(), "srclen": p.Bits(), "table": fmt.Sprint(n.Table)})
+		}
+		if n.HasIPv6() {
+			for _, a := range n.IPv6 {
+				rules6 = append(rules6, map[string]any{"priority": n.Priority, "src": a.String(), "table": fmt.Sprint(n.Table)})
+			}
+			routes6 = append(routes6,
+				map[string]any{"dst": n.IPv6Prefix.String(), "dev": n.Name(), "table": fmt.Sprint(n.Table), "metric": 1024},
+				map[string]any{"dst": "default", "gateway": n.IPv6Gateway().String(), "dev": n.Name(), "table": fmt.Sprint(n.Table), "metric": 1024})
 		}
 		for _, a := range n.AllAddresses() {
 			rules = append(rules, map[string]any{"priority": n.Priority, "src": a.String(), "table": fmt.Sprint(n.Table)})
@@ -66,8 +94,9 @@ func ipJSON(h *render.Host) []byte {
 			map[string]any{"dst": "default", "gateway": n.Gateway.String(), "dev": n.Name(), "table": fmt.Sprint(n.Table)},
 			map[string]any{"type": "local", "dst": n.Address.String(), "dev": n.Name(), "table": "local"})
 	}
-	links = append(links, link{IfName: "docker0", LinkType: "ether", Address: "02:42:00:00:00:01", Flags: []string{"UP"}, AddrInfo: []ai{{"inet", "172.17.0.1", 16}}})
-	doc, _ := json.Marshal(map[string]any{"format": "ip-json", "addr": links, "rule": rules, "route": routes})
+	links = append(links, link{IfName: "docker0", LinkType: "ether", Address: "02:42:00:00:00:01", Flags: []string{"UP"}, AddrInfo: []ai{{"inet", "172.17.0.1", 16, ""}}})
+	doc, _ := json.Marshal(map[string]any{"format": "ip-json", "addr": links, "rule": rules, "route": routes,
+		"rule6": rules6, "route6": routes6, "local": locals})
 	return doc
 }
 
@@ -94,6 +123,9 @@ func ipText(h *render.Host) []byte {
 		for _, a := range n.AllAddresses() {
 			fmt.Fprintf(&b, "%d:\tfrom %s lookup %d\n", n.Priority, a, n.Table)
 		}
+		for _, p := range n.HostPrefixes() {
+			fmt.Fprintf(&b, "%d:\tfrom %s lookup %d\n", n.Priority, p, n.Table)
+		}
 	}
 	b.WriteString("32766:\tfrom all lookup main\n#route\n")
 	fmt.Fprintf(&b, "default via %s dev eth0 proto dhcp\n", h.Primary.Gateway)
@@ -109,11 +141,15 @@ func TestDriftNoneWhenAsRendered(t *testing.T) {
 		if h.Name == "win-1" {
 			continue
 		}
-		for name, out := range map[string][]byte{
+		outs := map[string][]byte{
 			"json":         liveOutput(ipJSON(h), true),
 			"json (plain)": liveOutput(ipJSON(h), false),
-			"text":         liveOutput(ipText(h), true),
-		} {
+		}
+		if !hasV6(h) {
+			// ip without JSON reports no IPv6 (TestDriftV6NotReported).
+			outs["text"] = liveOutput(ipText(h), true)
+		}
+		for name, out := range outs {
 			l, err := ParseLive(out)
 			if err != nil {
 				t.Fatalf("%s %s: %v", h.Name, name, err)
@@ -122,6 +158,38 @@ func TestDriftNoneWhenAsRendered(t *testing.T) {
 				t.Errorf("%s %s: drift on a host as rendered:\n%s", h.Name, name, strings.Join(d, "\n"))
 			}
 		}
+	}
+}
+
+// TestDriftV6NotReported: a host whose render has IPv6 or prefixes on the
+// host but whose verify output has none of issue 17's state (ip without
+// JSON, an older payload) is drift, saying it was not compared; an
+// IPv4-only host's is not.
+func TestDriftV6NotReported(t *testing.T) {
+	for _, h := range standin.ExampleHosts(t) {
+		if h.Name == "win-1" || len(h.Secondary) == 0 {
+			continue
+		}
+		d := *h
+		d.Secondary = slices.Clone(h.Secondary)
+		n := &d.Secondary[0]
+		n.IPv6Prefix = netip.MustParsePrefix("2408:4005:3aa:1b02::/64")
+		n.IPv6 = []netip.Addr{netip.MustParseAddr("2408:4005:3aa:1b02::20")}
+		l, err := ParseLive(liveOutput(ipText(&d), true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Drift(&d, l); !slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, "not compared") }) {
+			t.Errorf("%s without IPv6 state: drift %q, want it to say IPv6 was not compared", h.Name, got)
+		}
+		if hasV6(h) {
+			continue
+		}
+		l, _ = ParseLive(liveOutput(ipText(h), true))
+		if got := Drift(h, l); len(got) > 0 {
+			t.Errorf("%s (IPv4 only) from ip's text: drift %q", h.Name, got)
+		}
+		return
 	}
 }
 

@@ -450,6 +450,31 @@ func writeProbes(b *strings.Builder, h *render.Host, opts PayloadOptions) {
 		fmt.Fprintf(b, "  %s\n", render.ShellQuote(strings.Join(f, " ")))
 	}
 	b.WriteString(")\n")
+	// A host with IPv6 addresses also probes them and its IPv6 gateways
+	// (NIC.IPv6Gateway, the first of the block's reserved tail addresses):
+	// source-routed from the ENI's first IPv6 address.
+	var v6 []string
+	for _, n := range append([]render.NIC{h.Primary}, h.Secondary...) {
+		if !n.HasIPv6() {
+			continue
+		}
+		key, name := "primary", "primary"
+		if n.ENI != "" {
+			key, name = n.MAC, n.ENI
+		}
+		f := []string{key, name, n.IPv6Gateway().String()}
+		for _, a := range n.IPv6 {
+			f = append(f, a.String())
+		}
+		v6 = append(v6, render.ShellQuote(strings.Join(f, " ")))
+	}
+	if len(v6) > 0 {
+		b.WriteString("# PROBES6: NIC key, name, vSwitch IPv6 gateway, IPv6 addresses.\nPROBES6=(\n")
+		for _, l := range v6 {
+			fmt.Fprintf(b, "  %s\n", l)
+		}
+		b.WriteString(")\n")
+	}
 }
 
 // probeTimes returns the MAC wait and the probe deadline, defaults filled

@@ -60,6 +60,18 @@ p_nic_dev() {
 	}'
 }
 
+# p_primary_addr: the primary ENI's primary address (PROBES).
+p_primary_addr() {
+	local rec key name mac gw addrs
+	for rec in ${PROBES[@]+"${PROBES[@]}"}; do
+		read -r key name mac gw addrs <<<"$rec"
+		if [ "$key" = primary ]; then
+			echo "${addrs%% *}"
+			return
+		fi
+	done
+}
+
 # p_wait_macs: a hot-plugged NIC can appear on the host some seconds after
 # the API reports its ENI InUse. Waits up to PROBE_MAC_WAIT seconds for an
 # interface with each secondary ENI's MAC; refuses, naming the ENIs whose
@@ -184,6 +196,32 @@ p_probe_once() {
 		echo "no answer from $2 to a ping from $1 (route: $(p_route "$2"))"
 		return 1
 		;;
+	address6) # KEY ADDRESS...
+		key="$1"
+		shift
+		dev="$(p_nic_dev "$key" "$(p_primary_addr)")"
+		if [ -z "$dev" ]; then
+			echo "no interface for $key"
+			return 1
+		fi
+		for a in "$@"; do
+			ip -6 -o addr show dev "$dev" scope global 2>/dev/null | awk -v a="$a" '{ split($4, p, "/") } p[1] == a && !/ tentative/ { f = 1 } END { exit !f }' || missing="$missing $a"
+		done
+		if [ -n "$missing" ]; then
+			echo "not on $dev (or still tentative):$missing"
+			return 1
+		fi
+		echo "$* on $dev"
+		;;
+	gateway6) # ADDRESS GATEWAY
+		if ping -6 -c 1 -W 1 -I "$1" "$2" >/dev/null 2>&1; then
+			echo "$2 answers a ping from $1"
+			return 0
+		fi
+		route="$(ip -6 route get "$2" from "$1" 2>/dev/null | awk 'NR == 1 { for (i = 1; i < NF; i++) if ($i == "dev" || $i == "via" || $i == "table") s = s (s == "" ? "" : " ") $i " " $(i+1); print s }')"
+		echo "no answer from $2 to a ping from $1 (route: ${route:-none})"
+		return 1
+		;;
 	service) # ADDRESS PORT ROUTE-BEFORE...
 		a="$1:$2"
 		route="$(p_route "$1")"
@@ -218,6 +256,22 @@ p_probe() {
 			p_probe_line "gateway $name" skipped "ping is not installed"
 		else
 			names+=("gateway $name") kinds+=(gateway) args+=("${addrs%% *} $gw")
+		fi
+	done
+	# shellcheck disable=SC2153 # PROBES6 is in the data only where a NIC has IPv6
+	for rec in ${PROBES6[@]+"${PROBES6[@]}"}; do
+		read -r key name gw addrs <<<"$rec"
+		if p_probe_off address; then
+			p_probe_line "IPv6 address $name" skipped "turned off (--skip-probes)"
+		else
+			names+=("IPv6 address $name") kinds+=(address6) args+=("$key $addrs")
+		fi
+		if p_probe_off gateway; then
+			p_probe_line "IPv6 gateway $name" skipped "turned off (--skip-probes)"
+		elif ! p_have_ping; then
+			p_probe_line "IPv6 gateway $name" skipped "ping is not installed"
+		else
+			names+=("IPv6 gateway $name") kinds+=(gateway6) args+=("${addrs%% *} $gw")
 		fi
 	done
 	while read -r svc addr port state rest; do

@@ -1,12 +1,14 @@
-# ecsnet verify payload: prints this host's adapters, IPv4 addresses (with
-# SkipAsSource) and default routes for ecsnet verify, on one line that
-# starts with ECSNET-LIVE-1, and the addresses ecsnet's state records say
+# ecsnet verify payload: prints this host's adapters, IPv4 and IPv6
+# addresses (with SkipAsSource) and default routes for ecsnet verify, on
+# one line that starts with ECSNET-LIVE-1, and the addresses ecsnet's state records say
 # it wrote (so that verify tells an address ecsnet wrote from a foreign
 # one, as on Linux). It changes nothing.
 $ErrorActionPreference = 'Stop'
 $adapters = @(Get-NetAdapter | ForEach-Object { @{ ifindex = [int]$_.ifIndex; name = [string]$_.Name; mac = [string]$_.MacAddress; up = ([string]$_.Status -eq 'Up') } })
 $addrs = @(Get-NetIPAddress -AddressFamily IPv4 | ForEach-Object { @{ ifindex = [int]$_.InterfaceIndex; address = [string]$_.IPAddress; prefixlen = [int]$_.PrefixLength; skip_as_source = [bool]$_.SkipAsSource } })
 $routes = @(Get-NetRoute -AddressFamily IPv4 -DestinationPrefix '0.0.0.0/0' -ErrorAction SilentlyContinue | ForEach-Object { @{ ifindex = [int]$_.InterfaceIndex; gateway = [string]$_.NextHop } })
+$addrs6 = @(Get-NetIPAddress -AddressFamily IPv6 -ErrorAction SilentlyContinue | ForEach-Object { @{ ifindex = [int]$_.InterfaceIndex; address = [string]$_.IPAddress; prefixlen = [int]$_.PrefixLength; skip_as_source = [bool]$_.SkipAsSource } })
+$routes6 = @(Get-NetRoute -AddressFamily IPv6 -DestinationPrefix '::/0' -ErrorAction SilentlyContinue | ForEach-Object { @{ ifindex = [int]$_.InterfaceIndex; gateway = [string]$_.NextHop } })
 # The state record of each fleet (ProgramData\ecsnet\<fleet>\state.json,
 # written by ecsnet-apply.ps1): "FLEET KEY ADDRESS" for each address it
 # lists. A record that cannot be read is left out: verify then counts its
@@ -29,5 +31,5 @@ if (Test-Path -LiteralPath $base) {
         }
     }
 }
-$json = ConvertTo-Json -InputObject @{ format = 'windows'; adapters = $adapters; addresses = $addrs; routes = $routes; written = $written } -Depth 4 -Compress
+$json = ConvertTo-Json -InputObject @{ format = 'windows'; adapters = $adapters; addresses = $addrs; routes = $routes; addresses6 = $addrs6; routes6 = $routes6; written = $written } -Depth 4 -Compress
 Write-Output ('ECSNET-LIVE-1 ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($json)))

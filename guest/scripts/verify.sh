@@ -1,6 +1,7 @@
 #!/bin/bash
-# ecsnet verify payload: prints this host's live links, IPv4 addresses,
-# rules and routes for ecsnet verify, compressed, on one line that starts
+# ecsnet verify payload: prints this host's live links, addresses, rules
+# and routes (IPv4 and IPv6, and table local's local routes) for ecsnet
+# verify, compressed, on one line that starts
 # with ECSNET-LIVE-1, and the addresses ecsnet's state records say it
 # wrote (so that verify tells an address ecsnet wrote from a foreign one,
 # as push does), and the network managers that compete with ecsnet's
@@ -29,7 +30,7 @@ written() {
 		[ -f "$f" ] || continue
 		fleet="$(basename "$(dirname "$f")")"
 		[[ "$fleet" =~ ^[A-Za-z0-9._-]+$ ]] || continue
-		awk -v fleet="$fleet" '$1 == "addr" && NF == 3 && $2 ~ /^(primary|[0-9a-f:]+)$/ && $3 ~ /^[0-9.]+\/[0-9]+$/ { print fleet, $2, $3 }' "$f"
+		awk -v fleet="$fleet" '$1 == "addr" && NF == 3 && $2 ~ /^(primary|[0-9a-f:]+)$/ && $3 ~ /^([0-9.]+|[0-9a-f:]+)\/[0-9]+$/ { print fleet, $2, $3 }' "$f"
 	done
 }
 
@@ -64,6 +65,12 @@ doc() {
 		j -4 rule show
 		printf ',"route":'
 		j -4 route show table all
+		printf ',"rule6":'
+		j -6 rule show
+		printf ',"route6":'
+		j -6 route show table all
+		printf ',"local":'
+		j -4 route show table local type local
 		printf ',"written":['
 		written | awk 'NR > 1 { printf "," } { printf "\"%s\"", $0 }'
 		printf '],"competing":['
