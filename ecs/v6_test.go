@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -533,5 +535,54 @@ func TestPlanPrefixOverlapsCloud(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("the errors do not say %q:\n%s", want, got)
 		}
+	}
+}
+
+// TestImportIPv6Prefixes: ecsnet import --all writes a region's IPv6
+// blocks, the IPv6 addresses and prefixes of primary and secondary ENIs
+// and the types' IPv6 figures, and the desired state it writes plans
+// empty against the cloud it came from.
+func TestImportIPv6Prefixes(t *testing.T) {
+	w := v6World()
+	w.Instances[0].Ipv6Addresses = []string{"2408:4005:3aa:1b00::10"}
+	w.Instances[1].Ipv4Prefixes = []string{"10.0.1.48/28"}
+	w.NetworkInterfaces = append(w.NetworkInterfaces, emulator.NetworkInterface{NetworkInterfaceId: "eni-hand", NetworkInterfaceName: "hand", VSwitchId: "vsw-bp1aaaa",
+		SecurityGroupIds: []string{"sg-bp1web1"}, PrivateIpAddress: "10.0.1.200", MacAddress: "00:16:3e:00:01:09", InstanceId: "i-bp1web1", DeviceIndex: 1,
+		Ipv6Addresses: []string{"2408:4005:3aa:1b00::20", "2408:4005:3aa:1b00::21"}, Ipv4Prefixes: []string{"10.0.1.224/28"}})
+	e := startEmu(t, w, emulator.Options{})
+	c := newClient(t, fastConfig(e.URL))
+	ctx := context.Background()
+	r, err := c.ObserveVPCs(ctx, []string{"vpc-main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := plan.Import(r, "six").WriteCUE(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`ipv6Cidr: "2408:4005:3aa:1b00::/64"`, `ipv6Ips: ["2408:4005:3aa:1b00::10"]`, `ipv4Prefixes: ["10.0.1.48/28"]`,
+		`"2408:4005:3aa:1b00::20", "2408:4005:3aa:1b00::21"`, `"10.0.1.224/28"`, `maxIpv6PerEni: 10`, `networkCards: 2`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the import lacks %s:\n%s", want, b.String())
+		}
+	}
+	p := filepath.Join(t.TempDir(), "fleet.cue")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := schema.Load([]string{p}, schema.LoadOptions{})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	obs, err := c.Observe(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := plan.Compute(f, obs, nil, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pl.Empty() || len(pl.Unrecorded) != 0 {
+		t.Errorf("the imported fleet plans %s, unrecorded %+v", stepIDs(pl), pl.Unrecorded)
 	}
 }

@@ -31,7 +31,7 @@ func Import(r *Region, fleet string) *schema.ImportedFleet {
 		vsw: map[string]string{}, primaries: map[string]*ObservedENI{}}
 	for _, v := range r.VSwitches {
 		im.vsw[v.ID] = v.ID // IDs are DNS labels already
-		im.out.VSwitches = append(im.out.VSwitches, schema.ImportedVSwitch{ID: v.ID, Zone: v.Zone, CIDR: v.CIDR})
+		im.out.VSwitches = append(im.out.VSwitches, schema.ImportedVSwitch{ID: v.ID, Zone: v.Zone, CIDR: v.CIDR, IPv6CIDR: v.IPv6CIDR})
 	}
 	for _, x := range r.ENIs {
 		if x.Type == ENIPrimary {
@@ -114,7 +114,8 @@ func (im *importer) instances() map[string]string {
 		instName[in.ID] = n
 		os, sure := schema.OSFromImage(in.OSName, in.OSType)
 		im.out.Instances = append(im.out.Instances, schema.ImportedInstance{Name: n, ID: in.ID, Type: in.Type, OS: os, OSGuessed: !sure, OSType: in.OSType,
-			Primary: schema.ImportedPrimary{VSwitch: im.vsw[p.VSwitch], IP: in.PrimaryIP, SecurityGroups: sorted(p.SecurityGroups), SecondaryIPs: in.SecondaryIPs}})
+			Primary: schema.ImportedPrimary{VSwitch: im.vsw[p.VSwitch], IP: in.PrimaryIP, SecurityGroups: sorted(p.SecurityGroups), SecondaryIPs: in.SecondaryIPs,
+				IPv6: in.IPv6, Prefixes: in.Prefixes}})
 	}
 	return instName
 }
@@ -130,7 +131,13 @@ func (im *importer) enis(secondaries []*ObservedENI, instName map[string]string)
 			want = x.Tags[TagENI]
 		}
 		ie := schema.ImportedENI{Name: enames.name(want, x.ID), ID: x.ID, VSwitch: im.vsw[x.VSwitch], SecurityGroups: sorted(x.SecurityGroups),
-			Description: x.Description, PrimaryIP: x.PrimaryIP, SecondaryIPs: x.SecondaryIPs, AttachTo: instName[x.InstanceID]}
+			Description: x.Description, PrimaryIP: x.PrimaryIP, SecondaryIPs: x.SecondaryIPs, AttachTo: instName[x.InstanceID],
+			IPv6: x.IPv6, Prefixes: x.Prefixes}
+		if ie.AttachTo != "" {
+			// Known only where the cloud reports it (Attachment, a
+			// preview); else the attach that adopts it keeps card 0.
+			ie.NetworkCard = x.NetworkCard
+		}
 		if x.InstanceID != "" && ie.AttachTo == "" {
 			ie.Check = "check: attached to " + x.InstanceID + ", which is not in these VPCs"
 		}
@@ -158,10 +165,14 @@ func (im *importer) limits(unbound int, groupAddrs map[string]int) {
 	}
 	for _, t := range im.r.Types {
 		bt, ok := schema.BuiltinInstanceType(t.Name)
-		if ok && bt.MaxENIs == t.MaxENIs && bt.MaxIPsPerENI == t.MaxIPsPerENI {
+		// Issue 17's columns count only where the cloud reports them.
+		differs := func(cloud, table int) bool { return cloud > 0 && cloud != table }
+		if ok && bt.MaxENIs == t.MaxENIs && bt.MaxIPsPerENI == t.MaxIPsPerENI && !differs(t.MaxIPv6PerENI, bt.MaxIPv6PerENI) &&
+			!differs(t.NetworkCards, max(bt.NetworkCards, 1)) && !differs(t.MaxQueuesPerENI, bt.MaxQueuesPerENI) {
 			continue
 		}
-		out.Limits.InstanceTypes = append(out.Limits.InstanceTypes, schema.ImportedType{Name: t.Name, MaxENIs: t.MaxENIs, MaxIPsPerENI: t.MaxIPsPerENI, AttachNeedsStopped: bt.AttachNeedsStopped})
+		out.Limits.InstanceTypes = append(out.Limits.InstanceTypes, schema.ImportedType{Name: t.Name, MaxENIs: t.MaxENIs, MaxIPsPerENI: t.MaxIPsPerENI, AttachNeedsStopped: bt.AttachNeedsStopped,
+			MaxIPv6PerENI: t.MaxIPv6PerENI, NetworkCards: t.NetworkCards, MaxQueuesPerENI: t.MaxQueuesPerENI})
 	}
 }
 
