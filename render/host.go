@@ -193,7 +193,7 @@ func resolve(f *schema.Fleet, lock *schema.Lock, in *schema.Instance, picks *[]p
 		miss = append(miss, Missing{Instance: in.Name, What: countWhat(in.Primary.Count, locked)})
 	}
 	h.Primary.Secondary = sec
-	if what := resolveV6AndPrefixes(&h.Primary, vsw, in.Primary.IPv6, in.Primary.Prefixes, locked); len(what) > 0 {
+	if what := resolveV6AndPrefixes(&h.Primary, vsw, in.Primary.IPv6, in.Primary.Prefixes, locked, picks, ""); len(what) > 0 {
 		miss = append(miss, Missing{Instance: in.Name, What: strings.Join(what, "; ")})
 	}
 
@@ -252,7 +252,7 @@ func resolve(f *schema.Fleet, lock *schema.Lock, in *schema.Instance, picks *[]p
 			what = append(what, countWhat(e.Count, l))
 		}
 		nic.Secondary = s
-		what = append(what, resolveV6AndPrefixes(&nic, v, e.IPv6, e.Prefixes, l)...)
+		what = append(what, resolveV6AndPrefixes(&nic, v, e.IPv6, e.Prefixes, l, picks, e.Name)...)
 		if len(what) > 0 {
 			miss = append(miss, Missing{Instance: in.Name, ENI: e.Name, What: strings.Join(what, "; ")})
 			continue
@@ -317,8 +317,10 @@ func secondaries(want schema.Secondaries, l *schema.LockedENI) ([]netip.Addr, bo
 // resolveV6AndPrefixes fills a NIC's IPv6 addresses, its vSwitch's IPv6
 // block and its IPv4 prefixes: the pinned ones, or for a count those the
 // lock records. It returns what the lock lacks, as countWhat does for
-// IPv4 addresses.
-func resolveV6AndPrefixes(nic *NIC, v *schema.VSwitch, v6 schema.IPv6, px schema.Prefixes, l *schema.LockedENI) []string {
+// IPv4 addresses, or for a review render (picks not nil) records the
+// IPv6 addresses missing as picks. Prefixes the host does not answer for
+// appear in no file, so a count of them the lock lacks is no Missing.
+func resolveV6AndPrefixes(nic *NIC, v *schema.VSwitch, v6 schema.IPv6, px schema.Prefixes, l *schema.LockedENI, picks *[]pick, eni string) []string {
 	var what []string
 	switch {
 	case !v6.Counted:
@@ -329,6 +331,20 @@ func resolveV6AndPrefixes(nic *NIC, v *schema.VSwitch, v6 schema.IPv6, px schema
 	case l != nil && len(l.IPv6) >= v6.Count:
 		for _, a := range l.IPv6 {
 			nic.IPv6 = append(nic.IPv6, a.Addr)
+		}
+	case picks != nil:
+		have := 0
+		if l != nil {
+			have = len(l.IPv6)
+			for _, a := range l.IPv6 {
+				nic.IPv6 = append(nic.IPv6, a.Addr)
+			}
+		}
+		for i := have + 1; i <= v6.Count; i++ {
+			*picks = append(*picks, pick{eni: eni, kind: pickIPv6, i: i, n: v6.Count})
+		}
+		if v != nil {
+			nic.IPv6Prefix = v.IPv6CIDR.Masked() // the picks need the block even when the lock has none yet
 		}
 	default:
 		have := 0
@@ -354,6 +370,12 @@ func resolveV6AndPrefixes(nic *NIC, v *schema.VSwitch, v6 schema.IPv6, px schema
 	case l != nil && len(l.Prefixes) >= px.Count:
 		for _, p := range l.Prefixes {
 			nic.Prefixes = append(nic.Prefixes, p.Prefix)
+		}
+	case !px.OnHost:
+		if l != nil {
+			for _, p := range l.Prefixes {
+				nic.Prefixes = append(nic.Prefixes, p.Prefix)
+			}
 		}
 	default:
 		have := 0

@@ -55,6 +55,7 @@ const (
 	pickIndex                     // the device index of an ENI attached to this instance at apply
 	pickAddress                   // a new ENI's primary address
 	pickSecondary                 // address i of n of a count
+	pickIPv6                      // IPv6 address i of n of an ipv6IpCount
 )
 
 // pick is one value of a host that only the cloud can give and the lock
@@ -125,15 +126,19 @@ func needs(instance string, picks []pick) string {
 				what = append(what, "device index")
 			case pickAddress:
 				what = append(what, "primary address")
-			case pickSecondary:
-				if j+1 < len(picks) && picks[j+1].eni == p.eni && picks[j+1].kind == pickSecondary {
+			case pickSecondary, pickIPv6:
+				if j+1 < len(picks) && picks[j+1].eni == p.eni && picks[j+1].kind == p.kind {
 					continue // the last one of the run says how many
+				}
+				v6 := ""
+				if p.kind == pickIPv6 {
+					v6 = "IPv6 "
 				}
 				first := p.i - countRun(picks[:j+1]) + 1
 				if first == p.i {
-					what = append(what, fmt.Sprintf("address %d of %d", p.i, p.n))
+					what = append(what, fmt.Sprintf("%saddress %d of %d", v6, p.i, p.n))
 				} else {
-					what = append(what, fmt.Sprintf("addresses %d-%d of %d", first, p.i, p.n))
+					what = append(what, fmt.Sprintf("%saddresses %d-%d of %d", v6, first, p.i, p.n))
 				}
 			}
 		}
@@ -143,11 +148,11 @@ func needs(instance string, picks []pick) string {
 	return strings.Join(parts, "; ")
 }
 
-// countRun returns how many pickSecondary picks of one ENI end picks.
+// countRun returns how many picks of one kind and ENI end picks.
 func countRun(picks []pick) int {
 	n := 0
 	last := picks[len(picks)-1]
-	for i := len(picks) - 1; i >= 0 && picks[i].kind == pickSecondary && picks[i].eni == last.eni; i-- {
+	for i := len(picks) - 1; i >= 0 && picks[i].kind == last.kind && picks[i].eni == last.eni; i-- {
 		n++
 	}
 	return n
@@ -178,6 +183,14 @@ func usedAddrs(f *schema.Fleet, lock *schema.Lock) map[netip.Addr]bool {
 		for _, a := range e.Pinned {
 			used[a.Addr] = true
 		}
+		for _, a := range e.IPv6.Pinned {
+			used[a.Addr] = true
+		}
+	}
+	for _, in := range f.Instances {
+		for _, a := range in.Primary.IPv6.Pinned {
+			used[a.Addr] = true
+		}
 	}
 	if lock != nil {
 		for _, e := range lock.ENIs {
@@ -185,6 +198,9 @@ func usedAddrs(f *schema.Fleet, lock *schema.Lock) map[netip.Addr]bool {
 				used[e.PrimaryIP] = true
 			}
 			for _, a := range e.Secondary {
+				used[a.Addr] = true
+			}
+			for _, a := range e.IPv6 {
 				used[a.Addr] = true
 			}
 		}
@@ -331,6 +347,9 @@ func (p *Pending) allocate() ([]picked, error) {
 				offsets[aliasNum(n, a)] = true
 			}
 		}
+		for _, a := range n.IPv6 {
+			taken[a] = true
+		}
 		if n.ENI != "" && n.DeviceIndex > 0 {
 			indexes[n.DeviceIndex] = true
 		}
@@ -370,12 +389,20 @@ func (p *Pending) allocate() ([]picked, error) {
 			taken[hi], taken[lo] = true, true
 			offsets[aliasNum(*n, hi)], offsets[aliasNum(*n, lo)] = true, true
 			vals[i].addr = [2]netip.Addr{hi, lo}
+		case pickIPv6:
+			n := p.nic(pk.eni)
+			hi, lo, ok := p.addrPair6(n, taken)
+			if !ok {
+				return nil, fmt.Errorf("%s: no unused address left in %s to stand for the IPv6 addresses the cloud picks", owner(p.Name, pk.eni), n.IPv6Prefix)
+			}
+			taken[hi], taken[lo] = true, true
+			vals[i].addr = [2]netip.Addr{hi, lo}
 		}
 	}
 	// A count's picks get ascending pairs: address 1 of n sorts first.
 	for i := 0; i < len(p.picks); {
 		j := i
-		for j < len(p.picks) && p.picks[j].kind == pickSecondary && p.picks[j].eni == p.picks[i].eni {
+		for j < len(p.picks) && (p.picks[j].kind == pickSecondary || p.picks[j].kind == pickIPv6) && p.picks[j].kind == p.picks[i].kind && p.picks[j].eni == p.picks[i].eni {
 			j++
 		}
 		if j > i+1 {
@@ -412,6 +439,19 @@ func (p *Pending) addrPair(n *NIC, taken map[netip.Addr]bool, offsets map[uint32
 			return prev, a, true
 		}
 		prev = a
+	}
+	return netip.Addr{}, netip.Addr{}, false
+}
+
+// addrPair6 is addrPair for an IPv6 count: two adjacent addresses of the
+// NIC's IPv6 block, from just below its reserved tail down, that neither
+// the host, the desired state nor the lock has.
+func (p *Pending) addrPair6(n *NIC, taken map[netip.Addr]bool) (hi, lo netip.Addr, ok bool) {
+	free := func(a netip.Addr) bool { return n.IPv6Prefix.Contains(a) && !taken[a] && !p.used[a] }
+	for a, limit := n.IPv6Gateway().Prev(), 1<<10; a.IsValid() && limit > 0; a, limit = a.Prev(), limit-1 {
+		if free(a) && free(a.Prev()) {
+			return a, a.Prev(), true
+		}
 	}
 	return netip.Addr{}, netip.Addr{}, false
 }
@@ -497,6 +537,12 @@ func (p *Pending) fill(vals []picked, s int) (*Host, *replacer) {
 			a := vals[i].addr[s]
 			n.Secondary = append(n.Secondary, a)
 			byNIC[pk.eni] = append(byNIC[pk.eni], addrPick{a, fmt.Sprintf("<address %d of %d on %s: picked by the cloud>", pk.i, pk.n, who), true})
+		case pickIPv6:
+			a := vals[i].addr[s]
+			n.IPv6 = append(n.IPv6, a)
+			slices.SortFunc(n.IPv6, netip.Addr.Compare)
+			// An IPv6 address is a token of hex digits and colons.
+			r.add(a.String(), fmt.Sprintf("<IPv6 address %d of %d on %s: picked by the cloud>", pk.i, pk.n, who), boundMAC)
 		}
 	}
 	for i := range h.Secondary {
@@ -534,6 +580,7 @@ func (p *Pending) fill(vals []picked, s int) (*Host, *replacer) {
 
 func cloneNIC(n NIC) NIC {
 	n.Secondary = slices.Clone(n.Secondary)
+	n.IPv6 = slices.Clone(n.IPv6)
 	return n
 }
 

@@ -291,3 +291,77 @@ func TestReviewReplacedENI(t *testing.T) {
 		t.Errorf("the replacement is not in the new block:\n%s", all)
 	}
 }
+
+// TestReviewIPv6Picks: an ENI whose IPv6 addresses the cloud picks
+// (ipv6IpCount) and the lock does not record yet renders for review with
+// a placeholder for each (in the apply script's data, its rules), its
+// table's IPv6 block and default route as they will be, and no sentinel
+// left; with the lock's one of two recorded, only the second is a
+// placeholder. Before, such a host was not reviewable (a MissingError).
+func TestReviewIPv6Picks(t *testing.T) {
+	f, _, _ := exampleBeforeApply(t)
+	full, err := schema.ReadLockFile(exampleLock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := f.ENI("edge-1-data")
+	if e == nil {
+		t.Fatal("the example has no ENI edge-1-data")
+	}
+	e.IPv6 = schema.IPv6{Count: 2, Counted: true}
+	f.VSwitch(e.VSwitch).IPv6CIDR = netip.MustParsePrefix("2408:4005:3aa:1b02::/64")
+	e.Prefixes = schema.Prefixes{Count: 1, Counted: true} // not on the host: no file has them, nothing to pick
+	for _, c := range []struct {
+		recorded int
+		want     []string
+	}{
+		{0, []string{"<IPv6 address 1 of 2 on eni/edge-1-data: picked by the cloud>", "<IPv6 address 2 of 2 on eni/edge-1-data: picked by the cloud>"}},
+		{1, []string{"2408:4005:3aa:1b02::9/64", "<IPv6 address 2 of 2 on eni/edge-1-data: picked by the cloud>"}},
+	} {
+		lock := full.Clone()
+		l := *lock.Secondary("edge-1-data")
+		l.IPv6 = nil
+		if c.recorded > 0 {
+			l.IPv6 = []schema.LockedAddr{{Addr: netip.MustParseAddr("2408:4005:3aa:1b02::9"), Added: true}}
+		}
+		lock.Put(&l)
+		if _, err := Hosts(f, lock); err == nil || !strings.Contains(err.Error(), "IPv6 address") {
+			t.Errorf("recorded %d: Hosts: %v, want the IPv6 addresses missing", c.recorded, err)
+		}
+		_, pending, err := ReviewHosts(f, lock)
+		if err != nil {
+			t.Fatalf("recorded %d: %v", c.recorded, err)
+		}
+		var p *Pending
+		for _, x := range pending {
+			if x.Name == "edge-1" {
+				p = x
+			}
+		}
+		if p == nil {
+			t.Fatalf("recorded %d: edge-1 is not pending", c.recorded)
+		}
+		if !strings.Contains(p.Needs, "IPv6 address") {
+			t.Errorf("recorded %d: needs %q does not name the IPv6 addresses", c.recorded, p.Needs)
+		}
+		files, err := p.Render()
+		if err != nil {
+			t.Fatalf("recorded %d: %v", c.recorded, err)
+		}
+		all := joinFiles(files)
+		for _, w := range c.want {
+			if !strings.Contains(all, w) {
+				t.Errorf("recorded %d: the review files lack %q", c.recorded, w)
+			}
+		}
+		for _, w := range []string{"'1001 fa:16:3e:54:24:35 2408:4005:3aa:1b02::/64 -'", "default 2408:4005:3aa:1b02:ffff:ffff:ffff:fff7'"} {
+			w = strings.Replace(w, "fa:16:3e:54:24:35", lock.Secondary("edge-1-data").MAC, 1)
+			if !strings.Contains(all, w) {
+				t.Errorf("recorded %d: the review files lack %q", c.recorded, w)
+			}
+		}
+		if strings.Contains(all, ":ffff:ffff:ffff:fff6") || strings.Contains(all, ":ffff:ffff:ffff:fff5") {
+			t.Errorf("recorded %d: a sentinel IPv6 address is left in the review files", c.recorded)
+		}
+	}
+}
