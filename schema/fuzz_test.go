@@ -20,7 +20,8 @@ var fuzzSyntaxes = []string{"fleet.cue", "fleet.json", "fleet.yaml"}
 // must never panic, and when it refuses the input every error must carry
 // a position (line and column) in the input file, the only file there is.
 // A fleet it accepts must load again to the same fleet. The seeds are the
-// example fleet, a small generated fleet in each syntax, and every case of
+// example fleet, small generated fleets in each syntax (one with IPv6 and
+// prefixes), and every case of
 // fixtures/invalid, and the inputs that expand out of proportion
 // (hostile_test.go); the committed corpus in testdata/fuzz/FuzzLoad adds
 // hand-written hostile inputs. CUE that needs the evaluator runs in a
@@ -32,6 +33,8 @@ func FuzzLoad(f *testing.F) {
 	}
 	for i, syn := range []string{"cue", "json", "yaml"} {
 		f.Add(testfleet.Generate(testfleet.Options{Instances: 2, Format: syn, Seed: 1}), uint8(i))
+		// Three instances: one dual-stack ENI and one with a prefix.
+		f.Add(testfleet.Generate(testfleet.Options{Instances: 3, Format: syn, Seed: 1, DualStack: true}), uint8(i))
 	}
 	invalid := filepath.Join("..", "fixtures", "invalid")
 	ents, err := os.ReadDir(invalid)
