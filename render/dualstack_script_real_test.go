@@ -3,6 +3,7 @@ package render_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os/exec"
 	"path/filepath"
@@ -339,5 +340,78 @@ func TestRealDualStackNMPrimary(t *testing.T) {
 	prof, _, _ = d.Exec(nil, "nmcli", "-g", "ipv6.addresses", "connection", "show", "uuid", "1dd9a779-d327-56e1-8454-c65e2556c12c")
 	if strings.TrimSpace(prof) != "" {
 		t.Errorf("the primary's profile keeps IPv6 addresses: %s", prof)
+	}
+}
+
+// TestRealReconcileDepartedIPv6: at boot, the reconcile removes what
+// ecsnet configured for a dual-stack ENI that is no longer attached: its
+// ip -6 rules and the rule of its prefix as well as its IPv4 rules, and
+// every line of it in the state record (addresses of both families, rules,
+// table, local routes). Before, its IPv6 rules stayed and sent traffic
+// from those addresses to an empty table.
+func TestRealReconcileDepartedIPv6(t *testing.T) {
+	hosttest.RequireRoot(t)
+	hosttest.RequireTool(t, "curl")
+	hosttest.RequireTool(t, "python3")
+	h := dualOf(t, rtHosts(t, schema.StackIproute2)[0])
+	gone := h.Secondary[0]
+	files := standin.Bundle(t, h)
+	ns, err := hosttest.Create(h.Name, pbRoot(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+	var state strings.Builder
+	state.WriteString("# What ecsnet added (test stand-in).\n")
+	from := []string{}
+	for _, a := range gone.AllAddresses() {
+		fmt.Fprintf(&state, "addr %s %s/%d\n", gone.MAC, a, gone.Bits())
+		from = append(from, a.String())
+	}
+	for _, a := range gone.IPv6 {
+		fmt.Fprintf(&state, "addr %s %s/%d\n", gone.MAC, a, gone.IPv6Bits())
+		from = append(from, a.String())
+	}
+	for _, p := range gone.HostPrefixes() {
+		from = append(from, p.String())
+		fmt.Fprintf(&state, "local %s %s\n", gone.MAC, p)
+	}
+	for _, f := range from {
+		fmt.Fprintf(&state, "rule %s %d %d\n", f, gone.Table, gone.Priority)
+	}
+	fmt.Fprintf(&state, "table %d\n", gone.Table)
+	for _, f := range files {
+		if strings.HasPrefix(f.Path, "etc/") {
+			ns.WriteFile(t, "/"+f.Path, f.Data, f.Mode)
+			fmt.Fprintf(&state, "file %s\n", f.Path)
+		}
+	}
+	ns.WriteFile(t, "/var/lib/ecsnet/"+h.Fleet+"/state", []byte(state.String()), 0o644)
+	if err := ns.AddLink(h.Primary.Name(), h.Primary.MAC); err != nil {
+		t.Fatal(err)
+	}
+	// The rules as the last boot left them; the ENI's NIC is gone.
+	for _, f := range from {
+		fam := "-4"
+		if strings.Contains(f, ":") {
+			fam = "-6"
+		}
+		ns.Run(t, "ip", fam, "rule", "add", "from", f, "table", itoa(gone.Table), "priority", itoa(gone.Priority))
+	}
+	startMetaStandIn(t, ns, h.Primary.MAC+"/\n", "/")
+	out, errOut, err := ns.Exec(nil, "env", "ECSNET_METADATA_URL=http://127.0.0.1:8780", "RECONCILE_GRACE=1",
+		"/bin/bash", "/etc/ecsnet/"+h.Fleet+"/ecsnet-reconcile.sh")
+	t.Logf("reconcile:\n%s%s", out, errOut)
+	if err != nil {
+		t.Fatalf("reconcile: %v", err)
+	}
+	for _, fam := range []string{"-4", "-6"} {
+		if rules := ns.Run(t, "ip", fam, "rule", "show", "priority", itoa(gone.Priority)); strings.TrimSpace(rules) != "" {
+			t.Errorf("ip %s rule still has the departed ENI's rules:\n%s", fam, rules)
+		}
+	}
+	st, _ := ns.ReadFile(t, "/var/lib/ecsnet/"+h.Fleet+"/state")
+	if strings.Contains(st, gone.MAC) || strings.Contains(st, " "+itoa(gone.Table)+" ") || strings.Contains(st, "table "+itoa(gone.Table)+"\n") {
+		t.Errorf("the state record still has %s:\n%s", gone.ENI, st)
 	}
 }
