@@ -151,6 +151,22 @@ func TestProbeIPv6Gateway(t *testing.T) {
 			t.Fatalf("exit %d, want %d (rolled back)\n%s", code, RolledBack, out)
 		}
 		wantLines(t, out, probeLine("IPv6 gateway edge-1-data", "failed"))
+		// The rollback takes the IPv6 state back too: no global IPv6
+		// address, no ip -6 rule of the ENI, no local route of a prefix.
+		for _, c := range [][]string{
+			{"ip", "-6", "-o", "addr", "show", "scope", "global"},
+			{"ip", "-6", "rule", "show", "priority", "1001"},
+			{"ip", "-4", "rule", "show", "priority", "1001"},
+			{"ip", "-4", "route", "show", "table", "local", "type", "local", "dev", "eth1"},
+		} {
+			got := ns.Run(t, c...)
+			if c[1] == "-4" && c[2] == "route" {
+				got = strings.Join(slices.DeleteFunc(strings.Split(got, "\n"), func(l string) bool { return !strings.Contains(l, "/28") }), "\n")
+			}
+			if strings.TrimSpace(got) != "" {
+				t.Errorf("after the rollback, %s:\n%s", strings.Join(c, " "), got)
+			}
+		}
 	})
 	t.Run("skipped", func(t *testing.T) {
 		ns := probeStandin(t, h)

@@ -68,12 +68,22 @@ p_snapshot() {
 		n = $2; sub(/:$/, "", n); sub(/@.*/, "", n)
 		print n, ($3 ~ /[<,]UP[,>]/ ? "up" : "down")
 	}' | sort >"$1/link"
+	# IPv6 (global addresses; link-local and kernel routes come and go
+	# by themselves) and the local routes of prefixes the host answers for.
+	ip -6 -o addr show scope global 2>/dev/null | sed 's/\\.*$//' |
+		awk '{ d = $2; sub(/@.*/, "", d); print d, $4 }' | sort >"$1/addr6"
+	ip -6 rule show 2>/dev/null | tr '\t' ' ' | sed 's/  */ /g; s/ *$//' | sort >"$1/rule6"
+	ip -6 route show table all 2>/dev/null | grep -Ev '^(local|broadcast|anycast|multicast|ff00::/8) | proto kernel ' |
+		sed 's/ linkdown//g; s/ dead//g; s/ offload//g; s/ trap//g; s/  */ /g; s/ *$//' | sort >"$1/route6"
+	ip -4 route show table local type local 2>/dev/null | grep -v ' proto kernel ' | awk '$1 ~ /\// || $2 ~ /\// { print }' |
+		sed 's/^local //; s/  */ /g; s/ *$//' | sort >"$1/local"
 }
 
 # p_same A B: whether two snapshots are equal; prints the differences.
 p_same() {
 	local k same=0
-	for k in addr rule route link; do
+	for k in addr rule route link addr6 rule6 route6 local; do
+		[ -f "$1/$k" ] || continue
 		if ! cmp -s "$1/$k" "$2/$k"; then
 			same=1
 			comm -23 "$1/$k" "$2/$k" | sed "s/^/ecsnet: $INSTANCE: missing $k: /" >&2
@@ -118,6 +128,39 @@ p_restore_live() {
 		prio="${line%%:*}" rest="${line#*:}"
 		# shellcheck disable=SC2086
 		ip -4 rule add priority "$prio" $rest 2>/dev/null || true
+	done
+	[ -f "$b/addr6" ] || return 0
+	# shellcheck disable=SC2086
+	comm -13 "$b/route6" "$n/route6" | while read -r line; do
+		ip -6 route del $line 2>/dev/null || true
+	done
+	comm -13 "$b/rule6" "$n/rule6" | while read -r line; do
+		prio="${line%%:*}" rest="${line#*:}"
+		# shellcheck disable=SC2086
+		ip -6 rule del priority "$prio" $rest 2>/dev/null || true
+	done
+	# shellcheck disable=SC2086
+	comm -13 "$b/local" "$n/local" | while read -r line; do
+		ip -4 route del local $line table local 2>/dev/null || true
+	done
+	comm -13 "$b/addr6" "$n/addr6" | while read -r dev c; do
+		ip -6 addr del "$c" dev "$dev" 2>/dev/null || true
+	done
+	comm -23 "$b/addr6" "$n/addr6" | while read -r dev c; do
+		ip -6 addr add "$c" dev "$dev" nodad 2>/dev/null || true
+	done
+	# shellcheck disable=SC2086
+	comm -23 "$b/local" "$n/local" | while read -r line; do
+		ip -4 route add local $line table local 2>/dev/null || true
+	done
+	# shellcheck disable=SC2086
+	comm -23 "$b/route6" "$n/route6" | while read -r line; do
+		ip -6 route add $line 2>/dev/null || true
+	done
+	comm -23 "$b/rule6" "$n/rule6" | while read -r line; do
+		prio="${line%%:*}" rest="${line#*:}"
+		# shellcheck disable=SC2086
+		ip -6 rule add priority "$prio" $rest 2>/dev/null || true
 	done
 }
 
