@@ -586,3 +586,24 @@ func TestImportIPv6Prefixes(t *testing.T) {
 		t.Errorf("the imported fleet plans %s, unrecorded %+v", stepIDs(pl), pl.Unrecorded)
 	}
 }
+
+// TestPlanIPv6Held: a pinned IPv6 address another ENI holds is refused at
+// the file's address, with its path (a primary ENI's is
+// instances."x".primary.ipv6Ips).
+func TestPlanIPv6Held(t *testing.T) {
+	w := v6World()
+	w.NetworkInterfaces = append(w.NetworkInterfaces, emulator.NetworkInterface{NetworkInterfaceId: "eni-hand", VSwitchId: "vsw-bp1aaaa",
+		SecurityGroupIds: []string{"sg-bp1web1"}, PrivateIpAddress: "10.0.1.200", MacAddress: "00:16:3e:00:01:09", Ipv6Addresses: []string{"2408:4005:3aa:1b00::10"}})
+	e := startEmu(t, w, emulator.Options{})
+	c := newClient(t, fastConfig(e.URL))
+	f := loadFleet(t, v6Fleet(``, `"10.0.1.160/28"`))
+	obs, err := c.Observe(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = plan.Compute(f, obs, nil, plan.Options{})
+	var es schema.Errors
+	if !errors.As(err, &es) || len(es) != 1 || es[0].Path != `instances."web-1".primary.ipv6Ips` || es[0].Msg != "2408:4005:3aa:1b00::10 is held by ENI eni-hand" {
+		t.Fatalf("got %v", err)
+	}
+}

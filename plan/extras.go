@@ -215,7 +215,6 @@ func (c *computer) extras(x *extraJob) {
 	if !ok {
 		return
 	}
-	inst := x.target.Kind == TargetInstance
 	step := func(id string, a Action) *Step {
 		s := &Step{ID: id + " " + x.target.String(), Action: a, Target: x.target, ENI: x.eni, ENIID: x.eniID, Instance: x.host, InstanceID: x.hostID}
 		return c.add(s)
@@ -235,12 +234,8 @@ func (c *computer) extras(x *extraJob) {
 		if x.attach != nil {
 			s.DependsOn = append(s.DependsOn, x.attach.ID)
 		}
-		field := ".ipv6Ips"
-		if inst {
-			field = ".primary.ipv6Ips"
-		}
 		for i, a := range dv6.add {
-			c.wants = append(c.wants, want{step: s.ID, addr: a, pos: dv6.addPos[i], path: x.path + field})
+			c.wants = append(c.wants, want{step: s.ID, addr: a, pos: dv6.addPos[i], path: x.path + ".ipv6Ips"})
 		}
 	}
 	if len(dp.remove) > 0 {
