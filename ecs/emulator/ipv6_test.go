@@ -620,7 +620,10 @@ func TestWorldIPv6(t *testing.T) {
 			w.NetworkInterfaces[0].Ipv6Addresses = []string{"2408:4005:3aa:1b00::120"}
 		}, "already held by"},
 		{"prefix misaligned", func(w *World) { w.NetworkInterfaces[3].Ipv4Prefixes = []string{"10.0.1.136/28"} }, "is not aligned"},
-		{"prefix over an address", func(w *World) { w.NetworkInterfaces[3].Ipv4Prefixes = []string{"10.0.1.96/28"} }, "holds a reserved address or one another entry holds"},
+		// The message names the address and its holder, so the author knows what to move.
+		{"prefix over an address", func(w *World) { w.NetworkInterfaces[3].Ipv4Prefixes = []string{"10.0.1.96/28"} }, "Ipv4Prefixes: 10.0.1.96/28 holds 10.0.1.100, which eni-free holds already"},
+		{"prefix over its own primary", func(w *World) { w.NetworkInterfaces[3].Ipv4Prefixes = []string{"10.0.1.112/28"} }, "Ipv4Prefixes: 10.0.1.112/28 holds 10.0.1.120, which eni-pfx holds already"},
+		{"prefix over a reserved address", func(w *World) { w.NetworkInterfaces[3].Ipv4Prefixes = []string{"10.0.1.240/28"} }, "Ipv4Prefixes: 10.0.1.240/28 holds 10.0.1.253, which vSwitch vsw-a (10.0.1.0/24) reserves"},
 		{"card without instance", func(w *World) { w.NetworkInterfaces[0].NetworkCardIndex = 1 }, "needs an InstanceId"},
 		{"card beyond the type", func(w *World) { w.NetworkInterfaces[1].NetworkCardIndex = 1 }, "has 1 network card(s)"},
 		{"queues", func(w *World) { w.NetworkInterfaces[0].QueueNumber = 4096 }, "QueueNumber 4096"},

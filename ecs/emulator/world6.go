@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 )
@@ -72,8 +73,8 @@ func (b *builder) extras(where string, v *vswitch, e *eni, v6, prefixes []string
 			b.errs.add("%s: Ipv4Prefixes: %s is not aligned (%s)", where, p, p.Masked())
 		case !v.cidr.Contains(p.Addr()) || v.cidr.Bits() > prefixBits:
 			b.errs.add("%s: Ipv4Prefixes: %s is outside vSwitch %s (%s)", where, p, v.id, v.cidr)
-		case !v.prefixFree(addrToU32(p.Addr()) - v.base):
-			b.errs.add("%s: Ipv4Prefixes: %s holds a reserved address or one another entry holds", where, p)
+		case prefixClash(v, p) != "":
+			b.errs.add("%s: Ipv4Prefixes: %s %s", where, p, prefixClash(v, p))
 		default:
 			v.takePrefix(p, owner)
 			e.prefixes = append(e.prefixes, p)
@@ -84,6 +85,24 @@ func (b *builder) extras(where string, v *vswitch, e *eni, v6, prefixes []string
 	slices.SortFunc(e.ipv6, netip.Addr.Compare)
 	slices.SortFunc(e.prefixes, comparePrefix)
 	return ok
+}
+
+// prefixClash says why the /28 p of v cannot be taken: the first of its
+// addresses that the vSwitch reserves or that an entry of the world
+// already holds (and which one), so that the author knows what to move;
+// "" when p is free.
+func prefixClash(v *vswitch, p netip.Prefix) string {
+	base := addrToU32(p.Addr())
+	for i := range uint32(prefixSize) {
+		a := u32ToAddr(base + i)
+		if !v.usable(a) {
+			return fmt.Sprintf("holds %s, which vSwitch %s (%s) reserves (the first address and the last three)", a, v.id, v.cidr)
+		}
+		if owner, held := v.used[base+i]; held {
+			return fmt.Sprintf("holds %s, which %s holds already", a, owner)
+		}
+	}
+	return ""
 }
 
 // cardAndQueues checks a secondary ENI's NetworkCardIndex and QueueNumber.
