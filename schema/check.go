@@ -390,6 +390,11 @@ func (c *checker) eni(e *ENI) {
 	c.prefixes(e.Prefixes, p, v)
 	if !e.Bound() {
 		c.ipv6s(e.IPv6, p, v, InstanceType{}, false, "the ENI")
+		if n := e.IPv6.N(); n > unboundENIMaxIPv6 {
+			c.errorf(c.ipv6Pos(e.IPv6), p.field(ipv6Field(e.IPv6)).String(),
+				fmt.Sprintf("an ENI that is not attached takes at most %d IPv6 addresses (AssignIpv6Addresses): attach it (attachTo), or keep at most %d", unboundENIMaxIPv6, unboundENIMaxIPv6),
+				"an unbound ENI can carry at most %d IPv6 addresses, this one wants %d", unboundENIMaxIPv6, n)
+		}
 		// An Available ENI's prefixes take slots like its secondaries
 		// (up to 49 of them by AssignPrivateIpAddresses: ip-prefix page).
 		if max, k := c.f.Limits.UnboundENIMaxSecondaryIPs, e.N()+e.Prefixes.N(); k > max {

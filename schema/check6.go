@@ -77,14 +77,7 @@ func (c *checker) ipv6s(v6 IPv6, p path, v *VSwitch, t InstanceType, typeKnown b
 	if v6.N() == 0 {
 		return
 	}
-	pos := v6.CountPos
-	if !v6.Counted {
-		pos = v6.Pinned[0].Pos
-	}
-	field := "ipv6IpCount"
-	if !v6.Counted {
-		field = "ipv6Ips"
-	}
+	pos, field := c.ipv6Pos(v6), ipv6Field(v6)
 	if v != nil && !v.IPv6CIDR.IsValid() && !v.IPv6CIDRPos.IsValid() {
 		c.errorf(pos, p.field(field).String(),
 			fmt.Sprintf("enable IPv6 on the vSwitch (the VPC needs an IPv6 block too) and add its block to vswitches.%s: ipv6Cidr: \"<Ipv6CidrBlock from DescribeVSwitches>\", or put the ENI in a vSwitch with IPv6", pathLabel(v.Name)),
@@ -109,6 +102,23 @@ func (c *checker) ipv6s(v6 IPv6, p path, v *VSwitch, t InstanceType, typeKnown b
 			fmt.Sprintf("%s allows %s per ENI: keep at most %d here", t.Name, plural.Count(t.MaxIPv6PerENI, "IPv6 address", "IPv6 addresses"), t.MaxIPv6PerENI),
 			"%s would carry %d IPv6 addresses; instance type %s allows %d per ENI", what, n, t.Name, t.MaxIPv6PerENI)
 	}
+}
+
+// ipv6Pos is where an error about an ENI's IPv6 addresses points: the
+// count, or the first pinned address.
+func (c *checker) ipv6Pos(v6 IPv6) Pos {
+	if v6.Counted || len(v6.Pinned) == 0 {
+		return v6.CountPos
+	}
+	return v6.Pinned[0].Pos
+}
+
+// ipv6Field is the field that holds an ENI's IPv6 addresses.
+func ipv6Field(v6 IPv6) string {
+	if v6.Counted {
+		return "ipv6IpCount"
+	}
+	return "ipv6Ips"
 }
 
 // pathLabel quotes a name as a CUE path label when it needs quotes.

@@ -185,6 +185,7 @@ func TestCUESchemaMatchesGoConstants(t *testing.T) {
 		"#maxIpv6PerEni":                    maxIPv6PerENI,
 		"#maxNetworkCards":                  maxNetworkCards,
 		"#maxQueuesPerEni":                  maxQueuesPerENI,
+		"#unboundEniMaxIpv6":                unboundENIMaxIPv6,
 		"#maxGroupsPerEni":                  maxGroupsPerENI,
 		"#defaultUnboundEniMaxSecondaryIps": DefaultUnboundENIMaxSecondaryIPs,
 		"#defaultSecurityGroupMaxIps":       DefaultSecurityGroupMaxIPs,
@@ -1597,6 +1598,13 @@ enis: [string]: securityGroups: [_, ...]
 		sub(d, "vswitches", "app-h")["ipv6Cidr"] = "2408:4005:3aa:1b00::/64"
 		sub(d, "instances", "edge-1", "primary")["ipv6IpCount"] = json.Number("1") // ecs.g6.large: none in the table
 	})
+	unbound6 := func(d map[string]any, n string) {
+		e := sub(d, "enis", "spare-1")
+		sub(d, "vswitches", fmt.Sprint(e["vswitch"]))["ipv6Cidr"] = "2408:4005:3aa:1b00::/64"
+		e["ipv6IpCount"] = json.Number(n)
+	}
+	tree("v6-unbound-at-10", func(d map[string]any) { unbound6(d, "10") })
+	tree("v6-unbound-over-10", func(d map[string]any) { unbound6(d, "11") })
 	tree("v6-cidr-not-64", func(d map[string]any) { sub(d, "vswitches", "app-h")["ipv6Cidr"] = "2408:4005:3aa:1b00::/56" })
 	tree("v6-cidr-host-bits", func(d map[string]any) { sub(d, "vswitches", "app-h")["ipv6Cidr"] = "2408:4005:3aa:1b00::1/64" })
 	tree("prefix-pinned", func(d map[string]any) {
@@ -1627,7 +1635,7 @@ enis: [string]: securityGroups: [_, ...]
 		sub(d, "enis", "vip")["queues"] = json.Number("5")
 	})
 
-	refuse := []string{"v6-count-over-quota", "v6-reserved-last-nine", "v6-reserved-first", "v6-outside", "v6-without-block", "v6-type-without",
+	refuse := []string{"v6-unbound-over-10", "v6-count-over-quota", "v6-reserved-last-nine", "v6-reserved-first", "v6-outside", "v6-without-block", "v6-type-without",
 		"v6-cidr-not-64", "v6-cidr-host-bits", "prefix-not-aligned", "prefix-first-28", "prefix-last-28", "prefix-slots-over-quota",
 		"card-on-single-card-type", "queues-over-row",
 		"cue-bytes-literal", "zone-empty", "primary-vswitch-empty", "eni-vswitch-empty", "attach-to-empty", "limits-row-replaces-builtin",

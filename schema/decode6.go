@@ -25,8 +25,16 @@ const (
 	maxPrefixesPerENI = maxSecondaryIPs
 	// maxNetworkCards bounds NetworkCardQuantity; the largest types have 2.
 	maxNetworkCards = 8
-	// maxQueuesPerENI bounds MaximumQueueNumberPerEni and queues.
-	maxQueuesPerENI = 64
+	// maxQueuesPerENI bounds MaximumQueueNumberPerEni and queues: the API
+	// takes a QueueNumber of 1 to 2048 (CreateNetworkInterface,
+	// ModifyNetworkInterfaceAttribute in the 2021 reference,
+	// AlibabaCloudDocs/ecs), the type's maximum is lower.
+	maxQueuesPerENI = 2048
+	// unboundENIMaxIPv6 is how many IPv6 addresses an Available ENI takes:
+	// "If the ENI is in the Available (Available) state, up to 10 IPv6
+	// addresses can be assigned to the ENI",
+	// https://www.alibabacloud.com/help/en/ecs/api-assignipv6addresses.
+	unboundENIMaxIPv6 = 10
 	// vswitchIPv6Bits is the size of every vSwitch IPv6 block: the VPC
 	// gets a /56 and each vSwitch a /64 of it ("By default, the subnet mask
 	// of the IPv6 CIDR block of a vSwitch is /64"; the request only takes
