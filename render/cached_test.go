@@ -83,12 +83,13 @@ func TestCachedCheckSameAsCold(t *testing.T) {
 		t.Fatal(err)
 	}
 	var saved []netip.Prefix // a vSwitch block changed, to put back
+	var undo []func()        // the next step's first act
 	for _, seed := range seeds {
 		rng := rand.New(rand.NewPCG(seed, 18))
 		hits, rendered := 0, 0
 		mixed := 0 // checks with a diff that took hosts from the cache
 		for step := range edits {
-			what := edit(t, step, rng, dir, cacheFile, f, lock, &version, &saved)
+			what := edit(t, step, rng, dir, cacheFile, f, lock, &version, &saved, &undo)
 			cold := coldCheck(dir, f, lock)
 			c := render.OpenHostCache(cacheFile, key, version)
 			warm := cachedCheck(dir, f, lock, c)
@@ -119,8 +120,12 @@ func brief(o outcome) outcome {
 }
 
 // edit makes one seeded random edit and says what it was.
-func edit(t *testing.T, step int, rng *rand.Rand, dir, cacheFile string, f *schema.Fleet, lock *schema.Lock, version *[]byte, saved *[]netip.Prefix) string {
+func edit(t *testing.T, step int, rng *rand.Rand, dir, cacheFile string, f *schema.Fleet, lock *schema.Lock, version *[]byte, saved *[]netip.Prefix, undo *[]func()) string {
 	t.Helper()
+	for _, u := range *undo {
+		u()
+	}
+	*undo = nil
 	if *saved != nil {
 		// A vSwitch block edited by the previous step is put back, so that
 		// most steps check a fleet that renders.
@@ -130,7 +135,7 @@ func edit(t *testing.T, step int, rng *rand.Rand, dir, cacheFile string, f *sche
 		*saved = nil
 	}
 	in := f.Instances[rng.IntN(len(f.Instances))]
-	switch k := rng.IntN(12); k {
+	switch k := rng.IntN(14); k {
 	case 0: // an instance's address moves to one no edit used before: down from the top of its block
 		if len(in.Primary.Pinned) > 0 {
 			a := &in.Primary.Pinned[rng.IntN(len(in.Primary.Pinned))]
@@ -200,6 +205,20 @@ func edit(t *testing.T, step int, rng *rand.Rand, dir, cacheFile string, f *sche
 	case 11: // a host directory removed
 		os.RemoveAll(filepath.Join(dir, in.Name))
 		return "host directory " + in.Name + " removed"
+	case 12: // a rendered file replaced by a link for one step: an error for both
+		if p := someFile(rng, dir); p != "" {
+			data, _ := os.ReadFile(p)
+			os.Remove(p)
+			os.Symlink("/etc/hostname", p)
+			*undo = append(*undo, func() { os.Remove(p); os.WriteFile(p, data, 0o644) })
+			return "file " + p + " a link"
+		}
+	case 13: // a host directory of no instance for one step: stale
+		gone := filepath.Join(dir, "gone-"+strconv.Itoa(rng.IntN(3)))
+		os.MkdirAll(gone, 0o755)
+		os.WriteFile(filepath.Join(gone, "manifest.json"), []byte("{}\n"), 0o644)
+		*undo = append(*undo, func() { os.RemoveAll(gone) })
+		return "a stale host directory"
 	}
 	return "nothing"
 }
