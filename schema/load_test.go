@@ -47,7 +47,7 @@ func loadErrs(t *testing.T, paths ...string) Errors {
 
 func TestExample(t *testing.T) {
 	f := mustLoad(t, example)
-	if f.Name != "shop-prod" || f.Region != "cn-hangzhou" || len(f.Instances) != 10 || len(f.ENIs) != 9 {
+	if f.Name != "shop-prod" || f.Region != "cn-hangzhou" || len(f.Instances) != 10 || len(f.ENIs) != 10 {
 		t.Fatalf("unexpected fleet: %s %s %d instances %d ENIs", f.Name, f.Region, len(f.Instances), len(f.ENIs))
 	}
 	lb := f.Instance("lb-1")

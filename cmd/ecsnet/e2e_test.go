@@ -417,22 +417,24 @@ func appliedE2E(t *testing.T, edit func(*emulator.World)) *e2e {
 func TestE2EScratch(t *testing.T) {
 	c := newE2E(t, nil)
 	out, _ := c.must(exitChanges, "plan", "--detailed-exitcode", c.dir)
-	if !strings.Contains(out, "Plan: 9 to create, 9 to change, 0 to destroy.") {
+	if !strings.Contains(out, "Plan: 10 to create, 9 to change, 0 to destroy.") {
 		t.Errorf("plan summary:\n%s", out)
 	}
 	c.wantCalls(map[string]int{})
 
 	out, errs := c.apply()
-	if !strings.Contains(out, "Plan: 9 to create") || !strings.Contains(errs, "done     create eni/vip") {
+	if !strings.Contains(out, "Plan: 10 to create") || !strings.Contains(errs, "done     create eni/vip") {
 		t.Errorf("apply output:\nstdout:\n%s\nstderr:\n%s", out, errs)
 	}
 	// The formula: a new bound ENI costs 1 create + 1 attach, plus 1
 	// assign for addresses beyond the 10 create takes (api-1-pool's 12);
-	// each instance whose primary ENI lacks addresses costs 1 assign.
-	c.wantCalls(map[string]int{"AssignPrivateIpAddresses": 10, "AttachNetworkInterface": 8, "CreateNetworkInterface": 9})
+	// each instance whose primary ENI lacks addresses costs 1 assign. The
+	// counted IPv6 addresses (cache-1-data) and prefixes (db-2-pods) ride
+	// on the create.
+	c.wantCalls(map[string]int{"AssignPrivateIpAddresses": 10, "AttachNetworkInterface": 9, "CreateNetworkInterface": 10})
 	c.converged(nil)
-	if l := c.lock(); l.Fleet != "shop-prod" || len(l.ENIs) != 19 {
-		t.Errorf("lock: fleet %q, %d entries, want shop-prod and 19 (10 instances, 9 ENIs)", l.Fleet, len(l.ENIs))
+	if l := c.lock(); l.Fleet != "shop-prod" || len(l.ENIs) != 20 {
+		t.Errorf("lock: fleet %q, %d entries, want shop-prod and 20 (10 instances, 10 ENIs)", l.Fleet, len(l.ENIs))
 	}
 	lock1, _ := os.ReadFile(c.lockPath())
 
@@ -795,7 +797,7 @@ func TestE2ENoTerminal(t *testing.T) {
 	if code := run([]string{"apply", "--endpoint", c.url, c.dir}, e); code != exitError {
 		t.Errorf("exit %d, want 1", code)
 	}
-	if !strings.Contains(out.String(), "Plan: 9 to create") || !strings.Contains(errb.String(), "no terminal to confirm on") {
+	if !strings.Contains(out.String(), "Plan: 10 to create") || !strings.Contains(errb.String(), "no terminal to confirm on") {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", out, errb)
 	}
 	c.wantCalls(map[string]int{})
@@ -824,16 +826,16 @@ func TestE2EFaults(t *testing.T) {
 		t.Fatalf("apply under faults did not converge in 3 runs:\nstdout:\n%s\nstderr:\n%s", out, errs)
 	}
 	mut, all := c.calls()
-	t.Logf("under faults: %d mutating calls (27 without faults); %v", mut, all)
-	if mut < 27 {
-		t.Errorf("%d mutating calls, fewer than the plan's 27 steps", mut)
+	t.Logf("under faults: %d mutating calls (29 without faults); %v", mut, all)
+	if mut < 29 {
+		t.Errorf("%d mutating calls, fewer than the plan's 29 steps", mut)
 	}
 	c.srv.SetFaults(emulator.Faults{})
 	c.apply()
 	c.wantCalls(map[string]int{})
 	c.converged(nil)
-	if w := c.srv.State(); len(w.NetworkInterfaces) != len(c.initial.NetworkInterfaces)+9 {
-		t.Errorf("%d secondary ENIs in the cloud, want %d", len(w.NetworkInterfaces), len(c.initial.NetworkInterfaces)+9)
+	if w := c.srv.State(); len(w.NetworkInterfaces) != len(c.initial.NetworkInterfaces)+10 {
+		t.Errorf("%d secondary ENIs in the cloud, want %d", len(w.NetworkInterfaces), len(c.initial.NetworkInterfaces)+10)
 	}
 }
 

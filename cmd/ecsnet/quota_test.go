@@ -110,16 +110,16 @@ func bigPool(n int) func(*emulator.World) {
 	}
 }
 
-// TestE2EForeignAddressesFillGroup: the example puts 12 addresses in the
+// TestE2EForeignAddressesFillGroup: the example puts 13 addresses in the
 // "db" group and the world's foreign ENIs hold 4 there: a foreign pool of
-// 1,984 more would make 2,000 (it applies), 1,985 would make 2,001.
+// 1,983 more would make 2,000 (it applies), 1,984 would make 2,001.
 func TestE2EForeignAddressesFillGroup(t *testing.T) {
-	c := newE2E(t, bigPool(1985))
+	c := newE2E(t, bigPool(1984))
 	c.refused(c.posOf(`db:  {id:`),
-		`securityGroups."db": security group "db" (sg-bp1db0000001) would hold 2001 private addresses after this plan, over its limit of 2000: 1989 of them are on 3 ENIs ecsnet does not own: eni-bp1bigpool000001 (1985), eni-bp1podpool00000001 (3), eni-bp1monitor00000001 (1)`,
+		`securityGroups."db": security group "db" (sg-bp1db0000001) would hold 2001 private addresses after this plan, over its limit of 2000: 1988 of them are on 3 ENIs ecsnet does not own: eni-bp1bigpool000001 (1984), eni-bp1podpool00000001 (3), eni-bp1monitor00000001 (1)`,
 		"eni-bp1bigpool000001")
 
-	c = newE2E(t, bigPool(1984))
+	c = newE2E(t, bigPool(1983))
 	c.apply()
 }
 
@@ -127,12 +127,13 @@ func TestE2EForeignAddressesFillGroup(t *testing.T) {
 // apply, replacing cache-1-data (moved to another vSwitch) fits only if
 // the old ENI goes before the new one is created; apply converges.
 func TestE2EGroupFullReplace(t *testing.T) {
-	c := newE2E(t, bigPool(1984))
+	c := newE2E(t, bigPool(1983))
 	c.apply()
 	c.edit(`secondaryIps: ["172.16.3.31", "172.16.3.32"]`, `secondaryIps: ["172.16.1.41", "172.16.1.42"]`)
 	c.edit(`"cache-1-data": {
 		vswitch:        "data-i"`, `"cache-1-data": {
 		vswitch:        "app-i"`)
+	c.edit("\t\tipv6IpCount: 2\n\t\tattachTo:    \"cache-1\"", "\t\tattachTo: \"cache-1\"") // app-i has no IPv6 block
 	c.apply("--allow-destroy")
 	c.must(exitOK, "plan", "--detailed-exitcode", c.dir)
 }
