@@ -38,6 +38,7 @@ func build(w *World, seed int64) (*cloud, error) {
 		},
 		seen:    map[string]string{},
 		created: epoch.Format(timeLayout),
+		badIPv6: map[string]bool{},
 	}
 	b.account(w)
 	b.instanceTypes(w.InstanceTypes)
@@ -73,6 +74,9 @@ type builder struct {
 	all []pendingENI
 	// deviceIndex holds the explicit device indexes taken per instance.
 	deviceIndex map[string]map[int]bool
+	// badIPv6 holds the vSwitches whose Ipv6CidrBlock was refused: their
+	// IPv6 addresses are not checked again (world6.go).
+	badIPv6 map[string]bool
 }
 
 // pendingENI is a checked ENI whose derived values are still to come.
@@ -241,7 +245,10 @@ func (b *builder) vswitches(vsws []VSwitch) {
 		}
 		v6, ok := b.ipv6Block(where, s.Ipv6CidrBlock) // world6.go
 		if !ok {
-			continue
+			// The vSwitch stays, without the block, so that its
+			// instances and ENIs are checked against it and the one
+			// mistake is reported once.
+			b.badIPv6[s.VSwitchId] = true
 		}
 		c.vswitches[s.VSwitchId] = &vswitch{id: s.VSwitchId, name: s.VSwitchName, vpcID: s.VpcId, zone: s.ZoneId,
 			cidr: p, ipv6: v6, base: addrToU32(p.Addr()), size: 1 << (32 - p.Bits()), used: map[uint32]string{},

@@ -637,6 +637,19 @@ func TestWorldIPv6(t *testing.T) {
 			}
 		})
 	}
+
+	// A wrong IPv6 block is one error: the vSwitch still exists for the
+	// instances and ENIs in it, which are not reported as naming an
+	// unknown vSwitch or as holding IPv6 on a vSwitch without a block.
+	bad := v6World(t)
+	bad.VSwitches[0].Ipv6CidrBlock = "2408:4005:3aa:1b00::/56"
+	_, err = New(bad, Options{})
+	if err == nil || !strings.Contains(err.Error(), "a vSwitch's IPv6 block is a /64") {
+		t.Fatalf("got %v, want the /56 refused", err)
+	}
+	if n := strings.Count(err.Error(), "\n") + 1; n != 1 {
+		t.Fatalf("got %d errors, want only the block's:\n%v", n, err)
+	}
 }
 
 // TestIPv6Goldens pins the new answers byte for byte (the SDK ignores

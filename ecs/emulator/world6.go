@@ -42,6 +42,9 @@ func (b *builder) ipv6Block(where, s string) (netip.Prefix, bool) {
 // owner until derive re-owns them.
 func (b *builder) extras(where string, v *vswitch, e *eni, v6, prefixes []string, owner string) bool {
 	ok := true
+	if len(v6) > 0 && b.badIPv6[v.id] {
+		v6, ok = nil, false // the block's error says it
+	}
 	if len(v6) > 0 && !v.ipv6.IsValid() {
 		b.errs.add("%s: Ipv6Addresses: vSwitch %s has no Ipv6CidrBlock", where, v.id)
 		return false
