@@ -26,7 +26,7 @@
 //     of detach + attach + host apply (issue 16; root only, skipped
 //     otherwise; measured, no goal).
 //
-//     go run ./internal/benchtable [-quick] [-tables validate,observe,plan,render,scale,apply,failover]
+//     go run ./internal/benchtable [-quick] [-tables validate,observe,plan,render,scale,prjob,apply,failover]
 //     [-sizes 100,1000,10000,20000] [-formats cue,json] [-apply-sizes 100,1000] [-scale 20000] [-o FILE]
 //
 // Run it from the module root. It builds ./cmd/ecsnet and the cue CLI from
