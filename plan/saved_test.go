@@ -231,7 +231,10 @@ func TestSavedPlanVersion1(t *testing.T) {
 // TestSavedPlanVersion1File: the example's plan from scratch as the
 // release before issue 18 saved it (format_version 1, its 29 IDs listed)
 // reads, and writes as the version 2 plan that release's successor makes
-// of the same cloud, byte for byte: the fingerprint is the same.
+// of the same cloud, byte for byte: the fingerprint is the same. That
+// version 2 plan is testdata/saved_v2.json, the example's scratch plan
+// before it gained IPv6 and prefix ENIs (issue 17), which changed the
+// example and so its plan.
 func TestSavedPlanVersion1File(t *testing.T) {
 	old, err := plan.ReadFile("testdata/saved_v1.json")
 	if err != nil {
@@ -241,7 +244,7 @@ func TestSavedPlanVersion1File(t *testing.T) {
 	if err := plan.WriteJSON(&out, old); err != nil {
 		t.Fatal(err)
 	}
-	want, err := os.ReadFile("../fixtures/example/want/plan/scratch.json")
+	want, err := os.ReadFile("testdata/saved_v2.json")
 	if err != nil {
 		t.Fatal(err)
 	}
