@@ -38,7 +38,7 @@ func newBootedE2E(t *testing.T) *e2e {
 	t.Helper()
 	daemons.RequireNspawn(t)
 	root, _ := daemons.Root(t)
-	c := newHostsE2EConfig(t, func(*emulator.World) {}, emulator.HostsConfig{GuestRoot: root})
+	c := newHostsE2EConfig(t, dualStackWorld, emulator.HostsConfig{GuestRoot: root})
 	for _, name := range bootedE2EGuests {
 		if h := c.guest(name); !h.Up() {
 			t.Fatalf("%s is not up", name)
@@ -115,7 +115,11 @@ func (c *e2e) reboot(instanceID string) {
 // address change on the booted guests with a failover of the VIP, and a
 // RebootInstance of every real guest: verify clean after each. The
 // ifcfg, wicked and Windows hosts are "not executed" in text, JSON and
-// markdown, never applied.
+// markdown, never applied. Issue 17: the example's dual-stack and prefix
+// ENIs work live after the first apply; then IPv6 addresses and prefixes
+// the host answers for on every real stack (dualStackEveryStack), and
+// after the reboots every IPv6 address still pings its gateway and every
+// prefix still answers.
 func TestHostsE2EBootedGuests(t *testing.T) {
 	t.Parallel() // hosts mode: each test has its own emulator and namespaces
 	c := newBootedE2E(t)
@@ -128,6 +132,14 @@ func TestHostsE2EBootedGuests(t *testing.T) {
 	const clean = "Verify: 7 in sync, 0 with drift, 0 errors, 3 not checked."
 	if code, vout := c.verify(); code != exitOK || !strings.Contains(vout, clean) {
 		t.Fatalf("verify after apply --hosts: exit %d\n%s", code, vout)
+	}
+	// The example's dual-stack ENI (cache-1-data, networkd) and prefix
+	// ENI (db-2-pods, NetworkManager), live.
+	if v6, _ := c.dualStackLive("after apply --hosts", "cache-1"); v6 != 2 {
+		t.Errorf("cache-1 has %d IPv6 addresses in the render, want the example's 2", v6)
+	}
+	if _, prefixes := c.dualStackLive("after apply --hosts", "db-2"); prefixes != 2 {
+		t.Errorf("db-2 has %d prefixes on the host in the render, want the example's 2", prefixes)
 	}
 
 	t.Run("not executed in every format", func(t *testing.T) {
@@ -174,6 +186,8 @@ func TestHostsE2EBootedGuests(t *testing.T) {
 		}
 	})
 
+	t.Run("IPv6 and prefixes on every real stack", func(t *testing.T) { dualStackEveryStack(t, c, clean) })
+
 	t.Run("reboot every real guest", func(t *testing.T) {
 		for _, name := range realE2EGuests {
 			in := c.fleet().Instance(name)
@@ -187,6 +201,7 @@ func TestHostsE2EBootedGuests(t *testing.T) {
 				t.Errorf("verify after rebooting %s: exit %d\n%s\nboot log:\n%s", name, code, vout, g.BootLog())
 			}
 		}
+		c.dualStackLive("after the reboots", realE2EGuests...)
 	})
 }
 
