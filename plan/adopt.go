@@ -73,8 +73,27 @@ func Adopt(f *schema.Fleet, obs *Observed, id, name string) (*Adoption, error) {
 	for _, a := range o.SecondaryIPs {
 		ad.Locked.Secondary = append(ad.Locked.Secondary, schema.LockedAddr{Addr: a})
 	}
+	// IPv6 addresses and prefixes are recorded as found, not Added, as
+	// the secondary addresses are: ecsnet did not assign them, and without
+	// them in the lock the next plan lists them as unrecorded.
+	for _, a := range o.IPv6 {
+		ad.Locked.IPv6 = append(ad.Locked.IPv6, schema.LockedAddr{Addr: a})
+	}
+	for _, p := range o.Prefixes {
+		ad.Locked.Prefixes = append(ad.Locked.Prefixes, schema.LockedPrefix{Prefix: p})
+	}
 	ad.Entry = schema.ImportedENI{Name: name, ID: o.ID, VSwitch: n.vswitch, SecurityGroups: n.groups, Description: o.Description,
-		PrimaryIP: o.PrimaryIP, SecondaryIPs: o.SecondaryIPs, AttachTo: n.attachTo}
+		PrimaryIP: o.PrimaryIP, SecondaryIPs: o.SecondaryIPs, IPv6: o.IPv6, Prefixes: o.Prefixes, AttachTo: n.attachTo}
+	if n.attachTo != "" {
+		// The card is known only where the cloud reports it; else 0,
+		// which the plan reads as "as the lock says" (cardOf), and the
+		// lock says 0 too. Without it, an ENI on card 1 would plan a
+		// detach to attach it again on card 0. The queue number is left
+		// out, as import --all leaves it: the cloud reports one for every
+		// ENI, and a file without queues: never changes it.
+		ad.Entry.NetworkCard = o.NetworkCard
+		ad.Locked.NetworkCard = o.NetworkCard
+	}
 	if n.attachTo == "" && len(o.SecondaryIPs) > f.Limits.UnboundENIMaxSecondaryIPs {
 		ad.Warnings = append(ad.Warnings, fmt.Sprintf("the ENI is unbound and holds %d secondary addresses; the file allows %d: add limits: unboundEniMaxSecondaryIps: %d",
 			len(o.SecondaryIPs), f.Limits.UnboundENIMaxSecondaryIPs, len(o.SecondaryIPs)))

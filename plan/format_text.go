@@ -476,9 +476,9 @@ func (d *planDoc) sections() []textSection {
 		case len(u.Prefixes) == 0:
 			item += ": " + addrList(u.IPs)
 		case len(u.IPs) == 0:
-			item += ": prefixes " + prefixesString(u.Prefixes)
+			item += ": prefixes " + prefixList(u.Prefixes)
 		default:
-			item += ": " + addrList(u.IPs) + "; prefixes " + prefixesString(u.Prefixes)
+			item += ": " + addrList(u.IPs) + "; prefixes " + prefixList(u.Prefixes)
 		}
 		if u.Pruned {
 			pruned.items = append(pruned.items, item)
@@ -523,6 +523,16 @@ func addrList(as []netip.Addr) string {
 	parts := make([]string, len(as))
 	for i, a := range as {
 		parts[i] = a.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// prefixList lists prefixes for a reader, as addrList does addresses
+// (prefixesString, without spaces, is for tokens and must not change).
+func prefixList(ps []netip.Prefix) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.String()
 	}
 	return strings.Join(parts, ", ")
 }

@@ -141,11 +141,28 @@ func importENI(ctx context.Context, e env, a *importArgs, id string, paths []str
 		"Add the entry above to the desired state (append it, or keep it as a file of its own beside the others); "+
 		"ecsnet plan then shows no changes. Until it is added, ecsnet leaves the ENI alone: it never modifies or deletes an adopted ENI. "+
 		"Commit the lock with the entry: it is what records the adoption.\n",
-		id, a.as, f.Name, lockPath, plural.Count(len(ad.Locked.Secondary), "secondary address", "secondary addresses"))
+		id, a.as, f.Name, lockPath, adoptedAddrs(ad.Locked))
 	for _, w := range ad.Warnings {
 		fmt.Fprintf(e.stderr, "warning: %s\n", w)
 	}
 	return nil
+}
+
+// adoptedAddrs says what the lock records of an adopted ENI's addresses:
+// its secondary addresses always, its IPv6 addresses, prefixes and card
+// when it has them.
+func adoptedAddrs(l *schema.LockedENI) string {
+	s := plural.Count(len(l.Secondary), "secondary address", "secondary addresses")
+	if len(l.IPv6) > 0 {
+		s += ", " + plural.Count(len(l.IPv6), "IPv6 address", "IPv6 addresses")
+	}
+	if len(l.Prefixes) > 0 {
+		s += ", " + plural.Count(len(l.Prefixes), "prefix", "prefixes")
+	}
+	if l.NetworkCard != 0 {
+		s += fmt.Sprintf(", network card %d", l.NetworkCard)
+	}
+	return s
 }
 
 // importAll writes a desired state for what the VPCs hold, checks that it
