@@ -53,6 +53,9 @@ type checker struct {
 	idSeen map[string]use // instance and ENI IDs
 	// prefixUses holds every pinned IPv4 prefix, for the overlap check.
 	prefixUses []prefixUse
+	// columns says, per instance name, which of a type row's optional
+	// columns its ENIs need; built on the first unknown type's hint.
+	columns map[string]typeColumns
 }
 
 // use records where a value was first seen.
@@ -307,7 +310,7 @@ func (c *checker) instance(in *Instance) {
 	if in.Type != "" {
 		var ok bool
 		if t, ok = c.f.InstanceType(in.Type); !ok && !c.f.Limits.broken[in.Type] && !c.f.misspelt["limits"] && !c.f.misspelt[path{"limits", "instanceTypes"}.String()] {
-			hint := fmt.Sprintf("add its quotas to the file: limits: instanceTypes: %q: {maxEnis: <EniQuantity>, maxIpsPerEni: <EniPrivateIpAddressQuantity>} (the figures DescribeInstanceTypes reports)", in.Type)
+			hint := fmt.Sprintf("add its quotas to the file: limits: instanceTypes: %q: {maxEnis: <EniQuantity>, maxIpsPerEni: <EniPrivateIpAddressQuantity>%s} (the figures DescribeInstanceTypes reports)", in.Type, c.columnsFor(in.Name))
 			if sg := suggest(in.Type, builtinNames()); sg != "" {
 				hint = fmt.Sprintf("did you mean %q? If not, %s", sg, hint)
 			}
@@ -389,6 +392,14 @@ func (c *checker) eni(e *ENI) {
 	c.ids(e.ID, "ENI", p, e.IDPos)
 	c.prefixes(e.Prefixes, p, v)
 	if !e.Bound() {
+		// The card is chosen when the ENI is attached
+		// (AttachNetworkInterface NetworkCardIndex); an unbound ENI's
+		// would be ignored without a word.
+		if e.NetworkCardSet {
+			c.errorf(e.NetworkCardPos, p.field("networkCard").String(),
+				"the card is picked when the ENI is attached: add attachTo, or remove networkCard",
+				"networkCard on an unbound ENI: it applies only when the ENI is attached (attachTo)")
+		}
 		c.ipv6s(e.IPv6, p, v, InstanceType{}, false, "the ENI")
 		if n := e.IPv6.N(); n > unboundENIMaxIPv6 {
 			c.errorf(c.ipv6Pos(e.IPv6), p.field(ipv6Field(e.IPv6)).String(),

@@ -93,6 +93,12 @@ func (c *checker) ipv6s(v6 IPv6, p path, v *VSwitch, t InstanceType, typeKnown b
 		return
 	}
 	switch n := v6.N(); {
+	case t.MaxIPv6PerENI == 0 && c.f.Limits.ipv6Pos[t.Name].IsValid():
+		// The user's own row says 0: point at it rather than ask for a
+		// column that is already there.
+		c.errorf(pos, p.field(field).String(),
+			fmt.Sprintf("the limits row for %s says maxIpv6PerEni: 0 (at %s): choose a type with IPv6, or, if DescribeInstanceTypes shows an EniIpv6AddressQuantity above 0 for it, write that figure there", t.Name, c.f.Limits.ipv6Pos[t.Name]),
+			"instance type %s takes no IPv6 addresses (maxIpv6PerEni is 0)", t.Name)
 	case t.MaxIPv6PerENI == 0:
 		c.errorf(pos, p.field(field).String(),
 			fmt.Sprintf("choose a type with IPv6, or, if DescribeInstanceTypes shows EniIpv6AddressQuantity for %s, add it: limits: instanceTypes: %q: {maxEnis: %d, maxIpsPerEni: %d, maxIpv6PerEni: <EniIpv6AddressQuantity>}", t.Name, t.Name, t.MaxENIs, t.MaxIPsPerENI),
@@ -282,4 +288,44 @@ func (c *checker) overlaps() {
 			}
 		}
 	}
+}
+
+// typeColumns are the optional columns of a type row that an instance's
+// ENIs need.
+type typeColumns struct{ ipv6, cards, queues bool }
+
+// columnsFor returns the optional columns, as they go into the hint's
+// limits row, that instance name's ENIs need of its type: a user who adds
+// only the two IPv4 columns would then meet each missing one in turn.
+func (c *checker) columnsFor(name string) string {
+	if c.columns == nil {
+		c.columns = make(map[string]typeColumns, len(c.f.Instances))
+		for _, in := range c.f.Instances {
+			if in.Primary.IPv6.N() > 0 {
+				c.columns[in.Name] = typeColumns{ipv6: true}
+			}
+		}
+		for _, e := range c.f.ENIs {
+			if !e.Bound() {
+				continue
+			}
+			k := c.columns[e.AttachTo]
+			k.ipv6 = k.ipv6 || e.IPv6.N() > 0
+			k.cards = k.cards || e.NetworkCard > 0
+			k.queues = k.queues || e.Queues > 0
+			c.columns[e.AttachTo] = k
+		}
+	}
+	k := c.columns[name]
+	var s string
+	if k.ipv6 {
+		s += ", maxIpv6PerEni: <EniIpv6AddressQuantity>"
+	}
+	if k.cards {
+		s += ", networkCards: <NetworkCardQuantity>"
+	}
+	if k.queues {
+		s += ", maxQueuesPerEni: <MaximumQueueNumberPerEni>"
+	}
+	return s
 }

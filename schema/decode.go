@@ -552,6 +552,12 @@ func (d *decoder) limits(n *node, p path, l *Limits) {
 				}
 				l.InstanceTypes[e.name] = t
 				delete(l.broken, e.name)
+				if y := e.val.lookup("maxIpv6PerEni"); y != nil {
+					if l.ipv6Pos == nil {
+						l.ipv6Pos = map[string]Pos{}
+					}
+					l.ipv6Pos[e.name] = y.val.pos
+				}
 			}
 		})
 	}

@@ -150,6 +150,19 @@ func (d *decoder) prefix4At(n *node, base path, idx int) (netip.Prefix, bool) {
 	const hint = `write a /28 block of the vSwitch's IPv4 block as its first address and /28, e.g. "172.16.1.16/28"`
 	pf, err := netip.ParsePrefix(s)
 	switch {
+	case strings.TrimSpace(s) == s && isAddr4(s):
+		// An address without its length: show it as the /28 that holds
+		// it, the user's own block rather than the example's.
+		a, _ := netip.ParseAddr(s)
+		x := netip.PrefixFrom(a, prefixBits).Masked()
+		h := fmt.Sprintf("write %q", x.String())
+		if x.Addr() != a {
+			h = fmt.Sprintf("a /28 starts at a multiple of 16: write the /28 that holds it, %q", x.String())
+		}
+		d.errorf(n.pos, p, h, "%q is not an IPv4 prefix: it has no /28", s)
+	case err == nil && pf.Addr().Is6() || err != nil && strings.Contains(s, ":"):
+		d.errorf(n.pos, p, "ipv4Prefixes takes IPv4 /28 prefixes only; ecsnet does not assign IPv6 prefixes: give the ENI IPv6 addresses with ipv6Ips or ipv6IpCount",
+			"%q is not an IPv4 prefix: IPv6 prefixes are not supported", s)
 	case err != nil || !pf.Addr().Is4() || strings.TrimSpace(s) != s:
 		d.errorf(n.pos, p, hint, "%q is not an IPv4 prefix", s)
 	case !strictIPv4(s[:strings.IndexByte(s, '/')]):
@@ -174,6 +187,12 @@ func prefixCount(pf netip.Prefix) int {
 		return 1 << 10
 	}
 	return 1 << (prefixBits - pf.Bits())
+}
+
+// isAddr4 reports whether s is a plain IPv4 address, with no length.
+func isAddr4(s string) bool {
+	a, err := netip.ParseAddr(s)
+	return err == nil && a.Is4()
 }
 
 // strictIPv4 reports whether s is dotted decimal without leading zeros
@@ -212,6 +231,13 @@ func (d *decoder) prefixes(n *node, p path) Prefixes {
 	if f := n.lookup("ipv4PrefixesOnHost"); f != nil {
 		x.OnHostPos = f.val.pos
 		x.OnHost, _ = d.boolv(f.val, p.field("ipv4PrefixesOnHost"))
+		// It asks for nothing without prefixes: most likely the count or
+		// the list was removed or misspelt, and the user expects the host
+		// to answer for addresses it will never get.
+		if x.OnHost && n.lookup("ipv4Prefixes") == nil && n.lookup("ipv4PrefixCount") == nil {
+			d.errorf(f.val.pos, p.field("ipv4PrefixesOnHost"), "add ipv4Prefixes or ipv4PrefixCount, or remove ipv4PrefixesOnHost",
+				"ipv4PrefixesOnHost without ipv4Prefixes or ipv4PrefixCount: nothing to put on the host")
+		}
 	}
 	return x
 }

@@ -304,6 +304,9 @@ type Limits struct {
 	// broken names limits.instanceTypes rows that failed to decode, so the
 	// checks do not also call those types unknown.
 	broken map[string]bool
+	// ipv6Pos is where each limits.instanceTypes row writes
+	// maxIpv6PerEni, for a hint that names the user's own figure.
+	ipv6Pos map[string]Pos
 }
 
 // Default limits, from the current ECS API reference (ecs-api.md §4):
