@@ -123,6 +123,11 @@ type fleetSummary struct {
 	BoundENIs        int    `json:"bound_enis"`
 	PinnedAddresses  int    `json:"pinned_addresses"`
 	CountedAddresses int    `json:"counted_addresses"`
+	// Issue 17's addresses, left out of a fleet without them.
+	PinnedIPv6      int `json:"pinned_ipv6_addresses,omitempty"`
+	CountedIPv6     int `json:"counted_ipv6_addresses,omitempty"`
+	PinnedPrefixes  int `json:"pinned_ipv4_prefixes,omitempty"`
+	CountedPrefixes int `json:"counted_ipv4_prefixes,omitempty"`
 }
 
 func summarize(f *schema.Fleet) fleetSummary {
@@ -134,14 +139,28 @@ func summarize(f *schema.Fleet) fleetSummary {
 			s.PinnedAddresses += len(sec.Pinned)
 		}
 	}
+	add6 := func(v6 schema.IPv6, px schema.Prefixes) {
+		if v6.Counted {
+			s.CountedIPv6 += v6.Count
+		} else {
+			s.PinnedIPv6 += len(v6.Pinned)
+		}
+		if px.Counted {
+			s.CountedPrefixes += px.Count
+		} else {
+			s.PinnedPrefixes += len(px.Pinned)
+		}
+	}
 	for _, in := range f.Instances {
 		add(in.Primary.Secondaries)
+		add6(in.Primary.IPv6, in.Primary.Prefixes)
 	}
 	for _, x := range f.ENIs {
 		if x.Bound() {
 			s.BoundENIs++
 		}
 		add(x.Secondaries)
+		add6(x.IPv6, x.Prefixes)
 	}
 	return s
 }
@@ -150,7 +169,20 @@ func oneLine(f *schema.Fleet) string {
 	s := summarize(f)
 	return fmt.Sprintf("valid: fleet %q in %s: %s, %s (%d bound, %d unbound), %d pinned and %d counted secondary addresses",
 		s.Name, s.Region, plural.Count(s.Instances, "instance", "instances"), plural.Count(s.ENIs, "secondary ENI", "secondary ENIs"),
-		s.BoundENIs, s.ENIs-s.BoundENIs, s.PinnedAddresses, s.CountedAddresses)
+		s.BoundENIs, s.ENIs-s.BoundENIs, s.PinnedAddresses, s.CountedAddresses) + oneLine6(s)
+}
+
+// oneLine6 is the summary's tail for IPv6 addresses and IPv4 prefixes,
+// empty for a fleet without them (so an IPv4 fleet's line is unchanged).
+func oneLine6(s fleetSummary) string {
+	var out string
+	if s.PinnedIPv6+s.CountedIPv6 > 0 {
+		out += fmt.Sprintf(", %d pinned and %d counted IPv6 addresses", s.PinnedIPv6, s.CountedIPv6)
+	}
+	if s.PinnedPrefixes+s.CountedPrefixes > 0 {
+		out += fmt.Sprintf(", %d pinned and %d counted IPv4 prefixes", s.PinnedPrefixes, s.CountedPrefixes)
+	}
+	return out
 }
 
 // describeFleet prints the fleet instance by instance, as a reviewer reads
