@@ -38,14 +38,19 @@ func withoutFinishedResumes(confirmed, now *Plan) *Plan {
 		return confirmed
 	}
 	p := *confirmed
-	p.Steps = nil
+	rest := make(map[string]*Step, len(confirmed.Steps))
 	for _, s := range confirmed.Steps {
 		if gone[s.ID] {
 			continue
 		}
 		c := *s
 		c.DependsOn = slices.DeleteFunc(slices.Clone(s.DependsOn), func(id string) bool { return gone[id] })
-		p.Steps = append(p.Steps, &c)
+		rest[c.ID] = &c
 	}
+	// Ordered again, as Compute orders a plan: a step that waited on a
+	// finished resume is shallower now, and comes among the independent
+	// steps where the plan made now puts it. Only the same steps with the
+	// same dependencies then compare equal, in the same order.
+	p.Steps = order(rest)
 	return &p
 }

@@ -104,3 +104,47 @@ func TestResumeFinishedWhileWaiting(t *testing.T) {
 		t.Error("a plan that lost its assign passed CheckUnchanged")
 	}
 }
+
+// TestResumeFinishedReorders: when the attach a plan resumed finishes
+// while apply waits for the fleet's lease, the step that waited on it is
+// no longer deeper than the independent ones, and the plan made then
+// orders it among them (assign eni/x before assign instance/y). The same
+// steps with the same dependencies are no change: CheckUnchanged compares
+// them in the order the confirmed plan would have without the finished
+// resume (TestApplyAfterKillWaitsForLease failed this way, about 1 in 2).
+func TestResumeFinishedReorders(t *testing.T) {
+	f := loadExample(t)
+	o, l := converged(f)
+	var stuck *ObservedENI
+	for _, x := range o.ENIs {
+		if x.Type == ENISecondary && x.InstanceID != "" && len(x.SecondaryIPs) > 0 {
+			stuck = x
+			break
+		}
+	}
+	var prim *ObservedInstance
+	for _, x := range o.Instances {
+		if len(x.SecondaryIPs) > 0 {
+			prim = x
+			break
+		}
+	}
+	if stuck == nil || prim == nil {
+		t.Fatal("the example has no attached ENI or primary ENI with secondary addresses")
+	}
+	stuck.Status, stuck.SecondaryIPs = ENIAttaching, nil
+	prim.SecondaryIPs = nil // an independent change: assign instance/x at depth 0
+	confirmed := compute(t, f, o, l, Options{})
+	stuck.Status = ENIInUse
+	now := compute(t, f, o, l, Options{})
+	if err := CheckUnchanged(confirmed, now, o, ""); err != nil {
+		t.Errorf("the attach finished while apply waited, and the steps after it moved: %v\nconfirmed: %v\nnow: %v", err, ids(confirmed), ids(now))
+	}
+	// A real reorder is still refused: the same steps, two swapped.
+	swapped := *now
+	swapped.Steps = slices.Clone(now.Steps)
+	swapped.Steps[0], swapped.Steps[1] = swapped.Steps[1], swapped.Steps[0]
+	if err := CheckUnchanged(&swapped, now, o, ""); err == nil {
+		t.Error("a plan with two steps swapped passed CheckUnchanged")
+	}
+}
