@@ -14,7 +14,9 @@ package testcloud
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 
@@ -42,8 +44,13 @@ const (
 
 // Fleet generates and loads a testfleet fleet of n instances (seed 1),
 // the way `ecsnet validate` loads its JSON form.
-func Fleet(n int) (*schema.Fleet, error) {
-	src := testfleet.Generate(testfleet.Options{Instances: n, Format: "json", Seed: 1})
+func Fleet(n int) (*schema.Fleet, error) { return FleetOf(testfleet.Options{Instances: n, Seed: 1}) }
+
+// FleetOf generates and loads the JSON form of a testfleet fleet (its
+// Format is ignored).
+func FleetOf(opts testfleet.Options) (*schema.Fleet, error) {
+	opts.Format = "json"
+	src := testfleet.Generate(opts)
 	return schema.Load([]string{"-"}, schema.LoadOptions{Stdin: bytes.NewReader(src), StdinSyntax: "json", MaxInputBytes: int64(len(src)) + 1})
 }
 
@@ -77,7 +84,52 @@ func World(f *schema.Fleet, st State) (*emulator.World, error) {
 		if !netip.MustParsePrefix("10.0.0.0/8").Contains(v.CIDR.Addr()) {
 			return nil, fmt.Errorf("testcloud: vSwitch %s (%s) is outside 10.0.0.0/8", v.Name, v.CIDR)
 		}
-		w.VSwitches = append(w.VSwitches, emulator.VSwitch{VSwitchId: v.ID, VpcId: VPCID, ZoneId: v.Zone, CidrBlock: v.CIDR.String()})
+		wv := emulator.VSwitch{VSwitchId: v.ID, VpcId: VPCID, ZoneId: v.Zone, CidrBlock: v.CIDR.String()}
+		if v.IPv6CIDR.IsValid() {
+			wv.Ipv6CidrBlock = v.IPv6CIDR.String()
+		}
+		w.VSwitches = append(w.VSwitches, wv)
+	}
+	// The file's own type rows (a DualStack fleet's IPv6 figure) are the
+	// cloud's too, so that the emulator takes what the fleet asks for.
+	for _, name := range slices.Sorted(maps.Keys(f.Limits.InstanceTypes)) {
+		t := f.Limits.InstanceTypes[name]
+		w.InstanceTypes = append(w.InstanceTypes, emulator.InstanceType{InstanceTypeId: name, EniQuantity: t.MaxENIs,
+			EniPrivateIpAddressQuantity: t.MaxIPsPerENI, AttachNeedsStopped: t.AttachNeedsStopped,
+			EniIpv6AddressQuantity: t.MaxIPv6PerENI, NetworkCardQuantity: t.NetworkCards, MaximumQueueNumberPerEni: t.MaxQueuesPerENI})
+	}
+	picked := 0 // counted IPv6 addresses picked so far (converged)
+	v6 := func(v6 schema.IPv6, vsw string) ([]string, error) {
+		if !v6.Counted {
+			return strs(v6.PinnedAddrs()), nil
+		}
+		// The cloud's picks, deterministic: interface identifiers from
+		// 1<<32 up, far above testfleet's pinned ones.
+		b := f.VSwitch(vsw).IPv6CIDR
+		if !b.IsValid() {
+			return nil, fmt.Errorf("testcloud: vSwitch %s has no IPv6 block", vsw)
+		}
+		out := make([]string, v6.Count)
+		for k := range out {
+			a := b.Addr().As16()
+			n := uint64(1)<<32 + uint64(picked)
+			picked++
+			for j := range 8 {
+				a[15-j] = byte(n >> (8 * j))
+			}
+			out[k] = netip.AddrFrom16(a).String()
+		}
+		return out, nil
+	}
+	prefixes := func(px schema.Prefixes, what string) ([]string, error) {
+		if px.Counted {
+			return nil, fmt.Errorf("testcloud: %s: a prefix count cannot be converged without the cloud picking", what)
+		}
+		out := make([]string, len(px.Pinned))
+		for i, x := range px.Pinned {
+			out[i] = x.Prefix.String()
+		}
+		return out, nil
 	}
 	for _, g := range f.SecurityGroups {
 		w.SecurityGroups = append(w.SecurityGroups, emulator.SecurityGroup{SecurityGroupId: g.ID, VpcId: VPCID})
@@ -113,6 +165,12 @@ func World(f *schema.Fleet, st State) (*emulator.World, error) {
 		}
 		if st == Converged {
 			wi.SecondaryPrivateIpAddresses = strs(in.Primary.PinnedAddrs())
+			if wi.Ipv6Addresses, err = v6(in.Primary.IPv6, in.Primary.VSwitch); err != nil {
+				return nil, err
+			}
+			if wi.Ipv4Prefixes, err = prefixes(in.Primary.Prefixes, in.Name); err != nil {
+				return nil, err
+			}
 		}
 		w.Instances = append(w.Instances, wi)
 	}
@@ -133,6 +191,12 @@ func World(f *schema.Fleet, st State) (*emulator.World, error) {
 			VSwitchId: f.VSwitch(e.VSwitch).ID, SecurityGroupIds: sgs, PrivateIpAddress: e.PrimaryIP.String(),
 			SecondaryPrivateIpAddresses: strs(e.PinnedAddrs()), MacAddress: MAC(len(f.Instances) + j),
 			Tags: []emulator.Tag{{TagKey: plan.TagFleet, TagValue: f.Name}, {TagKey: plan.TagENI, TagValue: e.Name}},
+		}
+		if ni.Ipv6Addresses, err = v6(e.IPv6, e.VSwitch); err != nil {
+			return nil, err
+		}
+		if ni.Ipv4Prefixes, err = prefixes(e.Prefixes, e.Name); err != nil {
+			return nil, err
 		}
 		if e.Bound() {
 			i, ok := index[e.AttachTo]
@@ -173,6 +237,11 @@ func Observed(w *emulator.World) (*plan.Observed, error) {
 			return nil, err
 		}
 		ov := &plan.ObservedVSwitch{ID: v.VSwitchId, VPC: v.VpcId, Zone: v.ZoneId, CIDR: p}
+		if v.Ipv6CidrBlock != "" {
+			if ov.IPv6CIDR, err = netip.ParsePrefix(v.Ipv6CidrBlock); err != nil {
+				return nil, err
+			}
+		}
 		vsws[v.VSwitchId] = &vsw{v: ov}
 		o.VSwitches = append(o.VSwitches, ov)
 	}
@@ -191,6 +260,20 @@ func Observed(w *emulator.World) (*plan.Observed, error) {
 		slices.SortFunc(out, netip.Addr.Compare)
 		return out, nil
 	}
+	pfxs := func(ss []string) ([]netip.Prefix, error) {
+		if len(ss) == 0 {
+			return nil, nil
+		}
+		out := make([]netip.Prefix, len(ss))
+		for i, s := range ss {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = p
+		}
+		return out, nil
+	}
 	types := map[string]bool{}
 	instances := map[string]*plan.ObservedInstance{}
 	for _, in := range w.Instances {
@@ -206,6 +289,14 @@ func Observed(w *emulator.World) (*plan.Observed, error) {
 		if err != nil {
 			return nil, err
 		}
+		ip6, err := addrs(in.Ipv6Addresses)
+		if err != nil {
+			return nil, err
+		}
+		px, err := pfxs(in.Ipv4Prefixes)
+		if err != nil {
+			return nil, err
+		}
 		sgs := slices.Sorted(slices.Values(in.SecurityGroupIds))
 		status := plan.InstanceStatus(in.Status)
 		if status == "" {
@@ -213,13 +304,14 @@ func Observed(w *emulator.World) (*plan.Observed, error) {
 		}
 		oi := &plan.ObservedInstance{ID: in.InstanceId, Name: in.InstanceName, Type: in.InstanceType, Status: status,
 			Zone: v.v.Zone, VPC: v.v.VPC, OSType: in.OSType, OSName: in.OSName, PrimaryENI: in.NetworkInterfaceId,
-			MAC: in.MacAddress, PrimaryIP: ip, SecondaryIPs: sec, SecurityGroups: sgs}
+			MAC: in.MacAddress, PrimaryIP: ip, SecondaryIPs: sec, SecurityGroups: sgs, IPv6: ip6, Prefixes: px}
 		instances[in.InstanceId] = oi
 		o.Instances = append(o.Instances, oi)
 		o.ENIs = append(o.ENIs, &plan.ObservedENI{ID: in.NetworkInterfaceId, Type: plan.ENIPrimary, Status: plan.ENIInUse,
 			InstanceID: in.InstanceId, VSwitch: in.VSwitchId, Zone: v.v.Zone, VPC: v.v.VPC, MAC: in.MacAddress,
-			PrimaryIP: ip, SecondaryIPs: slices.Clone(sec), SecurityGroups: slices.Clone(sgs)})
-		v.used += 1 + len(sec)
+			PrimaryIP: ip, SecondaryIPs: slices.Clone(sec), SecurityGroups: slices.Clone(sgs),
+			IPv6: slices.Clone(ip6), Prefixes: slices.Clone(px)})
+		v.used += 1 + len(sec) + 16*len(px)
 		types[in.InstanceType] = true
 	}
 	for _, n := range w.NetworkInterfaces {
@@ -232,6 +324,14 @@ func Observed(w *emulator.World) (*plan.Observed, error) {
 			return nil, err
 		}
 		sec, err := addrs(n.SecondaryPrivateIpAddresses)
+		if err != nil {
+			return nil, err
+		}
+		ip6, err := addrs(n.Ipv6Addresses)
+		if err != nil {
+			return nil, err
+		}
+		px, err := pfxs(n.Ipv4Prefixes)
 		if err != nil {
 			return nil, err
 		}
@@ -252,7 +352,7 @@ func Observed(w *emulator.World) (*plan.Observed, error) {
 		e := &plan.ObservedENI{ID: n.NetworkInterfaceId, Name: n.NetworkInterfaceName, Description: n.Description,
 			Type: plan.ENISecondary, Status: status, InstanceID: n.InstanceId, VSwitch: n.VSwitchId, Zone: v.v.Zone,
 			VPC: v.v.VPC, MAC: n.MacAddress, PrimaryIP: ip, SecondaryIPs: sec,
-			SecurityGroups: slices.Sorted(slices.Values(n.SecurityGroupIds)), Tags: tags}
+			SecurityGroups: slices.Sorted(slices.Values(n.SecurityGroupIds)), Tags: tags, IPv6: ip6, Prefixes: px}
 		if n.InstanceId != "" {
 			if instances[n.InstanceId] == nil {
 				return nil, fmt.Errorf("testcloud: ENI %s: no instance %s", n.NetworkInterfaceId, n.InstanceId)
@@ -261,17 +361,30 @@ func Observed(w *emulator.World) (*plan.Observed, error) {
 			// field; plan/slot.go).
 		}
 		o.ENIs = append(o.ENIs, e)
-		v.used += 1 + len(sec)
+		v.used += 1 + len(sec) + 16*len(px)
 	}
 	for _, v := range vsws {
 		v.v.AvailableIPs = 1<<(32-v.v.CIDR.Bits()) - 4 - v.used
 	}
 	for name := range types {
 		t, ok := schema.BuiltinInstanceType(name)
+		// The world's own rows win, column by column, as in the emulator.
+		for _, wt := range w.InstanceTypes {
+			if wt.InstanceTypeId != name {
+				continue
+			}
+			ok = true
+			t.MaxENIs = cmp.Or(wt.EniQuantity, t.MaxENIs)
+			t.MaxIPsPerENI = cmp.Or(wt.EniPrivateIpAddressQuantity, t.MaxIPsPerENI)
+			t.MaxIPv6PerENI = cmp.Or(wt.EniIpv6AddressQuantity, t.MaxIPv6PerENI)
+			t.NetworkCards = cmp.Or(wt.NetworkCardQuantity, t.NetworkCards)
+			t.MaxQueuesPerENI = cmp.Or(wt.MaximumQueueNumberPerEni, t.MaxQueuesPerENI)
+		}
 		if !ok {
 			return nil, fmt.Errorf("testcloud: instance type %s is not built in", name)
 		}
-		o.InstanceTypes = append(o.InstanceTypes, plan.TypeQuota{Name: name, MaxENIs: t.MaxENIs, MaxIPsPerENI: t.MaxIPsPerENI})
+		o.InstanceTypes = append(o.InstanceTypes, plan.TypeQuota{Name: name, MaxENIs: t.MaxENIs, MaxIPsPerENI: t.MaxIPsPerENI,
+			MaxIPv6PerENI: t.MaxIPv6PerENI, NetworkCards: max(1, t.NetworkCards), MaxQueuesPerENI: t.MaxQueuesPerENI}) // the emulator reports at least one card
 	}
 	if err := o.Normalize(); err != nil {
 		return nil, err
@@ -284,6 +397,32 @@ func Observed(w *emulator.World) (*plan.Observed, error) {
 func Lock(f *schema.Fleet, obs *plan.Observed) *schema.Lock {
 	l := &schema.Lock{}
 	plan.Reconcile(l, f, obs)
+	// Reconcile keeps only the pinned IPv6 addresses of an ENI it meets
+	// for the first time; apply records the cloud's picks for a count as
+	// it makes them, so the lock it leaves has them too.
+	record := func(e *schema.LockedENI, v6 schema.IPv6, got []netip.Addr) {
+		if e == nil || !v6.Counted || len(got) == 0 {
+			return
+		}
+		c := *e
+		c.IPv6 = make([]schema.LockedAddr, len(got))
+		for i, a := range got {
+			c.IPv6[i] = schema.LockedAddr{Addr: a, Added: true}
+		}
+		l.Put(&c)
+	}
+	for _, in := range f.Instances {
+		if oi := obs.Instance(in.ID); oi != nil {
+			record(l.Primary(in.Name), in.Primary.IPv6, oi.IPv6)
+		}
+	}
+	for _, e := range f.ENIs {
+		if le := l.Secondary(e.Name); le != nil {
+			if oe := obs.ENI(le.ID); oe != nil {
+				record(le, e.IPv6, oe.IPv6)
+			}
+		}
+	}
 	return l
 }
 

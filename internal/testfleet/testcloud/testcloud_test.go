@@ -3,6 +3,8 @@ package testcloud
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"maps"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/ecsnet/ecsnet/ecs"
 	"github.com/ecsnet/ecsnet/ecs/emulator"
 	_ "github.com/ecsnet/ecsnet/internal/golden"
+	"github.com/ecsnet/ecsnet/internal/testfleet"
 	"github.com/ecsnet/ecsnet/plan"
 )
 
@@ -21,8 +24,18 @@ import (
 func TestObservedMatchesEmulator(t *testing.T) {
 	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
 	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+	for _, dual := range []bool{false, true} {
+		t.Run(fmt.Sprintf("dual-stack=%v", dual), func(t *testing.T) { observedMatchesEmulator(t, dual) })
+	}
+}
+
+// observedMatchesEmulator is TestObservedMatchesEmulator for the plain
+// fleet or for issue 17's shape (testfleet.Options.DualStack: IPv6
+// addresses pinned and counted, a prefix on a tenth of the ENIs, the
+// fleet's own type row for IPv6).
+func observedMatchesEmulator(t *testing.T, dual bool) {
 	const n = 250 // three vSwitches, five security groups
-	f, err := Fleet(n)
+	f, err := FleetOf(testfleet.Options{Instances: n, Seed: 1, DualStack: dual})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,12 +89,31 @@ func TestObservedMatchesEmulator(t *testing.T) {
 		switch st {
 		case Converged:
 			if !p.Empty() {
-				t.Errorf("converged: the plan has %d steps: %v", len(p.Steps), counts)
+				t.Errorf("converged: the plan has %d steps: %v; first: %s %+v", len(p.Steps), counts, p.Steps[0].ID, *p.Steps[0])
 			}
 		case Bare:
 			want := map[plan.Action]int{plan.CreateENI: 2 * n, plan.AttachENI: 2 * n, plan.AssignIPs: n}
-			if len(counts) != len(want) || counts[plan.CreateENI] != want[plan.CreateENI] ||
-				counts[plan.AttachENI] != want[plan.AttachENI] || counts[plan.AssignIPs] != want[plan.AssignIPs] {
+			// Issue 17's steps: a primary ENI's IPv6 addresses and every
+			// ENI's prefixes (each has secondary addresses, which a create
+			// with prefixes cannot take) are assigned after the create;
+			// a secondary ENI's two IPv6 addresses ride on its create.
+			for _, in := range f.Instances {
+				if in.Primary.IPv6.N() > 0 {
+					want[plan.AssignIPv6]++
+				}
+				if in.Primary.Prefixes.N() > 0 {
+					want[plan.AssignPrefixes]++
+				}
+			}
+			for _, e := range f.ENIs {
+				if e.Prefixes.N() > 0 {
+					want[plan.AssignPrefixes]++
+				}
+			}
+			if dual != (want[plan.AssignIPv6] > 0 && want[plan.AssignPrefixes] > 0) {
+				t.Fatalf("dual-stack %v, but the fleet asks for %v", dual, want)
+			}
+			if !maps.Equal(counts, want) {
 				t.Errorf("bare: steps %v, want %v", counts, want)
 			}
 		}
