@@ -166,12 +166,12 @@ func ifcfg(h *Host) ([]File, error) {
 		}
 		files = append(files, File{Path: dir + "rule6-" + name, Mode: 0o644, Data: b.bytes()})
 	}
-	return linuxBundle(h, applyScript{
+	return linuxBundle(h, withPrimaryBoot(h, applyScript{
 		stack:     "ifcfg",
 		files:     files,
 		fixedName: func(NIC) bool { return true },
 		code:      ifcfgCode,
-	})
+	}))
 }
 
 func upperFirst(s string) string {

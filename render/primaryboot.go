@@ -9,7 +9,9 @@ import (
 
 // The primary ENI's secondary addresses, on NetworkManager and wicked
 // hosts, live in configuration that cloud-init owns: the primary's
-// NetworkManager profile, and ifcfg-eth0 on SUSE. cloud-init 23.4 and
+// NetworkManager profile, and ifcfg-eth0 on SUSE (on initscripts hosts,
+// ifcfg-eth0 too, which holds none of the primary's IPv6 addresses, its
+// IPv6 default route or its prefixes' local routes). cloud-init 23.4 and
 // later rewrites both at every boot on Alibaba Cloud (the AliYun
 // datasource adds the boot event to its network update events), without
 // the addresses ecsnet added. So these bundles also install a boot unit
@@ -52,13 +54,24 @@ import (
 var primaryBootStacks = map[schema.Stack]string{
 	schema.StackNetworkManager: "NetworkManager.service NetworkManager-wait-online.service",
 	schema.StackWicked:         "wicked.service",
+	schema.StackIfcfg:          "network.service",
 }
 
-// needsPrimaryBoot reports whether h's bundle has the boot unit.
+// needsPrimaryBoot reports whether h's bundle has the boot unit. On
+// initscripts (ifcfg) the primary's IPv4 secondary addresses are durable:
+// they live in ecsnet's own alias files (ifcfg-eth0:n), which cloud-init
+// does not rewrite and ifup-aliases reads at boot. Its IPv6 addresses, its
+// IPv6 default route and its prefixes' local routes have no file ecsnet
+// owns (ifcfg-eth0 is cloud-init's, alias files are IPv4 only), so only
+// they call for the unit there.
 func needsPrimaryBoot(h *Host) bool {
 	_, ok := primaryBootStacks[h.Stack]
 	p := h.Primary
-	return ok && (len(p.Secondary) > 0 || p.HasIPv6() || len(p.HostPrefixes()) > 0)
+	v6 := p.HasIPv6() || len(p.HostPrefixes()) > 0
+	if h.Stack == schema.StackIfcfg {
+		return ok && v6
+	}
+	return ok && (len(p.Secondary) > 0 || v6)
 }
 
 func primaryBootPath(h *Host) string { return "etc/ecsnet/" + h.Fleet + "/ecsnet-primary.sh" }

@@ -26,7 +26,24 @@ stack_take_down() { :; }
 
 # The files are what initscripts reads at boot; live, ip(8) does what
 # ifup-aliases and ifup-routes would do, without taking eth0 down.
-stack_bring_up() { ecsnet_converge_ip; }
+stack_bring_up() {
+	ecsnet_converge_ip
+	ecsnet_enable_unit "${UNIT:-}" "${BOOT_SCRIPT:-}"
+}
+
+# stack_boot_primary (the boot script): the primary ENI's IPv4 secondary
+# addresses are in ecsnet's alias files, which ifup-aliases has read by
+# now; its IPv6 addresses, its IPv6 default route and its prefixes' local
+# routes are in no file (ifcfg-eth0 is cloud-init's), so add them with ip(8).
+stack_boot_primary() {
+	local rec key c n
+	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do
+		read -r key c n <<<"$rec"
+		[ "$key" = primary ] && [ "$(ecsnet_fam "$c")" = -6 ] || continue
+		ecsnet_addr_ensure "$PRIMARY_DEV" "$c" "$n"
+	done
+	ecsnet_converge_extras primary
+}
 
 stack_verify() { return 0; }
 stack_state() { :; }
