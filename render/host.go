@@ -318,8 +318,9 @@ func secondaries(want schema.Secondaries, l *schema.LockedENI) ([]netip.Addr, bo
 // block and its IPv4 prefixes: the pinned ones, or for a count those the
 // lock records. It returns what the lock lacks, as countWhat does for
 // IPv4 addresses, or for a review render (picks not nil) records the
-// IPv6 addresses missing as picks. Prefixes the host does not answer for
-// appear in no file, so a count of them the lock lacks is no Missing.
+// IPv6 addresses and the prefixes the host answers for missing as picks.
+// Prefixes the host does not answer for appear in no file, so a count of
+// them the lock lacks is no Missing.
 func resolveV6AndPrefixes(nic *NIC, v *schema.VSwitch, v6 schema.IPv6, px schema.Prefixes, l *schema.LockedENI, picks *[]pick, eni string) []string {
 	var what []string
 	switch {
@@ -376,6 +377,17 @@ func resolveV6AndPrefixes(nic *NIC, v *schema.VSwitch, v6 schema.IPv6, px schema
 			for _, p := range l.Prefixes {
 				nic.Prefixes = append(nic.Prefixes, p.Prefix)
 			}
+		}
+	case picks != nil:
+		have := 0
+		if l != nil {
+			have = len(l.Prefixes)
+			for _, p := range l.Prefixes {
+				nic.Prefixes = append(nic.Prefixes, p.Prefix)
+			}
+		}
+		for i := have + 1; i <= px.Count; i++ {
+			*picks = append(*picks, pick{eni: eni, kind: pickPrefix, i: i, n: px.Count})
 		}
 	default:
 		have := 0

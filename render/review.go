@@ -56,6 +56,7 @@ const (
 	pickAddress                   // a new ENI's primary address
 	pickSecondary                 // address i of n of a count
 	pickIPv6                      // IPv6 address i of n of an ipv6IpCount
+	pickPrefix                    // IPv4 prefix i of n of an ipv4PrefixCount the host answers for
 )
 
 // pick is one value of a host that only the cloud can give and the lock
@@ -126,19 +127,22 @@ func needs(instance string, picks []pick) string {
 				what = append(what, "device index")
 			case pickAddress:
 				what = append(what, "primary address")
-			case pickSecondary, pickIPv6:
+			case pickSecondary, pickIPv6, pickPrefix:
 				if j+1 < len(picks) && picks[j+1].eni == p.eni && picks[j+1].kind == p.kind {
 					continue // the last one of the run says how many
 				}
-				v6 := ""
-				if p.kind == pickIPv6 {
-					v6 = "IPv6 "
+				one, many := "address", "addresses"
+				switch p.kind {
+				case pickIPv6:
+					one, many = "IPv6 address", "IPv6 addresses"
+				case pickPrefix:
+					one, many = "IPv4 prefix", "IPv4 prefixes"
 				}
 				first := p.i - countRun(picks[:j+1]) + 1
 				if first == p.i {
-					what = append(what, fmt.Sprintf("%saddress %d of %d", v6, p.i, p.n))
+					what = append(what, fmt.Sprintf("%s %d of %d", one, p.i, p.n))
 				} else {
-					what = append(what, fmt.Sprintf("%saddresses %d-%d of %d", v6, first, p.i, p.n))
+					what = append(what, fmt.Sprintf("%s %d-%d of %d", many, first, p.i, p.n))
 				}
 			}
 		}
@@ -167,13 +171,27 @@ func owner(instance, eni string) string {
 	return "eni/" + eni
 }
 
-// usedAddrs returns every address the desired state or the lock names.
+// usedAddrs returns every address the desired state or the lock names,
+// each address of their IPv4 prefixes included.
 func usedAddrs(f *schema.Fleet, lock *schema.Lock) map[netip.Addr]bool {
 	used := map[netip.Addr]bool{}
+	prefix := func(p netip.Prefix) {
+		for a := p.Masked().Addr(); p.Contains(a); a = a.Next() {
+			used[a] = true
+		}
+	}
 	for _, in := range f.Instances {
 		used[in.Primary.IP] = true
 		for _, a := range in.Primary.Pinned {
 			used[a.Addr] = true
+		}
+		for _, p := range in.Primary.Prefixes.Pinned {
+			prefix(p.Prefix)
+		}
+	}
+	for _, e := range f.ENIs {
+		for _, p := range e.Prefixes.Pinned {
+			prefix(p.Prefix)
 		}
 	}
 	for _, e := range f.ENIs {
@@ -202,6 +220,9 @@ func usedAddrs(f *schema.Fleet, lock *schema.Lock) map[netip.Addr]bool {
 			}
 			for _, a := range e.IPv6 {
 				used[a.Addr] = true
+			}
+			for _, p := range e.Prefixes {
+				prefix(p.Prefix)
 			}
 		}
 	}
@@ -327,6 +348,7 @@ func withoutManifest(files []File) []File {
 // picked holds a pick's two sentinel values, one per render.
 type picked struct {
 	addr    [2]netip.Addr
+	px      [2]netip.Prefix
 	index   [2]int
 	mac, id [2]string
 }
@@ -349,6 +371,11 @@ func (p *Pending) allocate() ([]picked, error) {
 		}
 		for _, a := range n.IPv6 {
 			taken[a] = true
+		}
+		for _, x := range n.Prefixes {
+			for a := x.Addr(); x.Contains(a); a = a.Next() {
+				taken[a] = true
+			}
 		}
 		if n.ENI != "" && n.DeviceIndex > 0 {
 			indexes[n.DeviceIndex] = true
@@ -397,12 +424,24 @@ func (p *Pending) allocate() ([]picked, error) {
 			}
 			taken[hi], taken[lo] = true, true
 			vals[i].addr = [2]netip.Addr{hi, lo}
+		case pickPrefix:
+			n := p.nic(pk.eni)
+			hi, lo, ok := p.prefixPair(n, taken)
+			if !ok {
+				return nil, fmt.Errorf("%s: no unused /28 left in %s to stand for the IPv4 prefixes the cloud picks", owner(p.Name, pk.eni), n.Prefix)
+			}
+			for _, x := range []netip.Prefix{hi, lo} {
+				for a := x.Addr(); x.Contains(a); a = a.Next() {
+					taken[a] = true
+				}
+			}
+			vals[i].px = [2]netip.Prefix{hi, lo}
 		}
 	}
 	// A count's picks get ascending pairs: address 1 of n sorts first.
 	for i := 0; i < len(p.picks); {
 		j := i
-		for j < len(p.picks) && (p.picks[j].kind == pickSecondary || p.picks[j].kind == pickIPv6) && p.picks[j].kind == p.picks[i].kind && p.picks[j].eni == p.picks[i].eni {
+		for j < len(p.picks) && (p.picks[j].kind == pickSecondary || p.picks[j].kind == pickIPv6 || p.picks[j].kind == pickPrefix) && p.picks[j].kind == p.picks[i].kind && p.picks[j].eni == p.picks[i].eni {
 			j++
 		}
 		if j > i+1 {
@@ -454,6 +493,48 @@ func (p *Pending) addrPair6(n *NIC, taken map[netip.Addr]bool) (hi, lo netip.Add
 		}
 	}
 	return netip.Addr{}, netip.Addr{}, false
+}
+
+// prefixPair is addrPair for a count of IPv4 prefixes the host answers
+// for: two /28s of the NIC's block, from the top down, that hold neither
+// its primary address nor the gateway, nor any address the host, the
+// desired state or the lock has (their prefixes' included). No prefix of
+// the NIC lies between the two, so both renders sort its prefixes the
+// same way.
+func (p *Pending) prefixPair(n *NIC, taken map[netip.Addr]bool) (hi, lo netip.Prefix, ok bool) {
+	free := func(x netip.Prefix) bool {
+		if !n.Prefix.Contains(x.Addr()) || x.Addr() == n.Prefix.Addr() || x.Contains(n.Address) || x.Contains(n.Gateway) {
+			return false
+		}
+		for a := x.Addr(); x.Contains(a); a = a.Next() {
+			if taken[a] || p.used[a] {
+				return false
+			}
+		}
+		return true
+	}
+	var prev netip.Prefix
+	x := netip.PrefixFrom(lastOf(n.Prefix), 28).Masked()
+	for limit := 1 << 12; n.Prefix.Contains(x.Addr()) && limit > 0; limit-- { // a /16's worth of /28s
+		switch {
+		case slices.Contains(n.Prefixes, x):
+			prev = netip.Prefix{} // a real prefix between would sort differently
+		case free(x):
+			if prev.IsValid() {
+				return prev, x, true
+			}
+			prev = x
+		}
+		a := x.Addr()
+		for range 16 {
+			a = a.Prev()
+		}
+		if !a.IsValid() {
+			break
+		}
+		x = netip.PrefixFrom(a, 28)
+	}
+	return netip.Prefix{}, netip.Prefix{}, false
 }
 
 // lastOf returns the last address of p (for IPv4, the broadcast address).
@@ -543,6 +624,17 @@ func (p *Pending) fill(vals []picked, s int) (*Host, *replacer) {
 			slices.SortFunc(n.IPv6, netip.Addr.Compare)
 			// An IPv6 address is a token of hex digits and colons.
 			r.add(a.String(), fmt.Sprintf("<IPv6 address %d of %d on %s: picked by the cloud>", pk.i, pk.n, who), boundMAC)
+		case pickPrefix:
+			x := vals[i].px[s]
+			n.Prefixes = append(n.Prefixes, x)
+			sortPrefixes(n.Prefixes)
+			what := fmt.Sprintf("IPv4 prefix %d of %d on %s", pk.i, pk.n, who)
+			r.add(x.String(), "<"+what+": picked by the cloud>", boundAddr)
+			// Windows lists each address of a prefix the host answers for.
+			k := 1
+			for a := x.Addr(); x.Contains(a); a, k = a.Next(), k+1 {
+				r.add(a.String(), fmt.Sprintf("<address %d of %s: picked by the cloud>", k, what), boundAddr)
+			}
 		}
 	}
 	for i := range h.Secondary {
@@ -581,6 +673,7 @@ func (p *Pending) fill(vals []picked, s int) (*Host, *replacer) {
 func cloneNIC(n NIC) NIC {
 	n.Secondary = slices.Clone(n.Secondary)
 	n.IPv6 = slices.Clone(n.IPv6)
+	n.Prefixes = slices.Clone(n.Prefixes)
 	return n
 }
 
