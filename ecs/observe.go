@@ -24,17 +24,23 @@ import (
 //     its VPC;
 //   - the fleet's instances, by ID;
 //   - the live quotas of the instance types in use (the fleet's and the
-//     cloud's, should they differ).
+//     cloud's, should they differ);
+//   - the network card of each secondary ENI attached to one of the
+//     fleet's instances whose type has more than one (card.go), one ENI
+//     per call, unless the listing reported it.
 //
 // Its cost is fixed by the sizes involved. With V the VPCs in scope, M the
 // fleet's vSwitches the cloud does not have, S(v) and E(v) the vSwitches and
-// ENIs of VPC v, I the fleet's instances and T the instance types in use,
-// Observe makes exactly
+// ENIs of VPC v, I the fleet's instances, T the instance types in use and C
+// the secondary ENIs attached to the fleet's instances of types with more
+// than one network card (0 for most fleets; the listing's card not
+// reported), Observe makes exactly
 //
-//	DescribeVSwitches          V + M + Σv max(1, ⌈S(v)/50⌉)
-//	DescribeNetworkInterfaces  Σv max(1, ⌈E(v)/500⌉)
-//	DescribeInstances          ⌈I/100⌉
-//	DescribeInstanceTypes      ⌈T/10⌉
+//	DescribeVSwitches                  V + M + Σv max(1, ⌈S(v)/50⌉)
+//	DescribeNetworkInterfaces          Σv max(1, ⌈E(v)/500⌉)
+//	DescribeInstances                  ⌈I/100⌉
+//	DescribeInstanceTypes              ⌈T/10⌉
+//	DescribeNetworkInterfaceAttribute  C
 //
 // calls when none is retried: each VPC is found by looking up one of its
 // vSwitches by ID, then listed whole. For one VPC that is
@@ -101,6 +107,12 @@ func (c *Client) Observe(ctx context.Context, f *schema.Fleet) (*plan.Observed, 
 	types, err := c.DescribeInstanceTypes(ctx, typesInUse(f, instances))
 	if err != nil {
 		return nil, fmt.Errorf("ecs Observe: instance type quotas: %w", err)
+	}
+
+	// 4. The network card of each ENI attached to one of the fleet's
+	// instances whose type has several.
+	if err := c.readCards(ctx, multiCardENIs(enis, instances, types)); err != nil {
+		return nil, fmt.Errorf("ecs Observe: %w", err)
 	}
 
 	o := &plan.Observed{Region: c.region, VSwitches: vswitches, InstanceTypes: types, Instances: instances, ENIs: enis}
@@ -184,6 +196,7 @@ type ObserveSizes struct {
 	ENIsPerVPC       []int // E(v), in the same order
 	Instances        int   // I: the fleet's instances
 	InstanceTypes    int   // T: the instance types in use
+	MultiCardENIs    int   // C: attached ENIs whose card Observe asks for
 }
 
 // ObserveCalls returns how many calls Observe makes, per action, for a
@@ -195,6 +208,9 @@ func ObserveCalls(s ObserveSizes) map[string]int {
 		actDescribeENIs:          0,
 		actDescribeInstances:     ceilDiv(s.Instances, idsPerCall),
 		actDescribeInstanceTypes: ceilDiv(s.InstanceTypes, typesPerCall),
+	}
+	if s.MultiCardENIs > 0 {
+		m[actDescribeENIAttribute] = s.MultiCardENIs
 	}
 	for _, n := range s.VSwitchesPerVPC {
 		m[actDescribeVSwitches] += pages(n, vswitchPageSize)

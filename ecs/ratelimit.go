@@ -41,6 +41,7 @@ func DefaultRateLimits() map[string]RateLimit {
 		actTagResources:          {PerMinute: defaultPerMinute},
 		actRunCommand:            {PerMinute: defaultPerMinute},
 		actDescribeInvocations:   {PerMinute: defaultPerMinute},
+		actDescribeENIAttribute:  {PerMinute: defaultPerMinute},
 	}
 }
 

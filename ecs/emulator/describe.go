@@ -392,6 +392,16 @@ func describeNetworkInterfaces(s *Server, q *call) (any, *apiError) {
 type eniAttributeResponse struct {
 	RequestId string `json:"RequestId"`
 	eniItem
+	// Attachment shadows eniItem's: here NetworkCardIndex is for every
+	// account, when the attach gave a card ("Network card index
+	// overview", https://help.aliyun.com/en/ecs/user-guide/network-card-mapping;
+	// the SDK model marks only DeviceIndex and InstanceId as a preview).
+	Attachment any `json:"Attachment,omitempty"`
+}
+
+// cardAttachment is the Attachment an account without the preview gets.
+type cardAttachment struct {
+	NetworkCardIndex int `json:"NetworkCardIndex"`
 }
 
 func describeNetworkInterfaceAttribute(s *Server, q *call) (any, *apiError) {
@@ -406,7 +416,14 @@ func describeNetworkInterfaceAttribute(s *Server, q *call) (any, *apiError) {
 	if e == nil {
 		return nil, errENINotFound(id)
 	}
-	return eniAttributeResponse{RequestId: q.requestID, eniItem: toENIItem(e, s.acct.preview)}, nil
+	r := eniAttributeResponse{RequestId: q.requestID, eniItem: toENIItem(e, s.acct.preview)}
+	switch {
+	case r.eniItem.Attachment != nil:
+		r.Attachment = r.eniItem.Attachment
+	case e.bound() && e.networkCard != 0:
+		r.Attachment = cardAttachment{NetworkCardIndex: e.networkCard}
+	}
+	return r, nil
 }
 
 // DescribeInstances (ecs-api.md §2.8).
