@@ -27,7 +27,13 @@
 //     otherwise; measured, no goal).
 //
 //     go run ./internal/benchtable [-quick] [-tables validate,observe,plan,render,scale,prjob,apply,failover]
-//     [-sizes 100,1000,10000,20000] [-formats cue,json] [-apply-sizes 100,1000] [-scale 20000] [-o FILE]
+//     [-sizes 100,1000,10000,20000] [-formats cue,json] [-apply-sizes 100,1000] [-scale 20000] [-dual-stack=false] [-o FILE]
+//
+// Every generated fleet has issue 17's shape by default (-dual-stack:
+// testfleet.Options.DualStack, a tenth of the ENIs dual-stack and a tenth
+// with a /28 prefix), the shape issue 17's "done when" measures; the
+// IPv4-only fleet of the earlier issues is -dual-stack=false. One shape
+// per run keeps `make bench` as long as it was.
 //
 // Run it from the module root. It builds ./cmd/ecsnet and the cue CLI from
 // the module graph (so cue is the version go.mod pins), generates fleets
@@ -123,6 +129,9 @@ type config struct {
 	applyBurst       string
 	applySaveLock    bool
 	renderRuns       int
+	// dualStack generates issue 17's shape (testfleet.Options.DualStack)
+	// wherever a testfleet fleet is generated.
+	dualStack bool
 }
 
 var allTables = []string{"validate", "observe", "plan", "render", "scale", "prjob", "apply", "failover"}
@@ -157,6 +166,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.cue, "cue", true, "also run cue vet with the schema")
 	fs.BoolVar(&c.keep, "keep", false, "keep the work directory (binaries and generated fleets)")
 	fs.Int64Var(&c.seed, "seed", 1, "testfleet seed")
+	fs.BoolVar(&c.dualStack, "dual-stack", true, "generate issue 17's shape: a tenth of the ENIs dual-stack (two IPv6 addresses, pinned or counted), a tenth with a pinned /28 IPv4 prefix, 100 instances per vSwitch (testfleet.Options.DualStack); false: the IPv4-only fleet")
 	fs.StringVar(&c.ecsnet, "ecsnet", "", "measure this ecsnet binary instead of building ./cmd/ecsnet")
 	fs.Func("schema", "comma-separated schema files for cue vet (default: schema/*.cue)", func(s string) error {
 		for _, f := range strings.Split(s, ",") {
@@ -238,8 +248,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	} else {
 		c.observeInstances, c.observeENIs = on[0], on[1]
 	}
-	if c.scale < 1 || c.scale > testfleet.MaxInstances {
-		fmt.Fprintf(stderr, "benchtable: -scale: %d is not from 1 to %d\n", c.scale, testfleet.MaxInstances)
+	if limit := c.maxInstances(); c.scale < 1 || c.scale > limit {
+		fmt.Fprintf(stderr, "benchtable: -scale: %d is not from 1 to %d\n", c.scale, limit)
 		return 2
 	}
 	for _, f := range strings.Split(*scaleFormats, ",") {
@@ -533,7 +543,7 @@ func (c *config) generate(name string, n int, format string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	err = testfleet.Write(f, testfleet.Options{Instances: n, Format: format, Seed: c.seed})
+	err = testfleet.Write(f, testfleet.Options{Instances: n, Format: format, Seed: c.seed, DualStack: c.dualStack})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -620,8 +630,8 @@ func (c *config) report(rows []row) bool {
 	w := c.stdout
 	ok := true
 	fmt.Fprintf(w, "## ecsnet validate vs cue vet\n\n")
-	fmt.Fprintf(w, "%s, %d CPUs (GOMAXPROCS %d), %s; fleets from internal/testfleet (seed %d): %d ENIs and %d addresses per instance, ecs.g7.xlarge.\n",
-		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), c.seed, testfleet.ENIsPerInstance, testfleet.AddressesPerInstance)
+	fmt.Fprintf(w, "%s, %d CPUs (GOMAXPROCS %d), %s; fleets from internal/testfleet (seed %d): %d ENIs and %d addresses per instance, ecs.g7.xlarge; %s.\n",
+		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), c.seed, testfleet.ENIsPerInstance, testfleet.AddressesPerInstance, c.shape())
 	if len(c.schema) > 0 && c.cue {
 		rel := make([]string, len(c.schema))
 		for i, s := range c.schema {
@@ -763,4 +773,20 @@ func cpuModel() string {
 		}
 	}
 	return runtime.GOARCH
+}
+
+// shape says which testfleet shape the tables measure.
+func (c *config) shape() string {
+	if c.dualStack {
+		return "issue 17's shape (-dual-stack): a tenth of the ENIs dual-stack, two IPv6 addresses each (half pinned, half ipv6IpCount), a tenth with a pinned /28 IPv4 prefix, 100 instances per vSwitch, and a limits row giving ecs.g7.xlarge 15 IPv6 addresses per ENI (assumed, not verified against DescribeInstanceTypes)"
+	}
+	return "IPv4 only (-dual-stack=false)"
+}
+
+// maxInstances is the largest fleet testfleet generates in the shape.
+func (c *config) maxInstances() int {
+	if c.dualStack {
+		return testfleet.MaxInstances / testfleet.InstancesPerVSwitch * testfleet.InstancesPerVSwitchDualStack
+	}
+	return testfleet.MaxInstances
 }

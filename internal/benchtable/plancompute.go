@@ -35,10 +35,10 @@ func (c *config) planSection(fx *fixture) *section {
 		what  string
 		obs   *plan.Observed
 		lock  *schema.Lock
-		steps int
+		calls map[string]int // Plan.Calls, by the formula
 	}{
-		{"plan.Compute: converged snapshot + lock (no changes)", fx.conv, fx.lock, 0},
-		{"plan.Compute: from scratch (bare snapshot, no lock)", bare, nil, 2*len(fx.f.ENIs) + countPrimaryAssigns(fx.f)},
+		{"plan.Compute: converged snapshot + lock (no changes)", fx.conv, fx.lock, map[string]int{}},
+		{"plan.Compute: from scratch (bare snapshot, no lock)", bare, nil, scratchCalls(fx.f)},
 	} {
 		fmt.Fprintf(c.progress, "plan %d: %s ...\n", fx.n, k.what)
 		var walls []time.Duration
@@ -56,8 +56,9 @@ func (c *config) planSection(fx *fixture) *section {
 			sec.crash(k.what, size, err)
 			continue
 		}
-		if len(p.Steps) != k.steps {
-			sec.add(check{what: k.what, size: size, measured: fmt.Sprintf("%d steps", len(p.Steps)), goal: fmt.Sprintf("%d steps", k.steps), broken: true})
+		if got := p.Calls(); !equalNonZero(got, k.calls) {
+			sec.add(check{what: k.what, size: size, measured: fmt.Sprintf("%d steps, calls %s", len(p.Steps), callsString(got)),
+				goal: fmt.Sprintf("calls %s (the formula)", callsString(k.calls)), broken: true})
 			continue
 		}
 		wall := slices.Min(walls)

@@ -648,12 +648,19 @@ func (c *config) oneChange(sec *section, fx *fixture, format, out string) {
 func freeAddr(fx *fixture, in *schema.Instance) (netip.Addr, error) {
 	v := fx.f.VSwitch(in.Primary.VSwitch)
 	used := map[netip.Addr]bool{}
+	var prefixes []netip.Prefix // a dual-stack fleet's /28s: all 16 taken
 	for _, e := range fx.conv.ENIs {
 		if e.VSwitch != v.ID {
 			continue
 		}
 		used[e.PrimaryIP] = true
 		for _, a := range e.SecondaryIPs {
+			used[a] = true
+		}
+		prefixes = append(prefixes, e.Prefixes...)
+	}
+	for _, p := range prefixes {
+		for a := p.Masked().Addr(); p.Contains(a); a = a.Next() {
 			used[a] = true
 		}
 	}
