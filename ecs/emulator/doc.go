@@ -210,6 +210,8 @@
 //     unavailable for general users. World PreviewFields,
 //     Options.PreviewFields or ecsnet emulator --preview-fields shows them;
 //     DefaultPreviewFields is what a world that does not say gets.
+//     DescribeNetworkInterfaceAttribute's NetworkCardIndex, documented for
+//     every account, is shown to every account when the attach gave a card.
 //   - Cloud Assistant agents (EcsnetAgent, Server.SetAgent). A command to
 //     an agent that is not installed or stopped ends Aborted with
 //     ClientNotRunning; to a hung agent, it stays Running until its
