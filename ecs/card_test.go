@@ -15,7 +15,8 @@ import (
 // two cards through DescribeNetworkInterfaceAttribute, one call per such
 // ENI; an ENI on a one-card type costs no call. The plan of a file that
 // wants the ENI on card 0, with a lock that says 0, then sees the card
-// changed by hand and attaches it again (before, it trusted the lock).
+// changed by hand and attaches it again (before, it trusted the lock);
+// import --all writes the card.
 func TestObserveCardWithoutPreview(t *testing.T) {
 	w := v6World()
 	off := false
@@ -56,6 +57,19 @@ func TestObserveCardWithoutPreview(t *testing.T) {
 	// eni-card1 and eni-card0 are on web-1's two-card type; eni-small on
 	// web-2's one-card type is not asked.
 	checkCalls(t, e.Calls(), ObserveSizes{VSwitchesPerVPC: []int{1}, ENIsPerVPC: []int{7}, Instances: 2, InstanceTypes: 2, MultiCardENIs: 2})
+
+	// ecsnet import --all reads it the same way.
+	r, err := c.ObserveVPCs(context.Background(), []string{"vpc-main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imp strings.Builder
+	if err := plan.Import(r, "six").WriteCUE(&imp); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(strings.Join(strings.Fields(imp.String()), " "), "networkCard: 1"); n != 1 {
+		t.Errorf("import --all writes networkCard: 1 %d times, want once (eni-card1):\n%s", n, imp.String())
+	}
 
 	lock := &schema.Lock{}
 	lock.Put(&schema.LockedENI{Name: "moved", ID: "eni-card1", MAC: "00:16:3e:00:01:09", AttachedTo: "web-1", DeviceIndex: 1, PrimaryIP: o.ENI("eni-card1").PrimaryIP})

@@ -10,7 +10,8 @@ import (
 )
 
 // ObserveVPCs lists the vSwitches and ENIs of the VPCs, the instances whose
-// primary ENI is in them, and the quotas of their types: what ecsnet
+// primary ENI is in them, the quotas of their types, and the network card
+// of the ENIs attached to instances of types with several: what ecsnet
 // import --all writes a desired state from. vSwitches and ENIs are sorted
 // by ID.
 func (c *Client) ObserveVPCs(ctx context.Context, vpcs []string) (*plan.Region, error) {
@@ -47,6 +48,9 @@ func (c *Client) ObserveVPCs(ctx context.Context, vpcs []string) (*plan.Region, 
 	}
 	if r.Types, err = c.DescribeInstanceTypes(ctx, types); err != nil {
 		return nil, fmt.Errorf("describe the instance types: %w", err)
+	}
+	if err := c.readCards(ctx, multiCardENIs(r.ENIs, r.Instances, r.Types)); err != nil { // card.go, as Observe
+		return nil, err
 	}
 	slices.SortFunc(r.VSwitches, func(a, b *plan.ObservedVSwitch) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortFunc(r.ENIs, func(a, b *plan.ObservedENI) int { return strings.Compare(a.ID, b.ID) })

@@ -134,8 +134,8 @@ func (im *importer) enis(secondaries []*ObservedENI, instName map[string]string)
 			Description: x.Description, PrimaryIP: x.PrimaryIP, SecondaryIPs: x.SecondaryIPs, AttachTo: instName[x.InstanceID],
 			IPv6: x.IPv6, Prefixes: x.Prefixes}
 		if ie.AttachTo != "" {
-			// Known only where the cloud reports it (Attachment, a
-			// preview); else the attach that adopts it keeps card 0.
+			// As the cloud reports it (ecs reads it for types with
+			// several cards); 0 where it does not.
 			ie.NetworkCard = x.NetworkCard
 		}
 		if x.InstanceID != "" && ie.AttachTo == "" {
