@@ -105,6 +105,7 @@ type LiveAddr struct {
 	Dev          string
 	Prefix       netip.Prefix // the address with its prefix length
 	SkipAsSource bool         // Windows only
+	Dynamic      bool         // IPv6: not permanent (SLAAC, DHCPv6), as ip -j reports it
 }
 
 // LiveRule is one IPv4 routing rule.
@@ -721,7 +722,9 @@ func compare(h *render.Host, l *Live) (drift, foreign []string) {
 			}
 		}
 	}
-	out = append(out, compare6(h, l, devOf, tables)...)
+	drift6, foreign6 := compare6(h, l, devOf, tables)
+	out = append(out, drift6...)
+	foreign = append(foreign, foreign6...)
 	if !l.Windows {
 		wantRule := map[string]bool{}
 		for _, n := range h.Secondary {

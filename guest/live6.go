@@ -35,6 +35,7 @@ func parseIPJSON6(addr, rule, route, local []byte) (Live6, error) {
 				Local     string `json:"local"`
 				PrefixLen int    `json:"prefixlen"`
 				Scope     string `json:"scope"`
+				Dynamic   bool   `json:"dynamic"`
 			} `json:"addr_info"`
 		}
 		if err := json.Unmarshal(addr, &links); err != nil {
@@ -52,7 +53,7 @@ func parseIPJSON6(addr, rule, route, local []byte) (Live6, error) {
 				if err != nil {
 					return v, fmt.Errorf("live state: parse ip -j addr: %s: %w", k.IfName, err)
 				}
-				v.Addrs = append(v.Addrs, LiveAddr{Dev: k.IfName, Prefix: netip.PrefixFrom(ip, a.PrefixLen)})
+				v.Addrs = append(v.Addrs, LiveAddr{Dev: k.IfName, Prefix: netip.PrefixFrom(ip, a.PrefixLen), Dynamic: a.Dynamic})
 			}
 		}
 	}
@@ -123,15 +124,16 @@ func hasV6(h *render.Host) bool {
 // answers for. devOf names the interface found for each NIC (0: the
 // primary); tables are the secondary ENIs' tables. A host that did not
 // report the state is drift when the render has any of it: in sync must
-// mean compared.
-func compare6(h *render.Host, l *Live, devOf map[int]string, tables map[string]bool) []string {
-	var out []string
+// mean compared. foreign lists the global IPv6 addresses on a NIC the
+// render gives IPv6 statics that neither the render has nor ecsnet wrote,
+// as compare's IPv4 ones.
+func compare6(h *render.Host, l *Live, devOf map[int]string, tables map[string]bool) (out, foreign []string) {
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 	if !l.V6Known {
 		if hasV6(h) {
 			add("the host did not report its IPv6 addresses, routes and rules or its local routes (ip(8) without JSON output, iproute2 before 4.14?): not compared")
 		}
-		return out
+		return out, nil
 	}
 	v := l.V6
 	addrsOf := map[string][]LiveAddr{}
@@ -176,9 +178,17 @@ func compare6(h *render.Host, l *Live, devOf map[int]string, tables map[string]b
 				continue
 			}
 			// As for IPv4: an address ecsnet wrote and the render dropped
-			// is drift; anything else (SLAAC, a CNI's) is not ecsnet's.
-			if l.wrote(h.Fleet, key, a.Prefix.Addr()) || l.Windows && n.MAC != "" && l.wrote(h.Fleet, n.MAC, a.Prefix.Addr()) {
+			// is drift. Any other is foreign on a Linux NIC the render
+			// gives IPv6 statics: ecsnet turns router advertisements off
+			// there (render/dualstack.go), so a permanent global address
+			// it did not write was added by hand or by another tool, as a
+			// foreign IPv4 address is. A dynamic one (SLAAC, DHCPv6) and
+			// any on a NIC without ecsnet's IPv6 are not ecsnet's business.
+			switch {
+			case l.wrote(h.Fleet, key, a.Prefix.Addr()) || l.Windows && n.MAC != "" && l.wrote(h.Fleet, n.MAC, a.Prefix.Addr()):
 				add("%s: %s is not in the desired state (the cloud does not route it here); ecsnet wrote it, and ecsnet push removes it", what, a.Prefix)
+			case !l.Windows && l.WrittenKnown && n.HasIPv6() && !a.Dynamic && !a.Prefix.Addr().IsLinkLocalUnicast():
+				foreign = append(foreign, fmt.Sprintf("%s: %s was not added by ecsnet and is not in the desired state (keepalived, a HaVip, a container runtime?); ecsnet push leaves it, ecsnet push --prune removes it", what, a.Prefix))
 			}
 		}
 		gw := n.IPv6Gateway()
@@ -232,7 +242,7 @@ func compare6(h *render.Host, l *Live, devOf map[int]string, tables map[string]b
 		}
 	}
 	if l.Windows {
-		return out
+		return out, foreign
 	}
 	wantRule := map[string]bool{}
 	for _, n := range h.Secondary {
@@ -256,7 +266,7 @@ func compare6(h *render.Host, l *Live, devOf map[int]string, tables map[string]b
 			add("%s: the main table has an IPv6 default route via %s; it belongs in table %d only", driftWho(n, r.Dev), r.Dev, n.Table)
 		}
 	}
-	return out
+	return out, foreign
 }
 
 func route6Key(r LiveRoute) string {

@@ -408,12 +408,16 @@ var psPart string
 var psPartLast string
 
 // writePruneKeep writes PRUNE=1 and PRUNE_KEEP, "KEY ADDRESS" for every
-// address of every NIC of h (the primary ENI's own, DHCP's, included): the
-// payload's p_prune keeps these and removes any other IPv4 address from
-// the interfaces they are on. KEY is the state record's: "primary" or the
-// ENI's MAC.
+// address of every NIC of h (the primary ENI's own, DHCP's, included, and
+// its IPv6 addresses): the payload's p_prune keeps these and removes any
+// other IPv4 address from the interfaces they are on. KEY is the state
+// record's: "primary" or the ENI's MAC. PRUNE_V6, written only when a NIC
+// has IPv6, lists the keys of the NICs the render gives IPv6 statics
+// (router advertisements off): there p_prune removes the other permanent
+// global IPv6 addresses too, as verify calls them foreign (compare6).
 func writePruneKeep(b *strings.Builder, h *render.Host) {
 	b.WriteString("PRUNE=1\n# PRUNE_KEEP: NIC key, address: every address the render has on the NICs it manages.\nPRUNE_KEEP=(\n")
+	var v6 []string
 	for _, n := range append([]render.NIC{h.Primary}, h.Secondary...) {
 		key := "primary"
 		if n.ENI != "" {
@@ -422,8 +426,21 @@ func writePruneKeep(b *strings.Builder, h *render.Host) {
 		for _, a := range n.AllAddresses() {
 			fmt.Fprintf(b, "  %s\n", render.ShellQuote(key+" "+a.String()))
 		}
+		for _, a := range n.IPv6 {
+			fmt.Fprintf(b, "  %s\n", render.ShellQuote(key+" "+a.String()))
+		}
+		if n.HasIPv6() {
+			v6 = append(v6, key)
+		}
 	}
 	b.WriteString(")\n")
+	if len(v6) > 0 {
+		b.WriteString("# PRUNE_V6: NIC keys whose foreign IPv6 addresses go too.\nPRUNE_V6=(")
+		for _, k := range v6 {
+			b.WriteString(" " + render.ShellQuote(k))
+		}
+		b.WriteString(" )\n")
+	}
 }
 
 // writeProbes writes the probes' data: the MAC wait, the deadline, the

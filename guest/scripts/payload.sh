@@ -271,17 +271,21 @@ p_rollback() {
 # p_prune: push --prune. Removes every IPv4 address (but link-local
 # ones) that PRUNE_KEEP does not list from the interfaces ecsnet manages:
 # the primary ENI's (the one holding its DHCP address) and each ENI's, by
-# MAC. Interfaces ecsnet does not manage are left alone. Runs after the
-# apply and before the verification, so a failure rolls it back with the
-# rest (p_snapshot has the addresses as they were).
+# MAC; on those PRUNE_V6 lists (ecsnet gives them IPv6 statics and turns
+# router advertisements off), every permanent global IPv6 address it does
+# not list too (SLAAC's and DHCPv6's are dynamic; link-local ones are not
+# global). Interfaces ecsnet does not manage are left alone. Runs after
+# the apply and before the verification, so a failure rolls it back with
+# the rest (p_snapshot has the addresses as they were).
 p_prune() {
 	local rec key a dev want n
-	declare -A keep=() devs=()
+	declare -A keep=() devs=() v6=()
 	for rec in ${PRUNE_KEEP[@]+"${PRUNE_KEEP[@]}"}; do
 		read -r key a <<<"$rec"
 		keep["$key $a"]=1
 		devs[$key]=1
 	done
+	for key in ${PRUNE_V6[@]+"${PRUNE_V6[@]}"}; do v6[$key]=1; done
 	for key in "${!devs[@]}"; do
 		if [ "$key" = primary ]; then
 			dev=""
@@ -308,6 +312,16 @@ p_prune() {
 				p_warn "prune: could not remove $a from $dev"
 			fi
 		done < <(ip -4 -o addr show dev "$dev" 2>/dev/null | awk '{ print $4 }')
+		[ -n "${v6[$key]:-}" ] || continue
+		while read -r a; do
+			[ -n "$a" ] || continue
+			[ -z "${keep["$key ${a%/*}"]:-}" ] || continue
+			if ip -6 addr del "$a" dev "$dev"; then
+				p_log "removed $a from $dev: not in the desired state and not ecsnet's (push --prune)"
+			else
+				p_warn "prune: could not remove $a from $dev"
+			fi
+		done < <(ip -6 -o addr show dev "$dev" scope global permanent 2>/dev/null | awk '{ print $4 }')
 	done
 }
 
