@@ -72,7 +72,8 @@ type PayloadOptions struct {
 	FailVerify string
 	// Prune makes a Linux host remove, after its apply, every IPv4
 	// address on an interface ecsnet manages that the render does not
-	// have: the foreign addresses verify warns about (push --prune).
+	// have, and every permanent global IPv6 address on one the render
+	// gives IPv6: the foreign addresses verify warns about (push --prune).
 	// Covered by the payload's rollback like the apply. Windows payloads
 	// refuse it.
 	Prune bool
