@@ -39,7 +39,8 @@ stack_boot_primary() {
 	local rec key c n
 	for rec in ${ADDRS[@]+"${ADDRS[@]}"}; do
 		read -r key c n <<<"$rec"
-		[ "$key" = primary ] && [ "$(ecsnet_fam "$c")" = -6 ] || continue
+		[ "$key" = primary ] || continue
+		[ "$(ecsnet_fam "$c")" = -6 ] || continue # the IPv4 ones are in the alias files
 		ecsnet_addr_ensure "$PRIMARY_DEV" "$c" "$n"
 	done
 	ecsnet_converge_extras primary
