@@ -51,8 +51,11 @@ func WithHosts(p *Plan, f *schema.Fleet, obs *Observed) *Plan {
 		removals, touches []string     // cloud step IDs
 		leaving, joining  []netip.Addr // every address that leaves or joins
 		unassigned        []netip.Addr
+		prefixesOut       []netip.Prefix // prefixes unassigned next
+		prefixesIn        []netip.Prefix // pinned prefixes assigned
 		enisOut, enisIn   []string
 		picked            int
+		pickedPrefixes    int
 		adds              bool
 	}
 	hosts := map[string]*host{}
@@ -87,6 +90,7 @@ func WithHosts(p *Plan, f *schema.Fleet, obs *Observed) *Plan {
 			h.removals = append(h.removals, s.ID)
 			h.leaving = append(h.leaving, s.IPs...)
 			h.unassigned = append(h.unassigned, s.IPs...)
+			h.prefixesOut = append(h.prefixesOut, s.Prefixes...)
 		case DetachENI:
 			in := named(s.Instance, s.InstanceID)
 			if in == nil {
@@ -111,7 +115,10 @@ func WithHosts(p *Plan, f *schema.Fleet, obs *Observed) *Plan {
 			h := get(in)
 			h.touches = append(h.touches, s.ID)
 			h.joining = append(h.joining, s.IPs...)
-			if s.Action != AssignPrefixes { // a count of prefixes, not of addresses
+			if s.Action == AssignPrefixes { // a count of prefixes, not of addresses
+				h.prefixesIn = append(h.prefixesIn, s.Prefixes...)
+				h.pickedPrefixes += s.Count
+			} else {
 				h.picked += s.Count
 			}
 			h.adds = true
@@ -131,7 +138,7 @@ func WithHosts(p *Plan, f *schema.Fleet, obs *Observed) *Plan {
 		var remove *Step
 		if len(h.removals) > 0 {
 			remove = &Step{ID: "host-remove " + target.String(), Action: HostRemove, Target: target, Instance: h.in.Name, InstanceID: h.in.ID,
-				IPs: addrSet(h.leaving), Reason: hostReason("stops using", h.unassigned, "unassigned next", 0, h.enisOut, "detached next")}
+				IPs: addrSet(h.leaving), Reason: hostReason("stops using", h.unassigned, h.prefixesOut, "unassigned next", 0, 0, h.enisOut, "detached next")}
 			steps[remove.ID] = remove
 			for _, id := range h.removals {
 				steps[id].DependsOn = appendUnique(steps[id].DependsOn, remove.ID)
@@ -139,7 +146,7 @@ func WithHosts(p *Plan, f *schema.Fleet, obs *Observed) *Plan {
 		}
 		if h.adds {
 			apply := &Step{ID: "host-apply " + target.String(), Action: HostApply, Target: target, Instance: h.in.Name, InstanceID: h.in.ID,
-				IPs: addrSet(h.joining), Reason: hostReason("starts using", h.joining, "assigned", h.picked, h.enisIn, "attached")}
+				IPs: addrSet(h.joining), Reason: hostReason("starts using", h.joining, h.prefixesIn, "assigned", h.picked, h.pickedPrefixes, h.enisIn, "attached")}
 			apply.DependsOn = append(slices.Clone(h.removals), h.touches...)
 			if remove != nil {
 				apply.DependsOn = append(apply.DependsOn, remove.ID)
@@ -222,7 +229,7 @@ func addrSet(as []netip.Addr) []netip.Addr {
 
 // hostReason says what a host step is for: "the host stops using
 // 172.16.0.31 (unassigned next) and ENI vip (detached next)".
-func hostReason(verb string, addrs []netip.Addr, addrHow string, picked int, enis []string, eniHow string) string {
+func hostReason(verb string, addrs []netip.Addr, prefixes []netip.Prefix, addrHow string, picked, pickedPrefixes int, enis []string, eniHow string) string {
 	var parts []string
 	if as := addrSet(addrs); len(as) > 0 {
 		strs := make([]string, len(as))
@@ -231,8 +238,27 @@ func hostReason(verb string, addrs []netip.Addr, addrHow string, picked int, eni
 		}
 		parts = append(parts, strings.Join(strs, ", ")+" ("+addrHow+")")
 	}
+	if len(prefixes) > 0 {
+		ps := slices.Clone(prefixes)
+		slices.SortFunc(ps, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
+		ps = slices.Compact(ps)
+		strs := make([]string, len(ps))
+		for i, p := range ps {
+			strs[i] = p.String()
+		}
+		parts = append(parts, map[bool]string{true: "prefix ", false: "prefixes "}[len(ps) == 1]+strings.Join(strs, ", ")+" ("+addrHow+")")
+	}
 	if picked > 0 {
 		parts = append(parts, fmt.Sprintf("%d %s the cloud picks", picked, map[bool]string{true: "address", false: "addresses"}[picked == 1]))
+	}
+	if pickedPrefixes > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s the cloud picks", pickedPrefixes, map[bool]string{true: "prefix", false: "prefixes"}[pickedPrefixes == 1]))
+	}
+	if len(parts) == 0 && len(enis) == 0 {
+		// Nothing the host gains or sheds is named (a step whose
+		// effect on the host is only a refresh): say so rather than
+		// leave the sentence hanging.
+		return "the host " + verb + " the cloud's new state of its ENIs"
 	}
 	for _, e := range enis {
 		parts = append(parts, fmt.Sprintf("ENI %s (%s)", e, eniHow))
