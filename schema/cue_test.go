@@ -539,6 +539,40 @@ func exampleTree(t *testing.T) map[string]any {
 	return decodeTree(t, b)
 }
 
+// keepTypeRows puts back the example's own limits.instanceTypes rows
+// (edge-1's two-card type) that an edit replacing d's limits dropped while
+// an instance still uses the type: the case is about the edit, not about
+// an unknown type.
+func keepTypeRows(base, d map[string]any) {
+	baseLim, _ := base["limits"].(map[string]any)
+	rows, _ := baseLim["instanceTypes"].(map[string]any)
+	ins, _ := d["instances"].(map[string]any)
+	for name, row := range rows {
+		used := false
+		for _, in := range ins {
+			if m, ok := in.(map[string]any); ok && m["type"] == name {
+				used = true
+			}
+		}
+		if !used {
+			continue
+		}
+		lim, ok := d["limits"].(map[string]any)
+		if !ok {
+			lim = map[string]any{}
+			d["limits"] = lim
+		}
+		types, ok := lim["instanceTypes"].(map[string]any)
+		if !ok {
+			types = map[string]any{}
+			lim["instanceTypes"] = types
+		}
+		if _, ok := types[name]; !ok {
+			types[name] = row
+		}
+	}
+}
+
 func decodeTree(t *testing.T, b []byte) map[string]any {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -605,6 +639,7 @@ func mutatedCases(t *testing.T, n int) []cueCase {
 			m := mutations[r.IntN(len(mutations))]
 			what = append(what, m.name+": "+m.fn(r, d))
 		}
+		keepTypeRows(base, d)
 		syntax := []string{"json", "yaml", "cue"}[i%3]
 		out = append(out, cueCase{
 			name:  fmt.Sprintf("mutated-%03d", i),
@@ -1441,6 +1476,7 @@ func dedicatedCases(t *testing.T) []cueCase {
 	tree := func(name string, edit func(d map[string]any)) {
 		d := cloneTree(t, base)
 		edit(d)
+		keepTypeRows(base, d)
 		out = append(out, cueCase{name: name, files: []caseFile{{name: "fleet.json", src: encodeTree(t, d, "json")}}})
 	}
 	text := func(name string, files ...caseFile) {
@@ -1461,6 +1497,7 @@ func dedicatedCases(t *testing.T) []cueCase {
 		delete(d, "enis")
 		delete(d, "securityGroups")
 		delete(d, "limits")
+		sub(d, "instances", "edge-1")["type"] = "ecs.g6.large" // a built-in type: no row needed
 		for _, n := range keysOf(sub(d, "instances")) {
 			delete(sub(d, "instances", n, "primary"), "securityGroups")
 		}
@@ -1567,7 +1604,8 @@ enis: [string]: securityGroups: [_, ...]
 	// Several files, combined as CUE unifies them.
 	i := strings.Index(example, "enis: {")
 	text("files-split", caseFile{"a.cue", []byte(example[:i])}, caseFile{"b.cue", []byte(example[i:])})
-	text("files-split-json-and-cue", caseFile{"a.cue", []byte(example[:i])},
+	j := strings.Index(example, "\nlimits: ") // edge-1's type row
+	text("files-split-json-and-cue", caseFile{"a.cue", []byte(example[:i] + example[j:])},
 		caseFile{"b.json", []byte(`{"enis": {"extra": {"vswitch": "data-h", "securityGroups": ["db"], "secondaryIpCount": 3}}}`)})
 	text("files-split-bad-eni", caseFile{"a.cue", []byte(example)},
 		caseFile{"b.yaml", []byte("limits:\n  unboundEniMaxSecondaryIps: 10\nenis:\n  extra:\n    vswitch: data-h\n    securityGroups: [db]\n    secondaryIpCount: 11\n")})
@@ -1596,7 +1634,7 @@ enis: [string]: securityGroups: [_, ...]
 	tree("v6-without-block", func(d map[string]any) { sub(d, "instances", "lb-2", "primary")["ipv6IpCount"] = json.Number("1") })
 	tree("v6-type-without", func(d map[string]any) {
 		sub(d, "vswitches", "app-h")["ipv6Cidr"] = "2408:4005:3aa:1b00::/64"
-		sub(d, "instances", "edge-1", "primary")["ipv6IpCount"] = json.Number("1") // ecs.g6.large: none in the table
+		sub(d, "instances", "edge-1", "primary")["ipv6IpCount"] = json.Number("1") // ecs.example2nic.large: no maxIpv6PerEni in its row
 	})
 	unbound6 := func(d map[string]any, n string) {
 		e := sub(d, "enis", "spare-1")
