@@ -208,7 +208,11 @@ func describeFleet(w io.Writer, f *schema.Fleet) {
 		fmt.Fprintf(w, "\ninstance %s (%s, %s, %s; network stack %s; zone %s)\n", in.Name, in.ID, in.Type, in.OS, in.Network, f.Zone(in))
 		fmt.Fprintf(w, "  primary ENI   %s in %s; secondary: %s\n", in.Primary.IP, in.Primary.VSwitch, secs(in.Primary.Secondaries))
 		for _, x := range f.AttachedTo(in.Name) {
-			fmt.Fprintf(w, "  ENI %-10s %s in %s; secondary: %s\n", x.Name, primaryOf(x), x.VSwitch, secs(x.Secondaries))
+			card := ""
+			if x.NetworkCard != 0 {
+				card = fmt.Sprintf("; network card %d", x.NetworkCard)
+			}
+			fmt.Fprintf(w, "  ENI %-10s %s in %s; secondary: %s%s\n", x.Name, primaryOf(x), x.VSwitch, secs(x.Secondaries), card)
 		}
 	}
 	for _, x := range f.ENIs {
