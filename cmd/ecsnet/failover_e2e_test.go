@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -76,7 +77,7 @@ func TestFailoverE2E(t *testing.T) {
 		t.Errorf("lock: vip attached to %q", c.lock().Secondary("vip").AttachedTo)
 	}
 	wantGit := "git -C " + c.dir + " add fleet.cue ecsnet.lock.json && git -C " + c.dir + " commit -m 'failover vip to lb-2'"
-	if !strings.Contains(out, wantGit) || !strings.Contains(out, `fleet.cue:118:13: enis."vip".attachTo: "lb-1" -> "lb-2"`) {
+	if !strings.Contains(out, wantGit) || !strings.Contains(out, vipAt(t)+`:13: enis."vip".attachTo: "lb-1" -> "lb-2"`) {
 		t.Errorf("failover output lacks the edit or %q:\nstdout:\n%s\nstderr:\n%s", wantGit, out, errs)
 	}
 	c.converged(nil)
@@ -85,7 +86,7 @@ func TestFailoverE2E(t *testing.T) {
 	c.writeFleet(string(before))
 	code, out, errs := c.run("apply", "--auto-approve", c.dir)
 	if code != exitError || !strings.Contains(errs, "ecsnet failover moved ENI") || !strings.Contains(errs, "--allow-failback") ||
-		!strings.Contains(errs, "fleet.cue:118:13") || !strings.Contains(errs, " at 20") {
+		!strings.Contains(errs, vipAt(t)+":13") || !strings.Contains(errs, " at 20") {
 		t.Errorf("apply of the old file: exit %d, want 1 and the failover named at attachTo\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 	c.wantCalls(map[string]int{})
@@ -225,10 +226,10 @@ func TestFailoverE2ERefuses(t *testing.T) {
 			c.edit(`attachTo: "lb-1"`, `attachTo: _active`)
 			src, _ := os.ReadFile(c.fleetPath())
 			c.writeFleet(string(src) + "\n_active: \"lb-1\"\n")
-		}, "lb-2", []string{`fleet.cue:118:`, `enis."vip".attachTo: attachTo is not one literal`}},
+		}, "lb-2", []string{vipAt(t) + ":", `enis."vip".attachTo: attachTo is not one literal`}},
 		{"pending", func() { c.edit(`"172.16.0.101", "172.16.0.102"`, `"172.16.0.101", "172.16.0.103"`) }, "lb-2",
 			[]string{"changes that are not applied yet", "assign eni/vip", "unassign eni/vip", "nothing was changed"}},
-		{"unknown", nil, "lb-9", []string{`fleet.cue:118:13: enis."vip".attachTo: --to lb-9: the desired state has no instance "lb-9"`, "lb-2"}},
+		{"unknown", nil, "lb-9", []string{vipAt(t) + `:13: enis."vip".attachTo: --to lb-9: the desired state has no instance "lb-9"`, "lb-2"}},
 		// app-1 is in zone i, the VIP's vSwitch in zone h.
 		{"other zone", nil, "app-1", []string{`would be invalid`, "zone"}},
 	} {
@@ -295,7 +296,7 @@ func TestFailbackGuardIgnoresSavedPlanAndLock(t *testing.T) {
 	c.writeLock(func(l *schema.Lock) { l.Secondary("vip").Failover = nil })
 	saved := filepath.Join(t.TempDir(), "plan.json")
 	pout, _ := c.must(exitChanges, "plan", "--detailed-exitcode", "--save", saved, c.dir)
-	if !strings.Contains(pout, "apply will refuse this plan without --allow-failback: ") || !strings.Contains(pout, "fleet.cue:118:13") {
+	if !strings.Contains(pout, "apply will refuse this plan without --allow-failback: ") || !strings.Contains(pout, vipAt(t)+":13") {
 		t.Errorf("the plan does not say apply will refuse it:\n%s", pout)
 	}
 	c.calls()
@@ -390,4 +391,26 @@ func TestFailoverE2EResume(t *testing.T) {
 		t.Errorf("vip on %s, record %q\n%s\n%s", on, record, out, errs)
 	}
 	c.converged(nil)
+}
+
+// vipAt returns "fleet.cue:N", N being the line of the example fleet's
+// attachTo of ENI vip, where failover splices and the errors point: the
+// example grows, and a number written here went stale with it.
+func vipAt(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "example", "fleet.cue"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := false
+	for i, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), `"vip": {`) {
+			in = true
+		}
+		if in && strings.HasPrefix(strings.TrimSpace(line), "attachTo:") {
+			return "fleet.cue:" + strconv.Itoa(i+1)
+		}
+	}
+	t.Fatal("the example fleet has no attachTo in ENI vip")
+	return ""
 }
